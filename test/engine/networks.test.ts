@@ -174,9 +174,9 @@ describe.skipIf(skip)('built-in engine networks', () => {
   it('publishes TCP and UDP ports on 127.0.0.1 (chosen and free ones), refuses a taken one, keeps them over a daemon restart', async () => {
     const web = await run({
       name: `pub-${suffix}`,
-      Cmd: ['sh', '-c', `mkdir -p /www && echo published > /www/index.html && httpd -p 80 -h /www && exec nc -lku -p 5353 -e echo pong`],
-      ExposedPorts: { '80/tcp': {}, '5353/udp': {} },
-      HostConfig: { PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }], '5353/udp': [{ HostIp: '127.0.0.1', HostPort: '0' }] } },
+      Cmd: HTTPD('published'),
+      ExposedPorts: { '80/tcp': {} },
+      HostConfig: { PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] } },
     });
     const ports = (await web.inspect()).NetworkSettings.Ports as Record<string, { HostIp: string; HostPort: string }[]>;
     expect(ports['80/tcp'][0].HostIp).toBe('127.0.0.1');
@@ -188,23 +188,32 @@ describe.skipIf(skip)('built-in engine networks', () => {
     const listed = (await docker.listContainers()).find((c) => c.Names[0] === `/pub-${suffix}`);
     expect(listed?.Ports).toEqual(expect.arrayContaining([{ IP: '127.0.0.1', PrivatePort: 80, PublicPort: hostPort, Type: 'tcp' }]));
 
-    const udpPort = Number(ports['5353/udp'][0].HostPort);
+    // UDP: busybox has no UDP server, the host image's python3 is one (an echo that prefixes "pong ").
+    const udp = await run({
+      Image: 'berth/host:latest',
+      name: `pub-udp-${suffix}`,
+      Cmd: ['python3', '-c', "import socket\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.bind(('0.0.0.0',5353))\nwhile True:\n d,a=s.recvfrom(100)\n s.sendto(b'pong '+d,a)"],
+      HostConfig: { PortBindings: { '5353/udp': [{ HostIp: '127.0.0.1', HostPort: '0' }] } },
+    });
+    const udpPort = Number(((await udp.inspect()).NetworkSettings.Ports as Record<string, { HostPort: string }[]>)['5353/udp'][0].HostPort);
     const udpReply = await new Promise<string>((resolve) => {
-      const s = createSocket('udp4');
-      const timer = setInterval(() => s.send('ping\n', udpPort, '127.0.0.1'), 200);
-      s.on('message', (m) => {
+      const sock = createSocket('udp4');
+      const timer = setInterval(() => sock.send('ping', udpPort, '127.0.0.1'), 200);
+      const give = setTimeout(() => {
         clearInterval(timer);
-        s.close();
+        sock.close();
+        resolve('');
+      }, 8000);
+      sock.on('message', (m) => {
+        clearInterval(timer);
+        clearTimeout(give);
+        sock.close();
         resolve(m.toString());
       });
-      setTimeout(() => {
-        clearInterval(timer);
-        s.close();
-        resolve('');
-      }, 5000);
-      s.send('ping\n', udpPort, '127.0.0.1');
+      sock.send('ping', udpPort, '127.0.0.1');
     });
-    expect(udpReply).toBe('pong\n');
+    expect(udpReply).toBe('pong ping');
+    await udp.remove({ force: true });
 
     // A port something else holds: the start fails with a conflict that names it.
     const holder: Server = createServer();
