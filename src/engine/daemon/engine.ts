@@ -304,7 +304,7 @@ export class BuiltinEngine implements EngineBackend {
 
   /** Kernel objects and listeners this engine's networking still holds (the test harness checks them). */
   async networkLeftovers(): Promise<{ links: string[]; listeners: string[] }> {
-    const { links } = await this.net.leftovers();
+    const { links } = await this.net.leftovers({ excludeLiveBridges: true });
     return { links, listeners: this.net.ports.everBound.map((b) => `${b.proto}:${b.hostIp || '0.0.0.0'}:${b.hostPort}`) };
   }
 
@@ -496,6 +496,10 @@ export class BuiltinEngine implements EngineBackend {
   private async cleanupRun(id: string): Promise<void> {
     const p = this.paths(id);
     await this.net.ports.unpublish(id);
+    // As in dockerd the sandbox goes with the run (addresses stay reserved in the record); pod
+    // members join the sandbox container's namespace by path, so they survive their own restarts.
+    const rec = this.live.get(id)?.rec;
+    await this.net.destroySandbox({ id, endpoints: rec?.endpoints ?? {} }).catch((e: unknown) => this.logger.error('removing the network sandbox failed', { id, error: String(e) }));
     const state = await this.runner.runc.stateIfExists(id).catch(() => undefined);
     if (state && (state.status === 'stopped' || state.status === 'created')) await this.runner.runc.delete(id, { force: true }).catch(() => undefined);
     await unmountRootfs(p.rootfs).catch(() => undefined);

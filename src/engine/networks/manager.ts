@@ -628,9 +628,10 @@ export class NetworkManager {
     }
   }
 
-  /** Links and namespaces of this engine still present (leftover checks). */
-  async leftovers(): Promise<{ links: string[] }> {
-    return { links: (await listLinks()).filter((l) => l.ifalias === this.linkAlias).map((l) => l.ifname) };
+  /** Links of this engine still present (leftover checks); bridges of existing networks left out on request. */
+  async leftovers(opts: { excludeLiveBridges?: boolean } = {}): Promise<{ links: string[] }> {
+    const live = new Set(opts.excludeLiveBridges ? [...this.nets.values()].map((n) => n.bridge) : []);
+    return { links: (await listLinks()).filter((l) => l.ifalias === this.linkAlias && !live.has(l.ifname)).map((l) => l.ifname) };
   }
 
   event(r: NetworkRecord, action: 'connect' | 'disconnect', containerId: string): void {
