@@ -25,6 +25,7 @@ import {
   NotFoundError,
   NotImplementedError,
   NotModifiedError,
+  type ArchivePutOptions,
   type AttachOptions,
   type AttachSession,
   type ContainerBackend,
@@ -53,6 +54,7 @@ import {
   type LogsOptions,
   type MountPoint,
   type OutputChunk,
+  type PathStat,
   type ProcessList,
   type ProgressMessage,
   type StatsOptions,
@@ -81,6 +83,10 @@ import { fileSize, followLog, parseChunk, readFrom } from './logs.js';
 import { loadRecords, recordPath, writeJsonAtomic, type ContainerRecord } from './records.js';
 import { sampleCgroups } from './stats.js';
 import { VolumeService, type ContainerMount, type VolumesFromSource } from '../volumes/service.js';
+import { archiveContainerPath, extractIntoContainer, statContainerPath, type ContainerRoot } from '../archive/archive.js';
+import { PathResolveError } from '../archive/resolve.js';
+import { mountStoppedRoot } from '../archive/stopped-root.js';
+import { TarError } from '../images/errors.js';
 import {
   buildContainerSpec,
   commandOf,
@@ -721,9 +727,12 @@ export class BuiltinEngine implements EngineBackend {
     rec.monitorPid = 0;
     const restart = this.onExited(live);
     if (restart) rec.state = { ...rec.state, Status: 'restarting', Restarting: true };
-    await this.persist(live).catch((e: unknown) => this.logger.error('persisting exit failed', { id: rec.id, error: String(e) }));
-    // As in dockerd, the run is cleaned up (rootfs unmounted, runc state deleted) before anyone hears of the exit.
-    live.cleaning = this.cleanupRun(rec.id).catch((e: unknown) => this.logger.error('cleanup after exit failed', { id: rec.id, error: String(e) }));
+    // As in dockerd, the run is cleaned up (rootfs unmounted, runc state deleted, volumes released) before anyone
+    // hears of the exit. `cleaning` is set before the first await: a remove that sees the exited state must wait for it.
+    live.cleaning = (async () => {
+      await this.persist(live).catch((e: unknown) => this.logger.error('persisting exit failed', { id: rec.id, error: String(e) }));
+      await this.cleanupRun(rec.id).catch((e: unknown) => this.logger.error('cleanup after exit failed', { id: rec.id, error: String(e) }));
+    })();
     await live.cleaning;
     // Followers (logs -f, attach) end on this: the shim wrote the last output before the status.
     live.exits++;
@@ -1280,12 +1289,73 @@ export class BuiltinEngine implements EngineBackend {
   }
 
   // -------------------------------------------------------------------------------------------
+  // Archive (docker cp)
+
+  /**
+   * Runs `use` on the container's filesystem. A running container is reached through
+   * /proc/<pid>/root (its own mounts included); a stopped one gets its rootfs and volumes mounted
+   * for the call, on its queue so no start overlaps, until the promise `use` returns as
+   * `finished` settles (a GET streams after the call has answered).
+   */
+  private withContainerRoot<T>(ref: string, use: (c: ContainerRoot) => Promise<{ value: T; finished?: Promise<void> }>): Promise<T> {
+    const live = this.find(ref);
+    const rec = live.rec;
+    const mounts = this.mountsOf(rec);
+    const view = (root: string): ContainerRoot => ({ root, containerId: rec.id, mounts: mounts.map((m) => ({ destination: m.destination, readonly: m.readonly })), readonlyRootfs: rec.hostConfig.ReadonlyRootfs === true });
+    const wrap = (e: unknown): Error => (e instanceof TarError || e instanceof PathResolveError ? new InvalidArgumentError(e.message, { cause: e }) : toEngineError(e));
+    if (rec.state.Running && rec.state.Pid > 0) {
+      return use(view(`/proc/${rec.state.Pid}/root`)).then((r) => r.value, (e: unknown) => Promise.reject(wrap(e)));
+    }
+    return new Promise<T>((resolve, reject) => {
+      void this.serial(live, async () => {
+        const p = this.paths(rec.id);
+        const holder = `${rec.id}-archive`;
+        let unmount: (() => Promise<void>) | undefined;
+        try {
+          const lowerDirs = await this.store.lowerDirs(rec.image);
+          const volumes = await this.vols.acquire(holder, mounts.filter((m) => m.type !== 'tmpfs'), { quiet: true });
+          const binds = volumes.specs.flatMap((m) => (m.type === 'bind' ? [{ source: m.source, destination: m.target, readonly: m.readonly === true }] : []));
+          unmount = await mountStoppedRoot({ lowerDirs, upperDir: p.upper, workDir: p.work, target: p.rootfs, binds });
+          const { value, finished } = await use(view(p.rootfs));
+          resolve(value);
+          await finished;
+        } catch (e) {
+          reject(wrap(e));
+        } finally {
+          await unmount?.().catch((e: unknown) => this.logger.error('unmounting after docker cp failed', { id: rec.id, error: String(e) }));
+          await this.vols.release(holder, { quiet: true }).catch(() => undefined);
+        }
+      });
+    });
+  }
+
+  private archiveStat(ref: string, p: string): Promise<PathStat> {
+    return this.withContainerRoot(ref, async (c) => ({ value: await statContainerPath(c, p) }));
+  }
+
+  private archiveGet(ref: string, p: string, signal: AbortSignal): Promise<{ stat: PathStat; tar: Readable }> {
+    return this.withContainerRoot(ref, async (c) => {
+      const { stat, tar, done } = await archiveContainerPath(c, p, signal);
+      signal.addEventListener('abort', () => tar.destroy(), { once: true });
+      return { value: { stat, tar }, finished: done };
+    });
+  }
+
+  private archivePut(ref: string, p: string, tar: Readable, options: ArchivePutOptions): Promise<void> {
+    const live = this.find(ref);
+    return this.withContainerRoot(ref, async (c) => {
+      // `docker cp -a`: files belong to the container's user, as dockerd's tarCopyOptions does it.
+      const user = options.copyUIDGID && live.rec.config.User ? await resolveUserInRootfs(c.root, live.rec.config.User) : undefined;
+      await extractIntoContainer(c, p, tar as AsyncIterable<Uint8Array>, { noOverwriteDirNonDir: options.noOverwriteDirNonDir, ...(user ? { owner: { uid: user.uid, gid: user.gid } } : {}) });
+      this.emit(live, 'extract-to-dir');
+      return { value: undefined };
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
   // Backends
 
   private containerBackend(): ContainerBackend {
-    const notImplemented = (what: string) => async (): Promise<never> => {
-      throw new NotImplementedError(`${what} is not supported by the built-in engine yet`);
-    };
     return {
       create: (r, o) => this.create(r, o),
       start: (id) => this.start(id),
@@ -1307,9 +1377,9 @@ export class BuiltinEngine implements EngineBackend {
       update: (id, u) => this.update(id, u),
       pause: (id) => this.pause(id, true),
       unpause: (id) => this.pause(id, false),
-      archiveStat: notImplemented('docker cp'),
-      archiveGet: notImplemented('docker cp'),
-      archivePut: notImplemented('docker cp'),
+      archiveStat: (id, p) => this.archiveStat(id, p),
+      archiveGet: (id, p, signal) => this.archiveGet(id, p, signal),
+      archivePut: (id, p, tar, o) => this.archivePut(id, p, tar, o),
     };
   }
 

@@ -189,7 +189,8 @@ export class VolumeService implements VolumeBackend {
     for (const p of input.planned) {
       if (p.volume) {
         const v = p.volume;
-        const rec = await this.ensure({
+        // An existing volume is used as it is: options only matter when the volume is made here.
+        const rec = v.name && this.store.has(v.name) ? this.store.get(v.name) : await this.ensure({
           ...(v.name ? { name: v.name } : {}),
           driver: v.driver,
           driverOpts: v.driverOpts,
@@ -230,8 +231,8 @@ export class VolumeService implements VolumeBackend {
    * the runtime mounts, plus `populate`, which the runner calls with the mounted rootfs before the
    * container starts, to copy the image's content into empty volumes.
    */
-  async acquire(containerId: string, mounts: readonly ContainerMount[]): Promise<{ specs: MountSpec[]; populate: (rootfs: string) => Promise<void> }> {
-    await this.release(containerId);
+  async acquire(containerId: string, mounts: readonly ContainerMount[], options: { quiet?: boolean } = {}): Promise<{ specs: MountSpec[]; populate: (rootfs: string) => Promise<void> }> {
+    await this.release(containerId, options);
     const specs: MountSpec[] = [];
     const held: string[] = [];
     const copyInto: { data: string; destination: string }[] = [];
@@ -253,12 +254,12 @@ export class VolumeService implements VolumeBackend {
         if (!this.store.has(name)) await this.ensure({ name });
         const { source } = await this.store.acquire(name, containerId);
         held.push(name);
-        this.hooks.emit('mount', name, { container: containerId, destination: m.destination, driver: 'local', propagation: '', 'read/write': String(!m.readonly) });
+        if (!options.quiet) this.hooks.emit('mount', name, { container: containerId, destination: m.destination, driver: 'local', propagation: '', 'read/write': String(!m.readonly) });
         if (!m.noCopy) copyInto.push({ data: source, destination: m.destination });
         specs.push({ type: 'bind', source, target: m.destination, readonly: m.readonly });
       }
     } catch (e) {
-      await this.release(containerId);
+      await this.release(containerId, options);
       throw e;
     }
     return { specs, populate: (rootfs) => this.copyUp(rootfs, copyInto) };
@@ -276,12 +277,12 @@ export class VolumeService implements VolumeBackend {
   }
 
   /** Gives back what `acquire` took; a driver volume's last user unmounts it. */
-  async release(containerId: string): Promise<void> {
+  async release(containerId: string, options: { quiet?: boolean } = {}): Promise<void> {
     const held = this.held.get(containerId);
     if (!held) return;
     this.held.delete(containerId);
     for (const name of held) {
-      if (await this.store.release(name, containerId)) this.hooks.emit('unmount', name, { container: containerId, driver: 'local' });
+      if ((await this.store.release(name, containerId)) && !options.quiet) this.hooks.emit('unmount', name, { container: containerId, driver: 'local' });
     }
   }
 
