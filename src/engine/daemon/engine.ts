@@ -1337,6 +1337,7 @@ export class BuiltinEngine implements EngineBackend {
     return this.withContainerRoot(ref, async (c) => {
       const { stat, tar, done } = await archiveContainerPath(c, p, signal);
       signal.addEventListener('abort', () => tar.destroy(), { once: true });
+      this.emit(this.find(ref), 'archive-path');
       return { value: { stat, tar }, finished: done };
     });
   }
