@@ -1477,7 +1477,7 @@ export class BuiltinEngine implements EngineBackend {
       Images: images.length,
       Driver: 'overlay',
       DriverStatus: [['Backing Filesystem', 'overlayfs']],
-      Plugins: { Volume: [], Network: ['host', 'null'], Authorization: null, Log: ['json-file'] },
+      Plugins: { Volume: ['local'], Network: ['host', 'null'], Authorization: null, Log: ['json-file'] },
       MemoryLimit: true,
       SwapLimit: true,
       CpuCfsPeriod: true,

@@ -217,7 +217,26 @@ function planApiMount(m: ApiMount, problems: string[], unsupported: () => void):
       problems.push(`invalid mount config for type "bind": invalid mount path: '${source}' mount path must be absolute`);
       return [];
     }
-    return [{ spec: { type: 'bind', source: path.normalize(source), target: path.normalize(target), readonly: m.ReadOnly === true }, requireSource: true }];
+    const o = (m.BindOptions ?? {}) as { Propagation?: string; NonRecursive?: boolean; CreateMountpoint?: boolean };
+    const propagation = o.Propagation || undefined;
+    if (propagation && !['private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave'].includes(propagation)) {
+      problems.push(`invalid mount config for type "bind": invalid propagation mode: ${propagation}`);
+      return [];
+    }
+    return [
+      {
+        spec: {
+          type: 'bind',
+          source: path.normalize(source),
+          target: path.normalize(target),
+          readonly: m.ReadOnly === true,
+          ...(propagation ? { propagation: propagation as Propagation } : {}),
+          ...(o.NonRecursive ? { nonRecursive: true } : {}),
+        },
+        // API 1.42's CreateMountpoint asks for Binds' behaviour: make a missing source.
+        ...(o.CreateMountpoint ? { createSource: true } : { requireSource: true }),
+      },
+    ];
   }
   if (m.Type === 'volume') {
     const source = m.Source ?? '';
