@@ -32,7 +32,8 @@ export function defaultIO(): CliIO {
 export function buildProgram(io: CliIO): Command {
   const program = new Command('berth')
     .description('Run multi-container stacks from Compose files, on Docker or on berth\'s built-in engine')
-    .version(VERSION, '-v, --version', 'print the version')
+    // No -v short form: `down -v` (volumes) must reach the subcommand, as in docker compose.
+    .version(VERSION, '--version', 'print the version')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run with --help for usage)');
