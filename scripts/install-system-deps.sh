@@ -11,6 +11,7 @@ declare -A wanted=(
   [gcc]=gcc                  # compiles the per-container monitor (native/)
   [python3]=python3          # device nodes and xattrs for overlay whiteouts (src/engine/images/sysops.ts)
   [tini]=tini-static         # the reaping init of containers created with Init: true (--init)
+  [docker.io]=dockerd        # the peer engine bench/ measures against, started privately (bench/lib/dockerd.mjs)
 )
 
 missing=()
