@@ -104,6 +104,22 @@ describe.skipIf(skip)('docker CLI against the built-in engine', () => {
     expect(images.stdout.split('\n')).toContain('busybox:latest');
   }, 30_000);
 
+  it('save and load an image: the loaded copy runs', async () => {
+    expect((await docker(['tag', 'busybox:latest', 'copy:1'])).code).toBe(0);
+    const saved = await new Promise<Buffer>((resolve, reject) => {
+      const child = spawn(DOCKER, ['save', 'copy:1'], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: engine.dir, DOCKER_CONFIG: path.join(engine.dir, '.docker'), DOCKER_HOST: `unix://${engine.socketPath}` } });
+      const chunks: Buffer[] = [];
+      child.stdout.on('data', (d: Buffer) => chunks.push(d));
+      child.on('error', reject);
+      child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(chunks)) : reject(new Error(`docker save exited ${code}`))));
+    });
+    expect((await docker(['rmi', 'copy:1'])).stdout).toBe('Untagged: copy:1\n');
+    const loaded = await docker(['load'], saved);
+    expect(loaded).toMatchObject({ code: 0, stdout: 'Loaded image: copy:1\n' });
+    expect(await docker(['run', '--rm', 'copy:1', 'echo', 'from the loaded image'])).toMatchObject({ code: 0, stdout: 'from the loaded image\n' });
+    await docker(['rmi', 'copy:1']);
+  }, 30_000);
+
   it('run --rm prints the output and returns the exit code, leaving no container', async () => {
     const r = await docker(['run', '--rm', 'busybox', 'sh', '-c', 'echo hello from $(hostname); echo oops >&2; exit 7']);
     expect(r.code).toBe(7);
