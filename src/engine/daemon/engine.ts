@@ -78,7 +78,7 @@ import { applyChanges } from '../images/changes.js';
 import { ImageError } from '../images/errors.js';
 import { ImageStore } from '../images/store.js';
 import { hostCgroupMounts } from '../runtime/cgroups.js';
-import { monitorAlive, readExitStatus, type ExitStatus } from '../runtime/monitor.js';
+import { attachStdin, defaultShimPath, monitorAlive, readExitStatus, resizeTty, type ExitStatus } from '../runtime/monitor.js';
 import { ContainerSpecError, type OciSpec } from '../runtime/oci-spec.js';
 import { unmountRootfs } from '../runtime/rootfs.js';
 import { RuncError } from '../runtime/runc.js';
@@ -162,6 +162,8 @@ interface Live {
   execIds: string[];
   /** The cleanup of the last run (unmount, runc delete), which a new run must wait for. */
   cleaning: Promise<void>;
+  /** Client stdin attached before the run started (`docker run -i` attaches, then starts). */
+  pendingStdin: Readable[];
 }
 
 interface ExecRecord {
@@ -172,6 +174,8 @@ interface ExecRecord {
   exitCode: number | null;
   pid: number;
   started: boolean;
+  /** A TTY exec's resize channel (fd 3 of berth-shim --exec-tty). */
+  resize?: NodeJS.WritableStream;
 }
 
 /** Maps what the lower layers throw to the API's status-carrying errors. */
@@ -220,6 +224,7 @@ export class BuiltinEngine implements EngineBackend {
   private polling = false;
   private closed = false;
   private readonly initBinary: string | undefined;
+  private readonly shimBinary: string;
   private readonly pollMs: number;
   private readonly hostImage: boolean;
   private readonly restarts: RestartSupervisor;
@@ -246,6 +251,7 @@ export class BuiltinEngine implements EngineBackend {
     this.cgroupParent = opts.cgroupParent ?? '/berth';
     this.pollMs = opts.pollMs ?? 50;
     this.hostImage = opts.hostImage ?? true;
+    this.shimBinary = opts.shimBinary ?? defaultShimPath();
     this.initBinary = opts.initBinary ?? INIT_CANDIDATES.find((p) => existsSync(p));
     this.runner = new ContainerRunner({
       stateRoot: this.root,
@@ -362,7 +368,7 @@ export class BuiltinEngine implements EngineBackend {
   }
 
   private newLive(rec: ContainerRecord): Live {
-    return { rec, queue: Promise.resolve(), exitWaiters: [], removeWaiters: [], exits: 0, onExit: [], removing: false, execIds: [], cleaning: Promise.resolve() };
+    return { rec, queue: Promise.resolve(), exitWaiters: [], removeWaiters: [], exits: 0, onExit: [], removing: false, execIds: [], cleaning: Promise.resolve(), pendingStdin: [] };
   }
 
   /** By full id, name (with or without `/`), or unique id prefix, as dockerd looks containers up. */
@@ -670,11 +676,13 @@ export class BuiltinEngine implements EngineBackend {
         ...(sandbox.hosts !== undefined ? { hostsContent: sandbox.hosts } : {}),
         ...(sandbox.nameservers ? { nameservers: sandbox.nameservers } : {}),
         prepareRootfs: volumes.populate,
+        stdin: { open: rec.config.OpenStdin === true, once: rec.config.StdinOnce === true },
       });
     } catch (e) {
       await this.net.ports.unpublish(id);
       throw e;
     }
+    for (const input of live.pendingStdin.splice(0)) this.connectStdin(live, input);
     rec.state = {
       ...rec.state,
       Status: 'running',
@@ -1258,14 +1266,26 @@ export class BuiltinEngine implements EngineBackend {
     return { tty: live.rec.config.Tty === true, entries: out };
   }
 
+  /** Relays a client's input to the running container's stdin through its monitor. */
+  private connectStdin(live: Live, input: Readable): void {
+    attachStdin(this.paths(live.rec.id).ioSocket, input).catch((e: unknown) => {
+      this.logger.error('attaching stdin failed', { id: live.rec.id, error: String(e) });
+      input.resume();
+    });
+  }
+
   private async attach(ref: string, options: AttachOptions): Promise<AttachSession> {
     const live = this.find(ref);
     if (live.rec.state.Paused) throw new ConflictError('You cannot attach to a paused container, unpause it first');
     const file = this.paths(live.rec.id).log;
     const out = new Channel<OutputChunk>(options.signal);
     const wanted = (e: LogEntry): boolean => (e.stream === 'stdout' ? options.stdout : options.stderr);
-    // berth-shim owns the container's stdin (/dev/null for now): client input is read and dropped so the connection does not stall.
-    options.stdin?.resume();
+    if (options.stdin) {
+      // Without OpenStdin the container's stdin is /dev/null: input is read and dropped so the connection does not stall.
+      if (live.rec.config.OpenStdin !== true) options.stdin.resume();
+      else if (live.rec.state.Running) this.connectStdin(live, options.stdin);
+      else live.pendingStdin.push(options.stdin);
+    }
     const offset = options.logs ? 0 : await fileSize(file);
     if (!options.stream) {
       const { entries } = parseChunk(await readFrom(file, 0));
@@ -1451,10 +1471,15 @@ export class BuiltinEngine implements EngineBackend {
   }
 
   /** The process spec for an exec: the container's own process (caps, rlimits, env) with the exec's command. */
-  private async execProcess(live: Live, req: ExecCreateRequest): Promise<OciSpec['process']> {
+  private async execProcess(live: Live, req: ExecCreateRequest, consoleSize?: readonly [number, number]): Promise<OciSpec['process']> {
     const p = this.paths(live.rec.id);
     const bundle = JSON.parse(await readFile(p.config, 'utf8')) as OciSpec;
-    const proc: OciSpec['process'] = { ...bundle.process, terminal: false, args: [...req.Cmd] };
+    const proc: OciSpec['process'] = { ...bundle.process, terminal: req.Tty === true, args: [...req.Cmd] };
+    if (req.Tty === true) {
+      proc.env = [...proc.env.filter((e) => !e.startsWith('TERM=')), 'TERM=xterm'];
+      // runc sizes the pty before the process starts, so its first look at the size is right.
+      if (consoleSize && consoleSize[0] > 0 && consoleSize[1] > 0) proc.consoleSize = { height: consoleSize[0], width: consoleSize[1] };
+    }
     if (req.Env && req.Env.length > 0) {
       const env = [...proc.env];
       for (const e of req.Env) {
@@ -1480,7 +1505,7 @@ export class BuiltinEngine implements EngineBackend {
     if (!live.rec.state.Running) throw new ConflictError(`Container ${live.rec.id} is not running`);
     let proc: OciSpec['process'];
     try {
-      proc = await this.execProcess(live, ex.request);
+      proc = await this.execProcess(live, ex.request, options.consoleSize ?? ex.request.ConsoleSize ?? undefined);
     } catch (e) {
       throw toEngineError(e);
     }
@@ -1491,13 +1516,23 @@ export class BuiltinEngine implements EngineBackend {
     const pidFile = path.join(dir, 'pid');
     await writeFile(processFile, JSON.stringify(proc), { mode: 0o600 });
     const withStdin = ex.request.AttachStdin === true && options.stdin !== undefined && !options.detach;
-    const child = spawn(this.runner.runc.binary, ['--root', this.runner.runc.root, 'exec', '--process', processFile, '--pid-file', pidFile, live.rec.id], {
-      stdio: [withStdin ? 'pipe' : 'ignore', options.detach ? 'ignore' : 'pipe', options.detach ? 'ignore' : 'pipe'],
+    const tty = ex.request.Tty === true || options.tty;
+    const runc = this.runner.runc;
+    // A TTY exec needs runc's console socket (the pty master comes by fd passing), which only the
+    // native shim can receive: it relays its stdio to the pty and takes resize lines on fd 3.
+    const [command, args] = tty
+      ? [this.shimBinary, ['--exec-tty', '--runc', runc.binary, '--root', runc.root, '--id', live.rec.id, '--process', processFile, '--pid-file', pidFile, ...(withStdin ? ['--stdin'] : [])]]
+      : [runc.binary, ['--root', runc.root, 'exec', '--process', processFile, '--pid-file', pidFile, live.rec.id]];
+    const child = spawn(command, args, {
+      stdio: [withStdin ? 'pipe' : 'ignore', options.detach ? 'ignore' : 'pipe', options.detach ? 'ignore' : 'pipe', tty ? 'pipe' : 'ignore'],
     });
+    if (tty) {
+      const resize = child.stdio[3] as NodeJS.WritableStream & { on(e: 'error', f: () => void): void };
+      resize.on('error', () => undefined);
+      ex.resize = resize;
+    }
     this.emit(live, `exec_start: ${ex.request.Cmd.join(' ')}`, { execID: ex.id });
     const out = new Channel<OutputChunk>(options.detach ? undefined : options.signal);
-    // A TTY exec would need runc's console socket (fd passing): it runs without a terminal, its output as one raw stream.
-    const tty = ex.request.Tty === true;
     if (!options.detach) {
       child.stdout?.on('data', (d: Buffer) => out.push({ stream: 'stdout', data: d }));
       child.stderr?.on('data', (d: Buffer) => out.push({ stream: tty ? 'stdout' : 'stderr', data: d }));
@@ -1622,8 +1657,12 @@ export class BuiltinEngine implements EngineBackend {
       list: (o) => this.list(o),
       logs: (id, o) => this.logs(id, o),
       attach: (id, o) => this.attach(id, o),
-      resize: async (id) => {
-        this.find(id);
+      resize: async (id, size) => {
+        const live = this.find(id);
+        if (!live.rec.state.Running) throw new ConflictError(`Container ${live.rec.id} is not running`);
+        if (live.rec.config.Tty === true) await resizeTty(this.paths(live.rec.id).ioSocket, size).catch((e: unknown) => {
+          throw toEngineError(e);
+        });
       },
       top: (id, a) => this.top(id, a),
       stats: (id, o) => this.stats(id, o),
@@ -1699,8 +1738,10 @@ export class BuiltinEngine implements EngineBackend {
       create: (id, r) => this.execCreate(id, r),
       start: (id, o) => this.execStart(id, o),
       inspect: async (id) => this.execInspect(id),
-      resize: async (id) => {
-        this.findExec(id);
+      resize: async (id, size) => {
+        const ex = this.findExec(id);
+        if (!ex.running) throw new ConflictError(`Exec ${id} is not running`);
+        ex.resize?.write(`${size.height} ${size.width}\n`);
       },
     };
   }
