@@ -534,10 +534,14 @@ export class BuiltinEngine implements EngineBackend {
       const other = this.find(choice.ref);
       if (other.rec.id === live.rec.id || depth > 8) throw new InvalidArgumentError(`cannot join the network namespace of container ${choice.ref}: it leads back to itself`);
       if (!other.rec.state.Running) throw new ConflictError(`cannot join network namespace of a non running container: ${other.rec.id}`);
+      // A sandbox without networks (`none`) has no named namespace: members join its process's.
+      if (networkChoice(other.rec.hostConfig.NetworkMode).kind === 'none') return { netnsPath: `/proc/${other.rec.state.Pid}/ns/net`, nameservers: [] };
       const theirs = await this.sandboxFor(other, depth + 1);
       // A member shares the sandbox's stack, so also its view of names (hostname stays its own).
       return { ...theirs, ...(theirs.hosts !== undefined ? { hosts: this.net.hostsFor({ ...this.attachedView(other), hostname: live.rec.config.Hostname ?? other.rec.config.Hostname ?? '' }) } : {}) };
     }
+    // `none`: runc makes a fresh namespace with loopback only; nothing to create or tear down.
+    if (choice.kind === 'none') return { nameservers: [] };
     const view = this.attachedView(live);
     const netnsPath = await this.net.ensureSandbox(view);
     return { netnsPath, hosts: this.net.hostsFor(view), nameservers: this.net.nameserversFor(view) };
@@ -1039,8 +1043,8 @@ export class BuiltinEngine implements EngineBackend {
       Config: rec.config,
       NetworkSettings: {
         Bridge: '',
-        SandboxID: rec.endpoints || networkChoice(rec.hostConfig.NetworkMode).kind === 'none' ? rec.id : '',
-        SandboxKey: networkChoice(rec.hostConfig.NetworkMode).kind === 'host' ? '' : this.net.netnsPath(rec.id),
+        SandboxID: rec.endpoints ? rec.id : '',
+        SandboxKey: rec.endpoints ? this.net.netnsPath(rec.id) : '',
         Ports: this.portsView(rec),
         // The pre-1.44 top-level fields describe the default bridge endpoint (`docker inspect -f '{{.NetworkSettings.IPAddress}}'`).
         Gateway: onDefault?.gateway ?? '',
