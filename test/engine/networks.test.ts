@@ -82,7 +82,8 @@ describe.skipIf(skip)('built-in engine networks', () => {
     await engine?.close();
   }, 60_000);
 
-  it('creates, lists, inspects and refuses duplicate names; a subnet the host does not route', async () => {
+  it('creates, lists, inspects and refuses duplicate names; a subnet the host does not route; network events', async () => {
+    const since = Math.floor(Date.now() / 1000);
     const net = await docker.createNetwork({ Name: `n-basic-${suffix}`, Labels: { 'x.test': 'basic' } });
     const info = await net.inspect();
     expect(info).toMatchObject({ Name: `n-basic-${suffix}`, Driver: 'bridge', Scope: 'local', Internal: false, Labels: { 'x.test': 'basic' } });
@@ -99,6 +100,14 @@ describe.skipIf(skip)('built-in engine networks', () => {
     await net.remove();
     const gone = await docker.getNetwork(`n-basic-${suffix}`).inspect().catch((e: { statusCode: number }) => e);
     expect((gone as { statusCode: number }).statusCode).toBe(404);
+    const stream = await docker.getEvents({ since, until: Math.floor(Date.now() / 1000) + 1, filters: { type: ['network'] } });
+    let text = '';
+    for await (const chunk of stream as AsyncIterable<Buffer>) text += chunk.toString();
+    const events = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { Action: string; Actor: { Attributes: Record<string, string> } });
+    expect(events.filter((e) => e.Actor.Attributes.name === `n-basic-${suffix}`).map((e) => e.Action)).toEqual(['create', 'destroy']);
+    // The route of the bridge went with the network.
+    const { execFileSync } = await import('node:child_process');
+    expect(execFileSync('ip', ['-4', 'route', 'show', subnet], { encoding: 'utf8' })).toBe('');
   });
 
   it('resolves containers by name, alias and compose service (replicas together), refuses outside names', async () => {
@@ -112,7 +121,7 @@ describe.skipIf(skip)('built-in engine networks', () => {
       NetworkingConfig: { EndpointsConfig: { [netName]: { Aliases: ['api'] } } },
     });
     const web2 = await run({ name: `web2-${suffix}`, Cmd: HTTPD('two'), Labels: { 'com.docker.compose.service': 'websvc' }, HostConfig: { NetworkMode: netName } });
-    const client = await run({ name: `client-${suffix}`, Cmd: ['sleep', '60'], HostConfig: { NetworkMode: netName } });
+    const client = await run({ name: `client-${suffix}`, Cmd: ['sleep', '60'], HostConfig: { NetworkMode: netName, Links: [`web1-${suffix}:db`] } });
     const ip1 = (await web1.inspect()).NetworkSettings.Networks[netName].IPAddress;
     const ip2 = (await web2.inspect()).NetworkSettings.Networks[netName].IPAddress;
     expect(ip1).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
@@ -122,6 +131,9 @@ describe.skipIf(skip)('built-in engine networks', () => {
     expect(byName.stdout).toContain(ip1);
     const byAlias = await eventually(client, get('api', 3));
     expect(byAlias.stdout).toBe('one\n');
+    // A link is the client's own name for web1.
+    expect((await exec(client, ['nslookup', 'db'])).stdout).toContain(ip1);
+    expect((await exec(web2, ['nslookup', 'db'])).code).not.toBe(0);
     const service = await exec(client, ['nslookup', 'websvc']);
     expect(service.stdout).toContain(ip1);
     expect(service.stdout).toContain(ip2);
@@ -231,6 +243,9 @@ describe.skipIf(skip)('built-in engine networks', () => {
     const again = (await docker.getContainer(`pub-${suffix}`).inspect()).NetworkSettings.Ports as Record<string, { HostPort: string }[]>;
     expect(Number(again['80/tcp'][0].HostPort)).toBe(hostPort);
     expect(await httpGet(hostPort)).toBe('published\n');
+    // The new daemon serves names again too.
+    const pubIp = (await docker.getContainer(`pub-${suffix}`).inspect()).NetworkSettings.Networks.bridge.IPAddress;
+    expect((await exec(docker.getContainer(`pub-${suffix}`), ['nslookup', `pub-${suffix}`])).stdout).toContain(pubIp);
     await docker.getContainer(`pub-${suffix}`).remove({ force: true });
     await expect(httpGet(hostPort)).rejects.toThrow();
   }, 90_000);
