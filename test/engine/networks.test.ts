@@ -250,6 +250,39 @@ describe.skipIf(skip)('built-in engine networks', () => {
     await expect(httpGet(hostPort)).rejects.toThrow();
   }, 90_000);
 
+  it('user subnets: IPAM.Config with gateway and range, a fixed address at connect, a subnet the host routes refused', async () => {
+    const { execFileSync } = await import('node:child_process');
+    // A /24 in 10.200-254/16 that nothing on the host routes now (other tests make bridges too).
+    let subnet = '';
+    for (let i = 0; i < 50 && subnet === ''; i++) {
+      const candidate = `10.${200 + Math.floor(Math.random() * 55)}.${Math.floor(Math.random() * 256)}.0/24`;
+      if (execFileSync('ip', ['-4', 'route', 'show', 'match', candidate], { encoding: 'utf8' }).split('\n').every((l) => !l.includes(candidate.slice(0, -5)))) subnet = candidate;
+    }
+    const base = subnet.slice(0, -4);
+    const name = `n-user-${suffix}`;
+    await docker.createNetwork({ Name: name, IPAM: { Config: [{ Subnet: subnet, Gateway: `${base}254`, IPRange: `${base}128/25` }] } });
+    const info = await docker.getNetwork(name).inspect();
+    expect(info.IPAM?.Config).toEqual([{ Subnet: subnet, Gateway: `${base}254`, IPRange: `${base}128/25` }]);
+    const c = await run({ name: `fixed-${suffix}`, Cmd: ['sleep', '60'], HostConfig: { NetworkMode: name } });
+    expect((await c.inspect()).NetworkSettings.Networks[name]).toMatchObject({ IPAddress: `${base}128`, Gateway: `${base}254`, IPPrefixLen: 24 });
+    await docker.getNetwork(name).disconnect({ Container: c.id });
+    await docker.getNetwork(name).connect({ Container: c.id, EndpointConfig: { IPAMConfig: { IPv4Address: `${base}77` } } });
+    expect((await exec(c, ['ip', '-o', '-4', 'addr'])).stdout).toContain(`${base}77/24`);
+    const twice = await docker.createContainer({ Image: 'busybox', Cmd: ['true'], HostConfig: { NetworkMode: name }, NetworkingConfig: { EndpointsConfig: { [name]: { IPAMConfig: { IPv4Address: `${base}77` } } } } }).catch((e: { statusCode: number }) => e);
+    expect((twice as { statusCode: number }).statusCode).toBe(409);
+    await c.remove({ force: true });
+    await docker.getNetwork(name).remove();
+
+    // The host's own eth0 subnet (or any routed one) cannot be a network's.
+    const routed = execFileSync('ip', ['-j', '-4', 'route', 'show', 'table', 'main'], { encoding: 'utf8' });
+    const dst = (JSON.parse(routed) as { dst: string }[]).map((r) => r.dst).find((d) => /\/\d+$/.test(d));
+    if (dst) {
+      const clash = await docker.createNetwork({ Name: `n-clash-${suffix}`, IPAM: { Config: [{ Subnet: dst }] } }).catch((e: { statusCode: number; message: string }) => e);
+      expect((clash as { statusCode: number }).statusCode).toBe(409);
+      expect((clash as { message: string }).message).toMatch(/already routed/);
+    }
+  }, 60_000);
+
   it('pod members share the sandbox network, IPC and PID namespaces and talk over localhost, across a member restart', async () => {
     const sandbox = await run({ name: `pod-${suffix}`, Cmd: ['sleep', '120'], HostConfig: { IpcMode: 'shareable' } });
     const share = { NetworkMode: `container:pod-${suffix}`, IpcMode: `container:pod-${suffix}`, PidMode: `container:pod-${suffix}` };
