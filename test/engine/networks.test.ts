@@ -121,7 +121,7 @@ describe.skipIf(skip)('built-in engine networks', () => {
       NetworkingConfig: { EndpointsConfig: { [netName]: { Aliases: ['api'] } } },
     });
     const web2 = await run({ name: `web2-${suffix}`, Cmd: HTTPD('two'), Labels: { 'com.docker.compose.service': 'websvc' }, HostConfig: { NetworkMode: netName } });
-    const client = await run({ name: `client-${suffix}`, Cmd: ['sleep', '60'], HostConfig: { NetworkMode: netName, Links: [`web1-${suffix}:db`] } });
+    const client = await run({ name: `client-${suffix}`, Cmd: ['sleep', '60'], HostConfig: { NetworkMode: netName, Links: [`web1-${suffix}:db`], ExtraHosts: ['host.docker.internal:host-gateway'] } });
     const ip1 = (await web1.inspect()).NetworkSettings.Networks[netName].IPAddress;
     const ip2 = (await web2.inspect()).NetworkSettings.Networks[netName].IPAddress;
     expect(ip1).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
@@ -143,8 +143,10 @@ describe.skipIf(skip)('built-in engine networks', () => {
     // /etc/hosts carries the peers too (the fallback for programs that skip DNS).
     const hosts = await exec(client, ['cat', '/etc/hosts']);
     expect(hosts.stdout).toMatch(new RegExp(`${ip1.replace(/\./g, '\\.')}\\s.*web1-${suffix}`));
+    const gateway = (await net.inspect()).IPAM?.Config?.[0]?.Gateway;
     const resolv = await exec(client, ['cat', '/etc/resolv.conf']);
-    expect(resolv.stdout).toContain(`nameserver ${(await net.inspect()).IPAM?.Config?.[0]?.Gateway}`);
+    expect(resolv.stdout).toContain(`nameserver ${gateway}`);
+    expect(hosts.stdout).toContain(`${gateway}\thost.docker.internal`);
 
     for (const c of [web1, web2, client]) await c.remove({ force: true });
     await net.remove();

@@ -321,7 +321,7 @@ export class BuiltinEngine implements EngineBackend {
       hostname: rec.config.Hostname ?? rec.id.slice(0, 12),
       extraHosts: (() => {
         try {
-          return parseExtraHosts(rec.hostConfig.ExtraHosts ?? []);
+          return parseExtraHosts(rec.hostConfig.ExtraHosts ?? [], this.primaryEndpoint(rec)?.gateway);
         } catch {
           return [];
         }
@@ -395,7 +395,8 @@ export class BuiltinEngine implements EngineBackend {
     try {
       restartPolicyOf(hostConfig);
       planMounts(hostConfig);
-      parseExtraHosts(hostConfig.ExtraHosts ?? []);
+      // host-gateway is resolved at start, from the network the container is then on.
+      parseExtraHosts(hostConfig.ExtraHosts ?? [], networkChoice(hostConfig.NetworkMode).kind === 'network' ? '0.0.0.0' : undefined);
       const lt = hostConfig.LogConfig?.Type ?? '';
       if (lt !== '' && lt !== 'json-file') throw new TranslateError([`logging driver "${lt}" is not supported by the built-in engine (json-file only)`], true);
     } catch (e) {
@@ -618,7 +619,7 @@ export class BuiltinEngine implements EngineBackend {
         id,
         lowerDirs,
         spec,
-        extraHosts: parseExtraHosts(hc.ExtraHosts ?? []),
+        extraHosts: parseExtraHosts(hc.ExtraHosts ?? [], this.primaryEndpoint(rec)?.gateway),
         ...(sandbox.hosts !== undefined ? { hostsContent: sandbox.hosts } : {}),
         ...(sandbox.nameservers ? { nameservers: sandbox.nameservers } : {}),
       });
