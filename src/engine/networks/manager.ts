@@ -107,7 +107,12 @@ export class NetworkManager {
     if (!m.byName('none')) await m.define({ name: 'none', driver: 'null', predefined: true });
     if (!m.byName('host')) await m.define({ name: 'host', driver: 'host', predefined: true });
     if (!m.byName('bridge')) await m.define({ name: 'bridge', driver: 'bridge', predefined: true, options: { 'com.docker.network.bridge.default_bridge': 'true' } });
-    for (const r of m.nets.values()) if (r.driver === 'bridge') await m.realise(r);
+    // One network that cannot be brought back (its subnet is now routed elsewhere, say) must not
+    // keep the engine down: it is logged, and containers on it fail to start with the reason.
+    for (const r of m.nets.values()) {
+      if (r.driver !== 'bridge') continue;
+      await m.realise(r).catch((e: unknown) => opts.logger.error('network could not be restored', { network: r.name, error: String(e) }));
+    }
     return m;
   }
 
