@@ -345,7 +345,7 @@ export class BuiltinEngine implements EngineBackend {
       hostname: rec.config.Hostname ?? rec.id.slice(0, 12),
       extraHosts: (() => {
         try {
-          return parseExtraHosts(rec.hostConfig.ExtraHosts ?? []);
+          return parseExtraHosts(rec.hostConfig.ExtraHosts ?? [], this.primaryEndpoint(rec)?.gateway);
         } catch {
           return [];
         }
@@ -419,7 +419,8 @@ export class BuiltinEngine implements EngineBackend {
     try {
       restartPolicyOf(hostConfig);
       planMounts(hostConfig);
-      parseExtraHosts(hostConfig.ExtraHosts ?? []);
+      // host-gateway is resolved at start, from the network the container is then on.
+      parseExtraHosts(hostConfig.ExtraHosts ?? [], networkChoice(hostConfig.NetworkMode).kind === 'network' ? '0.0.0.0' : undefined);
       const lt = hostConfig.LogConfig?.Type ?? '';
       if (lt !== '' && lt !== 'json-file') throw new TranslateError([`logging driver "${lt}" is not supported by the built-in engine (json-file only)`], true);
     } catch (e) {
@@ -598,10 +599,14 @@ export class BuiltinEngine implements EngineBackend {
       const other = this.find(choice.ref);
       if (other.rec.id === live.rec.id || depth > 8) throw new InvalidArgumentError(`cannot join the network namespace of container ${choice.ref}: it leads back to itself`);
       if (!other.rec.state.Running) throw new ConflictError(`cannot join network namespace of a non running container: ${other.rec.id}`);
+      // A sandbox without networks (`none`) has no named namespace: members join its process's.
+      if (networkChoice(other.rec.hostConfig.NetworkMode).kind === 'none') return { netnsPath: `/proc/${other.rec.state.Pid}/ns/net`, nameservers: [] };
       const theirs = await this.sandboxFor(other, depth + 1);
       // A member shares the sandbox's stack, so also its view of names (hostname stays its own).
       return { ...theirs, ...(theirs.hosts !== undefined ? { hosts: this.net.hostsFor({ ...this.attachedView(other), hostname: live.rec.config.Hostname ?? other.rec.config.Hostname ?? '' }) } : {}) };
     }
+    // `none`: runc makes a fresh namespace with loopback only; nothing to create or tear down.
+    if (choice.kind === 'none') return { nameservers: [] };
     const view = this.attachedView(live);
     const netnsPath = await this.net.ensureSandbox(view);
     return { netnsPath, hosts: this.net.hostsFor(view), nameservers: this.net.nameserversFor(view) };
@@ -672,7 +677,7 @@ export class BuiltinEngine implements EngineBackend {
         id,
         lowerDirs,
         spec,
-        extraHosts: parseExtraHosts(hc.ExtraHosts ?? []),
+        extraHosts: parseExtraHosts(hc.ExtraHosts ?? [], this.primaryEndpoint(rec)?.gateway),
         ...(sandbox.hosts !== undefined ? { hostsContent: sandbox.hosts } : {}),
         ...(sandbox.nameservers ? { nameservers: sandbox.nameservers } : {}),
         prepareRootfs: volumes.populate,
@@ -1098,8 +1103,8 @@ export class BuiltinEngine implements EngineBackend {
       Config: rec.config,
       NetworkSettings: {
         Bridge: '',
-        SandboxID: rec.endpoints || networkChoice(rec.hostConfig.NetworkMode).kind === 'none' ? rec.id : '',
-        SandboxKey: networkChoice(rec.hostConfig.NetworkMode).kind === 'host' ? '' : this.net.netnsPath(rec.id),
+        SandboxID: rec.endpoints ? rec.id : '',
+        SandboxKey: rec.endpoints ? this.net.netnsPath(rec.id) : '',
         Ports: this.portsView(rec),
         // The pre-1.44 top-level fields describe the default bridge endpoint (`docker inspect -f '{{.NetworkSettings.IPAddress}}'`).
         Gateway: onDefault?.gateway ?? '',
