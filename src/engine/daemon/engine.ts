@@ -959,6 +959,8 @@ export class BuiltinEngine implements EngineBackend {
       }
     });
     keep('ancestor', (l, v) => ancestors.has(l.rec.image) || l.rec.imageRef === v);
+    // `volume=` matches a volume name or a mount destination (moby's container list filter).
+    keep('volume', (l, v) => this.mountsOf(l.rec).some((m) => m.name === v || m.destination === v || (m.type === 'bind' && m.source === v)));
     keep('exited', (l, v) => !l.rec.state.Running && l.rec.hasBeenStarted && l.rec.state.ExitCode === Number(v));
     // Labels AND together (docker ps --filter label=a --filter label=b needs both).
     for (const label of f.label ?? []) {
