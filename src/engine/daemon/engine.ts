@@ -263,6 +263,7 @@ export class BuiltinEngine implements EngineBackend {
       now: () => new Date(engine.clock.now()),
     });
     await engine.restore();
+    for (const name of await engine.vols.store.unmountUnused()) engine.logger.info('unused volume unmounted', { name });
     engine.pollTimer = setInterval(() => void engine.pollExits(), engine.pollMs);
     return engine;
   }
