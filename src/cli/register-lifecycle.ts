@@ -15,7 +15,7 @@ function exitWith(code: number): void {
 
 /**
  * `exec` and `run` take a command whose own flags must reach the container untouched
- * (`berth exec web ls -f`), and `rm -f`, `run -p` reuse letters of global flags, as in compose.
+ * (`berth exec web ls -f`), and `rm -f`, `logs -f`, `run -p` reuse letters of global flags, as in compose.
  * Commander can tell them apart only with positional options (global flags before the
  * subcommand), which would forbid global flags after other subcommands (`berth config --profile
  * x` works today). So options are positional only for these subcommands.
@@ -41,7 +41,7 @@ function positionalFor(program: Command, subcommands: readonly string[]): void {
 }
 
 export function registerLifecycleCommands(program: Command, io: CliIO, globals: () => GlobalFlags): void {
-  positionalFor(program, ['exec', 'run', 'rm']);
+  positionalFor(program, ['exec', 'run', 'rm', 'logs']);
   // passThroughOptions checks the parent at declaration time.
   program.enablePositionalOptions(true);
   program
