@@ -60,6 +60,8 @@ export interface LoopOptions {
   maxWaitMs?: number;
   retryInitialMs?: number;
   retryMaxMs?: number;
+  /** Whether a failed plan/execute is worth retrying without a change. Default: anything but a BerthError. */
+  isTransient?: (error: unknown) => boolean;
 }
 
 export class ReconcileLoop<M, P, R> {
@@ -68,6 +70,7 @@ export class ReconcileLoop<M, P, R> {
   private readonly maxWaitMs: number;
   private readonly retryInitialMs: number;
   private readonly retryMaxMs: number;
+  private readonly isTransient: (error: unknown) => boolean;
 
   private batch: { files: Set<string>; firstEventAt: number } | undefined;
   private timer: TimerHandle | undefined;
@@ -90,6 +93,7 @@ export class ReconcileLoop<M, P, R> {
     this.maxWaitMs = opts.maxWaitMs ?? Math.max(500, 10 * opts.debounceMs);
     this.retryInitialMs = opts.retryInitialMs ?? 500;
     this.retryMaxMs = opts.retryMaxMs ?? 30_000;
+    this.isTransient = opts.isTransient ?? ((e) => !(e instanceof BerthError));
   }
 
   /** Runs a cycle now, without waiting for a quiet window (the initial `up`). */
@@ -204,7 +208,7 @@ export class ReconcileLoop<M, P, R> {
       const at = this.clock.now();
       if (plan === undefined) timings.planMs = at - loadedAt;
       else timings.applyMs = at - loadedAt - (timings.planMs ?? 0);
-      if (error instanceof BerthError) {
+      if (!this.isTransient(error)) {
         this.retryDelayMs = 0;
         done({ kind: 'failed', model, plan, error });
         return;
