@@ -11,25 +11,13 @@
 import { lstatSync, readdirSync, readFileSync, readlinkSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { writeTar, type TarWriteEntry } from '../engine/images/tar.js';
+import type { EnginePort } from '../client/engine-port.js';
+import { serviceContainersFilter } from '../compose/labels.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { containerPathFor, ruleMatches, syncs, type DevelopRule } from './develop.js';
 
-/** The engine calls a sync needs: a subset of the compose engine's EnginePort. */
-export interface DevelopEngine {
-  containers: {
-    list(options?: { all?: boolean; filters?: Record<string, string[]> }): Promise<{ Id: string; State?: string }[]>;
-    putArchive(id: string, path: string, tar: Buffer): Promise<void>;
-    restart(id: string): Promise<void>;
-  };
-  exec: {
-    create(
-      containerId: string,
-      body: { Cmd?: string[]; User?: string; Privileged?: boolean; WorkingDir?: string; Env?: string[]; AttachStdout?: boolean; AttachStderr?: boolean },
-    ): Promise<{ Id: string }>;
-    start(execId: string, options?: { detach?: boolean }): Promise<AsyncIterable<{ stream: string; data: Buffer }>>;
-    inspect(execId: string): Promise<{ ExitCode?: number | null }>;
-  };
-}
+/** The engine calls a sync needs. */
+export type DevelopEngine = Pick<EnginePort, 'containers' | 'exec'>;
 
 export interface DevelopReport {
   service: string;
@@ -127,9 +115,9 @@ export class DevelopSyncer {
       if (rule.action === 'rebuild') {
         await this.opts.rebuild(rule.service);
       } else {
-        const containers = await this.opts.engine.containers.list({
-          filters: { label: [`com.docker.compose.project=${this.opts.project()}`, `com.docker.compose.service=${rule.service}`, 'com.docker.compose.oneoff=False'] },
-        });
+        const containers = (await this.opts.engine.containers.list({ filters: serviceContainersFilter(this.opts.project(), rule.service) })).filter(
+          (c) => c.State === 'running',
+        );
         report.containers = containers.map((c) => c.Id);
         if (syncs(rule.action)) {
           const batch = syncBatch(rule, files);
