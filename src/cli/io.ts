@@ -7,4 +7,6 @@ export interface CliIO {
   readStdin: () => string;
   /** Whether stdout is a terminal (colour, live progress). */
   isTTY: boolean;
+  /** Ends long-running commands (`watch`) in-process; the CLI uses SIGINT/SIGTERM when absent. */
+  signal?: AbortSignal;
 }

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { BerthError } from '../errors.js';
 import type { CliIO } from './io.js';
+import { registerWatchCommands } from './register-watch.js';
 import { addGlobalOptions, type GlobalFlags } from './project-options.js';
 
 export const VERSION = '0.1.0';
@@ -94,6 +95,8 @@ export function buildProgram(io: CliIO): Command {
     const { engineStatus } = await import('./commands/engine.js');
     await engineStatus(opts, io);
   });
+
+  registerWatchCommands(program, io, globals);
 
   program
     .command('version')

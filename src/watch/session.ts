@@ -28,6 +28,8 @@ export interface WatchOptions {
   engine?: DevelopEngine;
   /** Quiet window in ms (default 50). */
   debounceMs?: number;
+  /** `--no-up` / `up --watch`: the first load only records the model; changes apply from the next save on. */
+  skipInitialApply?: boolean;
   clock?: Clock;
   watcherFactory?: FileWatcherFactory;
   /** Where the reports go (stderr in the CLI: stdout carries container output under `up`). */
@@ -65,6 +67,7 @@ export async function startWatchSession(opts: WatchOptions): Promise<WatchSessio
   let current: LoadedModel | undefined;
   let sources: StackSources = initialSources(opts);
   let developNoticeShown = false;
+  let skipNext = opts.skipInitialApply === true;
 
   // Declared before the watchers so their callbacks can reach them.
   // eslint-disable-next-line prefer-const
@@ -105,11 +108,12 @@ export async function startWatchSession(opts: WatchOptions): Promise<WatchSessio
         return model;
       },
       plan: async (m) => {
+        if (skipNext) return { plan: undefined, diff: { services: [], resources: [] }, actions: [] };
         const plan = await opts.applier.plan(m.loaded);
         return { plan, diff: diffModels(last, { project: m.loaded.project, hashes: m.hashes }), actions: opts.applier.describe(plan) };
       },
       execute: async (p, m) => {
-        await opts.applier.execute(p.plan, m.loaded);
+        if (!skipNext) await opts.applier.execute(p.plan, m.loaded);
         const firstApply = last === undefined;
         last = { project: m.loaded.project, hashes: m.hashes };
         current = m;
@@ -126,6 +130,8 @@ export async function startWatchSession(opts: WatchOptions): Promise<WatchSessio
       },
     },
     (r) => {
+      // Only the very first cycle is skipped, whatever its outcome.
+      skipNext = false;
       opts.print(formatCycle(r, opts.cwd));
       opts.onCycle?.(r);
     },
