@@ -21,6 +21,7 @@ import { containerRoutes } from './routes/containers.js';
 import { execRoutes } from './routes/exec.js';
 import { imageRoutes } from './routes/images.js';
 import { systemRoutes } from './routes/system.js';
+import { volumeRoutes } from './routes/volumes.js';
 import { MAX_API_VERSION, negotiateVersion } from './versions.js';
 
 export interface ApiLogger {
@@ -44,7 +45,7 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-export const apiRoutes: readonly Route[] = [...systemRoutes, ...containerRoutes, ...execRoutes, ...imageRoutes];
+export const apiRoutes: readonly Route[] = [...systemRoutes, ...containerRoutes, ...execRoutes, ...imageRoutes, ...volumeRoutes];
 
 const silentLogger: ApiLogger = { debug: () => {}, error: () => {} };
 

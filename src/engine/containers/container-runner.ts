@@ -36,6 +36,8 @@ export interface CreateRequest {
   spec: Omit<ContainerSpec, 'rootfs' | 'cgroupsPath' | 'etcFiles'>;
   ip?: string;
   extraHosts?: readonly HostsEntry[];
+  /** Runs once the rootfs is mounted, before the container starts (volume copy-up reads the image there). */
+  prepareRootfs?: (rootfs: string) => Promise<void>;
 }
 
 export interface ContainerPaths {
@@ -155,6 +157,7 @@ export class ContainerRunner {
         writeAtomic(p.config, `${JSON.stringify(config, null, 2)}\n`),
       ]);
       await mountRootfs({ lowerDirs: req.lowerDirs, upperDir: p.upper, workDir: p.work, target: p.rootfs });
+      if (req.prepareRootfs) await req.prepareRootfs(p.rootfs);
       return {
         runcRoot: this.opts.runcRoot,
         runcBinary: this.runc.binary,

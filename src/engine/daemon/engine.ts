@@ -13,7 +13,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -25,6 +25,7 @@ import {
   NotFoundError,
   NotImplementedError,
   NotModifiedError,
+  type ArchivePutOptions,
   type AttachOptions,
   type AttachSession,
   type ContainerBackend,
@@ -53,12 +54,14 @@ import {
   type LogsOptions,
   type MountPoint,
   type OutputChunk,
+  type PathStat,
   type ProcessList,
   type ProgressMessage,
   type StatsOptions,
   type SystemBackend,
   type SystemInfo,
   type SystemVersion,
+  type VolumeBackend,
   type WaitCondition,
 } from '../backend.js';
 import { ContainerRunner } from '../containers/container-runner.js';
@@ -67,7 +70,7 @@ import { ImageError } from '../images/errors.js';
 import { ImageStore } from '../images/store.js';
 import { hostCgroupMounts } from '../runtime/cgroups.js';
 import { monitorAlive, readExitStatus, type ExitStatus } from '../runtime/monitor.js';
-import { ContainerSpecError, type MountSpec, type OciSpec } from '../runtime/oci-spec.js';
+import { ContainerSpecError, type OciSpec } from '../runtime/oci-spec.js';
 import { unmountRootfs } from '../runtime/rootfs.js';
 import { RuncError } from '../runtime/runc.js';
 import { resolveUser, resolveUserInRootfs, UserResolveError } from '../runtime/user.js';
@@ -79,6 +82,11 @@ import { EventBus } from './events.js';
 import { fileSize, followLog, parseChunk, readFrom } from './logs.js';
 import { loadRecords, recordPath, writeJsonAtomic, type ContainerRecord } from './records.js';
 import { sampleCgroups } from './stats.js';
+import { VolumeService, type ContainerMount, type VolumesFromSource } from '../volumes/service.js';
+import { archiveContainerPath, extractIntoContainer, statContainerPath, type ContainerRoot } from '../archive/archive.js';
+import { PathResolveError } from '../archive/resolve.js';
+import { mountStoppedRoot } from '../archive/stopped-root.js';
+import { TarError } from '../images/errors.js';
 import {
   buildContainerSpec,
   commandOf,
@@ -184,6 +192,7 @@ export class BuiltinEngine implements EngineBackend {
   readonly runner: ContainerRunner;
   readonly events: EventBus;
   private store!: ImageStore;
+  private vols!: VolumeService;
   private readonly clock: Clock;
   private readonly logger: EngineLogger;
   private readonly recordsDir: string;
@@ -203,6 +212,10 @@ export class BuiltinEngine implements EngineBackend {
   readonly exec: ExecBackend;
   readonly images: ImageBackend;
   readonly system: SystemBackend;
+
+  get volumes(): VolumeBackend {
+    return this.vols;
+  }
 
   private constructor(opts: BuiltinEngineOptions) {
     this.root = path.resolve(opts.root ?? '/var/lib/berth');
@@ -244,6 +257,11 @@ export class BuiltinEngine implements EngineBackend {
     await mkdir(engine.recordsDir, { recursive: true, mode: 0o700 });
     await mkdir(path.join(engine.runRoot, 'runc'), { recursive: true, mode: 0o700 });
     engine.store = await ImageStore.open({ root: path.join(engine.root, 'image'), hostImage: engine.hostImage });
+    engine.vols = await VolumeService.open(path.join(engine.root, 'volumes'), {
+      emit: (action, name, attributes) => engine.events.emit('volume', action, name, attributes),
+      referencedBy: (name) => [...engine.live.values()].filter((l) => engine.mountsOf(l.rec).some((m) => m.type === 'volume' && m.name === name)).map((l) => l.rec.id),
+      now: () => new Date(engine.clock.now()),
+    });
     await engine.restore();
     engine.pollTimer = setInterval(() => void engine.pollExits(), engine.pollMs);
     return engine;
@@ -355,6 +373,16 @@ export class BuiltinEngine implements EngineBackend {
         throw new ConflictError(`Conflict. The container name "/${name}" is already in use by container "${l.rec.id}". You have to remove (or rename) that container to be able to reuse that name.`);
       }
     }
+    let mounts: ContainerMount[];
+    try {
+      mounts = await this.vols.planContainerMounts({
+        planned: planMounts(hostConfig),
+        configVolumes: Object.keys(config.Volumes ?? {}),
+        volumesFrom: this.volumesFromSources(hostConfig.VolumesFrom ?? []),
+      });
+    } catch (e) {
+      throw toEngineError(e);
+    }
     const rec: ContainerRecord = {
       id,
       name,
@@ -369,6 +397,7 @@ export class BuiltinEngine implements EngineBackend {
       manuallyStopped: false,
       hasBeenStarted: false,
       warnings,
+      mounts,
     };
     if (request.Healthcheck || config.Healthcheck) {
       const test = config.Healthcheck?.Test ?? [];
@@ -387,12 +416,41 @@ export class BuiltinEngine implements EngineBackend {
     return { Id: id, Warnings: warnings };
   }
 
-  /** Undoes what a finished run left: runc state, the rootfs mount and the old status file. */
+  /** Undoes what a finished run left: runc state, the rootfs mount, the volumes it held and the old status file. */
   private async cleanupRun(id: string): Promise<void> {
     const p = this.paths(id);
     const state = await this.runner.runc.stateIfExists(id).catch(() => undefined);
     if (state && (state.status === 'stopped' || state.status === 'created')) await this.runner.runc.delete(id, { force: true }).catch(() => undefined);
     await unmountRootfs(p.rootfs).catch(() => undefined);
+    await this.vols.release(id).catch((e: unknown) => this.logger.error('releasing volumes failed', { id, error: String(e) }));
+  }
+
+  /** The record's mounts; records of engines before volumes kept only HostConfig (binds and tmpfs). */
+  private mountsOf(rec: ContainerRecord): ContainerMount[] {
+    if (rec.mounts) return rec.mounts;
+    try {
+      return planMounts(rec.hostConfig).flatMap((m): ContainerMount[] =>
+        m.volume
+          ? []
+          : m.spec.type === 'bind'
+            ? [{ type: 'bind', source: m.spec.source, destination: m.spec.target, readonly: m.spec.readonly === true, propagation: m.spec.propagation ?? 'rprivate', createSource: m.createSource === true }]
+            : [{ type: 'tmpfs', source: '', destination: m.spec.target, readonly: m.spec.readonly === true, tmpfs: { sizeBytes: m.spec.sizeBytes, mode: m.spec.mode, options: m.spec.options } }],
+      );
+    } catch {
+      return [];
+    }
+  }
+
+  /** `HostConfig.VolumesFrom` entries (`container[:ro|rw]`) → the mounts to copy. */
+  private volumesFromSources(entries: readonly string[]): VolumesFromSource[] {
+    return entries.map((entry) => {
+      const colon = entry.lastIndexOf(':');
+      const mode = colon > 0 ? entry.slice(colon + 1) : '';
+      const ref = colon > 0 && (mode === 'ro' || mode === 'rw' || mode === 'z' || mode === 'Z') ? entry.slice(0, colon) : entry;
+      if (colon > 0 && ref === entry) throw new InvalidArgumentError(`invalid mode for volumes-from: ${mode}`);
+      const other = this.find(ref);
+      return { mounts: this.mountsOf(other.rec), ...(mode === 'ro' || mode === 'rw' ? { mode } : {}) };
+    });
   }
 
   /** /etc/passwd and /etc/group as the container will see them: the writable layer first, then the image layers. */
@@ -427,13 +485,7 @@ export class BuiltinEngine implements EngineBackend {
     } catch (e) {
       throw toEngineError(e);
     }
-    const planned = planMounts(hc);
-    for (const m of planned) {
-      if (m.spec.type !== 'bind') continue;
-      const exists = await stat(m.spec.source).then(() => true, () => false);
-      if (!exists && m.requireSource) throw new InvalidArgumentError(`invalid mount config for type "bind": bind source path does not exist: ${m.spec.source}`);
-      if (!exists) await mkdir(m.spec.source, { recursive: true });
-    }
+    const volumes = await this.vols.acquire(id, this.mountsOf(rec));
     const passwd = await this.readImageFile(p.upper, lowerDirs, 'etc/passwd');
     const group = await this.readImageFile(p.upper, lowerDirs, 'etc/group');
     const user = resolveUser(rec.config.User ?? '', passwd, group, hc.GroupAdd ?? []);
@@ -444,11 +496,11 @@ export class BuiltinEngine implements EngineBackend {
       config,
       hostConfig: hc,
       user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
-      mounts: planned.map((m): MountSpec => m.spec),
+      mounts: volumes.specs,
       containerPid: (ref) => this.containerPid(ref),
       ...(this.initBinary ? { initBinary: this.initBinary } : {}),
     });
-    const started = await this.runner.create({ id, lowerDirs, spec, extraHosts: parseExtraHosts(hc.ExtraHosts ?? []) });
+    const started = await this.runner.create({ id, lowerDirs, spec, extraHosts: parseExtraHosts(hc.ExtraHosts ?? []), prepareRootfs: volumes.populate });
     rec.state = {
       ...rec.state,
       Status: 'running',
@@ -491,7 +543,7 @@ export class BuiltinEngine implements EngineBackend {
         await this.cleanupRun(live.rec.id).catch(() => undefined);
         this.logger.error('container start failed', { id: live.rec.id, error: message });
         // dockerd removes an AutoRemove container whose start failed (`docker run --rm` waits for that).
-        if (live.rec.hostConfig.AutoRemove) await this.removeNow(live, true).catch(() => undefined);
+        if (live.rec.hostConfig.AutoRemove) await this.removeNow(live, true, true).catch(() => undefined);
         if (err instanceof InternalError && (notFound || denied)) throw new InvalidArgumentError(message, { cause: e });
         throw err;
       }
@@ -601,10 +653,10 @@ export class BuiltinEngine implements EngineBackend {
   private async remove(ref: string, options: { force: boolean; volumes: boolean; link: boolean }): Promise<void> {
     if (options.link) throw new NotImplementedError('legacy links are not supported by the built-in engine');
     const live = this.find(ref);
-    await this.serial(live, () => this.removeNow(live, options.force));
+    await this.serial(live, () => this.removeNow(live, options.force, options.volumes));
   }
 
-  private async removeNow(live: Live, force: boolean): Promise<void> {
+  private async removeNow(live: Live, force: boolean, volumes = false): Promise<void> {
     const rec = live.rec;
     if (!this.live.has(rec.id)) return;
     if (rec.state.Running && !force) {
@@ -634,6 +686,8 @@ export class BuiltinEngine implements EngineBackend {
     this.health.forget(rec.id);
     this.live.delete(rec.id);
     await unlink(recordPath(this.recordsDir, rec.id)).catch(() => undefined);
+    // Only now, with the container gone, are its anonymous volumes unreferenced.
+    if (volumes) await this.vols.removeAnonymous(this.mountsOf(rec)).catch((e: unknown) => this.logger.error('removing anonymous volumes failed', { id: rec.id, error: String(e) }));
     this.emit(live, 'destroy');
     this.logger.info('container removed', { id: rec.id });
     for (const w of live.removeWaiters.splice(0)) w({ StatusCode: rec.state.ExitCode, Error: null });
@@ -673,9 +727,12 @@ export class BuiltinEngine implements EngineBackend {
     rec.monitorPid = 0;
     const restart = this.onExited(live);
     if (restart) rec.state = { ...rec.state, Status: 'restarting', Restarting: true };
-    await this.persist(live).catch((e: unknown) => this.logger.error('persisting exit failed', { id: rec.id, error: String(e) }));
-    // As in dockerd, the run is cleaned up (rootfs unmounted, runc state deleted) before anyone hears of the exit.
-    live.cleaning = this.cleanupRun(rec.id).catch((e: unknown) => this.logger.error('cleanup after exit failed', { id: rec.id, error: String(e) }));
+    // As in dockerd, the run is cleaned up (rootfs unmounted, runc state deleted, volumes released) before anyone
+    // hears of the exit. `cleaning` is set before the first await: a remove that sees the exited state must wait for it.
+    live.cleaning = (async () => {
+      await this.persist(live).catch((e: unknown) => this.logger.error('persisting exit failed', { id: rec.id, error: String(e) }));
+      await this.cleanupRun(rec.id).catch((e: unknown) => this.logger.error('cleanup after exit failed', { id: rec.id, error: String(e) }));
+    })();
     await live.cleaning;
     // Followers (logs -f, attach) end on this: the shim wrote the last output before the status.
     live.exits++;
@@ -685,7 +742,7 @@ export class BuiltinEngine implements EngineBackend {
     for (const w of live.exitWaiters.splice(0)) w({ StatusCode: status.exitCode, Error: null });
     for (const f of live.onExit.splice(0)) f();
     if (rec.hostConfig.AutoRemove && !live.removing) {
-      void this.serial(live, () => this.removeNow(live, true)).catch((e: unknown) => this.logger.error('auto-remove failed', { id: rec.id, error: String(e) }));
+      void this.serial(live, () => this.removeNow(live, true, true)).catch((e: unknown) => this.logger.error('auto-remove failed', { id: rec.id, error: String(e) }));
     }
   }
 
@@ -788,6 +845,7 @@ export class BuiltinEngine implements EngineBackend {
         if ((rec.monitorPid && monitorAlive(rec.monitorPid)) || runcState?.status === 'running' || runcState?.status === 'paused') {
           rec.state.Paused = runcState?.status === 'paused';
           rec.state.Status = rec.state.Paused ? 'paused' : 'running';
+          await this.vols.adopt(rec.id, this.mountsOf(rec));
           this.logger.info('container re-adopted', { id: rec.id, pid: rec.state.Pid });
           continue;
         }
@@ -805,15 +863,7 @@ export class BuiltinEngine implements EngineBackend {
   // Views
 
   private mountPoints(rec: ContainerRecord): MountPoint[] {
-    try {
-      return planMounts(rec.hostConfig).map((m): MountPoint =>
-        m.spec.type === 'bind'
-          ? { Type: 'bind', Source: m.spec.source, Destination: m.spec.target, Mode: m.spec.readonly ? 'ro' : '', RW: !m.spec.readonly, Propagation: m.spec.propagation ?? 'rprivate' }
-          : { Type: 'tmpfs', Source: '', Destination: m.spec.target, Mode: '', RW: !m.spec.readonly, Propagation: '' },
-      );
-    } catch {
-      return [];
-    }
+    return this.vols.mountPoints(this.mountsOf(rec));
   }
 
   private inspectOf(live: Live): ContainerInspect {
@@ -1239,12 +1289,74 @@ export class BuiltinEngine implements EngineBackend {
   }
 
   // -------------------------------------------------------------------------------------------
+  // Archive (docker cp)
+
+  /**
+   * Runs `use` on the container's filesystem. A running container is reached through
+   * /proc/<pid>/root (its own mounts included); a stopped one gets its rootfs and volumes mounted
+   * for the call, on its queue so no start overlaps, until the promise `use` returns as
+   * `finished` settles (a GET streams after the call has answered).
+   */
+  private withContainerRoot<T>(ref: string, use: (c: ContainerRoot) => Promise<{ value: T; finished?: Promise<void> }>): Promise<T> {
+    const live = this.find(ref);
+    const rec = live.rec;
+    const mounts = this.mountsOf(rec);
+    const view = (root: string): ContainerRoot => ({ root, containerId: rec.id, mounts: mounts.map((m) => ({ destination: m.destination, readonly: m.readonly })), readonlyRootfs: rec.hostConfig.ReadonlyRootfs === true });
+    const wrap = (e: unknown): Error => (e instanceof TarError || e instanceof PathResolveError ? new InvalidArgumentError(e.message, { cause: e }) : toEngineError(e));
+    if (rec.state.Running && rec.state.Pid > 0) {
+      return use(view(`/proc/${rec.state.Pid}/root`)).then((r) => r.value, (e: unknown) => Promise.reject(wrap(e)));
+    }
+    return new Promise<T>((resolve, reject) => {
+      void this.serial(live, async () => {
+        const p = this.paths(rec.id);
+        const holder = `${rec.id}-archive`;
+        let unmount: (() => Promise<void>) | undefined;
+        try {
+          const lowerDirs = await this.store.lowerDirs(rec.image);
+          const volumes = await this.vols.acquire(holder, mounts.filter((m) => m.type !== 'tmpfs'), { quiet: true });
+          const binds = volumes.specs.flatMap((m) => (m.type === 'bind' ? [{ source: m.source, destination: m.target, readonly: m.readonly === true }] : []));
+          unmount = await mountStoppedRoot({ lowerDirs, upperDir: p.upper, workDir: p.work, target: p.rootfs, binds });
+          const { value, finished } = await use(view(p.rootfs));
+          resolve(value);
+          await finished;
+        } catch (e) {
+          reject(wrap(e));
+        } finally {
+          await unmount?.().catch((e: unknown) => this.logger.error('unmounting after docker cp failed', { id: rec.id, error: String(e) }));
+          await this.vols.release(holder, { quiet: true }).catch(() => undefined);
+        }
+      });
+    });
+  }
+
+  private archiveStat(ref: string, p: string): Promise<PathStat> {
+    return this.withContainerRoot(ref, async (c) => ({ value: await statContainerPath(c, p) }));
+  }
+
+  private archiveGet(ref: string, p: string, signal: AbortSignal): Promise<{ stat: PathStat; tar: Readable }> {
+    return this.withContainerRoot(ref, async (c) => {
+      const { stat, tar, done } = await archiveContainerPath(c, p, signal);
+      signal.addEventListener('abort', () => tar.destroy(), { once: true });
+      this.emit(this.find(ref), 'archive-path');
+      return { value: { stat, tar }, finished: done };
+    });
+  }
+
+  private archivePut(ref: string, p: string, tar: Readable, options: ArchivePutOptions): Promise<void> {
+    const live = this.find(ref);
+    return this.withContainerRoot(ref, async (c) => {
+      // `docker cp -a`: files belong to the container's user, as dockerd's tarCopyOptions does it.
+      const user = options.copyUIDGID && live.rec.config.User ? await resolveUserInRootfs(c.root, live.rec.config.User) : undefined;
+      await extractIntoContainer(c, p, tar as AsyncIterable<Uint8Array>, { noOverwriteDirNonDir: options.noOverwriteDirNonDir, ...(user ? { owner: { uid: user.uid, gid: user.gid } } : {}) });
+      this.emit(live, 'extract-to-dir');
+      return { value: undefined };
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
   // Backends
 
   private containerBackend(): ContainerBackend {
-    const notImplemented = (what: string) => async (): Promise<never> => {
-      throw new NotImplementedError(`${what} is not supported by the built-in engine yet`);
-    };
     return {
       create: (r, o) => this.create(r, o),
       start: (id) => this.start(id),
@@ -1266,9 +1378,9 @@ export class BuiltinEngine implements EngineBackend {
       update: (id, u) => this.update(id, u),
       pause: (id) => this.pause(id, true),
       unpause: (id) => this.pause(id, false),
-      archiveStat: notImplemented('docker cp'),
-      archiveGet: notImplemented('docker cp'),
-      archivePut: notImplemented('docker cp'),
+      archiveStat: (id, p) => this.archiveStat(id, p),
+      archiveGet: (id, p, signal) => this.archiveGet(id, p, signal),
+      archivePut: (id, p, tar, o) => this.archivePut(id, p, tar, o),
     };
   }
 

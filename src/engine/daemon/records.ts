@@ -5,6 +5,7 @@
 import { open, readFile, readdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { ContainerConfig, ContainerState, HostConfig } from '../backend.js';
+import type { ContainerMount } from '../volumes/service.js';
 
 export interface ContainerRecord {
   id: string;
@@ -26,6 +27,8 @@ export interface ContainerRecord {
   hasBeenStarted: boolean;
   /** Created with a warning about an unavailable init. */
   warnings: string[];
+  /** Mounts decided at create (volumes named, anonymous ones made); absent in records of older engines. */
+  mounts?: ContainerMount[];
 }
 
 /** Records live apart from the runner's per-container directory, which a failed start removes. */
