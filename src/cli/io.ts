@@ -7,6 +7,9 @@ export interface CliIO {
   readStdin: () => string;
   /** Whether stdout is a terminal (colour, live progress). */
   isTTY: boolean;
-  /** Ends long-running commands (`watch`) in-process; the CLI uses SIGINT/SIGTERM when absent. */
-  signal?: AbortSignal;
+  /**
+   * Registers a Ctrl-C (SIGINT/SIGTERM) handler while a long command runs; returns its removal.
+   * Absent: the command cannot be interrupted gracefully (tests inject it to simulate Ctrl-C).
+   */
+  onInterrupt?: (handler: () => void) => () => void;
 }

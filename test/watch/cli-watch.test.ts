@@ -37,7 +37,7 @@ describe.skipIf(skip)('berth watch (CLI)', () => {
   }, 60_000);
 
   function start(args: string[]) {
-    const ac = new AbortController();
+    let interrupt: (() => void) | undefined;
     let stderr = '';
     let stdout = '';
     const done = main(['node', 'berth', ...args], {
@@ -47,7 +47,10 @@ describe.skipIf(skip)('berth watch (CLI)', () => {
       cwd: dir,
       readStdin: () => '',
       isTTY: false,
-      signal: ac.signal,
+      onInterrupt: (handler) => {
+        interrupt = handler;
+        return () => (interrupt = undefined);
+      },
     });
     const until = async (pred: (err: string) => boolean, what: string) => {
       const end = Date.now() + 20_000;
@@ -56,7 +59,7 @@ describe.skipIf(skip)('berth watch (CLI)', () => {
         await new Promise((r) => setTimeout(r, 10));
       }
     };
-    return { stop: () => ac.abort(), done, until, out: () => ({ stdout, stderr }) };
+    return { stop: () => interrupt?.(), done, until, out: () => ({ stdout, stderr }) };
   }
 
   it('ups, applies a save, reports it, and stops watching on the signal with the stack left running', async () => {

@@ -26,7 +26,7 @@ export async function runWatchCommand(globals: GlobalFlags, flags: WatchFlags, i
   const engine = await selectEngine({ engine: globals.engine, env: io.env, cwd: io.cwd, notice: io.stderr });
   const loadOptions = loadOptionsFrom(globals, io);
   const applier: StackApplier = composeApplier(engine.port, { dryRun: flags.dryRun, print: io.stderr });
-  const signal = io.signal ?? processSignal();
+  const signal = interruptSignal(io);
   await runWatch({
     loadOptions,
     explicitFiles: Boolean(globals.file?.length || io.env.COMPOSE_FILE),
@@ -41,14 +41,25 @@ export async function runWatchCommand(globals: GlobalFlags, flags: WatchFlags, i
   });
 }
 
-/** Ctrl-C (or SIGTERM) stops watching; a second Ctrl-C during shutdown exits at once. */
-function processSignal(): AbortSignal {
+/** Ctrl-C (or SIGTERM) stops watching; the stack keeps running. Tests inject `onInterrupt`. */
+function interruptSignal(io: CliIO): AbortSignal {
   const ac = new AbortController();
+  if (io.onInterrupt) {
+    const off = io.onInterrupt(() => ac.abort());
+    ac.signal.addEventListener('abort', off, { once: true });
+    return ac.signal;
+  }
   const stop = () => {
-    if (ac.signal.aborted) process.exit(130);
+    if (ac.signal.aborted) process.exit(130); // a second Ctrl-C during shutdown
     ac.abort();
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  ac.signal.addEventListener('abort', () => {
+    setImmediate(() => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    });
+  });
   return ac.signal;
 }
