@@ -1,6 +1,8 @@
-// develop.watch actions against real containers on the built-in engine: `sync` copies a saved
-// file into the running container through PUT /containers/{id}/archive and deletes a removed one,
-// `sync+exec` runs its command after the copy, `restart` restarts the container.
+// develop.watch actions against real containers, on the built-in engine and on a private dockerd
+// (the reference implementation of the archive API): `sync` copies a saved file into the running
+// container through PUT /containers/{id}/archive and deletes a removed one, `sync+exec` runs its
+// command after the copy, `restart` restarts the container.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,10 +15,48 @@ import { DevelopSyncer, type DevelopReport } from '../../src/watch/develop-sync.
 import { startTestEngine, type TestEngine } from '../engine/daemon-harness.js';
 import { skipNotice } from '../engine/helpers/engine-env.js';
 
-const skip = skipNotice('develop.watch on the built-in engine');
+const skip = skipNotice('develop.watch on real engines');
+const haveDockerd = spawnSync('sh', ['-c', 'command -v dockerd'], { stdio: 'ignore' }).status === 0;
+if (!skip && !haveDockerd) console.log('[skip] develop.watch on dockerd: dockerd not installed');
 
-describe.skipIf(skip)('develop.watch on the built-in engine', () => {
-  let engine: TestEngine;
+interface Engine {
+  socketPath: string;
+  close(): Promise<void>;
+}
+
+async function builtinEngine(): Promise<Engine> {
+  const e: TestEngine = await startTestEngine('devw');
+  return { socketPath: e.socketPath, close: () => e.close() };
+}
+
+/** A private dockerd (bench/lib/dockerd.mjs: own roots and socket, no bridge, no iptables) with busybox imported. */
+async function privateDockerd(): Promise<Engine> {
+  const lib = (p: string) => import(/* @vite-ignore */ path.resolve(import.meta.dirname, '../../bench/lib', p));
+  const { startDockerd } = await lib('dockerd.mjs');
+  const { busyboxRootfsTar } = await lib('busybox-image.mjs');
+  const d = await startDockerd();
+  const { tar, cleanup } = busyboxRootfsTar();
+  try {
+    const { createReadStream } = await import('node:fs');
+    const stream = await d.docker.importImage(createReadStream(tar), { repo: 'busybox', tag: 'latest' });
+    await new Promise<void>((resolve, reject) => d.docker.modem.followProgress(stream, (err: unknown) => (err ? reject(err) : resolve())));
+  } finally {
+    cleanup();
+  }
+  return { socketPath: d.socket, close: () => d.stop() };
+}
+
+const engines = [
+  { name: 'the built-in engine', start: builtinEngine, skip },
+  { name: 'dockerd', start: privateDockerd, skip: skip || !haveDockerd },
+];
+
+describe.each(engines)('develop.watch on $name', ({ start, skip: skipThis }) => {
+  if (skipThis) {
+    it.skip('needs root, runc, busybox (and dockerd)', () => {});
+    return;
+  }
+  let engine: Engine;
   let port: DockerPort;
   let dir: string;
   const project = `devw${process.pid}`;
@@ -42,10 +82,10 @@ describe.skipIf(skip)('develop.watch on the built-in engine', () => {
   }
 
   beforeAll(async () => {
-    engine = await startTestEngine('devw');
+    engine = await start();
     port = new DockerPort({ socketPath: engine.socketPath });
     dir = mkdtempSync('/tmp/berth-devw-');
-  }, 60_000);
+  }, 90_000);
 
   afterAll(async () => {
     for (const c of (await port?.containers.list({ all: true })) ?? []) await port.containers.remove(c.Id, { force: true });
