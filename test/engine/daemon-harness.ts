@@ -1,6 +1,7 @@
 // A real built-in engine for tests: its own temp state root, runtime dir, socket and cgroup parent,
 // the shim built into the temp dir, and a busybox image imported as `busybox:latest`. `close()`
-// removes every container and asserts nothing is left behind (mounts, runc state, cgroups).
+// removes every container and volume and asserts nothing is left behind (mounts, runc state,
+// cgroups, volume mounts).
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
@@ -22,8 +23,13 @@ export interface TestEngine {
   daemon: RunningDaemon;
   /** Starts a fresh daemon on the same root (live restore). */
   restartDaemon(opts?: { kill?: boolean }): Promise<void>;
-  /** What is left behind on the host: mounts under the root, runc containers, cgroup dirs. */
-  leftovers(): Promise<{ mounts: string[]; runc: string[]; cgroups: string[] }>;
+  /**
+   * What is left behind on the host: mounts under the root and the runtime dir (network
+   * namespaces), runc containers, cgroup dirs, links (bridges, veths) carrying this engine's alias,
+   * host ports the engine bound that something still listens on, and (a subset of the mounts,
+   * named apart) volume data directories still mounted by the local driver.
+   */
+  leftovers(): Promise<{ mounts: string[]; runc: string[]; cgroups: string[]; links: string[]; listeners: string[]; volumes: string[] }>;
   close(): Promise<void>;
 }
 
@@ -76,11 +82,27 @@ export async function startTestEngine(name: string, opts: { importBusybox?: bool
         if (!existsSync(d)) continue;
         for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) cgroups.push(path.join(d, e.name));
       }
-      return { mounts: await mountsUnder(root), runc, cgroups };
+      const net = await daemon.engine.networkLeftovers();
+      const listening = new Set(
+        execFileSync('ss', ['-Hltun'], { encoding: 'utf8' })
+          .split('\n')
+          .map((l) => l.trim().split(/\s+/))
+          .filter((f) => f.length >= 5)
+          .map((f) => `${f[0]}:${f[4].replace(/^\[?::ffff:|\]$/g, '').replace(/^\*:/, '0.0.0.0:')}`),
+      );
+      const listeners = [...new Set(net.listeners)].filter((l) => listening.has(l));
+      return { mounts: [...(await mountsUnder(root)), ...(await mountsUnder(runRoot))], runc, cgroups, links: net.links, listeners, volumes: await mountsUnder(path.join(root, 'volumes')) };
     },
     async close() {
       const list = await daemon.engine.containers.list({ all: true, size: false, filters: {} });
       for (const c of list) await daemon.engine.containers.remove(c.Id, { force: true, volumes: false, link: false }).catch(() => undefined);
+      // With every container gone no volume may be in use: a refused remove is a leak of its own.
+      const stuck: string[] = [];
+      for (const v of (await daemon.engine.volumes.list({})).Volumes) {
+        await daemon.engine.volumes.remove(v.Name, { force: true }).catch((e: unknown) => stuck.push(`${v.Name}: ${String(e)}`));
+      }
+      // Networks (the predefined `bridge` too) and their bridges go with the test's engine.
+      await daemon.engine.dismantleNetworks().catch((e: unknown) => console.error('dismantling networks failed:', e));
       await daemon.close();
       const left = await engine.leftovers();
       for (const d of cgroupDirs(cgroupParent)) {
@@ -91,7 +113,7 @@ export async function startTestEngine(name: string, opts: { importBusybox?: bool
         }
       }
       if (left.mounts.length === 0) rmSync(dir, { recursive: true, force: true });
-      if (left.mounts.length || left.runc.length || left.cgroups.length) throw new Error(`left behind: ${JSON.stringify(left)}`);
+      if (left.mounts.length || left.runc.length || left.cgroups.length || left.links.length || left.listeners.length || stuck.length) throw new Error(`left behind: ${JSON.stringify({ ...left, stuckVolumes: stuck })}`);
     },
   };
   return engine;

@@ -241,6 +241,24 @@ describe.skipIf(skip)('built-in engine volumes', () => {
     expect(events[1].Actor.Attributes).toMatchObject({ container: r.id, destination: '/e', driver: 'local', 'read/write': 'true' });
   }, 60_000);
 
+  it('re-adopts a running container\'s driver volume after an engine restart and unmounts it when the container stops', async () => {
+    const tv = `adopt${process.pid}`;
+    await createVolume({ Name: tv, DriverOpts: { type: 'tmpfs', device: 'tmpfs', o: 'size=1m' } });
+    const c = await docker.createContainer({ Image: 'busybox', Cmd: ['sh', '-c', 'echo alive > /v/f; sleep 60'], HostConfig: { Binds: [`${tv}:/v`] } });
+    await c.start();
+    const data = path.join(engine.root, 'volumes', tv, '_data');
+    await engine.restartDaemon();
+    docker = new Docker({ socketPath: engine.socketPath });
+    // Still mounted and in use: the restarted engine knows the container holds it.
+    expect(await mountsUnder(data)).toEqual([data]);
+    expect(readFileSync(path.join(data, 'f'), 'utf8')).toBe('alive\n');
+    await expect(docker.getVolume(tv).remove()).rejects.toMatchObject({ statusCode: 409 });
+    await docker.getContainer(c.id).stop({ t: 0 });
+    expect(await mountsUnder(data)).toEqual([]);
+    await docker.getContainer(c.id).remove();
+    await docker.getVolume(tv).remove();
+  }, 60_000);
+
   it('keeps volumes across an engine restart', async () => {
     const vol = `restart${process.pid}`;
     await createVolume({ Name: vol, Labels: { k: 'v' } });

@@ -102,7 +102,8 @@ export async function statContainerPath(c: ContainerRoot, requested: string): Pr
 /** Tar entries for `hostPath` and, for a directory, everything below it (lexical order, like Go's Walk). */
 async function* walk(hostPath: string, name: string, st: Stats, links: Map<string, string>, signal: AbortSignal): AsyncGenerator<TarWriteEntry> {
   if (signal.aborted) return;
-  const base = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime };
+  // Whole seconds, as Go's tar writer keeps them in ustar headers (a fraction would need a pax record per entry).
+  const base = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: Math.floor(st.mtimeMs / 1000) };
   if (st.isDirectory()) {
     yield { ...base, path: `${name}/`, type: 'directory' };
     const names = (await fs.readdir(hostPath)).sort();

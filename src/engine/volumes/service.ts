@@ -35,6 +35,8 @@ export interface ContainerMount {
   destination: string;
   readonly: boolean;
   propagation?: Propagation;
+  /** Binds: `bind` instead of `rbind` (BindOptions.NonRecursive). */
+  nonRecursive?: boolean;
   /** Do not fill the volume from the image when it is empty. */
   noCopy?: boolean;
   /** The request named no volume (`VOLUME`, `-v /path`, a volume mount without Source): `rm -v` removes it. */
@@ -204,6 +206,7 @@ export class VolumeService implements VolumeBackend {
           destination: p.spec.target,
           readonly: p.spec.readonly === true,
           propagation: p.spec.propagation ?? 'rprivate',
+          ...(p.spec.nonRecursive ? { nonRecursive: true } : {}),
           ...(p.createSource ? { createSource: true } : {}),
           ...(p.requireSource ? { requireSource: true } : {}),
         });
@@ -247,7 +250,7 @@ export class VolumeService implements VolumeBackend {
           const exists = await fs.stat(m.source).then(() => true, () => false);
           if (!exists && !m.createSource) throw new InvalidArgumentError(`invalid mount config for type "bind": bind source path does not exist: ${m.source}`);
           if (!exists) await fs.mkdir(m.source, { recursive: true });
-          specs.push({ type: 'bind', source: m.source, target: m.destination, readonly: m.readonly, ...(m.propagation ? { propagation: m.propagation } : {}) });
+          specs.push({ type: 'bind', source: m.source, target: m.destination, readonly: m.readonly, ...(m.propagation ? { propagation: m.propagation } : {}), ...(m.nonRecursive ? { nonRecursive: true } : {}) });
           continue;
         }
         const name = m.name!;
