@@ -1,11 +1,10 @@
 // `berth watch`: up, then apply every saved change of the stack files (and run develop.watch
-// actions) until Ctrl-C. `berth up --watch` reaches the same code through watchFlags/runWatchCommand.
+// actions) until Ctrl-C. `berth up --watch` reaches the same code: up.ts calls runWatchCommand.
 import type { Command } from 'commander';
 import type { CliIO } from './io.js';
 import type { GlobalFlags } from './project-options.js';
 
-/** The flags `watch` and `up --watch` share; up.ts adds them with `addWatchFlags`. */
-export function addWatchFlags(c: Command): Command {
+function addWatchFlags(c: Command): Command {
   return c.option('--debounce <ms>', 'quiet window after the last save before applying', '50');
 }
 

@@ -78,6 +78,23 @@ describe.skipIf(skip)('berth watch (CLI)', () => {
     expect(now.State).toBe('running');
   }, 60_000);
 
+  it('up --watch: up (detached), then each save is applied until Ctrl-C', async () => {
+    const [before] = await port.containers.list({ filters: serviceContainersFilter(project, 'web') });
+    save(compose('4'));
+    const w = start(['up', '--watch', '--debounce', '20']);
+    await w.until((e) => e.includes('watching the stack files'), 'watching');
+    const [upped] = await port.containers.list({ filters: serviceContainersFilter(project, 'web') });
+    expect(upped.Id).not.toBe(before.Id); // up applied the change made before it started
+    save(compose('5'));
+    await w.until((e) => e.includes('compose.yaml changed'), 'the change');
+    w.stop();
+    expect(await w.done).toBe(0);
+    const [after] = await port.containers.list({ filters: serviceContainersFilter(project, 'web') });
+    expect(after.Id).not.toBe(upped.Id);
+    const env = (await port.containers.inspect(after.Id)).Config.Env ?? [];
+    expect(env).toContain('V=5');
+  }, 60_000);
+
   it('--dry-run prints what a save would do and changes nothing; a bad --debounce is a usage error', async () => {
     const [before] = await port.containers.list({ filters: serviceContainersFilter(project, 'web') });
     const w = start(['watch', '--dry-run', '--debounce', '20']);
