@@ -37,8 +37,8 @@ export interface DevelopSyncerOptions {
   clock: Clock;
   debounceMs: number;
   report: (r: DevelopReport) => void;
-  /** `rebuild`: the caller re-creates the service (or reports why it cannot). */
-  rebuild: (service: string) => Promise<void>;
+  /** `rebuild`: the caller re-creates the service (or throws why it cannot); returns a note for the report. */
+  rebuild: (service: string) => Promise<string | undefined>;
 }
 
 export class DevelopSyncer {
@@ -113,7 +113,7 @@ export class DevelopSyncer {
     const report: DevelopReport = { service: rule.service, action: rule.action, containers: [], copied: [], removed: [], ms: 0 };
     try {
       if (rule.action === 'rebuild') {
-        await this.opts.rebuild(rule.service);
+        report.output = await this.opts.rebuild(rule.service);
       } else {
         const containers = (await this.opts.engine.containers.list({ filters: serviceContainersFilter(this.opts.project(), rule.service) })).filter(
           (c) => c.State === 'running',

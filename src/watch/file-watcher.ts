@@ -6,7 +6,7 @@
 // on the file follows the old inode and goes silent; a watch on its directory sees every
 // replacement, and also the creation of a file that did not exist yet (an optional env_file,
 // a new compose.override.yaml). So stack files are watched through their directories.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 
@@ -71,8 +71,10 @@ export const chokidarWatcher: FileWatcherFactory = (onEvent, onError) => {
       w.on('raw', (_event, name: string | null, details: unknown) => {
         const watched = (details as { watchedPath?: string } | undefined)?.watchedPath;
         if (!watched) return;
-        const inDir = name ? path.resolve(watched, name) : undefined;
-        const target = inDir && spec.accept(inDir) ? inDir : spec.accept(path.resolve(watched)) ? path.resolve(watched) : undefined;
+        // chokidar also watches single files; their raw events name the file itself, not an entry.
+        const abs = path.resolve(watched);
+        const inDir = name && isDirectory(abs) ? path.resolve(abs, name) : undefined;
+        const target = inDir ? (spec.accept(inDir) ? inDir : undefined) : spec.accept(abs) ? abs : undefined;
         if (target) onEvent({ path: target, kind: existsSync(target) ? 'change' : 'unlink' });
       });
       w.on('error', (e) => onError(e instanceof Error ? e : new Error(String(e))));
@@ -99,3 +101,11 @@ export const chokidarWatcher: FileWatcherFactory = (onEvent, onError) => {
     },
   };
 };
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}

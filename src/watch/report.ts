@@ -28,7 +28,12 @@ export function formatCycle(r: CycleReport<unknown, PlannedCycle, unknown>, cwd:
     return p.startsWith('..') ? f : p;
   };
   const trigger =
-    r.trigger.reason === 'initial' ? 'initial up' : r.trigger.reason === 'retry' ? 'retry' : `${r.trigger.files.map(rel).join(', ')} changed`;
+    r.trigger.reason === 'initial'
+      ? 'initial up'
+      : r.trigger.reason === 'retry'
+        ? 'retry'
+        : // Files changed; a develop.watch rebuild request is named as it is.
+          r.trigger.files.map((f) => (path.isAbsolute(f) ? `${rel(f)} changed` : f)).join(', ');
   const total = ms(r.finishedAt - r.startedAt + r.timings.detectMs);
   const lines: string[] = [];
   if (r.kind === 'invalid') {
@@ -44,7 +49,10 @@ export function formatCycle(r: CycleReport<unknown, PlannedCycle, unknown>, cwd:
     if (r.plan) lines.push(...detailLines(r.plan));
     return lines.join('\n') + '\n';
   }
-  const changed = r.plan.diff.services.filter((s) => s.kind !== 'unchanged').length;
+  const changed = new Set([
+    ...r.plan.diff.services.filter((s) => s.kind !== 'unchanged').map((s) => s.service),
+    ...r.plan.actions.map((a) => a.target).filter((t) => !/^(network|volume) /.test(t)),
+  ]).size;
   const what = r.plan.actions.length === 0 ? 'nothing to do' : `${changed} service${changed === 1 ? '' : 's'} changed`;
   lines.push(`watch: ${trigger}: ${what}, applied in ${total} ms (${formatTimings(r.timings)})`);
   lines.push(...detailLines(r.plan));

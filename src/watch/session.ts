@@ -47,6 +47,8 @@ export interface LoadedModel {
 
 export interface PlannedStep extends PlannedCycle {
   plan: unknown;
+  /** Re-created after the plan on a develop.watch `rebuild`. */
+  forced?: string[];
 }
 
 export interface WatchSession {
@@ -68,6 +70,8 @@ export async function startWatchSession(opts: WatchOptions): Promise<WatchSessio
   let sources: StackSources = initialSources(opts);
   let developNoticeShown = false;
   let skipNext = opts.skipInitialApply === true;
+  /** Services a develop.watch `rebuild` asked to re-create; taken by the next cycle. */
+  const rebuilds = new Set<string>();
 
   // Declared before the watchers so their callbacks can reach them.
   // eslint-disable-next-line prefer-const
@@ -85,13 +89,18 @@ export async function startWatchSession(opts: WatchOptions): Promise<WatchSessio
     },
     rebuild: async (service) => {
       const svc = current?.loaded.project.services[service];
-      if (!current || !svc) return;
+      if (!current || !svc) return undefined;
+      // berth has no image builder: a service made only from `build:` cannot be rebuilt. One with
+      // an `image:` is re-created from whatever the engine has under that name now (a re-tag, a
+      // `docker load`), which is what a rebuild would have produced.
       if (!svc.image) {
-        throw new BerthError(`service ${service} has no image; rebuild needs \`build\` support, which berth does not have yet`);
+        throw new BerthError(`rebuild of ${service} needs \`build\` support, which berth does not have yet; give the service an image: and re-tag it, or use sync/restart`);
       }
       if (!opts.applier.recreate) throw new BerthError('this engine connection cannot re-create services');
-      // No builder: the image is whatever the engine has locally; re-creating picks up a re-tag.
-      await opts.applier.recreate(current.loaded, [service]);
+      // Through the loop, so it is never applied beside another cycle.
+      rebuilds.add(service);
+      loop.markDirty(`${service} (develop.watch rebuild)`);
+      return svc.build ? `no image builder: re-creating ${service} from the local image ${svc.image} instead of rebuilding it` : `re-creating ${service} from the local image ${svc.image}`;
     },
   });
 
@@ -110,10 +119,15 @@ export async function startWatchSession(opts: WatchOptions): Promise<WatchSessio
       plan: async (m) => {
         if (skipNext) return { plan: undefined, diff: { services: [], resources: [] }, actions: [] };
         const plan = await opts.applier.plan(m.loaded);
-        return { plan, diff: diffModels(last, { project: m.loaded.project, hashes: m.hashes }), actions: opts.applier.describe(plan) };
+        const actions = opts.applier.describe(plan);
+        const forced = [...rebuilds].filter((s) => m.loaded.project.services[s] && !actions.some((a) => a.target === s && /create/.test(a.action)));
+        rebuilds.clear();
+        for (const s of forced) actions.push({ target: s, action: 'recreate', cause: 'develop.watch rebuild' });
+        return { plan, forced, diff: diffModels(last, { project: m.loaded.project, hashes: m.hashes }), actions };
       },
       execute: async (p, m) => {
         if (!skipNext) await opts.applier.execute(p.plan, m.loaded);
+        if (p.forced?.length) await opts.applier.recreate?.(m.loaded, p.forced);
         const firstApply = last === undefined;
         last = { project: m.loaded.project, hashes: m.hashes };
         current = m;

@@ -113,7 +113,7 @@ services:
     const loaded = loadProject({ workingDir: dir, environment: {} });
     const id = await serviceContainer('web');
     const reports: DevelopReport[] = [];
-    const syncer = new DevelopSyncer({ engine: port, project: () => project, clock: systemClock, debounceMs: 20, report: (r) => reports.push(r), rebuild: async () => {} });
+    const syncer = new DevelopSyncer({ engine: port, project: () => project, clock: systemClock, debounceMs: 20, report: (r) => reports.push(r), rebuild: async () => undefined });
     syncer.setRules(developRules(loaded.project, dir));
 
     await syncer.initialSync();

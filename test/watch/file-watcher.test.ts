@@ -92,3 +92,25 @@ describe('chokidarWatcher on stack files', () => {
     expect(events.some((e) => e.path === a)).toBe(false);
   });
 });
+
+describe('chokidarWatcher on a tree (develop.watch)', () => {
+  it('reports the changed file under its real path, in subdirectories too, never a path below a file', async () => {
+    const src = path.join(dir, 'src');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(path.join(src, 'lib'), { recursive: true });
+    writeFileSync(path.join(src, 'index.html'), '1');
+    writeFileSync(path.join(src, 'lib/app.js'), '1');
+    watcher = chokidarWatcher((e) => events.push(e), (e) => {
+      throw e;
+    });
+    await watcher.update({ roots: [src], shallow: false, accept: (f) => f.startsWith(`${src}/`) || f === src });
+    writeFileSync(path.join(src, 'index.html'), '2');
+    writeFileSync(path.join(src, 'lib/app.js'), '2');
+    await until(seen(path.join(src, 'index.html')), 'the top-level file');
+    await until(seen(path.join(src, 'lib/app.js')), 'the nested file');
+    unlinkSync(path.join(src, 'lib/app.js'));
+    await until(() => events.some((e) => e.path === path.join(src, 'lib/app.js') && e.kind === 'unlink'), 'the deletion');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(events.filter((e) => !['index.html', 'lib/app.js'].includes(path.relative(src, e.path)))).toEqual([]);
+  });
+});

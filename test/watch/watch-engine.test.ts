@@ -178,7 +178,7 @@ describe.skipIf(skip)('berth watch on the built-in engine', () => {
       writeFileSync(path.join(devDir, 'site/index.html'), 'first\n');
       writeFileSync(
         path.join(devDir, 'compose.yaml'),
-        `name: ${devProject}\nservices:\n${service('web', '    develop:\n      watch:\n        - {path: ./site, target: /srv/site, action: sync, initial_sync: true}\n')}`,
+        `name: ${devProject}\nservices:\n${service('web', '    develop:\n      watch:\n        - {path: ./site, target: /srv/site, action: sync, initial_sync: true}\n        - {path: ./image.txt, action: rebuild}\n')}`,
       );
       const synced: string[][] = [];
       session = await startWatchSession({
@@ -213,6 +213,21 @@ describe.skipIf(skip)('berth watch on the built-in engine', () => {
       const [still] = await port.containers.list({ filters: serviceContainersFilter(devProject, 'web') });
       expect(still.Id).toBe(web.Id);
       expect(printed).toMatch(/develop: web: sync 1 copied in 1 container/);
+
+      // rebuild: no builder, so the service is re-created from its local image, through the loop.
+      const cyclesBefore = (printed.match(/^watch: /gm) ?? []).length;
+      writeFileSync(path.join(devDir, 'image.txt'), 'retagged\n');
+      while ((printed.match(/^watch: /gm) ?? []).length === cyclesBefore) {
+        if (Date.now() > end + 10_000) throw new Error(`no rebuild; output:\n${printed}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await session.idle();
+      expect(printed).toMatch(/watch: web \(develop\.watch rebuild\): 1 service changed, applied in \d+ ms.*\n  web: unchanged → recreate \(develop\.watch rebuild\)/);
+      expect(printed).not.toContain('failed');
+      expect(printed).toContain('develop: web: rebuild');
+      const [rebuilt] = await port.containers.list({ filters: serviceContainersFilter(devProject, 'web') });
+      expect(rebuilt.Id).not.toBe(web.Id);
+      expect(rebuilt.State).toBe('running');
     } finally {
       await session?.close();
       session = undefined;
