@@ -145,4 +145,16 @@ describe('watch session', () => {
     const final = hashServices((await import('../../src/spec/loader.js')).loadProject({ workingDir: dir, environment: {} }).project);
     expect(applier.running).toEqual(final);
   });
+
+  it('a project that does not load at start is still watched, and applies once fixed', async () => {
+    write('compose.yaml', 'services:\n  web:\n    image: [busybox\n');
+    write('.env', 'TAG=1\n');
+    const applier = new HashApplier();
+    await start(applier);
+    expect(printed).toContain('initial up: invalid, nothing applied');
+    expect(session!.sources().files).toEqual([path.join(dir, '.env'), path.join(dir, 'compose.yaml')]);
+    write('compose.yaml', stack('fixed'));
+    await until(() => applier.applied.length === 1, 'the fix');
+    expect(applier.applied[0]).toEqual(['create db', 'create web']);
+  });
 });
