@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { BerthError } from '../errors.js';
 import type { CliIO } from './io.js';
+import { registerWatchCommands } from './register-watch.js';
 import { addGlobalOptions, type GlobalFlags } from './project-options.js';
 import { ExitCode, registerComposeCommands } from './register-compose.js';
 import { registerLifecycleCommands } from './register-lifecycle.js';
@@ -110,6 +111,8 @@ export function buildProgram(io: CliIO): Command {
     const { engineStatus } = await import('./commands/engine.js');
     await engineStatus(opts, io);
   });
+
+  registerWatchCommands(program, io, globals);
 
   program
     .command('version')
