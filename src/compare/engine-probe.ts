@@ -44,7 +44,15 @@ export interface ExecResult {
   stderr: string;
 }
 
+/** One process of a container as `docker top` lists it: host pid and command line. */
+export interface ContainerProcess {
+  pid: number;
+  command: string;
+}
+
 export interface EngineProbe {
+  /** The container's processes with host pids; empty when it does not run. */
+  processes(containerId: string): Promise<ContainerProcess[]>;
   sample(containerId: string): Promise<ResourceSample | undefined>;
   state(containerId: string): Promise<ContainerState | undefined>;
   projectContainers(project: string): Promise<ProjectContainer[]>;
@@ -64,6 +72,20 @@ export function workingSetBytes(memory: Record<string, unknown> | undefined): nu
 
 export function dockerodeProbe(docker: Dockerode): EngineProbe {
   return {
+    async processes(id) {
+      let top: { Titles?: string[]; Processes?: string[][] };
+      try {
+        top = (await docker.getContainer(id).top({ ps_args: '-eo pid,args' })) as typeof top;
+      } catch (e) {
+        const code = (e as { statusCode?: number }).statusCode;
+        if (code === 404 || code === 409 || code === 500) return []; // gone, or not running
+        throw e;
+      }
+      const titles = top.Titles ?? [];
+      const pidCol = titles.indexOf('PID');
+      const cmdCol = titles.findIndex((t) => t === 'COMMAND' || t === 'CMD');
+      return (top.Processes ?? []).map((row) => ({ pid: Number(row[pidCol]), command: row[cmdCol] ?? row[row.length - 1] ?? '' }));
+    },
     async sample(id) {
       let s: Record<string, unknown>;
       try {
