@@ -13,6 +13,7 @@ import { requestOnce, runHttpWorkload, type WorkloadResult } from './http-worklo
 import { startResourceSampler } from './resource-sampler.js';
 import type { BlastOutcome, CompareReport, ModeFailure, ModeReport, ModeRun, ScalingOutcome, WorkloadSummary } from './result.js';
 import { spreadOverRuns } from './spread.js';
+import { LABEL } from '../compose/labels.js';
 import { projectForRun, type StackDriver } from './stack-driver.js';
 import type { CompareTarget } from './target.js';
 import { parseWorkloadOutput } from './workload-parse.js';
@@ -65,7 +66,7 @@ export function placeMembers(containers: ProjectContainer[], target: CompareTarg
   for (const c of running) if (target.members.includes(c.service) && !byService.has(c.service)) byService.set(c.service, c);
   // A container may say which services it holds (a `single` group container).
   for (const c of running) {
-    const holds = (c.labels['berth.placement.services'] ?? '').split(',').filter(Boolean);
+    const holds = (c.labels[LABEL.placementMembers] ?? '').split(',').filter(Boolean);
     for (const s of holds) if (target.members.includes(s) && !byService.has(s)) byService.set(s, c);
   }
   if (mode === 'single') {
