@@ -11,6 +11,7 @@ declare -A wanted=(
   [gcc]=gcc                  # compiles the per-container monitor (native/)
   [python3]=python3          # device nodes and xattrs for overlay whiteouts (src/engine/images/sysops.ts)
   [tini]=tini-static         # the reaping init of containers created with Init: true (--init)
+  [postgresql]=pg_ctlcluster # the real database of examples/db-layouts and the compare tests
 )
 
 missing=()

@@ -25,7 +25,7 @@ interface MemberSnapshot {
   containerId: string;
   shared: boolean;
   state?: ContainerState;
-  /** Host pids of this member's processes (shared containers only). */
+  /** Host pids of this member's processes, ascending (the main one first). */
   pids: number[];
 }
 
@@ -54,7 +54,9 @@ async function snapshot(ctx: BlastContext): Promise<MemberSnapshot[]> {
   return Promise.all(
     placements.map(async (m) => {
       const state = await ctx.probe.state(m.containerId);
-      const pids = m.shared ? memberProcesses(await ctx.probe.processes(m.containerId), m.service, ctx) : [];
+      // Processes are read for every member: they judge shared containers, and say what a database
+      // did inside its own (main process kept, workers replaced) where the container state cannot.
+      const pids = memberProcesses(await ctx.probe.processes(m.containerId), m.service, ctx);
       return { ...m, state, pids };
     }),
   );
@@ -82,8 +84,11 @@ export function judgeMember(before: MemberSnapshot, after: MemberSnapshot | unde
 function judgeTarget(before: MemberSnapshot, after: MemberSnapshot | undefined): string {
   if (!after?.state?.running) return 'did not come back';
   if (restarted(before.state, after.state)) return `container restarted (restarts ${after.state.restartCount})`;
-  if (before.shared) return after.pids.some((p) => !before.pids.includes(p)) ? 'restarted inside the shared container' : 'same processes';
-  return 'same container';
+  const main = Math.min(...before.pids);
+  if (before.pids.length === 0) return 'same container';
+  if (!after.pids.includes(main)) return after.pids.length ? 'main process replaced, container kept' : 'no process left';
+  const replaced = before.pids.filter((p) => !after.pids.includes(p)).length;
+  return replaced ? `main process kept, ${replaced} of its ${before.pids.length} processes replaced` : 'same processes';
 }
 
 async function outcomes(ctx: BlastContext, before: MemberSnapshot[], experiment: BlastOutcome['experiment'], recoveredMs: number | undefined, effective: boolean, note?: string): Promise<BlastOutcome> {

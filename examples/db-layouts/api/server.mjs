@@ -12,6 +12,7 @@ import pg from 'pg';
 const port = Number(process.env.PORT ?? 8080);
 const candidates = (process.env.DB_HOSTS ?? '/var/run/postgresql,localhost,db').split(',').map((s) => s.trim()).filter(Boolean);
 const poolSize = Number(process.env.POOL_SIZE ?? 8);
+const dbPort = Number(process.env.PGPORT ?? 5432);
 const ROWS = 10_000;
 
 let pool;
@@ -19,8 +20,8 @@ let transport = 'none';
 
 async function tryHost(host) {
   const unix = host.startsWith('/');
-  if (unix && !existsSync(`${host}/.s.PGSQL.5432`)) throw new Error(`no socket in ${host}`);
-  const p = new pg.Pool({ host, port: 5432, max: poolSize, connectionTimeoutMillis: 1000, idleTimeoutMillis: 0 });
+  if (unix && !existsSync(`${host}/.s.PGSQL.${dbPort}`)) throw new Error(`no socket in ${host}`);
+  const p = new pg.Pool({ host, port: dbPort, max: poolSize, connectionTimeoutMillis: 1000, idleTimeoutMillis: 0 });
   p.on('error', () => {}); // a dropped idle connection (database restarted) is replaced on next use
   try {
     await p.query('SELECT 1');
@@ -28,7 +29,7 @@ async function tryHost(host) {
     await p.end().catch(() => {});
     throw e;
   }
-  return { pool: p, transport: unix ? `unix ${host}` : `tcp ${host}:5432` };
+  return { pool: p, transport: unix ? `unix ${host}` : `tcp ${host}:${dbPort}` };
 }
 
 async function connect() {
