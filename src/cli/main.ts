@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { BerthError } from '../errors.js';
 import type { CliIO } from './io.js';
 import { addGlobalOptions, type GlobalFlags } from './project-options.js';
+import { registerCompareCommands } from './register-compare.js';
 
 export const VERSION = '0.1.0';
 
@@ -94,6 +95,8 @@ export function buildProgram(io: CliIO): Command {
     const { engineStatus } = await import('./commands/engine.js');
     await engineStatus(opts, io);
   });
+
+  registerCompareCommands(program, io, globals);
 
   program
     .command('version')
