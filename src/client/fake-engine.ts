@@ -285,7 +285,15 @@ export class FakeEngine implements EnginePort {
       Status: status,
       HostConfig: { NetworkMode: c.body.HostConfig?.NetworkMode ?? 'default' },
       NetworkSettings: { Networks: Object.fromEntries(Object.entries(c.networks).map(([k, v]) => [k, { NetworkID: v.NetworkID ?? '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: '', Aliases: v.Aliases }])) },
-      Mounts: [],
+      Mounts: ((c.body.HostConfig?.Mounts ?? []) as { Type: string; Source?: string; Target: string; ReadOnly?: boolean }[]).map((m) => ({
+        Type: m.Type,
+        ...(m.Type === 'volume' ? { Name: m.Source ?? '' } : {}),
+        Source: m.Source ?? '',
+        Destination: m.Target,
+        Mode: '',
+        RW: !m.ReadOnly,
+        Propagation: '',
+      })),
     };
   }
 
@@ -466,6 +474,17 @@ export class FakeEngine implements EnginePort {
         const wanted = Object.keys(endpoints).length ? Object.keys(endpoints) : mode && !mode.startsWith('container:') && mode !== 'default' ? [mode] : mode.startsWith('container:') ? [] : ['bridge'];
         for (const net of wanted) if (!this.findNetwork(net)) throw notFound('container.create', name, `network: ${net}`);
         for (const net of wanted) this.attach(c, net, endpoints[net]);
+      }
+      // Anonymous volumes get a generated name at create, as on Docker.
+      for (const m of (c.body.HostConfig?.Mounts ?? []) as { Type: string; Source?: string }[]) {
+        if (m.Type !== 'volume') continue;
+        if (!m.Source) {
+          if (!this.supportsVolumes) continue;
+          m.Source = this.nextId('anon');
+          this.store.volumes.set(m.Source, { Name: m.Source, Driver: 'local', Mountpoint: `/fake/volumes/${m.Source}/_data`, Labels: { 'com.docker.volume.anonymous': '' }, Scope: 'local', Options: null });
+        } else if (this.supportsVolumes && !this.store.volumes.has(m.Source)) {
+          this.store.volumes.set(m.Source, { Name: m.Source, Driver: 'local', Mountpoint: `/fake/volumes/${m.Source}/_data`, Labels: {}, Scope: 'local', Options: null });
+        }
       }
       this.store.containers.set(Id, c);
       this.emit('container', 'create', Id, this.attrs(c));

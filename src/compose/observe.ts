@@ -34,6 +34,8 @@ export interface ObservedContainer {
   networks: string[];
   networkMode: string;
   ports: ContainerSummary['Ports'];
+  /** Volume mounts (named and anonymous) with their engine-side names: a recreate keeps anonymous ones. */
+  mounts: { type: string; name?: string; destination: string }[];
   labels: Record<string, string>;
   placement?: { group: string; mode: PlacementMode; role: PlacementRole };
   command: string;
@@ -103,6 +105,7 @@ export function observedContainer(c: ContainerSummary): ObservedContainer {
     networks: Object.keys(c.NetworkSettings?.Networks ?? {}).sort(),
     networkMode: c.HostConfig?.NetworkMode ?? '',
     ports: c.Ports ?? [],
+    mounts: (c.Mounts ?? []).map((m) => ({ type: m.Type, ...(m.Name ? { name: m.Name } : {}), destination: m.Destination })),
     labels,
     ...(group
       ? { placement: { group, mode: (labels[LABEL.placementMode] ?? 'split') as PlacementMode, role: (labels[LABEL.placementRole] ?? 'member') as PlacementRole } }
