@@ -1,8 +1,13 @@
-// StackDriver over the compose engine: plan + apply (`berth up -d` with the placement override
-// and --scale) and down (-v), on the selected engine port.
+// StackDriver over the compose engine: what `berth up -d` does (gather state, plan with the
+// group's mode already set in the project and any --scale, execute) and `berth down -v`, on the
+// selected engine port. Progress of the compose engine is not shown: compare has its own.
 
-import type { DockerPort } from '../client/docker-port.js';
-import { BerthError } from '../errors.js';
+import type { EnginePort } from '../client/engine-port.js';
+import { executeDown } from '../apply/down.js';
+import { ProgressTracker, quietReporter } from '../apply/progress.js';
+import { executeUp } from '../apply/up.js';
+import { planUp } from '../plan/plan.js';
+import { gatherState } from '../plan/state.js';
 import type { StackDriver } from './stack-driver.js';
 
 export interface ComposeDriverOptions {
@@ -10,18 +15,21 @@ export interface ComposeDriverOptions {
   workingDir: string;
 }
 
-export class OrchestrationUnavailableError extends BerthError {}
-
-export function createComposeDriver(port: DockerPort, _opts: ComposeDriverOptions): StackDriver {
-  const missing = (): never => {
-    throw new OrchestrationUnavailableError('berth compare needs the compose engine (src/plan, src/apply: up/down with placement modes), which this build does not have yet');
-  };
+export function createComposeDriver(port: EnginePort, opts: ComposeDriverOptions): StackDriver {
+  const progress = () => new ProgressTracker(quietReporter, Date.now);
   return {
     async engineDescription() {
       const v = await port.version();
       return `${v.flavour === 'berth' ? 'berth built-in' : 'Docker Engine'} ${v.version}`;
     },
-    up: async () => missing(),
-    down: async () => missing(),
+    async up({ project, scale }) {
+      const state = await gatherState(port, project);
+      const plan = planUp(project, state, { scale, workingDir: opts.workingDir, configFiles: opts.files.filter((f) => f !== '-') });
+      const { watch } = await executeUp(plan, { port, progress: progress(), now: Date.now });
+      await watch.close();
+    },
+    async down(project) {
+      await executeDown(project.name, project, { volumes: true, removeOrphans: true, timeout: 5 }, { port, progress: progress() });
+    },
   };
 }
