@@ -22,8 +22,12 @@ export interface TestEngine {
   daemon: RunningDaemon;
   /** Starts a fresh daemon on the same root (live restore). */
   restartDaemon(opts?: { kill?: boolean }): Promise<void>;
-  /** What is left behind on the host: mounts under the root, runc containers, cgroup dirs. */
-  leftovers(): Promise<{ mounts: string[]; runc: string[]; cgroups: string[] }>;
+  /**
+   * What is left behind on the host: mounts under the root and the runtime dir (network
+   * namespaces), runc containers, cgroup dirs, links (bridges, veths) carrying this engine's alias,
+   * and host ports the engine bound that something still listens on.
+   */
+  leftovers(): Promise<{ mounts: string[]; runc: string[]; cgroups: string[]; links: string[]; listeners: string[] }>;
   close(): Promise<void>;
 }
 
@@ -76,11 +80,22 @@ export async function startTestEngine(name: string, opts: { importBusybox?: bool
         if (!existsSync(d)) continue;
         for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) cgroups.push(path.join(d, e.name));
       }
-      return { mounts: await mountsUnder(root), runc, cgroups };
+      const net = await daemon.engine.networkLeftovers();
+      const listening = new Set(
+        execFileSync('ss', ['-Hltun'], { encoding: 'utf8' })
+          .split('\n')
+          .map((l) => l.trim().split(/\s+/))
+          .filter((f) => f.length >= 5)
+          .map((f) => `${f[0]}:${f[4].replace(/^\[?::ffff:|\]$/g, '').replace(/^\*:/, '0.0.0.0:')}`),
+      );
+      const listeners = [...new Set(net.listeners)].filter((l) => listening.has(l));
+      return { mounts: [...(await mountsUnder(root)), ...(await mountsUnder(runRoot))], runc, cgroups, links: net.links, listeners };
     },
     async close() {
       const list = await daemon.engine.containers.list({ all: true, size: false, filters: {} });
       for (const c of list) await daemon.engine.containers.remove(c.Id, { force: true, volumes: false, link: false }).catch(() => undefined);
+      // Networks (the predefined `bridge` too) and their bridges go with the test's engine.
+      await daemon.engine.dismantleNetworks().catch((e: unknown) => console.error('dismantling networks failed:', e));
       await daemon.close();
       const left = await engine.leftovers();
       for (const d of cgroupDirs(cgroupParent)) {
@@ -91,7 +106,7 @@ export async function startTestEngine(name: string, opts: { importBusybox?: bool
         }
       }
       if (left.mounts.length === 0) rmSync(dir, { recursive: true, force: true });
-      if (left.mounts.length || left.runc.length || left.cgroups.length) throw new Error(`left behind: ${JSON.stringify(left)}`);
+      if (left.mounts.length || left.runc.length || left.cgroups.length || left.links.length || left.listeners.length) throw new Error(`left behind: ${JSON.stringify(left)}`);
     },
   };
   return engine;

@@ -115,11 +115,14 @@ describe('HostConfig translation', () => {
     expect(() => parseExtraHosts(['nohost'])).toThrow(/invalid host:ip mapping/);
   });
 
-  it('network modes: none/default/bridge get loopback only, host shares, others are refused with 501', () => {
-    expect(networkChoice(undefined)).toBe('none');
-    expect(networkChoice('default')).toBe('none');
-    expect(networkChoice('host')).toBe('host');
-    expect(() => networkChoice('mynet')).toThrow(/not supported/);
+  it('network modes: empty/default/bridge mean the bridge network, names a network, container: another sandbox', () => {
+    expect(networkChoice(undefined)).toEqual({ kind: 'network', network: 'bridge' });
+    expect(networkChoice('default')).toEqual({ kind: 'network', network: 'bridge' });
+    expect(networkChoice('none')).toEqual({ kind: 'none' });
+    expect(networkChoice('host')).toEqual({ kind: 'host' });
+    expect(networkChoice('mynet')).toEqual({ kind: 'network', network: 'mynet' });
+    expect(networkChoice('container:sandbox')).toEqual({ kind: 'container', ref: 'sandbox' });
+    expect(() => networkChoice('container:')).toThrow(/needs a container/);
     expect(toEngineError(new TranslateError(['x'], true)).constructor.name).toBe('NotImplementedError');
   });
 

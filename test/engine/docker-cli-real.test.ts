@@ -127,7 +127,7 @@ describe.skipIf(skip)('docker CLI against the built-in engine', () => {
     const rm = await docker(['rm', '-f', 'web']);
     expect(rm).toMatchObject({ code: 0, stdout: 'web\n' });
     expect((await docker(['ps', '-a', '-q'])).stdout).toBe('');
-    expect(await engine.leftovers()).toEqual({ mounts: [], runc: [], cgroups: [] });
+    expect(await engine.leftovers()).toEqual({ mounts: [], runc: [], cgroups: [], links: [], listeners: [] });
   }, 60_000);
 
   it('exec with user, workdir and env; logs --tail and -t; rename; update', async () => {

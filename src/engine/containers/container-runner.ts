@@ -36,6 +36,10 @@ export interface CreateRequest {
   spec: Omit<ContainerSpec, 'rootfs' | 'cgroupsPath' | 'etcFiles'>;
   ip?: string;
   extraHosts?: readonly HostsEntry[];
+  /** The whole /etc/hosts (the network manager's, with peers); otherwise rendered from ip and extraHosts. */
+  hostsContent?: string;
+  /** resolv.conf nameservers (the engine's DNS servers); undefined keeps the host's reachable ones. */
+  nameservers?: readonly string[];
 }
 
 export interface ContainerPaths {
@@ -149,9 +153,9 @@ export class ContainerRunner {
       await mkdir(p.bundle, { recursive: true });
       await mkdir(p.etc, { recursive: true });
       await Promise.all([
-        writeAtomic(path.join(p.etc, 'hosts'), renderHosts({ hostname, ip: req.ip, extraHosts: req.extraHosts })),
+        writeAtomic(path.join(p.etc, 'hosts'), req.hostsContent ?? renderHosts({ hostname, ip: req.ip, extraHosts: req.extraHosts })),
         writeAtomic(path.join(p.etc, 'hostname'), renderHostname(hostname)),
-        writeAtomic(path.join(p.etc, 'resolv.conf'), renderResolvConf(hostResolv)),
+        writeAtomic(path.join(p.etc, 'resolv.conf'), renderResolvConf(hostResolv, req.nameservers ? { nameservers: req.nameservers } : {})),
         writeAtomic(p.config, `${JSON.stringify(config, null, 2)}\n`),
       ]);
       await mountRootfs({ lowerDirs: req.lowerDirs, upperDir: p.upper, workDir: p.work, target: p.rootfs });

@@ -20,6 +20,7 @@ import type { Readable } from 'node:stream';
 import {
   ConflictError,
   EngineError,
+  ForbiddenError,
   InternalError,
   InvalidArgumentError,
   NotFoundError,
@@ -52,6 +53,10 @@ import {
   type LogStream,
   type LogsOptions,
   type MountPoint,
+  type EndpointSettings,
+  type NetworkBackend,
+  type PortBinding,
+  type PortSummary,
   type OutputChunk,
   type ProcessList,
   type ProgressMessage,
@@ -62,6 +67,10 @@ import {
   type WaitCondition,
 } from '../backend.js';
 import { ContainerRunner } from '../containers/container-runner.js';
+import { IpamError, type AddressPool } from '../networks/ipam.js';
+import { NetworkManager, type AttachedContainer } from '../networks/manager.js';
+import { planPortRequests, PortError } from '../networks/ports.js';
+import type { EndpointState } from '../networks/store.js';
 import { applyChanges } from '../images/changes.js';
 import { ImageError } from '../images/errors.js';
 import { ImageStore } from '../images/store.js';
@@ -82,6 +91,7 @@ import { sampleCgroups } from './stats.js';
 import {
   buildContainerSpec,
   commandOf,
+  networkChoice,
   humanDuration,
   mergeImageConfig,
   parseExtraHosts,
@@ -121,6 +131,12 @@ export interface BuiltinEngineOptions {
   /** Host path of a reaping init for `Init: true`; default: the first of docker-init, tini, catatonit found. */
   initBinary?: string;
   hostImage?: boolean;
+  /** Pools subnets of new networks come from (default: Docker's 172.17-31 and 192.168 /24s). */
+  addressPools?: readonly AddressPool[];
+  /** Upstream DNS servers (`ip` or `ip:port`) for names the engine does not know; default none. */
+  dnsUpstream?: readonly string[];
+  /** Masquerade containers' outbound traffic on non-internal networks (needs iptables); default off. */
+  outboundNat?: boolean;
 }
 
 const INIT_CANDIDATES = ['/usr/bin/docker-init', '/usr/libexec/docker/docker-init', '/usr/bin/tini-static', '/usr/bin/tini', '/usr/bin/catatonit', '/usr/libexec/podman/catatonit'];
@@ -159,6 +175,7 @@ export function toEngineError(e: unknown): Error {
     return new InvalidArgumentError(e.message, { cause: e });
   }
   if (e instanceof TranslateError) return e.notImplemented ? new NotImplementedError(e.message, { cause: e }) : new InvalidArgumentError(e.message, { cause: e });
+  if (e instanceof IpamError) return new InvalidArgumentError(e.message, { cause: e });
   if (e instanceof ContainerSpecError || e instanceof UserResolveError) return new InvalidArgumentError(e.message, { cause: e });
   return new InternalError(e instanceof Error ? e.message : String(e), { cause: e });
 }
@@ -200,6 +217,9 @@ export class BuiltinEngine implements EngineBackend {
   private readonly health: HealthMonitor;
 
   readonly containers: ContainerBackend;
+  readonly networks: NetworkBackend;
+  private net!: NetworkManager;
+  private readonly netOptions: Pick<BuiltinEngineOptions, 'addressPools' | 'dnsUpstream' | 'outboundNat'>;
   readonly exec: ExecBackend;
   readonly images: ImageBackend;
   readonly system: SystemBackend;
@@ -232,7 +252,9 @@ export class BuiltinEngine implements EngineBackend {
       exec: (id, cmd, timeoutMs) => this.probe(id, cmd, timeoutMs),
       onChange: (id, health) => this.healthChanged(id, health),
     });
+    this.netOptions = { addressPools: opts.addressPools, dnsUpstream: opts.dnsUpstream, outboundNat: opts.outboundNat };
     this.containers = this.containerBackend();
+    this.networks = this.networkBackend();
     this.exec = this.execBackend();
     this.images = this.imageBackend();
     this.system = this.systemBackend();
@@ -244,6 +266,17 @@ export class BuiltinEngine implements EngineBackend {
     await mkdir(engine.recordsDir, { recursive: true, mode: 0o700 });
     await mkdir(path.join(engine.runRoot, 'runc'), { recursive: true, mode: 0o700 });
     engine.store = await ImageStore.open({ root: path.join(engine.root, 'image'), hostImage: engine.hostImage });
+    engine.net = await NetworkManager.open({
+      root: engine.root,
+      runRoot: engine.runRoot,
+      events: engine.events,
+      logger: engine.logger,
+      containers: () => [...engine.live.values()].map((l) => engine.attachedView(l)),
+      ...(engine.netOptions.addressPools ? { pools: engine.netOptions.addressPools } : {}),
+      ...(engine.netOptions.dnsUpstream ? { dnsUpstream: engine.netOptions.dnsUpstream.map((u) => (u.includes(':') ? u : `${u}:53`)) } : {}),
+      outboundNat: engine.netOptions.outboundNat === true,
+      now: () => engine.clock.now(),
+    });
     await engine.restore();
     engine.pollTimer = setInterval(() => void engine.pollExits(), engine.pollMs);
     return engine;
@@ -259,6 +292,41 @@ export class BuiltinEngine implements EngineBackend {
     }
     // In-flight calls get a moment to finish; one waiting for an exit nobody will now notice must not hold shutdown.
     await Promise.race([Promise.all([...this.live.values()].map((l) => l.queue.catch(() => undefined))), new Promise((r) => setTimeout(r, 5_000).unref())]);
+    // Published ports and DNS servers live in this process: they stop now and the next daemon re-binds them.
+    await this.net?.close();
+  }
+
+  /** Removes every network and bridge, predefined ones too (after the containers are gone): uninstall, tests. */
+  async dismantleNetworks(): Promise<void> {
+    if (this.live.size > 0) throw new ConflictError(`${this.live.size} containers still exist`);
+    await this.net.dismantle();
+  }
+
+  /** Kernel objects and listeners this engine's networking still holds (the test harness checks them). */
+  async networkLeftovers(): Promise<{ links: string[]; listeners: string[] }> {
+    const { links } = await this.net.leftovers({ excludeLiveBridges: true });
+    return { links, listeners: this.net.ports.everBound.map((b) => `${b.proto}:${b.hostIp || '0.0.0.0'}:${b.hostPort}`) };
+  }
+
+  private attachedView(l: Live): AttachedContainer {
+    const rec = l.rec;
+    return {
+      id: rec.id,
+      name: rec.name,
+      running: rec.state.Running,
+      labels: rec.config.Labels ?? {},
+      links: rec.hostConfig.Links ?? [],
+      endpoints: rec.endpoints ?? {},
+      hostsFile: path.join(this.paths(rec.id).etc, 'hosts'),
+      hostname: rec.config.Hostname ?? rec.id.slice(0, 12),
+      extraHosts: (() => {
+        try {
+          return parseExtraHosts(rec.hostConfig.ExtraHosts ?? []);
+        } catch {
+          return [];
+        }
+      })(),
+    };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -333,6 +401,36 @@ export class BuiltinEngine implements EngineBackend {
     } catch (e) {
       throw toEngineError(e);
     }
+    let choice: ReturnType<typeof networkChoice>;
+    try {
+      choice = networkChoice(hostConfig.NetworkMode);
+      planPortRequests(hostConfig.PortBindings, hostConfig.PublishAllPorts === true, { ...(request.ExposedPorts ?? {}) });
+    } catch (e) {
+      if (e instanceof PortError) throw new InvalidArgumentError(e.message, { cause: e });
+      throw toEngineError(e);
+    }
+    const publishes = Object.keys(hostConfig.PortBindings ?? {}).length > 0 || hostConfig.PublishAllPorts === true;
+    if (choice.kind === 'container') {
+      this.find(choice.ref);
+      if (publishes) throw new InvalidArgumentError('conflicting options: port publishing and the container type network mode');
+    }
+    if (choice.kind === 'host' && publishes) warnings.push('Published ports are discarded when using host network mode');
+    const wantedNetworks: { net: NonNullable<ReturnType<NetworkManager['tryFind']>>; cfg: EndpointSettings }[] = [];
+    if (choice.kind === 'network') {
+      const primary = this.net.tryFind(choice.network);
+      if (!primary) throw new NotFoundError(`network ${choice.network} not found`);
+      if (primary.driver !== 'bridge') throw new InvalidArgumentError(`network ${primary.name} (driver ${primary.driver}) is only usable as NetworkMode ${primary.driver === 'null' ? 'none' : 'host'}`);
+      const configs = request.NetworkingConfig?.EndpointsConfig ?? {};
+      const cfgOf = (n: { id: string; name: string }): EndpointSettings => configs[n.name] ?? configs[n.id] ?? (n.name === 'bridge' ? configs.default ?? configs[choice.network] : configs[choice.network]) ?? {};
+      wantedNetworks.push({ net: primary, cfg: cfgOf(primary) });
+      for (const key of Object.keys(configs)) {
+        const n = this.net.tryFind(key === 'default' ? 'bridge' : key);
+        if (!n) throw new NotFoundError(`network ${key} not found`);
+        if (wantedNetworks.some((w) => w.net.id === n.id)) continue;
+        if (n.driver !== 'bridge') throw new InvalidArgumentError(`container cannot be connected to network ${n.name} (driver ${n.driver}) besides ${primary.name}`);
+        wantedNetworks.push({ net: n, cfg: cfgOf(n) });
+      }
+    }
     if (hostConfig.Init && !this.initBinary) warnings.push('Init requested but no init binary (docker-init, tini, catatonit) is installed: running without one');
     const { HostConfig: _h, NetworkingConfig: _n, ...userConfig } = request;
     const id = randomId();
@@ -362,7 +460,7 @@ export class BuiltinEngine implements EngineBackend {
       image: imageId,
       imageRef: request.Image,
       config,
-      hostConfig: { NetworkMode: 'none', ...hostConfig, LogConfig: { Type: 'json-file', Config: hostConfig.LogConfig?.Config ?? {} } },
+      hostConfig: { ...hostConfig, NetworkMode: hostConfig.NetworkMode || 'bridge', LogConfig: { Type: 'json-file', Config: hostConfig.LogConfig?.Config ?? {} } },
       state: { Status: 'created', Running: false, Paused: false, Restarting: false, OOMKilled: false, Dead: false, Pid: 0, ExitCode: 0, Error: '', StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME },
       monitorPid: 0,
       restartCount: 0,
@@ -375,14 +473,21 @@ export class BuiltinEngine implements EngineBackend {
       if (test.length > 0 && test[0] !== 'NONE') rec.state.Health = { Status: 'starting', FailingStreak: 0, Log: [] };
     }
     const live = this.newLive(rec);
+    // In the table before addresses are planned: allocation reads the table, so two creates never get one address.
     this.live.set(id, live);
     try {
+      if (wantedNetworks.length > 0) rec.endpoints = {};
+      for (const w of wantedNetworks) {
+        const ep = await this.net.planEndpoint(this.attachedView(live), w.net, w.cfg);
+        rec.endpoints = { ...rec.endpoints, [w.net.id]: ep };
+      }
       await this.persist(live);
     } catch (e) {
       this.live.delete(id);
       throw toEngineError(e);
     }
     this.emit(live, 'create');
+    for (const w of wantedNetworks) this.net.event(w.net, 'connect', id);
     this.logger.info('container created', { id, name });
     return { Id: id, Warnings: warnings };
   }
@@ -390,6 +495,11 @@ export class BuiltinEngine implements EngineBackend {
   /** Undoes what a finished run left: runc state, the rootfs mount and the old status file. */
   private async cleanupRun(id: string): Promise<void> {
     const p = this.paths(id);
+    await this.net.ports.unpublish(id);
+    // As in dockerd the sandbox goes with the run (addresses stay reserved in the record); pod
+    // members join the sandbox container's namespace by path, so they survive their own restarts.
+    const rec = this.live.get(id)?.rec;
+    await this.net.destroySandbox({ id, endpoints: rec?.endpoints ?? {} }).catch((e: unknown) => this.logger.error('removing the network sandbox failed', { id, error: String(e) }));
     const state = await this.runner.runc.stateIfExists(id).catch(() => undefined);
     if (state && (state.status === 'stopped' || state.status === 'created')) await this.runner.runc.delete(id, { force: true }).catch(() => undefined);
     await unmountRootfs(p.rootfs).catch(() => undefined);
@@ -411,6 +521,52 @@ export class BuiltinEngine implements EngineBackend {
     const other = this.find(ref);
     if (!other.rec.state.Running) throw new ConflictError(`cannot join namespace of a non running container: ${other.rec.id}`);
     return other.rec.state.Pid;
+  }
+
+  /**
+   * The network namespace a run joins, and what its /etc/hosts and resolv.conf say: its own sandbox
+   * (made now if missing, endpoints plugged), another container's (container:<ref>), or the host's.
+   */
+  private async sandboxFor(live: Live, depth = 0): Promise<{ netnsPath?: string; hosts?: string; nameservers?: string[] }> {
+    const choice = networkChoice(live.rec.hostConfig.NetworkMode);
+    if (choice.kind === 'host') return {};
+    if (choice.kind === 'container') {
+      const other = this.find(choice.ref);
+      if (other.rec.id === live.rec.id || depth > 8) throw new InvalidArgumentError(`cannot join the network namespace of container ${choice.ref}: it leads back to itself`);
+      if (!other.rec.state.Running) throw new ConflictError(`cannot join network namespace of a non running container: ${other.rec.id}`);
+      const theirs = await this.sandboxFor(other, depth + 1);
+      // A member shares the sandbox's stack, so also its view of names (hostname stays its own).
+      return { ...theirs, ...(theirs.hosts !== undefined ? { hosts: this.net.hostsFor({ ...this.attachedView(other), hostname: live.rec.config.Hostname ?? other.rec.config.Hostname ?? '' }) } : {}) };
+    }
+    const view = this.attachedView(live);
+    const netnsPath = await this.net.ensureSandbox(view);
+    return { netnsPath, hosts: this.net.hostsFor(view), nameservers: this.net.nameserversFor(view) };
+  }
+
+  /** The endpoint published ports forward to: the container's first interface. */
+  private primaryEndpoint(rec: ContainerRecord): EndpointState | undefined {
+    return Object.values(rec.endpoints ?? {}).sort((a, b) => Number(a.ifName.slice(3)) - Number(b.ifName.slice(3)))[0];
+  }
+
+  private async publishPorts(live: Live): Promise<ContainerRecord['ports']> {
+    const rec = live.rec;
+    const hc = rec.hostConfig;
+    if (networkChoice(hc.NetworkMode).kind !== 'network') return [];
+    const target = this.primaryEndpoint(rec);
+    let requests;
+    try {
+      requests = planPortRequests(hc.PortBindings, hc.PublishAllPorts === true, rec.config.ExposedPorts);
+    } catch (e) {
+      throw new InvalidArgumentError((e as Error).message, { cause: e });
+    }
+    if (requests.length === 0) return [];
+    if (!target) throw new ConflictError(`container ${rec.name} publishes ports but is attached to no network`);
+    try {
+      return await this.net.ports.publish(rec.id, requests, target.address, rec.ports ?? []);
+    } catch (e) {
+      if (e instanceof PortError) throw e.kind === 'conflict' ? new ConflictError(e.message, { cause: e }) : new InvalidArgumentError(e.message, { cause: e });
+      throw e;
+    }
   }
 
   private async startRun(live: Live): Promise<void> {
@@ -440,6 +596,7 @@ export class BuiltinEngine implements EngineBackend {
     const config = { ...rec.config };
     // dockerd sets HOME from the passwd entry unless the container's env has one.
     if (!(config.Env ?? []).some((e) => e.startsWith('HOME='))) config.Env = [...(config.Env ?? []), `HOME=${user.home}`];
+    const sandbox = await this.sandboxFor(live);
     const spec = buildContainerSpec({
       config,
       hostConfig: hc,
@@ -447,8 +604,24 @@ export class BuiltinEngine implements EngineBackend {
       mounts: planned.map((m): MountSpec => m.spec),
       containerPid: (ref) => this.containerPid(ref),
       ...(this.initBinary ? { initBinary: this.initBinary } : {}),
+      ...(sandbox.netnsPath ? { netnsPath: sandbox.netnsPath } : {}),
     });
-    const started = await this.runner.create({ id, lowerDirs, spec, extraHosts: parseExtraHosts(hc.ExtraHosts ?? []) });
+    // Ports are bound before the container exists: a taken port fails the start with nothing to undo.
+    rec.ports = await this.publishPorts(live);
+    let started: Awaited<ReturnType<ContainerRunner['create']>>;
+    try {
+      started = await this.runner.create({
+        id,
+        lowerDirs,
+        spec,
+        extraHosts: parseExtraHosts(hc.ExtraHosts ?? []),
+        ...(sandbox.hosts !== undefined ? { hostsContent: sandbox.hosts } : {}),
+        ...(sandbox.nameservers ? { nameservers: sandbox.nameservers } : {}),
+      });
+    } catch (e) {
+      await this.net.ports.unpublish(id);
+      throw e;
+    }
     rec.state = {
       ...rec.state,
       Status: 'running',
@@ -469,6 +642,7 @@ export class BuiltinEngine implements EngineBackend {
     this.onStarted(live);
     await this.persist(live);
     this.emit(live, 'start');
+    await this.net.refreshHosts(this.attachedView(live));
     this.logger.info('container started', { id, pid: started.pid });
   }
 
@@ -630,10 +804,21 @@ export class BuiltinEngine implements EngineBackend {
       live.removing = false;
       throw toEngineError(e);
     }
+    try {
+      await this.net.destroySandbox({ id: rec.id, endpoints: rec.endpoints ?? {} });
+    } catch (e) {
+      live.removing = false;
+      throw toEngineError(e);
+    }
     for (const execId of live.execIds) this.execs.delete(execId);
     this.health.forget(rec.id);
     this.live.delete(rec.id);
     await unlink(recordPath(this.recordsDir, rec.id)).catch(() => undefined);
+    for (const netId of Object.keys(rec.endpoints ?? {})) {
+      const n = this.net.get(netId);
+      if (n) this.net.event(n, 'disconnect', rec.id);
+    }
+    await this.net.refreshHosts({ endpoints: rec.endpoints ?? {} });
     this.emit(live, 'destroy');
     this.logger.info('container removed', { id: rec.id });
     for (const w of live.removeWaiters.splice(0)) w({ StatusCode: rec.state.ExitCode, Error: null });
@@ -677,6 +862,7 @@ export class BuiltinEngine implements EngineBackend {
     // As in dockerd, the run is cleaned up (rootfs unmounted, runc state deleted) before anyone hears of the exit.
     live.cleaning = this.cleanupRun(rec.id).catch((e: unknown) => this.logger.error('cleanup after exit failed', { id: rec.id, error: String(e) }));
     await live.cleaning;
+    await this.net.refreshHosts({ endpoints: rec.endpoints ?? {} });
     // Followers (logs -f, attach) end on this: the shim wrote the last output before the status.
     live.exits++;
     if (status.oomKilled) this.emit(live, 'oom');
@@ -788,6 +974,11 @@ export class BuiltinEngine implements EngineBackend {
         if ((rec.monitorPid && monitorAlive(rec.monitorPid)) || runcState?.status === 'running' || runcState?.status === 'paused') {
           rec.state.Paused = runcState?.status === 'paused';
           rec.state.Status = rec.state.Paused ? 'paused' : 'running';
+          // The proxies died with the previous daemon; the same host ports are bound again.
+          await this.publishPorts(live).then(
+            (ports) => (rec.ports = ports),
+            (e: unknown) => this.logger.error('re-publishing ports failed', { id: rec.id, error: String(e) }),
+          );
           this.logger.info('container re-adopted', { id: rec.id, pid: rec.state.Pid });
           continue;
         }
@@ -820,7 +1011,9 @@ export class BuiltinEngine implements EngineBackend {
     const rec = live.rec;
     const p = this.paths(rec.id);
     const cmd = commandOf(rec.config);
-    const net = rec.hostConfig.NetworkMode === 'host' ? 'host' : 'none';
+    const networks = this.endpointViews(rec);
+    const primary = this.primaryEndpoint(rec);
+    const onDefault = primary && this.net.get(primary.networkId)?.name === 'bridge' ? primary : undefined;
     return {
       Id: rec.id,
       Created: rec.created,
@@ -846,10 +1039,16 @@ export class BuiltinEngine implements EngineBackend {
       Config: rec.config,
       NetworkSettings: {
         Bridge: '',
-        SandboxID: '',
-        SandboxKey: '',
-        Ports: {},
-        Networks: { [net]: { NetworkID: net, EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '' } },
+        SandboxID: rec.endpoints || networkChoice(rec.hostConfig.NetworkMode).kind === 'none' ? rec.id : '',
+        SandboxKey: networkChoice(rec.hostConfig.NetworkMode).kind === 'host' ? '' : this.net.netnsPath(rec.id),
+        Ports: this.portsView(rec),
+        // The pre-1.44 top-level fields describe the default bridge endpoint (`docker inspect -f '{{.NetworkSettings.IPAddress}}'`).
+        Gateway: onDefault?.gateway ?? '',
+        IPAddress: onDefault?.address ?? '',
+        IPPrefixLen: onDefault?.prefix ?? 0,
+        MacAddress: onDefault?.mac ?? '',
+        EndpointID: onDefault?.endpointId ?? '',
+        Networks: networks,
       },
     };
   }
@@ -866,9 +1065,62 @@ export class BuiltinEngine implements EngineBackend {
     return `Exited (${s.ExitCode}) ${humanDuration(now - Date.parse(s.FinishedAt))} ago`;
   }
 
+  /** NetworkSettings.Networks: endpoints by network name; `host`/`none` as dockerd shows them. */
+  private endpointViews(rec: ContainerRecord): Record<string, EndpointSettings> {
+    const choice = networkChoice(rec.hostConfig.NetworkMode);
+    if (choice.kind === 'host' || choice.kind === 'none') {
+      const n = this.net.tryFind(choice.kind);
+      return { [choice.kind]: { IPAMConfig: null, Links: null, Aliases: null, NetworkID: n?.id ?? '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '', DNSNames: null } };
+    }
+    const out: Record<string, EndpointSettings> = {};
+    for (const ep of Object.values(rec.endpoints ?? {})) {
+      const n = this.net.get(ep.networkId);
+      if (!n) continue;
+      out[n.name] = {
+        IPAMConfig: ep.requestedAddress ? { IPv4Address: ep.requestedAddress } : null,
+        Links: rec.hostConfig.Links && rec.hostConfig.Links.length > 0 ? [...rec.hostConfig.Links] : null,
+        Aliases: ep.aliases.length > 0 ? [...ep.aliases] : null,
+        MacAddress: ep.mac,
+        NetworkID: n.id,
+        EndpointID: ep.endpointId,
+        Gateway: ep.gateway,
+        IPAddress: ep.address,
+        IPPrefixLen: ep.prefix,
+        IPv6Gateway: '',
+        GlobalIPv6Address: '',
+        GlobalIPv6PrefixLen: 0,
+        DNSNames: n.predefined ? null : [rec.name, rec.id.slice(0, 12), ...ep.aliases],
+      };
+    }
+    return out;
+  }
+
+  /** NetworkSettings.Ports: every exposed or published port, with its host bindings while running. */
+  private portsView(rec: ContainerRecord): Record<string, PortBinding[] | null> {
+    const out: Record<string, PortBinding[] | null> = {};
+    for (const key of Object.keys(rec.config.ExposedPorts ?? {})) out[key.includes('/') ? key : `${key}/tcp`] = null;
+    if (rec.state.Running) {
+      for (const p of rec.ports ?? []) {
+        const key = `${p.containerPort}/${p.proto}`;
+        out[key] = [...(out[key] ?? []), { HostIp: p.hostIp || '0.0.0.0', HostPort: String(p.hostPort) }];
+      }
+    }
+    return out;
+  }
+
+  private portSummaries(rec: ContainerRecord): PortSummary[] {
+    const out: PortSummary[] = [];
+    for (const [key, bindings] of Object.entries(this.portsView(rec))) {
+      const [port, proto] = key.split('/');
+      const Type = (proto ?? 'tcp') as PortSummary['Type'];
+      if (!bindings) out.push({ PrivatePort: Number(port), Type });
+      else for (const b of bindings) out.push({ IP: b.HostIp, PrivatePort: Number(port), PublicPort: Number(b.HostPort), Type });
+    }
+    return out;
+  }
+
   private summaryOf(live: Live): ContainerSummary {
     const rec = live.rec;
-    const net = rec.hostConfig.NetworkMode === 'host' ? 'host' : 'none';
     return {
       Id: rec.id,
       Names: [`/${rec.name}`],
@@ -876,12 +1128,12 @@ export class BuiltinEngine implements EngineBackend {
       ImageID: rec.image,
       Command: commandOf(rec.config).join(' '),
       Created: Math.floor(Date.parse(rec.created) / 1000),
-      Ports: [],
+      Ports: this.portSummaries(rec),
       Labels: rec.config.Labels ?? {},
       State: rec.state.Status,
       Status: this.statusText(rec),
-      HostConfig: { NetworkMode: rec.hostConfig.NetworkMode ?? 'none' },
-      NetworkSettings: { Networks: { [net]: { NetworkID: net } } },
+      HostConfig: { NetworkMode: rec.hostConfig.NetworkMode ?? 'bridge' },
+      NetworkSettings: { Networks: this.endpointViews(rec) },
       Mounts: this.mountPoints(rec),
     };
   }
@@ -1272,6 +1524,63 @@ export class BuiltinEngine implements EngineBackend {
     };
   }
 
+  private async connect(netRef: string, containerRef: string, cfg: EndpointSettings): Promise<void> {
+    const r = this.net.find(netRef);
+    const live = this.find(containerRef);
+    await this.serial(live, async () => {
+      const rec = live.rec;
+      const mode = networkChoice(rec.hostConfig.NetworkMode);
+      if (mode.kind !== 'network') throw new InvalidArgumentError(`container ${rec.name} uses network mode ${rec.hostConfig.NetworkMode}: it cannot be connected to other networks`);
+      if (r.driver !== 'bridge') throw new InvalidArgumentError(`container cannot be connected to network ${r.name} (driver ${r.driver})`);
+      const ep = await this.net.planEndpoint(this.attachedView(live), r, cfg);
+      try {
+        await this.net.plug(this.attachedView(live), ep);
+      } catch (e) {
+        await this.net.unplug(ep).catch(() => undefined);
+        throw toEngineError(e);
+      }
+      rec.endpoints = { ...(rec.endpoints ?? {}), [r.id]: ep };
+      await this.persist(live);
+      this.net.event(r, 'connect', rec.id);
+      await this.net.refreshHosts(this.attachedView(live));
+    });
+  }
+
+  private async disconnect(netRef: string, containerRef: string): Promise<void> {
+    const r = this.net.find(netRef);
+    const live = this.find(containerRef);
+    await this.serial(live, async () => {
+      const rec = live.rec;
+      const ep = rec.endpoints?.[r.id];
+      if (!ep) throw new ForbiddenError(`container ${rec.id} is not connected to network ${r.name}`);
+      await this.net.unplug(ep);
+      const { [r.id]: _gone, ...rest } = rec.endpoints ?? {};
+      rec.endpoints = rest;
+      await this.persist(live);
+      this.net.event(r, 'disconnect', rec.id);
+      await this.net.refreshHosts({ endpoints: { ...rest, [r.id]: ep } });
+    });
+  }
+
+  private networkBackend(): NetworkBackend {
+    const wrap = async <T>(fn: () => Promise<T>): Promise<T> => {
+      try {
+        return await fn();
+      } catch (e) {
+        throw toEngineError(e);
+      }
+    };
+    return {
+      list: (filters) => wrap(() => this.net.list(filters)),
+      inspect: (ref) => wrap(async () => this.net.inspectOf(this.net.find(ref))),
+      create: (request) => wrap(() => this.net.create(request)),
+      remove: (ref) => wrap(() => this.net.remove(ref)),
+      connect: (ref, request) => wrap(() => this.connect(ref, request.Container, request.EndpointConfig ?? {})),
+      disconnect: (ref, request) => wrap(() => this.disconnect(ref, request.Container)),
+      prune: (filters) => wrap(() => this.net.prune(filters)),
+    };
+  }
+
   private execBackend(): ExecBackend {
     return {
       create: (id, r) => this.execCreate(id, r),
@@ -1365,7 +1674,7 @@ export class BuiltinEngine implements EngineBackend {
       Images: images.length,
       Driver: 'overlay',
       DriverStatus: [['Backing Filesystem', 'overlayfs']],
-      Plugins: { Volume: [], Network: ['host', 'null'], Authorization: null, Log: ['json-file'] },
+      Plugins: { Volume: [], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['json-file'] },
       MemoryLimit: true,
       SwapLimit: true,
       CpuCfsPeriod: true,
@@ -1373,7 +1682,7 @@ export class BuiltinEngine implements EngineBackend {
       CPUShares: true,
       CPUSet: true,
       PidsLimit: true,
-      IPv4Forwarding: false,
+      IPv4Forwarding: this.netOptions.outboundNat === true,
       Debug: false,
       NFd: 0,
       OomKillDisable: false,

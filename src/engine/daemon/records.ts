@@ -5,6 +5,8 @@
 import { open, readFile, readdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { ContainerConfig, ContainerState, HostConfig } from '../backend.js';
+import type { PortBindingActual } from '../networks/ports.js';
+import type { EndpointState } from '../networks/store.js';
 
 export interface ContainerRecord {
   id: string;
@@ -26,6 +28,10 @@ export interface ContainerRecord {
   hasBeenStarted: boolean;
   /** Created with a warning about an unavailable init. */
   warnings: string[];
+  /** Endpoints by network id (bridge networks only); kept while the container exists. */
+  endpoints?: Record<string, EndpointState>;
+  /** Host ports bound for the current (or last) run. */
+  ports?: PortBindingActual[];
 }
 
 /** Records live apart from the runner's per-container directory, which a failed start removes. */
