@@ -188,7 +188,7 @@ export function renderSvg(report: CompareReport): string {
   parts.push(text(20, 28, `berth compare: ${report.stack.group} (${report.stack.members.join(' + ')}) — ${report.modes.map((m) => m.mode).join(' vs ')}`, `${FONT} font-size="19" font-weight="bold" fill="#111"`));
   const o = report.options;
   parts.push(
-    text(20, 48, `${o.workload}, ${o.clients} clients, ${o.durationMs / 1000}s, ${o.repeat} run(s) per mode · ${report.machine.cpus} CPUs, Linux ${report.machine.kernel} · ${report.createdAt.slice(0, 16).replace('T', ' ')} UTC`, `${FONT} font-size="12" fill="#555"`),
+    text(20, 48, `${o.workload}, ${o.clients} clients, ${o.durationMs / 1000}s, ${o.repeat} run(s) per mode · ${report.machine.cpus} CPUs, Linux ${report.machine.kernel}${report.machine.loadAverage !== undefined ? `, load ${report.machine.loadAverage.toFixed(1)}` : ""} · ${report.createdAt.slice(0, 16).replace('T', ' ')} UTC`, `${FONT} font-size="12" fill="#555"`),
   );
   y = 62;
   const lat = latencyPanel(report, y);

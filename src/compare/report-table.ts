@@ -28,7 +28,7 @@ export function renderTable(report: CompareReport): string {
   out.push(
     `workload: ${o.workload}, ${o.clients} clients, ${o.durationMs / 1000}s after ${o.warmupMs / 1000}s warm-up; ${o.repeat} run(s) per mode, cells are median (min–max)`,
   );
-  out.push(`machine: ${report.machine.cpus} CPUs, ${Math.round(report.machine.memoryBytes / 2 ** 30)} GiB, Linux ${report.machine.kernel}, engine ${report.machine.engine}`);
+  out.push(`machine: ${report.machine.cpus} CPUs, ${Math.round(report.machine.memoryBytes / 2 ** 30)} GiB, Linux ${report.machine.kernel}, engine ${report.machine.engine}${report.machine.loadAverage !== undefined ? `, load average ${report.machine.loadAverage.toFixed(1)} at start` : ''}`);
   for (const f of failures) out.push(`failed: ${f}`);
   return `${out.join('\n')}\n`;
 }

@@ -96,6 +96,6 @@ export interface CompareReport {
   createdAt: string;
   stack: { files: string[]; group: string; members: string[]; app: string; database: string };
   options: { modes: PlacementMode[]; workload: string; durationMs: number; clients: number; repeat: number; warmupMs: number };
-  machine: { cpus: number; memoryBytes: number; kernel: string; node: string; engine: string };
+  machine: { cpus: number; memoryBytes: number; kernel: string; node: string; engine: string; /** 1-minute load average when the comparison started. */ loadAverage?: number };
   modes: ModeReport[];
 }

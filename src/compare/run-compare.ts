@@ -153,21 +153,27 @@ async function runWorkload(deps: CompareDeps, opts: CompareOptions, target: Comp
   return parseWorkloadOutput(r.stdout, opts.workload, elapsedMs);
 }
 
-async function scaleApp(deps: CompareDeps, project: Project, target: CompareTarget, mode: PlacementMode, replicas: number): Promise<ScalingOutcome> {
+async function scaleApp(deps: CompareDeps, project: Project, target: CompareTarget, mode: PlacementMode, replicas: number, timeoutMs: number): Promise<ScalingOutcome> {
   try {
     await deps.driver.up({ project, group: target.group, mode, scale: { [target.app]: replicas } });
   } catch (e) {
     return { requested: replicas, running: 0, allowed: false, note: (e instanceof Error ? e.message : String(e)).split('\n')[0].slice(0, 200) };
   }
-  await sleep(500);
-  const containers = await deps.probe.projectContainers(project.name);
-  const running = containers.filter((c) => c.service === target.app && c.running).length;
-  return {
-    requested: replicas,
-    running,
-    allowed: running >= replicas,
-    note: running >= replicas ? `${running} ${target.app} containers` : `up accepted it, ${running} ${target.app} running`,
-  };
+  // A replica counts once it runs, is healthy (when it has a check) and has not restarted: in a
+  // shared network namespace the extra replicas cannot bind the port and crash-loop.
+  const deadline = Date.now() + timeoutMs;
+  let good = 0;
+  let detail = '';
+  while (Date.now() < deadline) {
+    const mine = (await deps.probe.projectContainers(project.name)).filter((c) => c.service === target.app);
+    const states = await Promise.all(mine.map((c) => deps.probe.state(c.id)));
+    good = states.filter((s) => s?.running && s.restartCount === 0 && (s.health === undefined || s.health === 'none' || s.health === 'healthy')).length;
+    const bad = states.filter((s) => s && (!s.running || s.restartCount > 0));
+    detail = `${mine.length} created${bad.length ? `, ${bad.length} exited or restarting (exit ${[...new Set(bad.map((s) => s?.exitCode))].join('/')})` : ''}`;
+    if (good >= replicas) break;
+    await sleep(250);
+  }
+  return { requested: replicas, running: good, allowed: good >= replicas, note: good >= replicas ? `${good} healthy ${target.app} replicas` : `${good} of ${replicas} healthy: ${detail}` };
 }
 
 async function oneRun(deps: CompareDeps, base: Project, target: CompareTarget, opts: CompareOptions, mode: PlacementMode, repetition: number): Promise<ModeRun> {
@@ -217,10 +223,14 @@ async function oneRun(deps: CompareDeps, base: Project, target: CompareTarget, o
         signal: deps.signal ?? ((pid, sig) => process.kill(pid, sig)),
       };
       const recover = async (b: BlastOutcome) => {
-        if (b.recoveredMs !== undefined) return;
-        // Not served again by itself: let up reconcile (recreate what died) for the next experiment.
+        if (b.recoveredMs !== undefined || !b.effective) return;
+        // Not served again by itself: recreate the stack (what an operator would do) so the next
+        // experiment starts from a healthy stack, and say so in the outcome.
+        stage('recreating the stack after no recovery');
+        await deps.driver.down(project);
         await deps.driver.up({ project, group: target.group, mode });
         await waitHealthy(deps.probe, name, target, opts.healthyTimeoutMs);
+        b.note = `${b.note ? `${b.note}; ` : ''}not served again within ${opts.recoveryTimeoutMs / 1000}s, stack recreated`;
       };
       stageName = 'blast: kill';
       stage(`blast radius: kill ${target.database}`);
@@ -239,7 +249,7 @@ async function oneRun(deps: CompareDeps, base: Project, target: CompareTarget, o
     if (!opts.skipScaling) {
       stageName = 'scaling';
       stage(`scaling: ${opts.scaleReplicas ?? 3} × ${target.app}`);
-      scaling = await scaleApp(deps, project, target, mode, opts.scaleReplicas ?? 3);
+      scaling = await scaleApp(deps, project, target, mode, opts.scaleReplicas ?? 3, Math.min(opts.healthyTimeoutMs, 30_000));
     }
     stageName = 'down';
     stage('down');
@@ -254,6 +264,8 @@ async function oneRun(deps: CompareDeps, base: Project, target: CompareTarget, o
 }
 
 export async function runCompare(deps: CompareDeps, base: Project, files: string[], target: CompareTarget, opts: CompareOptions): Promise<CompareReport> {
+  // Other work on the machine moves every figure: the report says how busy it was.
+  const loadAtStart = os.loadavg()[0];
   const modes: ModeReport[] = [];
   for (const mode of opts.modes) {
     const runs: ModeRun[] = [];
@@ -276,7 +288,7 @@ export async function runCompare(deps: CompareDeps, base: Project, files: string
     createdAt: new Date().toISOString(),
     stack: { files, group: target.group, members: target.members, app: target.app, database: target.database },
     options: { modes: opts.modes, workload: opts.workload, durationMs: opts.durationMs, clients: opts.clients, repeat: opts.repeat, warmupMs: opts.warmupMs },
-    machine: { cpus: os.cpus().length, memoryBytes: os.totalmem(), kernel: os.release(), node: process.version, engine: await deps.driver.engineDescription().catch(() => 'unknown') },
+    machine: { cpus: os.cpus().length, memoryBytes: os.totalmem(), kernel: os.release(), node: process.version, loadAverage: loadAtStart, engine: await deps.driver.engineDescription().catch(() => 'unknown') },
     modes,
   };
 }
