@@ -36,8 +36,9 @@ export interface BlastContext {
   database: string;
   /** Matches the command line of the database's processes. */
   databaseProcess: RegExp;
-  /** A URL of the app that answers 2xx only when the database answered too. */
-  appUrl: string;
+  /** A URL of the app that answers 2xx only when the database answered too (read on each use:
+   *  a recreated stack publishes on a new ephemeral port). */
+  appUrl: () => string;
   /** How long to wait for the app to be served again. */
   recoveryTimeoutMs: number;
   /** Sends a signal to a host pid (injected: tests and non-local engines). */
@@ -71,7 +72,11 @@ function restarted(before: ContainerState | undefined, after: ContainerState | u
 export function judgeMember(before: MemberSnapshot, after: MemberSnapshot | undefined): { outcome: Exclude<MemberOutcome, 'target'>; detail: string } {
   if (!after || !after.state) return { outcome: 'died', detail: 'its container is gone' };
   if (!after.state.running) return { outcome: 'died', detail: `container not running (exit ${after.state.exitCode}${after.state.oomKilled ? ', OOM-killed' : ''})` };
-  if (restarted(before.state, after.state)) return { outcome: 'restarted', detail: `container restarted (restarts ${after.state.restartCount})` };
+  if (restarted(before.state, after.state)) {
+    // A restarted shared container runs its main process again, not necessarily this member.
+    if (before.shared && after.pids.length === 0) return { outcome: 'died', detail: 'the shared container restarted without it' };
+    return { outcome: 'restarted', detail: `container restarted (restarts ${after.state.restartCount})` };
+  }
   if (before.shared) {
     const alive = before.pids.filter((p) => after.pids.includes(p));
     if (before.pids.length > 0 && alive.length === before.pids.length) return { outcome: 'survived', detail: 'same processes' };
@@ -129,7 +134,7 @@ export async function killDatabase(ctx: BlastContext): Promise<BlastOutcome> {
   ctx.signal(pid, 'SIGKILL');
   // Wait until the process is really gone, so a request answered before the kill is not "recovery".
   for (let i = 0; i < 500 && alive(pid); i++) await new Promise((r) => setTimeout(r, 2));
-  const servedAfter = await waitServed(ctx.appUrl, ctx.recoveryTimeoutMs);
+  const servedAfter = await waitServed(ctx.appUrl(), ctx.recoveryTimeoutMs);
   const recoveredMs = servedAfter === undefined ? undefined : Number(process.hrtime.bigint() - t0) / 1e6;
   await new Promise((r) => setTimeout(r, 500)); // let restarts that follow the first answer show up
   return outcomes(ctx, before, 'kill', recoveredMs, true);
@@ -156,7 +161,7 @@ export async function exhaustDatabaseMemory(ctx: BlastContext, hog: { cmd: strin
   if (exitCode === 0) {
     return outcomes(ctx, before, 'memory-limit', undefined, false, `the memory hog completed within the ${limitText}`);
   }
-  const servedAfter = await waitServed(ctx.appUrl, ctx.recoveryTimeoutMs);
+  const servedAfter = await waitServed(ctx.appUrl(), ctx.recoveryTimeoutMs);
   const recoveredMs = servedAfter === undefined ? undefined : Number(process.hrtime.bigint() - t0) / 1e6;
   await new Promise((r) => setTimeout(r, 500));
   return outcomes(ctx, before, 'memory-limit', recoveredMs, true, `${limitText}; ${lastLine.slice(0, 160)}`);

@@ -169,11 +169,15 @@ async function scaleApp(deps: CompareDeps, project: Project, target: CompareTarg
     const states = await Promise.all(mine.map((c) => deps.probe.state(c.id)));
     good = states.filter((s) => s?.running && s.restartCount === 0 && (s.health === undefined || s.health === 'none' || s.health === 'healthy')).length;
     const bad = states.filter((s) => s && (!s.running || s.restartCount > 0));
+    if (mine.length === 0) {
+      detail = `${target.app} has no container of its own in ${mode} mode (it runs inside the group's container)`;
+      break;
+    }
     detail = `${mine.length} created${bad.length ? `, ${bad.length} exited or restarting (exit ${[...new Set(bad.map((s) => s?.exitCode))].join('/')})` : ''}`;
     if (good >= replicas) break;
     await sleep(250);
   }
-  return { requested: replicas, running: good, allowed: good >= replicas, note: good >= replicas ? `${good} healthy ${target.app} replicas` : `${good} of ${replicas} healthy: ${detail}` };
+  return { requested: replicas, running: good, allowed: good >= replicas, note: good >= replicas ? `${good} healthy ${target.app} replicas` : good === 0 && detail.includes('no container') ? detail : `${good} of ${replicas} healthy: ${detail}` };
 }
 
 async function oneRun(deps: CompareDeps, base: Project, target: CompareTarget, opts: CompareOptions, mode: PlacementMode, repetition: number): Promise<ModeRun> {
@@ -190,7 +194,7 @@ async function oneRun(deps: CompareDeps, base: Project, target: CompareTarget, o
     await deps.driver.up({ project, group: target.group, mode });
     stageName = 'healthy';
     stage('waiting healthy');
-    const { appBase } = await waitHealthy(deps.probe, name, target, opts.healthyTimeoutMs);
+    let { appBase } = await waitHealthy(deps.probe, name, target, opts.healthyTimeoutMs);
     const upToHealthyMs = Number(process.hrtime.bigint() - t0) / 1e6;
     const transport = await healthTransport(`${appBase}${target.healthPath}`);
     const containers = await deps.probe.projectContainers(name);
@@ -218,7 +222,7 @@ async function oneRun(deps: CompareDeps, base: Project, target: CompareTarget, o
         placements: async () => placeMembers(await deps.probe.projectContainers(name), target, mode),
         database: target.database,
         databaseProcess: new RegExp(target.databaseProcess),
-        appUrl: `${appBase}${target.path}`,
+        appUrl: () => `${appBase}${target.path}`,
         recoveryTimeoutMs: opts.recoveryTimeoutMs,
         signal: deps.signal ?? ((pid, sig) => process.kill(pid, sig)),
       };
@@ -229,7 +233,7 @@ async function oneRun(deps: CompareDeps, base: Project, target: CompareTarget, o
         stage('recreating the stack after no recovery');
         await deps.driver.down(project);
         await deps.driver.up({ project, group: target.group, mode });
-        await waitHealthy(deps.probe, name, target, opts.healthyTimeoutMs);
+        ({ appBase } = await waitHealthy(deps.probe, name, target, opts.healthyTimeoutMs));
         b.note = `${b.note ? `${b.note}; ` : ''}not served again within ${opts.recoveryTimeoutMs / 1000}s, stack recreated`;
       };
       stageName = 'blast: kill';

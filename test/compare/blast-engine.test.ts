@@ -53,7 +53,7 @@ describe.skipIf(skip)('compare blast radius on real PostgreSQL', () => {
     await engine?.close();
   }, 60_000);
 
-  function context(placements: MemberPlacement[], appUrl: string, recoveryTimeoutMs = 20_000): BlastContext {
+  function context(placements: MemberPlacement[], url: string, recoveryTimeoutMs = 20_000): BlastContext {
     return {
       probe,
       placements: async () => {
@@ -62,7 +62,7 @@ describe.skipIf(skip)('compare blast radius on real PostgreSQL', () => {
       },
       database: 'db',
       databaseProcess: new RegExp(target.databaseProcess),
-      appUrl,
+      appUrl: () => url,
       recoveryTimeoutMs,
       signal: (pid, sig) => process.kill(pid, sig),
     };

@@ -99,5 +99,8 @@ describe('member outcome', () => {
     expect(judgeMember(snap(state(), [5, 6], true), snap(state(), [5, 6, 9], true)).outcome).toBe('survived');
     expect(judgeMember(snap(state(), [5, 6], true), snap(state(), [9], true)).outcome).toBe('restarted');
     expect(judgeMember(snap(state(), [5], true), snap(state(), [], true)).outcome).toBe('died');
+    // The shared container restarted (its main process died) but only the main process came back.
+    expect(judgeMember(snap(state(), [5], true), snap(state({ restartCount: 1, startedAt: 't1' }), [], true))).toEqual({ outcome: 'died', detail: 'the shared container restarted without it' });
+    expect(judgeMember(snap(state(), [5], true), snap(state({ restartCount: 1, startedAt: 't1' }), [7], true)).outcome).toBe('restarted');
   });
 });
