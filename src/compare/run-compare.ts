@@ -33,6 +33,8 @@ export interface CompareOptions {
   skipBlast?: boolean;
   skipScaling?: boolean;
   scaleReplicas?: number;
+  /** How long replicas may take to become healthy (default 20s). */
+  scaleTimeoutMs?: number;
 }
 
 export type CompareEvent =
@@ -253,7 +255,7 @@ async function oneRun(deps: CompareDeps, base: Project, target: CompareTarget, o
     if (!opts.skipScaling) {
       stageName = 'scaling';
       stage(`scaling: ${opts.scaleReplicas ?? 3} × ${target.app}`);
-      scaling = await scaleApp(deps, project, target, mode, opts.scaleReplicas ?? 3, Math.min(opts.healthyTimeoutMs, 30_000));
+      scaling = await scaleApp(deps, project, target, mode, opts.scaleReplicas ?? 3, opts.scaleTimeoutMs ?? 20_000);
     }
     stageName = 'down';
     stage('down');
