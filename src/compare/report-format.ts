@@ -21,7 +21,14 @@ export function formatSpread(s: Spread | undefined): string {
 }
 
 export function metricCell(mode: ModeReport, key: MetricKey): string {
-  return formatSpread(mode.spread[key]);
+  const s = mode.spread[key];
+  if (!s && (key === 'killRecoveryMs' || key === 'oomRecoveryMs')) {
+    // No figure because the app never came back by itself: say that, it is the finding.
+    const exp = key === 'killRecoveryMs' ? 'kill' : 'memory-limit';
+    const missed = mode.runs.filter((r) => r.blast.some((b) => b.experiment === exp && b.effective && b.recoveredMs === undefined)).length;
+    if (missed > 0) return `not served again${missed < mode.runs.length ? ` in ${missed} of ${mode.runs.length} runs` : ''}`;
+  }
+  return formatSpread(s);
 }
 
 /** "api survived, db restarted" for the first run (outcomes rarely differ; when they do, say so). */
@@ -36,7 +43,7 @@ export function blastCell(mode: ModeReport, experiment: BlastOutcome['experiment
 export function scalingCell(mode: ModeReport): string {
   const s = mode.runs.find((r) => r.scaling)?.scaling;
   if (!s) return '–';
-  return s.allowed ? `${s.running}/${s.requested} replicas` : `refused: ${s.note}`;
+  return s.allowed ? `${s.running}/${s.requested} replicas` : `no: ${s.note}`;
 }
 
 export function transportCell(mode: ModeReport): string {

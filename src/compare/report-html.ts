@@ -12,7 +12,7 @@ export function renderHtml(report: CompareReport): string {
   const row = (label: string, cells: string[]) => rows.push(`<tr><td>${escapeXml(label)}</td>${cells.map((c) => `<td>${escapeXml(c)}</td>`).join('')}</tr>`);
   row('app → db over', modes.map(transportCell));
   for (const key of Object.keys(METRICS) as MetricKey[]) {
-    if (modes.every((m) => !m.spread[key])) continue;
+    if (modes.every((m) => metricCell(m, key) === '–')) continue;
     row(`${METRICS[key].label} (${METRICS[key].unit})`, modes.map((m) => metricCell(m, key)));
   }
   row('db killed: members', modes.map((m) => blastCell(m, 'kill')));

@@ -11,7 +11,7 @@ export function renderTable(report: CompareReport): string {
   const rows: string[][] = [];
   rows.push(['app → db over', ...modes.map(transportCell)]);
   for (const key of Object.keys(METRICS) as MetricKey[]) {
-    if (modes.every((m) => !m.spread[key])) continue;
+    if (modes.every((m) => metricCell(m, key) === '–')) continue;
     const { label, unit } = METRICS[key];
     rows.push([`${label} (${unit})`, ...modes.map((m) => metricCell(m, key))]);
   }
@@ -40,7 +40,7 @@ export function renderMarkdownTable(report: CompareReport): string {
   const lines = [`| metric | ${modes.map((m) => m.mode).join(' | ')} |`, `|---|${modes.map(() => '---').join('|')}|`];
   lines.push(`| app → db over | ${modes.map((m) => esc(transportCell(m))).join(' | ')} |`);
   for (const key of Object.keys(METRICS) as MetricKey[]) {
-    if (modes.every((m) => !m.spread[key])) continue;
+    if (modes.every((m) => metricCell(m, key) === '–')) continue;
     lines.push(`| ${METRICS[key].label} (${METRICS[key].unit}) | ${modes.map((m) => esc(metricCell(m, key))).join(' | ')} |`);
   }
   lines.push(`| db killed: members | ${modes.map((m) => esc(blastCell(m, 'kill'))).join(' | ')} |`);

@@ -29,6 +29,7 @@ if (!ready) console.log('[skip] berth compare end to end: needs PostgreSQL (scri
 describe.skipIf(skip)('berth compare on the built-in engine', () => {
   let engine: TestEngine;
   let report: CompareReport;
+  let pgbench: CompareReport;
   const events: CompareEvent[] = [];
 
   beforeAll(async () => {
@@ -46,7 +47,20 @@ describe.skipIf(skip)('berth compare on the built-in engine', () => {
       { modes: ['split', 'pod', 'single'], workload: 'builtin', durationMs: 2000, warmupMs: 500, clients: 2, repeat: 1, healthyTimeoutMs: 90_000, recoveryTimeoutMs: 15_000, scaleTimeoutMs: 10_000 },
     );
     console.log(renderTable(report));
-  }, 600_000);
+    // The same stack with pgbench as the workload, run inside the app's container.
+    pgbench = await runCompare(
+      { driver: createComposeDriver(port, { files: [file], workingDir: dir }), probe: dockerodeProbe(port.docker) },
+      project,
+      [file],
+      target,
+      {
+        modes: ['split', 'single'],
+        workload: 'pgbench -n -U postgres -f /app/api/lookup.sql -c "$BERTH_COMPARE_CLIENTS" -T "$BERTH_COMPARE_SECONDS" postgres',
+        durationMs: 2000, warmupMs: 0, clients: 2, repeat: 1, healthyTimeoutMs: 90_000, recoveryTimeoutMs: 15_000, skipBlast: true, skipScaling: true,
+      },
+    );
+    console.log(renderTable(pgbench));
+  }, 900_000);
 
   afterAll(async () => {
     await engine?.close();
@@ -107,6 +121,20 @@ describe.skipIf(skip)('berth compare on the built-in engine', () => {
     expect(scaling.split).toMatchObject({ requested: 3, running: 3, allowed: true });
     expect(scaling.pod?.allowed).toBe(false);
     expect(scaling.single).toMatchObject({ allowed: false, running: 0 });
+  });
+
+  it('runs pgbench as the workload where the app runs and reads its summary', () => {
+    for (const m of pgbench.modes) {
+      expect(m.failures, m.mode).toEqual([]);
+      const w = m.runs[0].workload;
+      expect(w.kind).toBe('command');
+      expect(w.requests, m.mode).toBeGreaterThan(10);
+      expect(w.throughput, m.mode).toBeGreaterThan(0);
+      expect(w.latency.mean, m.mode).toBeGreaterThan(0);
+      expect(m.runs[0].leftovers).toEqual([]);
+    }
+    // pgbench connects the way the app does: over the bridge when split, the socket when single.
+    expect(pgbench.modes.map((m) => m.runs[0].transport)).toEqual(['tcp db:5432', 'unix /var/run/postgresql']);
   });
 
   it('draws a chart that parses and shows every mode', () => {

@@ -35,12 +35,19 @@ describe('text table', () => {
     expect(t).toMatch(/up → healthy \(ms\)\s+1,580 \(1,540–1,620\)/);
     expect(t).toMatch(/db killed: members\s+api survived, db hit/);
     expect(t).toContain('api died, db hit');
-    expect(t).toMatch(/3 app replicas\s+3\/3 replicas\s+refused: pod members cannot be replicated/);
+    expect(t).toMatch(/3 app replicas\s+3\/3 replicas\s+no: pod members cannot be replicated/);
     expect(t).toContain('app → db over');
     expect(t).toContain('unix /var/run/postgresql');
     // Columns line up: every row's second column starts at the same offset as the header's.
     const col = lines[0].indexOf('split');
     for (const l of lines.slice(2, 8)) expect(l[col - 1]).toBe(' ');
+  });
+
+  it('says the app was not served again rather than leaving the recovery cell empty', () => {
+    const r = fixtureReport(['single'], 1);
+    r.modes[0].runs[0].blast[0].recoveredMs = undefined;
+    delete r.modes[0].spread.killRecoveryMs;
+    expect(renderTable(r)).toMatch(/db killed → served \(ms\)\s+not served again\n/);
   });
 
   it('renders markdown with one row per metric', () => {
