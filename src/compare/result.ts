@@ -78,6 +78,7 @@ export interface ModeReport {
 
 export const METRICS = {
   upToHealthyMs: { label: 'up → healthy', unit: 'ms' },
+  meanMs: { label: 'latency mean', unit: 'ms' },
   p50Ms: { label: 'latency p50', unit: 'ms' },
   p95Ms: { label: 'latency p95', unit: 'ms' },
   p99Ms: { label: 'latency p99', unit: 'ms' },

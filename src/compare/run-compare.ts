@@ -172,14 +172,14 @@ async function scaleApp(deps: CompareDeps, project: Project, target: CompareTarg
     good = states.filter((s) => s?.running && s.restartCount === 0 && (s.health === undefined || s.health === 'none' || s.health === 'healthy')).length;
     const bad = states.filter((s) => s && (!s.running || s.restartCount > 0));
     if (mine.length === 0) {
-      detail = `${target.app} has no container of its own in ${mode} mode (it runs inside the group's container)`;
+      detail = `${target.app} runs inside the group's one container`;
       break;
     }
-    detail = `${mine.length} created${bad.length ? `, ${bad.length} exited or restarting (exit ${[...new Set(bad.map((s) => s?.exitCode))].join('/')})` : ''}`;
+    detail = bad.length ? `${bad.length} exited or restarting (exit ${[...new Set(bad.map((s) => s?.exitCode))].join('/')})` : `${mine.length} created`;
     if (good >= replicas) break;
     await sleep(250);
   }
-  return { requested: replicas, running: good, allowed: good >= replicas, note: good >= replicas ? `${good} healthy ${target.app} replicas` : good === 0 && detail.includes('no container') ? detail : `${good} of ${replicas} healthy: ${detail}` };
+  return { requested: replicas, running: good, allowed: good >= replicas, note: good >= replicas ? `${good} healthy ${target.app} replicas` : detail.includes('inside the group') ? detail : `${good}/${replicas} healthy, ${detail}` };
 }
 
 async function oneRun(deps: CompareDeps, base: Project, target: CompareTarget, opts: CompareOptions, mode: PlacementMode, repetition: number): Promise<ModeRun> {

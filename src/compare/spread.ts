@@ -13,6 +13,7 @@ export function metricValues(run: ModeRun): Partial<Record<MetricKey, number>> {
   const oom = run.blast.find((b) => b.experiment === 'memory-limit');
   const values: Partial<Record<MetricKey, number | undefined>> = {
     upToHealthyMs: run.upToHealthyMs,
+    meanMs: ns2ms(l.mean),
     p50Ms: ns2ms(l.p50),
     p95Ms: ns2ms(l.p95),
     p99Ms: ns2ms(l.p99),
