@@ -9,6 +9,7 @@ import { registerWatchCommands } from './register-watch.js';
 import { addGlobalOptions, type GlobalFlags } from './project-options.js';
 import { ExitCode, registerComposeCommands } from './register-compose.js';
 import { registerLifecycleCommands } from './register-lifecycle.js';
+import { registerCompareCommands } from './register-compare.js';
 
 export const VERSION = '0.1.0';
 
@@ -113,6 +114,7 @@ export function buildProgram(io: CliIO): Command {
   });
 
   registerWatchCommands(program, io, globals);
+  registerCompareCommands(program, io, globals);
 
   program
     .command('version')
