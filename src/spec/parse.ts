@@ -3,8 +3,9 @@
 // We walk the yaml AST ourselves (rather than toJS) so every node keeps its position.
 import YAML, { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, type Node } from 'yaml';
 import { ComposeError, throwIfAny, type KeyPath } from '../errors.js';
-import { SourceMap, type Position } from './source-map.js';
+import { keyOf, lineStartsOf, SourceMap, type Position } from './source-map.js';
 import { OverrideTag, ResetTag } from './tags.js';
+import { parseYamlSubset, UNSUPPORTED } from './yaml-subset.js';
 
 export interface ParsedFile {
   file: string;
@@ -17,9 +18,18 @@ export interface ParsedFile {
 const MAX_EXPANDED_NODES = 1_000_000;
 
 export function parseYaml(text: string, file: string): ParsedFile {
+  // Compose files are nearly always in the subset the fast parser reads; anything else (and
+  // every error) goes through the general parser below, which has the last word.
+  const fast = parseYamlSubset(text);
+  if (fast !== UNSUPPORTED) return { file, value: fast.value, sourceMap: new SourceMap(file, lineStartsOf(text), fast.offsets) };
+  return parseYamlDocument(text, file);
+}
+
+/** The general path: yaml's parser, then a walk of its document. */
+export function parseYamlDocument(text: string, file: string): ParsedFile {
   const lineCounter = new LineCounter();
   const docs = YAML.parseAllDocuments(text, { lineCounter, merge: true, prettyErrors: false, uniqueKeys: true });
-  const sourceMap = new SourceMap(file);
+  const sourceMap = new SourceMap(file, lineCounter.lineStarts);
   const posOf = (offset: number): Position => {
     const { line, col } = lineCounter.linePos(offset);
     return { line, column: col };
@@ -79,7 +89,7 @@ class Walker {
     if (node === null || node === undefined) return null;
     // Inside an alias expansion positions are not recorded: errors there point at the
     // place the alias is used (the nearest recorded ancestor), which is where a user looks.
-    if (aliasDepth === 0 && node.range) this.sourceMap.set(path, this.posOf(node.range[0]));
+    if (aliasDepth === 0 && node.range) this.sourceMap.setOffset(keyOf(path), node.range[0]);
     if (isAlias(node)) {
       if (aliasDepth > 100) this.fail('aliases nest too deeply', node, path);
       // An alias names the latest anchor of that name before it; the walk goes in document
@@ -132,7 +142,7 @@ class Walker {
         }
         const key = this.keyString(keyNode, path);
         const childPath = [...path, key];
-        if (aliasDepth === 0 && keyNode?.range) this.sourceMap.set(childPath, this.posOf(keyNode.range[0]));
+        if (aliasDepth === 0 && keyNode?.range) this.sourceMap.setOffset(keyOf(childPath), keyNode.range[0]);
         defineKey(out, key, this.toValue(pair.value as Node, childPath, aliasDepth));
       }
       // Merge keys: explicit keys win, then earlier sources in `<<: [*a, *b]` win over later.
