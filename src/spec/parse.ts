@@ -5,7 +5,7 @@ import YAML, { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, type Node }
 import { ComposeError, throwIfAny, type KeyPath } from '../errors.js';
 import { keyOf, lineStartsOf, SourceMap, type Position } from './source-map.js';
 import { OverrideTag, ResetTag } from './tags.js';
-import { parseYamlSubset, UNSUPPORTED } from './yaml-subset.js';
+import { parseYamlSubset, UNSUPPORTED, type SubsetResult } from './yaml-subset.js';
 
 export interface ParsedFile {
   file: string;
@@ -20,8 +20,12 @@ const MAX_EXPANDED_NODES = 1_000_000;
 export function parseYaml(text: string, file: string): ParsedFile {
   // Compose files are nearly always in the subset the fast parser reads; anything else (and
   // every error) goes through the general parser below, which has the last word.
-  const fast = parseYamlSubset(text);
-  if (fast !== UNSUPPORTED) return { file, value: fast.value, sourceMap: new SourceMap(file, lineStartsOf(text), fast.offsets) };
+  const fast = parseYamlSubset(text, false);
+  if (fast !== UNSUPPORTED) {
+    // Positions are computed on the first question (an error, a warning): a second parse, recording.
+    const offsets = () => (parseYamlSubset(text, true) as SubsetResult).offsets;
+    return { file, value: fast.value, sourceMap: new SourceMap(file, () => lineStartsOf(text), offsets) };
+  }
   return parseYamlDocument(text, file);
 }
 

@@ -18,17 +18,31 @@ export function keyOf(path: KeyPath): string {
  * or a warning), from the offsets where lines start.
  */
 export class SourceMap {
-  private readonly offsets: Map<string, number>;
+  private offsetsOrLoader: Map<string, number> | (() => Map<string, number>);
+  private lineStartsOrLoader: readonly number[] | (() => readonly number[]);
   /**
-   * @param lineStarts ascending offsets where lines start (yaml's LineCounter.lineStarts)
-   * @param offsets key (see keyOf) → offset, when the parser built them itself
+   * @param lineStarts ascending offsets where lines start (yaml's LineCounter.lineStarts), or
+   *   how to compute them when first needed
+   * @param offsets key (see keyOf) → offset when the parser built them itself, or how to
+   *   build them when first needed (the fast parser skips them: most loads never ask)
    */
   constructor(
     readonly file: string,
-    private readonly lineStarts: readonly number[] = [],
-    offsets?: Map<string, number>,
+    lineStarts: readonly number[] | (() => readonly number[]) = [],
+    offsets?: Map<string, number> | (() => Map<string, number>),
   ) {
-    this.offsets = offsets ?? new Map();
+    this.lineStartsOrLoader = lineStarts;
+    this.offsetsOrLoader = offsets ?? new Map();
+  }
+
+  private get offsets(): Map<string, number> {
+    if (typeof this.offsetsOrLoader === 'function') this.offsetsOrLoader = this.offsetsOrLoader();
+    return this.offsetsOrLoader;
+  }
+
+  private get lineStarts(): readonly number[] {
+    if (typeof this.lineStartsOrLoader === 'function') this.lineStartsOrLoader = this.lineStartsOrLoader();
+    return this.lineStartsOrLoader;
   }
 
   /** Records where the node at `key` starts; the first record of a key wins. */

@@ -33,10 +33,14 @@ export interface SubsetResult {
   offsets: Map<string, number>;
 }
 
-export function parseYamlSubset(text: string): SubsetResult | typeof UNSUPPORTED {
+/**
+ * `recordOffsets` false skips the offsets (an empty map): they are only needed when a position
+ * is asked for, and the parse is deterministic, so SourceMap can ask for a second run then.
+ */
+export function parseYamlSubset(text: string, recordOffsets = true): SubsetResult | typeof UNSUPPORTED {
   if (AWKWARD_TEXT.test(text)) return UNSUPPORTED;
   try {
-    return new SubsetParser(text).document();
+    return new SubsetParser(text, recordOffsets).document();
   } catch (e) {
     if (e instanceof Unsupported) return UNSUPPORTED;
     throw e;
@@ -63,7 +67,15 @@ class SubsetParser {
   private readonly anchors = new Map<string, Anchor>();
   readonly offsets = new Map<string, number>();
 
-  constructor(private readonly s: string) {}
+  constructor(
+    private readonly s: string,
+    private readonly recording: boolean,
+  ) {}
+
+  /** The key of a child node; '' everywhere when offsets are not recorded. */
+  private child(parent: string, seg: string | number): string {
+    return this.recording ? joinKey(parent, seg) : '';
+  }
 
   document(): SubsetResult {
     const s = this.s;
@@ -161,7 +173,7 @@ class SubsetParser {
   }
 
   private record(key: string, offset: number): void {
-    if (!this.offsets.has(key)) this.offsets.set(key, offset);
+    if (this.recording && !this.offsets.has(key)) this.offsets.set(key, offset);
   }
 
   private count(): void {
@@ -200,7 +212,7 @@ class SubsetParser {
     const out: unknown[] = [];
     for (;;) {
       // i is at the `-` of an entry.
-      const k = joinKey(key, out.length);
+      const k = this.child(key, out.length);
       this.i++;
       this.skipSpaces();
       let value: unknown;
@@ -238,7 +250,7 @@ class SubsetParser {
       // i is just past the `:`.
       this.skipSpaces();
       const isMerge = name === MERGE;
-      const childKey = isMerge ? key : joinKey(key, name);
+      const childKey = isMerge ? key : this.child(key, name);
       if (!isMerge) {
         if (Object.prototype.hasOwnProperty.call(out, name)) unsupported();
         this.record(childKey, keyAt);
@@ -525,7 +537,7 @@ class SubsetParser {
           this.i++;
           return out;
         }
-        out.push(this.flowValue(parent, itemsAtKey ? key : joinKey(key, out.length)));
+        out.push(this.flowValue(parent, itemsAtKey ? key : this.child(key, out.length)));
         this.flowSpace(parent);
         const c = s.charCodeAt(this.i);
         if (c === 0x2c) this.i++;
@@ -556,7 +568,7 @@ class SubsetParser {
       }
       if (name === '__proto__' || name === '<<' || name === '' || name.length > 1000) unsupported();
       if (Object.prototype.hasOwnProperty.call(out, name)) unsupported();
-      const childKey = joinKey(key, name);
+      const childKey = this.child(key, name);
       this.record(childKey, keyAt);
       this.skipSpaces();
       let value: unknown = null;
