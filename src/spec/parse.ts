@@ -1,7 +1,8 @@
 // Stage 1: YAML text → plain values plus a source map. Anchors, aliases and merge keys (`<<`)
 // are expanded here; `!reset` / `!override` become tag markers for the merge stage.
 // We walk the yaml AST ourselves (rather than toJS) so every node keeps its position.
-import YAML, { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, type Node } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Node } from 'yaml';
 import { ComposeError, throwIfAny, type KeyPath } from '../errors.js';
 import { keyOf, lineStartsOf, SourceMap, type Position } from './source-map.js';
 import { OverrideTag, ResetTag } from './tags.js';
@@ -29,9 +30,15 @@ export function parseYaml(text: string, file: string): ParsedFile {
   return parseYamlDocument(text, file);
 }
 
+// yaml (70-odd modules) is loaded only when a file needs the general parser: most loads never do.
+const require = createRequire(import.meta.url);
+let yamlModule: typeof import('yaml') | undefined;
+const yaml = (): typeof import('yaml') => (yamlModule ??= require('yaml') as typeof import('yaml'));
+
 /** The general path: yaml's parser, then a walk of its document. */
 export function parseYamlDocument(text: string, file: string): ParsedFile {
-  const lineCounter = new LineCounter();
+  const YAML = yaml();
+  const lineCounter = new YAML.LineCounter();
   const docs = YAML.parseAllDocuments(text, { lineCounter, merge: true, prettyErrors: false, uniqueKeys: true });
   const sourceMap = new SourceMap(file, lineCounter.lineStarts);
   const posOf = (offset: number): Position => {
@@ -60,7 +67,7 @@ export function parseYamlDocument(text: string, file: string): ParsedFile {
   const doc = nonEmpty[0];
   if (!doc) return { file, value: undefined, sourceMap };
 
-  const walker = new Walker(file, sourceMap, posOf);
+  const walker = new Walker(file, sourceMap, posOf, YAML);
   const value = walker.toValue(doc.contents as Node, []);
   return { file, value, sourceMap };
 }
@@ -79,6 +86,7 @@ class Walker {
     private readonly file: string,
     private readonly sourceMap: SourceMap,
     private readonly posOf: (offset: number) => Position,
+    private readonly yaml: typeof import('yaml'),
   ) {}
 
   private fail(message: string, node: Node | null | undefined, path: KeyPath, hint?: string): never {
@@ -94,7 +102,7 @@ class Walker {
     // Inside an alias expansion positions are not recorded: errors there point at the
     // place the alias is used (the nearest recorded ancestor), which is where a user looks.
     if (aliasDepth === 0 && node.range) this.sourceMap.setOffset(keyOf(path), node.range[0]);
-    if (isAlias(node)) {
+    if (this.yaml.isAlias(node)) {
       if (aliasDepth > 100) this.fail('aliases nest too deeply', node, path);
       // An alias names the latest anchor of that name before it; the walk goes in document
       // order, so the anchors seen so far are exactly the candidates. (yaml's own resolve()
@@ -125,7 +133,7 @@ class Walker {
   }
 
   private untagged(node: Node, path: KeyPath, aliasDepth: number): unknown {
-    if (isScalar(node)) {
+    if (this.yaml.isScalar(node)) {
       // Compose files write file modes as `0440`; go-yaml (compose's parser) reads a plain
       // scalar with a leading zero as octal, YAML 1.2 as decimal. Follow compose.
       if (typeof node.value === 'number' && node.type === 'PLAIN' && /^[-+]?0[0-7]+$/.test(node.source ?? '')) {
@@ -133,14 +141,14 @@ class Walker {
       }
       return node.value;
     }
-    if (isSeq(node)) return node.items.map((item, i) => this.toValue(item as Node, [...path, i], aliasDepth));
-    if (isMap(node)) {
+    if (this.yaml.isSeq(node)) return node.items.map((item, i) => this.toValue(item as Node, [...path, i], aliasDepth));
+    if (this.yaml.isMap(node)) {
       const out: Record<string, unknown> = {};
       const merged: Record<string, unknown>[] = [];
       for (const pair of node.items) {
-        if (!isPair(pair)) continue;
+        if (!this.yaml.isPair(pair)) continue;
         const keyNode = pair.key as Node | null;
-        if (isScalar(keyNode) && typeof keyNode.value === 'symbol') {
+        if (this.yaml.isScalar(keyNode) && typeof keyNode.value === 'symbol') {
           merged.push(...this.mergeSources(pair.value as Node, path, aliasDepth));
           continue;
         }
@@ -166,16 +174,16 @@ class Walker {
       }
       return v as Record<string, unknown>;
     };
-    if (isSeq(node)) return node.items.map((n) => mapping(n as Node, this.toValue(n as Node, path, aliasDepth)));
+    if (this.yaml.isSeq(node)) return node.items.map((n) => mapping(n as Node, this.toValue(n as Node, path, aliasDepth)));
     // `<<: *list`, an alias to a sequence of mappings, means what writing that sequence would (as in go-yaml).
     const value = this.toValue(node, path, aliasDepth);
     return Array.isArray(value) ? value.map((v) => mapping(node, v)) : [mapping(node, value)];
   }
 
   private keyString(keyNode: Node | null, path: KeyPath): string {
-    if (isScalar(keyNode) && typeof keyNode.value === 'string') return keyNode.value;
+    if (this.yaml.isScalar(keyNode) && typeof keyNode.value === 'string') return keyNode.value;
     const where = path.length === 0 ? 'at top level' : `in ${formatPathForKeys(path)}`;
-    const shown = isScalar(keyNode) ? String(keyNode.value) : keyNode ? String(keyNode) : 'null';
+    const shown = this.yaml.isScalar(keyNode) ? String(keyNode.value) : keyNode ? String(keyNode) : 'null';
     this.fail(`non-string key ${where}: ${shown}`, keyNode, path, 'quote the key to make it a string');
   }
 }
