@@ -3,7 +3,7 @@
 // come from flags, then BERTH_ROOT / BERTH_RUN_ROOT, then /var/lib/berth and /run/berth.
 
 import { spawn } from 'node:child_process';
-import { openSync, closeSync, mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BerthError } from '../../errors.js';
@@ -35,6 +35,19 @@ function resolve(flags: EngineFlags, io: CliIO): Resolved {
 
 /** bin/berth.js, three levels up from src/cli/commands/ and from dist/cli/commands/. */
 export const BERTH_LAUNCHER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/berth.js');
+
+/**
+ * How to run this very CLI tree as a new process: bin/berth.js when this module sits in the
+ * package's dist/, otherwise (a build elsewhere, as tests and embedders make) an inline entry that
+ * imports the main.js beside this module — never another tree's code.
+ */
+export function selfCommand(args: readonly string[]): string[] {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const packageRoot = path.resolve(here, '../../..');
+  if (here === path.join(packageRoot, 'dist', 'cli', 'commands') && existsSync(BERTH_LAUNCHER)) return [BERTH_LAUNCHER, ...args];
+  const main = new URL('../main.js', import.meta.url).href;
+  return ['--input-type=module', '-e', `import { main } from ${JSON.stringify(main)}; process.exitCode = await main(['node', 'berth', ...process.argv.slice(1)]);`, ...args];
+}
 
 /** Where the built-in engine's socket is by default (flags aside): <run-root>/engine.sock. */
 export function builtinSocketPath(env: Readonly<Record<string, string | undefined>>, cwd: string): string {
@@ -92,7 +105,7 @@ export async function startEngineBackground(flags: EngineFlags, io: CliIO): Prom
   const errFd = openSync(path.join(r.runRoot, 'engine.stderr'), 'a', 0o600);
   // The launcher next to this module's tree (not process.argv[1]: an embedding program — a test
   // runner, a bench — may start the engine too).
-  const child = spawn(process.execPath, [BERTH_LAUNCHER, ...args], { detached: true, stdio: ['ignore', 'ignore', errFd] });
+  const child = spawn(process.execPath, selfCommand(args), { detached: true, stdio: ['ignore', 'ignore', errFd] });
   closeSync(errFd);
   child.unref();
   const deadline = Date.now() + Number(flags.timeout ?? 15) * 1000;
