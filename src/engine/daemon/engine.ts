@@ -863,9 +863,13 @@ export class BuiltinEngine implements EngineBackend {
     rec.monitorPid = 0;
     const restart = this.onExited(live);
     if (restart) rec.state = { ...rec.state, Status: 'restarting', Restarting: true };
-    await this.persist(live).catch((e: unknown) => this.logger.error('persisting exit failed', { id: rec.id, error: String(e) }));
+    // `cleaning` is set in the same tick Running turns false: a remove that sees the container
+    // stopped waits for this cleanup instead of unmounting the same rootfs concurrently.
     // As in dockerd, the run is cleaned up (rootfs unmounted, runc state deleted) before anyone hears of the exit.
-    live.cleaning = this.cleanupRun(rec.id).catch((e: unknown) => this.logger.error('cleanup after exit failed', { id: rec.id, error: String(e) }));
+    live.cleaning = (async () => {
+      await this.persist(live).catch((e: unknown) => this.logger.error('persisting exit failed', { id: rec.id, error: String(e) }));
+      await this.cleanupRun(rec.id).catch((e: unknown) => this.logger.error('cleanup after exit failed', { id: rec.id, error: String(e) }));
+    })();
     await live.cleaning;
     await this.net.refreshHosts({ endpoints: rec.endpoints ?? {} });
     // Followers (logs -f, attach) end on this: the shim wrote the last output before the status.
