@@ -3,6 +3,7 @@
 // pod members sharing a sandbox's namespaces, and ports that survive a daemon restart. Every
 // kernel object is checked to be gone at the end (the harness's leftovers: links, netns, listeners).
 
+import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createSocket } from 'node:dgram';
 import { createServer, type Server } from 'node:net';
@@ -168,6 +169,15 @@ describe.skipIf(skip)('built-in engine networks', () => {
     expect(byIp.stdout).toBe('');
     const byName = await exec(stranger, ['nslookup', `srv-${suffix}`]);
     expect(byName.stdout).not.toContain(ip);
+    // Even with forwarding turned back on for both bridges (what a global ip_forward=1 does to
+    // every interface), the policy rules keep B's traffic from being routed to A.
+    const bridges = await Promise.all([a, b].map(async (n) => (await docker.getNetwork(n).inspect()).Options?.['com.docker.network.bridge.name'] as string));
+    for (const br of bridges) writeFileSync(`/proc/sys/net/ipv4/conf/${br}/forwarding`, '1');
+    try {
+      expect((await exec(stranger, get(`${ip}`, 2))).code).not.toBe(0);
+    } finally {
+      for (const br of bridges) writeFileSync(`/proc/sys/net/ipv4/conf/${br}/forwarding`, '0');
+    }
 
     // Connecting the stranger to A opens the way (eth1, no second default route); disconnecting closes it.
     await docker.getNetwork(a).connect({ Container: `stranger-${suffix}`, EndpointConfig: { Aliases: ['guest'] } });

@@ -329,8 +329,8 @@ export class BuiltinEngine implements EngineBackend {
 
   /** Kernel objects and listeners this engine's networking still holds (the test harness checks them). */
   async networkLeftovers(): Promise<{ links: string[]; listeners: string[] }> {
-    const { links } = await this.net.leftovers({ excludeLiveBridges: true });
-    return { links, listeners: this.net.ports.everBound.map((b) => `${b.proto}:${b.hostIp || '0.0.0.0'}:${b.hostPort}`) };
+    const { links, rules } = await this.net.leftovers({ excludeLiveBridges: true });
+    return { links: [...links, ...rules], listeners: this.net.ports.everBound.map((b) => `${b.proto}:${b.hostIp || '0.0.0.0'}:${b.hostPort}`) };
   }
 
   private attachedView(l: Live): AttachedContainer {

@@ -1,6 +1,7 @@
 // Keeping networks apart, and the optional way out.
 //
-// Isolation: each bridge gets `net.ipv4.conf.<bridge>.forwarding=0`. The kernel checks the
+// Isolation, two guards: each bridge gets `net.ipv4.conf.<bridge>.forwarding=0`, and a policy rule
+// `iif <bridge> prohibit` (below) that holds even when someone turns forwarding back on. The kernel checks the
 // forwarding flag of the interface a packet arrives on before routing it, so nothing that enters
 // from a bridge is ever routed to another bridge (or anywhere else): containers reach their own
 // subnet at layer 2 (bridged, not routed), and the host's own addresses (the gateway, where the
@@ -14,7 +15,7 @@
 
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { NetOpError, setDeviceSysctl } from './sysnet.js';
+import { IP, NetOpError, setDeviceSysctl } from './sysnet.js';
 
 const execFileP = promisify(execFile);
 
@@ -22,6 +23,43 @@ export async function isolateBridge(bridge: string): Promise<void> {
   await setDeviceSysctl(bridge, 'forwarding', '0');
   // Without a route back, reverse-path filtering would otherwise be the only guard; keep it strict too.
   await setDeviceSysctl(bridge, 'rp_filter', '1').catch(() => undefined);
+}
+
+/** Priority of the per-bridge policy rule: after `local` (0), before `main` (32766). */
+export const ISOLATION_RULE_PRIORITY = 32000;
+
+/**
+ * The second guard, independent of sysctls anyone may reset: a policy rule `iif <bridge> prohibit`.
+ * Packets for the host's own addresses match the `local` table first (priority 0) and are
+ * delivered (DNS, published ports); anything else that arrives from the bridge and would be routed
+ * is refused with ICMP "administratively prohibited". Removed with the bridge.
+ */
+export async function addIsolationRule(bridge: string): Promise<void> {
+  await removeIsolationRule(bridge);
+  await ipRule(['add', 'priority', String(ISOLATION_RULE_PRIORITY), 'iif', bridge, 'prohibit']);
+}
+
+export async function removeIsolationRule(bridge: string): Promise<void> {
+  // `ip rule del` removes one match per call; loop until none is left (at most a few).
+  for (let i = 0; i < 4; i++) {
+    const gone = await ipRule(['del', 'priority', String(ISOLATION_RULE_PRIORITY), 'iif', bridge, 'prohibit']).then(() => false, () => true);
+    if (gone) return;
+  }
+}
+
+/** Bridges named in this engine's isolation rules (leftover checks). */
+export async function isolationRuleBridges(): Promise<string[]> {
+  const { stdout } = await execFileP(IP, ['-j', '-4', 'rule', 'show']);
+  const rules = JSON.parse(stdout || '[]') as { priority?: number; iif?: string; action?: string }[];
+  return rules.filter((r) => r.priority === ISOLATION_RULE_PRIORITY && r.iif).map((r) => r.iif!);
+}
+
+async function ipRule(args: string[]): Promise<void> {
+  try {
+    await execFileP(IP, ['-4', 'rule', ...args]);
+  } catch (e) {
+    throw new NetOpError(`ip rule ${args.join(' ')}: ${(e as { stderr?: string }).stderr?.trim() || (e as Error).message}`, { cause: e });
+  }
 }
 
 async function iptables(args: string[]): Promise<void> {

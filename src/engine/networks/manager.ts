@@ -39,7 +39,7 @@ import {
   type Cidr,
   type SubnetPlan,
 } from './ipam.js';
-import { disableOutboundNat, enableOutboundNat, isolateBridge } from './isolation.js';
+import { addIsolationRule, disableOutboundNat, enableOutboundNat, isolateBridge, isolationRuleBridges, removeIsolationRule } from './isolation.js';
 import { PortPublisher } from './ports.js';
 import { NetworkStore, type EndpointState, type NetworkRecord } from './store.js';
 import { addEndpoint, createBridge, createNetns, deleteLink, deleteLinks, deleteNetns, linkExists, listLinks, netnsMounted, routedSubnets } from './sysnet.js';
@@ -88,6 +88,8 @@ export class NetworkManager {
   private readonly nets = new Map<string, NetworkRecord>();
   private readonly dns = new Map<string, DnsServer>();
   readonly ports = new PortPublisher();
+  /** Every bridge this manager made or adopted (to find its policy rules among other engines'). */
+  private readonly everBridges = new Set<string>();
   /** The alias every link of this engine carries (leftover checks look for it). */
   readonly linkAlias: string;
   private queue: Promise<unknown> = Promise.resolve();
@@ -264,7 +266,9 @@ export class NetworkManager {
       }
     }
     await isolateBridge(r.bridge);
+    this.everBridges.add(r.bridge);
     if (this.opts.outboundNat && !r.internal) await enableOutboundNat(r.bridge, r.subnet!);
+    else await addIsolationRule(r.bridge);
     if (!this.dns.has(r.id)) {
       const server = new DnsServer({ address: r.gateway!, ...(this.opts.dnsPort ? { port: this.opts.dnsPort } : {}), resolver: this.resolverFor(r.id), ...(this.opts.dnsUpstream ? { upstream: this.opts.dnsUpstream } : {}) });
       try {
@@ -281,6 +285,7 @@ export class NetworkManager {
     this.dns.delete(r.id);
     if (r.bridge) {
       if (this.opts.outboundNat && r.subnet) await disableOutboundNat(r.bridge, r.subnet);
+      await removeIsolationRule(r.bridge);
       await deleteLink(r.bridge);
     }
   }
@@ -642,9 +647,11 @@ export class NetworkManager {
   }
 
   /** Links of this engine still present (leftover checks); bridges of existing networks left out on request. */
-  async leftovers(opts: { excludeLiveBridges?: boolean } = {}): Promise<{ links: string[] }> {
+  async leftovers(opts: { excludeLiveBridges?: boolean } = {}): Promise<{ links: string[]; rules: string[] }> {
     const live = new Set(opts.excludeLiveBridges ? [...this.nets.values()].map((n) => n.bridge) : []);
-    return { links: (await listLinks()).filter((l) => l.ifalias === this.linkAlias && !live.has(l.ifname)).map((l) => l.ifname) };
+    const links = (await listLinks()).filter((l) => l.ifalias === this.linkAlias && !live.has(l.ifname)).map((l) => l.ifname);
+    const rules = (await isolationRuleBridges()).filter((b) => this.everBridges.has(b) && !live.has(b)).map((b) => `iif ${b} prohibit`);
+    return { links, rules };
   }
 
   event(r: NetworkRecord, action: 'connect' | 'disconnect', containerId: string): void {

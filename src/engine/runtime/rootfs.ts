@@ -90,9 +90,13 @@ export async function unmountRootfs(target: string, removeDirs: readonly string[
   for (const mp of await mountsUnder(target)) {
     try {
       await run('umount', [mp]);
-    } catch {
+    } catch (e) {
+      // Gone meanwhile (another cleanup got there first): nothing left to do.
+      if (!(await mountsUnder(mp)).includes(mp)) continue;
       // Busy (a process outside still has it open): detach now, the kernel frees it when released.
-      await run('umount', ['-l', mp]);
+      await run('umount', ['-l', mp]).catch(async (e2: unknown) => {
+        if ((await mountsUnder(mp)).includes(mp)) throw e2 ?? e;
+      });
     }
   }
   for (const d of removeDirs) await rm(d, { recursive: true, force: true });
