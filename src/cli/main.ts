@@ -5,7 +5,11 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { BerthError } from '../errors.js';
 import type { CliIO } from './io.js';
+import { registerWatchCommands } from './register-watch.js';
 import { addGlobalOptions, type GlobalFlags } from './project-options.js';
+import { ExitCode, registerComposeCommands } from './register-compose.js';
+import { registerLifecycleCommands } from './register-lifecycle.js';
+import { registerCompareCommands } from './register-compare.js';
 
 export const VERSION = '0.1.0';
 
@@ -17,13 +21,24 @@ export function defaultIO(): CliIO {
     cwd: process.cwd(),
     readStdin: () => readFileSync(0, 'utf8'),
     isTTY: Boolean(process.stdout.isTTY),
+    stdinStream: () => process.stdin,
+    stdinIsTTY: Boolean(process.stdin.isTTY),
+    onInterrupt: (handler) => {
+      process.on('SIGINT', handler);
+      process.on('SIGTERM', handler);
+      return () => {
+        process.off('SIGINT', handler);
+        process.off('SIGTERM', handler);
+      };
+    },
   };
 }
 
 export function buildProgram(io: CliIO): Command {
   const program = new Command('berth')
     .description('Run multi-container stacks from Compose files, on Docker or on berth\'s built-in engine')
-    .version(VERSION, '-v, --version', 'print the version')
+    // No -v short form: `down -v` (volumes) must reach the subcommand, as in docker compose.
+    .version(VERSION, '--version', 'print the version')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run with --help for usage)');
@@ -58,6 +73,9 @@ export function buildProgram(io: CliIO): Command {
       const { runGraph } = await import('./commands/graph.js');
       await runGraph(globals(), opts, io);
     });
+
+  registerComposeCommands(program, io, globals);
+  registerLifecycleCommands(program, io, globals);
 
   const engine = program.command('engine').description('run and control the built-in container engine');
   const engineOptions = (c: Command): Command =>
@@ -95,6 +113,9 @@ export function buildProgram(io: CliIO): Command {
     await engineStatus(opts, io);
   });
 
+  registerWatchCommands(program, io, globals);
+  registerCompareCommands(program, io, globals);
+
   program
     .command('version')
     .description('print the version')
@@ -121,6 +142,7 @@ function exitCodeFor(e: unknown, io: CliIO): number {
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
     return 2; // commander already printed the message
   }
+  if (e instanceof ExitCode) return e.exitCode;
   if (e instanceof BerthError) {
     io.stderr(`${e.message}\n`);
     return e.exitCode;

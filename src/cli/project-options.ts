@@ -12,6 +12,8 @@ export interface GlobalFlags {
   envFile?: string[];
   projectDirectory?: string;
   ansi?: 'never' | 'always' | 'auto';
+  /** `--engine builtin|docker`; see src/client/select.ts for the default. */
+  engine?: string;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -23,7 +25,8 @@ export function addGlobalOptions(program: Command): Command {
     .option('--profile <name>', 'enable a profile (repeatable)', collect)
     .option('--env-file <path>', 'alternate environment file (repeatable)', collect)
     .option('--project-directory <dir>', 'alternate working directory (default: the first compose file\'s directory)')
-    .option('--ansi <when>', 'control characters: never|always|auto', 'auto');
+    .option('--ansi <when>', 'control characters: never|always|auto', 'auto')
+    .option('--engine <kind>', 'container engine: builtin or docker (default: $BERTH_ENGINE, $DOCKER_HOST, the built-in engine where it can run, else Docker)');
 }
 
 export function loadOptionsFrom(flags: GlobalFlags, io: CliIO, extra: Partial<LoadOptions> = {}): LoadOptions {

@@ -771,6 +771,84 @@ export interface SystemBackend {
   events(options: EventsOptions): AsyncIterable<EventMessage>;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Networks (moby swagger: Network, NetworkCreateRequest, NetworkConnectRequest, …)
+
+export interface IpamConfigEntry {
+  Subnet?: string;
+  IPRange?: string;
+  Gateway?: string;
+  AuxiliaryAddresses?: Record<string, string> | null;
+}
+
+export interface NetworkCreateRequest {
+  Name: string;
+  CheckDuplicate?: boolean;
+  Driver?: string;
+  Scope?: string;
+  Internal?: boolean;
+  Attachable?: boolean;
+  Ingress?: boolean;
+  EnableIPv6?: boolean;
+  IPAM?: { Driver?: string; Config?: IpamConfigEntry[] | null; Options?: Record<string, string> | null } | null;
+  Options?: Record<string, string> | null;
+  Labels?: Labels | null;
+}
+
+export interface NetworkContainer {
+  Name: string;
+  EndpointID: string;
+  MacAddress: string;
+  IPv4Address: string;
+  IPv6Address: string;
+}
+
+/** `GET /networks/{id}` (and each item of `GET /networks`). */
+export interface NetworkInspect {
+  Name: string;
+  Id: string;
+  Created: string;
+  Scope: 'local';
+  Driver: string;
+  EnableIPv6: boolean;
+  IPAM: { Driver: string; Options: Record<string, string> | null; Config: IpamConfigEntry[] };
+  Internal: boolean;
+  Attachable: boolean;
+  Ingress: boolean;
+  ConfigFrom: { Network: string };
+  ConfigOnly: boolean;
+  Containers: Record<string, NetworkContainer>;
+  Options: Record<string, string>;
+  Labels: Labels;
+}
+
+export interface NetworkConnectRequest {
+  Container: string;
+  EndpointConfig?: EndpointSettings | null;
+}
+
+export interface NetworkDisconnectRequest {
+  Container: string;
+  Force?: boolean;
+}
+
+export interface NetworkBackend {
+  list(filters: Filters): Promise<NetworkInspect[]>;
+  inspect(ref: string): Promise<NetworkInspect>;
+  /** 409 when the name is taken (Docker ≥ 1.44 always checks; CheckDuplicate is accepted). */
+  create(request: NetworkCreateRequest): Promise<{ Id: string; Warning: string }>;
+  /** 409 while containers are attached; 403-ish refusal for the predefined networks. */
+  remove(ref: string): Promise<void>;
+  connect(ref: string, request: NetworkConnectRequest): Promise<void>;
+  disconnect(ref: string, request: NetworkDisconnectRequest): Promise<void>;
+  prune(filters: Filters): Promise<{ NetworksDeleted: string[] }>;
+}
+
+/** 403: the operation is not allowed on this object (moby's errdefs.Forbidden). */
+export class ForbiddenError extends EngineError {
+  override readonly status: number = 403;
+}
+
 export interface VolumeBackend {
   /** Returns the existing volume when one of that name was made with the same options. */
   create(request: VolumeCreateRequest): Promise<Volume>;
@@ -785,6 +863,7 @@ export interface VolumeBackend {
 
 export interface EngineBackend {
   containers: ContainerBackend;
+  networks: NetworkBackend;
   volumes: VolumeBackend;
   exec: ExecBackend;
   images: ImageBackend;

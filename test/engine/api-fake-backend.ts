@@ -344,7 +344,11 @@ export class FakeBackend {
   /** The EngineBackend view, every method recorded. */
   backend(): EngineBackend {
     const self = this;
+    const notHere = async (): Promise<never> => {
+      throw new NotFoundError('networks are not modelled by the fake backend');
+    };
     return {
+      networks: { list: async () => [], inspect: notHere, create: notHere, remove: notHere, connect: notHere, disconnect: notHere, prune: async () => ({ NetworksDeleted: [] }) },
       containers: {
         async create(request, options) {
           self.record('containers.create', request, options);

@@ -24,10 +24,12 @@ export interface TestEngine {
   /** Starts a fresh daemon on the same root (live restore); `whileDown` runs between the two. */
   restartDaemon(opts?: { kill?: boolean; whileDown?: () => Promise<void> }): Promise<void>;
   /**
-   * What is left behind on the host: mounts under the root, runc containers, cgroup dirs, and (a
-   * subset of the mounts, named apart) volume data directories still mounted by the local driver.
+   * What is left behind on the host: mounts under the root and the runtime dir (network
+   * namespaces), runc containers, cgroup dirs, links (bridges, veths) carrying this engine's alias,
+   * host ports the engine bound that something still listens on, and (a subset of the mounts,
+   * named apart) volume data directories still mounted by the local driver.
    */
-  leftovers(): Promise<{ mounts: string[]; runc: string[]; cgroups: string[]; volumes: string[] }>;
+  leftovers(): Promise<{ mounts: string[]; runc: string[]; cgroups: string[]; links: string[]; listeners: string[]; volumes: string[] }>;
   close(): Promise<void>;
 }
 
@@ -81,7 +83,16 @@ export async function startTestEngine(name: string, opts: { importBusybox?: bool
         if (!existsSync(d)) continue;
         for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) cgroups.push(path.join(d, e.name));
       }
-      return { mounts: await mountsUnder(root), runc, cgroups, volumes: await mountsUnder(path.join(root, 'volumes')) };
+      const net = await daemon.engine.networkLeftovers();
+      const listening = new Set(
+        execFileSync('ss', ['-Hltun'], { encoding: 'utf8' })
+          .split('\n')
+          .map((l) => l.trim().split(/\s+/))
+          .filter((f) => f.length >= 5)
+          .map((f) => `${f[0]}:${f[4].replace(/^\[?::ffff:|\]$/g, '').replace(/^\*:/, '0.0.0.0:')}`),
+      );
+      const listeners = [...new Set(net.listeners)].filter((l) => listening.has(l));
+      return { mounts: [...(await mountsUnder(root)), ...(await mountsUnder(runRoot))], runc, cgroups, links: net.links, listeners, volumes: await mountsUnder(path.join(root, 'volumes')) };
     },
     async close() {
       const list = await daemon.engine.containers.list({ all: true, size: false, filters: {} });
@@ -91,6 +102,8 @@ export async function startTestEngine(name: string, opts: { importBusybox?: bool
       for (const v of (await daemon.engine.volumes.list({})).Volumes) {
         await daemon.engine.volumes.remove(v.Name, { force: true }).catch((e: unknown) => stuck.push(`${v.Name}: ${String(e)}`));
       }
+      // Networks (the predefined `bridge` too) and their bridges go with the test's engine.
+      await daemon.engine.dismantleNetworks().catch((e: unknown) => console.error('dismantling networks failed:', e));
       await daemon.close();
       const left = await engine.leftovers();
       for (const d of cgroupDirs(cgroupParent)) {
@@ -101,7 +114,7 @@ export async function startTestEngine(name: string, opts: { importBusybox?: bool
         }
       }
       if (left.mounts.length === 0) rmSync(dir, { recursive: true, force: true });
-      if (left.mounts.length || left.runc.length || left.cgroups.length || stuck.length) throw new Error(`left behind: ${JSON.stringify({ ...left, stuckVolumes: stuck })}`);
+      if (left.mounts.length || left.runc.length || left.cgroups.length || left.links.length || left.listeners.length || stuck.length) throw new Error(`left behind: ${JSON.stringify({ ...left, stuckVolumes: stuck })}`);
     },
   };
   return engine;

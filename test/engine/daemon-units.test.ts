@@ -125,13 +125,18 @@ describe('HostConfig translation', () => {
       { ip: 'fe80::1', names: ['br'] },
     ]);
     expect(() => parseExtraHosts(['nohost'])).toThrow(/invalid host:ip mapping/);
+    expect(parseExtraHosts(['host.docker.internal:host-gateway'], '172.18.0.1')).toEqual([{ ip: '172.18.0.1', names: ['host.docker.internal'] }]);
+    expect(() => parseExtraHosts(['host.docker.internal:host-gateway'])).toThrow(/needs a bridge network/);
   });
 
-  it('network modes: none/default/bridge get loopback only, host shares, others are refused with 501', () => {
-    expect(networkChoice(undefined)).toBe('none');
-    expect(networkChoice('default')).toBe('none');
-    expect(networkChoice('host')).toBe('host');
-    expect(() => networkChoice('mynet')).toThrow(/not supported/);
+  it('network modes: empty/default/bridge mean the bridge network, names a network, container: another sandbox', () => {
+    expect(networkChoice(undefined)).toEqual({ kind: 'network', network: 'bridge' });
+    expect(networkChoice('default')).toEqual({ kind: 'network', network: 'bridge' });
+    expect(networkChoice('none')).toEqual({ kind: 'none' });
+    expect(networkChoice('host')).toEqual({ kind: 'host' });
+    expect(networkChoice('mynet')).toEqual({ kind: 'network', network: 'mynet' });
+    expect(networkChoice('container:sandbox')).toEqual({ kind: 'container', ref: 'sandbox' });
+    expect(() => networkChoice('container:')).toThrow(/needs a container/);
     expect(toEngineError(new TranslateError(['x'], true)).constructor.name).toBe('NotImplementedError');
   });
 

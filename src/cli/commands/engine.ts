@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { openSync, closeSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { BerthError } from '../../errors.js';
 import type { CliIO } from '../io.js';
 
@@ -32,23 +33,34 @@ function resolve(flags: EngineFlags, io: CliIO): Resolved {
   return { root, runRoot, socketPath };
 }
 
+/** bin/berth.js, three levels up from src/cli/commands/ and from dist/cli/commands/. */
+export const BERTH_LAUNCHER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/berth.js');
+
+/** Where the built-in engine's socket is by default (flags aside): <run-root>/engine.sock. */
+export function builtinSocketPath(env: Readonly<Record<string, string | undefined>>, cwd: string): string {
+  return resolve({}, { env, cwd } as CliIO).socketPath;
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Foreground: serves until SIGTERM/SIGINT, then stops serving (containers keep running). */
 export async function runEngineForeground(flags: EngineFlags, io: CliIO): Promise<void> {
   const { startDaemon, DaemonLockError } = await import('../../engine/daemon/daemon.js');
+  const { networkSettingsFromEnv, NetworkSettingsError } = await import('../../engine/networks/config.js');
   const r = resolve(flags, io);
   let daemon;
   try {
     daemon = await startDaemon({
       ...r,
+      // BERTH_ADDRESS_POOLS, BERTH_DNS_UPSTREAM, BERTH_OUTBOUND_NAT (`engine start` passes its environment on).
+      ...networkSettingsFromEnv(io.env),
       ...(flags.runc ? { runcBinary: flags.runc } : {}),
       ...(flags.shim ? { shimBinary: flags.shim } : {}),
       ...(flags.cgroupParent ? { cgroupParent: flags.cgroupParent } : {}),
       ...(flags.log ? { logFile: flags.log } : {}),
     });
   } catch (e) {
-    if (e instanceof DaemonLockError) throw new BerthError(e.message);
+    if (e instanceof DaemonLockError || e instanceof NetworkSettingsError) throw new BerthError(e.message);
     throw e;
   }
   io.stderr(`berth engine listening on ${daemon.socketPath} (pid ${process.pid})\n`);
@@ -78,7 +90,9 @@ export async function startEngineBackground(flags: EngineFlags, io: CliIO): Prom
   }
   // The daemon's own stderr (crashes before its logger exists) goes next to its JSON log.
   const errFd = openSync(path.join(r.runRoot, 'engine.stderr'), 'a', 0o600);
-  const child = spawn(process.execPath, [...process.execArgv, process.argv[1], ...args], { detached: true, stdio: ['ignore', 'ignore', errFd] });
+  // The launcher next to this module's tree (not process.argv[1]: an embedding program — a test
+  // runner, a bench — may start the engine too).
+  const child = spawn(process.execPath, [BERTH_LAUNCHER, ...args], { detached: true, stdio: ['ignore', 'ignore', errFd] });
   closeSync(errFd);
   child.unref();
   const deadline = Date.now() + Number(flags.timeout ?? 15) * 1000;

@@ -20,6 +20,7 @@ import { classifyFirstRequest } from './sniff.js';
 import { containerRoutes } from './routes/containers.js';
 import { execRoutes } from './routes/exec.js';
 import { imageRoutes } from './routes/images.js';
+import { networkRoutes } from './routes/networks.js';
 import { systemRoutes } from './routes/system.js';
 import { volumeRoutes } from './routes/volumes.js';
 import { MAX_API_VERSION, negotiateVersion } from './versions.js';
@@ -45,7 +46,7 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-export const apiRoutes: readonly Route[] = [...systemRoutes, ...containerRoutes, ...execRoutes, ...imageRoutes, ...volumeRoutes];
+export const apiRoutes: readonly Route[] = [...systemRoutes, ...containerRoutes, ...execRoutes, ...imageRoutes, ...networkRoutes, ...volumeRoutes];
 
 const silentLogger: ApiLogger = { debug: () => {}, error: () => {} };
 

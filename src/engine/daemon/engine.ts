@@ -20,6 +20,7 @@ import { Readable } from 'node:stream';
 import {
   ConflictError,
   EngineError,
+  ForbiddenError,
   InternalError,
   InvalidArgumentError,
   NotFoundError,
@@ -53,6 +54,10 @@ import {
   type LogStream,
   type LogsOptions,
   type MountPoint,
+  type EndpointSettings,
+  type NetworkBackend,
+  type PortBinding,
+  type PortSummary,
   type OutputChunk,
   type PathStat,
   type ProcessList,
@@ -65,12 +70,16 @@ import {
   type WaitCondition,
 } from '../backend.js';
 import { ContainerRunner } from '../containers/container-runner.js';
+import { IpamError, type AddressPool } from '../networks/ipam.js';
+import { NetworkManager, type AttachedContainer } from '../networks/manager.js';
+import { planPortRequests, PortError } from '../networks/ports.js';
+import type { EndpointState } from '../networks/store.js';
 import { applyChanges } from '../images/changes.js';
 import { ImageError } from '../images/errors.js';
 import { ImageStore } from '../images/store.js';
 import { withLock } from '../images/atomic.js';
 import { hostCgroupMounts } from '../runtime/cgroups.js';
-import { monitorAlive, readExitStatus, type ExitStatus } from '../runtime/monitor.js';
+import { attachStdin, defaultShimPath, monitorAlive, readExitStatus, resizeTty, type ExitStatus } from '../runtime/monitor.js';
 import { ContainerSpecError, type OciSpec } from '../runtime/oci-spec.js';
 import { unmountRootfs } from '../runtime/rootfs.js';
 import { RuncError } from '../runtime/runc.js';
@@ -91,6 +100,7 @@ import { TarError } from '../images/errors.js';
 import {
   buildContainerSpec,
   commandOf,
+  networkChoice,
   humanDuration,
   mergeImageConfig,
   parseExtraHosts,
@@ -130,6 +140,12 @@ export interface BuiltinEngineOptions {
   /** Host path of a reaping init for `Init: true`; default: the first of docker-init, tini, catatonit found. */
   initBinary?: string;
   hostImage?: boolean;
+  /** Pools subnets of new networks come from (default: Docker's 172.17-31 and 192.168 /24s). */
+  addressPools?: readonly AddressPool[];
+  /** Upstream DNS servers (`ip` or `ip:port`) for names the engine does not know; default none. */
+  dnsUpstream?: readonly string[];
+  /** Masquerade containers' outbound traffic on non-internal networks (needs iptables); default off. */
+  outboundNat?: boolean;
 }
 
 const INIT_CANDIDATES = ['/usr/bin/docker-init', '/usr/libexec/docker/docker-init', '/usr/bin/tini-static', '/usr/bin/tini', '/usr/bin/catatonit', '/usr/libexec/podman/catatonit'];
@@ -147,6 +163,8 @@ interface Live {
   execIds: string[];
   /** The cleanup of the last run (unmount, runc delete), which a new run must wait for. */
   cleaning: Promise<void>;
+  /** Client stdin attached before the run started (`docker run -i` attaches, then starts). */
+  pendingStdin: Readable[];
 }
 
 interface ExecRecord {
@@ -157,6 +175,8 @@ interface ExecRecord {
   exitCode: number | null;
   pid: number;
   started: boolean;
+  /** A TTY exec's resize channel (fd 3 of berth-shim --exec-tty). */
+  resize?: NodeJS.WritableStream;
 }
 
 /** Maps what the lower layers throw to the API's status-carrying errors. */
@@ -168,6 +188,7 @@ export function toEngineError(e: unknown): Error {
     return new InvalidArgumentError(e.message, { cause: e });
   }
   if (e instanceof TranslateError) return e.notImplemented ? new NotImplementedError(e.message, { cause: e }) : new InvalidArgumentError(e.message, { cause: e });
+  if (e instanceof IpamError) return new InvalidArgumentError(e.message, { cause: e });
   if (e instanceof ContainerSpecError || e instanceof UserResolveError) return new InvalidArgumentError(e.message, { cause: e });
   return new InternalError(e instanceof Error ? e.message : String(e), { cause: e });
 }
@@ -204,12 +225,16 @@ export class BuiltinEngine implements EngineBackend {
   private polling = false;
   private closed = false;
   private readonly initBinary: string | undefined;
+  private readonly shimBinary: string;
   private readonly pollMs: number;
   private readonly hostImage: boolean;
   private readonly restarts: RestartSupervisor;
   private readonly health: HealthMonitor;
 
   readonly containers: ContainerBackend;
+  readonly networks: NetworkBackend;
+  private net!: NetworkManager;
+  private readonly netOptions: Pick<BuiltinEngineOptions, 'addressPools' | 'dnsUpstream' | 'outboundNat'>;
   readonly exec: ExecBackend;
   readonly images: ImageBackend;
   readonly system: SystemBackend;
@@ -227,6 +252,7 @@ export class BuiltinEngine implements EngineBackend {
     this.cgroupParent = opts.cgroupParent ?? '/berth';
     this.pollMs = opts.pollMs ?? 50;
     this.hostImage = opts.hostImage ?? true;
+    this.shimBinary = opts.shimBinary ?? defaultShimPath();
     this.initBinary = opts.initBinary ?? INIT_CANDIDATES.find((p) => existsSync(p));
     this.runner = new ContainerRunner({
       stateRoot: this.root,
@@ -246,7 +272,9 @@ export class BuiltinEngine implements EngineBackend {
       exec: (id, cmd, timeoutMs) => this.probe(id, cmd, timeoutMs),
       onChange: (id, health) => this.healthChanged(id, health),
     });
+    this.netOptions = { addressPools: opts.addressPools, dnsUpstream: opts.dnsUpstream, outboundNat: opts.outboundNat };
     this.containers = this.containerBackend();
+    this.networks = this.networkBackend();
     this.exec = this.execBackend();
     this.images = this.imageBackend();
     this.system = this.systemBackend();
@@ -258,6 +286,17 @@ export class BuiltinEngine implements EngineBackend {
     await mkdir(engine.recordsDir, { recursive: true, mode: 0o700 });
     await mkdir(path.join(engine.runRoot, 'runc'), { recursive: true, mode: 0o700 });
     engine.store = await ImageStore.open({ root: path.join(engine.root, 'image'), hostImage: engine.hostImage });
+    engine.net = await NetworkManager.open({
+      root: engine.root,
+      runRoot: engine.runRoot,
+      events: engine.events,
+      logger: engine.logger,
+      containers: () => [...engine.live.values()].map((l) => engine.attachedView(l)),
+      ...(engine.netOptions.addressPools ? { pools: engine.netOptions.addressPools } : {}),
+      ...(engine.netOptions.dnsUpstream ? { dnsUpstream: engine.netOptions.dnsUpstream.map((u) => (u.includes(':') ? u : `${u}:53`)) } : {}),
+      outboundNat: engine.netOptions.outboundNat === true,
+      now: () => engine.clock.now(),
+    });
     engine.vols = await VolumeService.open(path.join(engine.root, 'volumes'), {
       emit: (action, name, attributes) => engine.events.emit('volume', action, name, attributes),
       referencedBy: (name) => [...engine.live.values()].filter((l) => engine.mountsOf(l.rec).some((m) => m.type === 'volume' && m.name === name)).map((l) => l.rec.id),
@@ -279,6 +318,41 @@ export class BuiltinEngine implements EngineBackend {
     }
     // In-flight calls get a moment to finish; one waiting for an exit nobody will now notice must not hold shutdown.
     await Promise.race([Promise.all([...this.live.values()].map((l) => l.queue.catch(() => undefined))), new Promise((r) => setTimeout(r, 5_000).unref())]);
+    // Published ports and DNS servers live in this process: they stop now and the next daemon re-binds them.
+    await this.net?.close();
+  }
+
+  /** Removes every network and bridge, predefined ones too (after the containers are gone): uninstall, tests. */
+  async dismantleNetworks(): Promise<void> {
+    if (this.live.size > 0) throw new ConflictError(`${this.live.size} containers still exist`);
+    await this.net.dismantle();
+  }
+
+  /** Kernel objects and listeners this engine's networking still holds (the test harness checks them). */
+  async networkLeftovers(): Promise<{ links: string[]; listeners: string[] }> {
+    const { links } = await this.net.leftovers({ excludeLiveBridges: true });
+    return { links, listeners: this.net.ports.everBound.map((b) => `${b.proto}:${b.hostIp || '0.0.0.0'}:${b.hostPort}`) };
+  }
+
+  private attachedView(l: Live): AttachedContainer {
+    const rec = l.rec;
+    return {
+      id: rec.id,
+      name: rec.name,
+      running: rec.state.Running,
+      labels: rec.config.Labels ?? {},
+      links: rec.hostConfig.Links ?? [],
+      endpoints: rec.endpoints ?? {},
+      hostsFile: path.join(this.paths(rec.id).etc, 'hosts'),
+      hostname: rec.config.Hostname ?? rec.id.slice(0, 12),
+      extraHosts: (() => {
+        try {
+          return parseExtraHosts(rec.hostConfig.ExtraHosts ?? [], this.primaryEndpoint(rec)?.gateway);
+        } catch {
+          return [];
+        }
+      })(),
+    };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -301,7 +375,7 @@ export class BuiltinEngine implements EngineBackend {
   }
 
   private newLive(rec: ContainerRecord): Live {
-    return { rec, queue: Promise.resolve(), exitWaiters: [], removeWaiters: [], exits: 0, onExit: [], removing: false, execIds: [], cleaning: Promise.resolve() };
+    return { rec, queue: Promise.resolve(), exitWaiters: [], removeWaiters: [], exits: 0, onExit: [], removing: false, execIds: [], cleaning: Promise.resolve(), pendingStdin: [] };
   }
 
   /** By full id, name (with or without `/`), or unique id prefix, as dockerd looks containers up. */
@@ -352,11 +426,42 @@ export class BuiltinEngine implements EngineBackend {
     try {
       restartPolicyOf(hostConfig);
       planMounts(hostConfig);
-      parseExtraHosts(hostConfig.ExtraHosts ?? []);
+      // host-gateway is resolved at start, from the network the container is then on.
+      parseExtraHosts(hostConfig.ExtraHosts ?? [], networkChoice(hostConfig.NetworkMode).kind === 'network' ? '0.0.0.0' : undefined);
       const lt = hostConfig.LogConfig?.Type ?? '';
       if (lt !== '' && lt !== 'json-file') throw new TranslateError([`logging driver "${lt}" is not supported by the built-in engine (json-file only)`], true);
     } catch (e) {
       throw toEngineError(e);
+    }
+    let choice: ReturnType<typeof networkChoice>;
+    try {
+      choice = networkChoice(hostConfig.NetworkMode);
+      planPortRequests(hostConfig.PortBindings, hostConfig.PublishAllPorts === true, { ...(request.ExposedPorts ?? {}) });
+    } catch (e) {
+      if (e instanceof PortError) throw new InvalidArgumentError(e.message, { cause: e });
+      throw toEngineError(e);
+    }
+    const publishes = Object.keys(hostConfig.PortBindings ?? {}).length > 0 || hostConfig.PublishAllPorts === true;
+    if (choice.kind === 'container') {
+      this.find(choice.ref);
+      if (publishes) throw new InvalidArgumentError('conflicting options: port publishing and the container type network mode');
+    }
+    if (choice.kind === 'host' && publishes) warnings.push('Published ports are discarded when using host network mode');
+    const wantedNetworks: { net: NonNullable<ReturnType<NetworkManager['tryFind']>>; cfg: EndpointSettings }[] = [];
+    if (choice.kind === 'network') {
+      const primary = this.net.tryFind(choice.network);
+      if (!primary) throw new NotFoundError(`network ${choice.network} not found`);
+      if (primary.driver !== 'bridge') throw new InvalidArgumentError(`network ${primary.name} (driver ${primary.driver}) is only usable as NetworkMode ${primary.driver === 'null' ? 'none' : 'host'}`);
+      const configs = request.NetworkingConfig?.EndpointsConfig ?? {};
+      const cfgOf = (n: { id: string; name: string }): EndpointSettings => configs[n.name] ?? configs[n.id] ?? (n.name === 'bridge' ? configs.default ?? configs[choice.network] : configs[choice.network]) ?? {};
+      wantedNetworks.push({ net: primary, cfg: cfgOf(primary) });
+      for (const key of Object.keys(configs)) {
+        const n = this.net.tryFind(key === 'default' ? 'bridge' : key);
+        if (!n) throw new NotFoundError(`network ${key} not found`);
+        if (wantedNetworks.some((w) => w.net.id === n.id)) continue;
+        if (n.driver !== 'bridge') throw new InvalidArgumentError(`container cannot be connected to network ${n.name} (driver ${n.driver}) besides ${primary.name}`);
+        wantedNetworks.push({ net: n, cfg: cfgOf(n) });
+      }
     }
     if (hostConfig.Init && !this.initBinary) warnings.push('Init requested but no init binary (docker-init, tini, catatonit) is installed: running without one');
     const { HostConfig: _h, NetworkingConfig: _n, ...userConfig } = request;
@@ -397,7 +502,7 @@ export class BuiltinEngine implements EngineBackend {
       image: imageId,
       imageRef: request.Image,
       config,
-      hostConfig: { NetworkMode: 'none', ...hostConfig, LogConfig: { Type: 'json-file', Config: hostConfig.LogConfig?.Config ?? {} } },
+      hostConfig: { ...hostConfig, NetworkMode: hostConfig.NetworkMode || 'bridge', LogConfig: { Type: 'json-file', Config: hostConfig.LogConfig?.Config ?? {} } },
       state: { Status: 'created', Running: false, Paused: false, Restarting: false, OOMKilled: false, Dead: false, Pid: 0, ExitCode: 0, Error: '', StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME },
       monitorPid: 0,
       restartCount: 0,
@@ -411,14 +516,21 @@ export class BuiltinEngine implements EngineBackend {
       if (test.length > 0 && test[0] !== 'NONE') rec.state.Health = { Status: 'starting', FailingStreak: 0, Log: [] };
     }
     const live = this.newLive(rec);
+    // In the table before addresses are planned: allocation reads the table, so two creates never get one address.
     this.live.set(id, live);
     try {
+      if (wantedNetworks.length > 0) rec.endpoints = {};
+      for (const w of wantedNetworks) {
+        const ep = await this.net.planEndpoint(this.attachedView(live), w.net, w.cfg);
+        rec.endpoints = { ...rec.endpoints, [w.net.id]: ep };
+      }
       await this.persist(live);
     } catch (e) {
       this.live.delete(id);
       throw toEngineError(e);
     }
     this.emit(live, 'create');
+    for (const w of wantedNetworks) this.net.event(w.net, 'connect', id);
     this.logger.info('container created', { id, name });
     return { Id: id, Warnings: warnings };
   }
@@ -426,6 +538,11 @@ export class BuiltinEngine implements EngineBackend {
   /** Undoes what a finished run left: runc state, the rootfs mount, the volumes it held and the old status file. */
   private async cleanupRun(id: string): Promise<void> {
     const p = this.paths(id);
+    await this.net.ports.unpublish(id);
+    // As in dockerd the sandbox goes with the run (addresses stay reserved in the record); pod
+    // members join the sandbox container's namespace by path, so they survive their own restarts.
+    const rec = this.live.get(id)?.rec;
+    await this.net.destroySandbox({ id, endpoints: rec?.endpoints ?? {} }).catch((e: unknown) => this.logger.error('removing the network sandbox failed', { id, error: String(e) }));
     const state = await this.runner.runc.stateIfExists(id).catch(() => undefined);
     if (state && (state.status === 'stopped' || state.status === 'created')) await this.runner.runc.delete(id, { force: true }).catch(() => undefined);
     await unmountRootfs(p.rootfs).catch(() => undefined);
@@ -478,6 +595,56 @@ export class BuiltinEngine implements EngineBackend {
     return other.rec.state.Pid;
   }
 
+  /**
+   * The network namespace a run joins, and what its /etc/hosts and resolv.conf say: its own sandbox
+   * (made now if missing, endpoints plugged), another container's (container:<ref>), or the host's.
+   */
+  private async sandboxFor(live: Live, depth = 0): Promise<{ netnsPath?: string; hosts?: string; nameservers?: string[] }> {
+    const choice = networkChoice(live.rec.hostConfig.NetworkMode);
+    if (choice.kind === 'host') return {};
+    if (choice.kind === 'container') {
+      const other = this.find(choice.ref);
+      if (other.rec.id === live.rec.id || depth > 8) throw new InvalidArgumentError(`cannot join the network namespace of container ${choice.ref}: it leads back to itself`);
+      if (!other.rec.state.Running) throw new ConflictError(`cannot join network namespace of a non running container: ${other.rec.id}`);
+      // A sandbox without networks (`none`) has no named namespace: members join its process's.
+      if (networkChoice(other.rec.hostConfig.NetworkMode).kind === 'none') return { netnsPath: `/proc/${other.rec.state.Pid}/ns/net`, nameservers: [] };
+      const theirs = await this.sandboxFor(other, depth + 1);
+      // A member shares the sandbox's stack, so also its view of names (hostname stays its own).
+      return { ...theirs, ...(theirs.hosts !== undefined ? { hosts: this.net.hostsFor({ ...this.attachedView(other), hostname: live.rec.config.Hostname ?? other.rec.config.Hostname ?? '' }) } : {}) };
+    }
+    // `none`: runc makes a fresh namespace with loopback only; nothing to create or tear down.
+    if (choice.kind === 'none') return { nameservers: [] };
+    const view = this.attachedView(live);
+    const netnsPath = await this.net.ensureSandbox(view);
+    return { netnsPath, hosts: this.net.hostsFor(view), nameservers: this.net.nameserversFor(view) };
+  }
+
+  /** The endpoint published ports forward to: the container's first interface. */
+  private primaryEndpoint(rec: ContainerRecord): EndpointState | undefined {
+    return Object.values(rec.endpoints ?? {}).sort((a, b) => Number(a.ifName.slice(3)) - Number(b.ifName.slice(3)))[0];
+  }
+
+  private async publishPorts(live: Live): Promise<ContainerRecord['ports']> {
+    const rec = live.rec;
+    const hc = rec.hostConfig;
+    if (networkChoice(hc.NetworkMode).kind !== 'network') return [];
+    const target = this.primaryEndpoint(rec);
+    let requests;
+    try {
+      requests = planPortRequests(hc.PortBindings, hc.PublishAllPorts === true, rec.config.ExposedPorts);
+    } catch (e) {
+      throw new InvalidArgumentError((e as Error).message, { cause: e });
+    }
+    if (requests.length === 0) return [];
+    if (!target) throw new ConflictError(`container ${rec.name} publishes ports but is attached to no network`);
+    try {
+      return await this.net.ports.publish(rec.id, requests, target.address, rec.ports ?? []);
+    } catch (e) {
+      if (e instanceof PortError) throw e.kind === 'conflict' ? new ConflictError(e.message, { cause: e }) : new InvalidArgumentError(e.message, { cause: e });
+      throw e;
+    }
+  }
+
   private async startRun(live: Live): Promise<void> {
     const rec = live.rec;
     const id = rec.id;
@@ -499,6 +666,7 @@ export class BuiltinEngine implements EngineBackend {
     const config = { ...rec.config };
     // dockerd sets HOME from the passwd entry unless the container's env has one.
     if (!(config.Env ?? []).some((e) => e.startsWith('HOME='))) config.Env = [...(config.Env ?? []), `HOME=${user.home}`];
+    const sandbox = await this.sandboxFor(live);
     const spec = buildContainerSpec({
       config,
       hostConfig: hc,
@@ -506,8 +674,27 @@ export class BuiltinEngine implements EngineBackend {
       mounts: volumes.specs,
       containerPid: (ref) => this.containerPid(ref),
       ...(this.initBinary ? { initBinary: this.initBinary } : {}),
+      ...(sandbox.netnsPath ? { netnsPath: sandbox.netnsPath } : {}),
     });
-    const started = await this.runner.create({ id, lowerDirs, spec, extraHosts: parseExtraHosts(hc.ExtraHosts ?? []), prepareRootfs: volumes.populate });
+    // Ports are bound before the container exists: a taken port fails the start with nothing to undo.
+    rec.ports = await this.publishPorts(live);
+    let started: Awaited<ReturnType<ContainerRunner['create']>>;
+    try {
+      started = await this.runner.create({
+        id,
+        lowerDirs,
+        spec,
+        extraHosts: parseExtraHosts(hc.ExtraHosts ?? [], this.primaryEndpoint(rec)?.gateway),
+        ...(sandbox.hosts !== undefined ? { hostsContent: sandbox.hosts } : {}),
+        ...(sandbox.nameservers ? { nameservers: sandbox.nameservers } : {}),
+        prepareRootfs: volumes.populate,
+        stdin: { open: rec.config.OpenStdin === true, once: rec.config.StdinOnce === true },
+      });
+    } catch (e) {
+      await this.net.ports.unpublish(id);
+      throw e;
+    }
+    for (const input of live.pendingStdin.splice(0)) this.connectStdin(live, input);
     rec.state = {
       ...rec.state,
       Status: 'running',
@@ -528,6 +715,7 @@ export class BuiltinEngine implements EngineBackend {
     this.onStarted(live);
     await this.persist(live);
     this.emit(live, 'start');
+    await this.net.refreshHosts(this.attachedView(live));
     this.logger.info('container started', { id, pid: started.pid });
   }
 
@@ -691,10 +879,21 @@ export class BuiltinEngine implements EngineBackend {
       live.removing = false;
       throw toEngineError(e);
     }
+    try {
+      await this.net.destroySandbox({ id: rec.id, endpoints: rec.endpoints ?? {} });
+    } catch (e) {
+      live.removing = false;
+      throw toEngineError(e);
+    }
     for (const execId of live.execIds) this.execs.delete(execId);
     this.health.forget(rec.id);
     this.live.delete(rec.id);
     await unlink(recordPath(this.recordsDir, rec.id)).catch(() => undefined);
+    for (const netId of Object.keys(rec.endpoints ?? {})) {
+      const n = this.net.get(netId);
+      if (n) this.net.event(n, 'disconnect', rec.id);
+    }
+    await this.net.refreshHosts({ endpoints: rec.endpoints ?? {} });
     // Only now, with the container gone, are its anonymous volumes unreferenced.
     if (volumes) await this.vols.removeAnonymous(this.mountsOf(rec)).catch((e: unknown) => this.logger.error('removing anonymous volumes failed', { id: rec.id, error: String(e) }));
     this.emit(live, 'destroy');
@@ -743,6 +942,7 @@ export class BuiltinEngine implements EngineBackend {
       await this.cleanupRun(rec.id).catch((e: unknown) => this.logger.error('cleanup after exit failed', { id: rec.id, error: String(e) }));
     })();
     await live.cleaning;
+    await this.net.refreshHosts({ endpoints: rec.endpoints ?? {} });
     // Followers (logs -f, attach) end on this: the shim wrote the last output before the status.
     live.exits++;
     if (status.oomKilled) this.emit(live, 'oom');
@@ -854,6 +1054,11 @@ export class BuiltinEngine implements EngineBackend {
         if ((rec.monitorPid && monitorAlive(rec.monitorPid)) || runcState?.status === 'running' || runcState?.status === 'paused') {
           rec.state.Paused = runcState?.status === 'paused';
           rec.state.Status = rec.state.Paused ? 'paused' : 'running';
+          // The proxies died with the previous daemon; the same host ports are bound again.
+          await this.publishPorts(live).then(
+            (ports) => (rec.ports = ports),
+            (e: unknown) => this.logger.error('re-publishing ports failed', { id: rec.id, error: String(e) }),
+          );
           await this.vols.adopt(rec.id, this.mountsOf(rec));
           this.logger.info('container re-adopted', { id: rec.id, pid: rec.state.Pid });
           continue;
@@ -879,7 +1084,9 @@ export class BuiltinEngine implements EngineBackend {
     const rec = live.rec;
     const p = this.paths(rec.id);
     const cmd = commandOf(rec.config);
-    const net = rec.hostConfig.NetworkMode === 'host' ? 'host' : 'none';
+    const networks = this.endpointViews(rec);
+    const primary = this.primaryEndpoint(rec);
+    const onDefault = primary && this.net.get(primary.networkId)?.name === 'bridge' ? primary : undefined;
     return {
       Id: rec.id,
       Created: rec.created,
@@ -905,10 +1112,16 @@ export class BuiltinEngine implements EngineBackend {
       Config: rec.config,
       NetworkSettings: {
         Bridge: '',
-        SandboxID: '',
-        SandboxKey: '',
-        Ports: {},
-        Networks: { [net]: { NetworkID: net, EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '' } },
+        SandboxID: rec.endpoints ? rec.id : '',
+        SandboxKey: rec.endpoints ? this.net.netnsPath(rec.id) : '',
+        Ports: this.portsView(rec),
+        // The pre-1.44 top-level fields describe the default bridge endpoint (`docker inspect -f '{{.NetworkSettings.IPAddress}}'`).
+        Gateway: onDefault?.gateway ?? '',
+        IPAddress: onDefault?.address ?? '',
+        IPPrefixLen: onDefault?.prefix ?? 0,
+        MacAddress: onDefault?.mac ?? '',
+        EndpointID: onDefault?.endpointId ?? '',
+        Networks: networks,
       },
     };
   }
@@ -925,9 +1138,62 @@ export class BuiltinEngine implements EngineBackend {
     return `Exited (${s.ExitCode}) ${humanDuration(now - Date.parse(s.FinishedAt))} ago`;
   }
 
+  /** NetworkSettings.Networks: endpoints by network name; `host`/`none` as dockerd shows them. */
+  private endpointViews(rec: ContainerRecord): Record<string, EndpointSettings> {
+    const choice = networkChoice(rec.hostConfig.NetworkMode);
+    if (choice.kind === 'host' || choice.kind === 'none') {
+      const n = this.net.tryFind(choice.kind);
+      return { [choice.kind]: { IPAMConfig: null, Links: null, Aliases: null, NetworkID: n?.id ?? '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '', DNSNames: null } };
+    }
+    const out: Record<string, EndpointSettings> = {};
+    for (const ep of Object.values(rec.endpoints ?? {})) {
+      const n = this.net.get(ep.networkId);
+      if (!n) continue;
+      out[n.name] = {
+        IPAMConfig: ep.requestedAddress ? { IPv4Address: ep.requestedAddress } : null,
+        Links: rec.hostConfig.Links && rec.hostConfig.Links.length > 0 ? [...rec.hostConfig.Links] : null,
+        Aliases: ep.aliases.length > 0 ? [...ep.aliases] : null,
+        MacAddress: ep.mac,
+        NetworkID: n.id,
+        EndpointID: ep.endpointId,
+        Gateway: ep.gateway,
+        IPAddress: ep.address,
+        IPPrefixLen: ep.prefix,
+        IPv6Gateway: '',
+        GlobalIPv6Address: '',
+        GlobalIPv6PrefixLen: 0,
+        DNSNames: n.predefined ? null : [rec.name, rec.id.slice(0, 12), ...ep.aliases],
+      };
+    }
+    return out;
+  }
+
+  /** NetworkSettings.Ports: every exposed or published port, with its host bindings while running. */
+  private portsView(rec: ContainerRecord): Record<string, PortBinding[] | null> {
+    const out: Record<string, PortBinding[] | null> = {};
+    for (const key of Object.keys(rec.config.ExposedPorts ?? {})) out[key.includes('/') ? key : `${key}/tcp`] = null;
+    if (rec.state.Running) {
+      for (const p of rec.ports ?? []) {
+        const key = `${p.containerPort}/${p.proto}`;
+        out[key] = [...(out[key] ?? []), { HostIp: p.hostIp || '0.0.0.0', HostPort: String(p.hostPort) }];
+      }
+    }
+    return out;
+  }
+
+  private portSummaries(rec: ContainerRecord): PortSummary[] {
+    const out: PortSummary[] = [];
+    for (const [key, bindings] of Object.entries(this.portsView(rec))) {
+      const [port, proto] = key.split('/');
+      const Type = (proto ?? 'tcp') as PortSummary['Type'];
+      if (!bindings) out.push({ PrivatePort: Number(port), Type });
+      else for (const b of bindings) out.push({ IP: b.HostIp, PrivatePort: Number(port), PublicPort: Number(b.HostPort), Type });
+    }
+    return out;
+  }
+
   private summaryOf(live: Live): ContainerSummary {
     const rec = live.rec;
-    const net = rec.hostConfig.NetworkMode === 'host' ? 'host' : 'none';
     return {
       Id: rec.id,
       Names: [`/${rec.name}`],
@@ -935,12 +1201,12 @@ export class BuiltinEngine implements EngineBackend {
       ImageID: rec.image,
       Command: commandOf(rec.config).join(' '),
       Created: Math.floor(Date.parse(rec.created) / 1000),
-      Ports: [],
+      Ports: this.portSummaries(rec),
       Labels: rec.config.Labels ?? {},
       State: rec.state.Status,
       Status: this.statusText(rec),
-      HostConfig: { NetworkMode: rec.hostConfig.NetworkMode ?? 'none' },
-      NetworkSettings: { Networks: { [net]: { NetworkID: net } } },
+      HostConfig: { NetworkMode: rec.hostConfig.NetworkMode ?? 'bridge' },
+      NetworkSettings: { Networks: this.endpointViews(rec) },
       Mounts: this.mountPoints(rec),
     };
   }
@@ -1016,14 +1282,26 @@ export class BuiltinEngine implements EngineBackend {
     return { tty: live.rec.config.Tty === true, entries: out };
   }
 
+  /** Relays a client's input to the running container's stdin through its monitor. */
+  private connectStdin(live: Live, input: Readable): void {
+    attachStdin(this.paths(live.rec.id).ioSocket, input).catch((e: unknown) => {
+      this.logger.error('attaching stdin failed', { id: live.rec.id, error: String(e) });
+      input.resume();
+    });
+  }
+
   private async attach(ref: string, options: AttachOptions): Promise<AttachSession> {
     const live = this.find(ref);
     if (live.rec.state.Paused) throw new ConflictError('You cannot attach to a paused container, unpause it first');
     const file = this.paths(live.rec.id).log;
     const out = new Channel<OutputChunk>(options.signal);
     const wanted = (e: LogEntry): boolean => (e.stream === 'stdout' ? options.stdout : options.stderr);
-    // berth-shim owns the container's stdin (/dev/null for now): client input is read and dropped so the connection does not stall.
-    options.stdin?.resume();
+    if (options.stdin) {
+      // Without OpenStdin the container's stdin is /dev/null: input is read and dropped so the connection does not stall.
+      if (live.rec.config.OpenStdin !== true) options.stdin.resume();
+      else if (live.rec.state.Running) this.connectStdin(live, options.stdin);
+      else live.pendingStdin.push(options.stdin);
+    }
     const offset = options.logs ? 0 : await fileSize(file);
     if (!options.stream) {
       const { entries } = parseChunk(await readFrom(file, 0));
@@ -1209,10 +1487,15 @@ export class BuiltinEngine implements EngineBackend {
   }
 
   /** The process spec for an exec: the container's own process (caps, rlimits, env) with the exec's command. */
-  private async execProcess(live: Live, req: ExecCreateRequest): Promise<OciSpec['process']> {
+  private async execProcess(live: Live, req: ExecCreateRequest, consoleSize?: readonly [number, number]): Promise<OciSpec['process']> {
     const p = this.paths(live.rec.id);
     const bundle = JSON.parse(await readFile(p.config, 'utf8')) as OciSpec;
-    const proc: OciSpec['process'] = { ...bundle.process, terminal: false, args: [...req.Cmd] };
+    const proc: OciSpec['process'] = { ...bundle.process, terminal: req.Tty === true, args: [...req.Cmd] };
+    if (req.Tty === true) {
+      proc.env = [...proc.env.filter((e) => !e.startsWith('TERM=')), 'TERM=xterm'];
+      // runc sizes the pty before the process starts, so its first look at the size is right.
+      if (consoleSize && consoleSize[0] > 0 && consoleSize[1] > 0) proc.consoleSize = { height: consoleSize[0], width: consoleSize[1] };
+    }
     if (req.Env && req.Env.length > 0) {
       const env = [...proc.env];
       for (const e of req.Env) {
@@ -1238,7 +1521,7 @@ export class BuiltinEngine implements EngineBackend {
     if (!live.rec.state.Running) throw new ConflictError(`Container ${live.rec.id} is not running`);
     let proc: OciSpec['process'];
     try {
-      proc = await this.execProcess(live, ex.request);
+      proc = await this.execProcess(live, ex.request, options.consoleSize ?? ex.request.ConsoleSize ?? undefined);
     } catch (e) {
       throw toEngineError(e);
     }
@@ -1249,13 +1532,23 @@ export class BuiltinEngine implements EngineBackend {
     const pidFile = path.join(dir, 'pid');
     await writeFile(processFile, JSON.stringify(proc), { mode: 0o600 });
     const withStdin = ex.request.AttachStdin === true && options.stdin !== undefined && !options.detach;
-    const child = spawn(this.runner.runc.binary, ['--root', this.runner.runc.root, 'exec', '--process', processFile, '--pid-file', pidFile, live.rec.id], {
-      stdio: [withStdin ? 'pipe' : 'ignore', options.detach ? 'ignore' : 'pipe', options.detach ? 'ignore' : 'pipe'],
+    const tty = ex.request.Tty === true || options.tty;
+    const runc = this.runner.runc;
+    // A TTY exec needs runc's console socket (the pty master comes by fd passing), which only the
+    // native shim can receive: it relays its stdio to the pty and takes resize lines on fd 3.
+    const [command, args] = tty
+      ? [this.shimBinary, ['--exec-tty', '--runc', runc.binary, '--root', runc.root, '--id', live.rec.id, '--process', processFile, '--pid-file', pidFile, ...(withStdin ? ['--stdin'] : [])]]
+      : [runc.binary, ['--root', runc.root, 'exec', '--process', processFile, '--pid-file', pidFile, live.rec.id]];
+    const child = spawn(command, args, {
+      stdio: [withStdin ? 'pipe' : 'ignore', options.detach ? 'ignore' : 'pipe', options.detach ? 'ignore' : 'pipe', tty ? 'pipe' : 'ignore'],
     });
+    if (tty) {
+      const resize = child.stdio[3] as NodeJS.WritableStream & { on(e: 'error', f: () => void): void };
+      resize.on('error', () => undefined);
+      ex.resize = resize;
+    }
     this.emit(live, `exec_start: ${ex.request.Cmd.join(' ')}`, { execID: ex.id });
     const out = new Channel<OutputChunk>(options.detach ? undefined : options.signal);
-    // A TTY exec would need runc's console socket (fd passing): it runs without a terminal, its output as one raw stream.
-    const tty = ex.request.Tty === true;
     if (!options.detach) {
       child.stdout?.on('data', (d: Buffer) => out.push({ stream: 'stdout', data: d }));
       child.stderr?.on('data', (d: Buffer) => out.push({ stream: tty ? 'stdout' : 'stderr', data: d }));
@@ -1420,8 +1713,12 @@ export class BuiltinEngine implements EngineBackend {
       list: (o) => this.list(o),
       logs: (id, o) => this.logs(id, o),
       attach: (id, o) => this.attach(id, o),
-      resize: async (id) => {
-        this.find(id);
+      resize: async (id, size) => {
+        const live = this.find(id);
+        if (!live.rec.state.Running) throw new ConflictError(`Container ${live.rec.id} is not running`);
+        if (live.rec.config.Tty === true) await resizeTty(this.paths(live.rec.id).ioSocket, size).catch((e: unknown) => {
+          throw toEngineError(e);
+        });
       },
       top: (id, a) => this.top(id, a),
       stats: (id, o) => this.stats(id, o),
@@ -1435,13 +1732,72 @@ export class BuiltinEngine implements EngineBackend {
     };
   }
 
+  private async connect(netRef: string, containerRef: string, cfg: EndpointSettings): Promise<void> {
+    const r = this.net.find(netRef);
+    const live = this.find(containerRef);
+    await this.serial(live, async () => {
+      const rec = live.rec;
+      const mode = networkChoice(rec.hostConfig.NetworkMode);
+      if (mode.kind !== 'network') throw new InvalidArgumentError(`container ${rec.name} uses network mode ${rec.hostConfig.NetworkMode}: it cannot be connected to other networks`);
+      if (r.driver !== 'bridge') throw new InvalidArgumentError(`container cannot be connected to network ${r.name} (driver ${r.driver})`);
+      const ep = await this.net.planEndpoint(this.attachedView(live), r, cfg);
+      try {
+        await this.net.plug(this.attachedView(live), ep);
+      } catch (e) {
+        await this.net.unplug(ep).catch(() => undefined);
+        throw toEngineError(e);
+      }
+      rec.endpoints = { ...(rec.endpoints ?? {}), [r.id]: ep };
+      await this.persist(live);
+      this.net.event(r, 'connect', rec.id);
+      await this.net.refreshHosts(this.attachedView(live));
+    });
+  }
+
+  private async disconnect(netRef: string, containerRef: string): Promise<void> {
+    const r = this.net.find(netRef);
+    const live = this.find(containerRef);
+    await this.serial(live, async () => {
+      const rec = live.rec;
+      const ep = rec.endpoints?.[r.id];
+      if (!ep) throw new ForbiddenError(`container ${rec.id} is not connected to network ${r.name}`);
+      await this.net.unplug(ep);
+      const { [r.id]: _gone, ...rest } = rec.endpoints ?? {};
+      rec.endpoints = rest;
+      await this.persist(live);
+      this.net.event(r, 'disconnect', rec.id);
+      await this.net.refreshHosts({ endpoints: { ...rest, [r.id]: ep } });
+    });
+  }
+
+  private networkBackend(): NetworkBackend {
+    const wrap = async <T>(fn: () => Promise<T>): Promise<T> => {
+      try {
+        return await fn();
+      } catch (e) {
+        throw toEngineError(e);
+      }
+    };
+    return {
+      list: (filters) => wrap(() => this.net.list(filters)),
+      inspect: (ref) => wrap(async () => this.net.inspectOf(this.net.find(ref))),
+      create: (request) => wrap(() => this.net.create(request)),
+      remove: (ref) => wrap(() => this.net.remove(ref)),
+      connect: (ref, request) => wrap(() => this.connect(ref, request.Container, request.EndpointConfig ?? {})),
+      disconnect: (ref, request) => wrap(() => this.disconnect(ref, request.Container)),
+      prune: (filters) => wrap(() => this.net.prune(filters)),
+    };
+  }
+
   private execBackend(): ExecBackend {
     return {
       create: (id, r) => this.execCreate(id, r),
       start: (id, o) => this.execStart(id, o),
       inspect: async (id) => this.execInspect(id),
-      resize: async (id) => {
-        this.findExec(id);
+      resize: async (id, size) => {
+        const ex = this.findExec(id);
+        if (!ex.running) throw new ConflictError(`Exec ${id} is not running`);
+        ex.resize?.write(`${size.height} ${size.width}\n`);
       },
     };
   }
@@ -1528,7 +1884,7 @@ export class BuiltinEngine implements EngineBackend {
       Images: images.length,
       Driver: 'overlay',
       DriverStatus: [['Backing Filesystem', 'overlayfs']],
-      Plugins: { Volume: ['local'], Network: ['host', 'null'], Authorization: null, Log: ['json-file'] },
+      Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['json-file'] },
       MemoryLimit: true,
       SwapLimit: true,
       CpuCfsPeriod: true,
@@ -1536,7 +1892,7 @@ export class BuiltinEngine implements EngineBackend {
       CPUShares: true,
       CPUSet: true,
       PidsLimit: true,
-      IPv4Forwarding: false,
+      IPv4Forwarding: this.netOptions.outboundNat === true,
       Debug: false,
       NFd: 0,
       OomKillDisable: false,

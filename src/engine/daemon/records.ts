@@ -6,6 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { open, readFile, readdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { ContainerConfig, ContainerState, HostConfig } from '../backend.js';
+import type { PortBindingActual } from '../networks/ports.js';
+import type { EndpointState } from '../networks/store.js';
 import type { ContainerMount } from '../volumes/service.js';
 
 export interface ContainerRecord {
@@ -28,6 +30,10 @@ export interface ContainerRecord {
   hasBeenStarted: boolean;
   /** Created with a warning about an unavailable init. */
   warnings: string[];
+  /** Endpoints by network id (bridge networks only); kept while the container exists. */
+  endpoints?: Record<string, EndpointState>;
+  /** Host ports bound for the current (or last) run. */
+  ports?: PortBindingActual[];
   /** Mounts decided at create (volumes named, anonymous ones made); absent in records of older engines. */
   mounts?: ContainerMount[];
 }

@@ -274,8 +274,11 @@ function planApiMount(m: ApiMount, problems: string[], unsupported: () => void):
   return [];
 }
 
-/** `name:ip` (Docker's form) or `name=ip` (compose's); one name per entry. */
-export function parseExtraHosts(entries: readonly string[]): HostsEntry[] {
+/**
+ * `name:ip` (Docker's form) or `name=ip` (compose's); one name per entry. `host-gateway` is the
+ * host's address on the container's network (its gateway), when it has one.
+ */
+export function parseExtraHosts(entries: readonly string[], hostGateway?: string): HostsEntry[] {
   const problems: string[] = [];
   const out: HostsEntry[] = [];
   for (const e of entries) {
@@ -284,23 +287,32 @@ export function parseExtraHosts(entries: readonly string[]): HostsEntry[] {
     const name = sep > 0 ? e.slice(0, sep) : '';
     const ip = sep > 0 ? e.slice(sep + 1).replace(/^\[(.*)\]$/, '$1') : '';
     if (name === '' || ip === '') problems.push(`invalid argument "${e}" for "--add-host" flag: invalid host:ip mapping`);
-    else if (ip === 'host-gateway') problems.push(`"host-gateway" in extra host "${e}" needs a bridge network, which the built-in engine does not have yet`);
+    else if (ip === 'host-gateway' && hostGateway) out.push({ ip: hostGateway, names: [name] });
+    else if (ip === 'host-gateway') problems.push(`"host-gateway" in extra host "${e}" needs a bridge network (the container has none)`);
     else out.push({ ip, names: [name] });
   }
   if (problems.length > 0) throw new TranslateError(problems);
   return out;
 }
 
-export type NetworkChoice = 'none' | 'host';
+/** What NetworkMode asks for: the host's stack, a sandbox of our own (attached to networks or not), or another container's. */
+export type NetworkChoice = { kind: 'host' } | { kind: 'none' } | { kind: 'network'; network: string } | { kind: 'container'; ref: string };
 
 /**
- * NetworkMode → what the runtime does. `default`, `bridge` and empty get a private network
- * namespace with loopback only until the network helper exists; named networks are refused.
+ * NetworkMode → NetworkChoice. Empty and `default` mean the default `bridge` network, as in
+ * dockerd; any other name is a network the engine must know (checked by the engine).
  */
 export function networkChoice(mode: string | undefined): NetworkChoice {
-  if (mode === 'host') return 'host';
-  if (mode === undefined || mode === '' || mode === 'none' || mode === 'default' || mode === 'bridge') return 'none';
-  throw new TranslateError([`network mode "${mode}" is not supported by the built-in engine yet (only none and host)`], true);
+  const m = mode ?? '';
+  if (m === 'host') return { kind: 'host' };
+  if (m === 'none') return { kind: 'none' };
+  if (m === '' || m === 'default' || m === 'bridge') return { kind: 'network', network: 'bridge' };
+  if (m.startsWith('container:')) {
+    const ref = m.slice('container:'.length);
+    if (ref === '') throw new TranslateError([`invalid network mode "${m}": container: needs a container name or id`]);
+    return { kind: 'container', ref };
+  }
+  return { kind: 'network', network: m };
 }
 
 /** One namespace mode (IpcMode, PidMode, UTSMode): host, another container's, or a new one. */
@@ -331,6 +343,8 @@ export interface SpecInputs {
   containerPid: (ref: string) => number;
   /** Host path of an init binary when HostConfig.Init asks for one. */
   initBinary?: string;
+  /** The network namespace to join (the container's sandbox, or another container's); none: a new empty one. */
+  netnsPath?: string;
 }
 
 export const INIT_PATH = '/sbin/docker-init';
@@ -347,14 +361,15 @@ export function buildContainerSpec(i: SpecInputs): Omit<ContainerSpec, 'rootfs' 
     args = [INIT_PATH, '--', ...args];
   }
   const namespaces: NamespaceSpec[] = [{ type: 'mount' }];
-  if (networkChoice(hc.NetworkMode) === 'none') namespaces.push({ type: 'network' });
+  const net = networkChoice(hc.NetworkMode);
+  if (net.kind !== 'host') namespaces.push(i.netnsPath ? { type: 'network', path: i.netnsPath } : { type: 'network' });
   for (const [type, mode] of [['uts', hc.UTSMode], ['pid', hc.PidMode], ['ipc', hc.IpcMode]] as const) {
     const ns = namespaceFor(type, mode, i.containerPid, problems);
     if (ns) namespaces.push(ns);
   }
   const rlimits: Rlimit[] = (hc.Ulimits ?? []).map((u) => ({ type: u.Name, soft: u.Soft, hard: u.Hard }));
   if (problems.length > 0) throw new TranslateError(problems);
-  const hostNet = networkChoice(hc.NetworkMode) === 'host';
+  const hostNet = net.kind === 'host';
   return {
     args,
     env: i.config.Env ?? [],

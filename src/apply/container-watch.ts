@@ -1,0 +1,86 @@
+// Waiting for containers to become healthy or to exit, driven by the engine's events stream, not
+// by polling. One stream per run, opened with `since` = the moment the watch was made, so nothing
+// that happens between subscribing and the engine's answer is missed; each wait checks the current
+// state once (inspect) after registering, then only reacts to events.
+
+import type { EngineEvent, EnginePort } from '../client/engine-port.js';
+import { BerthError } from '../errors.js';
+
+export class DependencyFailedError extends BerthError {}
+
+type Listener = (e: EngineEvent) => void;
+
+export class ContainerWatch {
+  private readonly listeners = new Map<string, Set<Listener>>();
+  private readonly abort = new AbortController();
+  private streamError: unknown;
+  private readonly running: Promise<void>;
+
+  constructor(
+    private readonly port: EnginePort,
+    project: string,
+    sinceSeconds: number,
+  ) {
+    const events = port.events({
+      filters: { type: ['container'], label: [`com.docker.compose.project=${project}`] },
+      since: sinceSeconds,
+      signal: this.abort.signal,
+    });
+    this.running = (async () => {
+      try {
+        for await (const e of events) {
+          for (const l of this.listeners.get(e.Actor.ID) ?? []) l(e);
+        }
+      } catch (e) {
+        if (!this.abort.signal.aborted) this.streamError = e;
+        for (const set of this.listeners.values()) for (const l of set) l({ Type: 'container', Action: 'stream-error', Actor: { ID: '', Attributes: {} }, time: 0, timeNano: 0 });
+      }
+    })();
+  }
+
+  private on(id: string, l: Listener): () => void {
+    const set = this.listeners.get(id) ?? this.listeners.set(id, new Set()).get(id)!;
+    set.add(l);
+    return () => void set.delete(l);
+  }
+
+  /**
+   * Resolves when the container reports healthy; rejects when it exits or turns unhealthy, or when
+   * it has no healthcheck (a `service_healthy` dependency on it can never be met).
+   */
+  async healthy(id: string, name: string, signal?: AbortSignal): Promise<void> {
+    let off: () => void = () => undefined;
+    const evented = new Promise<void>((resolve, reject) => {
+      off = this.on(id, (e) => {
+        if (e.Action === 'health_status: healthy' || e.Action === 'health_status:healthy') resolve();
+        else if (e.Action === 'health_status: unhealthy' || e.Action === 'health_status:unhealthy') reject(new DependencyFailedError(`container ${name} is unhealthy`));
+        else if (e.Action === 'die') reject(new DependencyFailedError(`container ${name} exited${e.Actor.Attributes.exitCode ? ` (${e.Actor.Attributes.exitCode})` : ''} before it was healthy`));
+        else if (e.Action === 'stream-error') reject(new DependencyFailedError(`lost the engine's event stream while waiting for ${name} to be healthy: ${String((this.streamError as Error)?.message ?? this.streamError)}`));
+      });
+      signal?.addEventListener('abort', () => reject(new DependencyFailedError(`interrupted while waiting for ${name} to be healthy`)), { once: true });
+    });
+    try {
+      const now = await this.port.containers.inspect(id);
+      const health = now.State.Health?.Status;
+      if (!now.Config.Healthcheck?.Test?.length && !health) throw new DependencyFailedError(`container ${name} has no healthcheck configured`);
+      if (health === 'healthy') return;
+      if (health === 'unhealthy') throw new DependencyFailedError(`container ${name} is unhealthy`);
+      if (!now.State.Running) throw new DependencyFailedError(`container ${name} exited (${now.State.ExitCode}) before it was healthy`);
+      await evented;
+    } finally {
+      off();
+      evented.catch(() => undefined);
+    }
+  }
+
+  /** The exit code once the container is no longer running. */
+  async exited(id: string, signal?: AbortSignal): Promise<number> {
+    const r = await this.port.containers.wait(id, 'not-running', signal);
+    return r.StatusCode;
+  }
+
+  async close(): Promise<void> {
+    this.abort.abort();
+    await this.running;
+  }
+}

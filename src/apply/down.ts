@@ -1,0 +1,172 @@
+// `down`: stop and remove the project's containers, then its networks, and with -v its volumes,
+// with --rmi its images. Stop order is the reverse of the dependency order, but driven by the
+// graph, not by levels: a container stops as soon as everything that depends on it has stopped,
+// and it is removed right after, so a long chain costs one stop per link and nothing waits for
+// an unrelated slow branch. Pod sandboxes stop after their members.
+
+import PQueue from 'p-queue';
+import { isNotFound, type EnginePort } from '../client/engine-port.js';
+import { LABEL } from '../compose/labels.js';
+import type { ObservedContainer } from '../compose/observe.js';
+import { observeProject } from '../compose/observe.js';
+import { BerthError } from '../errors.js';
+import { serviceReferences } from '../graph/graph.js';
+import type { Project } from '../spec/model.js';
+import type { ProgressTracker } from './progress.js';
+
+export interface DownOptions {
+  /** -v: also named volumes of the project and anonymous volumes of its containers. */
+  volumes?: boolean;
+  /** --rmi all|local. */
+  rmi?: 'all' | 'local';
+  removeOrphans?: boolean;
+  /** -t seconds; default each container's stop_grace_period (its StopTimeout). */
+  timeout?: number;
+  parallel?: number;
+}
+
+export interface DownExecution {
+  port: EnginePort;
+  progress: ProgressTracker;
+}
+
+export class DownError extends BerthError {}
+
+/** Which services (or sandbox groups) each container must wait for before it stops. */
+function stopAfter(project: Project | undefined, containers: ObservedContainer[]): Map<string, Set<string>> {
+  // key: service label of a container; value: services whose containers must stop first.
+  const waitFor = new Map<string, Set<string>>();
+  const add = (svc: string, before: string): void => {
+    if (svc === before) return;
+    (waitFor.get(svc) ?? waitFor.set(svc, new Set()).get(svc)!).add(before);
+  };
+  if (project) {
+    for (const [name, svc] of Object.entries(project.services)) {
+      for (const ref of serviceReferences(name, svc)) add(ref.target, name);
+    }
+  }
+  // A sandbox waits for every member of its group.
+  for (const c of containers) {
+    if (c.placement?.role !== 'sandbox') continue;
+    for (const m of containers) if (m.placement?.group === c.placement.group && m.placement.role !== 'sandbox') add(c.service, m.service);
+  }
+  return waitFor;
+}
+
+export async function executeDown(projectName: string, project: Project | undefined, opts: DownOptions, x: DownExecution): Promise<void> {
+  const port = x.port;
+  const seen = await observeProject(port, projectName);
+  const known = (c: ObservedContainer): boolean =>
+    !project || c.service in project.services || c.placement?.role === 'sandbox';
+  const orphans = seen.containers.filter((c) => !known(c));
+  const containers = opts.removeOrphans ? seen.containers : seen.containers.filter(known);
+  const queue = new PQueue({ concurrency: opts.parallel && opts.parallel > 0 ? opts.parallel : Infinity });
+
+  const waitFor = stopAfter(project, containers);
+  const byService = new Map<string, ObservedContainer[]>();
+  for (const c of containers) (byService.get(c.service) ?? byService.set(c.service, []).get(c.service)!).push(c);
+  const done = new Map<string, Promise<void>>();
+  const failures: string[] = [];
+  const serviceDone = (service: string, stack: string[] = []): Promise<void> => {
+    const existing = done.get(service);
+    if (existing) return existing;
+    // Cycles cannot come from a validated project; guard anyway so down never hangs.
+    const deps = [...(waitFor.get(service) ?? [])].filter((d) => byService.has(d) && !stack.includes(d));
+    const p = (async () => {
+      await Promise.all(deps.map((d) => serviceDone(d, [...stack, service]).catch(() => undefined)));
+      await Promise.all((byService.get(service) ?? []).map((c) => queue.add(() => stopAndRemove(c))));
+    })();
+    done.set(service, p);
+    return p;
+  };
+  const stopAndRemove = async (c: ObservedContainer): Promise<void> => {
+    try {
+      if (c.state === 'running' || c.state === 'paused' || c.state === 'restarting') {
+        x.progress.emit('Container', c.name, 'Stopping');
+        await port.containers.stop(c.id, opts.timeout !== undefined ? { timeout: opts.timeout } : {});
+        x.progress.emit('Container', c.name, 'Stopped');
+      }
+      x.progress.emit('Container', c.name, 'Removing');
+      await port.containers.remove(c.id, { force: true, volumes: opts.volumes ?? false });
+      x.progress.emit('Container', c.name, 'Removed');
+    } catch (e) {
+      if (isNotFound(e)) {
+        x.progress.emit('Container', c.name, 'Removed');
+        return;
+      }
+      x.progress.emit('Container', c.name, 'Error', { detail: (e as Error).message });
+      failures.push((e as Error).message);
+    }
+  };
+  await Promise.all([...byService.keys()].map((s) => serviceDone(s)));
+
+  // Networks: the project's (by label), except external ones; a network still used by an orphan stays.
+  const external = new Set(Object.values(project?.networks ?? {}).filter((n) => n.external).map((n) => n.name));
+  await Promise.all(
+    seen.networks
+      .filter((n) => !external.has(n.name))
+      .map((n) =>
+        queue.add(async () => {
+          x.progress.emit('Network', n.name, 'Removing');
+          try {
+            await port.networks.remove(n.id);
+            x.progress.emit('Network', n.name, 'Removed');
+          } catch (e) {
+            if (isNotFound(e)) return x.progress.emit('Network', n.name, 'Removed');
+            x.progress.emit('Network', n.name, 'Error', { detail: (e as Error).message });
+            failures.push((e as Error).message);
+          }
+        }),
+      ),
+  );
+
+  if (opts.volumes) {
+    const externalVolumes = new Set(Object.values(project?.volumes ?? {}).filter((v) => v.external).map((v) => v.name));
+    await Promise.all(
+      seen.volumes
+        .filter((v) => !externalVolumes.has(v.name))
+        .map((v) =>
+          queue.add(async () => {
+            x.progress.emit('Volume', v.name, 'Removing');
+            try {
+              await port.volumes.remove(v.name);
+              x.progress.emit('Volume', v.name, 'Removed');
+            } catch (e) {
+              if (isNotFound(e)) return x.progress.emit('Volume', v.name, 'Removed');
+              x.progress.emit('Volume', v.name, 'Error', { detail: (e as Error).message });
+              failures.push((e as Error).message);
+            }
+          }),
+        ),
+    );
+  }
+
+  if (opts.rmi) {
+    const images = new Set<string>();
+    for (const [name, svc] of Object.entries(project?.services ?? {})) {
+      if (opts.rmi === 'all' && svc.image) images.add(svc.image);
+      if (!svc.image) images.add(`${projectName}-${name}`);
+    }
+    if (!project) for (const c of containers) if (opts.rmi === 'all') images.add(c.image);
+    await Promise.all(
+      [...images].sort().map((ref) =>
+        queue.add(async () => {
+          try {
+            await port.images.remove(ref);
+            x.progress.emit('Image', ref, 'Removed');
+          } catch (e) {
+            if (isNotFound(e)) return;
+            x.progress.emit('Image', ref, 'Error', { detail: (e as Error).message });
+            failures.push((e as Error).message);
+          }
+        }),
+      ),
+    );
+  }
+
+  if (orphans.length && !opts.removeOrphans) {
+    x.progress.emit('Container', orphans.map((o) => o.name).join(', '), 'Skipped', { detail: 'orphans kept; use --remove-orphans' });
+  }
+  if (failures.length) throw new DownError(`down did not finish:\n${failures.map((f) => `  ${f}`).join('\n')}`);
+  void LABEL;
+}

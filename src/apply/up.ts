@@ -1,0 +1,216 @@
+// Executes an up Plan: one engine call per step, in dependency order, as parallel as the graph
+// allows. Networks and volumes first (all at once), removals of orphans next, then every unit as
+// soon as its dependencies meet their conditions (started / healthy / completed successfully) —
+// not level by level, so a slow branch does not hold up an unrelated one. Engine calls go through
+// one queue whose concurrency is --parallel / COMPOSE_PARALLEL_LIMIT; waiting on a dependency
+// holds no queue slot.
+//
+// Interrupted (signal, error) anywhere, the engine is left with whole containers only: a recreate
+// stops and removes the old container before creating the new one under the same name, so the
+// next `up` sees either the old one (recreate again) or none (create).
+
+import PQueue from 'p-queue';
+import type { EnginePort } from '../client/engine-port.js';
+import { isNotFound } from '../client/engine-port.js';
+import { BerthError } from '../errors.js';
+import type { ContainerStep, Plan, PlanUnit } from '../plan/plan.js';
+import { supervisorCommand } from '../plan/plan.js';
+import { ContainerWatch, DependencyFailedError } from './container-watch.js';
+import type { ProgressTracker } from './progress.js';
+
+export interface UpExecution {
+  port: EnginePort;
+  progress: ProgressTracker;
+  /** Milliseconds since the epoch. */
+  now: () => number;
+  /** Engine calls at once; default unlimited (Infinity). */
+  parallel?: number;
+  /** --no-start: create only. */
+  noStart?: boolean;
+  /** Seconds to wait for the old container to stop in a recreate (-t); default its own stop_grace_period. */
+  stopTimeout?: number;
+  signal?: AbortSignal;
+}
+
+export interface UpResult {
+  /** Unit id → ids of its containers after the run. */
+  containers: Map<string, string[]>;
+  /** Container id → name, for everything this project has running after the run. */
+  names: Map<string, string>;
+}
+
+export class ApplyError extends BerthError {}
+
+/** Runs the plan. The returned watch stays open for `--wait`; close it when done. */
+export async function executeUp(plan: Plan, x: UpExecution): Promise<UpResult & { watch: ContainerWatch }> {
+  const queue = new PQueue({ concurrency: x.parallel && x.parallel > 0 ? x.parallel : Infinity });
+  const port = x.port;
+  const watch = new ContainerWatch(port, plan.project, Math.floor(x.now() / 1000) - 1);
+  const result: UpResult = { containers: new Map(), names: new Map() };
+  const onQueue = <T>(fn: () => Promise<T>): Promise<T> => queue.add(fn, { throwOnTimeout: true }) as Promise<T>;
+  const checkAbort = (): void => {
+    if (x.signal?.aborted) throw new ApplyError('interrupted');
+  };
+
+  try {
+    await Promise.all([
+      ...plan.networks.filter((n) => n.action === 'create').map((n) =>
+        onQueue(async () => {
+          checkAbort();
+          x.progress.emit('Network', n.name, 'Creating');
+          await port.networks.create(n.body!);
+          x.progress.emit('Network', n.name, 'Created');
+        }),
+      ),
+      ...plan.volumes.filter((v) => v.action === 'create').map((v) =>
+        onQueue(async () => {
+          checkAbort();
+          x.progress.emit('Volume', v.name, 'Creating');
+          await port.volumes.create(v.body!);
+          x.progress.emit('Volume', v.name, 'Created');
+        }),
+      ),
+      ...plan.removals.map((r) => onQueue(() => removeContainer(port, r, x))),
+    ]);
+
+    // Each unit starts when its dependencies are ready. `ready` settles per unit once its
+    // containers are started (the weakest condition); stronger conditions wait on the watch.
+    const started = new Map<string, Promise<string[]>>();
+    const units = new Map(plan.units.map((u) => [u.id, u]));
+    const runUnit = async (unit: PlanUnit): Promise<string[]> => {
+      for (const dep of unit.dependsOn) {
+        const depStarted = started.get(dep.unit);
+        if (!depStarted) continue; // not part of this run (--no-deps, or not selected)
+        try {
+          const ids = await depStarted;
+          await waitCondition(watch, units.get(dep.unit)!, ids, dep.condition, x, result.names);
+        } catch (e) {
+          if (!dep.required) {
+            x.progress.emit('Container', unit.service, 'Waiting', { detail: `optional dependency ${dep.unit} failed: ${(e as Error).message}` });
+            continue;
+          }
+          throw e instanceof DependencyFailedError ? new ApplyError(`dependency failed to start: ${e.message}`) : e;
+        }
+      }
+      checkAbort();
+      const ids = await Promise.all(unit.steps.map((s) => onQueue(() => runStep(port, s, x, result.names))));
+      return ids.filter((id): id is string => id !== undefined);
+    };
+    // Create the promises in start order so every dependency's promise exists before its dependents look.
+    for (const unit of plan.units) {
+      const p = runUnit(unit);
+      p.catch(() => undefined);
+      started.set(unit.id, p);
+    }
+    const outcomes = await Promise.allSettled(plan.units.map((u) => started.get(u.id)!));
+    const failures: string[] = [];
+    outcomes.forEach((o, i) => {
+      if (o.status === 'fulfilled') result.containers.set(plan.units[i].id, o.value);
+      else failures.push((o.reason as Error).message ?? String(o.reason));
+    });
+    if (failures.length) throw new ApplyError([...new Set(failures)].join('\n'));
+    return { ...result, watch };
+  } catch (e) {
+    await watch.close();
+    throw e;
+  }
+}
+
+async function waitCondition(
+  watch: ContainerWatch,
+  unit: PlanUnit,
+  ids: string[],
+  condition: string,
+  x: UpExecution,
+  names: Map<string, string>,
+): Promise<void> {
+  if (condition === 'service_started') return;
+  await Promise.all(
+    ids.map(async (id) => {
+      const name = names.get(id) ?? id.slice(0, 12);
+      if (condition === 'service_healthy') {
+        x.progress.emit('Container', name, 'Waiting');
+        await watch.healthy(id, name, x.signal);
+        x.progress.emit('Container', name, 'Healthy');
+      } else if (condition === 'service_completed_successfully') {
+        x.progress.emit('Container', name, 'Waiting');
+        const code = await watch.exited(id, x.signal);
+        x.progress.emit('Container', name, 'Exited', { detail: `exit code ${code}` });
+        if (code !== 0) throw new DependencyFailedError(`service "${unit.service}" didn't complete successfully: exit ${code}`);
+      }
+    }),
+  );
+}
+
+async function removeContainer(port: EnginePort, step: ContainerStep, x: UpExecution): Promise<void> {
+  const c = step.existing!;
+  x.progress.emit('Container', c.name, 'Stopping');
+  if (c.state === 'running' || c.state === 'paused' || c.state === 'restarting') await port.containers.stop(c.id, x.stopTimeout !== undefined ? { timeout: x.stopTimeout } : {});
+  x.progress.emit('Container', c.name, 'Removing');
+  try {
+    await port.containers.remove(c.id, { force: true });
+  } catch (e) {
+    if (!isNotFound(e)) throw e;
+  }
+  x.progress.emit('Container', c.name, 'Removed');
+}
+
+/** One container step; returns the id of the container that now stands for it. */
+async function runStep(port: EnginePort, step: ContainerStep, x: UpExecution, names: Map<string, string>): Promise<string | undefined> {
+  if (x.signal?.aborted) throw new ApplyError('interrupted');
+  switch (step.action) {
+    case 'noop':
+      names.set(step.existing!.id, step.name);
+      x.progress.emit('Container', step.name, 'Running');
+      return step.existing!.id;
+    case 'remove':
+      await removeContainer(port, step, x);
+      return undefined;
+    case 'start':
+      names.set(step.existing!.id, step.name);
+      if (x.noStart) return step.existing!.id;
+      x.progress.emit('Container', step.name, 'Starting');
+      await port.containers.start(step.existing!.id);
+      await startSupervised(port, step, step.existing!.id);
+      x.progress.emit('Container', step.name, 'Started');
+      return step.existing!.id;
+    case 'create':
+    case 'recreate': {
+      const spec = step.spec!;
+      if (step.action === 'recreate') {
+        const old = step.existing!;
+        x.progress.emit('Container', step.name, 'Recreate');
+        if (old.state === 'running' || old.state === 'paused' || old.state === 'restarting') await port.containers.stop(old.id, x.stopTimeout !== undefined ? { timeout: x.stopTimeout } : {});
+        // Anonymous volumes stay (volumes: false): the new container mounts them again.
+        await port.containers.remove(old.id, { force: true, volumes: false });
+      } else {
+        x.progress.emit('Container', step.name, 'Creating');
+      }
+      const { Id } = await port.containers.create(spec.name, spec.body);
+      names.set(Id, spec.name);
+      for (const extra of spec.networks.slice(1)) await port.networks.connect(extra.name, Id, extra.endpoint);
+      x.progress.emit('Container', step.name, step.action === 'recreate' ? 'Recreated' : 'Created');
+      if (x.noStart) return Id;
+      x.progress.emit('Container', step.name, 'Starting');
+      await port.containers.start(Id);
+      await startSupervised(port, step, Id);
+      x.progress.emit('Container', step.name, 'Started');
+      return Id;
+    }
+  }
+}
+
+/** single mode: the other members start as exec sessions, each kept alive by a shell loop inside. */
+async function startSupervised(port: EnginePort, step: ContainerStep, id: string): Promise<void> {
+  for (const m of step.supervised ?? []) {
+    const { Id } = await port.exec.create(id, {
+      Cmd: supervisorCommand(m),
+      Env: [...m.env, `BERTH_SERVICE=${m.service}`],
+      ...(m.user ? { User: m.user } : {}),
+      ...(m.workingDir ? { WorkingDir: m.workingDir } : {}),
+      AttachStdout: false,
+      AttachStderr: false,
+    });
+    await port.exec.start(Id, { detach: true });
+  }
+}

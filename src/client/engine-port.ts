@@ -1,0 +1,223 @@
+// The engine port: the narrow interface the compose engine (observe, plan, apply, the lifecycle
+// commands, watch, compare) uses to drive a container engine. Shapes are the Docker Engine API's
+// (dockerode's type definitions), so one implementation (docker-port.ts) serves both a Docker Engine
+// and berth's built-in engine, and an in-memory fake (fake-engine.ts) serves fast tests.
+//
+// Conventions every implementation keeps:
+// - ids or names are accepted wherever a container, network, volume or image is named;
+// - failures are EnginePortError with the HTTP status the engine answered (404, 409, ...), the
+//   operation and the object, wrapped once at this boundary;
+// - streams (logs, attach, exec output, events) end when their AbortSignal fires.
+
+import type { Readable } from 'node:stream';
+import type Docker from 'dockerode';
+import { BerthError } from '../errors.js';
+
+// ---------------------------------------------------------------------------------------------
+// Docker API shapes (dockerode's), re-exported under the names the compose engine uses.
+
+export type ContainerSummary = Docker.ContainerInfo;
+export type ContainerInspect = Docker.ContainerInspectInfo;
+/** Body of `POST /containers/create` (the name travels separately, see ContainerPort.create). */
+export type ContainerCreateBody = Omit<Docker.ContainerCreateOptions, 'name' | 'abortSignal' | 'platform'>;
+export type HostConfig = Docker.HostConfig;
+export type EndpointSettings = Docker.EndpointSettings;
+export type NetworkInspect = Docker.NetworkInspectInfo;
+export type NetworkCreateBody = Omit<Docker.NetworkCreateOptions, 'abortSignal'>;
+export type VolumeInspect = Docker.VolumeInspectInfo;
+export type VolumeCreateBody = Omit<Docker.VolumeCreateOptions, 'abortSignal'>;
+export type ImageSummary = Docker.ImageInfo;
+export type ImageInspect = Docker.ImageInspectInfo;
+export type ExecCreateBody = Omit<Docker.ExecCreateOptions, 'abortSignal'>;
+export type ExecInspect = Docker.ExecInspectInfo;
+
+/** Docker list filters: `{ label: ['com.docker.compose.project=app'], status: ['running'] }`. */
+export type Filters = Record<string, string[]>;
+
+/** One line of `GET /events` (moby's events.Message). */
+export interface EngineEvent {
+  Type: string;
+  Action: string;
+  Actor: { ID: string; Attributes: Record<string, string> };
+  scope?: string;
+  /** Unix seconds. */
+  time: number;
+  /** Unix nanoseconds. */
+  timeNano: number;
+}
+
+/** One chunk of a container's or exec session's output, demultiplexed. */
+export interface OutputChunk {
+  stream: 'stdout' | 'stderr';
+  data: Buffer;
+}
+
+export interface EngineVersion {
+  /** `Version` of `GET /version`: the engine's own version. */
+  version: string;
+  apiVersion: string;
+  /** `berth` for berth's built-in engine, `docker` for anything else that speaks the API. */
+  flavour: 'berth' | 'docker';
+  os: string;
+  arch: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+/**
+ * An engine call failed. `status` is the HTTP status the engine answered (0 when it could not be
+ * reached); `operation` names the call (`container.create`), `target` the object.
+ */
+export class EnginePortError extends BerthError {
+  readonly status: number;
+  readonly operation: string;
+  readonly target: string | undefined;
+  readonly engineMessage: string;
+  constructor(operation: string, target: string | undefined, status: number, engineMessage: string, options?: { cause?: unknown }) {
+    super(`${operation}${target ? ` ${target}` : ''}: ${engineMessage}${status ? ` (engine answered ${status})` : ''}`, options);
+    this.status = status;
+    this.operation = operation;
+    this.target = target;
+    this.engineMessage = engineMessage;
+  }
+}
+
+export const isNotFound = (e: unknown): boolean => e instanceof EnginePortError && e.status === 404;
+export const isConflict = (e: unknown): boolean => e instanceof EnginePortError && e.status === 409;
+/** 304: start of a running container, stop of a stopped one. */
+export const isNotModified = (e: unknown): boolean => e instanceof EnginePortError && e.status === 304;
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+export interface ContainerListOptions {
+  /** Also stopped containers (`docker ps -a`). Default false. */
+  all?: boolean;
+  filters?: Filters;
+}
+
+export interface StopOptions {
+  /** Seconds before SIGKILL; undefined means the container's own StopTimeout (else 10). */
+  timeout?: number;
+  /** Signal sent first; undefined means the container's StopSignal (else SIGTERM). API ≥ 1.42. */
+  signal?: string;
+}
+
+export interface RemoveOptions {
+  force?: boolean;
+  /** Also remove the container's anonymous volumes. */
+  volumes?: boolean;
+}
+
+export interface LogsOptions {
+  follow?: boolean;
+  stdout?: boolean;
+  stderr?: boolean;
+  /** Lines from the end; undefined for all. */
+  tail?: number;
+  /** Unix seconds. */
+  since?: number;
+  until?: number;
+  timestamps?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface AttachOptions {
+  /** Replay what the container already wrote before streaming. */
+  logs?: boolean;
+  stdout?: boolean;
+  stderr?: boolean;
+  /** Forwarded to the container's stdin (it must have OpenStdin). */
+  stdin?: Readable;
+  signal?: AbortSignal;
+}
+
+export interface ExecStartOptions {
+  /** Start and return at once; the returned stream is empty. */
+  detach?: boolean;
+  tty?: boolean;
+  stdin?: Readable;
+  signal?: AbortSignal;
+}
+
+export interface EventsOptions {
+  filters?: Filters;
+  /** Unix seconds; replay from then. */
+  since?: number;
+  until?: number;
+  signal?: AbortSignal;
+}
+
+export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
+
+// ---------------------------------------------------------------------------------------------
+// The port
+
+export interface ContainerPort {
+  list(options?: ContainerListOptions): Promise<ContainerSummary[]>;
+  inspect(id: string): Promise<ContainerInspect>;
+  /** `name` empty lets the engine pick one. */
+  create(name: string, body: ContainerCreateBody): Promise<{ Id: string; Warnings: string[] }>;
+  /** Starting a running container is not an error (the 304 is swallowed). */
+  start(id: string): Promise<void>;
+  /** Stopping a stopped container is not an error (the 304 is swallowed). */
+  stop(id: string, options?: StopOptions): Promise<void>;
+  kill(id: string, signal?: string): Promise<void>;
+  restart(id: string, options?: StopOptions): Promise<void>;
+  remove(id: string, options?: RemoveOptions): Promise<void>;
+  /** Resolves with the exit code once the condition holds (default `not-running`). */
+  wait(id: string, condition?: WaitCondition, signal?: AbortSignal): Promise<{ StatusCode: number }>;
+  /** Demultiplexed output; TTY containers deliver everything as `stdout`. */
+  logs(id: string, options?: LogsOptions): AsyncIterable<OutputChunk>;
+  attach(id: string, options?: AttachOptions): Promise<AsyncIterable<OutputChunk>>;
+  pause(id: string): Promise<void>;
+  unpause(id: string): Promise<void>;
+  top(id: string, psArgs?: string): Promise<{ Titles: string[]; Processes: string[][] }>;
+  rename(id: string, newName: string): Promise<void>;
+  /** Extracts a tar archive into the directory `path` inside the container. */
+  putArchive(id: string, path: string, tar: Buffer | Readable): Promise<void>;
+}
+
+export interface ExecPort {
+  create(containerId: string, body: ExecCreateBody): Promise<{ Id: string }>;
+  /** The session's output until the process exits (empty when detached). */
+  start(execId: string, options?: ExecStartOptions): Promise<AsyncIterable<OutputChunk>>;
+  inspect(execId: string): Promise<ExecInspect>;
+}
+
+export interface NetworkPort {
+  list(filters?: Filters): Promise<NetworkInspect[]>;
+  inspect(id: string): Promise<NetworkInspect>;
+  create(body: NetworkCreateBody): Promise<{ Id: string }>;
+  remove(id: string): Promise<void>;
+  connect(network: string, container: string, endpoint?: EndpointSettings): Promise<void>;
+  disconnect(network: string, container: string, force?: boolean): Promise<void>;
+}
+
+export interface VolumePort {
+  list(filters?: Filters): Promise<VolumeInspect[]>;
+  inspect(name: string): Promise<VolumeInspect>;
+  create(body: VolumeCreateBody): Promise<VolumeInspect>;
+  remove(name: string, force?: boolean): Promise<void>;
+}
+
+export interface ImagePort {
+  list(filters?: Filters): Promise<ImageSummary[]>;
+  inspect(name: string): Promise<ImageInspect>;
+  remove(name: string, options?: { force?: boolean; noprune?: boolean }): Promise<void>;
+}
+
+export interface EnginePort {
+  /** Where this port points, for messages: `built-in engine at /run/berth/engine.sock`. */
+  readonly description: string;
+  readonly containers: ContainerPort;
+  readonly exec: ExecPort;
+  readonly networks: NetworkPort;
+  readonly volumes: VolumePort;
+  readonly images: ImagePort;
+  /** Live events (and replayed ones with `since`) until the signal fires or `until` passes. */
+  events(options?: EventsOptions): AsyncIterable<EngineEvent>;
+  ping(): Promise<void>;
+  version(): Promise<EngineVersion>;
+}

@@ -1,0 +1,125 @@
+// Which engine a command talks to. A short list of strategies tried in order, each saying what it
+// tried, so the failure message lists every attempt:
+//   1. `--engine builtin|docker`, else `BERTH_ENGINE`: only that kind;
+//   2. `DOCKER_HOST` set: that endpoint (it may be berth's own engine socket — that is fine);
+//   3. the built-in engine where it can run (Linux, root, runc installed), started in the
+//      background when it is not running yet (`berth engine start`);
+//   4. a Docker Engine on /var/run/docker.sock.
+
+import { existsSync } from 'node:fs';
+import { BerthError, UsageError } from '../errors.js';
+import { DockerPort, dockerHostOptions } from './docker-port.js';
+import type { EnginePort } from './engine-port.js';
+
+export type EngineKind = 'builtin' | 'docker';
+
+export interface SelectedEngine {
+  kind: EngineKind;
+  port: EnginePort;
+  /** `built-in engine at /run/berth/engine.sock`, `Docker Engine at unix:///var/run/docker.sock`. */
+  description: string;
+}
+
+export interface SelectOptions {
+  /** `--engine`. */
+  engine?: string;
+  env: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+  /** Start the built-in engine when it is not running (default true). */
+  autoStart?: boolean;
+  /** Where "starting the built-in engine" notices go. */
+  notice?: (text: string) => void;
+  /** Injected for tests: can the built-in engine run here? */
+  builtinRunnable?: () => string | undefined;
+}
+
+export class NoEngineError extends BerthError {
+  constructor(readonly attempts: string[]) {
+    super(`no container engine available; tried:\n${attempts.map((a) => `  - ${a}`).join('\n')}\n(start one with \`berth engine start\` as root, or point DOCKER_HOST at a Docker Engine)`);
+  }
+}
+
+const RUNC_PATHS = ['/usr/sbin/runc', '/usr/bin/runc', '/usr/local/sbin/runc', '/usr/local/bin/runc'];
+const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';
+
+/** Why the built-in engine cannot run on this machine, or undefined when it can. */
+export function builtinUnavailableReason(): string | undefined {
+  if (process.platform !== 'linux') return 'it needs Linux';
+  if (process.getuid?.() !== 0) return 'it needs root';
+  if (!RUNC_PATHS.some((p) => existsSync(p))) return 'runc is not installed';
+  return undefined;
+}
+
+type Attempt = { selected: SelectedEngine } | { failed: string };
+
+async function reachable(port: EnginePort): Promise<string | undefined> {
+  try {
+    await port.ping();
+    return undefined;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+}
+
+async function tryDockerHost(dockerHost: string, origin: string): Promise<Attempt> {
+  let port: DockerPort;
+  try {
+    port = new DockerPort({ ...dockerHostOptions(dockerHost), description: `engine at ${dockerHost}` });
+  } catch (e) {
+    return { failed: `${origin} ${dockerHost}: ${(e as Error).message}` };
+  }
+  const why = await reachable(port);
+  if (why) return { failed: `${origin} ${dockerHost}: ${why}` };
+  // DOCKER_HOST may point at berth's own engine; say which it is.
+  const flavour = await port.version().then((v) => v.flavour, () => 'docker' as const);
+  const kind: EngineKind = flavour === 'berth' ? 'builtin' : 'docker';
+  const description = `${kind === 'builtin' ? 'built-in engine' : 'Docker Engine'} at ${dockerHost}`;
+  return { selected: { kind, port: new DockerPort({ ...dockerHostOptions(dockerHost), description }), description } };
+}
+
+async function tryBuiltin(opts: SelectOptions): Promise<Attempt> {
+  const reason = (opts.builtinRunnable ?? builtinUnavailableReason)();
+  if (reason) return { failed: `built-in engine: ${reason}` };
+  const { builtinSocketPath, startEngineBackground } = await import('../cli/commands/engine.js');
+  const socketPath = builtinSocketPath(opts.env, opts.cwd);
+  const description = `built-in engine at ${socketPath}`;
+  const port = new DockerPort({ socketPath, description });
+  if ((await reachable(port)) === undefined) return { selected: { kind: 'builtin', port, description } };
+  if (opts.autoStart === false) return { failed: `${description}: not running` };
+  try {
+    opts.notice?.(`starting the built-in engine (${socketPath})\n`);
+    const quiet = (): void => undefined;
+    await startEngineBackground({}, { stdout: quiet, stderr: quiet, env: opts.env, cwd: opts.cwd, readStdin: () => '', isTTY: false });
+  } catch (e) {
+    return { failed: `${description}: could not start it: ${(e as Error).message}` };
+  }
+  const why = await reachable(port);
+  return why ? { failed: `${description}: ${why}` } : { selected: { kind: 'builtin', port, description } };
+}
+
+export async function selectEngine(opts: SelectOptions): Promise<SelectedEngine> {
+  const wanted = opts.engine ?? opts.env.BERTH_ENGINE;
+  if (wanted !== undefined && wanted !== 'builtin' && wanted !== 'docker') {
+    throw new UsageError(`${opts.engine !== undefined ? '--engine' : 'BERTH_ENGINE'}: unknown engine "${wanted}" (use builtin or docker)`);
+  }
+  const dockerHost = opts.env.DOCKER_HOST;
+  const strategies: (() => Promise<Attempt>)[] = [];
+  if (wanted === 'builtin') {
+    strategies.push(() => tryBuiltin(opts));
+  } else if (wanted === 'docker') {
+    strategies.push(() => tryDockerHost(dockerHost || `unix://${DEFAULT_DOCKER_SOCKET}`, dockerHost ? 'DOCKER_HOST' : 'Docker Engine at'));
+  } else {
+    if (dockerHost) strategies.push(() => tryDockerHost(dockerHost, 'DOCKER_HOST'));
+    else {
+      strategies.push(() => tryBuiltin(opts));
+      strategies.push(() => tryDockerHost(`unix://${DEFAULT_DOCKER_SOCKET}`, 'Docker Engine at'));
+    }
+  }
+  const attempts: string[] = [];
+  for (const strategy of strategies) {
+    const result = await strategy();
+    if ('selected' in result) return result.selected;
+    attempts.push(result.failed);
+  }
+  throw new NoEngineError(attempts);
+}

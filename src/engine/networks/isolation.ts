@@ -1,0 +1,57 @@
+// Keeping networks apart, and the optional way out.
+//
+// Isolation: each bridge gets `net.ipv4.conf.<bridge>.forwarding=0`. The kernel checks the
+// forwarding flag of the interface a packet arrives on before routing it, so nothing that enters
+// from a bridge is ever routed to another bridge (or anywhere else): containers reach their own
+// subnet at layer 2 (bridged, not routed), and the host's own addresses (the gateway, where the
+// DNS server listens). No iptables rules are needed, so nothing can go stale or collide with the
+// rules of other engines on the host. The flag is re-asserted on every attach, because writing the
+// global net.ipv4.ip_forward (a dockerd starting on the same host does) resets every interface's.
+//
+// Outbound NAT (engine option, off by default, never used by the tests): the bridge forwards, and
+// iptables masquerades its subnet leaving through any other interface, while a DROP rule for
+// traffic from this bridge to any other berth bridge keeps the isolation promise.
+
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { NetOpError, setDeviceSysctl } from './sysnet.js';
+
+const execFileP = promisify(execFile);
+
+export async function isolateBridge(bridge: string): Promise<void> {
+  await setDeviceSysctl(bridge, 'forwarding', '0');
+  // Without a route back, reverse-path filtering would otherwise be the only guard; keep it strict too.
+  await setDeviceSysctl(bridge, 'rp_filter', '1').catch(() => undefined);
+}
+
+async function iptables(args: string[]): Promise<void> {
+  try {
+    await execFileP('iptables', ['-w', ...args]);
+  } catch (e) {
+    throw new NetOpError(`iptables ${args.join(' ')}: ${(e as { stderr?: string }).stderr?.trim() || (e as Error).message} (outbound NAT needs iptables)`, { cause: e });
+  }
+}
+
+function natRules(bridge: string, subnet: string): string[][] {
+  return [
+    ['-t', 'nat', 'POSTROUTING', '-s', subnet, '!', '-o', bridge, '-j', 'MASQUERADE'],
+    ['FORWARD', '-i', bridge, '-o', 'brt-+', '-j', 'DROP'],
+    ['FORWARD', '-i', bridge, '-j', 'ACCEPT'],
+    ['FORWARD', '-o', bridge, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'ACCEPT'],
+  ];
+}
+
+const withOp = (rule: string[], op: '-A' | '-D' | '-C'): string[] => (rule[0] === '-t' ? [rule[0], rule[1], op, ...rule.slice(2)] : [op, ...rule]);
+
+export async function enableOutboundNat(bridge: string, subnet: string): Promise<void> {
+  await execFileP('sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1']).catch(() => undefined);
+  for (const rule of natRules(bridge, subnet)) {
+    const present = await iptables(withOp(rule, '-C')).then(() => true, () => false);
+    if (!present) await iptables(withOp(rule, '-A'));
+  }
+  await setDeviceSysctl(bridge, 'forwarding', '1');
+}
+
+export async function disableOutboundNat(bridge: string, subnet: string): Promise<void> {
+  for (const rule of natRules(bridge, subnet)) await iptables(withOp(rule, '-D')).catch(() => undefined);
+}

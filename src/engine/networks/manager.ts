@@ -1,0 +1,653 @@
+// NetworkManager: the engine's networks. It owns the network definitions (NetworkStore), the
+// bridges and their DNS servers, container sandboxes (one named network namespace per container,
+// under <runRoot>/netns/<id>, made before `runc create` and joined by path, so it outlives restarts
+// of the container and of the daemon), endpoints (veth pairs) and published ports.
+//
+// It does not own containers: the engine hands it a view of them (`containers()`), stores the
+// EndpointState it returns in each container record, and calls in at start, exit and removal.
+
+import { createHash, randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  ConflictError,
+  ForbiddenError,
+  InvalidArgumentError,
+  NotFoundError,
+  type Filters,
+  type Labels,
+  type NetworkCreateRequest,
+  type NetworkInspect,
+} from '../backend.js';
+import type { EventBus } from '../daemon/events.js';
+import { renderHosts, type HostsEntry } from '../runtime/etc-files.js';
+import { DnsServer, type DnsResolver } from './dns.js';
+import {
+  allocateAddress,
+  claimAddress,
+  DEFAULT_POOLS,
+  formatCidr,
+  formatIp,
+  IpamError,
+  macFor,
+  overlaps,
+  parseCidr,
+  parseIp,
+  pickSubnet,
+  planSubnet,
+  type AddressPool,
+  type Cidr,
+  type SubnetPlan,
+} from './ipam.js';
+import { disableOutboundNat, enableOutboundNat, isolateBridge } from './isolation.js';
+import { PortPublisher } from './ports.js';
+import { NetworkStore, type EndpointState, type NetworkRecord } from './store.js';
+import { addEndpoint, createBridge, createNetns, deleteLink, deleteLinks, deleteNetns, linkExists, listLinks, netnsMounted, routedSubnets } from './sysnet.js';
+
+export const COMPOSE_SERVICE_LABEL = 'com.docker.compose.service';
+
+/** What the manager needs to know of a container. */
+export interface AttachedContainer {
+  id: string;
+  name: string;
+  running: boolean;
+  labels: Labels;
+  /** HostConfig.Links: `name:alias` or `name`. */
+  links: readonly string[];
+  /** By network id. */
+  endpoints: Record<string, EndpointState>;
+  /** Host file bind-mounted on the container's /etc/hosts, rewritten in place as peers come and go. */
+  hostsFile?: string;
+  hostname: string;
+  extraHosts: readonly HostsEntry[];
+}
+
+export interface NetworkLogger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface NetworkManagerOptions {
+  root: string;
+  runRoot: string;
+  events: EventBus;
+  logger: NetworkLogger;
+  containers: () => Iterable<AttachedContainer>;
+  /** Subnet pools for networks without an IPAM.Config subnet. */
+  pools?: readonly AddressPool[];
+  /** Upstream DNS servers (host:port) for names the engine does not know; default none. */
+  dnsUpstream?: readonly string[];
+  /** Masquerade traffic leaving non-internal bridges (needs iptables); default off. */
+  outboundNat?: boolean;
+  /** Port of the embedded DNS servers (53; tests of the server alone use others). */
+  dnsPort?: number;
+  now?: () => number;
+}
+
+export class NetworkManager {
+  private readonly nets = new Map<string, NetworkRecord>();
+  private readonly dns = new Map<string, DnsServer>();
+  readonly ports = new PortPublisher();
+  /** The alias every link of this engine carries (leftover checks look for it). */
+  readonly linkAlias: string;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly opts: NetworkManagerOptions,
+    private readonly store: NetworkStore,
+  ) {
+    this.linkAlias = `berth ${opts.root}`;
+  }
+
+  static async open(opts: NetworkManagerOptions): Promise<NetworkManager> {
+    const m = new NetworkManager(opts, await NetworkStore.open(path.join(opts.root, 'networks')));
+    const { records, broken } = await m.store.load();
+    for (const b of broken) opts.logger.error('unreadable network record skipped', { file: b });
+    for (const r of records) m.nets.set(r.id, r);
+    if (!m.byName('none')) await m.define({ name: 'none', driver: 'null', predefined: true });
+    if (!m.byName('host')) await m.define({ name: 'host', driver: 'host', predefined: true });
+    if (!m.byName('bridge')) await m.define({ name: 'bridge', driver: 'bridge', predefined: true, options: { 'com.docker.network.bridge.default_bridge': 'true' } });
+    // One network that cannot be brought back (its subnet is now routed elsewhere, say) must not
+    // keep the engine down: it is logged, and containers on it fail to start with the reason.
+    for (const r of m.nets.values()) {
+      if (r.driver !== 'bridge') continue;
+      await m.realise(r).catch((e: unknown) => opts.logger.error('network could not be restored', { network: r.name, error: String(e) }));
+    }
+    return m;
+  }
+
+  /** Serialises definition changes and address allocation (they read-modify-write shared state). */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  netnsPath(containerId: string): string {
+    return path.join(this.opts.runRoot, 'netns', containerId);
+  }
+
+  private now(): number {
+    return (this.opts.now ?? Date.now)();
+  }
+
+  private byName(name: string): NetworkRecord | undefined {
+    for (const r of this.nets.values()) if (r.name === name) return r;
+    return undefined;
+  }
+
+  /** By full id, exact name, or unique id prefix (dockerd's order). */
+  find(ref: string): NetworkRecord {
+    const byId = this.nets.get(ref);
+    if (byId) return byId;
+    const byName = this.byName(ref);
+    if (byName) return byName;
+    if (/^[0-9a-f]+$/.test(ref)) {
+      const matches = [...this.nets.values()].filter((r) => r.id.startsWith(ref));
+      if (matches.length === 1) return matches[0];
+      if (matches.length > 1) throw new NotFoundError(`network ${ref} is ambiguous (${matches.length} matches found based on ID prefix)`);
+    }
+    throw new NotFoundError(`network ${ref} not found`);
+  }
+
+  tryFind(ref: string): NetworkRecord | undefined {
+    try {
+      return this.find(ref);
+    } catch {
+      return undefined;
+    }
+  }
+
+  get(id: string): NetworkRecord | undefined {
+    return this.nets.get(id);
+  }
+
+  private plan(r: NetworkRecord): SubnetPlan {
+    return planSubnet(parseCidr(r.subnet!), r.gateway, r.ipRange);
+  }
+
+  private emit(r: NetworkRecord, action: string, extra: Record<string, string> = {}): void {
+    this.opts.events.emit('network', action, r.id, { name: r.name, type: r.driver, ...extra });
+  }
+
+  private async define(o: {
+    name: string;
+    driver: NetworkRecord['driver'];
+    predefined?: boolean;
+    internal?: boolean;
+    attachable?: boolean;
+    labels?: Labels;
+    options?: Record<string, string>;
+    ipamOptions?: Record<string, string>;
+    subnet?: string;
+    gateway?: string;
+    ipRange?: string;
+  }): Promise<NetworkRecord> {
+    let id: string;
+    do id = randomBytes(32).toString('hex');
+    while (this.nets.has(id) || /^\d{12}/.test(id));
+    const rec: NetworkRecord = {
+      id,
+      name: o.name,
+      created: new Date(this.now()).toISOString(),
+      driver: o.driver,
+      internal: o.internal ?? false,
+      attachable: o.attachable ?? false,
+      labels: o.labels ?? {},
+      options: o.options ?? {},
+      ipamOptions: o.ipamOptions ?? {},
+      predefined: o.predefined ?? false,
+    };
+    if (o.driver === 'bridge') {
+      rec.bridge = `brt-${id.slice(0, 10)}`;
+      if (o.subnet) {
+        const plan = planSubnet(parseCidr(o.subnet), o.gateway, o.ipRange);
+        Object.assign(rec, { subnet: formatCidr(plan.subnet), gateway: formatIp(plan.gateway), userSubnet: true, ...(o.ipRange ? { ipRange: formatCidr(plan.range) } : {}) });
+      }
+      await this.realise(rec);
+    }
+    try {
+      await this.store.save(rec);
+    } catch (e) {
+      await this.unrealise(rec).catch(() => undefined);
+      throw e;
+    }
+    this.nets.set(rec.id, rec);
+    return rec;
+  }
+
+  /** Subnets this network must not overlap: the host's routes (read now) and our other networks. */
+  private async takenSubnets(except: NetworkRecord): Promise<Cidr[]> {
+    const taken: Cidr[] = [];
+    for (const r of await routedSubnets()) {
+      if (r.dev === except.bridge) continue;
+      try {
+        taken.push(parseCidr(r.dst));
+      } catch {
+        // not an IPv4 prefix
+      }
+    }
+    for (const n of this.nets.values()) if (n.id !== except.id && n.subnet) taken.push(parseCidr(n.subnet));
+    return taken;
+  }
+
+  /**
+   * Makes the bridge exist (creating it, with a pool subnet when none was chosen), isolated, with
+   * its DNS server. After claiming a pool subnet the routing table is read again: another engine
+   * may have claimed the same one at the same moment, and then the later one moves on.
+   */
+  private async realise(r: NetworkRecord): Promise<void> {
+    if (!r.bridge) return;
+    if (!(await linkExists(r.bridge))) {
+      for (let attempt = 0; ; attempt++) {
+        const taken = await this.takenSubnets(r);
+        if (!r.subnet || (!r.userSubnet && taken.some((t) => overlaps(t, parseCidr(r.subnet!))))) {
+          const subnet = pickSubnet(this.opts.pools ?? DEFAULT_POOLS, taken);
+          r.subnet = formatCidr(subnet);
+          r.gateway = formatIp(subnet.base + 1);
+        } else if (r.userSubnet) {
+          const clash = taken.find((t) => overlaps(t, parseCidr(r.subnet!)));
+          if (clash) throw new ConflictError(`Pool overlaps with other one on this address space: ${r.subnet} overlaps ${formatCidr(clash)}, which is already routed on this host`);
+        }
+        const prefix = parseCidr(r.subnet).prefix;
+        await createBridge({ name: r.bridge, alias: this.linkAlias, gatewayCidr: `${r.gateway}/${prefix}` });
+        const others = (await routedSubnets()).filter((x) => x.dev !== r.bridge && x.dst !== undefined).filter((x) => {
+          try {
+            return overlaps(parseCidr(x.dst), parseCidr(r.subnet!));
+          } catch {
+            return false;
+          }
+        });
+        if (others.length === 0) break;
+        await deleteLink(r.bridge);
+        if (r.userSubnet || attempt >= 8) throw new ConflictError(`subnet ${r.subnet} became routed on ${others[0].dev} while network ${r.name} was created`);
+      }
+    }
+    await isolateBridge(r.bridge);
+    if (this.opts.outboundNat && !r.internal) await enableOutboundNat(r.bridge, r.subnet!);
+    if (!this.dns.has(r.id)) {
+      const server = new DnsServer({ address: r.gateway!, ...(this.opts.dnsPort ? { port: this.opts.dnsPort } : {}), resolver: this.resolverFor(r.id), ...(this.opts.dnsUpstream ? { upstream: this.opts.dnsUpstream } : {}) });
+      try {
+        await server.start();
+        this.dns.set(r.id, server);
+      } catch (e) {
+        this.opts.logger.error('embedded DNS server could not listen', { network: r.name, address: r.gateway, error: String(e) });
+      }
+    }
+  }
+
+  private async unrealise(r: NetworkRecord): Promise<void> {
+    await this.dns.get(r.id)?.close();
+    this.dns.delete(r.id);
+    if (r.bridge) {
+      if (this.opts.outboundNat && r.subnet) await disableOutboundNat(r.bridge, r.subnet);
+      await deleteLink(r.bridge);
+    }
+  }
+
+  /** Stops serving (DNS, ports); bridges, namespaces and veths stay for the next daemon. */
+  async close(): Promise<void> {
+    await this.ports.close();
+    await Promise.all([...this.dns.values()].map((d) => d.close()));
+    this.dns.clear();
+  }
+
+  /** Removes every network, predefined ones included, and their bridges (engine uninstall, tests). */
+  async dismantle(): Promise<void> {
+    await this.close();
+    for (const r of [...this.nets.values()]) {
+      await this.unrealise(r);
+      await this.store.delete(r.id);
+      this.nets.delete(r.id);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // API: networks
+
+  private attached(r: NetworkRecord): AttachedContainer[] {
+    return [...this.opts.containers()].filter((c) => c.endpoints[r.id] !== undefined);
+  }
+
+  inspectOf(r: NetworkRecord): NetworkInspect {
+    const containers: NetworkInspect['Containers'] = {};
+    for (const c of this.attached(r)) {
+      const ep = c.endpoints[r.id];
+      containers[c.id] = { Name: c.name, EndpointID: ep.endpointId, MacAddress: ep.mac, IPv4Address: `${ep.address}/${ep.prefix}`, IPv6Address: '' };
+    }
+    return {
+      Name: r.name,
+      Id: r.id,
+      Created: r.created,
+      Scope: 'local',
+      Driver: r.driver,
+      EnableIPv6: false,
+      IPAM: {
+        Driver: 'default',
+        Options: Object.keys(r.ipamOptions).length > 0 ? r.ipamOptions : null,
+        Config: r.subnet ? [{ Subnet: r.subnet, Gateway: r.gateway, ...(r.ipRange ? { IPRange: r.ipRange } : {}) }] : [],
+      },
+      Internal: r.internal,
+      Attachable: r.attachable,
+      Ingress: false,
+      ConfigFrom: { Network: '' },
+      ConfigOnly: false,
+      Containers: containers,
+      Options: { ...r.options, ...(r.bridge ? { 'com.docker.network.bridge.name': r.bridge } : {}) },
+      Labels: r.labels,
+    };
+  }
+
+  async list(filters: Filters): Promise<NetworkInspect[]> {
+    let list = [...this.nets.values()];
+    const keep = (key: string, test: (r: NetworkRecord, v: string) => boolean): void => {
+      const values = filters[key];
+      if (values && values.length > 0) list = list.filter((r) => values.some((v) => test(r, v)));
+    };
+    keep('name', (r, v) => r.name.includes(v));
+    keep('id', (r, v) => r.id.startsWith(v));
+    keep('driver', (r, v) => r.driver === v);
+    keep('type', (r, v) => (v === 'builtin' ? r.predefined : v === 'custom' ? !r.predefined : false));
+    keep('scope', (_r, v) => v === 'local');
+    for (const label of filters.label ?? []) {
+      const eq = label.indexOf('=');
+      list = list.filter((r) => (eq < 0 ? label in r.labels : r.labels[label.slice(0, eq)] === label.slice(eq + 1)));
+    }
+    const dangling = filters.dangling?.[0];
+    if (dangling !== undefined) list = list.filter((r) => (dangling === 'true' || dangling === '1') === (!r.predefined && this.attached(r).length === 0));
+    return list.sort((a, b) => (a.name < b.name ? -1 : 1)).map((r) => this.inspectOf(r));
+  }
+
+  async create(req: NetworkCreateRequest): Promise<{ Id: string; Warning: string }> {
+    if (!req.Name || req.Name.trim() === '') throw new InvalidArgumentError('network name must be given (Name)');
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(req.Name)) throw new InvalidArgumentError(`invalid network name "${req.Name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    const driver = req.Driver || 'bridge';
+    if (driver === 'host' || driver === 'null') throw new ForbiddenError(`only one instance of "${driver}" network is allowed`);
+    if (driver !== 'bridge') throw new InvalidArgumentError(`plugin "${driver}" not found: the built-in engine offers the bridge driver only`);
+    if (req.EnableIPv6) throw new InvalidArgumentError('IPv6 networks are not supported by the built-in engine');
+    const configs = req.IPAM?.Config ?? [];
+    if (configs.length > 1) throw new InvalidArgumentError('the built-in engine supports one IPAM.Config entry per network');
+    const cfg = configs[0] ?? {};
+    if (!cfg.Subnet && (cfg.Gateway || cfg.IPRange)) throw new InvalidArgumentError('IPAM.Config: Gateway and IPRange need a Subnet');
+    return this.serial(async () => {
+      // Names are unique, always (moby ≥ 25 ignores CheckDuplicate=false too).
+      const same = this.byName(req.Name);
+      if (same) throw new ConflictError(`network with name ${req.Name} already exists`);
+      let rec: NetworkRecord;
+      try {
+        rec = await this.define({
+          name: req.Name,
+          driver: 'bridge',
+          internal: req.Internal === true,
+          attachable: req.Attachable === true,
+          labels: req.Labels ?? {},
+          options: req.Options ?? {},
+          ipamOptions: req.IPAM?.Options ?? {},
+          ...(cfg.Subnet ? { subnet: cfg.Subnet } : {}),
+          ...(cfg.Gateway ? { gateway: cfg.Gateway } : {}),
+          ...(cfg.IPRange ? { ipRange: cfg.IPRange } : {}),
+        });
+      } catch (e) {
+        if (e instanceof IpamError) throw new InvalidArgumentError(`network ${req.Name}: ${e.message}`, { cause: e });
+        throw e;
+      }
+      this.emit(rec, 'create');
+      this.opts.logger.info('network created', { id: rec.id, name: rec.name, subnet: rec.subnet, bridge: rec.bridge });
+      return { Id: rec.id, Warning: '' };
+    });
+  }
+
+  async remove(ref: string): Promise<void> {
+    const r = this.find(ref);
+    if (r.predefined) throw new ForbiddenError(`${r.name} is a pre-defined network and cannot be removed`);
+    await this.serial(async () => {
+      const users = this.attached(r);
+      if (users.length > 0) throw new ConflictError(`error while removing network: network ${r.name} id ${r.id} has active endpoints (${users.map((u) => u.name).join(', ')})`);
+      await this.unrealise(r);
+      await this.store.delete(r.id);
+      this.nets.delete(r.id);
+      this.emit(r, 'destroy');
+    });
+  }
+
+  async prune(filters: Filters): Promise<{ NetworksDeleted: string[] }> {
+    const deleted: string[] = [];
+    for (const r of [...this.nets.values()]) {
+      if (r.predefined || this.attached(r).length > 0) continue;
+      const labelsOk = (filters.label ?? []).every((l) => {
+        const eq = l.indexOf('=');
+        return eq < 0 ? l in r.labels : r.labels[l.slice(0, eq)] === l.slice(eq + 1);
+      }) && (filters['label!'] ?? []).every((l) => {
+        const eq = l.indexOf('=');
+        return eq < 0 ? !(l in r.labels) : r.labels[l.slice(0, eq)] !== l.slice(eq + 1);
+      });
+      const until = filters.until?.[0];
+      const untilOk = !until || Date.parse(r.created) < (Number.isNaN(Number(until)) ? Date.parse(until) : Number(until) * 1000);
+      if (!labelsOk || !untilOk) continue;
+      await this.remove(r.id).then(() => deleted.push(r.name), () => undefined);
+    }
+    return { NetworksDeleted: deleted };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Endpoints and sandboxes
+
+  /**
+   * Allocates the endpoint of `c` on network `r` (address from IPAM or the one asked for). Pure
+   * bookkeeping: the veth is made when the sandbox is (start) or right away by `plug` (connect).
+   */
+  planEndpoint(c: AttachedContainer, r: NetworkRecord, cfg: { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null } = {}): Promise<EndpointState> {
+    return this.serial(async () => {
+      if (r.driver !== 'bridge') throw new InvalidArgumentError(`container cannot be connected to network ${r.name} (driver ${r.driver}): use NetworkMode ${r.name === 'none' ? 'none' : 'host'}`);
+      if (c.endpoints[r.id]) throw new ForbiddenError(`endpoint with name ${c.name} already exists in network ${r.name}`);
+      const plan = this.plan(r);
+      const used = new Set<number>();
+      for (const other of this.opts.containers()) {
+        const ep = other.endpoints[r.id];
+        if (ep && other.id !== c.id) used.add(parseIp(ep.address));
+      }
+      const requested = cfg.IPAMConfig?.IPv4Address || undefined;
+      if (requested && !r.userSubnet) throw new InvalidArgumentError(`user specified IP address is supported only when connecting to networks with user configured subnets (network ${r.name})`);
+      let ip: number;
+      try {
+        ip = requested ? claimAddress(plan, requested, used) : allocateAddress(plan, used);
+      } catch (e) {
+        if (e instanceof IpamError) throw (/in use/.test(e.message) ? new ConflictError(e.message) : new InvalidArgumentError(e.message));
+        throw e;
+      }
+      const taken = new Set(Object.values(c.endpoints).map((e) => e.ifName));
+      let n = 0;
+      while (taken.has(`eth${n}`)) n++;
+      const digest = createHash('sha256').update(`${c.id}/${r.id}`).digest('hex');
+      return {
+        networkId: r.id,
+        endpointId: createHash('sha256').update(`${c.id}/${r.id}/${this.now()}`).digest('hex'),
+        address: formatIp(ip),
+        prefix: plan.subnet.prefix,
+        gateway: formatIp(plan.gateway),
+        mac: macFor(ip),
+        aliases: [...(cfg.Aliases ?? [])],
+        ...(requested ? { requestedAddress: requested } : {}),
+        ifName: `eth${n}`,
+        hostIf: `vb${digest.slice(0, 10)}`,
+      };
+    });
+  }
+
+  /** The endpoint that carries the default route: the first (by interface) on a non-internal network. */
+  private gatewayEndpoint(c: AttachedContainer): EndpointState | undefined {
+    return Object.values(c.endpoints)
+      .sort((a, b) => Number(a.ifName.slice(3)) - Number(b.ifName.slice(3)))
+      .find((e) => this.nets.get(e.networkId)?.internal === false);
+  }
+
+  private async plugOne(c: AttachedContainer, ep: EndpointState, withRoute: boolean): Promise<void> {
+    const r = this.nets.get(ep.networkId);
+    if (!r?.bridge) throw new NotFoundError(`network ${ep.networkId} not found`);
+    await isolateBridge(r.bridge).catch(async () => {
+      // The bridge is gone (host reboot, someone deleted it): make it again.
+      await this.realise(r);
+    });
+    await addEndpoint({
+      netns: this.netnsPath(c.id),
+      bridge: r.bridge,
+      hostIf: ep.hostIf,
+      peerIf: `vp${ep.hostIf.slice(2)}`,
+      ifName: ep.ifName,
+      address: ep.address,
+      prefix: ep.prefix,
+      mac: ep.mac,
+      ...(withRoute ? { gateway: ep.gateway } : {}),
+      alias: this.linkAlias,
+    });
+  }
+
+  /**
+   * The container's network namespace, made if missing, with every endpoint plugged in. Runs
+   * before `runc create`; the spec joins the namespace by this path.
+   */
+  async ensureSandbox(c: AttachedContainer): Promise<string> {
+    const file = this.netnsPath(c.id);
+    const fresh = !(await netnsMounted(file));
+    if (fresh) await createNetns(file);
+    const gw = this.gatewayEndpoint(c);
+    for (const ep of Object.values(c.endpoints)) {
+      if (!fresh && (await linkExists(ep.hostIf))) continue;
+      await this.plugOne(c, ep, ep === gw);
+    }
+    return file;
+  }
+
+  async hasSandbox(containerId: string): Promise<boolean> {
+    return netnsMounted(this.netnsPath(containerId));
+  }
+
+  /** Live connect: plugs the endpoint now when the container has a sandbox. */
+  async plug(c: AttachedContainer, ep: EndpointState): Promise<void> {
+    if (!(await this.hasSandbox(c.id))) return;
+    const gw = this.gatewayEndpoint({ ...c, endpoints: { ...c.endpoints, [ep.networkId]: ep } });
+    const hadRoute = Object.values(c.endpoints).some((e) => e !== ep && this.nets.get(e.networkId)?.internal === false);
+    await this.plugOne(c, ep, gw === ep && !hadRoute);
+  }
+
+  async unplug(ep: EndpointState): Promise<void> {
+    await deleteLink(ep.hostIf);
+  }
+
+  /** Removes the namespace and every veth of the container. */
+  async destroySandbox(c: { id: string; endpoints: Record<string, EndpointState> }): Promise<void> {
+    const file = this.netnsPath(c.id);
+    if (!(await netnsMounted(file))) return;
+    // The kernel would drop the veths with the namespace, but later (asynchronously): delete them now,
+    // so "removed" means gone. One batch; a link already gone fails only its own line (-force).
+    const ends = Object.values(c.endpoints).map((ep) => ep.hostIf);
+    if (ends.length > 0) await deleteLinks(ends);
+    await deleteNetns(file);
+  }
+
+  /** DNS servers a container's resolv.conf names: the gateway of each of its networks, first one first. */
+  nameserversFor(c: AttachedContainer): string[] {
+    return Object.values(c.endpoints)
+      .sort((a, b) => Number(a.ifName.slice(3)) - Number(b.ifName.slice(3)))
+      .filter((e) => this.dns.has(e.networkId))
+      .map((e) => e.gateway)
+      .filter((g, i, all) => all.indexOf(g) === i)
+      .slice(0, 3);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Names
+
+  /** The names a container answers to on a network: name, short id, service, aliases. */
+  private namesOf(c: AttachedContainer, ep: EndpointState): string[] {
+    const names = [c.name, c.id.slice(0, 12), ...ep.aliases];
+    const service = c.labels[COMPOSE_SERVICE_LABEL];
+    if (service) names.push(service);
+    return names.map((n) => n.toLowerCase());
+  }
+
+  private clientContainer(client: string): AttachedContainer | undefined {
+    for (const c of this.opts.containers()) if (Object.values(c.endpoints).some((e) => e.address === client)) return c;
+    return undefined;
+  }
+
+  /** Addresses for `name` on the networks `asker` shares (or `networkId` for an unknown asker). */
+  lookup(name: string, client: string, networkId: string): string[] | undefined {
+    const n = name.toLowerCase();
+    const asker = this.clientContainer(client);
+    const networks = asker ? Object.keys(asker.endpoints) : [networkId];
+    const all = [...this.opts.containers()].filter((c) => c.running);
+    // Links are the asker's private names for other containers.
+    if (asker) {
+      for (const link of asker.links) {
+        const [target, alias = target] = link.replace(/^\//, '').split(':');
+        if (alias.replace(/^.*\//, '').toLowerCase() !== n) continue;
+        const t = all.find((c) => c.name === target.replace(/^\//, ''));
+        const shared = t && networks.find((id) => t.endpoints[id]);
+        if (t && shared) return [t.endpoints[shared].address];
+      }
+    }
+    const out: string[] = [];
+    for (const id of networks) {
+      for (const c of all) {
+        const ep = c.endpoints[id];
+        if (ep && this.namesOf(c, ep).includes(n) && !out.includes(ep.address)) out.push(ep.address);
+      }
+    }
+    return out.length > 0 ? out : undefined;
+  }
+
+  private resolverFor(networkId: string): DnsResolver {
+    return {
+      lookup: (name, client) => this.lookup(name, client, networkId),
+      reverse: (address) => {
+        for (const c of this.opts.containers()) {
+          for (const ep of Object.values(c.endpoints)) {
+            const r = this.nets.get(ep.networkId);
+            if (ep.address === address && c.running) return r && !r.predefined ? `${c.name}.${r.name}` : c.name;
+          }
+        }
+        return undefined;
+      },
+    };
+  }
+
+  /**
+   * /etc/hosts for a container: its own addresses under its hostname, extra hosts, then every
+   * running peer on a shared network by name and aliases (the fallback for resolvers that skip DNS).
+   */
+  hostsFor(c: AttachedContainer): string {
+    const peers: HostsEntry[] = [];
+    const seen = new Set<string>();
+    for (const ep of Object.values(c.endpoints)) {
+      for (const other of this.opts.containers()) {
+        if (other.id === c.id || !other.running) continue;
+        const oep = other.endpoints[ep.networkId];
+        if (!oep || seen.has(`${oep.address}`)) continue;
+        seen.add(oep.address);
+        peers.push({ ip: oep.address, names: [...new Set(this.namesOf(other, oep))] });
+      }
+    }
+    const own = this.gatewayEndpoint(c) ?? Object.values(c.endpoints)[0];
+    return renderHosts({ hostname: c.hostname, ...(own ? { ip: own.address } : {}), extraHosts: [...c.extraHosts, ...peers] });
+  }
+
+  /** Rewrites (in place: the file is bind-mounted) the /etc/hosts of every running container sharing a network with `changed`. */
+  async refreshHosts(changed: { endpoints: Record<string, EndpointState> }): Promise<void> {
+    const nets = new Set(Object.keys(changed.endpoints));
+    for (const c of this.opts.containers()) {
+      if (!c.running || !c.hostsFile || !Object.keys(c.endpoints).some((id) => nets.has(id))) continue;
+      await writeFile(c.hostsFile, this.hostsFor(c)).catch(() => undefined);
+    }
+  }
+
+  /** Links of this engine still present (leftover checks); bridges of existing networks left out on request. */
+  async leftovers(opts: { excludeLiveBridges?: boolean } = {}): Promise<{ links: string[] }> {
+    const live = new Set(opts.excludeLiveBridges ? [...this.nets.values()].map((n) => n.bridge) : []);
+    return { links: (await listLinks()).filter((l) => l.ifalias === this.linkAlias && !live.has(l.ifname)).map((l) => l.ifname) };
+  }
+
+  event(r: NetworkRecord, action: 'connect' | 'disconnect', containerId: string): void {
+    this.emit(r, action, { container: containerId });
+  }
+}

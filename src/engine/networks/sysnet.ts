@@ -1,0 +1,202 @@
+// Kernel network objects through iproute2's `ip` (and util-linux's unshare/nsenter for named
+// network namespaces): bridges, veth pairs, addresses, routes. Several commands go through one
+// `ip -batch -` so an endpoint costs two process spawns, not ten.
+//
+// Every link the engine makes carries an interface alias (`ip link set … alias`) naming the engine's
+// state root, so leftovers can be listed exactly (other engines on the host make bridges too).
+
+import { execFile, spawn } from 'node:child_process';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const execFileP = promisify(execFile);
+
+export const IP = process.env.BERTH_IP_BINARY ?? 'ip';
+
+export class NetOpError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'NetOpError';
+  }
+}
+
+async function run(cmd: string, args: readonly string[], input?: string): Promise<string> {
+  if (input === undefined) {
+    try {
+      const { stdout } = await execFileP(cmd, [...args], { maxBuffer: 16 * 1024 * 1024 });
+      return stdout;
+    } catch (e) {
+      const err = e as { stderr?: string; message: string };
+      throw new NetOpError(`${cmd} ${args.join(' ')}: ${(err.stderr ?? '').trim() || err.message}`, { cause: e });
+    }
+  }
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, [...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', (e) => reject(new NetOpError(`${cmd}: ${e.message}`, { cause: e })));
+    child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new NetOpError(`${cmd} ${args.join(' ')}: ${stderr.trim() || `exit status ${code}`} (batch: ${input.trim().split('\n').join('; ')})`))));
+    child.stdin.end(input);
+  });
+}
+
+/** `ip -batch -` in the host's network namespace, or in the namespace bind-mounted at `netns`. */
+export function ipBatch(lines: readonly string[], netns?: string): Promise<string> {
+  const input = `${lines.join('\n')}\n`;
+  return netns ? run('nsenter', [`--net=${netns}`, IP, '-batch', '-'], input) : run(IP, ['-batch', '-'], input);
+}
+
+const gone = (e: unknown): boolean => e instanceof NetOpError && /Cannot find device|does not exist|No such device/i.test(e.message);
+
+/** Subnets routed in the host's namespace (every table): a new network must overlap none of them. */
+export async function routedSubnets(): Promise<{ dst: string; dev: string }[]> {
+  const out = await run(IP, ['-j', '-4', 'route', 'show', 'table', 'all']);
+  const routes = JSON.parse(out || '[]') as { dst?: string; dev?: string; type?: string }[];
+  return routes
+    .filter((r) => r.dst && r.dst !== 'default' && (r.type === undefined || r.type === 'unicast'))
+    .map((r) => ({ dst: r.dst!.includes('/') ? r.dst! : `${r.dst}/32`, dev: r.dev ?? '' }));
+}
+
+export interface LinkInfo {
+  ifname: string;
+  ifalias?: string;
+  master?: string;
+  operstate?: string;
+}
+
+export async function listLinks(): Promise<LinkInfo[]> {
+  return JSON.parse((await run(IP, ['-j', 'link', 'show'])) || '[]') as LinkInfo[];
+}
+
+export async function linkExists(name: string): Promise<boolean> {
+  try {
+    await run(IP, ['link', 'show', 'dev', name]);
+    return true;
+  } catch (e) {
+    if (gone(e)) return false;
+    throw e;
+  }
+}
+
+/** A bridge with the gateway address, up. Undone on failure. */
+export async function createBridge(opts: { name: string; alias: string; gatewayCidr: string; mtu?: number }): Promise<void> {
+  try {
+    await ipBatch([
+      `link add name ${opts.name} type bridge`,
+      `link set dev ${opts.name} alias "${opts.alias}"`,
+      ...(opts.mtu ? [`link set dev ${opts.name} mtu ${opts.mtu}`] : []),
+      `addr add ${opts.gatewayCidr} dev ${opts.name}`,
+      `link set dev ${opts.name} up`,
+    ]);
+  } catch (e) {
+    await deleteLink(opts.name).catch(() => undefined);
+    throw e;
+  }
+}
+
+export async function deleteLink(name: string): Promise<void> {
+  try {
+    await run(IP, ['link', 'del', 'dev', name]);
+  } catch (e) {
+    if (!gone(e)) throw e;
+  }
+}
+
+/** Deletes several links in one `ip -force -batch`; the ones already gone are ignored. */
+export async function deleteLinks(names: readonly string[]): Promise<void> {
+  const input = `${names.map((n) => `link del dev ${n}`).join('\n')}\n`;
+  await run(IP, ['-force', '-batch', '-'], input).catch((e: unknown) => {
+    if (!gone(e)) throw e;
+  });
+}
+
+/** `net.ipv4.conf.<dev>.<key>` (the file, not sysctl(8): one write, no spawn). */
+export async function setDeviceSysctl(dev: string, key: string, value: string): Promise<void> {
+  await writeFile(`/proc/sys/net/ipv4/conf/${dev}/${key}`, value);
+}
+
+/**
+ * A named network namespace: an empty file with the namespace bind-mounted on it (what `ip netns
+ * add` does under /run/netns, here under the engine's runtime dir), loopback up. The namespace
+ * lives as long as the mount, independent of any process: containers join it by path.
+ */
+export async function createNetns(file: string): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o711 });
+  await writeFile(file, '', { mode: 0o444 });
+  try {
+    // unshare runs its command inside the namespace it just made: loopback comes up in the same spawn.
+    await run('unshare', [`--net=${file}`, IP, 'link', 'set', 'dev', 'lo', 'up']);
+  } catch (e) {
+    await deleteNetns(file).catch(() => undefined);
+    throw e;
+  }
+}
+
+export async function netnsMounted(file: string): Promise<boolean> {
+  try {
+    const mounts = await readFile('/proc/self/mountinfo', 'utf8');
+    return mounts.split('\n').some((l) => l.split(' ')[4] === file);
+  } catch {
+    return false;
+  }
+}
+
+/** Unmounts (every stacked mount) and removes the file; the namespace dies with its last user. */
+export async function deleteNetns(file: string): Promise<void> {
+  for (let i = 0; i < 8 && (await netnsMounted(file)); i++) {
+    await run('umount', [file]).catch(async () => run('umount', ['-l', file]));
+  }
+  await rm(file, { force: true });
+}
+
+export interface EndpointPlan {
+  netns: string;
+  bridge: string;
+  /** Host side of the veth pair. */
+  hostIf: string;
+  /** Temporary name of the container side until it is renamed inside the namespace. */
+  peerIf: string;
+  /** Name inside the container: eth0, eth1… */
+  ifName: string;
+  address: string;
+  prefix: number;
+  mac: string;
+  /** Set for a default route (not for internal networks, not for a second network). */
+  gateway?: string;
+  alias: string;
+  mtu?: number;
+}
+
+/** One veth pair: host end enslaved to the bridge, container end configured inside the namespace. */
+export async function addEndpoint(p: EndpointPlan): Promise<void> {
+  try {
+    await ipBatch([
+      `link add name ${p.hostIf} ${p.mtu ? `mtu ${p.mtu} ` : ''}type veth peer name ${p.peerIf} address ${p.mac}`,
+      `link set dev ${p.hostIf} alias "${p.alias}"`,
+      `link set dev ${p.peerIf} netns ${p.netns}`,
+      `link set dev ${p.hostIf} master ${p.bridge}`,
+      `link set dev ${p.hostIf} up`,
+    ]);
+    await ipBatch(
+      [
+        `link set dev ${p.peerIf} name ${p.ifName}`,
+        `addr add ${p.address}/${p.prefix} dev ${p.ifName}`,
+        `link set dev ${p.ifName} up`,
+        ...(p.gateway ? [`route add default via ${p.gateway} dev ${p.ifName}`] : []),
+      ],
+      p.netns,
+    );
+  } catch (e) {
+    await deleteLink(p.hostIf).catch(() => undefined);
+    throw e;
+  }
+}
+
+/** Names of the interfaces inside a namespace (to pick the next ethN). */
+export async function linksIn(netns: string): Promise<string[]> {
+  const out = await run('nsenter', [`--net=${netns}`, IP, '-j', 'link', 'show']);
+  return (JSON.parse(out || '[]') as LinkInfo[]).map((l) => l.ifname);
+}
