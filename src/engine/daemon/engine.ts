@@ -77,6 +77,7 @@ import type { EndpointState } from '../networks/store.js';
 import { applyChanges } from '../images/changes.js';
 import { ImageError } from '../images/errors.js';
 import { ImageStore } from '../images/store.js';
+import { withLock } from '../images/atomic.js';
 import { hostCgroupMounts } from '../runtime/cgroups.js';
 import { attachStdin, defaultShimPath, monitorAlive, readExitStatus, resizeTty, type ExitStatus } from '../runtime/monitor.js';
 import { ContainerSpecError, type OciSpec } from '../runtime/oci-spec.js';
@@ -359,7 +360,12 @@ export class BuiltinEngine implements EngineBackend {
 
   private async persist(live: Live): Promise<void> {
     if (live.removing && !this.live.has(live.rec.id)) return;
-    await writeJsonAtomic(recordPath(this.recordsDir, live.rec.id), live.rec);
+    // One write at a time per record, each taking the state as it is then: the newest always lands last.
+    const file = recordPath(this.recordsDir, live.rec.id);
+    await withLock(file, async () => {
+      if (live.removing && !this.live.has(live.rec.id)) return;
+      await writeJsonAtomic(file, live.rec);
+    });
   }
 
   private serial<T>(live: Live, fn: () => Promise<T>): Promise<T> {
@@ -741,7 +747,8 @@ export class BuiltinEngine implements EngineBackend {
 
   /** Waits for the current run to end, or `timeoutMs` (false then). */
   private waitExit(live: Live, timeoutMs: number): Promise<boolean> {
-    if (!live.rec.state.Running) return Promise.resolve(true);
+    // Not running may mean "exited a moment ago, still cleaning up": the run is over only after that.
+    if (!live.rec.state.Running) return live.cleaning.then(() => true);
     return new Promise((resolve) => {
       let timer: NodeJS.Timeout | undefined;
       const done = (): void => {
@@ -831,7 +838,8 @@ export class BuiltinEngine implements EngineBackend {
     const live = this.find(ref);
     const rec = live.rec;
     if (condition === 'not-running' && !rec.state.Running && !rec.state.Restarting) {
-      return { exited: Promise.resolve({ StatusCode: rec.state.ExitCode, Error: rec.state.Error ? { Message: rec.state.Error } : null }) };
+      // An exit seen but not yet cleaned up (rootfs, volumes) is answered once it is.
+      return { exited: live.cleaning.then(() => ({ StatusCode: rec.state.ExitCode, Error: rec.state.Error ? { Message: rec.state.Error } : null })) };
     }
     const exited = new Promise<ContainerWaitResponse>((resolve) => {
       (condition === 'removed' ? live.removeWaiters : live.exitWaiters).push(resolve);

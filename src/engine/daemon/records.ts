@@ -2,6 +2,7 @@
 // (temp file, fsync, rename, fsync of the directory) so a crash leaves the old or the new record,
 // never a torn one.
 
+import { randomBytes } from 'node:crypto';
 import { open, readFile, readdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { ContainerConfig, ContainerState, HostConfig } from '../backend.js';
@@ -43,7 +44,8 @@ export function recordPath(recordsDir: string, id: string): string {
 }
 
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}`;
+  // Unique per call: two writes of one record in flight must not share (and steal) a temp file.
+  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   const fh = await open(tmp, 'w', 0o600);
   try {
     await fh.writeFile(`${JSON.stringify(value, null, 2)}\n`);

@@ -234,9 +234,12 @@ export class VolumeStore {
       this.get(name);
       if ((this.users.get(name)?.size ?? 0) > 0) throw new ConflictError(`remove ${name}: volume is in use - [${this.activeUsers(name).join(', ')}]`);
       const data = this.dataDir(name);
-      await this.unmountData(data);
-      // Never recurse into a mount: that would delete a bound host directory's content.
-      if (await this.isMounted(data)) throw new InternalError(`remove ${name}: ${data} is still mounted`);
+      // Only volumes with driver options are ever mounted on _data (reading the mount table is not free).
+      if (this.needsMount(this.get(name))) {
+        await this.unmountData(data);
+        // Never recurse into a mount: that would delete a bound host directory's content.
+        if (await this.isMounted(data)) throw new InternalError(`remove ${name}: ${data} is still mounted`);
+      }
       const dir = path.join(this.dir, name);
       // The record goes first: a crash half-way leaves a directory that is no longer a volume.
       await fs.rm(path.join(dir, 'volume.json'), { force: true });
