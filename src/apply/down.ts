@@ -121,6 +121,24 @@ export async function executeDown(projectName: string, project: Project | undefi
   );
 
   if (opts.volumes) {
+    // Anonymous volumes a recreate carried over are mounted by name in the new container, so an
+    // engine may no longer count them as that container's own: remove them explicitly.
+    const labelled = new Set(seen.volumes.map((v) => v.name));
+    const carried = [...new Set(containers.flatMap((c) => c.mounts.filter((m) => m.type === 'volume' && m.name && !labelled.has(m.name)).map((m) => m.name!)))];
+    await Promise.all(
+      carried.map((name) =>
+        queue.add(async () => {
+          try {
+            const v = await port.volumes.inspect(name);
+            if (!(v.Labels && 'com.docker.volume.anonymous' in v.Labels)) return;
+            await port.volumes.remove(name);
+            x.progress.emit('Volume', name, 'Removed');
+          } catch (e) {
+            if (!isNotFound(e)) failures.push((e as Error).message);
+          }
+        }),
+      ),
+    );
     const externalVolumes = new Set(Object.values(project?.volumes ?? {}).filter((v) => v.external).map((v) => v.name));
     await Promise.all(
       seen.volumes
