@@ -16,7 +16,7 @@ berth "${stack[@]}" graph
 engine_was_running=no
 if berth engine status >/dev/null 2>&1; then engine_was_running=yes; fi
 cleanup() {
-  berth "${stack[@]}" down --progress plain || true
+  berth "${stack[@]}" down -v --progress plain || true
   if [ "$engine_was_running" = no ]; then berth engine stop || true; fi
 }
 trap cleanup EXIT

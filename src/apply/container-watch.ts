@@ -14,16 +14,23 @@ export class ContainerWatch {
   private readonly listeners = new Map<string, Set<Listener>>();
   private readonly abort = new AbortController();
   private streamError: unknown;
-  private readonly running: Promise<void>;
+  private running: Promise<void> | undefined;
 
+  /**
+   * The stream opens at the first wait (a run that waits for nothing never opens it), replaying
+   * from `sinceSeconds`, so what happened before it opened is still seen.
+   */
   constructor(
     private readonly port: EnginePort,
-    project: string,
-    sinceSeconds: number,
-  ) {
-    const events = port.events({
-      filters: { type: ['container'], label: [`com.docker.compose.project=${project}`] },
-      since: sinceSeconds,
+    private readonly project: string,
+    private readonly sinceSeconds: number,
+  ) {}
+
+  private open(): void {
+    if (this.running) return;
+    const events = this.port.events({
+      filters: { type: ['container'], label: [`com.docker.compose.project=${this.project}`] },
+      since: this.sinceSeconds,
       signal: this.abort.signal,
     });
     this.running = (async () => {
@@ -49,6 +56,7 @@ export class ContainerWatch {
    * it has no healthcheck (a `service_healthy` dependency on it can never be met).
    */
   async healthy(id: string, name: string, signal?: AbortSignal): Promise<void> {
+    this.open();
     let off: () => void = () => undefined;
     const evented = new Promise<void>((resolve, reject) => {
       off = this.on(id, (e) => {

@@ -65,40 +65,66 @@ export async function executeDown(projectName: string, project: Project | undefi
   const waitFor = stopAfter(project, containers);
   const byService = new Map<string, ObservedContainer[]>();
   for (const c of containers) (byService.get(c.service) ?? byService.set(c.service, []).get(c.service)!).push(c);
-  const done = new Map<string, Promise<void>>();
+  // The chain waits only for stops; each removal runs beside it, off the critical path (removing
+  // is slow on some engines: unmounts, endpoint teardown). Networks wait for every removal.
+  const stopped = new Map<string, Promise<void>>();
+  const removals: Promise<void>[] = [];
+  const sandboxes: ObservedContainer[] = [];
   const failures: string[] = [];
-  const serviceDone = (service: string, stack: string[] = []): Promise<void> => {
-    const existing = done.get(service);
+  const serviceStopped = (service: string, stack: string[] = []): Promise<void> => {
+    const existing = stopped.get(service);
     if (existing) return existing;
     // Cycles cannot come from a validated project; guard anyway so down never hangs.
     const deps = [...(waitFor.get(service) ?? [])].filter((d) => byService.has(d) && !stack.includes(d));
     const p = (async () => {
-      await Promise.all(deps.map((d) => serviceDone(d, [...stack, service]).catch(() => undefined)));
-      await Promise.all((byService.get(service) ?? []).map((c) => queue.add(() => stopAndRemove(c))));
+      await Promise.all(deps.map((d) => serviceStopped(d, [...stack, service]).catch(() => undefined)));
+      await Promise.all(
+        (byService.get(service) ?? []).map(async (c) => {
+          const ok = await queue.add(() => stop(c));
+          if (!ok) return;
+          // A pod sandbox goes last: its members name it in their namespace modes.
+          if (c.placement?.role === 'sandbox') sandboxes.push(c);
+          else removals.push(queue.add(() => remove(c)) as Promise<void>);
+        }),
+      );
     })();
-    done.set(service, p);
+    stopped.set(service, p);
     return p;
   };
-  const stopAndRemove = async (c: ObservedContainer): Promise<void> => {
+  const fail = (c: ObservedContainer, e: unknown): void => {
+    x.progress.emit('Container', c.name, 'Error', { detail: (e as Error).message });
+    failures.push((e as Error).message);
+  };
+  const stop = async (c: ObservedContainer): Promise<boolean> => {
     try {
       if (c.state === 'running' || c.state === 'paused' || c.state === 'restarting') {
         x.progress.emit('Container', c.name, 'Stopping');
         await port.containers.stop(c.id, opts.timeout !== undefined ? { timeout: opts.timeout } : {});
         x.progress.emit('Container', c.name, 'Stopped');
       }
+      return true;
+    } catch (e) {
+      if (isNotFound(e)) {
+        x.progress.emit('Container', c.name, 'Removed');
+        return false;
+      }
+      fail(c, e);
+      return false;
+    }
+  };
+  const remove = async (c: ObservedContainer): Promise<void> => {
+    try {
       x.progress.emit('Container', c.name, 'Removing');
       await port.containers.remove(c.id, { force: true, volumes: opts.volumes ?? false });
       x.progress.emit('Container', c.name, 'Removed');
     } catch (e) {
-      if (isNotFound(e)) {
-        x.progress.emit('Container', c.name, 'Removed');
-        return;
-      }
-      x.progress.emit('Container', c.name, 'Error', { detail: (e as Error).message });
-      failures.push((e as Error).message);
+      if (isNotFound(e)) x.progress.emit('Container', c.name, 'Removed');
+      else fail(c, e);
     }
   };
-  await Promise.all([...byService.keys()].map((s) => serviceDone(s)));
+  await Promise.all([...byService.keys()].map((s) => serviceStopped(s)));
+  await Promise.all(removals);
+  await Promise.all(sandboxes.map((c) => queue.add(() => remove(c))));
 
   // Networks: the project's (by label), except external ones; a network still used by an orphan stays.
   const external = new Set(Object.values(project?.networks ?? {}).filter((n) => n.external).map((n) => n.name));
@@ -121,6 +147,24 @@ export async function executeDown(projectName: string, project: Project | undefi
   );
 
   if (opts.volumes) {
+    // Anonymous volumes a recreate carried over are mounted by name in the new container, so an
+    // engine may no longer count them as that container's own: remove them explicitly.
+    const labelled = new Set(seen.volumes.map((v) => v.name));
+    const carried = [...new Set(containers.flatMap((c) => c.mounts.filter((m) => m.type === 'volume' && m.name && !labelled.has(m.name)).map((m) => m.name!)))];
+    await Promise.all(
+      carried.map((name) =>
+        queue.add(async () => {
+          try {
+            const v = await port.volumes.inspect(name);
+            if (!(v.Labels && 'com.docker.volume.anonymous' in v.Labels)) return;
+            await port.volumes.remove(name);
+            x.progress.emit('Volume', name, 'Removed');
+          } catch (e) {
+            if (!isNotFound(e)) failures.push((e as Error).message);
+          }
+        }),
+      ),
+    );
     const externalVolumes = new Set(Object.values(project?.volumes ?? {}).filter((v) => v.external).map((v) => v.name));
     await Promise.all(
       seen.volumes

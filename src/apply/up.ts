@@ -73,6 +73,22 @@ export async function executeUp(plan: Plan, x: UpExecution): Promise<UpResult & 
       ...plan.removals.map((r) => onQueue(() => removeContainer(port, r, x))),
     ]);
 
+    // New containers of units that need nothing of another container at create time are created
+    // (and connected) right away, all at once; only their start waits for the dependencies. A
+    // cold start of a chain then costs one create round plus one start per link.
+    const eager = new Map<ContainerStep, Promise<string>>();
+    if (!x.signal?.aborted) {
+      for (const unit of plan.units) {
+        if (unit.dependsOn.some((d) => d.atCreate)) continue;
+        for (const step of unit.steps) {
+          if (step.action !== 'create') continue;
+          const p = onQueue(() => createContainer(port, step, x, result.names));
+          p.catch(() => undefined);
+          eager.set(step, p);
+        }
+      }
+    }
+
     // Each unit starts when its dependencies are ready. `ready` settles per unit once its
     // containers are started (the weakest condition); stronger conditions wait on the watch.
     const started = new Map<string, Promise<string[]>>();
@@ -93,7 +109,7 @@ export async function executeUp(plan: Plan, x: UpExecution): Promise<UpResult & 
         }
       }
       checkAbort();
-      const ids = await Promise.all(unit.steps.map((s) => onQueue(() => runStep(port, s, x, result.names))));
+      const ids = await Promise.all(unit.steps.map((s) => onQueue(() => runStep(port, s, x, result.names, eager.get(s)))));
       return ids.filter((id): id is string => id !== undefined);
     };
     // Create the promises in start order so every dependency's promise exists before its dependents look.
@@ -156,7 +172,18 @@ async function removeContainer(port: EnginePort, step: ContainerStep, x: UpExecu
 }
 
 /** One container step; returns the id of the container that now stands for it. */
-async function runStep(port: EnginePort, step: ContainerStep, x: UpExecution, names: Map<string, string>): Promise<string | undefined> {
+/** Creates a step's new container and connects its other networks; returns its id. */
+async function createContainer(port: EnginePort, step: ContainerStep, x: UpExecution, names: Map<string, string>): Promise<string> {
+  const spec = step.spec!;
+  if (step.action === 'create') x.progress.emit('Container', step.name, 'Creating');
+  const { Id } = await port.containers.create(spec.name, spec.body);
+  names.set(Id, spec.name);
+  for (const extra of spec.networks.slice(1)) await port.networks.connect(extra.name, Id, extra.endpoint);
+  x.progress.emit('Container', step.name, step.action === 'recreate' ? 'Recreated' : 'Created');
+  return Id;
+}
+
+async function runStep(port: EnginePort, step: ContainerStep, x: UpExecution, names: Map<string, string>, created?: Promise<string>): Promise<string | undefined> {
   if (x.signal?.aborted) throw new ApplyError('interrupted');
   switch (step.action) {
     case 'noop':
@@ -176,20 +203,14 @@ async function runStep(port: EnginePort, step: ContainerStep, x: UpExecution, na
       return step.existing!.id;
     case 'create':
     case 'recreate': {
-      const spec = step.spec!;
       if (step.action === 'recreate') {
         const old = step.existing!;
         x.progress.emit('Container', step.name, 'Recreate');
         if (old.state === 'running' || old.state === 'paused' || old.state === 'restarting') await port.containers.stop(old.id, x.stopTimeout !== undefined ? { timeout: x.stopTimeout } : {});
         // Anonymous volumes stay (volumes: false): the new container mounts them again.
         await port.containers.remove(old.id, { force: true, volumes: false });
-      } else {
-        x.progress.emit('Container', step.name, 'Creating');
       }
-      const { Id } = await port.containers.create(spec.name, spec.body);
-      names.set(Id, spec.name);
-      for (const extra of spec.networks.slice(1)) await port.networks.connect(extra.name, Id, extra.endpoint);
-      x.progress.emit('Container', step.name, step.action === 'recreate' ? 'Recreated' : 'Created');
+      const Id = await (created ?? createContainer(port, step, x, names));
       if (x.noStart) return Id;
       x.progress.emit('Container', step.name, 'Starting');
       await port.containers.start(Id);

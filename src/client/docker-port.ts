@@ -3,8 +3,10 @@
 // engine answered; output streams are demultiplexed (moby's 8-byte frame headers) unless the
 // container has a TTY.
 
+import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
+import { jsonRequest, type Endpoint, type Query } from './http-json.js';
 import {
   EnginePortError,
   type AttachOptions,
@@ -147,46 +149,64 @@ async function* jsonLines(stream: AsyncIterable<Buffer | string>): AsyncGenerato
 const filterQuery = (filters: Filters | undefined): string | undefined =>
   filters && Object.keys(filters).length ? JSON.stringify(filters) : undefined;
 
+const enc = encodeURIComponent;
+/** Image references keep their slashes and colons in the path, as the Docker CLI sends them. */
+const encImage = (name: string): string => name.split('/').map((p) => encodeURIComponent(p).replace(/%3A/gi, ':').replace(/%40/g, '@')).join('/');
+
 export class DockerPort implements EnginePort {
   readonly description: string;
-  readonly docker: Docker;
   readonly containers: ContainerPort;
   readonly exec: ExecPort;
   readonly networks: NetworkPort;
   readonly volumes: VolumePort;
   readonly images: ImagePort;
+  private readonly connection: Omit<DockerPortOptions, 'description'>;
+  private dockerode: Docker | undefined;
+
+  /** dockerode, loaded on first use: only streams need it (see http-json.ts for why). */
+  get docker(): Docker {
+    if (!this.dockerode) {
+      const DockerCtor = createRequire(import.meta.url)('dockerode') as new (o: object) => Docker;
+      this.dockerode = new DockerCtor(this.connection);
+    }
+    return this.dockerode;
+  }
 
   constructor(options: DockerPortOptions) {
     const { description, ...connection } = options;
-    this.docker = new Docker(connection);
+    this.connection = connection;
     this.description = description ?? (options.socketPath ? `engine at ${options.socketPath}` : `engine at ${options.host}:${options.port}`);
-    const docker = this.docker;
-    const isTty = async (id: string): Promise<boolean> => Boolean((await call('container.inspect', id, () => docker.getContainer(id).inspect())).Config?.Tty);
+    const endpoint: Endpoint = connection.socketPath ? { socketPath: connection.socketPath } : { host: connection.host, port: connection.port };
+    const api = async <T>(operation: string, target: string | undefined, method: string, path: string, o: { query?: Query; body?: unknown; signal?: AbortSignal } = {}): Promise<T> => {
+      let r;
+      try {
+        r = await jsonRequest(endpoint, method, path, o);
+      } catch (e) {
+        throw new EnginePortError(operation, target, 0, (e as Error).message, { cause: e });
+      }
+      if (r.status >= 200 && r.status < 300) return r.body as T;
+      const b = r.body as { message?: unknown } | string | undefined;
+      const message = typeof b === 'object' && b && typeof b.message === 'string' ? b.message : typeof b === 'string' && b.trim() ? b.trim() : `HTTP ${r.status}`;
+      throw new EnginePortError(operation, target, r.status, message);
+    };
+    const filters = (f: Filters | undefined): string | undefined => filterQuery(f);
+    const stopQuery = (o: StopOptions): Query => ({ t: o.timeout, signal: o.signal });
+    const isTty = async (id: string): Promise<boolean> => Boolean((await this.containers.inspect(id)).Config?.Tty);
 
     this.containers = {
-      list: (o = {}) => call('container.list', undefined, () => docker.listContainers({ all: o.all ?? false, ...(filterQuery(o.filters) ? { filters: filterQuery(o.filters) } : {}) })),
-      inspect: (id) => call('container.inspect', id, () => docker.getContainer(id).inspect() as Promise<ContainerInspect>),
+      list: (o = {}) => api('container.list', undefined, 'GET', '/containers/json', { query: { all: o.all ?? false, filters: filters(o.filters) } }),
+      inspect: (id) => api('container.inspect', id, 'GET', `/containers/${enc(id)}/json`),
       create: (name, body: ContainerCreateBody) =>
-        call('container.create', name || body.Image, async () => {
-          const c = await docker.createContainer({ ...body, ...(name ? { name } : {}) });
-          // dockerode keeps the create response's warnings only on its raw answer; none is lost by
-          // answering empty here because compose prints none either.
-          return { Id: c.id, Warnings: [] };
-        }),
-      start: (id) => callIdempotent('container.start', id, () => docker.getContainer(id).start()),
-      stop: (id, o: StopOptions = {}) =>
-        callIdempotent('container.stop', id, () =>
-          docker.getContainer(id).stop({ ...(o.timeout !== undefined ? { t: o.timeout } : {}), ...(o.signal ? { signal: o.signal } : {}) }),
-        ),
-      kill: (id, signal) => call('container.kill', id, () => docker.getContainer(id).kill(signal ? { signal } : {})).then(() => undefined),
-      restart: (id, o: StopOptions = {}) =>
-        call('container.restart', id, () =>
-          docker.getContainer(id).restart({ ...(o.timeout !== undefined ? { t: o.timeout } : {}), ...(o.signal ? { signal: o.signal } : {}) }),
-        ).then(() => undefined),
-      remove: (id, o = {}) => call('container.remove', id, () => docker.getContainer(id).remove({ force: o.force ?? false, v: o.volumes ?? false })).then(() => undefined),
+        api<{ Id: string; Warnings: string[] | null }>('container.create', name || body.Image, 'POST', '/containers/create', { query: { name: name || undefined }, body }).then((r) => ({ Id: r.Id, Warnings: r.Warnings ?? [] })),
+      start: (id) => callIdempotent('container.start', id, () => api('container.start', id, 'POST', `/containers/${enc(id)}/start`)),
+      stop: (id, o: StopOptions = {}) => callIdempotent('container.stop', id, () => api('container.stop', id, 'POST', `/containers/${enc(id)}/stop`, { query: stopQuery(o) })),
+      kill: (id, signal) => api<void>('container.kill', id, 'POST', `/containers/${enc(id)}/kill`, { query: { signal } }).then(() => undefined),
+      restart: (id, o: StopOptions = {}) => api<void>('container.restart', id, 'POST', `/containers/${enc(id)}/restart`, { query: stopQuery(o) }).then(() => undefined),
+      remove: (id, o = {}) => api<void>('container.remove', id, 'DELETE', `/containers/${enc(id)}`, { query: { force: o.force ?? false, v: o.volumes ?? false } }).then(() => undefined),
       wait: (id, condition = 'not-running', signal) =>
-        call('container.wait', id, () => docker.getContainer(id).wait({ condition, ...(signal ? { abortSignal: signal } : {}) }) as Promise<{ StatusCode: number }>),
+        api<{ StatusCode: number }>('container.wait', id, 'POST', `/containers/${enc(id)}/wait`, { query: { condition }, ...(signal ? { signal } : {}) }),
       logs: (id, o: LogsOptions = {}) => {
+        const docker = (): Docker => this.docker;
         const run = async function* (): AsyncGenerator<OutputChunk> {
           const tty = await isTty(id);
           const opts = {
@@ -199,11 +219,11 @@ export class DockerPort implements EnginePort {
             ...(o.until !== undefined ? { until: o.until } : {}),
           };
           if (!opts.follow) {
-            const buf = (await call('container.logs', id, () => docker.getContainer(id).logs({ ...opts, follow: false }))) as unknown as Buffer;
+            const buf = (await call('container.logs', id, () => docker().getContainer(id).logs({ ...opts, follow: false }))) as unknown as Buffer;
             yield* demux([buf], tty);
             return;
           }
-          const stream = await call('container.logs', id, () => docker.getContainer(id).logs({ ...opts, follow: true }));
+          const stream = await call('container.logs', id, () => docker().getContainer(id).logs({ ...opts, follow: true }));
           endOnAbort(stream, o.signal);
           yield* demux(quietly(stream as unknown as AsyncIterable<Buffer>, o.signal), tty);
         };
@@ -212,7 +232,7 @@ export class DockerPort implements EnginePort {
       attach: async (id, o: AttachOptions = {}) => {
         const tty = await isTty(id);
         const stream = await call('container.attach', id, () =>
-          docker.getContainer(id).attach({
+          this.docker.getContainer(id).attach({
             stream: true,
             logs: o.logs ?? false,
             stdout: o.stdout ?? true,
@@ -225,58 +245,64 @@ export class DockerPort implements EnginePort {
         endOnAbort(stream, o.signal);
         return demux(quietly(stream as unknown as AsyncIterable<Buffer>, o.signal), tty);
       },
-      pause: (id) => call('container.pause', id, () => docker.getContainer(id).pause()).then(() => undefined),
-      unpause: (id) => call('container.unpause', id, () => docker.getContainer(id).unpause()).then(() => undefined),
-      top: (id, psArgs) => call('container.top', id, () => docker.getContainer(id).top(psArgs ? { ps_args: psArgs } : {}) as Promise<{ Titles: string[]; Processes: string[][] }>),
-      rename: (id, newName) => call('container.rename', id, () => docker.getContainer(id).rename({ name: newName })).then(() => undefined),
+      pause: (id) => api<void>('container.pause', id, 'POST', `/containers/${enc(id)}/pause`).then(() => undefined),
+      unpause: (id) => api<void>('container.unpause', id, 'POST', `/containers/${enc(id)}/unpause`).then(() => undefined),
+      top: (id, psArgs) => api('container.top', id, 'GET', `/containers/${enc(id)}/top`, { query: { ps_args: psArgs } }),
+      rename: (id, newName) => api<void>('container.rename', id, 'POST', `/containers/${enc(id)}/rename`, { query: { name: newName } }).then(() => undefined),
       putArchive: (id, path, tar) =>
-        call('container.putArchive', id, () => docker.getContainer(id).putArchive(Buffer.isBuffer(tar) ? Readable.from([tar]) : tar, { path })).then(() => undefined),
+        call('container.putArchive', id, () => this.docker.getContainer(id).putArchive(Buffer.isBuffer(tar) ? Readable.from([tar]) : tar, { path })).then(() => undefined),
     };
 
     this.exec = {
-      create: (containerId, body) => call('exec.create', containerId, async () => ({ Id: (await docker.getContainer(containerId).exec(body)).id })),
+      create: (containerId, body) => api<{ Id: string }>('exec.create', containerId, 'POST', `/containers/${enc(containerId)}/exec`, { body }).then((r) => ({ Id: r.Id })),
       start: async (execId, o: ExecStartOptions = {}) => {
-        const exec = docker.getExec(execId);
         if (o.detach) {
-          await call('exec.start', execId, () => exec.start({ Detach: true, Tty: o.tty ?? false }));
+          await api('exec.start', execId, 'POST', `/exec/${enc(execId)}/start`, { body: { Detach: true, Tty: o.tty ?? false } });
           return (async function* () {})();
         }
+        const exec = this.docker.getExec(execId);
         const stream = await call('exec.start', execId, () => exec.start({ hijack: true, stdin: Boolean(o.stdin), Detach: false, Tty: o.tty ?? false }));
         if (o.stdin) o.stdin.pipe(stream as unknown as NodeJS.WritableStream);
         endOnAbort(stream, o.signal);
         return demux(quietly(stream as unknown as AsyncIterable<Buffer>, o.signal), o.tty ?? false);
       },
-      inspect: (execId) => call('exec.inspect', execId, () => docker.getExec(execId).inspect()),
+      inspect: (execId) => api('exec.inspect', execId, 'GET', `/exec/${enc(execId)}/json`),
     };
 
     this.networks = {
-      list: (filters) => call('network.list', undefined, () => docker.listNetworks(filterQuery(filters) ? { filters: filterQuery(filters) } : {})),
-      inspect: (id) => call('network.inspect', id, () => docker.getNetwork(id).inspect()),
-      create: (body) => call('network.create', body.Name, async () => ({ Id: (await docker.createNetwork(body)).id })),
-      remove: (id) => call('network.remove', id, () => docker.getNetwork(id).remove()).then(() => undefined),
+      list: (f) => api('network.list', undefined, 'GET', '/networks', { query: { filters: filters(f) } }),
+      inspect: (id) => api('network.inspect', id, 'GET', `/networks/${enc(id)}`),
+      create: (body) => api<{ Id: string }>('network.create', body.Name, 'POST', '/networks/create', { body }).then((r) => ({ Id: r.Id })),
+      remove: (id) => api<void>('network.remove', id, 'DELETE', `/networks/${enc(id)}`).then(() => undefined),
       connect: (network, container, endpoint?: EndpointSettings) =>
-        call('network.connect', `${network} ← ${container}`, () => docker.getNetwork(network).connect({ Container: container, ...(endpoint ? { EndpointConfig: endpoint } : {}) })).then(() => undefined),
+        api<void>('network.connect', `${network} ← ${container}`, 'POST', `/networks/${enc(network)}/connect`, { body: { Container: container, ...(endpoint ? { EndpointConfig: endpoint } : {}) } }).then(() => undefined),
       disconnect: (network, container, force = false) =>
-        call('network.disconnect', `${network} ← ${container}`, () => docker.getNetwork(network).disconnect({ Container: container, Force: force })).then(() => undefined),
+        api<void>('network.disconnect', `${network} ← ${container}`, 'POST', `/networks/${enc(network)}/disconnect`, { body: { Container: container, Force: force } }).then(() => undefined),
     };
 
     this.volumes = {
-      list: async (filters) => (await call('volume.list', undefined, () => docker.listVolumes(filterQuery(filters) ? { filters: filterQuery(filters) } : {}))).Volumes ?? [],
-      inspect: (name) => call('volume.inspect', name, () => docker.getVolume(name).inspect()),
-      create: (body) => call('volume.create', body.Name, () => docker.createVolume(body) as unknown as Promise<Docker.VolumeInspectInfo>),
-      remove: (name, force = false) => call('volume.remove', name, () => docker.getVolume(name).remove({ force })).then(() => undefined),
+      list: async (f) => (await api<{ Volumes: Docker.VolumeInspectInfo[] | null }>('volume.list', undefined, 'GET', '/volumes', { query: { filters: filters(f) } })).Volumes ?? [],
+      inspect: (name) => api('volume.inspect', name, 'GET', `/volumes/${enc(name)}`),
+      create: (body) => api('volume.create', body.Name, 'POST', '/volumes/create', { body }),
+      remove: (name, force = false) => api<void>('volume.remove', name, 'DELETE', `/volumes/${enc(name)}`, { query: { force } }).then(() => undefined),
     };
 
     this.images = {
-      list: (filters) => call('image.list', undefined, () => docker.listImages(filterQuery(filters) ? { filters: filterQuery(filters) } : {})),
-      inspect: (name) => call('image.inspect', name, () => docker.getImage(name).inspect()),
-      remove: (name, o = {}) => call('image.remove', name, () => docker.getImage(name).remove({ force: o.force ?? false, noprune: o.noprune ?? false })).then(() => undefined),
+      list: (f) => api('image.list', undefined, 'GET', '/images/json', { query: { filters: filters(f) } }),
+      inspect: (name) => api('image.inspect', name, 'GET', `/images/${encImage(name)}/json`),
+      remove: (name, o = {}) => api<void>('image.remove', name, 'DELETE', `/images/${encImage(name)}`, { query: { force: o.force ?? false, noprune: o.noprune ?? false } }).then(() => undefined),
     };
+    this.pingApi = () => api('ping', this.description, 'GET', '/_ping').then(() => undefined);
+    this.versionApi = () => api('version', this.description, 'GET', '/version');
   }
 
+  private readonly pingApi: () => Promise<void>;
+  private readonly versionApi: () => Promise<Docker.DockerVersion>;
+
   events(o: EventsOptions = {}): AsyncIterable<EngineEvent> {
-    const docker = this.docker;
+    const self = this;
     return (async function* () {
+      const docker = self.docker;
       const stream = await call('events', undefined, () =>
         docker.getEvents({
           ...(filterQuery(o.filters) ? { filters: filterQuery(o.filters) } : {}),
@@ -290,11 +316,11 @@ export class DockerPort implements EnginePort {
   }
 
   async ping(): Promise<void> {
-    await call('ping', this.description, () => this.docker.ping());
+    await this.pingApi();
   }
 
   async version(): Promise<EngineVersion> {
-    const v = await call('version', this.description, () => this.docker.version());
+    const v = await this.versionApi();
     const platform = (v as { Platform?: { Name?: string } }).Platform?.Name ?? '';
     return {
       version: v.Version,

@@ -105,6 +105,11 @@ export interface UnitDependency {
   condition: DependsOnCondition;
   required: boolean;
   restart: boolean;
+  /**
+   * The dependent's container cannot even be created before this unit's exists: it joins its
+   * namespaces (network_mode/ipc/pid `service:`, a pod sandbox) or takes its volumes (volumes_from).
+   */
+  atCreate?: boolean;
 }
 
 /**
@@ -284,7 +289,9 @@ class Planner {
       const prev = deps.get(d.unit);
       // The strongest condition wins when two references name the same unit.
       const rank = { service_started: 0, service_healthy: 1, service_completed_successfully: 2 } as const;
-      if (!prev || rank[d.condition] > rank[prev.condition]) deps.set(d.unit, { ...d, required: d.required || (prev?.required ?? false), restart: d.restart || (prev?.restart ?? false) });
+      const atCreate = d.atCreate || prev?.atCreate;
+      if (!prev || rank[d.condition] > rank[prev.condition]) deps.set(d.unit, { ...d, required: d.required || (prev?.required ?? false), restart: d.restart || (prev?.restart ?? false), ...(atCreate ? { atCreate } : {}) });
+      else if (atCreate) prev.atCreate = true;
     };
     const members = group?.mode === 'single' ? group.services : [service];
     for (const m of members) {
@@ -295,11 +302,11 @@ class Planner {
           const d = s.depends_on![ref.target];
           add({ unit: unitOf(ref.target), condition: d.condition, required: d.required, restart: d.restart ?? false });
         } else {
-          add({ unit: unitOf(ref.target), condition: 'service_started', required: true, restart: ref.kind === 'namespace' });
+          add({ unit: unitOf(ref.target), condition: 'service_started', required: true, restart: ref.kind === 'namespace', ...(ref.kind === 'namespace' || ref.kind === 'volumes_from' ? { atCreate: true } : {}) });
         }
       }
     }
-    if (group?.mode === 'pod') add({ unit: `sandbox:${group.name}`, condition: 'service_started', required: true, restart: true });
+    if (group?.mode === 'pod') add({ unit: `sandbox:${group.name}`, condition: 'service_started', required: true, restart: true, atCreate: true });
     void svc;
     return [...deps.values()].sort((a, b) => byString(a.unit, b.unit));
   }

@@ -1,5 +1,5 @@
 // Scenarios of up / ps / down on berth's built-in engine: real containers under runc.
-// (Volumes come with the `vol` branch; until it lands the stacks here use networks only.)
+// Bridge networks and volumes are the engine's own.
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEngine, type TestEngine } from '../engine/daemon-harness.js';
@@ -85,6 +85,45 @@ describe.skipIf(skip)('compose on the built-in engine', () => {
       expect((await stack.containers()).size).toBe(0);
       const nets = await new Docker({ socketPath: engine.socketPath }).listNetworks({ filters: JSON.stringify({ label: [`com.docker.compose.project=${stack.project}`] }) });
       expect(nets).toEqual([]);
+    } finally {
+      stack.cleanup();
+    }
+  }, 120_000);
+
+  it('a recreate keeps the named volume\'s data and the anonymous volume; down -v removes both', async () => {
+    const stack = makeStack(`unix://${engine.socketPath}`, 'cv');
+    const p = stack.project;
+    const docker = new Docker({ socketPath: engine.socketPath });
+    const yaml = (tag: string) => `
+services:
+  db:
+    image: busybox
+    command: ["sh", "-c", "trap 'exit 0' TERM; echo ${tag} >> /data/log; echo ${tag} >> /scratch/log; sleep 2147483647 & wait"]
+    volumes: ["data:/data", "/scratch"]
+volumes: { data: {} }
+`;
+    try {
+      stack.write(yaml('one'));
+      expectCode(await stack.berth(['up', '-d', '--progress', 'quiet']), 0);
+      const anon = async () => (await docker.getContainer(`${p}-db-1`).inspect()).Mounts.find((m) => m.Destination === '/scratch')!.Name;
+      const before = await anon();
+      stack.write(yaml('two'));
+      expectCode(await stack.berth(['up', '-d', '--progress', 'quiet']), 0);
+      expect(await anon()).toBe(before);
+      let logs = '';
+      for (let i = 0; i < 50 && !logs.includes('two'); i++) {
+        const e = await docker.getContainer(`${p}-db-1`).exec({ Cmd: ['cat', '/data/log', '/scratch/log'], AttachStdout: true });
+        const st = await e.start({ hijack: true, stdin: false });
+        logs = await new Promise<string>((r) => {
+          let o = '';
+          st.on('data', (d: Buffer) => (o += d.toString().replace(/[^\x20-\x7e\n]/g, '')));
+          st.on('end', () => r(o));
+        });
+      }
+      expect(logs.split('\n').filter(Boolean)).toEqual(['one', 'two', 'one', 'two']);
+      expectCode(await stack.berth(['down', '-v', '--progress', 'quiet']), 0);
+      const vols = (await docker.listVolumes()).Volumes ?? [];
+      expect(vols.filter((v) => v.Name === `${p}_data` || v.Name === before)).toEqual([]);
     } finally {
       stack.cleanup();
     }

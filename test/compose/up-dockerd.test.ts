@@ -126,4 +126,58 @@ describe.skipIf(reason)('compose on dockerd', () => {
       stack.cleanup();
     }
   }, 120_000);
+
+  it('placement: a pod shares the sandbox\'s network (localhost), single supervises its second member — as on the built-in engine', async () => {
+    const stack = makeStack(dockerd.dockerHost, 'cp');
+    const p = stack.project;
+    const run = async (container: string, cmd: string[]): Promise<string> => {
+      const exec = await dockerd.docker.getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+      const st = await exec.start({ hijack: true, stdin: false });
+      return new Promise<string>((resolve) => {
+        let o = '';
+        st.on('data', (d: Buffer) => (o += d.toString().replace(/[^\x20-\x7e\n]/g, '')));
+        st.on('end', () => resolve(o));
+      });
+    };
+    try {
+      stack.write(`
+services:
+  db:
+    image: busybox
+    command: ["sh", "-c", "trap 'exit 0' TERM; while :; do nc -l -p 5432 -e echo pong & wait; done"]
+  api:
+    image: busybox
+    command: ${LOOP}
+    depends_on: [db]
+  app:
+    image: busybox
+    command: ${LOOP}
+  helper:
+    image: busybox
+    command: ["sh", "-c", "echo started >> /tmp/helper.log; exec tail -f /dev/null"]
+x-placement:
+  groups:
+    backend: { mode: pod, services: [api, db] }
+    duo: { mode: single, services: [app, helper] }
+`);
+      expectCode(await stack.berth(['up', '-d', '--progress', 'quiet']), 0);
+      expect([...(await stack.containers()).keys()].sort()).toEqual([`${p}-api-1`, `${p}-backend-sandbox`, `${p}-db-1`, `${p}-duo-1`]);
+      let answer = '';
+      for (let i = 0; i < 50 && !answer.includes('pong'); i++) {
+        answer = await run(`${p}-api-1`, ['sh', '-c', 'echo | nc 127.0.0.1 5432']);
+        if (!answer.includes('pong')) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(answer).toContain('pong');
+      let log = '';
+      for (let i = 0; i < 50 && !log.includes('started'); i++) {
+        log = await run(`${p}-duo-1`, ['cat', '/tmp/helper.log']);
+        if (!log.includes('started')) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(log).toContain('started');
+      expectCode(await stack.berth(['down', '--progress', 'quiet']), 0);
+      expect((await stack.containers()).size).toBe(0);
+    } finally {
+      stack.cleanup();
+    }
+  }, 120_000);
 });

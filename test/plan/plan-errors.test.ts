@@ -1,0 +1,41 @@
+// What the planner refuses, with messages that say what is wrong and what to do.
+import { describe, expect, it } from 'vitest';
+import { FakeEngine } from '../../src/client/fake-engine.js';
+import { loadProject } from '../../src/spec/loader.js';
+import { gatherState } from '../../src/plan/state.js';
+import { planUp } from '../../src/plan/plan.js';
+import { formatPlanForTest } from '../../src/plan/format.js';
+
+const load = (yaml: string) => loadProject({ files: ['-'], readStdin: () => yaml, workingDir: '/tmp', environment: {}, projectName: 'app' }).project;
+
+describe('planUp refuses', () => {
+  it('an external network or volume that does not exist', async () => {
+    const fake = new FakeEngine({ images: ['busybox'] });
+    const project = load('services:\n  a:\n    image: busybox\n    networks: [ext]\n    volumes: ["vol:/v"]\nnetworks:\n  ext: { external: true }\nvolumes:\n  vol: { external: true, name: shared }\n');
+    const state = await gatherState(fake, project);
+    expect(() => planUp(project, state)).toThrow(/network ext declared as external, but could not be found[\s\S]*external volume "shared" not found/);
+  });
+
+  it('an existing volume whose driver differs: an error, never a replacement', async () => {
+    const fake = new FakeEngine({ images: ['busybox'] });
+    await fake.volumes.create({ Name: 'app_vol', Driver: 'other', Labels: { 'com.docker.compose.project': 'app', 'com.docker.compose.volume': 'vol' } });
+    const project = load('services:\n  a:\n    image: busybox\n    volumes: ["vol:/v"]\nvolumes:\n  vol: {}\n');
+    const state = await gatherState(fake, project);
+    expect(() => planUp(project, state)).toThrow(/volume app_vol exists with driver other, but the project wants local; berth does not replace a volume/);
+  });
+
+  it('build without an image on the engine, and --pull always warns instead of pulling', async () => {
+    const fake = new FakeEngine({ images: ['busybox'] });
+    const built = load('services:\n  a:\n    build: .\n');
+    expect(() => planUp(built, { containers: [], networks: [], volumes: [], images: {}, externalNetworks: {}, externalVolumes: {}, networksSupported: true, volumesSupported: true, project: 'app' })).toThrow(/needs image app-a built, and berth does not build images yet/);
+    const project = load('services:\n  a:\n    image: busybox\n');
+    const plan = planUp(project, await gatherState(fake, project), { pull: 'always', hash: () => 'h' });
+    expect(plan.warnings.join()).toMatch(/pull_policy always, but there is no registry; using the local busybox/);
+    expect(formatPlanForTest(plan)).toContain('container app-a-1: create (not found)');
+  });
+
+  it('--force-recreate with --no-recreate', async () => {
+    const project = load('services:\n  a:\n    image: busybox\n');
+    expect(() => planUp(project, { containers: [], networks: [], volumes: [], images: { busybox: 'x' }, externalNetworks: {}, externalVolumes: {}, networksSupported: true, volumesSupported: true, project: 'app' }, { forceRecreate: true, noRecreate: true })).toThrow(/cannot be combined/);
+  });
+});
