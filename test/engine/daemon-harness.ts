@@ -27,7 +27,7 @@ export interface TestEngine {
    * namespaces), runc containers, cgroup dirs, links (bridges, veths) carrying this engine's alias,
    * and host ports the engine bound that something still listens on.
    */
-  leftovers(): Promise<{ mounts: string[]; runc: string[]; cgroups: string[]; links: string[]; listeners: string[] }>;
+  leftovers(): Promise<{ mounts: string[]; runc: string[]; cgroups: string[]; links: string[]; listeners: string[]; ioSockets: string[] }>;
   close(): Promise<void>;
 }
 
@@ -89,7 +89,10 @@ export async function startTestEngine(name: string, opts: { importBusybox?: bool
           .map((f) => `${f[0]}:${f[4].replace(/^\[?::ffff:|\]$/g, '').replace(/^\*:/, '0.0.0.0:')}`),
       );
       const listeners = [...new Set(net.listeners)].filter((l) => listening.has(l));
-      return { mounts: [...(await mountsUnder(root)), ...(await mountsUnder(runRoot))], runc, cgroups, links: net.links, listeners };
+      // The monitors' stdin/resize sockets (<run-root>/io) go with their containers.
+      const ioDir = path.join(runRoot, 'io');
+      const ioSockets = existsSync(ioDir) ? readdirSync(ioDir) : [];
+      return { mounts: [...(await mountsUnder(root)), ...(await mountsUnder(runRoot))], runc, cgroups, links: net.links, listeners, ioSockets };
     },
     async close() {
       const list = await daemon.engine.containers.list({ all: true, size: false, filters: {} });
@@ -106,7 +109,7 @@ export async function startTestEngine(name: string, opts: { importBusybox?: bool
         }
       }
       if (left.mounts.length === 0) rmSync(dir, { recursive: true, force: true });
-      if (left.mounts.length || left.runc.length || left.cgroups.length || left.links.length || left.listeners.length) throw new Error(`left behind: ${JSON.stringify(left)}`);
+      if (left.mounts.length || left.runc.length || left.cgroups.length || left.links.length || left.listeners.length || left.ioSockets.length) throw new Error(`left behind: ${JSON.stringify(left)}`);
     },
   };
   return engine;
