@@ -5,9 +5,11 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { BerthError } from '../errors.js';
 import type { CliIO } from './io.js';
+import { registerWatchCommands } from './register-watch.js';
 import { addGlobalOptions, type GlobalFlags } from './project-options.js';
 import { ExitCode, registerComposeCommands } from './register-compose.js';
 import { registerLifecycleCommands } from './register-lifecycle.js';
+import { registerCompareCommands } from './register-compare.js';
 
 export const VERSION = '0.1.0';
 
@@ -110,6 +112,9 @@ export function buildProgram(io: CliIO): Command {
     const { engineStatus } = await import('./commands/engine.js');
     await engineStatus(opts, io);
   });
+
+  registerWatchCommands(program, io, globals);
+  registerCompareCommands(program, io, globals);
 
   program
     .command('version')

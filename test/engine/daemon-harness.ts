@@ -1,6 +1,7 @@
 // A real built-in engine for tests: its own temp state root, runtime dir, socket and cgroup parent,
 // the shim built into the temp dir, and a busybox image imported as `busybox:latest`. `close()`
-// removes every container and asserts nothing is left behind (mounts, runc state, cgroups).
+// removes every container and volume and asserts nothing is left behind (mounts, runc state,
+// cgroups, volume mounts).
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
@@ -20,14 +21,15 @@ export interface TestEngine {
   cgroupParent: string;
   shim: string;
   daemon: RunningDaemon;
-  /** Starts a fresh daemon on the same root (live restore). */
-  restartDaemon(opts?: { kill?: boolean }): Promise<void>;
+  /** Starts a fresh daemon on the same root (live restore); `whileDown` runs between the two. */
+  restartDaemon(opts?: { kill?: boolean; whileDown?: () => Promise<void> }): Promise<void>;
   /**
    * What is left behind on the host: mounts under the root and the runtime dir (network
    * namespaces), runc containers, cgroup dirs, links (bridges, veths) carrying this engine's alias,
-   * and host ports the engine bound that something still listens on.
+   * host ports the engine bound that something still listens on, and (a subset of the mounts,
+   * named apart) volume data directories still mounted by the local driver.
    */
-  leftovers(): Promise<{ mounts: string[]; runc: string[]; cgroups: string[]; links: string[]; listeners: string[]; ioSockets: string[] }>;
+  leftovers(): Promise<{ mounts: string[]; runc: string[]; cgroups: string[]; links: string[]; listeners: string[]; volumes: string[]; ioSockets: string[] }>;
   close(): Promise<void>;
 }
 
@@ -66,9 +68,10 @@ export async function startTestEngine(name: string, opts: { importBusybox?: bool
     get daemon() {
       return daemon;
     },
-    async restartDaemon() {
+    async restartDaemon(opts = {}) {
       // Closing only stops serving and supervising: containers keep running, like after kill -9.
       await daemon.close();
+      await opts.whileDown?.();
       daemon = await startDaemon(options);
     },
     async leftovers() {
@@ -92,11 +95,16 @@ export async function startTestEngine(name: string, opts: { importBusybox?: bool
       // The monitors' stdin/resize sockets (<run-root>/io) go with their containers.
       const ioDir = path.join(runRoot, 'io');
       const ioSockets = existsSync(ioDir) ? readdirSync(ioDir) : [];
-      return { mounts: [...(await mountsUnder(root)), ...(await mountsUnder(runRoot))], runc, cgroups, links: net.links, listeners, ioSockets };
+      return { mounts: [...(await mountsUnder(root)), ...(await mountsUnder(runRoot))], runc, cgroups, links: net.links, listeners, volumes: await mountsUnder(path.join(root, 'volumes')), ioSockets };
     },
     async close() {
       const list = await daemon.engine.containers.list({ all: true, size: false, filters: {} });
       for (const c of list) await daemon.engine.containers.remove(c.Id, { force: true, volumes: false, link: false }).catch(() => undefined);
+      // With every container gone no volume may be in use: a refused remove is a leak of its own.
+      const stuck: string[] = [];
+      for (const v of (await daemon.engine.volumes.list({})).Volumes) {
+        await daemon.engine.volumes.remove(v.Name, { force: true }).catch((e: unknown) => stuck.push(`${v.Name}: ${String(e)}`));
+      }
       // Networks (the predefined `bridge` too) and their bridges go with the test's engine.
       await daemon.engine.dismantleNetworks().catch((e: unknown) => console.error('dismantling networks failed:', e));
       await daemon.close();
@@ -109,7 +117,7 @@ export async function startTestEngine(name: string, opts: { importBusybox?: bool
         }
       }
       if (left.mounts.length === 0) rmSync(dir, { recursive: true, force: true });
-      if (left.mounts.length || left.runc.length || left.cgroups.length || left.links.length || left.listeners.length || left.ioSockets.length) throw new Error(`left behind: ${JSON.stringify(left)}`);
+      if (left.mounts.length || left.runc.length || left.cgroups.length || left.links.length || left.listeners.length || left.ioSockets.length || stuck.length) throw new Error(`left behind: ${JSON.stringify({ ...left, stuckVolumes: stuck })}`);
     },
   };
   return engine;

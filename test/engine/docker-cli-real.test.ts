@@ -177,7 +177,7 @@ describe.skipIf(skip)('docker CLI against the built-in engine', () => {
     const rm = await docker(['rm', '-f', 'web']);
     expect(rm).toMatchObject({ code: 0, stdout: 'web\n' });
     expect((await docker(['ps', '-a', '-q'])).stdout).toBe('');
-    expect(await engine.leftovers()).toEqual({ mounts: [], runc: [], cgroups: [], links: [], listeners: [], ioSockets: [] });
+    expect(await engine.leftovers()).toEqual({ mounts: [], runc: [], cgroups: [], links: [], listeners: [], volumes: [], ioSockets: [] });
   }, 60_000);
 
   it('exec with user, workdir and env; logs --tail and -t; rename; update', async () => {
@@ -286,7 +286,7 @@ describe.skipIf(skip)('docker CLI against the built-in engine', () => {
     const missing = await docker(['exec', '-t', 'term', '/no/such/cmd']);
     expect(missing.code).toBe(127);
     await docker(['rm', '-f', 'term']);
-    expect(await engine.leftovers()).toEqual({ mounts: [], runc: [], cgroups: [], links: [], listeners: [], ioSockets: [] });
+    expect(await engine.leftovers()).toEqual({ mounts: [], runc: [], cgroups: [], links: [], listeners: [], volumes: [], ioSockets: [] });
   }, 60_000);
 
   it('isolation: own PID 1, own hostname, own root filesystem', async () => {

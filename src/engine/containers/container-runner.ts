@@ -40,6 +40,8 @@ export interface CreateRequest {
   hostsContent?: string;
   /** resolv.conf nameservers (the engine's DNS servers); undefined keeps the host's reachable ones. */
   nameservers?: readonly string[];
+  /** Runs once the rootfs is mounted, before the container starts (volume copy-up reads the image there). */
+  prepareRootfs?: (rootfs: string) => Promise<void>;
   /** The container's stdin comes through the monitor (OpenStdin / StdinOnce). */
   stdin?: { open: boolean; once: boolean };
 }
@@ -165,6 +167,7 @@ export class ContainerRunner {
         writeAtomic(p.config, `${JSON.stringify(config, null, 2)}\n`),
       ]);
       await mountRootfs({ lowerDirs: req.lowerDirs, upperDir: p.upper, workDir: p.work, target: p.rootfs });
+      if (req.prepareRootfs) await req.prepareRootfs(p.rootfs);
       return {
         runcRoot: this.opts.runcRoot,
         runcBinary: this.runc.binary,

@@ -13,10 +13,10 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import {
   ConflictError,
   EngineError,
@@ -26,6 +26,7 @@ import {
   NotFoundError,
   NotImplementedError,
   NotModifiedError,
+  type ArchivePutOptions,
   type AttachOptions,
   type AttachSession,
   type ContainerBackend,
@@ -58,12 +59,14 @@ import {
   type PortBinding,
   type PortSummary,
   type OutputChunk,
+  type PathStat,
   type ProcessList,
   type ProgressMessage,
   type StatsOptions,
   type SystemBackend,
   type SystemInfo,
   type SystemVersion,
+  type VolumeBackend,
   type WaitCondition,
 } from '../backend.js';
 import { ContainerRunner } from '../containers/container-runner.js';
@@ -76,7 +79,7 @@ import { ImageError } from '../images/errors.js';
 import { ImageStore } from '../images/store.js';
 import { hostCgroupMounts } from '../runtime/cgroups.js';
 import { attachStdin, defaultShimPath, monitorAlive, readExitStatus, resizeTty, type ExitStatus } from '../runtime/monitor.js';
-import { ContainerSpecError, type MountSpec, type OciSpec } from '../runtime/oci-spec.js';
+import { ContainerSpecError, type OciSpec } from '../runtime/oci-spec.js';
 import { unmountRootfs } from '../runtime/rootfs.js';
 import { RuncError } from '../runtime/runc.js';
 import { resolveUser, resolveUserInRootfs, UserResolveError } from '../runtime/user.js';
@@ -88,6 +91,11 @@ import { EventBus } from './events.js';
 import { fileSize, followLog, parseChunk, readFrom } from './logs.js';
 import { loadRecords, recordPath, writeJsonAtomic, type ContainerRecord } from './records.js';
 import { sampleCgroups } from './stats.js';
+import { VolumeService, type ContainerMount, type VolumesFromSource } from '../volumes/service.js';
+import { archiveContainerPath, extractIntoContainer, statContainerPath, type ContainerRoot } from '../archive/archive.js';
+import { PathResolveError } from '../archive/resolve.js';
+import { mountStoppedRoot } from '../archive/stopped-root.js';
+import { TarError } from '../images/errors.js';
 import {
   buildContainerSpec,
   commandOf,
@@ -205,6 +213,7 @@ export class BuiltinEngine implements EngineBackend {
   readonly runner: ContainerRunner;
   readonly events: EventBus;
   private store!: ImageStore;
+  private vols!: VolumeService;
   private readonly clock: Clock;
   private readonly logger: EngineLogger;
   private readonly recordsDir: string;
@@ -228,6 +237,10 @@ export class BuiltinEngine implements EngineBackend {
   readonly exec: ExecBackend;
   readonly images: ImageBackend;
   readonly system: SystemBackend;
+
+  get volumes(): VolumeBackend {
+    return this.vols;
+  }
 
   private constructor(opts: BuiltinEngineOptions) {
     this.root = path.resolve(opts.root ?? '/var/lib/berth');
@@ -283,7 +296,13 @@ export class BuiltinEngine implements EngineBackend {
       outboundNat: engine.netOptions.outboundNat === true,
       now: () => engine.clock.now(),
     });
+    engine.vols = await VolumeService.open(path.join(engine.root, 'volumes'), {
+      emit: (action, name, attributes) => engine.events.emit('volume', action, name, attributes),
+      referencedBy: (name) => [...engine.live.values()].filter((l) => engine.mountsOf(l.rec).some((m) => m.type === 'volume' && m.name === name)).map((l) => l.rec.id),
+      now: () => new Date(engine.clock.now()),
+    });
     await engine.restore();
+    for (const name of await engine.vols.store.unmountUnused()) engine.logger.info('unused volume unmounted', { name });
     engine.pollTimer = setInterval(() => void engine.pollExits(), engine.pollMs);
     return engine;
   }
@@ -327,7 +346,7 @@ export class BuiltinEngine implements EngineBackend {
       hostname: rec.config.Hostname ?? rec.id.slice(0, 12),
       extraHosts: (() => {
         try {
-          return parseExtraHosts(rec.hostConfig.ExtraHosts ?? []);
+          return parseExtraHosts(rec.hostConfig.ExtraHosts ?? [], this.primaryEndpoint(rec)?.gateway);
         } catch {
           return [];
         }
@@ -401,7 +420,8 @@ export class BuiltinEngine implements EngineBackend {
     try {
       restartPolicyOf(hostConfig);
       planMounts(hostConfig);
-      parseExtraHosts(hostConfig.ExtraHosts ?? []);
+      // host-gateway is resolved at start, from the network the container is then on.
+      parseExtraHosts(hostConfig.ExtraHosts ?? [], networkChoice(hostConfig.NetworkMode).kind === 'network' ? '0.0.0.0' : undefined);
       const lt = hostConfig.LogConfig?.Type ?? '';
       if (lt !== '' && lt !== 'json-file') throw new TranslateError([`logging driver "${lt}" is not supported by the built-in engine (json-file only)`], true);
     } catch (e) {
@@ -459,6 +479,16 @@ export class BuiltinEngine implements EngineBackend {
         throw new ConflictError(`Conflict. The container name "/${name}" is already in use by container "${l.rec.id}". You have to remove (or rename) that container to be able to reuse that name.`);
       }
     }
+    let mounts: ContainerMount[];
+    try {
+      mounts = await this.vols.planContainerMounts({
+        planned: planMounts(hostConfig),
+        configVolumes: Object.keys(config.Volumes ?? {}),
+        volumesFrom: this.volumesFromSources(hostConfig.VolumesFrom ?? []),
+      });
+    } catch (e) {
+      throw toEngineError(e);
+    }
     const rec: ContainerRecord = {
       id,
       name,
@@ -473,6 +503,7 @@ export class BuiltinEngine implements EngineBackend {
       manuallyStopped: false,
       hasBeenStarted: false,
       warnings,
+      mounts,
     };
     if (request.Healthcheck || config.Healthcheck) {
       const test = config.Healthcheck?.Test ?? [];
@@ -498,7 +529,7 @@ export class BuiltinEngine implements EngineBackend {
     return { Id: id, Warnings: warnings };
   }
 
-  /** Undoes what a finished run left: runc state, the rootfs mount and the old status file. */
+  /** Undoes what a finished run left: runc state, the rootfs mount, the volumes it held and the old status file. */
   private async cleanupRun(id: string): Promise<void> {
     const p = this.paths(id);
     await this.net.ports.unpublish(id);
@@ -509,6 +540,35 @@ export class BuiltinEngine implements EngineBackend {
     const state = await this.runner.runc.stateIfExists(id).catch(() => undefined);
     if (state && (state.status === 'stopped' || state.status === 'created')) await this.runner.runc.delete(id, { force: true }).catch(() => undefined);
     await unmountRootfs(p.rootfs).catch(() => undefined);
+    await this.vols.release(id).catch((e: unknown) => this.logger.error('releasing volumes failed', { id, error: String(e) }));
+  }
+
+  /** The record's mounts; records of engines before volumes kept only HostConfig (binds and tmpfs). */
+  private mountsOf(rec: ContainerRecord): ContainerMount[] {
+    if (rec.mounts) return rec.mounts;
+    try {
+      return planMounts(rec.hostConfig).flatMap((m): ContainerMount[] =>
+        m.volume
+          ? []
+          : m.spec.type === 'bind'
+            ? [{ type: 'bind', source: m.spec.source, destination: m.spec.target, readonly: m.spec.readonly === true, propagation: m.spec.propagation ?? 'rprivate', createSource: m.createSource === true }]
+            : [{ type: 'tmpfs', source: '', destination: m.spec.target, readonly: m.spec.readonly === true, tmpfs: { sizeBytes: m.spec.sizeBytes, mode: m.spec.mode, options: m.spec.options } }],
+      );
+    } catch {
+      return [];
+    }
+  }
+
+  /** `HostConfig.VolumesFrom` entries (`container[:ro|rw]`) → the mounts to copy. */
+  private volumesFromSources(entries: readonly string[]): VolumesFromSource[] {
+    return entries.map((entry) => {
+      const colon = entry.lastIndexOf(':');
+      const mode = colon > 0 ? entry.slice(colon + 1) : '';
+      const ref = colon > 0 && (mode === 'ro' || mode === 'rw' || mode === 'z' || mode === 'Z') ? entry.slice(0, colon) : entry;
+      if (colon > 0 && ref === entry) throw new InvalidArgumentError(`invalid mode for volumes-from: ${mode}`);
+      const other = this.find(ref);
+      return { mounts: this.mountsOf(other.rec), ...(mode === 'ro' || mode === 'rw' ? { mode } : {}) };
+    });
   }
 
   /** /etc/passwd and /etc/group as the container will see them: the writable layer first, then the image layers. */
@@ -540,10 +600,14 @@ export class BuiltinEngine implements EngineBackend {
       const other = this.find(choice.ref);
       if (other.rec.id === live.rec.id || depth > 8) throw new InvalidArgumentError(`cannot join the network namespace of container ${choice.ref}: it leads back to itself`);
       if (!other.rec.state.Running) throw new ConflictError(`cannot join network namespace of a non running container: ${other.rec.id}`);
+      // A sandbox without networks (`none`) has no named namespace: members join its process's.
+      if (networkChoice(other.rec.hostConfig.NetworkMode).kind === 'none') return { netnsPath: `/proc/${other.rec.state.Pid}/ns/net`, nameservers: [] };
       const theirs = await this.sandboxFor(other, depth + 1);
       // A member shares the sandbox's stack, so also its view of names (hostname stays its own).
       return { ...theirs, ...(theirs.hosts !== undefined ? { hosts: this.net.hostsFor({ ...this.attachedView(other), hostname: live.rec.config.Hostname ?? other.rec.config.Hostname ?? '' }) } : {}) };
     }
+    // `none`: runc makes a fresh namespace with loopback only; nothing to create or tear down.
+    if (choice.kind === 'none') return { nameservers: [] };
     const view = this.attachedView(live);
     const netnsPath = await this.net.ensureSandbox(view);
     return { netnsPath, hosts: this.net.hostsFor(view), nameservers: this.net.nameserversFor(view) };
@@ -589,13 +653,7 @@ export class BuiltinEngine implements EngineBackend {
     } catch (e) {
       throw toEngineError(e);
     }
-    const planned = planMounts(hc);
-    for (const m of planned) {
-      if (m.spec.type !== 'bind') continue;
-      const exists = await stat(m.spec.source).then(() => true, () => false);
-      if (!exists && m.requireSource) throw new InvalidArgumentError(`invalid mount config for type "bind": bind source path does not exist: ${m.spec.source}`);
-      if (!exists) await mkdir(m.spec.source, { recursive: true });
-    }
+    const volumes = await this.vols.acquire(id, this.mountsOf(rec));
     const passwd = await this.readImageFile(p.upper, lowerDirs, 'etc/passwd');
     const group = await this.readImageFile(p.upper, lowerDirs, 'etc/group');
     const user = resolveUser(rec.config.User ?? '', passwd, group, hc.GroupAdd ?? []);
@@ -607,7 +665,7 @@ export class BuiltinEngine implements EngineBackend {
       config,
       hostConfig: hc,
       user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
-      mounts: planned.map((m): MountSpec => m.spec),
+      mounts: volumes.specs,
       containerPid: (ref) => this.containerPid(ref),
       ...(this.initBinary ? { initBinary: this.initBinary } : {}),
       ...(sandbox.netnsPath ? { netnsPath: sandbox.netnsPath } : {}),
@@ -620,9 +678,10 @@ export class BuiltinEngine implements EngineBackend {
         id,
         lowerDirs,
         spec,
-        extraHosts: parseExtraHosts(hc.ExtraHosts ?? []),
+        extraHosts: parseExtraHosts(hc.ExtraHosts ?? [], this.primaryEndpoint(rec)?.gateway),
         ...(sandbox.hosts !== undefined ? { hostsContent: sandbox.hosts } : {}),
         ...(sandbox.nameservers ? { nameservers: sandbox.nameservers } : {}),
+        prepareRootfs: volumes.populate,
         stdin: { open: rec.config.OpenStdin === true, once: rec.config.StdinOnce === true },
       });
     } catch (e) {
@@ -673,7 +732,7 @@ export class BuiltinEngine implements EngineBackend {
         await this.cleanupRun(live.rec.id).catch(() => undefined);
         this.logger.error('container start failed', { id: live.rec.id, error: message });
         // dockerd removes an AutoRemove container whose start failed (`docker run --rm` waits for that).
-        if (live.rec.hostConfig.AutoRemove) await this.removeNow(live, true).catch(() => undefined);
+        if (live.rec.hostConfig.AutoRemove) await this.removeNow(live, true, true).catch(() => undefined);
         if (err instanceof InternalError && (notFound || denied)) throw new InvalidArgumentError(message, { cause: e });
         throw err;
       }
@@ -783,10 +842,10 @@ export class BuiltinEngine implements EngineBackend {
   private async remove(ref: string, options: { force: boolean; volumes: boolean; link: boolean }): Promise<void> {
     if (options.link) throw new NotImplementedError('legacy links are not supported by the built-in engine');
     const live = this.find(ref);
-    await this.serial(live, () => this.removeNow(live, options.force));
+    await this.serial(live, () => this.removeNow(live, options.force, options.volumes));
   }
 
-  private async removeNow(live: Live, force: boolean): Promise<void> {
+  private async removeNow(live: Live, force: boolean, volumes = false): Promise<void> {
     const rec = live.rec;
     if (!this.live.has(rec.id)) return;
     if (rec.state.Running && !force) {
@@ -827,6 +886,8 @@ export class BuiltinEngine implements EngineBackend {
       if (n) this.net.event(n, 'disconnect', rec.id);
     }
     await this.net.refreshHosts({ endpoints: rec.endpoints ?? {} });
+    // Only now, with the container gone, are its anonymous volumes unreferenced.
+    if (volumes) await this.vols.removeAnonymous(this.mountsOf(rec)).catch((e: unknown) => this.logger.error('removing anonymous volumes failed', { id: rec.id, error: String(e) }));
     this.emit(live, 'destroy');
     this.logger.info('container removed', { id: rec.id });
     for (const w of live.removeWaiters.splice(0)) w({ StatusCode: rec.state.ExitCode, Error: null });
@@ -866,9 +927,12 @@ export class BuiltinEngine implements EngineBackend {
     rec.monitorPid = 0;
     const restart = this.onExited(live);
     if (restart) rec.state = { ...rec.state, Status: 'restarting', Restarting: true };
-    await this.persist(live).catch((e: unknown) => this.logger.error('persisting exit failed', { id: rec.id, error: String(e) }));
-    // As in dockerd, the run is cleaned up (rootfs unmounted, runc state deleted) before anyone hears of the exit.
-    live.cleaning = this.cleanupRun(rec.id).catch((e: unknown) => this.logger.error('cleanup after exit failed', { id: rec.id, error: String(e) }));
+    // As in dockerd, the run is cleaned up (rootfs unmounted, runc state deleted, volumes released) before anyone
+    // hears of the exit. `cleaning` is set before the first await: a remove that sees the exited state must wait for it.
+    live.cleaning = (async () => {
+      await this.persist(live).catch((e: unknown) => this.logger.error('persisting exit failed', { id: rec.id, error: String(e) }));
+      await this.cleanupRun(rec.id).catch((e: unknown) => this.logger.error('cleanup after exit failed', { id: rec.id, error: String(e) }));
+    })();
     await live.cleaning;
     await this.net.refreshHosts({ endpoints: rec.endpoints ?? {} });
     // Followers (logs -f, attach) end on this: the shim wrote the last output before the status.
@@ -879,7 +943,7 @@ export class BuiltinEngine implements EngineBackend {
     for (const w of live.exitWaiters.splice(0)) w({ StatusCode: status.exitCode, Error: null });
     for (const f of live.onExit.splice(0)) f();
     if (rec.hostConfig.AutoRemove && !live.removing) {
-      void this.serial(live, () => this.removeNow(live, true)).catch((e: unknown) => this.logger.error('auto-remove failed', { id: rec.id, error: String(e) }));
+      void this.serial(live, () => this.removeNow(live, true, true)).catch((e: unknown) => this.logger.error('auto-remove failed', { id: rec.id, error: String(e) }));
     }
   }
 
@@ -987,6 +1051,7 @@ export class BuiltinEngine implements EngineBackend {
             (ports) => (rec.ports = ports),
             (e: unknown) => this.logger.error('re-publishing ports failed', { id: rec.id, error: String(e) }),
           );
+          await this.vols.adopt(rec.id, this.mountsOf(rec));
           this.logger.info('container re-adopted', { id: rec.id, pid: rec.state.Pid });
           continue;
         }
@@ -1004,15 +1069,7 @@ export class BuiltinEngine implements EngineBackend {
   // Views
 
   private mountPoints(rec: ContainerRecord): MountPoint[] {
-    try {
-      return planMounts(rec.hostConfig).map((m): MountPoint =>
-        m.spec.type === 'bind'
-          ? { Type: 'bind', Source: m.spec.source, Destination: m.spec.target, Mode: m.spec.readonly ? 'ro' : '', RW: !m.spec.readonly, Propagation: m.spec.propagation ?? 'rprivate' }
-          : { Type: 'tmpfs', Source: '', Destination: m.spec.target, Mode: '', RW: !m.spec.readonly, Propagation: '' },
-      );
-    } catch {
-      return [];
-    }
+    return this.vols.mountPoints(this.mountsOf(rec));
   }
 
   private inspectOf(live: Live): ContainerInspect {
@@ -1047,8 +1104,8 @@ export class BuiltinEngine implements EngineBackend {
       Config: rec.config,
       NetworkSettings: {
         Bridge: '',
-        SandboxID: rec.endpoints || networkChoice(rec.hostConfig.NetworkMode).kind === 'none' ? rec.id : '',
-        SandboxKey: networkChoice(rec.hostConfig.NetworkMode).kind === 'host' ? '' : this.net.netnsPath(rec.id),
+        SandboxID: rec.endpoints ? rec.id : '',
+        SandboxKey: rec.endpoints ? this.net.netnsPath(rec.id) : '',
         Ports: this.portsView(rec),
         // The pre-1.44 top-level fields describe the default bridge endpoint (`docker inspect -f '{{.NetworkSettings.IPAddress}}'`).
         Gateway: onDefault?.gateway ?? '',
@@ -1169,6 +1226,8 @@ export class BuiltinEngine implements EngineBackend {
       }
     });
     keep('ancestor', (l, v) => ancestors.has(l.rec.image) || l.rec.imageRef === v);
+    // `volume=` matches a volume name or a mount destination (moby's container list filter).
+    keep('volume', (l, v) => this.mountsOf(l.rec).some((m) => m.name === v || m.destination === v || (m.type === 'bind' && m.source === v)));
     keep('exited', (l, v) => !l.rec.state.Running && l.rec.hasBeenStarted && l.rec.state.ExitCode === Number(v));
     // Labels AND together (docker ps --filter label=a --filter label=b needs both).
     for (const label of f.label ?? []) {
@@ -1526,12 +1585,114 @@ export class BuiltinEngine implements EngineBackend {
   }
 
   // -------------------------------------------------------------------------------------------
+  // Archive (docker cp)
+
+  /**
+   * Runs `use` on the container's filesystem, on the container's queue (no start, stop or pause
+   * overlaps), until the promise `use` returns as `finished` settles (a GET streams after the call
+   * has answered). A running container is reached through /proc/<pid>/root, its own mounts
+   * included, and is frozen meanwhile: a process in it that swapped a directory for a symlink
+   * between our lookup and our open could otherwise point the engine at a host path (the
+   * CVE-2018-15664 race). A stopped one gets its rootfs and volumes mounted for the call.
+   */
+  private withContainerRoot<T>(ref: string, use: (c: ContainerRoot, undone: Promise<void>) => Promise<{ value: T; finished?: Promise<void> }>): Promise<T> {
+    const live = this.find(ref);
+    const rec = live.rec;
+    const mounts = this.mountsOf(rec);
+    const view = (root: string): ContainerRoot => ({ root, containerId: rec.id, mounts: mounts.map((m) => ({ destination: m.destination, readonly: m.readonly })), readonlyRootfs: rec.hostConfig.ReadonlyRootfs === true });
+    const wrap = (e: unknown): Error => (e instanceof TarError || e instanceof PathResolveError ? new InvalidArgumentError(e.message, { cause: e }) : toEngineError(e));
+    let markUndone!: () => void;
+    // Settles once the container is thawed or unmounted again: a streamed answer ends only then, so
+    // a client's next call (an exec right after `docker cp`) never meets a frozen container.
+    const undone = new Promise<void>((r) => (markUndone = r));
+    return new Promise<T>((resolve, reject) => {
+      void this.serial(live, async () => {
+        let undo: (() => Promise<void>) | undefined;
+        try {
+          let root: string;
+          if (rec.state.Running && rec.state.Pid > 0) {
+            if (!rec.state.Paused) {
+              await this.runner.runc.pause(rec.id);
+              undo = () => this.runner.runc.resume(rec.id);
+            }
+            root = `/proc/${rec.state.Pid}/root`;
+          } else {
+            const p = this.paths(rec.id);
+            const holder = `${rec.id}-archive`;
+            const lowerDirs = await this.store.lowerDirs(rec.image);
+            const volumes = await this.vols.acquire(holder, mounts.filter((m) => m.type !== 'tmpfs'), { quiet: true });
+            const release = (): Promise<void> => this.vols.release(holder, { quiet: true });
+            undo = release;
+            const binds = volumes.specs.flatMap((m) => (m.type === 'bind' ? [{ source: m.source, destination: m.target, readonly: m.readonly === true }] : []));
+            const unmount = await mountStoppedRoot({ lowerDirs, upperDir: p.upper, workDir: p.work, target: p.rootfs, binds });
+            undo = async () => {
+              await unmount();
+              await release();
+            };
+            root = p.rootfs;
+          }
+          const { value, finished } = await use(view(root), undone);
+          if (finished) {
+            resolve(value);
+            await finished;
+          } else {
+            // Answered only once undone, for the same reason.
+            await undo?.();
+            undo = undefined;
+            resolve(value);
+          }
+        } catch (e) {
+          // A refusal, too, is answered only with the container thawed.
+          await undo?.().catch((err: unknown) => this.logger.error('undoing the setup of docker cp failed', { id: rec.id, error: String(err) }));
+          undo = undefined;
+          reject(wrap(e));
+        } finally {
+          await undo?.().catch((e: unknown) => this.logger.error('undoing the setup of docker cp failed', { id: rec.id, error: String(e) }));
+          markUndone();
+        }
+      });
+    });
+  }
+
+  private archiveStat(ref: string, p: string): Promise<PathStat> {
+    return this.withContainerRoot(ref, async (c) => ({ value: await statContainerPath(c, p) }));
+  }
+
+  private archiveGet(ref: string, p: string, signal: AbortSignal): Promise<{ stat: PathStat; tar: Readable }> {
+    return this.withContainerRoot(ref, async (c, undone) => {
+      const { stat, tar, done } = await archiveContainerPath(c, p, signal);
+      signal.addEventListener('abort', () => tar.destroy(), { once: true });
+      this.emit(this.find(ref), 'archive-path');
+      const outer = Readable.from(
+        (async function* () {
+          try {
+            yield* tar;
+          } finally {
+            tar.destroy();
+            await undone;
+          }
+        })(),
+        { objectMode: false },
+      );
+      return { value: { stat, tar: outer }, finished: done };
+    });
+  }
+
+  private archivePut(ref: string, p: string, tar: Readable, options: ArchivePutOptions): Promise<void> {
+    const live = this.find(ref);
+    return this.withContainerRoot(ref, async (c) => {
+      // `docker cp -a`: files belong to the container's user, as dockerd's tarCopyOptions does it.
+      const user = options.copyUIDGID && live.rec.config.User ? await resolveUserInRootfs(c.root, live.rec.config.User) : undefined;
+      await extractIntoContainer(c, p, tar as AsyncIterable<Uint8Array>, { noOverwriteDirNonDir: options.noOverwriteDirNonDir, ...(user ? { owner: { uid: user.uid, gid: user.gid } } : {}) });
+      this.emit(live, 'extract-to-dir');
+      return { value: undefined };
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
   // Backends
 
   private containerBackend(): ContainerBackend {
-    const notImplemented = (what: string) => async (): Promise<never> => {
-      throw new NotImplementedError(`${what} is not supported by the built-in engine yet`);
-    };
     return {
       create: (r, o) => this.create(r, o),
       start: (id) => this.start(id),
@@ -1557,9 +1718,9 @@ export class BuiltinEngine implements EngineBackend {
       update: (id, u) => this.update(id, u),
       pause: (id) => this.pause(id, true),
       unpause: (id) => this.pause(id, false),
-      archiveStat: notImplemented('docker cp'),
-      archiveGet: notImplemented('docker cp'),
-      archivePut: notImplemented('docker cp'),
+      archiveStat: (id, p) => this.archiveStat(id, p),
+      archiveGet: (id, p, signal) => this.archiveGet(id, p, signal),
+      archivePut: (id, p, tar, o) => this.archivePut(id, p, tar, o),
     };
   }
 
@@ -1715,7 +1876,7 @@ export class BuiltinEngine implements EngineBackend {
       Images: images.length,
       Driver: 'overlay',
       DriverStatus: [['Backing Filesystem', 'overlayfs']],
-      Plugins: { Volume: [], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['json-file'] },
+      Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['json-file'] },
       MemoryLimit: true,
       SwapLimit: true,
       CpuCfsPeriod: true,
