@@ -260,6 +260,17 @@ describe.skipIf(skip)('docker CLI against the built-in engine', () => {
     await docker(['rm', '-f', 'keep']);
   }, 60_000);
 
+  it('stdin still reaches a container re-adopted by a restarted daemon', async () => {
+    await docker(['run', '-d', '-i', '--name', 'kept', 'busybox', 'cat']);
+    await engine.restartDaemon();
+    const attach = dockerLive(['attach', 'kept']);
+    attach.child.stdin.write('after restart\n');
+    expect(await attach.waitFor('after restart\n')).toBe('after restart\n');
+    attach.child.kill('SIGKILL');
+    await attach.closed;
+    await docker(['rm', '-f', 'kept']);
+  }, 60_000);
+
   it('run -t gives the container a terminal; resize sets its size; exec -t too, with exit code', async () => {
     const run = await docker(['run', '--rm', '-t', 'busybox', 'sh', '-c', 'tty; echo $TERM; exit 3']);
     expect(run.code).toBe(3);
