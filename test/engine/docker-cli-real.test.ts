@@ -294,6 +294,20 @@ describe.skipIf(skip)('docker CLI against the built-in engine', () => {
     const inspect = JSON.parse((await api('GET', `/exec/${created.Id}/json`)).text) as { ExitCode: number; Running: boolean };
     expect(inspect).toMatchObject({ ExitCode: 0, Running: false });
 
+    // exec -it from a real terminal (script(1) gives the CLI a pty): typed input reaches the process.
+    // The typing waits until the session is set up, as a person's would.
+    if (existsSync('/usr/bin/script')) {
+      const child = spawn('/usr/bin/script', ['-qec', `${DOCKER} exec -it term sh -c 'read x; echo got:$x; exit 6'`, '/dev/null'], {
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: engine.dir, DOCKER_CONFIG: path.join(engine.dir, '.docker'), DOCKER_HOST: `unix://${engine.socketPath}`, TERM: 'xterm' },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let typedOut = '';
+      child.stdout.on('data', (d: Buffer) => (typedOut += d.toString()));
+      const status = new Promise<number | null>((resolve) => child.on('close', resolve));
+      setTimeout(() => child.stdin.write('typed\r'), 1500);
+      expect(await status).toBe(6);
+      expect(typedOut).toContain('got:typed');
+    }
     const missing = await docker(['exec', '-t', 'term', '/no/such/cmd']);
     expect(missing.code).toBe(127);
     await docker(['rm', '-f', 'term']);
