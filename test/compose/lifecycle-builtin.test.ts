@@ -2,6 +2,7 @@
 // run in-process: run --rm (output, exit code, stdin, one-off labels), exec exit codes and flags,
 // logs (prefixes, --tail, -f following until the containers stop), stop/start, kill -s, rm -fsv,
 // ls, events --json, pause/unpause, top, wait, scale, create.
+import { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
@@ -114,6 +115,25 @@ describe.skipIf(skip)('compose lifecycle verbs on the built-in engine', () => {
       // `-la` belongs to ls, not to exec.
       expect((await stack.berth(['exec', 'web', 'ls', '-la', '/'])).stdout).toMatch(/bin/);
       expect(await stack.berth(['exec', 'web', 'cat'], {}, 'from stdin\n')).toMatchObject({ code: 0, stdout: 'from stdin\n' });
+      // On a terminal (stdin and stdout TTYs), exec allocates one; -T turns it off.
+      const onTerminal = async (args: string[]): Promise<{ code: number; stdout: string }> => {
+        let stdout = '';
+        const code = await main(['node', 'berth', '-p', stack.project, ...args], {
+          stdout: (t) => (stdout += t),
+          stderr: () => undefined,
+          env: { DOCKER_HOST: `unix://${engine.socketPath}`, PATH: process.env.PATH ?? '' },
+          cwd: stack.dir,
+          readStdin: () => '',
+          isTTY: true,
+          stdinIsTTY: true,
+          stdinStream: () => Readable.from([]),
+        });
+        return { code, stdout };
+      };
+      const tty = await onTerminal(['exec', 'web', 'sh', '-c', 'tty; exit 2']);
+      expect(tty).toMatchObject({ code: 2 });
+      expect(tty.stdout).toMatch(/^\/dev\/pts\/\d+\r\n$/);
+      expect(await onTerminal(['exec', '-T', 'web', 'sh', '-c', 'tty || true'])).toMatchObject({ code: 0, stdout: 'not a tty\n' });
       const missing = await stack.berth(['exec', '--index', '2', 'web', 'true']);
       expect(missing.code).toBe(1);
       expect(missing.stderr).toMatch(/no container number 2/);

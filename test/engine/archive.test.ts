@@ -111,7 +111,7 @@ describe.skipIf(skip)('built-in engine archive (docker cp)', () => {
     expect(await get(c, '/data/in.txt')).toMatchObject([{ path: 'in.txt', data: 'put before start\n' }]);
     // The rootfs and volume mounts of the copy go once the response is sent.
     for (let i = 0; i < 50 && (await engine.leftovers()).mounts.length > 0; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(await engine.leftovers()).toEqual({ mounts: [], runc: [], cgroups: [], links: [], listeners: [], volumes: [] });
+    expect(await engine.leftovers()).toEqual({ mounts: [], runc: [], cgroups: [], links: [], listeners: [], volumes: [], ioSockets: [] });
     await c.remove();
     await docker.getVolume(vol).remove();
   }, 60_000);

@@ -317,5 +317,6 @@ describe.skipIf(skip)('built-in engine through dockerode', () => {
     await c.start();
     await c.remove({ force: true });
     const left = await engine.leftovers();
+    expect(left).toMatchObject({ mounts: [], runc: [], cgroups: [], ioSockets: [] });
   }, 30_000);
 });

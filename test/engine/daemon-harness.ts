@@ -29,7 +29,7 @@ export interface TestEngine {
    * host ports the engine bound that something still listens on, and (a subset of the mounts,
    * named apart) volume data directories still mounted by the local driver.
    */
-  leftovers(): Promise<{ mounts: string[]; runc: string[]; cgroups: string[]; links: string[]; listeners: string[]; volumes: string[] }>;
+  leftovers(): Promise<{ mounts: string[]; runc: string[]; cgroups: string[]; links: string[]; listeners: string[]; volumes: string[]; ioSockets: string[] }>;
   close(): Promise<void>;
 }
 
@@ -92,7 +92,10 @@ export async function startTestEngine(name: string, opts: { importBusybox?: bool
           .map((f) => `${f[0]}:${f[4].replace(/^\[?::ffff:|\]$/g, '').replace(/^\*:/, '0.0.0.0:')}`),
       );
       const listeners = [...new Set(net.listeners)].filter((l) => listening.has(l));
-      return { mounts: [...(await mountsUnder(root)), ...(await mountsUnder(runRoot))], runc, cgroups, links: net.links, listeners, volumes: await mountsUnder(path.join(root, 'volumes')) };
+      // The monitors' stdin/resize sockets (<run-root>/io) go with their containers.
+      const ioDir = path.join(runRoot, 'io');
+      const ioSockets = existsSync(ioDir) ? readdirSync(ioDir) : [];
+      return { mounts: [...(await mountsUnder(root)), ...(await mountsUnder(runRoot))], runc, cgroups, links: net.links, listeners, volumes: await mountsUnder(path.join(root, 'volumes')), ioSockets };
     },
     async close() {
       const list = await daemon.engine.containers.list({ all: true, size: false, filters: {} });
@@ -114,7 +117,7 @@ export async function startTestEngine(name: string, opts: { importBusybox?: bool
         }
       }
       if (left.mounts.length === 0) rmSync(dir, { recursive: true, force: true });
-      if (left.mounts.length || left.runc.length || left.cgroups.length || left.links.length || left.listeners.length || stuck.length) throw new Error(`left behind: ${JSON.stringify({ ...left, stuckVolumes: stuck })}`);
+      if (left.mounts.length || left.runc.length || left.cgroups.length || left.links.length || left.listeners.length || left.ioSockets.length || stuck.length) throw new Error(`left behind: ${JSON.stringify({ ...left, stuckVolumes: stuck })}`);
     },
   };
   return engine;

@@ -177,6 +177,7 @@ describe.skipIf(skip)('docker CLI against the built-in engine', () => {
     const rm = await docker(['rm', '-f', 'web']);
     expect(rm).toMatchObject({ code: 0, stdout: 'web\n' });
     expect((await docker(['ps', '-a', '-q'])).stdout).toBe('');
+    expect(await engine.leftovers()).toEqual({ mounts: [], runc: [], cgroups: [], links: [], listeners: [], volumes: [], ioSockets: [] });
   }, 60_000);
 
   it('exec with user, workdir and env; logs --tail and -t; rename; update', async () => {
@@ -259,6 +260,17 @@ describe.skipIf(skip)('docker CLI against the built-in engine', () => {
     await docker(['rm', '-f', 'keep']);
   }, 60_000);
 
+  it('stdin still reaches a container re-adopted by a restarted daemon', async () => {
+    await docker(['run', '-d', '-i', '--name', 'kept', 'busybox', 'cat']);
+    await engine.restartDaemon();
+    const attach = dockerLive(['attach', 'kept']);
+    attach.child.stdin.write('after restart\n');
+    expect(await attach.waitFor('after restart\n')).toBe('after restart\n');
+    attach.child.kill('SIGKILL');
+    await attach.closed;
+    await docker(['rm', '-f', 'kept']);
+  }, 60_000);
+
   it('run -t gives the container a terminal; resize sets its size; exec -t too, with exit code', async () => {
     const run = await docker(['run', '--rm', '-t', 'busybox', 'sh', '-c', 'tty; echo $TERM; exit 3']);
     expect(run.code).toBe(3);
@@ -282,10 +294,24 @@ describe.skipIf(skip)('docker CLI against the built-in engine', () => {
     const inspect = JSON.parse((await api('GET', `/exec/${created.Id}/json`)).text) as { ExitCode: number; Running: boolean };
     expect(inspect).toMatchObject({ ExitCode: 0, Running: false });
 
+    // exec -it from a real terminal (script(1) gives the CLI a pty): typed input reaches the process.
+    // The typing waits until the session is set up, as a person's would.
+    if (existsSync('/usr/bin/script')) {
+      const child = spawn('/usr/bin/script', ['-qec', `${DOCKER} exec -it term sh -c 'read x; echo got:$x; exit 6'`, '/dev/null'], {
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: engine.dir, DOCKER_CONFIG: path.join(engine.dir, '.docker'), DOCKER_HOST: `unix://${engine.socketPath}`, TERM: 'xterm' },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let typedOut = '';
+      child.stdout.on('data', (d: Buffer) => (typedOut += d.toString()));
+      const status = new Promise<number | null>((resolve) => child.on('close', resolve));
+      setTimeout(() => child.stdin.write('typed\r'), 1500);
+      expect(await status).toBe(6);
+      expect(typedOut).toContain('got:typed');
+    }
     const missing = await docker(['exec', '-t', 'term', '/no/such/cmd']);
     expect(missing.code).toBe(127);
     await docker(['rm', '-f', 'term']);
-    expect(await engine.leftovers()).toEqual({ mounts: [], runc: [], cgroups: [], links: [], listeners: [], volumes: [] });
+    expect(await engine.leftovers()).toEqual({ mounts: [], runc: [], cgroups: [], links: [], listeners: [], volumes: [], ioSockets: [] });
   }, 60_000);
 
   it('isolation: own PID 1, own hostname, own root filesystem', async () => {
