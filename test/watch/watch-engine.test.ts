@@ -150,10 +150,24 @@ describe.skipIf(skip)('berth watch on the built-in engine', () => {
     expect(printed).toMatch(/api: unchanged → restart \(dependency db re-created or restarted \(restart: true\)\)/);
     now = afterDb;
 
+    // A named volume added and mounted by db: the volume is created as `up` creates it, db
+    // re-created with it (and api restarted after it), web untouched.
+    const dbWithVolume = service('db', '    environment: {N: "1"}\n    volumes: ["data:/data"]\n');
+    save('compose.yaml', compose('salut', 'volumes:\n  data: {}\n').replace(`${service('db')}`, dbWithVolume));
+    await cyclesReach(9, 'the added volume');
+    expect(lastCycle().kind).toBe('applied');
+    expect((await port.volumes.list()).map((v) => v.Name)).toContain(`${project}_data`);
+    const afterVolume = await running();
+    expect(afterVolume.db.id).not.toBe(now.db.id);
+    expect(afterVolume.web).toEqual(now.web);
+    expect(printed).toMatch(new RegExp(`volume ${project}_data: added → create \\(not found\\)`));
+    now = afterVolume;
+    const withVolume = (text: string) => text.replace('services:\n', 'volumes:\n  data: {}\nservices:\n').replace(`${service('db')}`, dbWithVolume);
+
     // Five rapid saves: one or two applies, and the final state is the last save.
     const before = cycles.length;
     for (let i = 1; i <= 5; i++) {
-      save('compose.yaml', compose(`rapid${i}`).replace(`${service('db')}`, service('db', '    environment: {N: "1"}\n')));
+      save('compose.yaml', withVolume(compose(`rapid${i}`)));
       await new Promise((r) => setTimeout(r, 8));
     }
     await cyclesReach(before + 1, 'the rapid saves');
