@@ -14,6 +14,7 @@ declare -A wanted=(
   [tini]=tini-static         # the reaping init of containers created with Init: true (--init)
   [docker.io]=dockerd        # a private Docker Engine: berth's compose tests and benches run on it too
   [docker-compose]=docker-compose  # docker-compose 1.29: the peer berth is compared with, and reads berth's labels
+  [postgresql]=pg_ctlcluster # the real database of examples/db-layouts and the compare tests
 )
 
 missing=()

@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import {
   ConflictError,
   EngineError,
@@ -78,7 +78,7 @@ import { applyChanges } from '../images/changes.js';
 import { ImageError } from '../images/errors.js';
 import { ImageStore } from '../images/store.js';
 import { hostCgroupMounts } from '../runtime/cgroups.js';
-import { monitorAlive, readExitStatus, type ExitStatus } from '../runtime/monitor.js';
+import { attachStdin, defaultShimPath, monitorAlive, readExitStatus, resizeTty, type ExitStatus } from '../runtime/monitor.js';
 import { ContainerSpecError, type OciSpec } from '../runtime/oci-spec.js';
 import { unmountRootfs } from '../runtime/rootfs.js';
 import { RuncError } from '../runtime/runc.js';
@@ -162,6 +162,8 @@ interface Live {
   execIds: string[];
   /** The cleanup of the last run (unmount, runc delete), which a new run must wait for. */
   cleaning: Promise<void>;
+  /** Client stdin attached before the run started (`docker run -i` attaches, then starts). */
+  pendingStdin: Readable[];
 }
 
 interface ExecRecord {
@@ -172,6 +174,8 @@ interface ExecRecord {
   exitCode: number | null;
   pid: number;
   started: boolean;
+  /** A TTY exec's resize channel (fd 3 of berth-shim --exec-tty). */
+  resize?: NodeJS.WritableStream;
 }
 
 /** Maps what the lower layers throw to the API's status-carrying errors. */
@@ -220,6 +224,7 @@ export class BuiltinEngine implements EngineBackend {
   private polling = false;
   private closed = false;
   private readonly initBinary: string | undefined;
+  private readonly shimBinary: string;
   private readonly pollMs: number;
   private readonly hostImage: boolean;
   private readonly restarts: RestartSupervisor;
@@ -246,6 +251,7 @@ export class BuiltinEngine implements EngineBackend {
     this.cgroupParent = opts.cgroupParent ?? '/berth';
     this.pollMs = opts.pollMs ?? 50;
     this.hostImage = opts.hostImage ?? true;
+    this.shimBinary = opts.shimBinary ?? defaultShimPath();
     this.initBinary = opts.initBinary ?? INIT_CANDIDATES.find((p) => existsSync(p));
     this.runner = new ContainerRunner({
       stateRoot: this.root,
@@ -296,6 +302,7 @@ export class BuiltinEngine implements EngineBackend {
       now: () => new Date(engine.clock.now()),
     });
     await engine.restore();
+    for (const name of await engine.vols.store.unmountUnused()) engine.logger.info('unused volume unmounted', { name });
     engine.pollTimer = setInterval(() => void engine.pollExits(), engine.pollMs);
     return engine;
   }
@@ -339,7 +346,7 @@ export class BuiltinEngine implements EngineBackend {
       hostname: rec.config.Hostname ?? rec.id.slice(0, 12),
       extraHosts: (() => {
         try {
-          return parseExtraHosts(rec.hostConfig.ExtraHosts ?? []);
+          return parseExtraHosts(rec.hostConfig.ExtraHosts ?? [], this.primaryEndpoint(rec)?.gateway);
         } catch {
           return [];
         }
@@ -362,7 +369,7 @@ export class BuiltinEngine implements EngineBackend {
   }
 
   private newLive(rec: ContainerRecord): Live {
-    return { rec, queue: Promise.resolve(), exitWaiters: [], removeWaiters: [], exits: 0, onExit: [], removing: false, execIds: [], cleaning: Promise.resolve() };
+    return { rec, queue: Promise.resolve(), exitWaiters: [], removeWaiters: [], exits: 0, onExit: [], removing: false, execIds: [], cleaning: Promise.resolve(), pendingStdin: [] };
   }
 
   /** By full id, name (with or without `/`), or unique id prefix, as dockerd looks containers up. */
@@ -413,7 +420,8 @@ export class BuiltinEngine implements EngineBackend {
     try {
       restartPolicyOf(hostConfig);
       planMounts(hostConfig);
-      parseExtraHosts(hostConfig.ExtraHosts ?? []);
+      // host-gateway is resolved at start, from the network the container is then on.
+      parseExtraHosts(hostConfig.ExtraHosts ?? [], networkChoice(hostConfig.NetworkMode).kind === 'network' ? '0.0.0.0' : undefined);
       const lt = hostConfig.LogConfig?.Type ?? '';
       if (lt !== '' && lt !== 'json-file') throw new TranslateError([`logging driver "${lt}" is not supported by the built-in engine (json-file only)`], true);
     } catch (e) {
@@ -592,10 +600,14 @@ export class BuiltinEngine implements EngineBackend {
       const other = this.find(choice.ref);
       if (other.rec.id === live.rec.id || depth > 8) throw new InvalidArgumentError(`cannot join the network namespace of container ${choice.ref}: it leads back to itself`);
       if (!other.rec.state.Running) throw new ConflictError(`cannot join network namespace of a non running container: ${other.rec.id}`);
+      // A sandbox without networks (`none`) has no named namespace: members join its process's.
+      if (networkChoice(other.rec.hostConfig.NetworkMode).kind === 'none') return { netnsPath: `/proc/${other.rec.state.Pid}/ns/net`, nameservers: [] };
       const theirs = await this.sandboxFor(other, depth + 1);
       // A member shares the sandbox's stack, so also its view of names (hostname stays its own).
       return { ...theirs, ...(theirs.hosts !== undefined ? { hosts: this.net.hostsFor({ ...this.attachedView(other), hostname: live.rec.config.Hostname ?? other.rec.config.Hostname ?? '' }) } : {}) };
     }
+    // `none`: runc makes a fresh namespace with loopback only; nothing to create or tear down.
+    if (choice.kind === 'none') return { nameservers: [] };
     const view = this.attachedView(live);
     const netnsPath = await this.net.ensureSandbox(view);
     return { netnsPath, hosts: this.net.hostsFor(view), nameservers: this.net.nameserversFor(view) };
@@ -666,15 +678,17 @@ export class BuiltinEngine implements EngineBackend {
         id,
         lowerDirs,
         spec,
-        extraHosts: parseExtraHosts(hc.ExtraHosts ?? []),
+        extraHosts: parseExtraHosts(hc.ExtraHosts ?? [], this.primaryEndpoint(rec)?.gateway),
         ...(sandbox.hosts !== undefined ? { hostsContent: sandbox.hosts } : {}),
         ...(sandbox.nameservers ? { nameservers: sandbox.nameservers } : {}),
         prepareRootfs: volumes.populate,
+        stdin: { open: rec.config.OpenStdin === true, once: rec.config.StdinOnce === true },
       });
     } catch (e) {
       await this.net.ports.unpublish(id);
       throw e;
     }
+    for (const input of live.pendingStdin.splice(0)) this.connectStdin(live, input);
     rec.state = {
       ...rec.state,
       Status: 'running',
@@ -1090,8 +1104,8 @@ export class BuiltinEngine implements EngineBackend {
       Config: rec.config,
       NetworkSettings: {
         Bridge: '',
-        SandboxID: rec.endpoints || networkChoice(rec.hostConfig.NetworkMode).kind === 'none' ? rec.id : '',
-        SandboxKey: networkChoice(rec.hostConfig.NetworkMode).kind === 'host' ? '' : this.net.netnsPath(rec.id),
+        SandboxID: rec.endpoints ? rec.id : '',
+        SandboxKey: rec.endpoints ? this.net.netnsPath(rec.id) : '',
         Ports: this.portsView(rec),
         // The pre-1.44 top-level fields describe the default bridge endpoint (`docker inspect -f '{{.NetworkSettings.IPAddress}}'`).
         Gateway: onDefault?.gateway ?? '',
@@ -1212,6 +1226,8 @@ export class BuiltinEngine implements EngineBackend {
       }
     });
     keep('ancestor', (l, v) => ancestors.has(l.rec.image) || l.rec.imageRef === v);
+    // `volume=` matches a volume name or a mount destination (moby's container list filter).
+    keep('volume', (l, v) => this.mountsOf(l.rec).some((m) => m.name === v || m.destination === v || (m.type === 'bind' && m.source === v)));
     keep('exited', (l, v) => !l.rec.state.Running && l.rec.hasBeenStarted && l.rec.state.ExitCode === Number(v));
     // Labels AND together (docker ps --filter label=a --filter label=b needs both).
     for (const label of f.label ?? []) {
@@ -1258,14 +1274,26 @@ export class BuiltinEngine implements EngineBackend {
     return { tty: live.rec.config.Tty === true, entries: out };
   }
 
+  /** Relays a client's input to the running container's stdin through its monitor. */
+  private connectStdin(live: Live, input: Readable): void {
+    attachStdin(this.paths(live.rec.id).ioSocket, input).catch((e: unknown) => {
+      this.logger.error('attaching stdin failed', { id: live.rec.id, error: String(e) });
+      input.resume();
+    });
+  }
+
   private async attach(ref: string, options: AttachOptions): Promise<AttachSession> {
     const live = this.find(ref);
     if (live.rec.state.Paused) throw new ConflictError('You cannot attach to a paused container, unpause it first');
     const file = this.paths(live.rec.id).log;
     const out = new Channel<OutputChunk>(options.signal);
     const wanted = (e: LogEntry): boolean => (e.stream === 'stdout' ? options.stdout : options.stderr);
-    // berth-shim owns the container's stdin (/dev/null for now): client input is read and dropped so the connection does not stall.
-    options.stdin?.resume();
+    if (options.stdin) {
+      // Without OpenStdin the container's stdin is /dev/null: input is read and dropped so the connection does not stall.
+      if (live.rec.config.OpenStdin !== true) options.stdin.resume();
+      else if (live.rec.state.Running) this.connectStdin(live, options.stdin);
+      else live.pendingStdin.push(options.stdin);
+    }
     const offset = options.logs ? 0 : await fileSize(file);
     if (!options.stream) {
       const { entries } = parseChunk(await readFrom(file, 0));
@@ -1451,10 +1479,15 @@ export class BuiltinEngine implements EngineBackend {
   }
 
   /** The process spec for an exec: the container's own process (caps, rlimits, env) with the exec's command. */
-  private async execProcess(live: Live, req: ExecCreateRequest): Promise<OciSpec['process']> {
+  private async execProcess(live: Live, req: ExecCreateRequest, consoleSize?: readonly [number, number]): Promise<OciSpec['process']> {
     const p = this.paths(live.rec.id);
     const bundle = JSON.parse(await readFile(p.config, 'utf8')) as OciSpec;
-    const proc: OciSpec['process'] = { ...bundle.process, terminal: false, args: [...req.Cmd] };
+    const proc: OciSpec['process'] = { ...bundle.process, terminal: req.Tty === true, args: [...req.Cmd] };
+    if (req.Tty === true) {
+      proc.env = [...proc.env.filter((e) => !e.startsWith('TERM=')), 'TERM=xterm'];
+      // runc sizes the pty before the process starts, so its first look at the size is right.
+      if (consoleSize && consoleSize[0] > 0 && consoleSize[1] > 0) proc.consoleSize = { height: consoleSize[0], width: consoleSize[1] };
+    }
     if (req.Env && req.Env.length > 0) {
       const env = [...proc.env];
       for (const e of req.Env) {
@@ -1480,7 +1513,7 @@ export class BuiltinEngine implements EngineBackend {
     if (!live.rec.state.Running) throw new ConflictError(`Container ${live.rec.id} is not running`);
     let proc: OciSpec['process'];
     try {
-      proc = await this.execProcess(live, ex.request);
+      proc = await this.execProcess(live, ex.request, options.consoleSize ?? ex.request.ConsoleSize ?? undefined);
     } catch (e) {
       throw toEngineError(e);
     }
@@ -1491,13 +1524,23 @@ export class BuiltinEngine implements EngineBackend {
     const pidFile = path.join(dir, 'pid');
     await writeFile(processFile, JSON.stringify(proc), { mode: 0o600 });
     const withStdin = ex.request.AttachStdin === true && options.stdin !== undefined && !options.detach;
-    const child = spawn(this.runner.runc.binary, ['--root', this.runner.runc.root, 'exec', '--process', processFile, '--pid-file', pidFile, live.rec.id], {
-      stdio: [withStdin ? 'pipe' : 'ignore', options.detach ? 'ignore' : 'pipe', options.detach ? 'ignore' : 'pipe'],
+    const tty = ex.request.Tty === true || options.tty;
+    const runc = this.runner.runc;
+    // A TTY exec needs runc's console socket (the pty master comes by fd passing), which only the
+    // native shim can receive: it relays its stdio to the pty and takes resize lines on fd 3.
+    const [command, args] = tty
+      ? [this.shimBinary, ['--exec-tty', '--runc', runc.binary, '--root', runc.root, '--id', live.rec.id, '--process', processFile, '--pid-file', pidFile, ...(withStdin ? ['--stdin'] : [])]]
+      : [runc.binary, ['--root', runc.root, 'exec', '--process', processFile, '--pid-file', pidFile, live.rec.id]];
+    const child = spawn(command, args, {
+      stdio: [withStdin ? 'pipe' : 'ignore', options.detach ? 'ignore' : 'pipe', options.detach ? 'ignore' : 'pipe', tty ? 'pipe' : 'ignore'],
     });
+    if (tty) {
+      const resize = child.stdio[3] as NodeJS.WritableStream & { on(e: 'error', f: () => void): void };
+      resize.on('error', () => undefined);
+      ex.resize = resize;
+    }
     this.emit(live, `exec_start: ${ex.request.Cmd.join(' ')}`, { execID: ex.id });
     const out = new Channel<OutputChunk>(options.detach ? undefined : options.signal);
-    // A TTY exec would need runc's console socket (fd passing): it runs without a terminal, its output as one raw stream.
-    const tty = ex.request.Tty === true;
     if (!options.detach) {
       child.stdout?.on('data', (d: Buffer) => out.push({ stream: 'stdout', data: d }));
       child.stderr?.on('data', (d: Buffer) => out.push({ stream: tty ? 'stdout' : 'stderr', data: d }));
@@ -1545,38 +1588,67 @@ export class BuiltinEngine implements EngineBackend {
   // Archive (docker cp)
 
   /**
-   * Runs `use` on the container's filesystem. A running container is reached through
-   * /proc/<pid>/root (its own mounts included); a stopped one gets its rootfs and volumes mounted
-   * for the call, on its queue so no start overlaps, until the promise `use` returns as
-   * `finished` settles (a GET streams after the call has answered).
+   * Runs `use` on the container's filesystem, on the container's queue (no start, stop or pause
+   * overlaps), until the promise `use` returns as `finished` settles (a GET streams after the call
+   * has answered). A running container is reached through /proc/<pid>/root, its own mounts
+   * included, and is frozen meanwhile: a process in it that swapped a directory for a symlink
+   * between our lookup and our open could otherwise point the engine at a host path (the
+   * CVE-2018-15664 race). A stopped one gets its rootfs and volumes mounted for the call.
    */
-  private withContainerRoot<T>(ref: string, use: (c: ContainerRoot) => Promise<{ value: T; finished?: Promise<void> }>): Promise<T> {
+  private withContainerRoot<T>(ref: string, use: (c: ContainerRoot, undone: Promise<void>) => Promise<{ value: T; finished?: Promise<void> }>): Promise<T> {
     const live = this.find(ref);
     const rec = live.rec;
     const mounts = this.mountsOf(rec);
     const view = (root: string): ContainerRoot => ({ root, containerId: rec.id, mounts: mounts.map((m) => ({ destination: m.destination, readonly: m.readonly })), readonlyRootfs: rec.hostConfig.ReadonlyRootfs === true });
     const wrap = (e: unknown): Error => (e instanceof TarError || e instanceof PathResolveError ? new InvalidArgumentError(e.message, { cause: e }) : toEngineError(e));
-    if (rec.state.Running && rec.state.Pid > 0) {
-      return use(view(`/proc/${rec.state.Pid}/root`)).then((r) => r.value, (e: unknown) => Promise.reject(wrap(e)));
-    }
+    let markUndone!: () => void;
+    // Settles once the container is thawed or unmounted again: a streamed answer ends only then, so
+    // a client's next call (an exec right after `docker cp`) never meets a frozen container.
+    const undone = new Promise<void>((r) => (markUndone = r));
     return new Promise<T>((resolve, reject) => {
       void this.serial(live, async () => {
-        const p = this.paths(rec.id);
-        const holder = `${rec.id}-archive`;
-        let unmount: (() => Promise<void>) | undefined;
+        let undo: (() => Promise<void>) | undefined;
         try {
-          const lowerDirs = await this.store.lowerDirs(rec.image);
-          const volumes = await this.vols.acquire(holder, mounts.filter((m) => m.type !== 'tmpfs'), { quiet: true });
-          const binds = volumes.specs.flatMap((m) => (m.type === 'bind' ? [{ source: m.source, destination: m.target, readonly: m.readonly === true }] : []));
-          unmount = await mountStoppedRoot({ lowerDirs, upperDir: p.upper, workDir: p.work, target: p.rootfs, binds });
-          const { value, finished } = await use(view(p.rootfs));
-          resolve(value);
-          await finished;
+          let root: string;
+          if (rec.state.Running && rec.state.Pid > 0) {
+            if (!rec.state.Paused) {
+              await this.runner.runc.pause(rec.id);
+              undo = () => this.runner.runc.resume(rec.id);
+            }
+            root = `/proc/${rec.state.Pid}/root`;
+          } else {
+            const p = this.paths(rec.id);
+            const holder = `${rec.id}-archive`;
+            const lowerDirs = await this.store.lowerDirs(rec.image);
+            const volumes = await this.vols.acquire(holder, mounts.filter((m) => m.type !== 'tmpfs'), { quiet: true });
+            const release = (): Promise<void> => this.vols.release(holder, { quiet: true });
+            undo = release;
+            const binds = volumes.specs.flatMap((m) => (m.type === 'bind' ? [{ source: m.source, destination: m.target, readonly: m.readonly === true }] : []));
+            const unmount = await mountStoppedRoot({ lowerDirs, upperDir: p.upper, workDir: p.work, target: p.rootfs, binds });
+            undo = async () => {
+              await unmount();
+              await release();
+            };
+            root = p.rootfs;
+          }
+          const { value, finished } = await use(view(root), undone);
+          if (finished) {
+            resolve(value);
+            await finished;
+          } else {
+            // Answered only once undone, for the same reason.
+            await undo?.();
+            undo = undefined;
+            resolve(value);
+          }
         } catch (e) {
+          // A refusal, too, is answered only with the container thawed.
+          await undo?.().catch((err: unknown) => this.logger.error('undoing the setup of docker cp failed', { id: rec.id, error: String(err) }));
+          undo = undefined;
           reject(wrap(e));
         } finally {
-          await unmount?.().catch((e: unknown) => this.logger.error('unmounting after docker cp failed', { id: rec.id, error: String(e) }));
-          await this.vols.release(holder, { quiet: true }).catch(() => undefined);
+          await undo?.().catch((e: unknown) => this.logger.error('undoing the setup of docker cp failed', { id: rec.id, error: String(e) }));
+          markUndone();
         }
       });
     });
@@ -1587,11 +1659,22 @@ export class BuiltinEngine implements EngineBackend {
   }
 
   private archiveGet(ref: string, p: string, signal: AbortSignal): Promise<{ stat: PathStat; tar: Readable }> {
-    return this.withContainerRoot(ref, async (c) => {
+    return this.withContainerRoot(ref, async (c, undone) => {
       const { stat, tar, done } = await archiveContainerPath(c, p, signal);
       signal.addEventListener('abort', () => tar.destroy(), { once: true });
       this.emit(this.find(ref), 'archive-path');
-      return { value: { stat, tar }, finished: done };
+      const outer = Readable.from(
+        (async function* () {
+          try {
+            yield* tar;
+          } finally {
+            tar.destroy();
+            await undone;
+          }
+        })(),
+        { objectMode: false },
+      );
+      return { value: { stat, tar: outer }, finished: done };
     });
   }
 
@@ -1622,8 +1705,12 @@ export class BuiltinEngine implements EngineBackend {
       list: (o) => this.list(o),
       logs: (id, o) => this.logs(id, o),
       attach: (id, o) => this.attach(id, o),
-      resize: async (id) => {
-        this.find(id);
+      resize: async (id, size) => {
+        const live = this.find(id);
+        if (!live.rec.state.Running) throw new ConflictError(`Container ${live.rec.id} is not running`);
+        if (live.rec.config.Tty === true) await resizeTty(this.paths(live.rec.id).ioSocket, size).catch((e: unknown) => {
+          throw toEngineError(e);
+        });
       },
       top: (id, a) => this.top(id, a),
       stats: (id, o) => this.stats(id, o),
@@ -1699,8 +1786,10 @@ export class BuiltinEngine implements EngineBackend {
       create: (id, r) => this.execCreate(id, r),
       start: (id, o) => this.execStart(id, o),
       inspect: async (id) => this.execInspect(id),
-      resize: async (id) => {
-        this.findExec(id);
+      resize: async (id, size) => {
+        const ex = this.findExec(id);
+        if (!ex.running) throw new ConflictError(`Exec ${id} is not running`);
+        ex.resize?.write(`${size.height} ${size.width}\n`);
       },
     };
   }
