@@ -17,7 +17,10 @@ export interface ServiceChange {
 
 export interface ResourceChange {
   section: 'networks' | 'volumes' | 'configs' | 'secrets';
+  /** The key in the model. */
   name: string;
+  /** The engine-side name (`<project>_<key>` unless set), as plan steps name networks and volumes. */
+  engineName: string;
   kind: 'added' | 'removed' | 'changed';
 }
 
@@ -64,9 +67,10 @@ export function diffModels(
     const a = prev?.project[section] ?? {};
     const b = next.project[section];
     for (const name of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
-      if (!(name in a)) resources.push({ section, name, kind: 'added' });
-      else if (!(name in b)) resources.push({ section, name, kind: 'removed' });
-      else if (stableStringify(a[name]) !== stableStringify(b[name])) resources.push({ section, name, kind: 'changed' });
+      const engineName = (b[name] ?? a[name]).name ?? name;
+      if (!(name in a)) resources.push({ section, name, engineName, kind: 'added' });
+      else if (!(name in b)) resources.push({ section, name, engineName, kind: 'removed' });
+      else if (stableStringify(a[name]) !== stableStringify(b[name])) resources.push({ section, name, engineName, kind: 'changed' });
     }
   }
   return { services, resources };

@@ -74,7 +74,10 @@ function detailLines(plan: PlannedCycle): string[] {
     const why = s.kind === 'added' ? 'added' : s.kind === 'removed' ? 'removed' : s.kind === 'changed' ? s.keys.join(', ') : 'unchanged';
     lines.push(`  ${s.service}: ${why} → ${done(s.service)}`);
   }
-  for (const r of plan.diff.resources) lines.push(`  ${r.section.replace(/s$/, '')} ${r.name}: ${r.kind}`);
+  for (const r of plan.diff.resources) {
+    const target = `${r.section.replace(/s$/, '')} ${r.engineName}`;
+    lines.push(`  ${target}: ${r.kind}${byTarget.has(target) ? ` → ${done(target)}` : ''}`);
+  }
   // Steps for things the model diff does not name (a dependent restarted, a network created).
   for (const [target, acts] of byTarget) lines.push(`  ${target}: ${acts.map((a) => (a.cause ? `${a.action} (${a.cause})` : a.action)).join(', ')}`);
   return lines;

@@ -73,9 +73,7 @@ export async function startWatchSession(opts: WatchOptions): Promise<WatchSessio
   /** Services a develop.watch `rebuild` asked to re-create; taken by the next cycle. */
   const rebuilds = new Set<string>();
 
-  // Declared before the watchers so their callbacks can reach them.
-  // eslint-disable-next-line prefer-const
-  let loop: ReconcileLoop<LoadedModel, PlannedStep, void>;
+  // The watchers' callbacks reach the loop and the syncer only once events arrive, after both exist.
   const stackWatcher = factory((e) => loop.markDirty(e.path), watcherError);
   const developWatcher = factory((e) => syncer.markChanged(e.path), watcherError);
   const syncer = new DevelopSyncer({
@@ -104,7 +102,7 @@ export async function startWatchSession(opts: WatchOptions): Promise<WatchSessio
     },
   });
 
-  loop = new ReconcileLoop<LoadedModel, PlannedStep, void>(
+  const loop: ReconcileLoop<LoadedModel, PlannedStep, void> = new ReconcileLoop<LoadedModel, PlannedStep, void>(
     {
       load: async () => {
         const loaded = loadProject(opts.loadOptions);
@@ -145,8 +143,9 @@ export async function startWatchSession(opts: WatchOptions): Promise<WatchSessio
     },
     (r) => {
       // Only the very first cycle is skipped, whatever its outcome.
+      const skipped = skipNext && r.kind === 'applied';
       skipNext = false;
-      opts.print(formatCycle(r, opts.cwd));
+      opts.print(skipped ? 'watch: stack files loaded; changes apply from the next save on\n' : formatCycle(r, opts.cwd));
       opts.onCycle?.(r);
     },
     {

@@ -33,7 +33,7 @@ describe('diffModels', () => {
       { service: 'old', kind: 'removed', keys: [], hashChanged: true },
       { service: 'web', kind: 'changed', keys: ['environment', 'ports'], hashChanged: true },
     ]);
-    expect(d.resources).toEqual([{ section: 'volumes', name: 'data', kind: 'added' }]);
+    expect(d.resources).toEqual([{ section: 'volumes', name: 'data', engineName: expect.stringMatching(/_data$/), kind: 'added' }]);
   });
 
   it('a config file edited with the model unchanged is a change of `files`', () => {

@@ -150,10 +150,24 @@ describe.skipIf(skip)('berth watch on the built-in engine', () => {
     expect(printed).toMatch(/api: unchanged → restart \(dependency db re-created or restarted \(restart: true\)\)/);
     now = afterDb;
 
+    // A named volume added and mounted by db: the volume is created as `up` creates it, db
+    // re-created with it (and api restarted after it), web untouched.
+    const dbWithVolume = service('db', '    environment: {N: "1"}\n    volumes: ["data:/data"]\n');
+    save('compose.yaml', compose('salut', 'volumes:\n  data: {}\n').replace(`${service('db')}`, dbWithVolume));
+    await cyclesReach(9, 'the added volume');
+    expect(lastCycle().kind).toBe('applied');
+    expect((await port.volumes.list()).map((v) => v.Name)).toContain(`${project}_data`);
+    const afterVolume = await running();
+    expect(afterVolume.db.id).not.toBe(now.db.id);
+    expect(afterVolume.web).toEqual(now.web);
+    expect(printed).toMatch(new RegExp(`volume ${project}_data: added → create \\(not found\\)`));
+    now = afterVolume;
+    const withVolume = (text: string) => text.replace('services:\n', 'volumes:\n  data: {}\nservices:\n').replace(`${service('db')}`, dbWithVolume);
+
     // Five rapid saves: one or two applies, and the final state is the last save.
     const before = cycles.length;
     for (let i = 1; i <= 5; i++) {
-      save('compose.yaml', compose(`rapid${i}`).replace(`${service('db')}`, service('db', '    environment: {N: "1"}\n')));
+      save('compose.yaml', withVolume(compose(`rapid${i}`)));
       await new Promise((r) => setTimeout(r, 8));
     }
     await cyclesReach(before + 1, 'the rapid saves');
@@ -167,6 +181,57 @@ describe.skipIf(skip)('berth watch on the built-in engine', () => {
     expect(final.web.env).toEqual(['GREETING=rapid5']);
     expect({ api: final.api.id, db: final.db.id }).toEqual({ api: now.api.id, db: now.db.id });
   }, 180_000);
+
+  it('creates a network added while watching, as up does, and re-attaches only the service that joins it', async () => {
+    await session?.close();
+    session = undefined;
+    const netProject = `${project}net`;
+    const netDir = mkdtempSync('/tmp/berth-watch-net-');
+    const netCycles: string[] = [];
+    const svc = (name: string, nets: string) => `  ${name}:\n    image: busybox\n    init: true\n    command: [sleep, "3600"]\n    networks: [${nets}]\n`;
+    const file = (extraNet: boolean) =>
+      `name: ${netProject}\nservices:\n${svc('web', 'front')}${svc('api', extraNet ? 'front, back' : 'front')}networks:\n  front: {}\n${extraNet ? '  back: {}\n' : ''}`;
+    try {
+      writeFileSync(path.join(netDir, 'compose.yaml'), file(false));
+      session = await startWatchSession({
+        loadOptions: { workingDir: netDir, environment: {} },
+        explicitFiles: false,
+        explicitEnvFiles: false,
+        applier: composeApplier(port, { print: (t) => (printed += t) }),
+        engine: port,
+        debounceMs: 30,
+        print: (t) => (printed += t),
+        cwd: netDir,
+        onCycle: (r) => netCycles.push(r.kind),
+      });
+      await session.idle();
+      expect(netCycles).toEqual(['applied']);
+      const ids = async () => Object.fromEntries((await port.containers.list({ filters: serviceContainersFilter(netProject) })).map((c) => [c.Labels[LABEL.service], c.Id]));
+      const before = await ids();
+      writeFileSync(path.join(netDir, 'compose.yaml.tmp'), file(true));
+      renameSync(path.join(netDir, 'compose.yaml.tmp'), path.join(netDir, 'compose.yaml'));
+      const end = Date.now() + 20_000;
+      while (netCycles.length < 2) {
+        if (Date.now() > end) throw new Error(`no cycle; output:\n${printed}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await session.idle();
+      expect(netCycles).toEqual(['applied', 'applied']);
+      expect((await port.networks.list()).map((n) => n.Name)).toContain(`${netProject}_back`);
+      const after = await ids();
+      expect(after.web).toBe(before.web);
+      expect(after.api).not.toBe(before.api);
+      const api = await port.containers.inspect(after.api);
+      expect(Object.keys(api.NetworkSettings.Networks).sort()).toEqual([`${netProject}_back`, `${netProject}_front`]);
+      expect(printed).toMatch(new RegExp(`network ${netProject}_back: added → create`));
+    } finally {
+      await session?.close();
+      session = undefined;
+      for (const c of await port.containers.list({ all: true, filters: serviceContainersFilter(netProject) })) await port.containers.remove(c.Id, { force: true });
+      for (const n of await port.networks.list()) if (n.Name.startsWith(`${netProject}_`)) await port.networks.remove(n.Id);
+      rmSync(netDir, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('syncs a develop.watch file into the running container', async () => {
     await session?.close();
