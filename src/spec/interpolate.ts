@@ -145,26 +145,41 @@ export function interpolateModel(model: unknown, opts: InterpolateOptions): { va
   const path: (string | number)[] = [];
   const visit = (value: unknown, cursor: PatternCursor<Cast>): unknown => {
     if (typeof value === 'string') return interpolateString(value, cursor.rule);
-    if (value instanceof OverrideTag) return new OverrideTag(visit(value.value, cursor));
+    if (value instanceof OverrideTag) {
+      const inner = visit(value.value, cursor);
+      return inner === value.value ? value : new OverrideTag(inner);
+    }
     if (value instanceof ResetTag) return value;
-    // Every container is copied, even unchanged: the parsed model (rawModels) stays apart from what later stages build.
+    // A container is copied only when one of its values changed; later stages never mutate
+    // their input (with --no-interpolate they get the parsed model itself), so sharing the
+    // unchanged parts with the parsed model (rawModels) is safe.
     if (Array.isArray(value)) {
-      const out: unknown[] = [];
+      let out: unknown[] | undefined;
       for (let i = 0; i < value.length; i++) {
         path.push(i);
-        out.push(visit(value[i], cursor.step(i)));
+        const v = visit(value[i], cursor.step(i));
         path.pop();
+        if (out === undefined && v !== value[i]) out = value.slice(0, i);
+        if (out !== undefined) out.push(v);
       }
-      return out;
+      return out ?? value;
     }
     if (isPlainObject(value)) {
-      const out: Record<string, unknown> = {};
-      for (const k of Object.keys(value)) {
+      const keys = Object.keys(value);
+      // An own `__proto__` key (the general parser keeps one) is always rebuilt, as before.
+      let out: Record<string, unknown> | undefined = Object.prototype.hasOwnProperty.call(value, '__proto__') ? {} : undefined;
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i];
         path.push(k);
-        out[k] = visit(value[k], cursor.step(k));
+        const v = visit(value[k], cursor.step(k));
         path.pop();
+        if (out === undefined && v !== value[k]) {
+          out = {};
+          for (let j = 0; j < i; j++) out[keys[j]] = value[keys[j]];
+        }
+        if (out !== undefined) out[k] = v;
       }
-      return out;
+      return out ?? value;
     }
     return value;
   };

@@ -119,6 +119,8 @@ function closure(nodes: TrieNode[]): TrieNode[] {
 export class PatternCursor<R> {
   readonly rule: R | undefined;
   readonly dead: boolean;
+  /** No pattern goes deeper than this path: every step from here is dead. */
+  readonly leaf: boolean;
   private readonly literals = new Set<string>();
   private readonly next = new Map<string, PatternCursor<R>>();
   private other?: PatternCursor<R>;
@@ -129,6 +131,7 @@ export class PatternCursor<R> {
   ) {
     this.rule = table.ruleOf(nodes);
     this.dead = nodes.length === 0;
+    this.leaf = nodes.every((n) => n.literal.size === 0 && !n.star && !n.globstar && !n.isGlobstar);
     for (const n of nodes) for (const k of n.literal.keys()) this.literals.add(k);
   }
 

@@ -290,14 +290,25 @@ type Indexer = (entry: unknown) => string | undefined;
 
 const keyValue: Indexer = (e) => (typeof e === 'string' ? entryKey(e) : undefined);
 
+/**
+ * Targets of short volume specs already parsed: unicity runs once per file and once per
+ * merge over mostly the same specs. Bounded, so a long-lived process does not grow it forever.
+ */
+const volumeTargets = new Map<string, string | undefined>();
+
 const byTarget: Indexer = (e) => {
   if (isPlainObject(e)) return typeof e.target === 'string' ? e.target : undefined;
   if (typeof e !== 'string') return undefined;
+  if (volumeTargets.has(e)) return volumeTargets.get(e);
+  let target: string | undefined;
   try {
-    return parseVolumeSpec(e).target;
+    target = parseVolumeSpec(e).target;
   } catch {
-    return undefined; // a malformed spec is reported by normalisation, with its location
+    target = undefined; // a malformed spec is reported by normalisation, with its location
   }
+  if (volumeTargets.size >= 10_000) volumeTargets.clear();
+  volumeTargets.set(e, target);
+  return target;
 };
 
 const deviceTarget: Indexer = (e) => {
@@ -372,10 +383,11 @@ const UNICITY_RULES = new PatternTable<Indexer>({
  * where an entry was dropped.
  */
 function unicityAt(value: unknown, cursor: PatternCursor<Indexer>): unknown {
-  if (cursor.dead) return value;
+  if (cursor.dead || typeof value !== 'object' || value === null) return value;
   if (isOverride(value)) return new OverrideTag(unicityAt(value.value, cursor));
   if (value instanceof ResetTag) return value;
   if (isPlainObject(value)) {
+    if (cursor.leaf) return value;
     let out: Mapping | undefined;
     const keys = Object.keys(value);
     for (let i = 0; i < keys.length; i++) {

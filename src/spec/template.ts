@@ -54,6 +54,23 @@ function closingBrace(text: string, from: number): number {
   return text.indexOf('}', from);
 }
 
+/**
+ * Parsed templates: the same `${VAR:-x}` recurs across services (anchors, generated stacks)
+ * and across loads. Parts are never modified once built. Bounded, for long-lived processes;
+ * invalid templates are not kept (parseParts throws for them each time).
+ */
+const parsedTemplates = new Map<string, readonly Part[]>();
+
+function templateParts(template: string): readonly Part[] {
+  let parts = parsedTemplates.get(template);
+  if (parts === undefined) {
+    parts = parseParts(template, template);
+    if (parsedTemplates.size >= 10_000) parsedTemplates.clear();
+    parsedTemplates.set(template, parts);
+  }
+  return parts;
+}
+
 /** Parses `text` (a template, or a default/alternate/message inside one) into parts. */
 function parseParts(text: string, whole: string): Part[] {
   const parts: Part[] = [];
@@ -158,7 +175,7 @@ function evaluate(parts: readonly Part[], lookup: Lookup, unset: Set<string>, wh
 export function substitute(template: string, lookup: Lookup): { value: string; unset: string[] } {
   if (!template.includes('$')) return { value: template, unset: [] };
   const unset = new Set<string>();
-  const value = evaluate(parseParts(template, template), lookup, unset, template);
+  const value = evaluate(templateParts(template), lookup, unset, template);
   return { value, unset: [...unset] };
 }
 

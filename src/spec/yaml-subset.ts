@@ -475,6 +475,7 @@ class SubsetParser {
       if (s.charCodeAt(this.i) === COLON) unsupported(); // `a: "b": c`
       return value;
     }
+    if (c === 0x7c /* | */) return this.literalBlock(parent);
     if (!plainStart(s, this.i, false)) unsupported();
     const start = this.i;
     let j = start;
@@ -490,6 +491,66 @@ class SubsetParser {
     this.i = end;
     const text = s.slice(start, end);
     return raw ? text : resolvePlain(text);
+  }
+
+  /**
+   * A literal block scalar (`|`, `|-`, `|+`) at i, its content indentation found from its
+   * first line. Folded scalars, indentation indicators, leading empty lines and lines of
+   * spaces only deeper than the content are left to the general parser. Leaves i at the end
+   * of the scalar's last line, so the caller's finishLine moves on to the next one.
+   */
+  private literalBlock(parent: number): string {
+    const s = this.s;
+    let j = this.i + 1;
+    let chomp: 'clip' | 'strip' | 'keep' = 'clip';
+    if (s.charCodeAt(j) === DASH) chomp = 'strip';
+    else if (s.charCodeAt(j) === 0x2b /* + */) chomp = 'keep';
+    if (chomp !== 'clip') j++;
+    this.i = j;
+    if (!this.endsToken(j)) unsupported(); // an indentation indicator, or text after the header
+    this.skipSpaces();
+    if (!this.atLineEnd()) unsupported();
+    const headerEnd = s.indexOf('\n', this.i);
+    if (headerEnd === -1) unsupported();
+    const lines: string[] = [];
+    let indent = -1;
+    let lastContent = -1;
+    let lineStart = headerEnd + 1;
+    let consumedEnd = headerEnd;
+    let consumedLineStart = this.lineStart;
+    while (lineStart < s.length) {
+      let nl = s.indexOf('\n', lineStart);
+      const end = nl === -1 ? s.length : nl;
+      let sp = lineStart;
+      while (sp < end && s.charCodeAt(sp) === SP) sp++;
+      const spaces = sp - lineStart;
+      if (sp === end) {
+        // A line of spaces only: an empty line of the scalar, unless it needs rules we skip.
+        if (indent === -1 || spaces > indent || nl === -1) unsupported();
+        lines.push('');
+      } else {
+        if (indent === -1) {
+          if (spaces <= parent || spaces === 0) unsupported(); // an empty scalar: the general parser's business
+          indent = spaces;
+        }
+        if (spaces < indent) break;
+        lines.push(s.slice(lineStart + indent, end));
+        lastContent = lines.length - 1;
+      }
+      consumedEnd = end;
+      consumedLineStart = lineStart;
+      if (nl === -1) break;
+      lineStart = nl + 1;
+      nl = -1;
+    }
+    if (lastContent === -1) unsupported();
+    this.i = consumedEnd;
+    this.lineStart = consumedLineStart;
+    const body = lines.slice(0, lastContent + 1).join('\n');
+    if (chomp === 'strip') return body;
+    // yaml ends a clipped or kept scalar with a line break even at the very end of the text.
+    if (chomp === 'clip') return `${body}\n`;
+    return `${body}\n${'\n'.repeat(lines.length - lastContent - 1)}`;
   }
 
   // ------------------------------------------------------------------------------------------

@@ -72,3 +72,15 @@ describe('PatternTable cursors', () => {
     expect(narrow.start().step('services').step('web').step('ports').rule).toBe(1);
   });
 });
+
+describe('PatternCursor.leaf', () => {
+  it('is true where no pattern goes deeper, false above a ** or a longer pattern', () => {
+    const table = new PatternTable({ 'services.*.ports': 1, 'x.**': 2 });
+    const svc = table.start().step('services').step('web');
+    expect(svc.leaf).toBe(false);
+    expect(svc.step('ports').leaf).toBe(true);
+    expect(svc.step('image').leaf).toBe(true);
+    expect(table.start().step('x').leaf).toBe(false);
+    expect(table.start().step('x').step('y').leaf).toBe(false);
+  });
+});

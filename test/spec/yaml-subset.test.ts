@@ -60,13 +60,21 @@ describe('the YAML subset parser answers as the general parser', () => {
     'an empty document': '# nothing\n\n',
     'no final newline': 'a: [1, 2]',
     'keys that look like other things': 'a[b]: 1\n"1": 2\nx.y-z: 3\n',
+    'literal block scalars': 'a: |\n  line one\n    indented # not a comment\n\n  after a blank\nb: |-\n  stripped\n\nc: |+\n  kept\n\n\nd: | # header comment\n  x\n# trailing comment\ne:\n  - |\n    in a sequence\n  - &s |\n    anchored\n  - *s\nf: !override |\n  tagged\n',
+    'a literal block scalar at the end of the text': 'a: |\n  no final newline',
+    'kept block scalars at the end of the text': 'a: |+\n  x',
+    'kept block scalars before less indented empty lines': 'a: |+\n    x\n\n  \nb: 1\n',
+    'a block scalar as the last item of a sequence': 'a:\n- |-\n  x\n  y\n',
     'a flow map key with a colon inside': '{a:1, b: 2}',
     'plain scalars with spaces in flow': 'a: [1 2, x  y , 3]\n',
   };
   for (const [name, text] of Object.entries(accepted)) it(name, () => expectFastAndSame(text));
 
   const fallback: Record<string, string> = {
-    'block scalars': 'a: |\n  line\n',
+    'folded block scalars': 'a: >\n  line\n',
+    'block scalars with an indentation indicator': 'a: |2\n   line\n',
+    'block scalars with leading empty lines': 'a: |\n\n  line\n',
+    'empty block scalars': 'a: |\nb: 1\n',
     'multi-line plain scalars': 'a: one\n  two\n',
     'multi-line quoted scalars': 'a: "one\n  two"\n',
     'tabs': 'a:\t1\n',

@@ -54,6 +54,8 @@ export function walk(
         return node;
       }
     }
+    // Nothing below has a rule: the children stay as they are.
+    if (cursor.leaf) return out;
     if (Array.isArray(out)) {
       const next: unknown[] = [];
       for (let i = 0; i < out.length; i++) {
