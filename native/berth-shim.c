@@ -9,7 +9,16 @@
  * Usage:
  *   berth-shim --runc PATH --root DIR --id ID --bundle DIR --log-path FILE
  *              --status-path FILE --pid-file FILE [--runc-log FILE]
- *              [--memory-cgroup DIR] [--tty]
+ *              [--memory-cgroup DIR] [--tty] [--stdin] [--stdin-once] [--io-socket PATH]
+ *   berth-shim --exec-tty --runc PATH --root DIR --id ID --process FILE --pid-file FILE [--stdin]
+ *
+ * With --io-socket PATH the monitor listens on that unix socket (mode 0600, peers must run as our
+ * uid; a path, not an abstract name: Node 20 cannot connect to abstract sockets). A client's first byte says what the connection carries: 'i' = the container's
+ * stdin (relayed to the stdin pipe, or the pty master with --tty; with --stdin-once the end of
+ * the first such connection closes the container's stdin), 'r' = one line "<rows> <cols>\n" that
+ * resizes the pty. --exec-tty runs `runc exec -d --tty` as a child subreaper, receives the pty
+ * master and relays our stdin/stdout to it (fd 3, when open, carries resize lines) until the
+ * process exits, then exits with its status.
  *
  * The invoking process gets, on stdout, "<container pid> <monitor pid>\n" and exit 0 once the
  * container is started, or the runtime's error on stderr and exit 1. By then the monitor has
@@ -29,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -44,8 +54,8 @@
 #define DRAIN_MS 2000
 
 struct options {
-  const char *runc, *root, *id, *bundle, *log_path, *status_path, *pid_file, *runc_log, *memory_cgroup;
-  int tty;
+  const char *runc, *root, *id, *bundle, *log_path, *status_path, *pid_file, *runc_log, *memory_cgroup, *process, *io_socket;
+  int tty, stdin_open, stdin_once, exec_tty;
 };
 
 struct stream {
@@ -53,6 +63,8 @@ struct stream {
   int fd;
   char buf[MAX_LINE];
   size_t len;
+  /* A tty is interactive: a prompt without a newline must reach the log (and attach) at once. */
+  int flush_each_read;
 };
 
 static int log_fd = -1;
@@ -193,6 +205,7 @@ static int stream_read(struct stream *s) {
     ssize_t r = read(s->fd, buf, sizeof buf);
     if (r > 0) {
       stream_feed(s, buf, (size_t)r);
+      if (s->flush_each_read) stream_flush(s);
       continue;
     }
     if (r < 0 && errno == EINTR) continue;
@@ -270,6 +283,17 @@ static void last_line(char *buf, char *out, size_t size) {
   while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' ')) buf[--n] = '\0';
   char *start = strrchr(buf, '\n');
   start = start ? start + 1 : buf;
+  /* With --log-format text runc decorates it: time="..." level=error msg="the message" */
+  char *m = strstr(start, "msg=\"");
+  if (m && size > 0) {
+    size_t o = 0;
+    for (m += 5; *m && *m != '"' && o + 1 < size; m++) {
+      if (*m == '\\' && m[1]) m++;
+      out[o++] = *m;
+    }
+    out[o] = '\0';
+    return;
+  }
   snprintf(out, size, "%s", *start ? start : "runtime failed without a message");
 }
 
@@ -298,6 +322,174 @@ static long now_ms(void) {
   return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
+
+/* ---- The io socket: stdin relay and pty resize (see the header). ---- */
+
+#define MAX_CLIENTS 16
+#define CLIENT_BUF 16384
+
+struct client {
+  int fd;
+  int kind; /* 0 until the first byte, then 'i' or 'r' */
+  char buf[CLIENT_BUF];
+  size_t len, off; /* stdin bytes read from the client, not yet written to the container */
+  char ctl[64];
+  size_t ctl_len;
+};
+
+static struct client clients[MAX_CLIENTS];
+
+struct io_state {
+  int listen_fd;
+  int stdin_fd;  /* where stdin goes: the pipe's write end or a dup of the pty master; -1 when closed */
+  int master;    /* the pty master for resize, -1 without a tty */
+  int tty;
+  int stdin_once;
+  int stdin_used; /* a stdin client has come and gone (StdinOnce) */
+};
+
+static int listen_path(const char *path) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return -1;
+  struct sockaddr_un sa = {.sun_family = AF_UNIX};
+  if (strlen(path) >= sizeof sa.sun_path) {
+    close(fd);
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  strcpy(sa.sun_path, path);
+  unlink(path); /* a socket left by an earlier run of this container */
+  mode_t old = umask(077);
+  int ok = bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(fd, 8) == 0;
+  umask(old);
+  if (!ok) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+static int listen_abstract(const char *name) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return -1;
+  struct sockaddr_un sa = {.sun_family = AF_UNIX};
+  size_t n = strlen(name);
+  if (n > sizeof sa.sun_path - 1) n = sizeof sa.sun_path - 1;
+  memcpy(sa.sun_path + 1, name, n);
+  if (bind(fd, (struct sockaddr *)&sa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n)) != 0 || listen(fd, 8) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+static void set_winsize(int master, const char *line) {
+  unsigned rows = 0, cols = 0;
+  if (master < 0 || sscanf(line, "%u %u", &rows, &cols) != 2 || rows == 0 || cols == 0) return;
+  struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
+  (void)ioctl(master, TIOCSWINSZ, &ws);
+}
+
+/* The container's stdin ends: a pipe is closed; a pty gets the EOF character (closing the master would hang up the output). */
+static void close_stdin(struct io_state *io) {
+  if (io->stdin_fd < 0) return;
+  if (io->tty) (void)!write(io->stdin_fd, "\x04", 1);
+  close(io->stdin_fd);
+  io->stdin_fd = -1;
+}
+
+static void client_close(struct io_state *io, struct client *c) {
+  if (c->kind == 'i') {
+    io->stdin_used = 1;
+    if (io->stdin_once) close_stdin(io);
+  }
+  close(c->fd);
+  c->fd = -1;
+}
+
+static void io_accept(struct io_state *io) {
+  for (;;) {
+    int fd = accept4(io->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0) return;
+    struct ucred cred;
+    socklen_t cl = sizeof cred;
+    /* Abstract sockets have no file permissions: only our own uid may drive the container's stdin. */
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) != 0 || cred.uid != getuid()) {
+      close(fd);
+      continue;
+    }
+    int placed = 0;
+    for (int i = 0; i < MAX_CLIENTS && !placed; i++) {
+      if (clients[i].fd >= 0) continue;
+      clients[i].fd = fd;
+      clients[i].kind = 0;
+      clients[i].len = clients[i].off = clients[i].ctl_len = 0;
+      placed = 1;
+    }
+    if (!placed) close(fd);
+  }
+}
+
+/* Writes what a client has pending; returns 0 when everything went out. */
+static int client_flush(struct io_state *io, struct client *c) {
+  while (c->off < c->len) {
+    if (io->stdin_fd < 0) {
+      c->off = c->len = 0; /* stdin is closed: the bytes have nowhere to go */
+      return 0;
+    }
+    ssize_t w = write(io->stdin_fd, c->buf + c->off, c->len - c->off);
+    if (w > 0) {
+      c->off += (size_t)w;
+      continue;
+    }
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0 && errno == EAGAIN) return 1;
+    /* EPIPE: the container closed its stdin. */
+    close(io->stdin_fd);
+    io->stdin_fd = -1;
+  }
+  c->off = c->len = 0;
+  return 0;
+}
+
+static void client_read(struct io_state *io, struct client *c) {
+  if (c->kind == 0) {
+    char k;
+    ssize_t r = read(c->fd, &k, 1);
+    if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+      close(c->fd);
+      c->fd = -1;
+      return;
+    }
+    if (r < 0) return;
+    if (k != 'i' && k != 'r') {
+      close(c->fd);
+      c->fd = -1;
+      return;
+    }
+    c->kind = k;
+  }
+  if (c->kind == 'r') {
+    ssize_t r = read(c->fd, c->ctl + c->ctl_len, sizeof c->ctl - 1 - c->ctl_len);
+    if (r > 0) c->ctl_len += (size_t)r;
+    c->ctl[c->ctl_len] = '\0';
+    if (strchr(c->ctl, '\n') || r == 0 || c->ctl_len == sizeof c->ctl - 1 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+      set_winsize(io->master, c->ctl);
+      close(c->fd);
+      c->fd = -1;
+    }
+    return;
+  }
+  ssize_t r = read(c->fd, c->buf, sizeof c->buf);
+  if (r > 0) {
+    c->len = (size_t)r;
+    c->off = 0;
+    (void)client_flush(io, c);
+    return;
+  }
+  if (r == 0 || (errno != EAGAIN && errno != EINTR)) client_close(io, c);
+}
+
 static void monitor(const struct options *o, int ready) {
   prctl(PR_SET_CHILD_SUBREAPER, 1);
   if (chdir("/") != 0) die_to(ready, "chdir /: %s", strerror(errno));
@@ -321,7 +513,7 @@ static void monitor(const struct options *o, int ready) {
   if (log_fd < 0) die_to(ready, "open log %s: %s", o->log_path, strerror(errno));
 
   struct stream out = {.name = "stdout", .fd = -1}, err = {.name = "stderr", .fd = -1};
-  int child_out = devnull, child_err = devnull;
+  int child_out = devnull, child_err = devnull, child_in = devnull, stdin_w = -1;
   int listen_fd = -1;
   char sock_arg[128] = "";
   /* runc reports its own failures on the stderr we give runc create; collect them apart. */
@@ -340,6 +532,13 @@ static void monitor(const struct options *o, int ready) {
   } else {
     int po[2], pe[2];
     if (pipe2(po, O_CLOEXEC) != 0 || pipe2(pe, O_CLOEXEC) != 0) die_to(ready, "pipe: %s", strerror(errno));
+    if (o->stdin_open) {
+      /* runc create hands its stdin to the container's init, like its stdout/stderr. */
+      int pi[2];
+      if (pipe2(pi, O_CLOEXEC) != 0) die_to(ready, "pipe: %s", strerror(errno));
+      child_in = pi[0];
+      stdin_w = pi[1];
+    }
     out.fd = po[0];
     err.fd = pe[0];
     child_out = po[1];
@@ -372,12 +571,13 @@ static void monitor(const struct options *o, int ready) {
   /* Without a tty, runc create hands its stdout/stderr to the container's init, so the container
      writes into our pipes; until `runc start` nothing runs in the container, so whatever arrives on
      the stderr pipe meanwhile is runc's own error message. With a tty, runc's stderr is errpipe. */
-  pid_t creator = spawn(create_argv, devnull, child_out, o->tty ? errpipe[1] : child_err, &oldmask);
+  pid_t creator = spawn(create_argv, child_in, child_out, o->tty ? errpipe[1] : child_err, &oldmask);
   if (creator < 0) die_to(ready, "fork: %s", strerror(errno));
   if (!o->tty) {
     close(child_out);
     close(child_err);
   }
+  if (child_in != devnull) close(child_in);
   close(errpipe[1]);
 
   char errbuf[8192] = "";
@@ -419,6 +619,7 @@ static void monitor(const struct options *o, int ready) {
   if (o->tty) {
     if (master < 0) die_to(ready, "runtime did not send the console of a tty container");
     out.fd = master;
+    out.flush_each_read = 1;
   }
   fcntl(out.fd, F_SETFL, O_NONBLOCK);
   if (err.fd >= 0) fcntl(err.fd, F_SETFL, O_NONBLOCK);
@@ -452,6 +653,19 @@ static void monitor(const struct options *o, int ready) {
     last_line(starterr, line, sizeof line);
     die_to(ready, "%s", line);
   }
+  struct io_state io = {.listen_fd = -1, .stdin_fd = -1, .master = -1, .tty = o->tty, .stdin_once = o->stdin_once};
+  for (int i = 0; i < MAX_CLIENTS; i++) clients[i].fd = -1;
+  if (o->io_socket) {
+    io.listen_fd = listen_path(o->io_socket);
+    if (io.listen_fd < 0) die_to(ready, "io socket %s: %s", o->io_socket, strerror(errno));
+    if (o->tty) {
+      io.master = out.fd;
+      if (o->stdin_open) io.stdin_fd = fcntl(out.fd, F_DUPFD_CLOEXEC, 0);
+    } else if (stdin_w >= 0) {
+      fcntl(stdin_w, F_SETFL, O_NONBLOCK);
+      io.stdin_fd = stdin_w;
+    }
+  }
   char msg[64];
   int mn = snprintf(msg, sizeof msg, "ok %d %d\n", cpid, getpid());
   (void)!write(ready, msg, (size_t)mn);
@@ -460,22 +674,44 @@ static void monitor(const struct options *o, int ready) {
   int exited = 0, status = 0;
   long deadline = 0;
   while (out.fd >= 0 || err.fd >= 0) {
-    struct pollfd p[3] = {{.fd = sfd, .events = POLLIN}, {.fd = out.fd, .events = POLLIN}, {.fd = err.fd, .events = POLLIN}};
+    /* 0 signals, 1 stdout, 2 stderr, 3 io listener, 4 container stdin (when a client waits to write), 5.. clients */
+    struct pollfd p[5 + MAX_CLIENTS];
+    int pending = 0;
+    for (int i = 0; i < MAX_CLIENTS; i++) if (clients[i].fd >= 0 && clients[i].off < clients[i].len) pending = 1;
+    p[0] = (struct pollfd){.fd = sfd, .events = POLLIN};
+    p[1] = (struct pollfd){.fd = out.fd, .events = POLLIN};
+    p[2] = (struct pollfd){.fd = err.fd, .events = POLLIN};
+    p[3] = (struct pollfd){.fd = exited ? -1 : io.listen_fd, .events = POLLIN};
+    p[4] = (struct pollfd){.fd = pending ? io.stdin_fd : -1, .events = POLLOUT};
+    for (int i = 0; i < MAX_CLIENTS; i++) {
+      struct client *c = &clients[i];
+      /* A client with bytes not yet taken by the container is not read further (backpressure). */
+      p[5 + i] = (struct pollfd){.fd = (c->fd >= 0 && c->off >= c->len && !exited) ? c->fd : -1, .events = POLLIN};
+    }
     int timeout = -1;
     if (exited) {
       long left = deadline - now_ms();
       if (left <= 0) break;
       timeout = (int)left;
     }
-    int n = poll(p, 3, timeout);
+    int n = poll(p, 5 + MAX_CLIENTS, timeout);
     if (n < 0 && errno != EINTR) break;
+    if (n < 0) continue;
     if (p[1].revents && !stream_read(&out)) {
       close(out.fd);
       out.fd = -1;
+      if (o->tty) io.master = -1;
     }
     if (p[2].revents && !stream_read(&err)) {
       close(err.fd);
       err.fd = -1;
+    }
+    if (p[3].revents & POLLIN) io_accept(&io);
+    if (p[4].revents) {
+      for (int i = 0; i < MAX_CLIENTS; i++) if (clients[i].fd >= 0) (void)client_flush(&io, &clients[i]);
+    }
+    for (int i = 0; i < MAX_CLIENTS; i++) {
+      if (p[5 + i].fd >= 0 && p[5 + i].revents && clients[i].fd >= 0) client_read(&io, &clients[i]);
     }
     if (p[0].revents & POLLIN) {
       struct signalfd_siginfo si;
@@ -493,6 +729,13 @@ static void monitor(const struct options *o, int ready) {
       }
     }
   }
+  /* Gone before the status is written: the next run of this container binds the path anew. */
+  if (io.listen_fd >= 0) {
+    close(io.listen_fd);
+    unlink(o->io_socket);
+  }
+  for (int i = 0; i < MAX_CLIENTS; i++) if (clients[i].fd >= 0) close(clients[i].fd);
+  if (io.stdin_fd >= 0) close(io.stdin_fd);
   /* Output may end (a daemon that closed its stdio) long before init does. */
   while (!exited) {
     int ws;
@@ -525,12 +768,175 @@ static void monitor(const struct options *o, int ready) {
   _exit(0);
 }
 
+
+/* ---- --exec-tty: `docker exec -t` (see the header). ---- */
+
+static int exec_tty(const struct options *o) {
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
+  signal(SIGPIPE, SIG_IGN);
+  sigset_t mask, oldmask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &mask, &oldmask);
+  int sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (sfd < 0) die_to(-1, "signalfd: %s", strerror(errno));
+  int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+  char name[96], sock_arg[100];
+  snprintf(name, sizeof name, "berth-exec-%d-%ld", getpid(), now_ms());
+  snprintf(sock_arg, sizeof sock_arg, "@%s", name);
+  int listen_fd = listen_abstract(name);
+  if (listen_fd < 0) die_to(-1, "console socket: %s", strerror(errno));
+  int errpipe[2];
+  if (pipe2(errpipe, O_CLOEXEC) != 0) die_to(-1, "pipe: %s", strerror(errno));
+  /* Detached: runc exits once the process runs, and the process is re-parented to us (subreaper). */
+  char *argv[] = {(char *)o->runc, "--root", (char *)o->root, "exec", "-d", "--tty", "--console-socket", sock_arg,
+                  "--process", (char *)o->process, "--pid-file", (char *)o->pid_file, (char *)o->id, NULL};
+  pid_t runc = spawn(argv, devnull, devnull, errpipe[1], &oldmask);
+  close(errpipe[1]);
+  char errbuf[8192] = "";
+  size_t errlen = 0;
+  int master = -1, runc_status = -1, errfd = errpipe[0];
+  while (runc_status < 0) {
+    struct pollfd p[3] = {{.fd = sfd, .events = POLLIN}, {.fd = errfd, .events = POLLIN}, {.fd = master < 0 ? listen_fd : -1, .events = POLLIN}};
+    if (poll(p, 3, -1) < 0 && errno != EINTR) die_to(-1, "poll: %s", strerror(errno));
+    if (p[1].revents) {
+      ssize_t r = read(errfd, errbuf + errlen, sizeof errbuf - 1 - errlen);
+      if (r > 0) errlen += (size_t)r;
+      else errfd = -1;
+      errbuf[errlen] = '\0';
+    }
+    if (p[2].revents & POLLIN) {
+      int conn = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+      if (conn >= 0) {
+        master = recv_fd(conn);
+        close(conn);
+      }
+    }
+    struct signalfd_siginfo si;
+    while (read(sfd, &si, sizeof si) == sizeof si) {
+    }
+    int st;
+    if (waitpid(runc, &st, WNOHANG) == runc) runc_status = st;
+  }
+  close(listen_fd);
+  if (!WIFEXITED(runc_status) || WEXITSTATUS(runc_status) != 0 || master < 0) {
+    char line[2048];
+    last_line(errbuf, line, sizeof line);
+    fprintf(stderr, "%s\n", line);
+    /* Docker's codes: 127 the command was not found, 126 it could not be run. */
+    return strstr(line, "not found") || strstr(line, "no such file") ? 127 : 126;
+  }
+  pid_t pid = 0;
+  FILE *fp = fopen(o->pid_file, "re");
+  if (!fp || fscanf(fp, "%d", &pid) != 1) die_to(-1, "no exec pid in %s", o->pid_file);
+  fclose(fp);
+  fcntl(master, F_SETFL, O_NONBLOCK);
+  int ctl = fcntl(3, F_GETFD) >= 0 ? 3 : -1;
+  char ctlbuf[128];
+  size_t ctl_len = 0;
+  char inbuf[CLIENT_BUF];
+  size_t in_len = 0, in_off = 0;
+  /* Without --stdin nothing is attached: the terminal gets no input and, above all, no EOF. */
+  int in_fd = o->stdin_open ? 0 : -1, exited = 0, status = 0;
+  long deadline = 0;
+  while (master >= 0) {
+    struct pollfd p[5] = {
+        {.fd = sfd, .events = POLLIN},
+        {.fd = master, .events = POLLIN | (in_off < in_len ? POLLOUT : 0)},
+        {.fd = in_off < in_len ? -1 : in_fd, .events = POLLIN},
+        {.fd = ctl, .events = POLLIN},
+    };
+    int timeout = -1;
+    if (exited) {
+      long left = deadline - now_ms();
+      if (left <= 0) break;
+      timeout = (int)left;
+    }
+    int n = poll(p, 4, timeout);
+    if (n < 0 && errno != EINTR) break;
+    if (n < 0) continue;
+    if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+      char buf[65536];
+      ssize_t r = read(master, buf, sizeof buf);
+      if (r > 0) {
+        if (write_all(1, buf, (size_t)r) != 0) { /* nobody reads our output any more */ }
+      } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
+        close(master); /* EIO: the slave side is gone with the process */
+        master = -1;
+        continue;
+      }
+    }
+    if ((p[1].revents & POLLOUT) && in_off < in_len) {
+      ssize_t w = write(master, inbuf + in_off, in_len - in_off);
+      if (w > 0) in_off += (size_t)w;
+    }
+    if (p[2].revents) {
+      ssize_t r = read(in_fd, inbuf, sizeof inbuf);
+      if (r > 0) {
+        in_len = (size_t)r;
+        in_off = 0;
+      } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
+        (void)!write(master, "\x04", 1); /* end of input is the terminal's EOF character */
+        in_fd = -1;
+      }
+    }
+    if (p[3].revents) {
+      ssize_t r = read(ctl, ctlbuf + ctl_len, sizeof ctlbuf - 1 - ctl_len);
+      if (r <= 0) ctl = -1;
+      else {
+        ctl_len += (size_t)r;
+        ctlbuf[ctl_len] = '\0';
+        char *nl;
+        while ((nl = strchr(ctlbuf, '\n'))) {
+          *nl = '\0';
+          set_winsize(master, ctlbuf);
+          size_t rest = ctl_len - (size_t)(nl + 1 - ctlbuf);
+          memmove(ctlbuf, nl + 1, rest + 1);
+          ctl_len = rest;
+        }
+        if (ctl_len == sizeof ctlbuf - 1) ctl_len = 0;
+      }
+    }
+    if (p[0].revents & POLLIN) {
+      struct signalfd_siginfo si;
+      while (read(sfd, &si, sizeof si) == sizeof si) {
+      }
+      pid_t w;
+      int ws;
+      while ((w = waitpid(-1, &ws, WNOHANG)) > 0) {
+        if (w == pid && !exited) {
+          exited = 1;
+          status = ws;
+          deadline = now_ms() + 500;
+        }
+      }
+    }
+  }
+  while (!exited) {
+    int ws;
+    pid_t w = waitpid(-1, &ws, 0);
+    if (w < 0 && errno != EINTR) break;
+    if (w == pid) {
+      exited = 1;
+      status = ws;
+    }
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 255;
+}
+
 int main(int argc, char **argv) {
   struct options o = {0};
   for (int i = 1; i < argc; i++) {
     const char *k = argv[i];
-    if (strcmp(k, "--tty") == 0) {
-      o.tty = 1;
+    int *flag = strcmp(k, "--tty") == 0          ? &o.tty
+                : strcmp(k, "--stdin") == 0      ? &o.stdin_open
+                : strcmp(k, "--stdin-once") == 0 ? &o.stdin_once
+                : strcmp(k, "--exec-tty") == 0   ? &o.exec_tty
+                                                 : NULL;
+    if (flag) {
+      *flag = 1;
       continue;
     }
     if (i + 1 >= argc) die_to(-1, "%s needs a value", k);
@@ -544,7 +950,13 @@ int main(int argc, char **argv) {
     else if (strcmp(k, "--pid-file") == 0) o.pid_file = v;
     else if (strcmp(k, "--runc-log") == 0) o.runc_log = v;
     else if (strcmp(k, "--memory-cgroup") == 0) o.memory_cgroup = v;
+    else if (strcmp(k, "--process") == 0) o.process = v;
+    else if (strcmp(k, "--io-socket") == 0) o.io_socket = v;
     else die_to(-1, "unknown option %s", k);
+  }
+  if (o.exec_tty) {
+    if (!o.runc || !o.root || !o.id || !o.process || !o.pid_file) die_to(-1, "--exec-tty needs --runc, --root, --id, --process and --pid-file");
+    return exec_tty(&o);
   }
   if (!o.runc || !o.root || !o.id || !o.bundle || !o.log_path || !o.status_path || !o.pid_file)
     die_to(-1, "--runc, --root, --id, --bundle, --log-path, --status-path and --pid-file are required");

@@ -6,7 +6,9 @@ export type ResourceKind = 'Network' | 'Volume' | 'Container' | 'Image';
 
 export type ProgressStatus =
   | 'Creating' | 'Created' | 'Recreate' | 'Recreated' | 'Starting' | 'Started' | 'Waiting' | 'Healthy'
-  | 'Exited' | 'Running' | 'Stopping' | 'Stopped' | 'Removing' | 'Removed' | 'Error' | 'Skipped';
+  | 'Exited' | 'Running' | 'Stopping' | 'Stopped' | 'Removing' | 'Removed' | 'Error' | 'Skipped'
+  // the lifecycle verbs (src/compose/lifecycle.ts)
+  | 'Restarting' | 'Killing' | 'Killed' | 'Pausing' | 'Paused' | 'Unpausing' | 'Unpaused';
 
 export interface ProgressEvent {
   resource: ResourceKind;
@@ -39,11 +41,11 @@ export class ProgressTracker {
   emit(resource: ResourceKind, name: string, status: ProgressStatus, options: { detail?: string; done?: boolean } = {}): void {
     const key = `${resource} ${name}`;
     const t = this.now();
-    if (!this.started.has(key) || /^(Creating|Recreate|Starting|Stopping|Removing|Waiting)$/.test(status) && !this.started.has(`${key}#${status}`)) {
+    if (!this.started.has(key) || /^(Creating|Recreate|Starting|Stopping|Removing|Waiting|Restarting|Killing|Pausing|Unpausing)$/.test(status) && !this.started.has(`${key}#${status}`)) {
       if (!this.started.has(key)) this.started.set(key, t);
       this.started.set(`${key}#${status}`, t);
     }
-    const doneStates: ProgressStatus[] = ['Created', 'Recreated', 'Started', 'Healthy', 'Exited', 'Running', 'Stopped', 'Removed', 'Error', 'Skipped'];
+    const doneStates: ProgressStatus[] = ['Created', 'Recreated', 'Started', 'Healthy', 'Exited', 'Running', 'Stopped', 'Removed', 'Error', 'Skipped', 'Killed', 'Paused', 'Unpaused'];
     this.reporter.event({
       resource,
       name,

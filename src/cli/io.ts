@@ -7,4 +7,9 @@ export interface CliIO {
   readStdin: () => string;
   /** Whether stdout is a terminal (colour, live progress). */
   isTTY: boolean;
+  /**
+   * Registers a Ctrl-C (SIGINT/SIGTERM) handler while a long command runs; returns its removal.
+   * Absent: the command cannot be interrupted gracefully (tests inject it to simulate Ctrl-C).
+   */
+  onInterrupt?: (handler: () => void) => () => void;
 }

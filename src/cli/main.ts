@@ -7,6 +7,7 @@ import { BerthError } from '../errors.js';
 import type { CliIO } from './io.js';
 import { addGlobalOptions, type GlobalFlags } from './project-options.js';
 import { registerCompareCommands } from './register-compare.js';
+import { ExitCode, registerComposeCommands } from './register-compose.js';
 
 export const VERSION = '0.1.0';
 
@@ -18,13 +19,22 @@ export function defaultIO(): CliIO {
     cwd: process.cwd(),
     readStdin: () => readFileSync(0, 'utf8'),
     isTTY: Boolean(process.stdout.isTTY),
+    onInterrupt: (handler) => {
+      process.on('SIGINT', handler);
+      process.on('SIGTERM', handler);
+      return () => {
+        process.off('SIGINT', handler);
+        process.off('SIGTERM', handler);
+      };
+    },
   };
 }
 
 export function buildProgram(io: CliIO): Command {
   const program = new Command('berth')
     .description('Run multi-container stacks from Compose files, on Docker or on berth\'s built-in engine')
-    .version(VERSION, '-v, --version', 'print the version')
+    // No -v short form: `down -v` (volumes) must reach the subcommand, as in docker compose.
+    .version(VERSION, '--version', 'print the version')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run with --help for usage)');
@@ -59,6 +69,8 @@ export function buildProgram(io: CliIO): Command {
       const { runGraph } = await import('./commands/graph.js');
       await runGraph(globals(), opts, io);
     });
+
+  registerComposeCommands(program, io, globals);
 
   const engine = program.command('engine').description('run and control the built-in container engine');
   const engineOptions = (c: Command): Command =>
@@ -124,6 +136,7 @@ function exitCodeFor(e: unknown, io: CliIO): number {
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
     return 2; // commander already printed the message
   }
+  if (e instanceof ExitCode) return e.exitCode;
   if (e instanceof BerthError) {
     io.stderr(`${e.message}\n`);
     return e.exitCode;

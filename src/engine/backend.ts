@@ -573,6 +573,42 @@ export interface ImageDeleteResponseItem {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Volumes
+
+/** swagger's Volume. */
+export interface Volume {
+  Name: string;
+  Driver: string;
+  Mountpoint: string;
+  /** RFC 3339. */
+  CreatedAt: string;
+  Status?: Record<string, unknown>;
+  Labels: Labels;
+  Scope: 'local' | 'global';
+  Options: Record<string, string> | null;
+  /** Size is -1 where not computed (only `system df` computes it); RefCount counts containers referencing the volume. */
+  UsageData: { Size: number; RefCount: number } | null;
+}
+
+/** Body of `POST /volumes/create`. */
+export interface VolumeCreateRequest {
+  Name?: string;
+  Driver?: string;
+  DriverOpts?: Record<string, string> | null;
+  Labels?: Labels | null;
+}
+
+export interface VolumeListResponse {
+  Volumes: Volume[];
+  Warnings: string[] | null;
+}
+
+export interface VolumePruneResponse {
+  VolumesDeleted: string[] | null;
+  SpaceReclaimed: number;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Events and system
 
 /** One line of `GET /events`. */
@@ -813,9 +849,22 @@ export class ForbiddenError extends EngineError {
   override readonly status: number = 403;
 }
 
+export interface VolumeBackend {
+  /** Returns the existing volume when one of that name was made with the same options. */
+  create(request: VolumeCreateRequest): Promise<Volume>;
+  /** Filters: name (substring), label, dangling, driver. */
+  list(filters: Filters): Promise<VolumeListResponse>;
+  inspect(name: string): Promise<Volume>;
+  /** 409 while a container references it; `force` ignores a missing volume. */
+  remove(name: string, options: { force: boolean }): Promise<void>;
+  /** Unused volumes matching the filters (label, `all`); without `all` only anonymous ones unless `allByDefault`. */
+  prune(filters: Filters, options: { allByDefault: boolean }): Promise<VolumePruneResponse>;
+}
+
 export interface EngineBackend {
   containers: ContainerBackend;
   networks: NetworkBackend;
+  volumes: VolumeBackend;
   exec: ExecBackend;
   images: ImageBackend;
   system: SystemBackend;

@@ -10,6 +10,7 @@ import {
   NotFoundError,
   NotModifiedError,
   type AttachOptions,
+  type Volume,
   type ContainerCreateRequest,
   type ContainerInspect,
   type ContainerStats,
@@ -177,6 +178,7 @@ export class FakeBackend {
   readonly containers = new Map<string, FakeContainer>();
   readonly execs = new Map<string, FakeExec>();
   readonly images = new Map<string, FakeImage>();
+  readonly volumes = new Map<string, Volume>();
   readonly events: EventMessage[] = [];
   private readonly eventListeners = new Set<Channel<EventMessage>>();
   /** The signal of the latest streaming call, to check the server aborts it when a client leaves. */
@@ -582,6 +584,35 @@ export class FakeBackend {
         async resize(execId, size) {
           self.record('exec.resize', execId, size);
           if (!self.execs.has(execId)) throw new NotFoundError(`No such exec instance: ${execId}`);
+        },
+      },
+      volumes: {
+        async create(request) {
+          self.record('volumes.create', request);
+          const name = request.Name || 'anon0123456789';
+          const v: Volume = { Name: name, Driver: 'local', Mountpoint: `/fake/volumes/${name}/_data`, CreatedAt: '2024-01-01T00:00:00Z', Labels: request.Labels ?? {}, Scope: 'local', Options: request.DriverOpts ?? null, UsageData: null };
+          self.volumes.set(name, v);
+          return v;
+        },
+        async list(filters) {
+          self.record('volumes.list', filters);
+          return { Volumes: [...self.volumes.values()], Warnings: null };
+        },
+        async inspect(name) {
+          self.record('volumes.inspect', name);
+          const v = self.volumes.get(name);
+          if (!v) throw new NotFoundError(`get ${name}: no such volume`);
+          return v;
+        },
+        async remove(name, options) {
+          self.record('volumes.remove', name, options);
+          if (!self.volumes.delete(name) && !options.force) throw new NotFoundError(`get ${name}: no such volume`);
+        },
+        async prune(filters, options) {
+          self.record('volumes.prune', filters, options);
+          const deleted = [...self.volumes.keys()];
+          self.volumes.clear();
+          return { VolumesDeleted: deleted, SpaceReclaimed: 0 };
         },
       },
       images: {

@@ -1,6 +1,7 @@
 // A real built-in engine for tests: its own temp state root, runtime dir, socket and cgroup parent,
 // the shim built into the temp dir, and a busybox image imported as `busybox:latest`. `close()`
-// removes every container and asserts nothing is left behind (mounts, runc state, cgroups).
+// removes every container and volume and asserts nothing is left behind (mounts, runc state,
+// cgroups, volume mounts).
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
@@ -25,9 +26,10 @@ export interface TestEngine {
   /**
    * What is left behind on the host: mounts under the root and the runtime dir (network
    * namespaces), runc containers, cgroup dirs, links (bridges, veths) carrying this engine's alias,
-   * and host ports the engine bound that something still listens on.
+   * host ports the engine bound that something still listens on, and (a subset of the mounts,
+   * named apart) volume data directories still mounted by the local driver.
    */
-  leftovers(): Promise<{ mounts: string[]; runc: string[]; cgroups: string[]; links: string[]; listeners: string[] }>;
+  leftovers(): Promise<{ mounts: string[]; runc: string[]; cgroups: string[]; links: string[]; listeners: string[]; volumes: string[] }>;
   close(): Promise<void>;
 }
 
@@ -89,11 +91,16 @@ export async function startTestEngine(name: string, opts: { importBusybox?: bool
           .map((f) => `${f[0]}:${f[4].replace(/^\[?::ffff:|\]$/g, '').replace(/^\*:/, '0.0.0.0:')}`),
       );
       const listeners = [...new Set(net.listeners)].filter((l) => listening.has(l));
-      return { mounts: [...(await mountsUnder(root)), ...(await mountsUnder(runRoot))], runc, cgroups, links: net.links, listeners };
+      return { mounts: [...(await mountsUnder(root)), ...(await mountsUnder(runRoot))], runc, cgroups, links: net.links, listeners, volumes: await mountsUnder(path.join(root, 'volumes')) };
     },
     async close() {
       const list = await daemon.engine.containers.list({ all: true, size: false, filters: {} });
       for (const c of list) await daemon.engine.containers.remove(c.Id, { force: true, volumes: false, link: false }).catch(() => undefined);
+      // With every container gone no volume may be in use: a refused remove is a leak of its own.
+      const stuck: string[] = [];
+      for (const v of (await daemon.engine.volumes.list({})).Volumes) {
+        await daemon.engine.volumes.remove(v.Name, { force: true }).catch((e: unknown) => stuck.push(`${v.Name}: ${String(e)}`));
+      }
       // Networks (the predefined `bridge` too) and their bridges go with the test's engine.
       await daemon.engine.dismantleNetworks().catch((e: unknown) => console.error('dismantling networks failed:', e));
       await daemon.close();
@@ -106,7 +113,7 @@ export async function startTestEngine(name: string, opts: { importBusybox?: bool
         }
       }
       if (left.mounts.length === 0) rmSync(dir, { recursive: true, force: true });
-      if (left.mounts.length || left.runc.length || left.cgroups.length || left.links.length || left.listeners.length) throw new Error(`left behind: ${JSON.stringify(left)}`);
+      if (left.mounts.length || left.runc.length || left.cgroups.length || left.links.length || left.listeners.length || stuck.length) throw new Error(`left behind: ${JSON.stringify({ ...left, stuckVolumes: stuck })}`);
     },
   };
   return engine;

@@ -90,17 +90,29 @@ describe('HostConfig translation', () => {
       { type: 'tmpfs', target: '/cache', readonly: false, sizeBytes: 1024, mode: 0o700 },
       { type: 'tmpfs', target: '/run', sizeBytes: 64 * 1024 * 1024, mode: 0o1777, options: ['exec'] },
     ]);
-    expect(plans[0].createSource).toBe(true);
-    expect(plans[2].requireSource).toBe(true);
+    expect(plans[0].volume === undefined && plans[0].createSource).toBe(true);
+    expect(plans[2].volume === undefined && plans[2].requireSource).toBe(true);
   });
 
-  it('collects every mount problem; named volumes are "not implemented" (501)', () => {
-    expect(() => planMounts({ Binds: ['rel:/x', '/a:b'], Tmpfs: { rel: '' } })).toThrow(/named volumes.*; invalid mount config.*'b'.*; invalid tmpfs mount path/);
+  it('plans named and anonymous volumes from Binds and Mounts', () => {
+    const plans = planMounts({
+      Binds: ['data:/data:ro,nocopy', '/anon'],
+      Mounts: [{ Type: 'volume', Source: '', Target: '/cache/', VolumeOptions: { NoCopy: true, Labels: { a: 'b' }, DriverConfig: { Name: 'local', Options: { type: 'tmpfs', device: 'tmpfs' } } } }],
+    });
+    expect(plans.map((p) => p.volume)).toEqual([
+      { name: 'data', target: '/data', readonly: true, noCopy: true },
+      { name: '', target: '/anon', readonly: false, noCopy: false },
+      { name: '', target: '/cache/', readonly: false, noCopy: true, labels: { a: 'b' }, driver: 'local', driverOpts: { type: 'tmpfs', device: 'tmpfs' } },
+    ]);
+  });
+
+  it('collects every mount problem (400)', () => {
+    expect(() => planMounts({ Binds: ['r!l:/x', '/a:b'], Tmpfs: { rel: '' } })).toThrow(/includes invalid characters for a local volume name.*; invalid mount config.*'b'.*; invalid tmpfs mount path/);
     try {
-      planMounts({ Binds: ['vol:/x'] });
+      planMounts({ Binds: ['vol:/x:bogus'] });
     } catch (e) {
       expect(e).toBeInstanceOf(TranslateError);
-      expect(toEngineError(e)).toMatchObject({ status: 501 });
+      expect(toEngineError(e)).toMatchObject({ status: 400 });
     }
     expect(() => planMounts({ Binds: ['/a:/x'], Tmpfs: { '/x': '' } })).toThrow('Duplicate mount point: /x');
   });

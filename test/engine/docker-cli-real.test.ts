@@ -3,6 +3,7 @@
 
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipNotice } from './helpers/engine-env.js';
@@ -45,6 +46,39 @@ describe.skipIf(skip)('docker CLI against the built-in engine', () => {
     });
   }
 
+  /** A raw Engine API call; `raw` returns the body as text (hijacked exec output). */
+  function api(method: string, urlPath: string, body?: unknown): Promise<{ status: number; text: string }> {
+    return new Promise((resolve, reject) => {
+      const req = http.request({ socketPath: engine.socketPath, method, path: urlPath, headers: body === undefined ? {} : { 'Content-Type': 'application/json' } }, (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      });
+      req.on('error', reject);
+      req.end(body === undefined ? undefined : JSON.stringify(body));
+    });
+  }
+
+  /** A docker process whose output is watched while it runs. */
+  function dockerLive(args: string[]) {
+    const child = spawn(DOCKER, args, {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: engine.dir, DOCKER_CONFIG: path.join(engine.dir, '.docker'), DOCKER_HOST: `unix://${engine.socketPath}`, DOCKER_CLI_HINTS: 'false' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stdin.on('error', () => undefined);
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    return {
+      child,
+      closed,
+      async waitFor(text: string, ms = 10_000): Promise<string> {
+        for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 20))) if (stdout.includes(text)) return stdout;
+        throw new Error(`no "${text}" in docker ${args.join(' ')} output: ${JSON.stringify(stdout)}`);
+      },
+    };
+  }
+
   beforeAll(async () => {
     engine = await startTestEngine('cli', { importBusybox: false });
   }, 60_000);
@@ -68,6 +102,22 @@ describe.skipIf(skip)('docker CLI against the built-in engine', () => {
     expect(imported.stdout).toMatch(/^sha256:[0-9a-f]{64}\n$/);
     const images = await docker(['images', '--format', '{{.Repository}}:{{.Tag}}']);
     expect(images.stdout.split('\n')).toContain('busybox:latest');
+  }, 30_000);
+
+  it('save and load an image: the loaded copy runs', async () => {
+    expect((await docker(['tag', 'busybox:latest', 'copy:1'])).code).toBe(0);
+    const saved = await new Promise<Buffer>((resolve, reject) => {
+      const child = spawn(DOCKER, ['save', 'copy:1'], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: engine.dir, DOCKER_CONFIG: path.join(engine.dir, '.docker'), DOCKER_HOST: `unix://${engine.socketPath}` } });
+      const chunks: Buffer[] = [];
+      child.stdout.on('data', (d: Buffer) => chunks.push(d));
+      child.on('error', reject);
+      child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(chunks)) : reject(new Error(`docker save exited ${code}`))));
+    });
+    expect((await docker(['rmi', 'copy:1'])).stdout).toBe('Untagged: copy:1\n');
+    const loaded = await docker(['load'], saved);
+    expect(loaded).toMatchObject({ code: 0, stdout: 'Loaded image: copy:1\n' });
+    expect(await docker(['run', '--rm', 'copy:1', 'echo', 'from the loaded image'])).toMatchObject({ code: 0, stdout: 'from the loaded image\n' });
+    await docker(['rmi', 'copy:1']);
   }, 30_000);
 
   it('run --rm prints the output and returns the exit code, leaving no container', async () => {
@@ -127,7 +177,6 @@ describe.skipIf(skip)('docker CLI against the built-in engine', () => {
     const rm = await docker(['rm', '-f', 'web']);
     expect(rm).toMatchObject({ code: 0, stdout: 'web\n' });
     expect((await docker(['ps', '-a', '-q'])).stdout).toBe('');
-    expect(await engine.leftovers()).toEqual({ mounts: [], runc: [], cgroups: [], links: [], listeners: [] });
   }, 60_000);
 
   it('exec with user, workdir and env; logs --tail and -t; rename; update', async () => {
@@ -179,5 +228,73 @@ describe.skipIf(skip)('docker CLI against the built-in engine', () => {
     expect(missing.stderr).toMatch(/No such (object|container): nope/);
     const badCmd = await docker(['run', '--rm', 'busybox', '/no/such/binary']);
     expect(badCmd.code).toBe(127);
+  }, 30_000);
+
+  it('run -i feeds stdin to the container; with StdinOnce its end ends the container', async () => {
+    expect(await docker(['run', '-i', '--rm', 'busybox', 'cat'], 'hi\n')).toMatchObject({ code: 0, stdout: 'hi\n', stderr: '' });
+    const big = 'x'.repeat(200_000) + '\n';
+    const wc = await docker(['run', '-i', '--rm', 'busybox', 'wc', '-c'], big);
+    expect(wc).toMatchObject({ code: 0, stdout: `${big.length}\n` });
+    const read = await docker(['run', '-i', '--rm', 'busybox', 'sh', '-c', 'read x; echo got $x; exit 4'], 'line\n');
+    expect(read).toMatchObject({ code: 4, stdout: 'got line\n' });
+    // Without -i the container reads /dev/null.
+    expect(await docker(['run', '--rm', 'busybox', 'cat'], 'ignored\n')).toMatchObject({ code: 0, stdout: '' });
+  }, 60_000);
+
+  it('attach with stdin to a container started with -i (no StdinOnce): stdin stays open across attaches', async () => {
+    const id = (await docker(['run', '-d', '-i', '--name', 'keep', 'busybox', 'cat'])).stdout.trim();
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    const first = dockerLive(['attach', 'keep']);
+    first.child.stdin.write('one\n');
+    await first.waitFor('one\n');
+    first.child.kill('SIGKILL');
+    await first.closed;
+    const second = dockerLive(['attach', 'keep']);
+    second.child.stdin.write('two\n');
+    expect(await second.waitFor('two\n')).toBe('two\n');
+    second.child.kill('SIGKILL');
+    await second.closed;
+    expect((await docker(['inspect', '--format', '{{.State.Running}}', 'keep'])).stdout).toBe('true\n');
+    expect((await docker(['logs', 'keep'])).stdout).toBe('one\ntwo\n');
+    await docker(['rm', '-f', 'keep']);
+  }, 60_000);
+
+  it('run -t gives the container a terminal; resize sets its size; exec -t too, with exit code', async () => {
+    const run = await docker(['run', '--rm', '-t', 'busybox', 'sh', '-c', 'tty; echo $TERM; exit 3']);
+    expect(run.code).toBe(3);
+    expect(run.stdout).toBe('/dev/pts/0\r\nxterm\r\n');
+
+    const id = (await docker(['run', '-d', '-t', '--name', 'term', 'busybox', 'sleep', '300'])).stdout.trim();
+    expect((await api('POST', `/containers/${id}/resize?h=30&w=100`)).status).toBe(200);
+    const size = await docker(['exec', 'term', 'sh', '-c', 'stty size </dev/console']);
+    expect(size).toMatchObject({ code: 0, stdout: '30 100\n' });
+
+    const execTty = await docker(['exec', '-t', 'term', 'sh', '-c', 'tty; test -t 0 && echo stdin-is-a-tty; exit 5']);
+    expect(execTty.code).toBe(5);
+    expect(execTty.stdout).toMatch(/^\/dev\/pts\/\d+\r\nstdin-is-a-tty\r\n$/);
+
+    // An exec's initial console size and a resize while it runs.
+    const created = JSON.parse((await api('POST', `/containers/${id}/exec`, { Cmd: ['sh', '-c', 'stty size; sleep 0.5; stty size'], Tty: true, AttachStdout: true, ConsoleSize: [20, 70] })).text) as { Id: string };
+    const started = api('POST', `/exec/${created.Id}/start`, { Tty: true });
+    await new Promise((r) => setTimeout(r, 250));
+    expect((await api('POST', `/exec/${created.Id}/resize?h=25&w=90`)).status).toBe(200);
+    expect((await started).text).toBe('20 70\r\n25 90\r\n');
+    const inspect = JSON.parse((await api('GET', `/exec/${created.Id}/json`)).text) as { ExitCode: number; Running: boolean };
+    expect(inspect).toMatchObject({ ExitCode: 0, Running: false });
+
+    const missing = await docker(['exec', '-t', 'term', '/no/such/cmd']);
+    expect(missing.code).toBe(127);
+    await docker(['rm', '-f', 'term']);
+    expect(await engine.leftovers()).toEqual({ mounts: [], runc: [], cgroups: [], links: [], listeners: [], volumes: [] });
+  }, 60_000);
+
+  it('isolation: own PID 1, own hostname, own root filesystem', async () => {
+    const r = await docker(['run', '--rm', '--hostname', 'inside', 'busybox', 'sh', '-c', 'echo $$ $(hostname); ls /proc | grep -c "^[0-9]"; test -e /etc/os-release && echo host-root || echo own-root']);
+    expect(r.code).toBe(0);
+    const [first, count, root] = r.stdout.trim().split('\n');
+    expect(first).toBe('1 inside');
+    // ps-visible processes: sh, ls and grep (and maybe a subshell) — not the host's hundreds.
+    expect(Number(count)).toBeLessThan(6);
+    expect(root).toBe('own-root');
   }, 30_000);
 });

@@ -22,6 +22,7 @@ import { execRoutes } from './routes/exec.js';
 import { imageRoutes } from './routes/images.js';
 import { networkRoutes } from './routes/networks.js';
 import { systemRoutes } from './routes/system.js';
+import { volumeRoutes } from './routes/volumes.js';
 import { MAX_API_VERSION, negotiateVersion } from './versions.js';
 
 export interface ApiLogger {
@@ -45,7 +46,7 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-export const apiRoutes: readonly Route[] = [...systemRoutes, ...containerRoutes, ...execRoutes, ...imageRoutes, ...networkRoutes];
+export const apiRoutes: readonly Route[] = [...systemRoutes, ...containerRoutes, ...execRoutes, ...imageRoutes, ...networkRoutes, ...volumeRoutes];
 
 const silentLogger: ApiLogger = { debug: () => {}, error: () => {} };
 

@@ -40,6 +40,10 @@ export interface CreateRequest {
   hostsContent?: string;
   /** resolv.conf nameservers (the engine's DNS servers); undefined keeps the host's reachable ones. */
   nameservers?: readonly string[];
+  /** Runs once the rootfs is mounted, before the container starts (volume copy-up reads the image there). */
+  prepareRootfs?: (rootfs: string) => Promise<void>;
+  /** The container's stdin comes through the monitor (OpenStdin / StdinOnce). */
+  stdin?: { open: boolean; once: boolean };
 }
 
 export interface ContainerPaths {
@@ -54,6 +58,8 @@ export interface ContainerPaths {
   status: string;
   pidFile: string;
   runcLog: string;
+  /** The monitor's stdin/resize socket: under the run root, where unix socket paths stay short. */
+  ioSocket: string;
 }
 
 export interface RunningContainer extends MonitorStarted {
@@ -101,6 +107,7 @@ export class ContainerRunner {
       status: path.join(dir, 'status.json'),
       pidFile: path.join(dir, 'init.pid'),
       runcLog: path.join(dir, 'runc.log'),
+      ioSocket: path.join(path.dirname(this.opts.runcRoot), 'io', `${id.slice(0, 32)}.sock`),
     };
   }
 
@@ -152,6 +159,7 @@ export class ContainerRunner {
     try {
       await mkdir(p.bundle, { recursive: true });
       await mkdir(p.etc, { recursive: true });
+      await mkdir(path.dirname(p.ioSocket), { recursive: true, mode: 0o700 });
       await Promise.all([
         writeAtomic(path.join(p.etc, 'hosts'), req.hostsContent ?? renderHosts({ hostname, ip: req.ip, extraHosts: req.extraHosts })),
         writeAtomic(path.join(p.etc, 'hostname'), renderHostname(hostname)),
@@ -159,6 +167,7 @@ export class ContainerRunner {
         writeAtomic(p.config, `${JSON.stringify(config, null, 2)}\n`),
       ]);
       await mountRootfs({ lowerDirs: req.lowerDirs, upperDir: p.upper, workDir: p.work, target: p.rootfs });
+      if (req.prepareRootfs) await req.prepareRootfs(p.rootfs);
       return {
         runcRoot: this.opts.runcRoot,
         runcBinary: this.runc.binary,
@@ -171,6 +180,9 @@ export class ContainerRunner {
         runcLog: p.runcLog,
         memoryCgroup: memoryCgroupDir(cgroupsPath),
         tty: req.spec.tty,
+        openStdin: req.stdin?.open ?? false,
+        stdinOnce: req.stdin?.once ?? false,
+        ioSocket: p.ioSocket,
       };
     } catch (err) {
       await this.remove(req.id).catch(() => undefined);
@@ -211,5 +223,6 @@ export class ContainerRunner {
     const left = await mountsUnder(p.dir);
     if (left.length > 0) throw new ContainerRunnerError(`container ${id}: still mounted: ${left.join(', ')}`);
     await rm(p.dir, { recursive: true, force: true });
+    await rm(p.ioSocket, { force: true });
   }
 }

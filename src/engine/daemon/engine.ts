@@ -13,7 +13,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -26,6 +26,7 @@ import {
   NotFoundError,
   NotImplementedError,
   NotModifiedError,
+  type ArchivePutOptions,
   type AttachOptions,
   type AttachSession,
   type ContainerBackend,
@@ -58,12 +59,14 @@ import {
   type PortBinding,
   type PortSummary,
   type OutputChunk,
+  type PathStat,
   type ProcessList,
   type ProgressMessage,
   type StatsOptions,
   type SystemBackend,
   type SystemInfo,
   type SystemVersion,
+  type VolumeBackend,
   type WaitCondition,
 } from '../backend.js';
 import { ContainerRunner } from '../containers/container-runner.js';
@@ -75,8 +78,8 @@ import { applyChanges } from '../images/changes.js';
 import { ImageError } from '../images/errors.js';
 import { ImageStore } from '../images/store.js';
 import { hostCgroupMounts } from '../runtime/cgroups.js';
-import { monitorAlive, readExitStatus, type ExitStatus } from '../runtime/monitor.js';
-import { ContainerSpecError, type MountSpec, type OciSpec } from '../runtime/oci-spec.js';
+import { attachStdin, defaultShimPath, monitorAlive, readExitStatus, resizeTty, type ExitStatus } from '../runtime/monitor.js';
+import { ContainerSpecError, type OciSpec } from '../runtime/oci-spec.js';
 import { unmountRootfs } from '../runtime/rootfs.js';
 import { RuncError } from '../runtime/runc.js';
 import { resolveUser, resolveUserInRootfs, UserResolveError } from '../runtime/user.js';
@@ -88,6 +91,11 @@ import { EventBus } from './events.js';
 import { fileSize, followLog, parseChunk, readFrom } from './logs.js';
 import { loadRecords, recordPath, writeJsonAtomic, type ContainerRecord } from './records.js';
 import { sampleCgroups } from './stats.js';
+import { VolumeService, type ContainerMount, type VolumesFromSource } from '../volumes/service.js';
+import { archiveContainerPath, extractIntoContainer, statContainerPath, type ContainerRoot } from '../archive/archive.js';
+import { PathResolveError } from '../archive/resolve.js';
+import { mountStoppedRoot } from '../archive/stopped-root.js';
+import { TarError } from '../images/errors.js';
 import {
   buildContainerSpec,
   commandOf,
@@ -154,6 +162,8 @@ interface Live {
   execIds: string[];
   /** The cleanup of the last run (unmount, runc delete), which a new run must wait for. */
   cleaning: Promise<void>;
+  /** Client stdin attached before the run started (`docker run -i` attaches, then starts). */
+  pendingStdin: Readable[];
 }
 
 interface ExecRecord {
@@ -164,6 +174,8 @@ interface ExecRecord {
   exitCode: number | null;
   pid: number;
   started: boolean;
+  /** A TTY exec's resize channel (fd 3 of berth-shim --exec-tty). */
+  resize?: NodeJS.WritableStream;
 }
 
 /** Maps what the lower layers throw to the API's status-carrying errors. */
@@ -201,6 +213,7 @@ export class BuiltinEngine implements EngineBackend {
   readonly runner: ContainerRunner;
   readonly events: EventBus;
   private store!: ImageStore;
+  private vols!: VolumeService;
   private readonly clock: Clock;
   private readonly logger: EngineLogger;
   private readonly recordsDir: string;
@@ -211,6 +224,7 @@ export class BuiltinEngine implements EngineBackend {
   private polling = false;
   private closed = false;
   private readonly initBinary: string | undefined;
+  private readonly shimBinary: string;
   private readonly pollMs: number;
   private readonly hostImage: boolean;
   private readonly restarts: RestartSupervisor;
@@ -224,6 +238,10 @@ export class BuiltinEngine implements EngineBackend {
   readonly images: ImageBackend;
   readonly system: SystemBackend;
 
+  get volumes(): VolumeBackend {
+    return this.vols;
+  }
+
   private constructor(opts: BuiltinEngineOptions) {
     this.root = path.resolve(opts.root ?? '/var/lib/berth');
     this.runRoot = path.resolve(opts.runRoot ?? '/run/berth');
@@ -233,6 +251,7 @@ export class BuiltinEngine implements EngineBackend {
     this.cgroupParent = opts.cgroupParent ?? '/berth';
     this.pollMs = opts.pollMs ?? 50;
     this.hostImage = opts.hostImage ?? true;
+    this.shimBinary = opts.shimBinary ?? defaultShimPath();
     this.initBinary = opts.initBinary ?? INIT_CANDIDATES.find((p) => existsSync(p));
     this.runner = new ContainerRunner({
       stateRoot: this.root,
@@ -276,6 +295,11 @@ export class BuiltinEngine implements EngineBackend {
       ...(engine.netOptions.dnsUpstream ? { dnsUpstream: engine.netOptions.dnsUpstream.map((u) => (u.includes(':') ? u : `${u}:53`)) } : {}),
       outboundNat: engine.netOptions.outboundNat === true,
       now: () => engine.clock.now(),
+    });
+    engine.vols = await VolumeService.open(path.join(engine.root, 'volumes'), {
+      emit: (action, name, attributes) => engine.events.emit('volume', action, name, attributes),
+      referencedBy: (name) => [...engine.live.values()].filter((l) => engine.mountsOf(l.rec).some((m) => m.type === 'volume' && m.name === name)).map((l) => l.rec.id),
+      now: () => new Date(engine.clock.now()),
     });
     await engine.restore();
     engine.pollTimer = setInterval(() => void engine.pollExits(), engine.pollMs);
@@ -344,7 +368,7 @@ export class BuiltinEngine implements EngineBackend {
   }
 
   private newLive(rec: ContainerRecord): Live {
-    return { rec, queue: Promise.resolve(), exitWaiters: [], removeWaiters: [], exits: 0, onExit: [], removing: false, execIds: [], cleaning: Promise.resolve() };
+    return { rec, queue: Promise.resolve(), exitWaiters: [], removeWaiters: [], exits: 0, onExit: [], removing: false, execIds: [], cleaning: Promise.resolve(), pendingStdin: [] };
   }
 
   /** By full id, name (with or without `/`), or unique id prefix, as dockerd looks containers up. */
@@ -453,6 +477,16 @@ export class BuiltinEngine implements EngineBackend {
         throw new ConflictError(`Conflict. The container name "/${name}" is already in use by container "${l.rec.id}". You have to remove (or rename) that container to be able to reuse that name.`);
       }
     }
+    let mounts: ContainerMount[];
+    try {
+      mounts = await this.vols.planContainerMounts({
+        planned: planMounts(hostConfig),
+        configVolumes: Object.keys(config.Volumes ?? {}),
+        volumesFrom: this.volumesFromSources(hostConfig.VolumesFrom ?? []),
+      });
+    } catch (e) {
+      throw toEngineError(e);
+    }
     const rec: ContainerRecord = {
       id,
       name,
@@ -467,6 +501,7 @@ export class BuiltinEngine implements EngineBackend {
       manuallyStopped: false,
       hasBeenStarted: false,
       warnings,
+      mounts,
     };
     if (request.Healthcheck || config.Healthcheck) {
       const test = config.Healthcheck?.Test ?? [];
@@ -492,7 +527,7 @@ export class BuiltinEngine implements EngineBackend {
     return { Id: id, Warnings: warnings };
   }
 
-  /** Undoes what a finished run left: runc state, the rootfs mount and the old status file. */
+  /** Undoes what a finished run left: runc state, the rootfs mount, the volumes it held and the old status file. */
   private async cleanupRun(id: string): Promise<void> {
     const p = this.paths(id);
     await this.net.ports.unpublish(id);
@@ -503,6 +538,35 @@ export class BuiltinEngine implements EngineBackend {
     const state = await this.runner.runc.stateIfExists(id).catch(() => undefined);
     if (state && (state.status === 'stopped' || state.status === 'created')) await this.runner.runc.delete(id, { force: true }).catch(() => undefined);
     await unmountRootfs(p.rootfs).catch(() => undefined);
+    await this.vols.release(id).catch((e: unknown) => this.logger.error('releasing volumes failed', { id, error: String(e) }));
+  }
+
+  /** The record's mounts; records of engines before volumes kept only HostConfig (binds and tmpfs). */
+  private mountsOf(rec: ContainerRecord): ContainerMount[] {
+    if (rec.mounts) return rec.mounts;
+    try {
+      return planMounts(rec.hostConfig).flatMap((m): ContainerMount[] =>
+        m.volume
+          ? []
+          : m.spec.type === 'bind'
+            ? [{ type: 'bind', source: m.spec.source, destination: m.spec.target, readonly: m.spec.readonly === true, propagation: m.spec.propagation ?? 'rprivate', createSource: m.createSource === true }]
+            : [{ type: 'tmpfs', source: '', destination: m.spec.target, readonly: m.spec.readonly === true, tmpfs: { sizeBytes: m.spec.sizeBytes, mode: m.spec.mode, options: m.spec.options } }],
+      );
+    } catch {
+      return [];
+    }
+  }
+
+  /** `HostConfig.VolumesFrom` entries (`container[:ro|rw]`) → the mounts to copy. */
+  private volumesFromSources(entries: readonly string[]): VolumesFromSource[] {
+    return entries.map((entry) => {
+      const colon = entry.lastIndexOf(':');
+      const mode = colon > 0 ? entry.slice(colon + 1) : '';
+      const ref = colon > 0 && (mode === 'ro' || mode === 'rw' || mode === 'z' || mode === 'Z') ? entry.slice(0, colon) : entry;
+      if (colon > 0 && ref === entry) throw new InvalidArgumentError(`invalid mode for volumes-from: ${mode}`);
+      const other = this.find(ref);
+      return { mounts: this.mountsOf(other.rec), ...(mode === 'ro' || mode === 'rw' ? { mode } : {}) };
+    });
   }
 
   /** /etc/passwd and /etc/group as the container will see them: the writable layer first, then the image layers. */
@@ -583,13 +647,7 @@ export class BuiltinEngine implements EngineBackend {
     } catch (e) {
       throw toEngineError(e);
     }
-    const planned = planMounts(hc);
-    for (const m of planned) {
-      if (m.spec.type !== 'bind') continue;
-      const exists = await stat(m.spec.source).then(() => true, () => false);
-      if (!exists && m.requireSource) throw new InvalidArgumentError(`invalid mount config for type "bind": bind source path does not exist: ${m.spec.source}`);
-      if (!exists) await mkdir(m.spec.source, { recursive: true });
-    }
+    const volumes = await this.vols.acquire(id, this.mountsOf(rec));
     const passwd = await this.readImageFile(p.upper, lowerDirs, 'etc/passwd');
     const group = await this.readImageFile(p.upper, lowerDirs, 'etc/group');
     const user = resolveUser(rec.config.User ?? '', passwd, group, hc.GroupAdd ?? []);
@@ -601,7 +659,7 @@ export class BuiltinEngine implements EngineBackend {
       config,
       hostConfig: hc,
       user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
-      mounts: planned.map((m): MountSpec => m.spec),
+      mounts: volumes.specs,
       containerPid: (ref) => this.containerPid(ref),
       ...(this.initBinary ? { initBinary: this.initBinary } : {}),
       ...(sandbox.netnsPath ? { netnsPath: sandbox.netnsPath } : {}),
@@ -617,11 +675,14 @@ export class BuiltinEngine implements EngineBackend {
         extraHosts: parseExtraHosts(hc.ExtraHosts ?? []),
         ...(sandbox.hosts !== undefined ? { hostsContent: sandbox.hosts } : {}),
         ...(sandbox.nameservers ? { nameservers: sandbox.nameservers } : {}),
+        prepareRootfs: volumes.populate,
+        stdin: { open: rec.config.OpenStdin === true, once: rec.config.StdinOnce === true },
       });
     } catch (e) {
       await this.net.ports.unpublish(id);
       throw e;
     }
+    for (const input of live.pendingStdin.splice(0)) this.connectStdin(live, input);
     rec.state = {
       ...rec.state,
       Status: 'running',
@@ -665,7 +726,7 @@ export class BuiltinEngine implements EngineBackend {
         await this.cleanupRun(live.rec.id).catch(() => undefined);
         this.logger.error('container start failed', { id: live.rec.id, error: message });
         // dockerd removes an AutoRemove container whose start failed (`docker run --rm` waits for that).
-        if (live.rec.hostConfig.AutoRemove) await this.removeNow(live, true).catch(() => undefined);
+        if (live.rec.hostConfig.AutoRemove) await this.removeNow(live, true, true).catch(() => undefined);
         if (err instanceof InternalError && (notFound || denied)) throw new InvalidArgumentError(message, { cause: e });
         throw err;
       }
@@ -775,10 +836,10 @@ export class BuiltinEngine implements EngineBackend {
   private async remove(ref: string, options: { force: boolean; volumes: boolean; link: boolean }): Promise<void> {
     if (options.link) throw new NotImplementedError('legacy links are not supported by the built-in engine');
     const live = this.find(ref);
-    await this.serial(live, () => this.removeNow(live, options.force));
+    await this.serial(live, () => this.removeNow(live, options.force, options.volumes));
   }
 
-  private async removeNow(live: Live, force: boolean): Promise<void> {
+  private async removeNow(live: Live, force: boolean, volumes = false): Promise<void> {
     const rec = live.rec;
     if (!this.live.has(rec.id)) return;
     if (rec.state.Running && !force) {
@@ -819,6 +880,8 @@ export class BuiltinEngine implements EngineBackend {
       if (n) this.net.event(n, 'disconnect', rec.id);
     }
     await this.net.refreshHosts({ endpoints: rec.endpoints ?? {} });
+    // Only now, with the container gone, are its anonymous volumes unreferenced.
+    if (volumes) await this.vols.removeAnonymous(this.mountsOf(rec)).catch((e: unknown) => this.logger.error('removing anonymous volumes failed', { id: rec.id, error: String(e) }));
     this.emit(live, 'destroy');
     this.logger.info('container removed', { id: rec.id });
     for (const w of live.removeWaiters.splice(0)) w({ StatusCode: rec.state.ExitCode, Error: null });
@@ -858,9 +921,12 @@ export class BuiltinEngine implements EngineBackend {
     rec.monitorPid = 0;
     const restart = this.onExited(live);
     if (restart) rec.state = { ...rec.state, Status: 'restarting', Restarting: true };
-    await this.persist(live).catch((e: unknown) => this.logger.error('persisting exit failed', { id: rec.id, error: String(e) }));
-    // As in dockerd, the run is cleaned up (rootfs unmounted, runc state deleted) before anyone hears of the exit.
-    live.cleaning = this.cleanupRun(rec.id).catch((e: unknown) => this.logger.error('cleanup after exit failed', { id: rec.id, error: String(e) }));
+    // As in dockerd, the run is cleaned up (rootfs unmounted, runc state deleted, volumes released) before anyone
+    // hears of the exit. `cleaning` is set before the first await: a remove that sees the exited state must wait for it.
+    live.cleaning = (async () => {
+      await this.persist(live).catch((e: unknown) => this.logger.error('persisting exit failed', { id: rec.id, error: String(e) }));
+      await this.cleanupRun(rec.id).catch((e: unknown) => this.logger.error('cleanup after exit failed', { id: rec.id, error: String(e) }));
+    })();
     await live.cleaning;
     await this.net.refreshHosts({ endpoints: rec.endpoints ?? {} });
     // Followers (logs -f, attach) end on this: the shim wrote the last output before the status.
@@ -871,7 +937,7 @@ export class BuiltinEngine implements EngineBackend {
     for (const w of live.exitWaiters.splice(0)) w({ StatusCode: status.exitCode, Error: null });
     for (const f of live.onExit.splice(0)) f();
     if (rec.hostConfig.AutoRemove && !live.removing) {
-      void this.serial(live, () => this.removeNow(live, true)).catch((e: unknown) => this.logger.error('auto-remove failed', { id: rec.id, error: String(e) }));
+      void this.serial(live, () => this.removeNow(live, true, true)).catch((e: unknown) => this.logger.error('auto-remove failed', { id: rec.id, error: String(e) }));
     }
   }
 
@@ -979,6 +1045,7 @@ export class BuiltinEngine implements EngineBackend {
             (ports) => (rec.ports = ports),
             (e: unknown) => this.logger.error('re-publishing ports failed', { id: rec.id, error: String(e) }),
           );
+          await this.vols.adopt(rec.id, this.mountsOf(rec));
           this.logger.info('container re-adopted', { id: rec.id, pid: rec.state.Pid });
           continue;
         }
@@ -996,15 +1063,7 @@ export class BuiltinEngine implements EngineBackend {
   // Views
 
   private mountPoints(rec: ContainerRecord): MountPoint[] {
-    try {
-      return planMounts(rec.hostConfig).map((m): MountPoint =>
-        m.spec.type === 'bind'
-          ? { Type: 'bind', Source: m.spec.source, Destination: m.spec.target, Mode: m.spec.readonly ? 'ro' : '', RW: !m.spec.readonly, Propagation: m.spec.propagation ?? 'rprivate' }
-          : { Type: 'tmpfs', Source: '', Destination: m.spec.target, Mode: '', RW: !m.spec.readonly, Propagation: '' },
-      );
-    } catch {
-      return [];
-    }
+    return this.vols.mountPoints(this.mountsOf(rec));
   }
 
   private inspectOf(live: Live): ContainerInspect {
@@ -1207,14 +1266,26 @@ export class BuiltinEngine implements EngineBackend {
     return { tty: live.rec.config.Tty === true, entries: out };
   }
 
+  /** Relays a client's input to the running container's stdin through its monitor. */
+  private connectStdin(live: Live, input: Readable): void {
+    attachStdin(this.paths(live.rec.id).ioSocket, input).catch((e: unknown) => {
+      this.logger.error('attaching stdin failed', { id: live.rec.id, error: String(e) });
+      input.resume();
+    });
+  }
+
   private async attach(ref: string, options: AttachOptions): Promise<AttachSession> {
     const live = this.find(ref);
     if (live.rec.state.Paused) throw new ConflictError('You cannot attach to a paused container, unpause it first');
     const file = this.paths(live.rec.id).log;
     const out = new Channel<OutputChunk>(options.signal);
     const wanted = (e: LogEntry): boolean => (e.stream === 'stdout' ? options.stdout : options.stderr);
-    // berth-shim owns the container's stdin (/dev/null for now): client input is read and dropped so the connection does not stall.
-    options.stdin?.resume();
+    if (options.stdin) {
+      // Without OpenStdin the container's stdin is /dev/null: input is read and dropped so the connection does not stall.
+      if (live.rec.config.OpenStdin !== true) options.stdin.resume();
+      else if (live.rec.state.Running) this.connectStdin(live, options.stdin);
+      else live.pendingStdin.push(options.stdin);
+    }
     const offset = options.logs ? 0 : await fileSize(file);
     if (!options.stream) {
       const { entries } = parseChunk(await readFrom(file, 0));
@@ -1400,10 +1471,15 @@ export class BuiltinEngine implements EngineBackend {
   }
 
   /** The process spec for an exec: the container's own process (caps, rlimits, env) with the exec's command. */
-  private async execProcess(live: Live, req: ExecCreateRequest): Promise<OciSpec['process']> {
+  private async execProcess(live: Live, req: ExecCreateRequest, consoleSize?: readonly [number, number]): Promise<OciSpec['process']> {
     const p = this.paths(live.rec.id);
     const bundle = JSON.parse(await readFile(p.config, 'utf8')) as OciSpec;
-    const proc: OciSpec['process'] = { ...bundle.process, terminal: false, args: [...req.Cmd] };
+    const proc: OciSpec['process'] = { ...bundle.process, terminal: req.Tty === true, args: [...req.Cmd] };
+    if (req.Tty === true) {
+      proc.env = [...proc.env.filter((e) => !e.startsWith('TERM=')), 'TERM=xterm'];
+      // runc sizes the pty before the process starts, so its first look at the size is right.
+      if (consoleSize && consoleSize[0] > 0 && consoleSize[1] > 0) proc.consoleSize = { height: consoleSize[0], width: consoleSize[1] };
+    }
     if (req.Env && req.Env.length > 0) {
       const env = [...proc.env];
       for (const e of req.Env) {
@@ -1429,7 +1505,7 @@ export class BuiltinEngine implements EngineBackend {
     if (!live.rec.state.Running) throw new ConflictError(`Container ${live.rec.id} is not running`);
     let proc: OciSpec['process'];
     try {
-      proc = await this.execProcess(live, ex.request);
+      proc = await this.execProcess(live, ex.request, options.consoleSize ?? ex.request.ConsoleSize ?? undefined);
     } catch (e) {
       throw toEngineError(e);
     }
@@ -1440,13 +1516,23 @@ export class BuiltinEngine implements EngineBackend {
     const pidFile = path.join(dir, 'pid');
     await writeFile(processFile, JSON.stringify(proc), { mode: 0o600 });
     const withStdin = ex.request.AttachStdin === true && options.stdin !== undefined && !options.detach;
-    const child = spawn(this.runner.runc.binary, ['--root', this.runner.runc.root, 'exec', '--process', processFile, '--pid-file', pidFile, live.rec.id], {
-      stdio: [withStdin ? 'pipe' : 'ignore', options.detach ? 'ignore' : 'pipe', options.detach ? 'ignore' : 'pipe'],
+    const tty = ex.request.Tty === true || options.tty;
+    const runc = this.runner.runc;
+    // A TTY exec needs runc's console socket (the pty master comes by fd passing), which only the
+    // native shim can receive: it relays its stdio to the pty and takes resize lines on fd 3.
+    const [command, args] = tty
+      ? [this.shimBinary, ['--exec-tty', '--runc', runc.binary, '--root', runc.root, '--id', live.rec.id, '--process', processFile, '--pid-file', pidFile, ...(withStdin ? ['--stdin'] : [])]]
+      : [runc.binary, ['--root', runc.root, 'exec', '--process', processFile, '--pid-file', pidFile, live.rec.id]];
+    const child = spawn(command, args, {
+      stdio: [withStdin ? 'pipe' : 'ignore', options.detach ? 'ignore' : 'pipe', options.detach ? 'ignore' : 'pipe', tty ? 'pipe' : 'ignore'],
     });
+    if (tty) {
+      const resize = child.stdio[3] as NodeJS.WritableStream & { on(e: 'error', f: () => void): void };
+      resize.on('error', () => undefined);
+      ex.resize = resize;
+    }
     this.emit(live, `exec_start: ${ex.request.Cmd.join(' ')}`, { execID: ex.id });
     const out = new Channel<OutputChunk>(options.detach ? undefined : options.signal);
-    // A TTY exec would need runc's console socket (fd passing): it runs without a terminal, its output as one raw stream.
-    const tty = ex.request.Tty === true;
     if (!options.detach) {
       child.stdout?.on('data', (d: Buffer) => out.push({ stream: 'stdout', data: d }));
       child.stderr?.on('data', (d: Buffer) => out.push({ stream: tty ? 'stdout' : 'stderr', data: d }));
@@ -1491,12 +1577,74 @@ export class BuiltinEngine implements EngineBackend {
   }
 
   // -------------------------------------------------------------------------------------------
+  // Archive (docker cp)
+
+  /**
+   * Runs `use` on the container's filesystem. A running container is reached through
+   * /proc/<pid>/root (its own mounts included); a stopped one gets its rootfs and volumes mounted
+   * for the call, on its queue so no start overlaps, until the promise `use` returns as
+   * `finished` settles (a GET streams after the call has answered).
+   */
+  private withContainerRoot<T>(ref: string, use: (c: ContainerRoot) => Promise<{ value: T; finished?: Promise<void> }>): Promise<T> {
+    const live = this.find(ref);
+    const rec = live.rec;
+    const mounts = this.mountsOf(rec);
+    const view = (root: string): ContainerRoot => ({ root, containerId: rec.id, mounts: mounts.map((m) => ({ destination: m.destination, readonly: m.readonly })), readonlyRootfs: rec.hostConfig.ReadonlyRootfs === true });
+    const wrap = (e: unknown): Error => (e instanceof TarError || e instanceof PathResolveError ? new InvalidArgumentError(e.message, { cause: e }) : toEngineError(e));
+    if (rec.state.Running && rec.state.Pid > 0) {
+      return use(view(`/proc/${rec.state.Pid}/root`)).then((r) => r.value, (e: unknown) => Promise.reject(wrap(e)));
+    }
+    return new Promise<T>((resolve, reject) => {
+      void this.serial(live, async () => {
+        const p = this.paths(rec.id);
+        const holder = `${rec.id}-archive`;
+        let unmount: (() => Promise<void>) | undefined;
+        try {
+          const lowerDirs = await this.store.lowerDirs(rec.image);
+          const volumes = await this.vols.acquire(holder, mounts.filter((m) => m.type !== 'tmpfs'), { quiet: true });
+          const binds = volumes.specs.flatMap((m) => (m.type === 'bind' ? [{ source: m.source, destination: m.target, readonly: m.readonly === true }] : []));
+          unmount = await mountStoppedRoot({ lowerDirs, upperDir: p.upper, workDir: p.work, target: p.rootfs, binds });
+          const { value, finished } = await use(view(p.rootfs));
+          resolve(value);
+          await finished;
+        } catch (e) {
+          reject(wrap(e));
+        } finally {
+          await unmount?.().catch((e: unknown) => this.logger.error('unmounting after docker cp failed', { id: rec.id, error: String(e) }));
+          await this.vols.release(holder, { quiet: true }).catch(() => undefined);
+        }
+      });
+    });
+  }
+
+  private archiveStat(ref: string, p: string): Promise<PathStat> {
+    return this.withContainerRoot(ref, async (c) => ({ value: await statContainerPath(c, p) }));
+  }
+
+  private archiveGet(ref: string, p: string, signal: AbortSignal): Promise<{ stat: PathStat; tar: Readable }> {
+    return this.withContainerRoot(ref, async (c) => {
+      const { stat, tar, done } = await archiveContainerPath(c, p, signal);
+      signal.addEventListener('abort', () => tar.destroy(), { once: true });
+      this.emit(this.find(ref), 'archive-path');
+      return { value: { stat, tar }, finished: done };
+    });
+  }
+
+  private archivePut(ref: string, p: string, tar: Readable, options: ArchivePutOptions): Promise<void> {
+    const live = this.find(ref);
+    return this.withContainerRoot(ref, async (c) => {
+      // `docker cp -a`: files belong to the container's user, as dockerd's tarCopyOptions does it.
+      const user = options.copyUIDGID && live.rec.config.User ? await resolveUserInRootfs(c.root, live.rec.config.User) : undefined;
+      await extractIntoContainer(c, p, tar as AsyncIterable<Uint8Array>, { noOverwriteDirNonDir: options.noOverwriteDirNonDir, ...(user ? { owner: { uid: user.uid, gid: user.gid } } : {}) });
+      this.emit(live, 'extract-to-dir');
+      return { value: undefined };
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
   // Backends
 
   private containerBackend(): ContainerBackend {
-    const notImplemented = (what: string) => async (): Promise<never> => {
-      throw new NotImplementedError(`${what} is not supported by the built-in engine yet`);
-    };
     return {
       create: (r, o) => this.create(r, o),
       start: (id) => this.start(id),
@@ -1509,8 +1657,12 @@ export class BuiltinEngine implements EngineBackend {
       list: (o) => this.list(o),
       logs: (id, o) => this.logs(id, o),
       attach: (id, o) => this.attach(id, o),
-      resize: async (id) => {
-        this.find(id);
+      resize: async (id, size) => {
+        const live = this.find(id);
+        if (!live.rec.state.Running) throw new ConflictError(`Container ${live.rec.id} is not running`);
+        if (live.rec.config.Tty === true) await resizeTty(this.paths(live.rec.id).ioSocket, size).catch((e: unknown) => {
+          throw toEngineError(e);
+        });
       },
       top: (id, a) => this.top(id, a),
       stats: (id, o) => this.stats(id, o),
@@ -1518,9 +1670,9 @@ export class BuiltinEngine implements EngineBackend {
       update: (id, u) => this.update(id, u),
       pause: (id) => this.pause(id, true),
       unpause: (id) => this.pause(id, false),
-      archiveStat: notImplemented('docker cp'),
-      archiveGet: notImplemented('docker cp'),
-      archivePut: notImplemented('docker cp'),
+      archiveStat: (id, p) => this.archiveStat(id, p),
+      archiveGet: (id, p, signal) => this.archiveGet(id, p, signal),
+      archivePut: (id, p, tar, o) => this.archivePut(id, p, tar, o),
     };
   }
 
@@ -1586,8 +1738,10 @@ export class BuiltinEngine implements EngineBackend {
       create: (id, r) => this.execCreate(id, r),
       start: (id, o) => this.execStart(id, o),
       inspect: async (id) => this.execInspect(id),
-      resize: async (id) => {
-        this.findExec(id);
+      resize: async (id, size) => {
+        const ex = this.findExec(id);
+        if (!ex.running) throw new ConflictError(`Exec ${id} is not running`);
+        ex.resize?.write(`${size.height} ${size.width}\n`);
       },
     };
   }
@@ -1674,7 +1828,7 @@ export class BuiltinEngine implements EngineBackend {
       Images: images.length,
       Driver: 'overlay',
       DriverStatus: [['Backing Filesystem', 'overlayfs']],
-      Plugins: { Volume: [], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['json-file'] },
+      Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['json-file'] },
       MemoryLimit: true,
       SwapLimit: true,
       CpuCfsPeriod: true,

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { ContainerConfig, ContainerState, HostConfig } from '../backend.js';
 import type { PortBindingActual } from '../networks/ports.js';
 import type { EndpointState } from '../networks/store.js';
+import type { ContainerMount } from '../volumes/service.js';
 
 export interface ContainerRecord {
   id: string;
@@ -32,6 +33,8 @@ export interface ContainerRecord {
   endpoints?: Record<string, EndpointState>;
   /** Host ports bound for the current (or last) run. */
   ports?: PortBindingActual[];
+  /** Mounts decided at create (volumes named, anonymous ones made); absent in records of older engines. */
+  mounts?: ContainerMount[];
 }
 
 /** Records live apart from the runner's per-container directory, which a failed start removes. */

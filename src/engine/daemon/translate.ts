@@ -89,29 +89,59 @@ export function commandOf(config: ContainerConfig): string[] {
   return [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
 }
 
-/** A mount as the engine will realise it, plus what Docker reports in inspect's `Mounts`. */
-export interface PlannedMount {
-  spec: MountSpec;
-  /** Bind sources created when missing (Binds only, as Docker does). */
-  createSource?: boolean;
-  /** Sources that must exist (Mounts of type bind: Docker refuses a missing one). */
-  requireSource?: boolean;
+/** A volume a container asks for: named (`name:/path`, type volume with a Source) or anonymous (`''`). */
+export interface PlannedVolume {
+  name: string;
+  target: string;
+  readonly: boolean;
+  /** `nocopy` / VolumeOptions.NoCopy: do not fill an empty volume with the image's content. */
+  noCopy: boolean;
+  /** VolumeOptions.Labels and DriverConfig, used when the volume has to be created. */
+  labels?: Record<string, string>;
+  driver?: string;
+  driverOpts?: Record<string, string>;
 }
 
-function parseBind(bind: string): { plan?: PlannedMount; problem?: string; volume?: boolean } {
+/** A mount as the engine will realise it, plus what Docker reports in inspect's `Mounts`. */
+export type PlannedMount =
+  | {
+      volume?: undefined;
+      spec: MountSpec;
+      /** Bind sources created when missing (Binds only, as Docker does). */
+      createSource?: boolean;
+      /** Sources that must exist (Mounts of type bind: Docker refuses a missing one). */
+      requireSource?: boolean;
+    }
+  | { volume: PlannedVolume; spec?: undefined };
+
+const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+
+function parseBind(bind: string): { plan?: PlannedMount; problem?: string } {
   const parts = bind.split(':');
+  if (parts.length === 1 && bind.startsWith('/')) {
+    // `-v /path` arrives as Config.Volumes from the CLI; an API client may put it in Binds too.
+    return { plan: { volume: { name: '', target: path.normalize(bind), readonly: false, noCopy: false } } };
+  }
   if (parts.length < 2 || parts.length > 3) return { problem: `invalid volume specification: '${bind}'` };
   const [source, target, modeText = ''] = parts;
-  if (!target.startsWith('/')) return { problem: `invalid mount config for type "bind": invalid mount path: '${target}' mount path must be absolute` };
-  if (!source.startsWith('/')) return { volume: true, problem: `named volumes are not supported by the built-in engine yet: '${bind}'` };
+  if (!target.startsWith('/')) return { problem: `invalid mount config for type "${source.startsWith('/') ? 'bind' : 'volume'}": invalid mount path: '${target}' mount path must be absolute` };
   const modes = modeText === '' ? [] : modeText.split(',');
   let readonly = false;
+  let noCopy = false;
   let propagation: Propagation | undefined;
   for (const m of modes) {
     if (m === 'ro') readonly = true;
-    else if (m === 'rw' || m === 'z' || m === 'Z' || m === 'nocopy' || m === 'consistent' || m === 'cached' || m === 'delegated') continue;
+    else if (m === 'nocopy') noCopy = true;
+    else if (m === 'rw' || m === 'z' || m === 'Z' || m === 'consistent' || m === 'cached' || m === 'delegated') continue;
     else if (m === 'private' || m === 'rprivate' || m === 'shared' || m === 'rshared' || m === 'slave' || m === 'rslave') propagation = m;
     else return { problem: `invalid mode: ${m}` };
+  }
+  if (!source.startsWith('/')) {
+    if (!VOLUME_NAME.test(source)) {
+      return { problem: `"${source}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path` };
+    }
+    if (propagation) return { problem: `invalid mode: ${propagation}: propagation applies to bind mounts only` };
+    return { plan: { volume: { name: source, target: path.normalize(target), readonly, noCopy } } };
   }
   return {
     plan: {
@@ -150,10 +180,8 @@ export function planMounts(hc: HostConfig): PlannedMount[] {
   const out: PlannedMount[] = [];
   for (const b of hc.Binds ?? []) {
     const r = parseBind(b);
-    if (r.problem) {
-      problems.push(r.problem);
-      notImplemented ||= r.volume === true;
-    } else if (r.plan) out.push(r.plan);
+    if (r.problem) problems.push(r.problem);
+    else if (r.plan) out.push(r.plan);
   }
   for (const m of hc.Mounts ?? []) out.push(...planApiMount(m, problems, () => (notImplemented = true)));
   for (const [target, options] of Object.entries(hc.Tmpfs ?? {})) {
@@ -169,8 +197,9 @@ export function planMounts(hc: HostConfig): PlannedMount[] {
   }
   const seen = new Set<string>();
   for (const m of out) {
-    if (seen.has(m.spec.target)) problems.push(`Duplicate mount point: ${m.spec.target}`);
-    seen.add(m.spec.target);
+    const target = m.volume ? m.volume.target : m.spec.target;
+    if (seen.has(target)) problems.push(`Duplicate mount point: ${target}`);
+    seen.add(target);
   }
   if (problems.length > 0) throw new TranslateError(problems, notImplemented && problems.length === 1);
   return out;
@@ -188,9 +217,55 @@ function planApiMount(m: ApiMount, problems: string[], unsupported: () => void):
       problems.push(`invalid mount config for type "bind": invalid mount path: '${source}' mount path must be absolute`);
       return [];
     }
-    return [{ spec: { type: 'bind', source: path.normalize(source), target: path.normalize(target), readonly: m.ReadOnly === true }, requireSource: true }];
+    const o = (m.BindOptions ?? {}) as { Propagation?: string; NonRecursive?: boolean; CreateMountpoint?: boolean };
+    const propagation = o.Propagation || undefined;
+    if (propagation && !['private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave'].includes(propagation)) {
+      problems.push(`invalid mount config for type "bind": invalid propagation mode: ${propagation}`);
+      return [];
+    }
+    return [
+      {
+        spec: {
+          type: 'bind',
+          source: path.normalize(source),
+          target: path.normalize(target),
+          readonly: m.ReadOnly === true,
+          ...(propagation ? { propagation: propagation as Propagation } : {}),
+          ...(o.NonRecursive ? { nonRecursive: true } : {}),
+        },
+        // API 1.42's CreateMountpoint asks for Binds' behaviour: make a missing source.
+        ...(o.CreateMountpoint ? { createSource: true } : { requireSource: true }),
+      },
+    ];
+  }
+  if (m.Type === 'volume') {
+    const source = m.Source ?? '';
+    if (source !== '' && !VOLUME_NAME.test(source)) {
+      problems.push(`invalid mount config for type "volume": invalid volume name: '${source}'`);
+      return [];
+    }
+    const o = (m.VolumeOptions ?? {}) as { NoCopy?: boolean; Labels?: Record<string, string> | null; DriverConfig?: { Name?: string; Options?: Record<string, string> | null } | null };
+    const driver = o.DriverConfig?.Name;
+    const driverOpts = o.DriverConfig?.Options;
+    return [
+      {
+        volume: {
+          name: source,
+          target: path.normalize(target),
+          readonly: m.ReadOnly === true,
+          noCopy: o.NoCopy === true,
+          ...(o.Labels ? { labels: { ...o.Labels } } : {}),
+          ...(driver ? { driver } : {}),
+          ...(driverOpts ? { driverOpts: { ...driverOpts } } : {}),
+        },
+      },
+    ];
   }
   if (m.Type === 'tmpfs') {
+    if (m.Source) {
+      problems.push(`invalid mount config for type "tmpfs": Source must not be specified`);
+      return [];
+    }
     const o = m.TmpfsOptions ?? {};
     return [{ spec: { type: 'tmpfs', target, readonly: m.ReadOnly === true, ...(o.SizeBytes ? { sizeBytes: o.SizeBytes } : {}), ...(o.Mode ? { mode: o.Mode } : {}) } }];
   }

@@ -34,6 +34,18 @@ export interface ApplyLayerOptions {
   allowDevices?: boolean;
   /** chown entries to the tar's uid/gid. Defaults to "running as root". */
   preserveOwnership?: boolean;
+  /**
+   * Where in `root` the archive's root lands (`docker cp` into a container directory): parent
+   * symlinks still resolve inside `root`, but `..` in entries, relative symlink targets and
+   * hardlink targets are confined to this directory. The directory's own metadata is left as is.
+   */
+  prefix?: readonly string[];
+  /** Turn Docker whiteouts into overlay ones (layers); false keeps `.wh.` files as plain files (`docker cp`). */
+  whiteouts?: boolean;
+  /** Refuse to replace a directory with a non-directory or the reverse (`docker cp`'s NoOverwriteDirNonDir). */
+  noOverwriteDirNonDir?: boolean;
+  /** Own every entry by this uid/gid instead of the tar's (`docker cp -a` as the container's user). */
+  owner?: { uid: number; gid: number };
 }
 
 export interface ApplyLayerResult {
@@ -104,6 +116,10 @@ interface DirMeta {
 /** Applies a layer tar (plain or gzip) to `root`, which is created if missing. */
 export async function applyLayer(source: ByteSource, root: string, options: ApplyLayerOptions = {}): Promise<ApplyLayerResult> {
   const preserveOwnership = options.preserveOwnership ?? process.getuid?.() === 0;
+  const prefix = [...(options.prefix ?? [])];
+  const whiteouts = options.whiteouts ?? true;
+  const uidOf = (h: { uid: number }): number => options.owner?.uid ?? h.uid;
+  const gidOf = (h: { gid: number }): number => options.owner?.gid ?? h.gid;
   const rootAbs = path.resolve(root);
   await fs.mkdir(rootAbs, { recursive: true });
   const sys = new SysOps();
@@ -145,7 +161,7 @@ export async function applyLayer(source: ByteSource, root: string, options: Appl
     path.join(await ensureDir(parts.slice(0, -1), what), parts[parts.length - 1]);
 
   /** Removes whatever is at `target` unless both it and the new entry are directories. */
-  const clear = async (target: string, keepDir: boolean): Promise<boolean> => {
+  const clear = async (target: string, keepDir: boolean, entryPath = ''): Promise<boolean> => {
     let st;
     try {
       st = await fs.lstat(target);
@@ -154,13 +170,21 @@ export async function applyLayer(source: ByteSource, root: string, options: Appl
       throw e;
     }
     if (keepDir && st.isDirectory()) return true;
+    if (options.noOverwriteDirNonDir && st.isDirectory() !== keepDir) {
+      const rel = path.relative(rootAbs, target);
+      throw new TarError(
+        st.isDirectory()
+          ? `cannot overwrite directory "/${rel}" with non-directory "${entryPath}"`
+          : `cannot overwrite non-directory "/${rel}" with directory "${entryPath}"`,
+      );
+    }
     await fs.rm(target, { recursive: true, force: true });
     forgetDirsUnder(target);
     return false;
   };
 
   const applyMeta = async (target: string, h: TarHeader): Promise<void> => {
-    if (preserveOwnership) await fs.lchown(target, h.uid, h.gid);
+    if (preserveOwnership) await fs.lchown(target, uidOf(h), gidOf(h));
     if (h.type !== 'symlink') await fs.chmod(target, h.mode);
     for (const [name, value] of Object.entries(h.xattrs).sort(([a], [b]) => (a < b ? -1 : 1))) {
       await sys.setxattr(target, name, value);
@@ -172,46 +196,48 @@ export async function applyLayer(source: ByteSource, root: string, options: Appl
     for await (const { header: h, body } of readTar(source)) {
       entries++;
       const what = `layer entry ${JSON.stringify(h.path)}`;
-      const parts = cleanArchivePath(h.path, 'layer entry');
+      const entryParts = cleanArchivePath(h.path, 'layer entry');
+      const parts = [...prefix, ...entryParts];
 
-      if (parts.length === 0) {
+      if (entryParts.length === 0) {
         // `./` itself: only a directory may describe the root.
         if (h.type !== 'directory') throw new TarError(`${what}: the layer root must be a directory`);
-        dirMeta.set(rootAbs, { mode: h.mode, uid: h.uid, gid: h.gid, mtime: h.mtime });
+        if (prefix.length === 0) dirMeta.set(rootAbs, { mode: h.mode, uid: uidOf(h), gid: gidOf(h), mtime: h.mtime });
         continue;
       }
 
       const base = parts[parts.length - 1];
-      if (base === WHITEOUT_OPAQUE) {
+      if (whiteouts && base === WHITEOUT_OPAQUE) {
         const dir = await ensureDir(parts.slice(0, -1), what);
         await sys.setxattr(dir, OVERLAY_OPAQUE_XATTR, 'y');
         continue;
       }
-      if (base.startsWith(WHITEOUT_META_PREFIX)) {
+      if (whiteouts && base.startsWith(WHITEOUT_META_PREFIX)) {
         // aufs bookkeeping (`.wh..wh.plnk`, `.wh..wh.aufs`): meaningless for overlay.
         continue;
       }
-      if (base.startsWith(WHITEOUT_PREFIX)) {
+      // Without whiteouts (`docker cp`) files named like them are copied as they are.
+      if (whiteouts && base.startsWith(WHITEOUT_PREFIX)) {
         const name = base.slice(WHITEOUT_PREFIX.length);
         if (name === '' || name === '.' || name === '..') throw new TarError(`${what}: invalid whiteout name`);
         const target = await place([...parts.slice(0, -1), name], what);
         await clear(target, false);
         await sys.mknod(target, 'char', 0, 0, 0);
-        if (preserveOwnership) await fs.lchown(target, h.uid, h.gid);
+        if (preserveOwnership) await fs.lchown(target, uidOf(h), gidOf(h));
         continue;
       }
 
       const target = await place(parts, what);
       switch (h.type) {
         case 'directory': {
-          const kept = await clear(target, true);
+          const kept = await clear(target, true, h.path);
           if (!kept) await fs.mkdir(target, { mode: 0o700 });
           for (const [name, value] of Object.entries(h.xattrs)) await sys.setxattr(target, name, value);
-          dirMeta.set(target, { mode: h.mode, uid: h.uid, gid: h.gid, mtime: h.mtime });
+          dirMeta.set(target, { mode: h.mode, uid: uidOf(h), gid: gidOf(h), mtime: h.mtime });
           break;
         }
         case 'file': {
-          await clear(target, false);
+          await clear(target, false, h.path);
           const handle = await fs.open(target, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
           try {
             for await (const piece of body) await handle.write(piece);
@@ -225,23 +251,23 @@ export async function applyLayer(source: ByteSource, root: string, options: Appl
         case 'symlink': {
           if (!h.linkpath.startsWith('/')) {
             // Relative targets are resolved lexically from the link's directory; climbing out is refused.
-            cleanArchivePath([...parts.slice(0, -1), h.linkpath].join('/'), `symlink ${JSON.stringify(h.path)} → ${JSON.stringify(h.linkpath)}:`);
+            cleanArchivePath([...entryParts.slice(0, -1), h.linkpath].join('/'), `symlink ${JSON.stringify(h.path)} → ${JSON.stringify(h.linkpath)}:`);
           }
-          await clear(target, false);
+          await clear(target, false, h.path);
           await fs.symlink(h.linkpath, target);
           await applyMeta(target, h);
           break;
         }
         case 'hardlink': {
-          const linkParts = cleanArchivePath(h.linkpath, `hardlink ${JSON.stringify(h.path)} → target`);
-          if (linkParts.length === 0) throw new TarError(`${what}: hardlink to the layer root`);
+          const linkParts = [...prefix, ...cleanArchivePath(h.linkpath, `hardlink ${JSON.stringify(h.path)} → target`)];
+          if (linkParts.length === prefix.length) throw new TarError(`${what}: hardlink to the layer root`);
           const { dir, missing } = await resolveParentInRoot(rootAbs, linkParts.slice(0, -1), what);
           const source = path.join(dir, linkParts[linkParts.length - 1]);
           const st = missing.length === 0 ? await fs.lstat(source).catch(() => undefined) : undefined;
           if (!st) throw new TarError(`${what}: hardlink target ${JSON.stringify(h.linkpath)} is not in the layer`);
           if (st.isDirectory()) throw new TarError(`${what}: hardlink to a directory`);
           if (source === target) break;
-          await clear(target, false);
+          await clear(target, false, h.path);
           await fs.link(source, target);
           break;
         }
@@ -254,13 +280,13 @@ export async function applyLayer(source: ByteSource, root: string, options: Appl
             });
             break;
           }
-          await clear(target, false);
+          await clear(target, false, h.path);
           await sys.mknod(target, h.type, 0o600, h.devmajor, h.devminor);
           await applyMeta(target, h);
           break;
         }
         case 'fifo': {
-          await clear(target, false);
+          await clear(target, false, h.path);
           await sys.mknod(target, 'fifo', 0o600);
           await applyMeta(target, h);
           break;

@@ -2,6 +2,7 @@
 // the json-file log and the exit status. MONITOR.md explains why the monitor is a C process.
 
 import { execFile } from 'node:child_process';
+import net from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -21,6 +22,12 @@ export interface MonitorOptions {
   /** Memory cgroup directory, for OOM detection. */
   memoryCgroup?: string;
   tty?: boolean;
+  /** `OpenStdin`: the container's stdin is a pipe fed through the monitor's io socket (else /dev/null). */
+  openStdin?: boolean;
+  /** `StdinOnce`: the end of the first attached stdin closes the container's stdin. */
+  stdinOnce?: boolean;
+  /** The monitor's unix socket for stdin and tty resize (see berth-shim.c). */
+  ioSocket?: string;
   runcBinary?: string;
   shimBinary?: string;
 }
@@ -82,6 +89,9 @@ export function shimArgs(o: MonitorOptions): string[] {
   if (o.runcLog) args.push('--runc-log', o.runcLog);
   if (o.memoryCgroup) args.push('--memory-cgroup', o.memoryCgroup);
   if (o.tty) args.push('--tty');
+  if (o.openStdin) args.push('--stdin');
+  if (o.stdinOnce) args.push('--stdin-once');
+  if (o.ioSocket) args.push('--io-socket', o.ioSocket);
   return args;
 }
 
@@ -152,4 +162,35 @@ export function parseJsonFileLog(text: string): LogEntry[] {
     }
   }
   return out;
+}
+
+function connectIo(ioSocket: string, kind: 'i' | 'r'): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ path: ioSocket });
+    sock.once('error', (e) => reject(new MonitorError(`monitor io socket ${ioSocket}: ${e.message}`, { cause: e })));
+    sock.once('connect', () => {
+      sock.write(kind);
+      resolve(sock);
+    });
+  });
+}
+
+/**
+ * Feeds `input` to the container's stdin until it ends; the socket is half-closed then, which with
+ * StdinOnce closes the container's stdin. Resolves once connected.
+ */
+export async function attachStdin(ioSocket: string, input: NodeJS.ReadableStream): Promise<net.Socket> {
+  const sock = await connectIo(ioSocket, 'i');
+  sock.on('error', () => undefined);
+  // The container may exit (and the monitor close the socket) while the client still writes.
+  input.pipe(sock);
+  sock.on('close', () => input.unpipe(sock));
+  return sock;
+}
+
+/** Sets the size of a tty container's terminal. */
+export async function resizeTty(ioSocket: string, size: { height: number; width: number }): Promise<void> {
+  const sock = await connectIo(ioSocket, 'r');
+  sock.on('error', () => undefined);
+  await new Promise<void>((resolve) => sock.end(`${size.height} ${size.width}\n`, () => resolve()));
 }

@@ -93,6 +93,8 @@ export interface OciSpec {
   ociVersion: '1.0.2';
   process: {
     terminal: boolean;
+    /** Initial pty size (terminal only), applied by runc before the process starts. */
+    consoleSize?: { height: number; width: number };
     user: { uid: number; gid: number; additionalGids?: number[] };
     args: string[];
     env: string[];

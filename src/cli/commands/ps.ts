@@ -1,0 +1,24 @@
+// `berth ps`: thin over src/compose/ps.ts.
+import { UsageError } from '../../errors.js';
+import { composePs } from '../../compose/ps.js';
+import { engineFor } from '../engine-for.js';
+import type { CliIO } from '../io.js';
+import type { GlobalFlags } from '../project-options.js';
+import { projectContext } from '../project-context.js';
+
+export interface PsFlags {
+  all?: boolean;
+  quiet?: boolean;
+  services?: boolean;
+  format?: string;
+  status?: string[];
+  filter?: string[];
+}
+
+export async function runPs(globals: GlobalFlags, flags: PsFlags, services: string[], io: CliIO): Promise<number> {
+  if (flags.format !== undefined && flags.format !== 'table' && flags.format !== 'json') throw new UsageError(`--format ${flags.format}: table or json`);
+  const ctx = projectContext(globals, io, { required: false });
+  const { port } = await engineFor(globals, io);
+  io.stdout(await composePs(port, ctx.name, { ...flags, format: flags.format as 'table' | 'json' | undefined, only: services }, Date.now()));
+  return 0;
+}
