@@ -57,6 +57,9 @@ describe('compare target', () => {
     expect((p.extensions['x-placement'] as { groups: Record<string, { mode: string }> }).groups.backend.mode).toBe('pod');
     expect((base.extensions['x-placement'] as { groups: Record<string, { mode: string }> }).groups.backend.mode).toBe('split');
     expect(p.services).toBe(base.services);
+    // Its default network is its own, not the base project's.
+    expect(base.networks.default.name).toBe('db-layouts_default');
+    expect(p.networks.default.name).toBe('db-layouts-cmp-pod_default');
   });
 });
 
