@@ -47,6 +47,8 @@ export interface ExecResult {
 /** One process of a container as `docker top` lists it: host pid and command line. */
 export interface ContainerProcess {
   pid: number;
+  /** Parent pid: what tells a main process from its workers (pids wrap, so order does not). */
+  ppid: number;
   command: string;
 }
 
@@ -75,7 +77,7 @@ export function dockerodeProbe(docker: Dockerode): EngineProbe {
     async processes(id) {
       let top: { Titles?: string[]; Processes?: string[][] };
       try {
-        top = (await docker.getContainer(id).top({ ps_args: '-eo pid,args' })) as typeof top;
+        top = (await docker.getContainer(id).top({ ps_args: '-eo pid,ppid,args' })) as typeof top;
       } catch (e) {
         const code = (e as { statusCode?: number }).statusCode;
         if (code === 404 || code === 409 || code === 500) return []; // gone, or not running
@@ -83,8 +85,9 @@ export function dockerodeProbe(docker: Dockerode): EngineProbe {
       }
       const titles = top.Titles ?? [];
       const pidCol = titles.indexOf('PID');
+      const ppidCol = titles.indexOf('PPID');
       const cmdCol = titles.findIndex((t) => t === 'COMMAND' || t === 'CMD');
-      return (top.Processes ?? []).map((row) => ({ pid: Number(row[pidCol]), command: row[cmdCol] ?? row[row.length - 1] ?? '' }));
+      return (top.Processes ?? []).map((row) => ({ pid: Number(row[pidCol]), ppid: Number(row[ppidCol]), command: row[cmdCol] ?? row[row.length - 1] ?? '' }));
     },
     async sample(id) {
       let s: Record<string, unknown>;
