@@ -12,9 +12,9 @@ declare -A wanted=(
   [gcc]=gcc                  # compiles the per-container monitor (native/)
   [python3]=python3          # device nodes and xattrs for overlay whiteouts (src/engine/images/sysops.ts)
   [tini]=tini-static         # the reaping init of containers created with Init: true (--init)
-  [postgresql]=pg_ctlcluster # the real database of examples/db-layouts and the compare tests
   [docker.io]=dockerd        # a private Docker Engine: berth's compose tests and benches run on it too
   [docker-compose]=docker-compose  # docker-compose 1.29: the peer berth is compared with, and reads berth's labels
+  [postgresql]=pg_ctlcluster # the real database of examples/db-layouts and the compare tests
 )
 
 missing=()

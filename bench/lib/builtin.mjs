@@ -28,8 +28,11 @@ export async function startBuiltinEngine(repoRoot) {
   const docker = new Docker({ socketPath: daemon.socketPath });
   return {
     docker,
+    daemon,
     async stop() {
       for (const c of await docker.listContainers({ all: true })) await docker.getContainer(c.Id).remove({ force: true });
+      // The engine's networks (the default bridge too) have kernel bridges: they go with the bench's engine.
+      await daemon.engine.dismantleNetworks?.();
       await daemon.close();
       // The engine keeps its cgroup parent while containers may run; this bench's is private.
       for (const d of cgroupDirs(cgroupParent)) rmdirSafe(d);

@@ -1,4 +1,6 @@
 // What a command may touch of its surroundings. Injected so tests run the CLI in-process.
+import type { Readable } from 'node:stream';
+
 export interface CliIO {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
@@ -12,4 +14,11 @@ export interface CliIO {
    * Absent: the command cannot be interrupted gracefully (tests inject it to simulate Ctrl-C).
    */
   onInterrupt?: (handler: () => void) => () => void;
+  /**
+   * The user's input as a stream, for `exec` and `run` (attached to the container's stdin).
+   * Absent: those commands attach no stdin.
+   */
+  stdinStream?: () => Readable;
+  /** Whether stdin is a terminal (exec/run allocate a TTY only then). */
+  stdinIsTTY?: boolean;
 }

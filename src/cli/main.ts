@@ -5,9 +5,11 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { BerthError } from '../errors.js';
 import type { CliIO } from './io.js';
+import { registerWatchCommands } from './register-watch.js';
 import { addGlobalOptions, type GlobalFlags } from './project-options.js';
-import { registerCompareCommands } from './register-compare.js';
 import { ExitCode, registerComposeCommands } from './register-compose.js';
+import { registerLifecycleCommands } from './register-lifecycle.js';
+import { registerCompareCommands } from './register-compare.js';
 
 export const VERSION = '0.1.0';
 
@@ -19,6 +21,8 @@ export function defaultIO(): CliIO {
     cwd: process.cwd(),
     readStdin: () => readFileSync(0, 'utf8'),
     isTTY: Boolean(process.stdout.isTTY),
+    stdinStream: () => process.stdin,
+    stdinIsTTY: Boolean(process.stdin.isTTY),
     onInterrupt: (handler) => {
       process.on('SIGINT', handler);
       process.on('SIGTERM', handler);
@@ -71,6 +75,7 @@ export function buildProgram(io: CliIO): Command {
     });
 
   registerComposeCommands(program, io, globals);
+  registerLifecycleCommands(program, io, globals);
 
   const engine = program.command('engine').description('run and control the built-in container engine');
   const engineOptions = (c: Command): Command =>
@@ -108,6 +113,7 @@ export function buildProgram(io: CliIO): Command {
     await engineStatus(opts, io);
   });
 
+  registerWatchCommands(program, io, globals);
   registerCompareCommands(program, io, globals);
 
   program

@@ -58,6 +58,8 @@ export function registerComposeCommands(program: Command, io: CliIO, globals: ()
     .option('--progress <mode>', 'tty, plain, json or quiet')
     .option('-t, --timeout <seconds>', 'stop timeout for recreated and stopped containers')
     .option('--parallel <n>', 'engine calls at once (default $COMPOSE_PARALLEL_LIMIT, else unlimited)')
+    .option('--watch', 'then apply each saved change of the stack files until Ctrl-C (up runs detached; see `berth watch`)')
+    .option('--debounce <ms>', 'with --watch: quiet window after the last save before applying', '50')
     .action(async (services: string[], opts) => {
       const { runUp } = await import('./commands/up.js');
       exitWith(await runUp(globals(), opts, services, io));

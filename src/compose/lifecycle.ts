@@ -102,8 +102,8 @@ export async function startContainers(x: LifecycleContext, services: readonly st
   });
 }
 
-export async function stopContainers(x: LifecycleContext, services: readonly string[], timeout?: number): Promise<void> {
-  const containers = (await containersOf(x.target, services)).filter((c) => c.state === 'running' || c.state === 'paused' || c.state === 'restarting');
+export async function stopContainers(x: LifecycleContext, services: readonly string[], timeout?: number, options: { oneoff?: boolean } = {}): Promise<void> {
+  const containers = (await containersOf(x.target, services, { oneoff: options.oneoff ?? false })).filter((c) => c.state === 'running' || c.state === 'paused' || c.state === 'restarting');
   await eachLevel(ordered(x.target, containers, 'stop'), async (c) => {
     x.progress.emit('Container', c.name, 'Stopping');
     const t = stopTimeout(x.target, c, timeout);
@@ -148,7 +148,8 @@ export interface RemoveOptions {
 
 /** `rm`: stopped containers only, unless -s stops the running ones first. Returns what was removed. */
 export async function removeContainers(x: LifecycleContext, services: readonly string[], o: RemoveOptions): Promise<string[]> {
-  if (o.stop) await stopContainers(x, services);
+  // rm takes one-off (`run`) containers too, so -s stops them as well.
+  if (o.stop) await stopContainers(x, services, undefined, { oneoff: true });
   const containers = (await containersOf(x.target, services, { oneoff: true })).filter((c) => c.state !== 'running' && c.state !== 'paused' && c.state !== 'restarting');
   if (containers.length === 0) return [];
   if (!o.force && !(await o.confirm(containers.map((c) => c.name)))) return [];

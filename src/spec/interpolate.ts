@@ -3,7 +3,7 @@
 // must become a boolean before schema validation sees it. compose-go's `interpolation/`
 // package plus the cast table of its `loader/interpolate.go`.
 import { ComposeError, formatKeyPath, throwIfAny, type KeyPath, type Location, type Warning } from '../errors.js';
-import { PatternTable } from './key-pattern.js';
+import { PatternTable, type PatternCursor } from './key-pattern.js';
 import type { SourceMap } from './source-map.js';
 import { isPlainObject, OverrideTag, ResetTag } from './tags.js';
 import { substitute, TemplateError, type Lookup } from './template.js';
@@ -141,49 +141,65 @@ export function interpolateModel(model: unknown, opts: InterpolateOptions): { va
     errors.push(new ComposeError(detail, { location, hint }));
   };
 
-  const visit = (value: unknown, path: KeyPath): unknown => {
-    if (typeof value === 'string') return interpolateString(value, path);
-    if (value instanceof OverrideTag) return new OverrideTag(visit(value.value, path));
+  // The path of the value being visited, one array for the whole walk: errors and warnings get copies.
+  const path: (string | number)[] = [];
+  const visit = (value: unknown, cursor: PatternCursor<Cast>): unknown => {
+    if (typeof value === 'string') return interpolateString(value, cursor.rule);
+    if (value instanceof OverrideTag) return new OverrideTag(visit(value.value, cursor));
     if (value instanceof ResetTag) return value;
-    if (Array.isArray(value)) return value.map((v, i) => visit(v, [...path, i]));
+    // Every container is copied, even unchanged: the parsed model (rawModels) stays apart from what later stages build.
+    if (Array.isArray(value)) {
+      const out: unknown[] = [];
+      for (let i = 0; i < value.length; i++) {
+        path.push(i);
+        out.push(visit(value[i], cursor.step(i)));
+        path.pop();
+      }
+      return out;
+    }
     if (isPlainObject(value)) {
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) out[k] = visit(v, [...path, k]);
+      for (const k of Object.keys(value)) {
+        path.push(k);
+        out[k] = visit(value[k], cursor.step(k));
+        path.pop();
+      }
       return out;
     }
     return value;
   };
 
-  const interpolateString = (text: string, path: KeyPath): unknown => {
-    let substituted: string;
-    try {
-      const result = substitute(text, opts.lookup);
-      substituted = result.value;
-      for (const name of result.unset) {
-        warnings.push({ message: `The ${JSON.stringify(name)} variable is not set. Defaulting to a blank string.`, location: where(path) });
+  const interpolateString = (text: string, cast: Cast | undefined): unknown => {
+    let substituted = text;
+    if (text.includes('$')) {
+      try {
+        const result = substitute(text, opts.lookup);
+        substituted = result.value;
+        for (const name of result.unset) {
+          warnings.push({ message: `The ${JSON.stringify(name)} variable is not set. Defaulting to a blank string.`, location: where(path.slice()) });
+        }
+      } catch (e) {
+        if (!(e instanceof TemplateError)) throw e;
+        const at = formatKeyPath(path);
+        if (e.kind === 'invalid') {
+          errorAt(path.slice(), `invalid interpolation format for ${at}.\nYou may need to escape any $ with another $.\n${text}`);
+        } else {
+          errorAt(path.slice(), `error while interpolating ${at}: ${e.message}`, `set ${e.variable} in the shell environment or in the project's .env file`);
+        }
+        return text;
       }
-    } catch (e) {
-      if (!(e instanceof TemplateError)) throw e;
-      const at = formatKeyPath(path);
-      if (e.kind === 'invalid') {
-        errorAt(path, `invalid interpolation format for ${at}.\nYou may need to escape any $ with another $.\n${text}`);
-      } else {
-        errorAt(path, `error while interpolating ${at}: ${e.message}`, `set ${e.variable} in the shell environment or in the project's .env file`);
-      }
-      return text;
     }
-    const cast = CASTS.lookup(path);
     if (!cast) return substituted;
     try {
-      return cast(substituted, (message) => warnings.push({ message, location: where(path) }));
+      return cast(substituted, (message) => warnings.push({ message, location: where(path.slice()) }));
     } catch (e) {
       if (!(e instanceof CastError)) throw e;
-      errorAt(path, `error while interpolating ${formatKeyPath(path)}: failed to cast to expected type: ${e.message}`, e.hint);
+      errorAt(path.slice(), `error while interpolating ${formatKeyPath(path)}: failed to cast to expected type: ${e.message}`, e.hint);
       return substituted;
     }
   };
 
-  const value = visit(model, []);
+  const value = visit(model, CASTS.start());
   throwIfAny(errors);
   return { value, warnings };
 }

@@ -31,9 +31,11 @@ interface TrieNode {
   globstar?: TrieNode;
   /** Indexes of the rules whose pattern ends here. */
   rules: number[];
+  /** Reached through `**`: it also absorbs any further segment (the `**` goes on). */
+  isGlobstar: boolean;
 }
 
-const newNode = (): TrieNode => ({ literal: new Map(), rules: [] });
+const newNode = (isGlobstar = false): TrieNode => ({ literal: new Map(), rules: [], isGlobstar });
 
 /**
  * A table of rules keyed by path pattern; the first pattern (in declaration order) that
@@ -48,7 +50,7 @@ export class PatternTable<R> {
     for (const [pattern, rule] of Object.entries(entries)) {
       let node = this.root;
       for (const seg of compilePattern(pattern)) {
-        if (seg === '**') node = node.globstar ??= newNode();
+        if (seg === '**') node = node.globstar ??= newNode(true);
         else if (seg === '*') node = node.star ??= newNode();
         else {
           let next = node.literal.get(seg);
@@ -59,6 +61,20 @@ export class PatternTable<R> {
       node.rules.push(this.rules.length);
       this.rules.push(rule);
     }
+  }
+
+  /** The cursor at the root path `[]`; walkers step it one segment at a time (see PatternCursor). */
+  start(): PatternCursor<R> {
+    return (this.startCursor ??= new PatternCursor(this, closure([this.root])));
+  }
+
+  private startCursor?: PatternCursor<R>;
+
+  /** @internal the rule of the smallest index among `nodes`' own rules. */
+  ruleOf(nodes: readonly TrieNode[]): R | undefined {
+    let best = Infinity;
+    for (const n of nodes) for (const r of n.rules) if (r < best) best = r;
+    return best === Infinity ? undefined : this.rules[best];
   }
 
   lookup(path: KeyPath): R | undefined {
@@ -79,5 +95,66 @@ export class PatternTable<R> {
     if (lit) best = this.search(lit, path, i + 1, best);
     if (node.star) best = this.search(node.star, path, i + 1, best);
     return best;
+  }
+}
+
+/** The nodes plus every `**` node reachable from them without consuming a segment. */
+function closure(nodes: TrieNode[]): TrieNode[] {
+  const out: TrieNode[] = [];
+  const add = (n: TrieNode): void => {
+    if (out.includes(n)) return;
+    out.push(n);
+    if (n.globstar) add(n.globstar);
+  };
+  for (const n of nodes) add(n);
+  return out;
+}
+
+/**
+ * Where a walk stands in a PatternTable: the rule for the path walked so far (`rule`), and
+ * whether any pattern can match below it (`dead` when none can: a walker skips the subtree).
+ * Stepping is cached per cursor, so a walk over a model costs a map lookup per node instead
+ * of a trie search per node; the cursors form the table's (lazily built) automaton.
+ */
+export class PatternCursor<R> {
+  readonly rule: R | undefined;
+  readonly dead: boolean;
+  private readonly literals = new Set<string>();
+  private readonly next = new Map<string, PatternCursor<R>>();
+  private other?: PatternCursor<R>;
+
+  constructor(
+    private readonly table: PatternTable<R>,
+    private readonly nodes: TrieNode[],
+  ) {
+    this.rule = table.ruleOf(nodes);
+    this.dead = nodes.length === 0;
+    for (const n of nodes) for (const k of n.literal.keys()) this.literals.add(k);
+  }
+
+  /** The cursor for the path extended by `segment` (a key, or a sequence index). */
+  step(segment: string | number): PatternCursor<R> {
+    if (this.dead) return this;
+    const key = typeof segment === 'number' ? String(segment) : segment;
+    if (this.literals.has(key)) {
+      let found = this.next.get(key);
+      if (!found) this.next.set(key, (found = this.advance(key)));
+      return found;
+    }
+    return (this.other ??= this.advance(undefined));
+  }
+
+  /** `key` undefined: a segment that no literal of these nodes names. */
+  private advance(key: string | undefined): PatternCursor<R> {
+    const reached: TrieNode[] = [];
+    for (const n of this.nodes) {
+      if (key !== undefined) {
+        const lit = n.literal.get(key);
+        if (lit) reached.push(lit);
+      }
+      if (n.star) reached.push(n.star);
+      if (n.isGlobstar) reached.push(n);
+    }
+    return new PatternCursor(this.table, closure(reached));
   }
 }

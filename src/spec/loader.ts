@@ -43,7 +43,11 @@ export interface LoadedProject {
   project: Project;
   warnings: Warning[];
   discovery: Discovery;
-  /** Every file that shaped the model (compose files, env files, includes, extends targets). */
+  /**
+   * Every file that shaped the model, absolute and sorted: compose files, `.env`/--env-file, includes
+   * and their env files, extends targets, env_file and label_file entries, config and secret `file:`
+   * sources. What `berth watch` watches, recomputed on every load.
+   */
   inputs: string[];
   /** The files as parsed, before interpolation: what `config --variables` reads. */
   rawModels: unknown[];
@@ -121,6 +125,11 @@ export function loadProject(opts: LoadOptions): LoadedProject {
     locate: (p) => ctx.index.locate(p),
   });
   project = withResolvedEnvironment(project, lookup, ctx, discovery.projectDir);
+  // Config and secret files shape what containers get (their contents are in the config hash),
+  // so they are inputs too: `berth watch` reloads when one of them is edited.
+  for (const def of [...Object.values(project.configs), ...Object.values(project.secrets)]) {
+    if (def.file && !def.external) ctx.inputs.add(def.file);
+  }
 
   const profiles = opts.profiles?.length
     ? opts.profiles

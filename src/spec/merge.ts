@@ -14,7 +14,7 @@
 // merging. A tag whose base had nothing stays in the output (the loader strips leftovers with
 // `stripTags`), so that an include or an extends merged first does not swallow it.
 import { ComposeError, formatKeyPath, throwIfAny, type KeyPath, type Location } from '../errors.js';
-import { PatternTable } from './key-pattern.js';
+import { PatternTable, type PatternCursor } from './key-pattern.js';
 import { parseVolumeSpec } from './normalize/volumes.js';
 import { isOverride, isPlainObject, isReset, OverrideTag, ResetTag } from './tags.js';
 
@@ -40,9 +40,9 @@ export interface MergeOptions {
 /** Merges `override` into `base` (two raw models), then removes redefined sequence entries. */
 export function mergeModels(base: unknown, override: unknown, opts: MergeOptions = {}): unknown {
   const ctx = newContext(opts, false);
-  const merged = mergeValues(base, override, [], ctx);
+  const merged = mergeValues(base, override, [], ctx, MERGE_RULES.start());
   throwIfAny(ctx.errors);
-  return unicityAt(merged, []);
+  return unicityAt(merged, UNICITY_RULES.start());
 }
 
 /**
@@ -53,14 +53,14 @@ export function mergeService(base: Record<string, unknown>, override: Record<str
   // Rules are keyed by `services.*.…`: merge under a stand-in service path, as compose-go does.
   const at: KeyPath = ['services', 'x'];
   const ctx = newContext(opts, true);
-  const merged = mergeMappings(base, override, at, ctx);
+  const merged = mergeMappings(base, override, at, ctx, MERGE_RULES.start().step('services').step('x'));
   throwIfAny(ctx.errors);
-  return unicityAt(merged, at) as Record<string, unknown>;
+  return unicityAt(merged, UNICITY_RULES.start().step('services').step('x')) as Record<string, unknown>;
 }
 
 /** compose-go EnforceUnicity: within sequences that have an identity per entry, the last definition wins, in the first one's place. */
 export function enforceUnicity(model: unknown): unknown {
-  return unicityAt(model, []);
+  return unicityAt(model, UNICITY_RULES.start());
 }
 
 function newContext(opts: MergeOptions, keepTags: boolean): MergeContext {
@@ -70,7 +70,9 @@ function newContext(opts: MergeOptions, keepTags: boolean): MergeContext {
 // ---------------------------------------------------------------------------------------------
 // Merge rules
 
-type MergeRule = (base: unknown, override: unknown, path: KeyPath, ctx: MergeContext) => unknown;
+/** `cursor` is where `path` stands in MERGE_RULES, for merging the children. */
+type MergeRule = (base: unknown, override: unknown, path: KeyPath, ctx: MergeContext, cursor: RuleCursor) => unknown;
+type RuleCursor = PatternCursor<MergeRule>;
 
 const replace: MergeRule = (_base, override) => override;
 
@@ -90,22 +92,22 @@ const extraHosts: MergeRule = (base, override) => {
 
 /** Both sides as mappings (a sequence lists keys with a default value), merged key by key. */
 function asMappings(defaultValue: () => unknown): MergeRule {
-  return (base, override, path, ctx) => mergeMappings(toMapping(base, defaultValue), toMapping(override, defaultValue), path, ctx);
+  return (base, override, path, ctx, cursor) => mergeMappings(toMapping(base, defaultValue), toMapping(override, defaultValue), path, ctx, cursor);
 }
 
-const logging: MergeRule = (base, override, path, ctx) => {
+const logging: MergeRule = (base, override, path, ctx, cursor) => {
   if (!isPlainObject(base) || !isPlainObject(override)) return override;
   // Options of different drivers mean nothing to each other: a new driver replaces the block.
   if ('driver' in base && 'driver' in override && base.driver !== override.driver) return override;
-  return mergeMappings(base, override, path, ctx);
+  return mergeMappings(base, override, path, ctx, cursor);
 };
 
-const build: MergeRule = (base, override, path, ctx) => {
+const build: MergeRule = (base, override, path, ctx, cursor) => {
   const asBuild = (v: unknown): unknown => (typeof v === 'string' ? { context: v } : v);
   const b = asBuild(base);
   const o = asBuild(override);
-  if (!isPlainObject(b) || !isPlainObject(o)) return mergeDefault(b, o, path, ctx);
-  return mergeMappings(b, o, path, ctx);
+  if (!isPlainObject(b) || !isPlainObject(o)) return mergeDefault(b, o, path, ctx, cursor);
+  return mergeMappings(b, o, path, ctx, cursor);
 };
 
 /**
@@ -113,13 +115,13 @@ const build: MergeRule = (base, override, path, ctx) => {
  * a new one is appended. (compose-go pairs every base pool with every override pool, which
  * drops the base pools when the override has none; we keep them.)
  */
-const ipamConfig: MergeRule = (base, override, path, ctx) => {
-  if (!Array.isArray(base) || !Array.isArray(override)) return mergeDefault(base, override, path, ctx);
+const ipamConfig: MergeRule = (base, override, path, ctx, cursor) => {
+  if (!Array.isArray(base) || !Array.isArray(override)) return mergeDefault(base, override, path, ctx, cursor);
   const out = [...base];
   for (const pool of override) {
     const i = isPlainObject(pool) ? out.findIndex((p) => isPlainObject(p) && p.subnet === pool.subnet) : -1;
     if (i === -1) out.push(pool);
-    else out[i] = mergeMappings(out[i] as Mapping, pool as Mapping, [...path, i], ctx);
+    else out[i] = mergeMappings(out[i] as Mapping, pool as Mapping, [...path, i], ctx, cursor.step(i));
   }
   return out;
 };
@@ -158,22 +160,22 @@ const MERGE_RULES = new PatternTable<MergeRule>({
   'services.*.ulimits.*': replace,
 });
 
-function mergeValues(base: unknown, override: unknown, path: KeyPath, ctx: MergeContext): unknown {
+function mergeValues(base: unknown, override: unknown, path: KeyPath, ctx: MergeContext, cursor: RuleCursor): unknown {
   // A tag left by an earlier merge (its own base had nothing) only mattered to that merge.
   if (isReset(base)) return override;
   if (isOverride(base)) base = base.value;
   // An empty override (`key:` with no value) keeps what the base says.
   if (override === null || override === undefined) return base;
   if (base === null || base === undefined) return override;
-  const rule = MERGE_RULES.lookup(path);
-  if (rule) return rule(base, override, path, ctx);
-  return mergeDefault(base, override, path, ctx);
+  const rule = cursor.rule;
+  if (rule) return rule(base, override, path, ctx, cursor);
+  return mergeDefault(base, override, path, ctx, cursor);
 }
 
-function mergeDefault(base: unknown, override: unknown, path: KeyPath, ctx: MergeContext): unknown {
+function mergeDefault(base: unknown, override: unknown, path: KeyPath, ctx: MergeContext, cursor: RuleCursor): unknown {
   if (base === null || base === undefined) return override;
   if (isPlainObject(base)) {
-    if (isPlainObject(override)) return mergeMappings(base, override, path, ctx);
+    if (isPlainObject(override)) return mergeMappings(base, override, path, ctx, cursor);
     return mismatch(base, override, path, ctx);
   }
   if (Array.isArray(base)) {
@@ -193,7 +195,7 @@ function mismatch(base: unknown, override: unknown, path: KeyPath, ctx: MergeCon
   return override;
 }
 
-function mergeMappings(base: Mapping, override: Mapping, path: KeyPath, ctx: MergeContext): Mapping {
+function mergeMappings(base: Mapping, override: Mapping, path: KeyPath, ctx: MergeContext, cursor: RuleCursor): Mapping {
   const out: Mapping = {};
   for (const [k, v] of Object.entries(base)) put(out, k, v);
   for (const [k, v] of Object.entries(override)) {
@@ -206,7 +208,7 @@ function mergeMappings(base: Mapping, override: Mapping, path: KeyPath, ctx: Mer
     } else if (!Object.prototype.hasOwnProperty.call(base, k)) {
       put(out, k, v);
     } else {
-      put(out, k, mergeValues(base[k], v, [...path, k], ctx));
+      put(out, k, mergeValues(base[k], v, [...path, k], ctx, cursor.step(k)));
     }
   }
   return out;
@@ -364,16 +366,32 @@ const UNICITY_RULES = new PatternTable<Indexer>({
   'services.*.volumes': byTarget,
 });
 
-function unicityAt(value: unknown, path: KeyPath): unknown {
-  if (isOverride(value)) return new OverrideTag(unicityAt(value.value, path));
+/**
+ * Applies UNICITY_RULES below `cursor`. Subtrees no rule reaches are returned as they are, and
+ * a mapping whose entries are all unchanged is returned itself: the model is only copied
+ * where an entry was dropped.
+ */
+function unicityAt(value: unknown, cursor: PatternCursor<Indexer>): unknown {
+  if (cursor.dead) return value;
+  if (isOverride(value)) return new OverrideTag(unicityAt(value.value, cursor));
   if (value instanceof ResetTag) return value;
   if (isPlainObject(value)) {
-    const out: Mapping = {};
-    for (const [k, v] of Object.entries(value)) put(out, k, unicityAt(v, [...path, k]));
-    return out;
+    let out: Mapping | undefined;
+    const keys = Object.keys(value);
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i];
+      const v = value[k];
+      const next = unicityAt(v, cursor.step(k));
+      if (next !== v && out === undefined) {
+        out = {};
+        for (let j = 0; j < i; j++) put(out, keys[j], value[keys[j]]);
+      }
+      if (out !== undefined) put(out, k, next);
+    }
+    return out ?? value;
   }
   if (Array.isArray(value)) {
-    const indexer = UNICITY_RULES.lookup(path);
+    const indexer = cursor.rule;
     if (!indexer) return value;
     const out: unknown[] = [];
     const seen = new Map<string, number>();

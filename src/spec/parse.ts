@@ -1,10 +1,12 @@
 // Stage 1: YAML text → plain values plus a source map. Anchors, aliases and merge keys (`<<`)
 // are expanded here; `!reset` / `!override` become tag markers for the merge stage.
 // We walk the yaml AST ourselves (rather than toJS) so every node keeps its position.
-import YAML, { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, type Node } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Node } from 'yaml';
 import { ComposeError, throwIfAny, type KeyPath } from '../errors.js';
-import { SourceMap, type Position } from './source-map.js';
+import { keyOf, lineStartsOf, SourceMap, type Position } from './source-map.js';
 import { OverrideTag, ResetTag } from './tags.js';
+import { parseYamlSubset, UNSUPPORTED, type SubsetResult } from './yaml-subset.js';
 
 export interface ParsedFile {
   file: string;
@@ -17,9 +19,28 @@ export interface ParsedFile {
 const MAX_EXPANDED_NODES = 1_000_000;
 
 export function parseYaml(text: string, file: string): ParsedFile {
-  const lineCounter = new LineCounter();
+  // Compose files are nearly always in the subset the fast parser reads; anything else (and
+  // every error) goes through the general parser below, which has the last word.
+  const fast = parseYamlSubset(text, false);
+  if (fast !== UNSUPPORTED) {
+    // Positions are computed on the first question (an error, a warning): a second parse, recording.
+    const offsets = () => (parseYamlSubset(text, true) as SubsetResult).offsets;
+    return { file, value: fast.value, sourceMap: new SourceMap(file, () => lineStartsOf(text), offsets) };
+  }
+  return parseYamlDocument(text, file);
+}
+
+// yaml (70-odd modules) is loaded only when a file needs the general parser: most loads never do.
+const require = createRequire(import.meta.url);
+let yamlModule: typeof import('yaml') | undefined;
+const yaml = (): typeof import('yaml') => (yamlModule ??= require('yaml') as typeof import('yaml'));
+
+/** The general path: yaml's parser, then a walk of its document. */
+export function parseYamlDocument(text: string, file: string): ParsedFile {
+  const YAML = yaml();
+  const lineCounter = new YAML.LineCounter();
   const docs = YAML.parseAllDocuments(text, { lineCounter, merge: true, prettyErrors: false, uniqueKeys: true });
-  const sourceMap = new SourceMap(file);
+  const sourceMap = new SourceMap(file, lineCounter.lineStarts);
   const posOf = (offset: number): Position => {
     const { line, col } = lineCounter.linePos(offset);
     return { line, column: col };
@@ -46,7 +67,7 @@ export function parseYaml(text: string, file: string): ParsedFile {
   const doc = nonEmpty[0];
   if (!doc) return { file, value: undefined, sourceMap };
 
-  const walker = new Walker(file, sourceMap, posOf);
+  const walker = new Walker(file, sourceMap, posOf, YAML);
   const value = walker.toValue(doc.contents as Node, []);
   return { file, value, sourceMap };
 }
@@ -65,6 +86,7 @@ class Walker {
     private readonly file: string,
     private readonly sourceMap: SourceMap,
     private readonly posOf: (offset: number) => Position,
+    private readonly yaml: typeof import('yaml'),
   ) {}
 
   private fail(message: string, node: Node | null | undefined, path: KeyPath, hint?: string): never {
@@ -79,8 +101,8 @@ class Walker {
     if (node === null || node === undefined) return null;
     // Inside an alias expansion positions are not recorded: errors there point at the
     // place the alias is used (the nearest recorded ancestor), which is where a user looks.
-    if (aliasDepth === 0 && node.range) this.sourceMap.set(path, this.posOf(node.range[0]));
-    if (isAlias(node)) {
+    if (aliasDepth === 0 && node.range) this.sourceMap.setOffset(keyOf(path), node.range[0]);
+    if (this.yaml.isAlias(node)) {
       if (aliasDepth > 100) this.fail('aliases nest too deeply', node, path);
       // An alias names the latest anchor of that name before it; the walk goes in document
       // order, so the anchors seen so far are exactly the candidates. (yaml's own resolve()
@@ -111,7 +133,7 @@ class Walker {
   }
 
   private untagged(node: Node, path: KeyPath, aliasDepth: number): unknown {
-    if (isScalar(node)) {
+    if (this.yaml.isScalar(node)) {
       // Compose files write file modes as `0440`; go-yaml (compose's parser) reads a plain
       // scalar with a leading zero as octal, YAML 1.2 as decimal. Follow compose.
       if (typeof node.value === 'number' && node.type === 'PLAIN' && /^[-+]?0[0-7]+$/.test(node.source ?? '')) {
@@ -119,20 +141,20 @@ class Walker {
       }
       return node.value;
     }
-    if (isSeq(node)) return node.items.map((item, i) => this.toValue(item as Node, [...path, i], aliasDepth));
-    if (isMap(node)) {
+    if (this.yaml.isSeq(node)) return node.items.map((item, i) => this.toValue(item as Node, [...path, i], aliasDepth));
+    if (this.yaml.isMap(node)) {
       const out: Record<string, unknown> = {};
       const merged: Record<string, unknown>[] = [];
       for (const pair of node.items) {
-        if (!isPair(pair)) continue;
+        if (!this.yaml.isPair(pair)) continue;
         const keyNode = pair.key as Node | null;
-        if (isScalar(keyNode) && typeof keyNode.value === 'symbol') {
+        if (this.yaml.isScalar(keyNode) && typeof keyNode.value === 'symbol') {
           merged.push(...this.mergeSources(pair.value as Node, path, aliasDepth));
           continue;
         }
         const key = this.keyString(keyNode, path);
         const childPath = [...path, key];
-        if (aliasDepth === 0 && keyNode?.range) this.sourceMap.set(childPath, this.posOf(keyNode.range[0]));
+        if (aliasDepth === 0 && keyNode?.range) this.sourceMap.setOffset(keyOf(childPath), keyNode.range[0]);
         defineKey(out, key, this.toValue(pair.value as Node, childPath, aliasDepth));
       }
       // Merge keys: explicit keys win, then earlier sources in `<<: [*a, *b]` win over later.
@@ -152,16 +174,16 @@ class Walker {
       }
       return v as Record<string, unknown>;
     };
-    if (isSeq(node)) return node.items.map((n) => mapping(n as Node, this.toValue(n as Node, path, aliasDepth)));
+    if (this.yaml.isSeq(node)) return node.items.map((n) => mapping(n as Node, this.toValue(n as Node, path, aliasDepth)));
     // `<<: *list`, an alias to a sequence of mappings, means what writing that sequence would (as in go-yaml).
     const value = this.toValue(node, path, aliasDepth);
     return Array.isArray(value) ? value.map((v) => mapping(node, v)) : [mapping(node, value)];
   }
 
   private keyString(keyNode: Node | null, path: KeyPath): string {
-    if (isScalar(keyNode) && typeof keyNode.value === 'string') return keyNode.value;
+    if (this.yaml.isScalar(keyNode) && typeof keyNode.value === 'string') return keyNode.value;
     const where = path.length === 0 ? 'at top level' : `in ${formatPathForKeys(path)}`;
-    const shown = isScalar(keyNode) ? String(keyNode.value) : keyNode ? String(keyNode) : 'null';
+    const shown = this.yaml.isScalar(keyNode) ? String(keyNode.value) : keyNode ? String(keyNode) : 'null';
     this.fail(`non-string key ${where}: ${shown}`, keyNode, path, 'quote the key to make it a string');
   }
 }

@@ -1,7 +1,7 @@
 // The canonical model as a document: top-level sections in compose's order, keys sorted
 // inside them, empty sections left out. `berth config` prints this; reloading it yields
 // the same model.
-import YAML from 'yaml';
+import { createRequire } from 'node:module';
 import { PatternTable } from './key-pattern.js';
 import type { Project } from './model.js';
 import { sortKeysDeep } from './stable-json.js';
@@ -25,6 +25,9 @@ const AS_STRING = new PatternTable<true>({
   'services.*.deploy.resources.reservations.memory': true,
 });
 
+// yaml is loaded when a model is printed as YAML, not by every command that imports this module.
+const require = createRequire(import.meta.url);
+
 export function printableProject(project: Project, opts: PrintOptions = {}): Record<string, unknown> {
   const doc: Record<string, unknown> = { name: project.name };
   for (const section of ['services', 'networks', 'volumes', 'secrets', 'configs'] as const) {
@@ -38,6 +41,7 @@ export function printableProject(project: Project, opts: PrintOptions = {}): Rec
 export function printProject(project: Project, format: 'yaml' | 'json', opts: PrintOptions = {}): string {
   const doc = printableProject(project, opts);
   if (format === 'json') return `${JSON.stringify(doc, null, 2)}\n`;
+  const YAML = require('yaml') as typeof import('yaml');
   return YAML.stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false });
 }
 

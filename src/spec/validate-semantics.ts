@@ -230,9 +230,18 @@ function parsePublished(published: PortConfig['published']): { from: number; to:
  */
 function checkPublishedPorts(project: Project): Problem[] {
   const problems: Problem[] = [];
-  const claims: PortClaim[] = [];
+  // Claims by port and protocol, each list in claiming order: the first overlapping claim of
+  // a list is the first of all claims (a linear search over every claim was quadratic).
+  const claims = new Map<string, PortClaim[]>();
+  const claimKey = (port: number, protocol: string): string => `${port}/${protocol}`;
   const takenBy = (ip: string, protocol: string, port: number): PortClaim | undefined =>
-    claims.find((c) => c.port === port && c.protocol === protocol && addressesOverlap(c.ip, ip));
+    claims.get(claimKey(port, protocol))?.find((c) => addressesOverlap(c.ip, ip));
+  const claim = (c: PortClaim): void => {
+    const key = claimKey(c.port, c.protocol);
+    const list = claims.get(key);
+    if (list) list.push(c);
+    else claims.set(key, [c]);
+  };
   const ranges: { service: string; path: KeyPath; ip: string; protocol: string; from: number; to: number; replicas: number }[] = [];
 
   for (const name of sortedNames(project.services)) {
@@ -257,7 +266,7 @@ function checkPublishedPorts(project: Project): Problem[] {
         });
         return;
       }
-      claims.push({ service: name, path, ip, protocol, port: range.from });
+      claim({ service: name, path, ip, protocol, port: range.from });
       if (replicas > 1) {
         problems.push({
           detail: `service "${name}" publishes host port ${describePort(ip, range.from, protocol)} from ${replicas} replicas; only one container can bind it`,
@@ -272,7 +281,7 @@ function checkPublishedPorts(project: Project): Problem[] {
     let got = 0;
     for (let port = r.from; port <= r.to && got < r.replicas; port++) {
       if (takenBy(r.ip, r.protocol, port)) continue;
-      claims.push({ service: r.service, path: r.path, ip: r.ip, protocol: r.protocol, port });
+      claim({ service: r.service, path: r.path, ip: r.ip, protocol: r.protocol, port });
       got++;
     }
     if (got < r.replicas) {

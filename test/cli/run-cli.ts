@@ -1,4 +1,5 @@
 // Runs the CLI in-process with captured output, as a user would see it.
+import { Readable } from 'node:stream';
 import { main } from '../../src/cli/main.js';
 
 export interface CliResult {
@@ -20,6 +21,7 @@ export async function runCli(args: string[], opts: { cwd: string; env?: Record<s
     env: opts.env ?? {},
     cwd: opts.cwd,
     readStdin: () => opts.stdin ?? '',
+    stdinStream: () => Readable.from([Buffer.from(opts.stdin ?? '')]),
     isTTY: false,
   });
   return { code, stdout, stderr };

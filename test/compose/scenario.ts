@@ -9,7 +9,7 @@ export interface Stack {
   dir: string;
   project: string;
   write(yaml: string): void;
-  berth(args: string[], extraEnv?: Record<string, string>): Promise<CliResult>;
+  berth(args: string[], extraEnv?: Record<string, string>, stdin?: string): Promise<CliResult>;
   /** name → {id, state} of the project's containers. */
   containers(): Promise<Map<string, { id: string; state: string; status: string; labels: Record<string, string> }>>;
   cleanup(): void;
@@ -25,8 +25,8 @@ export function makeStack(dockerHost: string, prefix: string): Stack {
     dir,
     project,
     write: (yaml) => writeFileSync(path.join(dir, 'compose.yaml'), yaml),
-    berth: (args, extraEnv = {}) =>
-      runCli(['-p', project, ...args], { cwd: dir, env: { DOCKER_HOST: dockerHost, PATH: process.env.PATH ?? '', ...extraEnv } }),
+    berth: (args, extraEnv = {}, stdin?: string) =>
+      runCli(['-p', project, ...args], { cwd: dir, env: { DOCKER_HOST: dockerHost, PATH: process.env.PATH ?? '', ...extraEnv }, ...(stdin !== undefined ? { stdin } : {}) }),
     async containers() {
       const list = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`com.docker.compose.project=${project}`] }) });
       return new Map(list.map((c) => [c.Names[0].replace(/^\//, ''), { id: c.Id, state: c.State, status: c.Status, labels: c.Labels }]));

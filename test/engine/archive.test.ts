@@ -151,6 +151,24 @@ describe.skipIf(skip)('built-in engine archive (docker cp)', () => {
     await c.remove({ force: true });
   }, 60_000);
 
+  it('freezes a running container while its root is walked, and thaws it before the answer ends', async () => {
+    const c = await docker.createContainer({ Image: 'busybox', Cmd: ['sh', '-c', 'dd if=/dev/zero of=/tmp/big bs=1M count=8 2>/dev/null; sleep 60'] });
+    await c.start();
+    const runc = engine.daemon.engine.runner.runc;
+    for (let i = 0; i < 100 && !(await exec(c, 'ls -l /tmp/big 2>/dev/null')).includes('8388608'); i++) await new Promise((r) => setTimeout(r, 20));
+    const stream = (await c.getArchive({ path: '/tmp/big' })) as NodeJS.ReadableStream;
+    const iterator = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+    await iterator.next();
+    // Mid-stream: frozen (a process inside cannot swap a directory for a symlink under the engine).
+    expect((await runc.stateIfExists(c.id))?.status).toBe('paused');
+    for (let r = await iterator.next(); !r.done; r = await iterator.next()) {
+      // drain
+    }
+    expect((await runc.stateIfExists(c.id))?.status).toBe('running');
+    expect((await c.inspect()).State.Paused).toBe(false);
+    await c.remove({ force: true });
+  }, 60_000);
+
   it('copyUIDGID gives the files to the container\'s user', async () => {
     const c = await docker.createContainer({ Image: 'busybox', User: 'app', Cmd: ['sleep', '60'] });
     await c.start();

@@ -21,8 +21,8 @@ export interface TestEngine {
   cgroupParent: string;
   shim: string;
   daemon: RunningDaemon;
-  /** Starts a fresh daemon on the same root (live restore). */
-  restartDaemon(opts?: { kill?: boolean }): Promise<void>;
+  /** Starts a fresh daemon on the same root (live restore); `whileDown` runs between the two. */
+  restartDaemon(opts?: { kill?: boolean; whileDown?: () => Promise<void> }): Promise<void>;
   /**
    * What is left behind on the host: mounts under the root and the runtime dir (network
    * namespaces), runc containers, cgroup dirs, links (bridges, veths) carrying this engine's alias,
@@ -68,9 +68,10 @@ export async function startTestEngine(name: string, opts: { importBusybox?: bool
     get daemon() {
       return daemon;
     },
-    async restartDaemon() {
+    async restartDaemon(opts = {}) {
       // Closing only stops serving and supervising: containers keep running, like after kill -9.
       await daemon.close();
+      await opts.whileDown?.();
       daemon = await startDaemon(options);
     },
     async leftovers() {

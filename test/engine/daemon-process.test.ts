@@ -11,6 +11,7 @@ import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lockPath, processAlive, readLockPid } from '../../src/engine/daemon/daemon.js';
 import { cgroupDirs } from '../../src/engine/runtime/cgroups.js';
+import { deleteLink, listLinks } from '../../src/engine/networks/sysnet.js';
 import { mountsUnder } from '../../src/engine/runtime/rootfs.js';
 import { buildShim, RUNC, skipNotice } from './helpers/engine-env.js';
 import { busyboxTar } from './daemon-harness.js';
@@ -53,6 +54,8 @@ describe.skipIf(skip)('berth engine as a process', () => {
     const pid = await readLockPid(lockPath(root ?? '/nonexistent'));
     if (pid && processAlive(pid)) process.kill(pid, 'SIGKILL');
     if (build) rmSync(build, { recursive: true, force: true });
+    // The engine made its default `bridge` network (a kernel bridge tagged with its root): it goes with the test.
+    if (root) for (const l of await listLinks()) if (l.ifalias === `berth ${root}`) await deleteLink(l.ifname);
     for (const d of cgroupDirs(cgroupParent)) {
       try {
         rmdirSync(d);

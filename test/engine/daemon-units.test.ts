@@ -125,6 +125,8 @@ describe('HostConfig translation', () => {
       { ip: 'fe80::1', names: ['br'] },
     ]);
     expect(() => parseExtraHosts(['nohost'])).toThrow(/invalid host:ip mapping/);
+    expect(parseExtraHosts(['host.docker.internal:host-gateway'], '172.18.0.1')).toEqual([{ ip: '172.18.0.1', names: ['host.docker.internal'] }]);
+    expect(() => parseExtraHosts(['host.docker.internal:host-gateway'])).toThrow(/needs a bridge network/);
   });
 
   it('network modes: empty/default/bridge mean the bridge network, names a network, container: another sandbox', () => {

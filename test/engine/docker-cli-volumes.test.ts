@@ -79,6 +79,8 @@ describe.skipIf(skip)('docker CLI: volumes and cp', () => {
     expect(inUse.code).toBe(1);
     expect(inUse.stderr).toMatch(new RegExp(`remove ${v}: volume is in use`));
     expect((await docker(['inspect', '--format', '{{range .Mounts}}{{.Type}} {{.Name}} {{.Destination}} {{.RW}}{{end}}', `holder${sfx}`])).stdout).toBe(`volume ${v} /data true\n`);
+    expect((await docker(['ps', '--filter', `name=holder${sfx}`, '--format', '{{.Mounts}}'])).stdout).toBe(`${v}\n`);
+    expect((await docker(['ps', '-q', '--filter', `volume=${v}`])).stdout.trim()).not.toBe('');
     await docker(['rm', '-f', `holder${sfx}`]);
     expect(await docker(['volume', 'rm', v])).toMatchObject({ code: 0, stdout: `${v}\n` });
     const gone = await docker(['volume', 'inspect', v]);

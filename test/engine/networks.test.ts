@@ -82,7 +82,8 @@ describe.skipIf(skip)('built-in engine networks', () => {
     await engine?.close();
   }, 60_000);
 
-  it('creates, lists, inspects and refuses duplicate names; a subnet the host does not route', async () => {
+  it('creates, lists, inspects and refuses duplicate names; a subnet the host does not route; network events', async () => {
+    const since = Math.floor(Date.now() / 1000);
     const net = await docker.createNetwork({ Name: `n-basic-${suffix}`, Labels: { 'x.test': 'basic' } });
     const info = await net.inspect();
     expect(info).toMatchObject({ Name: `n-basic-${suffix}`, Driver: 'bridge', Scope: 'local', Internal: false, Labels: { 'x.test': 'basic' } });
@@ -99,6 +100,14 @@ describe.skipIf(skip)('built-in engine networks', () => {
     await net.remove();
     const gone = await docker.getNetwork(`n-basic-${suffix}`).inspect().catch((e: { statusCode: number }) => e);
     expect((gone as { statusCode: number }).statusCode).toBe(404);
+    const stream = await docker.getEvents({ since, until: Math.floor(Date.now() / 1000) + 1, filters: { type: ['network'] } });
+    let text = '';
+    for await (const chunk of stream as AsyncIterable<Buffer>) text += chunk.toString();
+    const events = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { Action: string; Actor: { Attributes: Record<string, string> } });
+    expect(events.filter((e) => e.Actor.Attributes.name === `n-basic-${suffix}`).map((e) => e.Action)).toEqual(['create', 'destroy']);
+    // The route of the bridge went with the network.
+    const { execFileSync } = await import('node:child_process');
+    expect(execFileSync('ip', ['-4', 'route', 'show', subnet], { encoding: 'utf8' })).toBe('');
   });
 
   it('resolves containers by name, alias and compose service (replicas together), refuses outside names', async () => {
@@ -112,7 +121,7 @@ describe.skipIf(skip)('built-in engine networks', () => {
       NetworkingConfig: { EndpointsConfig: { [netName]: { Aliases: ['api'] } } },
     });
     const web2 = await run({ name: `web2-${suffix}`, Cmd: HTTPD('two'), Labels: { 'com.docker.compose.service': 'websvc' }, HostConfig: { NetworkMode: netName } });
-    const client = await run({ name: `client-${suffix}`, Cmd: ['sleep', '60'], HostConfig: { NetworkMode: netName } });
+    const client = await run({ name: `client-${suffix}`, Cmd: ['sleep', '60'], HostConfig: { NetworkMode: netName, Links: [`web1-${suffix}:db`], ExtraHosts: ['host.docker.internal:host-gateway'] } });
     const ip1 = (await web1.inspect()).NetworkSettings.Networks[netName].IPAddress;
     const ip2 = (await web2.inspect()).NetworkSettings.Networks[netName].IPAddress;
     expect(ip1).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
@@ -122,6 +131,9 @@ describe.skipIf(skip)('built-in engine networks', () => {
     expect(byName.stdout).toContain(ip1);
     const byAlias = await eventually(client, get('api', 3));
     expect(byAlias.stdout).toBe('one\n');
+    // A link is the client's own name for web1.
+    expect((await exec(client, ['nslookup', 'db'])).stdout).toContain(ip1);
+    expect((await exec(web2, ['nslookup', 'db'])).code).not.toBe(0);
     const service = await exec(client, ['nslookup', 'websvc']);
     expect(service.stdout).toContain(ip1);
     expect(service.stdout).toContain(ip2);
@@ -131,8 +143,10 @@ describe.skipIf(skip)('built-in engine networks', () => {
     // /etc/hosts carries the peers too (the fallback for programs that skip DNS).
     const hosts = await exec(client, ['cat', '/etc/hosts']);
     expect(hosts.stdout).toMatch(new RegExp(`${ip1.replace(/\./g, '\\.')}\\s.*web1-${suffix}`));
+    const gateway = (await net.inspect()).IPAM?.Config?.[0]?.Gateway;
     const resolv = await exec(client, ['cat', '/etc/resolv.conf']);
-    expect(resolv.stdout).toContain(`nameserver ${(await net.inspect()).IPAM?.Config?.[0]?.Gateway}`);
+    expect(resolv.stdout).toContain(`nameserver ${gateway}`);
+    expect(hosts.stdout).toContain(`${gateway}\thost.docker.internal`);
 
     for (const c of [web1, web2, client]) await c.remove({ force: true });
     await net.remove();
@@ -231,9 +245,45 @@ describe.skipIf(skip)('built-in engine networks', () => {
     const again = (await docker.getContainer(`pub-${suffix}`).inspect()).NetworkSettings.Ports as Record<string, { HostPort: string }[]>;
     expect(Number(again['80/tcp'][0].HostPort)).toBe(hostPort);
     expect(await httpGet(hostPort)).toBe('published\n');
+    // The new daemon serves names again too.
+    const pubIp = (await docker.getContainer(`pub-${suffix}`).inspect()).NetworkSettings.Networks.bridge.IPAddress;
+    expect((await exec(docker.getContainer(`pub-${suffix}`), ['nslookup', `pub-${suffix}`])).stdout).toContain(pubIp);
     await docker.getContainer(`pub-${suffix}`).remove({ force: true });
     await expect(httpGet(hostPort)).rejects.toThrow();
   }, 90_000);
+
+  it('user subnets: IPAM.Config with gateway and range, a fixed address at connect, a subnet the host routes refused', async () => {
+    const { execFileSync } = await import('node:child_process');
+    // A /24 in 10.200-254/16 that nothing on the host routes now (other tests make bridges too).
+    let subnet = '';
+    for (let i = 0; i < 50 && subnet === ''; i++) {
+      const candidate = `10.${200 + Math.floor(Math.random() * 55)}.${Math.floor(Math.random() * 256)}.0/24`;
+      if (execFileSync('ip', ['-4', 'route', 'show', 'match', candidate], { encoding: 'utf8' }).split('\n').every((l) => !l.includes(candidate.slice(0, -5)))) subnet = candidate;
+    }
+    const base = subnet.slice(0, -4);
+    const name = `n-user-${suffix}`;
+    await docker.createNetwork({ Name: name, IPAM: { Config: [{ Subnet: subnet, Gateway: `${base}254`, IPRange: `${base}128/25` }] } });
+    const info = await docker.getNetwork(name).inspect();
+    expect(info.IPAM?.Config).toEqual([{ Subnet: subnet, Gateway: `${base}254`, IPRange: `${base}128/25` }]);
+    const c = await run({ name: `fixed-${suffix}`, Cmd: ['sleep', '60'], HostConfig: { NetworkMode: name } });
+    expect((await c.inspect()).NetworkSettings.Networks[name]).toMatchObject({ IPAddress: `${base}128`, Gateway: `${base}254`, IPPrefixLen: 24 });
+    await docker.getNetwork(name).disconnect({ Container: c.id });
+    await docker.getNetwork(name).connect({ Container: c.id, EndpointConfig: { IPAMConfig: { IPv4Address: `${base}77` } } });
+    expect((await exec(c, ['ip', '-o', '-4', 'addr'])).stdout).toContain(`${base}77/24`);
+    const twice = await docker.createContainer({ Image: 'busybox', Cmd: ['true'], HostConfig: { NetworkMode: name }, NetworkingConfig: { EndpointsConfig: { [name]: { IPAMConfig: { IPv4Address: `${base}77` } } } } }).catch((e: { statusCode: number }) => e);
+    expect((twice as { statusCode: number }).statusCode).toBe(409);
+    await c.remove({ force: true });
+    await docker.getNetwork(name).remove();
+
+    // The host's own eth0 subnet (or any routed one) cannot be a network's.
+    const routed = execFileSync('ip', ['-j', '-4', 'route', 'show', 'table', 'main'], { encoding: 'utf8' });
+    const dst = (JSON.parse(routed) as { dst: string }[]).map((r) => r.dst).find((d) => /\/\d+$/.test(d));
+    if (dst) {
+      const clash = await docker.createNetwork({ Name: `n-clash-${suffix}`, IPAM: { Config: [{ Subnet: dst }] } }).catch((e: { statusCode: number; message: string }) => e);
+      expect((clash as { statusCode: number }).statusCode).toBe(409);
+      expect((clash as { message: string }).message).toMatch(/already routed/);
+    }
+  }, 60_000);
 
   it('pod members share the sandbox network, IPC and PID namespaces and talk over localhost, across a member restart', async () => {
     const sandbox = await run({ name: `pod-${suffix}`, Cmd: ['sleep', '120'], HostConfig: { IpcMode: 'shareable' } });

@@ -259,6 +259,28 @@ describe.skipIf(skip)('built-in engine volumes', () => {
     await docker.getVolume(tv).remove();
   }, 60_000);
 
+  it('unmounts a driver volume whose container exited while the engine was down', async () => {
+    const tv = `down${process.pid}`;
+    await createVolume({ Name: tv, DriverOpts: { type: 'tmpfs', device: 'tmpfs' } });
+    const c = await docker.createContainer({ Image: 'busybox', Cmd: ['sleep', '60'], HostConfig: { Binds: [`${tv}:/v`] } });
+    await c.start();
+    const { Pid } = (await c.inspect()).State;
+    const data = path.join(engine.root, 'volumes', tv, '_data');
+    await engine.restartDaemon({
+      whileDown: async () => {
+        process.kill(Pid, 'SIGKILL');
+        // The shim records the exit; the next engine finds it at restore.
+        const status = path.join(engine.root, 'containers', c.id, 'status.json');
+        for (let i = 0; i < 100 && !existsSync(status); i++) await new Promise((r) => setTimeout(r, 20));
+      },
+    });
+    docker = new Docker({ socketPath: engine.socketPath });
+    expect((await docker.getContainer(c.id).inspect()).State.Running).toBe(false);
+    expect(await mountsUnder(data)).toEqual([]);
+    await docker.getContainer(c.id).remove();
+    await docker.getVolume(tv).remove();
+  }, 60_000);
+
   it('keeps volumes across an engine restart', async () => {
     const vol = `restart${process.pid}`;
     await createVolume({ Name: vol, Labels: { k: 'v' } });

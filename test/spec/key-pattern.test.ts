@@ -50,3 +50,25 @@ describe('PatternTable as a trie', () => {
     }
   });
 });
+
+describe('PatternTable cursors', () => {
+  it('give, step by step, the rule lookup gives for the whole path, and tell where nothing can match', () => {
+    const patterns = ['services.*.ports', 'services.*.ports.*', 'services.**.target', '*.*', 'x.**.y.*', 'services.web.image', '**.z.**'];
+    const table = new PatternTable(Object.fromEntries(patterns.map((p, i) => [p, i])));
+    const paths: (string | number)[][] = [
+      ['services', 'web', 'ports'], ['services', 'web', 'ports', 0], ['services', 'w', 'volumes', 1, 'target'],
+      ['a', 'b'], ['x', 'y', 'z'], ['x', 'q', 'y', 'z'], ['services', 'web', 'image'], ['services'], [],
+      ['a', 'z', 'b', 'c'], ['q', 'r', 's'], ['services', 'web', 'image', 'extra'],
+    ];
+    for (const p of paths) {
+      let cursor = table.start();
+      for (const seg of p) cursor = cursor.step(seg);
+      expect(cursor.rule, p.join('.')).toBe(table.lookup(p));
+    }
+    const narrow = new PatternTable({ 'services.*.ports': 1 });
+    expect(narrow.start().step('volumes').dead).toBe(true);
+    expect(narrow.start().step('services').step('web').dead).toBe(false);
+    expect(narrow.start().step('services').step('web').step('image').dead).toBe(true);
+    expect(narrow.start().step('services').step('web').step('ports').rule).toBe(1);
+  });
+});

@@ -301,3 +301,37 @@ describe('project name in interpolation, label files, standard input', () => {
     expect(project.services.db.image).toBe('db');
   });
 });
+
+describe('inputs: every file that shaped the model', () => {
+  it('lists compose, override, .env, include, extends, env_file, label_file, config and secret files', () => {
+    const files = [
+      write('compose.yaml', [
+        'include: [inc/compose.yaml]',
+        'services:',
+        '  web:',
+        '    extends: {file: base.yaml, service: app}',
+        '    env_file: [web.env, {path: optional.env, required: false}]',
+        '    label_file: labels.txt',
+        '    configs: [site]',
+        '    secrets: [token]',
+        'configs:',
+        '  site: {file: ./site.conf}',
+        '  inline: {content: "x"}',
+        'secrets:',
+        '  token: {file: ./token.txt}',
+        '',
+      ].join('\n')),
+      write('compose.override.yaml', 'services:\n  web:\n    environment: {A: "1"}\n'),
+      write('.env', 'TAG=1\n'),
+      write('inc/compose.yaml', 'services:\n  db: {image: db}\n'),
+      write('base.yaml', 'services:\n  app: {image: "base:${TAG}"}\n'),
+      write('web.env', 'B=2\n'),
+      write('labels.txt', 'l=1\n'),
+      write('site.conf', 'x\n'),
+      write('token.txt', 'secret\n'),
+    ];
+    const { inputs } = load();
+    // An optional env_file that does not exist yet is still an input: creating it changes the model.
+    expect(inputs).toEqual([...files, path.join(dir, 'optional.env')].sort());
+  });
+});

@@ -46,18 +46,21 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 /** Foreground: serves until SIGTERM/SIGINT, then stops serving (containers keep running). */
 export async function runEngineForeground(flags: EngineFlags, io: CliIO): Promise<void> {
   const { startDaemon, DaemonLockError } = await import('../../engine/daemon/daemon.js');
+  const { networkSettingsFromEnv, NetworkSettingsError } = await import('../../engine/networks/config.js');
   const r = resolve(flags, io);
   let daemon;
   try {
     daemon = await startDaemon({
       ...r,
+      // BERTH_ADDRESS_POOLS, BERTH_DNS_UPSTREAM, BERTH_OUTBOUND_NAT (`engine start` passes its environment on).
+      ...networkSettingsFromEnv(io.env),
       ...(flags.runc ? { runcBinary: flags.runc } : {}),
       ...(flags.shim ? { shimBinary: flags.shim } : {}),
       ...(flags.cgroupParent ? { cgroupParent: flags.cgroupParent } : {}),
       ...(flags.log ? { logFile: flags.log } : {}),
     });
   } catch (e) {
-    if (e instanceof DaemonLockError) throw new BerthError(e.message);
+    if (e instanceof DaemonLockError || e instanceof NetworkSettingsError) throw new BerthError(e.message);
     throw e;
   }
   io.stderr(`berth engine listening on ${daemon.socketPath} (pid ${process.pid})\n`);

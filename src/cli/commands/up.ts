@@ -33,6 +33,9 @@ export interface UpFlags {
   progress?: string;
   timeout?: string;
   parallel?: string;
+  /** `--watch` (src/watch): after up, apply each saved change of the stack files until Ctrl-C. */
+  watch?: boolean;
+  debounce?: string;
 }
 
 function parseScale(entries: string[] | undefined): Record<string, number> {
@@ -72,7 +75,7 @@ export async function runUp(globals: GlobalFlags, flags: UpFlags, services: stri
   const ctx = projectContext(globals, io, { required: true, services });
   const progress = oneOf<ProgressMode>('--progress', flags.progress, ['tty', 'plain', 'json', 'quiet']) ?? (io.isTTY ? 'tty' : 'plain');
   const { port } = await engineFor(globals, io);
-  return composeUp(
+  const code = await composeUp(
     ctx.project!,
     {
       services,
@@ -87,7 +90,8 @@ export async function runUp(globals: GlobalFlags, flags: UpFlags, services: stri
       placement: oneOf<PlacementMode>('--placement', flags.placement, ['split', 'pod', 'single']),
       workingDir: ctx.workingDir,
       configFiles: ctx.configFiles,
-      detach: flags.detach,
+      // --watch: up in the background, then watch in the foreground (see src/watch).
+      detach: flags.detach || flags.watch,
       dryRun: flags.dryRun,
       noStart: flags.start === false,
       wait: flags.wait,
@@ -104,4 +108,8 @@ export async function runUp(globals: GlobalFlags, flags: UpFlags, services: stri
     },
     { port, stdout: io.stdout, stderr: io.stderr, colour: wantsColour(globals, io), now: Date.now, onInterrupt: io.onInterrupt },
   );
+  if (!flags.watch || code !== 0 || flags.dryRun) return code;
+  const { runWatchCommand } = await import('./watch.js');
+  await runWatchCommand(globals, { debounce: flags.debounce, up: false }, io);
+  return 0;
 }

@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import {
   ConflictError,
   EngineError,
@@ -302,6 +302,7 @@ export class BuiltinEngine implements EngineBackend {
       now: () => new Date(engine.clock.now()),
     });
     await engine.restore();
+    for (const name of await engine.vols.store.unmountUnused()) engine.logger.info('unused volume unmounted', { name });
     engine.pollTimer = setInterval(() => void engine.pollExits(), engine.pollMs);
     return engine;
   }
@@ -345,7 +346,7 @@ export class BuiltinEngine implements EngineBackend {
       hostname: rec.config.Hostname ?? rec.id.slice(0, 12),
       extraHosts: (() => {
         try {
-          return parseExtraHosts(rec.hostConfig.ExtraHosts ?? []);
+          return parseExtraHosts(rec.hostConfig.ExtraHosts ?? [], this.primaryEndpoint(rec)?.gateway);
         } catch {
           return [];
         }
@@ -419,7 +420,8 @@ export class BuiltinEngine implements EngineBackend {
     try {
       restartPolicyOf(hostConfig);
       planMounts(hostConfig);
-      parseExtraHosts(hostConfig.ExtraHosts ?? []);
+      // host-gateway is resolved at start, from the network the container is then on.
+      parseExtraHosts(hostConfig.ExtraHosts ?? [], networkChoice(hostConfig.NetworkMode).kind === 'network' ? '0.0.0.0' : undefined);
       const lt = hostConfig.LogConfig?.Type ?? '';
       if (lt !== '' && lt !== 'json-file') throw new TranslateError([`logging driver "${lt}" is not supported by the built-in engine (json-file only)`], true);
     } catch (e) {
@@ -598,10 +600,14 @@ export class BuiltinEngine implements EngineBackend {
       const other = this.find(choice.ref);
       if (other.rec.id === live.rec.id || depth > 8) throw new InvalidArgumentError(`cannot join the network namespace of container ${choice.ref}: it leads back to itself`);
       if (!other.rec.state.Running) throw new ConflictError(`cannot join network namespace of a non running container: ${other.rec.id}`);
+      // A sandbox without networks (`none`) has no named namespace: members join its process's.
+      if (networkChoice(other.rec.hostConfig.NetworkMode).kind === 'none') return { netnsPath: `/proc/${other.rec.state.Pid}/ns/net`, nameservers: [] };
       const theirs = await this.sandboxFor(other, depth + 1);
       // A member shares the sandbox's stack, so also its view of names (hostname stays its own).
       return { ...theirs, ...(theirs.hosts !== undefined ? { hosts: this.net.hostsFor({ ...this.attachedView(other), hostname: live.rec.config.Hostname ?? other.rec.config.Hostname ?? '' }) } : {}) };
     }
+    // `none`: runc makes a fresh namespace with loopback only; nothing to create or tear down.
+    if (choice.kind === 'none') return { nameservers: [] };
     const view = this.attachedView(live);
     const netnsPath = await this.net.ensureSandbox(view);
     return { netnsPath, hosts: this.net.hostsFor(view), nameservers: this.net.nameserversFor(view) };
@@ -672,7 +678,7 @@ export class BuiltinEngine implements EngineBackend {
         id,
         lowerDirs,
         spec,
-        extraHosts: parseExtraHosts(hc.ExtraHosts ?? []),
+        extraHosts: parseExtraHosts(hc.ExtraHosts ?? [], this.primaryEndpoint(rec)?.gateway),
         ...(sandbox.hosts !== undefined ? { hostsContent: sandbox.hosts } : {}),
         ...(sandbox.nameservers ? { nameservers: sandbox.nameservers } : {}),
         prepareRootfs: volumes.populate,
@@ -1098,8 +1104,8 @@ export class BuiltinEngine implements EngineBackend {
       Config: rec.config,
       NetworkSettings: {
         Bridge: '',
-        SandboxID: rec.endpoints || networkChoice(rec.hostConfig.NetworkMode).kind === 'none' ? rec.id : '',
-        SandboxKey: networkChoice(rec.hostConfig.NetworkMode).kind === 'host' ? '' : this.net.netnsPath(rec.id),
+        SandboxID: rec.endpoints ? rec.id : '',
+        SandboxKey: rec.endpoints ? this.net.netnsPath(rec.id) : '',
         Ports: this.portsView(rec),
         // The pre-1.44 top-level fields describe the default bridge endpoint (`docker inspect -f '{{.NetworkSettings.IPAddress}}'`).
         Gateway: onDefault?.gateway ?? '',
@@ -1220,6 +1226,8 @@ export class BuiltinEngine implements EngineBackend {
       }
     });
     keep('ancestor', (l, v) => ancestors.has(l.rec.image) || l.rec.imageRef === v);
+    // `volume=` matches a volume name or a mount destination (moby's container list filter).
+    keep('volume', (l, v) => this.mountsOf(l.rec).some((m) => m.name === v || m.destination === v || (m.type === 'bind' && m.source === v)));
     keep('exited', (l, v) => !l.rec.state.Running && l.rec.hasBeenStarted && l.rec.state.ExitCode === Number(v));
     // Labels AND together (docker ps --filter label=a --filter label=b needs both).
     for (const label of f.label ?? []) {
@@ -1580,38 +1588,67 @@ export class BuiltinEngine implements EngineBackend {
   // Archive (docker cp)
 
   /**
-   * Runs `use` on the container's filesystem. A running container is reached through
-   * /proc/<pid>/root (its own mounts included); a stopped one gets its rootfs and volumes mounted
-   * for the call, on its queue so no start overlaps, until the promise `use` returns as
-   * `finished` settles (a GET streams after the call has answered).
+   * Runs `use` on the container's filesystem, on the container's queue (no start, stop or pause
+   * overlaps), until the promise `use` returns as `finished` settles (a GET streams after the call
+   * has answered). A running container is reached through /proc/<pid>/root, its own mounts
+   * included, and is frozen meanwhile: a process in it that swapped a directory for a symlink
+   * between our lookup and our open could otherwise point the engine at a host path (the
+   * CVE-2018-15664 race). A stopped one gets its rootfs and volumes mounted for the call.
    */
-  private withContainerRoot<T>(ref: string, use: (c: ContainerRoot) => Promise<{ value: T; finished?: Promise<void> }>): Promise<T> {
+  private withContainerRoot<T>(ref: string, use: (c: ContainerRoot, undone: Promise<void>) => Promise<{ value: T; finished?: Promise<void> }>): Promise<T> {
     const live = this.find(ref);
     const rec = live.rec;
     const mounts = this.mountsOf(rec);
     const view = (root: string): ContainerRoot => ({ root, containerId: rec.id, mounts: mounts.map((m) => ({ destination: m.destination, readonly: m.readonly })), readonlyRootfs: rec.hostConfig.ReadonlyRootfs === true });
     const wrap = (e: unknown): Error => (e instanceof TarError || e instanceof PathResolveError ? new InvalidArgumentError(e.message, { cause: e }) : toEngineError(e));
-    if (rec.state.Running && rec.state.Pid > 0) {
-      return use(view(`/proc/${rec.state.Pid}/root`)).then((r) => r.value, (e: unknown) => Promise.reject(wrap(e)));
-    }
+    let markUndone!: () => void;
+    // Settles once the container is thawed or unmounted again: a streamed answer ends only then, so
+    // a client's next call (an exec right after `docker cp`) never meets a frozen container.
+    const undone = new Promise<void>((r) => (markUndone = r));
     return new Promise<T>((resolve, reject) => {
       void this.serial(live, async () => {
-        const p = this.paths(rec.id);
-        const holder = `${rec.id}-archive`;
-        let unmount: (() => Promise<void>) | undefined;
+        let undo: (() => Promise<void>) | undefined;
         try {
-          const lowerDirs = await this.store.lowerDirs(rec.image);
-          const volumes = await this.vols.acquire(holder, mounts.filter((m) => m.type !== 'tmpfs'), { quiet: true });
-          const binds = volumes.specs.flatMap((m) => (m.type === 'bind' ? [{ source: m.source, destination: m.target, readonly: m.readonly === true }] : []));
-          unmount = await mountStoppedRoot({ lowerDirs, upperDir: p.upper, workDir: p.work, target: p.rootfs, binds });
-          const { value, finished } = await use(view(p.rootfs));
-          resolve(value);
-          await finished;
+          let root: string;
+          if (rec.state.Running && rec.state.Pid > 0) {
+            if (!rec.state.Paused) {
+              await this.runner.runc.pause(rec.id);
+              undo = () => this.runner.runc.resume(rec.id);
+            }
+            root = `/proc/${rec.state.Pid}/root`;
+          } else {
+            const p = this.paths(rec.id);
+            const holder = `${rec.id}-archive`;
+            const lowerDirs = await this.store.lowerDirs(rec.image);
+            const volumes = await this.vols.acquire(holder, mounts.filter((m) => m.type !== 'tmpfs'), { quiet: true });
+            const release = (): Promise<void> => this.vols.release(holder, { quiet: true });
+            undo = release;
+            const binds = volumes.specs.flatMap((m) => (m.type === 'bind' ? [{ source: m.source, destination: m.target, readonly: m.readonly === true }] : []));
+            const unmount = await mountStoppedRoot({ lowerDirs, upperDir: p.upper, workDir: p.work, target: p.rootfs, binds });
+            undo = async () => {
+              await unmount();
+              await release();
+            };
+            root = p.rootfs;
+          }
+          const { value, finished } = await use(view(root), undone);
+          if (finished) {
+            resolve(value);
+            await finished;
+          } else {
+            // Answered only once undone, for the same reason.
+            await undo?.();
+            undo = undefined;
+            resolve(value);
+          }
         } catch (e) {
+          // A refusal, too, is answered only with the container thawed.
+          await undo?.().catch((err: unknown) => this.logger.error('undoing the setup of docker cp failed', { id: rec.id, error: String(err) }));
+          undo = undefined;
           reject(wrap(e));
         } finally {
-          await unmount?.().catch((e: unknown) => this.logger.error('unmounting after docker cp failed', { id: rec.id, error: String(e) }));
-          await this.vols.release(holder, { quiet: true }).catch(() => undefined);
+          await undo?.().catch((e: unknown) => this.logger.error('undoing the setup of docker cp failed', { id: rec.id, error: String(e) }));
+          markUndone();
         }
       });
     });
@@ -1622,11 +1659,22 @@ export class BuiltinEngine implements EngineBackend {
   }
 
   private archiveGet(ref: string, p: string, signal: AbortSignal): Promise<{ stat: PathStat; tar: Readable }> {
-    return this.withContainerRoot(ref, async (c) => {
+    return this.withContainerRoot(ref, async (c, undone) => {
       const { stat, tar, done } = await archiveContainerPath(c, p, signal);
       signal.addEventListener('abort', () => tar.destroy(), { once: true });
       this.emit(this.find(ref), 'archive-path');
-      return { value: { stat, tar }, finished: done };
+      const outer = Readable.from(
+        (async function* () {
+          try {
+            yield* tar;
+          } finally {
+            tar.destroy();
+            await undone;
+          }
+        })(),
+        { objectMode: false },
+      );
+      return { value: { stat, tar: outer }, finished: done };
     });
   }
 

@@ -14,6 +14,7 @@ export function eventMatches(e: EventMessage, f: Filters): boolean {
     any('type', (v) => v === e.Type) &&
     any('event', (v) => v === e.Action || e.Action.startsWith(`${v}:`)) &&
     any('container', (v) => e.Type === 'container' && (e.Actor.ID === v || e.Actor.ID.startsWith(v) || attrs.name === v)) &&
+    any('volume', (v) => e.Type === 'volume' && e.Actor.ID === v) &&
     any('image', (v) => (e.Type === 'image' ? e.Actor.ID === v || attrs.name === v : attrs.image === v)) &&
     any('label', (v) => {
       const eq = v.indexOf('=');

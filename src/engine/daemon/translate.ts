@@ -274,8 +274,11 @@ function planApiMount(m: ApiMount, problems: string[], unsupported: () => void):
   return [];
 }
 
-/** `name:ip` (Docker's form) or `name=ip` (compose's); one name per entry. */
-export function parseExtraHosts(entries: readonly string[]): HostsEntry[] {
+/**
+ * `name:ip` (Docker's form) or `name=ip` (compose's); one name per entry. `host-gateway` is the
+ * host's address on the container's network (its gateway), when it has one.
+ */
+export function parseExtraHosts(entries: readonly string[], hostGateway?: string): HostsEntry[] {
   const problems: string[] = [];
   const out: HostsEntry[] = [];
   for (const e of entries) {
@@ -284,7 +287,8 @@ export function parseExtraHosts(entries: readonly string[]): HostsEntry[] {
     const name = sep > 0 ? e.slice(0, sep) : '';
     const ip = sep > 0 ? e.slice(sep + 1).replace(/^\[(.*)\]$/, '$1') : '';
     if (name === '' || ip === '') problems.push(`invalid argument "${e}" for "--add-host" flag: invalid host:ip mapping`);
-    else if (ip === 'host-gateway') problems.push(`"host-gateway" in extra host "${e}" needs a bridge network, which the built-in engine does not have yet`);
+    else if (ip === 'host-gateway' && hostGateway) out.push({ ip: hostGateway, names: [name] });
+    else if (ip === 'host-gateway') problems.push(`"host-gateway" in extra host "${e}" needs a bridge network (the container has none)`);
     else out.push({ ip, names: [name] });
   }
   if (problems.length > 0) throw new TranslateError(problems);

@@ -202,7 +202,8 @@ export async function applyLayer(source: ByteSource, root: string, options: Appl
       if (entryParts.length === 0) {
         // `./` itself: only a directory may describe the root.
         if (h.type !== 'directory') throw new TarError(`${what}: the layer root must be a directory`);
-        if (prefix.length === 0) dirMeta.set(rootAbs, { mode: h.mode, uid: uidOf(h), gid: gidOf(h), mtime: h.mtime });
+        // Into a container directory (`prefix` given, even `/`), the destination keeps its own owner and mode.
+        if (options.prefix === undefined) dirMeta.set(rootAbs, { mode: h.mode, uid: uidOf(h), gid: gidOf(h), mtime: h.mtime });
         continue;
       }
 

@@ -42,7 +42,7 @@ import {
 import { disableOutboundNat, enableOutboundNat, isolateBridge } from './isolation.js';
 import { PortPublisher } from './ports.js';
 import { NetworkStore, type EndpointState, type NetworkRecord } from './store.js';
-import { addEndpoint, createBridge, createNetns, deleteLink, deleteNetns, linkExists, listLinks, netnsMounted, routedSubnets } from './sysnet.js';
+import { addEndpoint, createBridge, createNetns, deleteLink, deleteLinks, deleteNetns, linkExists, listLinks, netnsMounted, routedSubnets } from './sysnet.js';
 
 export const COMPOSE_SERVICE_LABEL = 'com.docker.compose.service';
 
@@ -107,7 +107,12 @@ export class NetworkManager {
     if (!m.byName('none')) await m.define({ name: 'none', driver: 'null', predefined: true });
     if (!m.byName('host')) await m.define({ name: 'host', driver: 'host', predefined: true });
     if (!m.byName('bridge')) await m.define({ name: 'bridge', driver: 'bridge', predefined: true, options: { 'com.docker.network.bridge.default_bridge': 'true' } });
-    for (const r of m.nets.values()) if (r.driver === 'bridge') await m.realise(r);
+    // One network that cannot be brought back (its subnet is now routed elsewhere, say) must not
+    // keep the engine down: it is logged, and containers on it fail to start with the reason.
+    for (const r of m.nets.values()) {
+      if (r.driver !== 'bridge') continue;
+      await m.realise(r).catch((e: unknown) => opts.logger.error('network could not be restored', { network: r.name, error: String(e) }));
+    }
     return m;
   }
 
@@ -479,8 +484,10 @@ export class NetworkManager {
   private async plugOne(c: AttachedContainer, ep: EndpointState, withRoute: boolean): Promise<void> {
     const r = this.nets.get(ep.networkId);
     if (!r?.bridge) throw new NotFoundError(`network ${ep.networkId} not found`);
-    if (!(await linkExists(r.bridge))) await this.realise(r);
-    await isolateBridge(r.bridge);
+    await isolateBridge(r.bridge).catch(async () => {
+      // The bridge is gone (host reboot, someone deleted it): make it again.
+      await this.realise(r);
+    });
     await addEndpoint({
       netns: this.netnsPath(c.id),
       bridge: r.bridge,
@@ -501,10 +508,11 @@ export class NetworkManager {
    */
   async ensureSandbox(c: AttachedContainer): Promise<string> {
     const file = this.netnsPath(c.id);
-    if (!(await netnsMounted(file))) await createNetns(file);
+    const fresh = !(await netnsMounted(file));
+    if (fresh) await createNetns(file);
     const gw = this.gatewayEndpoint(c);
     for (const ep of Object.values(c.endpoints)) {
-      if (await linkExists(ep.hostIf)) continue;
+      if (!fresh && (await linkExists(ep.hostIf))) continue;
       await this.plugOne(c, ep, ep === gw);
     }
     return file;
@@ -528,8 +536,13 @@ export class NetworkManager {
 
   /** Removes the namespace and every veth of the container. */
   async destroySandbox(c: { id: string; endpoints: Record<string, EndpointState> }): Promise<void> {
-    for (const ep of Object.values(c.endpoints)) await deleteLink(ep.hostIf);
-    await deleteNetns(this.netnsPath(c.id));
+    const file = this.netnsPath(c.id);
+    if (!(await netnsMounted(file))) return;
+    // The kernel would drop the veths with the namespace, but later (asynchronously): delete them now,
+    // so "removed" means gone. One batch; a link already gone fails only its own line (-force).
+    const ends = Object.values(c.endpoints).map((ep) => ep.hostIf);
+    if (ends.length > 0) await deleteLinks(ends);
+    await deleteNetns(file);
   }
 
   /** DNS servers a container's resolv.conf names: the gateway of each of its networks, first one first. */

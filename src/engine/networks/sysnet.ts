@@ -105,6 +105,14 @@ export async function deleteLink(name: string): Promise<void> {
   }
 }
 
+/** Deletes several links in one `ip -force -batch`; the ones already gone are ignored. */
+export async function deleteLinks(names: readonly string[]): Promise<void> {
+  const input = `${names.map((n) => `link del dev ${n}`).join('\n')}\n`;
+  await run(IP, ['-force', '-batch', '-'], input).catch((e: unknown) => {
+    if (!gone(e)) throw e;
+  });
+}
+
 /** `net.ipv4.conf.<dev>.<key>` (the file, not sysctl(8): one write, no spawn). */
 export async function setDeviceSysctl(dev: string, key: string, value: string): Promise<void> {
   await writeFile(`/proc/sys/net/ipv4/conf/${dev}/${key}`, value);
@@ -119,8 +127,8 @@ export async function createNetns(file: string): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true, mode: 0o711 });
   await writeFile(file, '', { mode: 0o444 });
   try {
-    await run('unshare', [`--net=${file}`, 'true']);
-    await ipBatch(['link set dev lo up'], file);
+    // unshare runs its command inside the namespace it just made: loopback comes up in the same spawn.
+    await run('unshare', [`--net=${file}`, IP, 'link', 'set', 'dev', 'lo', 'up']);
   } catch (e) {
     await deleteNetns(file).catch(() => undefined);
     throw e;

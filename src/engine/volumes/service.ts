@@ -113,7 +113,9 @@ export class VolumeService implements VolumeBackend {
   }
 
   async create(request: VolumeCreateRequest): Promise<Volume> {
-    return this.view(await this.ensure({ name: request.Name, driver: request.Driver, driverOpts: request.DriverOpts, labels: request.Labels }));
+    // As dockerd's volume service: a volume created without a name is anonymous (prune takes it by default).
+    const labels = request.Name ? request.Labels : { ...(request.Labels ?? {}), [ANONYMOUS_LABEL]: '' };
+    return this.view(await this.ensure({ name: request.Name, driver: request.Driver, driverOpts: request.DriverOpts, labels }));
   }
 
   async list(filters: Filters): Promise<VolumeListResponse> {

@@ -210,6 +210,24 @@ export class VolumeStore {
     }
   }
 
+  /**
+   * Unmounts driver volumes nobody uses (an engine that died with containers stopping under it
+   * left them mounted). Call after every running container has been re-adopted.
+   */
+  unmountUnused(): Promise<string[]> {
+    return this.lock(async () => {
+      const done: string[] = [];
+      for (const rec of this.records.values()) {
+        if (!this.needsMount(rec) || (this.users.get(rec.name)?.size ?? 0) > 0) continue;
+        const data = this.dataDir(rec.name);
+        if (!(await this.isMounted(data))) continue;
+        await this.unmountData(data);
+        done.push(rec.name);
+      }
+      return done;
+    });
+  }
+
   /** Deletes the volume and its data. The caller has checked that no container references it. */
   remove(name: string): Promise<void> {
     return this.lock(async () => {

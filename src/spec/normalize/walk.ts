@@ -4,7 +4,7 @@
 // so a rule only deals with its own level (build string → mapping; then `build.args` has
 // its own rule). Rules never mutate their input.
 import { ComposeError, ComposeErrors, type KeyPath, type Location } from '../../errors.js';
-import { PatternTable } from '../key-pattern.js';
+import { PatternTable, type PatternCursor } from '../key-pattern.js';
 import { isPlainObject } from '../tags.js';
 
 export interface RuleContext {
@@ -33,31 +33,48 @@ export function walk(
   locate?: (path: KeyPath) => Location | undefined,
 ): WalkResult {
   const errors: ComposeError[] = [];
-  const visit = (node: unknown, path: KeyPath): unknown => {
+  // The path of the node being visited, one array for the whole walk: rules and errors get copies.
+  const path: (string | number)[] = [];
+  const visit = (node: unknown, cursor: PatternCursor<Rule>): unknown => {
+    // No pattern matches at or below this path: the subtree is already canonical.
+    if (cursor.dead) return node;
     let out = node;
-    const rule = table.lookup(path);
+    const rule = cursor.rule;
     if (rule) {
+      const at = path.slice();
       try {
-        out = rule(node, path, ctx);
+        out = rule(node, at, ctx);
       } catch (e) {
         const found = e instanceof ComposeErrors ? e.errors : e instanceof ComposeError ? [e] : undefined;
         if (!found) throw e;
         for (const err of found) {
-          const at = err.location?.path ?? path;
-          errors.push(err.withLocation({ ...locate?.(at), path: at }));
+          const where = err.location?.path ?? at;
+          errors.push(err.withLocation({ ...locate?.(where), path: where }));
         }
         return node;
       }
     }
-    if (Array.isArray(out)) return out.map((child, i) => visit(child, [...path, i]));
+    if (Array.isArray(out)) {
+      const next: unknown[] = [];
+      for (let i = 0; i < out.length; i++) {
+        path.push(i);
+        next.push(visit(out[i], cursor.step(i)));
+        path.pop();
+      }
+      return next;
+    }
     if (isPlainObject(out)) {
       const next: Record<string, unknown> = {};
-      for (const [k, child] of Object.entries(out)) next[k] = visit(child, [...path, k]);
+      for (const k of Object.keys(out)) {
+        path.push(k);
+        next[k] = visit(out[k], cursor.step(k));
+        path.pop();
+      }
       return next;
     }
     return out;
   };
-  return { value: visit(value, []), errors };
+  return { value: visit(value, table.start()), errors };
 }
 
 /** Errors raised inside a rule about one of the node's children carry the child's path. */

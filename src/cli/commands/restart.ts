@@ -1,0 +1,11 @@
+// `berth restart [-t N] [--no-deps] [services]`: thin over src/compose/lifecycle.ts.
+import { restartContainers } from '../../compose/lifecycle.js';
+import type { CliIO } from '../io.js';
+import { intFlag, lifecycleContext } from '../lifecycle-context.js';
+import type { GlobalFlags } from '../project-options.js';
+
+export async function runRestart(globals: GlobalFlags, flags: { timeout?: string; deps?: boolean }, services: string[], io: CliIO): Promise<number> {
+  const c = await lifecycleContext(globals, io);
+  await restartContainers(c, services, intFlag('-t', flags.timeout), flags.deps === false);
+  return 0;
+}

@@ -1,0 +1,11 @@
+// `berth scale [--no-deps] svc=n...`: thin over src/compose/converge.ts.
+import { parseScale, scaleServices } from '../../compose/converge.js';
+import type { CliIO } from '../io.js';
+import { lifecycleContext, requireModel } from '../lifecycle-context.js';
+import type { GlobalFlags } from '../project-options.js';
+
+export async function runScale(globals: GlobalFlags, flags: { deps?: boolean }, pairs: string[], io: CliIO): Promise<number> {
+  const c = await lifecycleContext(globals, io, { required: true });
+  await scaleServices({ port: c.target.port, project: requireModel(c, 'scale'), progress: c.progress }, parseScale(pairs), flags.deps === false);
+  return 0;
+}

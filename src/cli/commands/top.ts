@@ -1,0 +1,10 @@
+// `berth top [services]`: thin over src/compose/views.ts.
+import { topOf } from '../../compose/views.js';
+import type { CliIO } from '../io.js';
+import { lifecycleContext } from '../lifecycle-context.js';
+import type { GlobalFlags } from '../project-options.js';
+
+export async function runTop(globals: GlobalFlags, services: string[], io: CliIO): Promise<number> {
+  io.stdout(await topOf((await lifecycleContext(globals, io)).target, services));
+  return 0;
+}

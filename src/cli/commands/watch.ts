@@ -1,0 +1,65 @@
+// `berth watch` and `berth up --watch`: thin over src/watch/session.ts.
+import { selectEngine } from '../../client/select.js';
+import { UsageError } from '../../errors.js';
+import type { StackApplier } from '../../watch/applier.js';
+import { composeApplier } from '../../watch/compose-applier.js';
+import { runWatch } from '../../watch/session.js';
+import type { CliIO } from '../io.js';
+import { loadOptionsFrom, type GlobalFlags } from '../project-options.js';
+
+export interface WatchFlags {
+  debounce?: string;
+  /** commander's `--no-up`: false when given. */
+  up?: boolean;
+  dryRun?: boolean;
+}
+
+export function parseDebounce(value: string | undefined): number {
+  if (value === undefined) return 50;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 60_000) throw new UsageError(`--debounce ${value}: expected milliseconds between 0 and 60000`);
+  return n;
+}
+
+export async function runWatchCommand(globals: GlobalFlags, flags: WatchFlags, io: CliIO): Promise<void> {
+  const debounceMs = parseDebounce(flags.debounce);
+  const engine = await selectEngine({ engine: globals.engine, env: io.env, cwd: io.cwd, notice: io.stderr });
+  const loadOptions = loadOptionsFrom(globals, io);
+  const applier: StackApplier = composeApplier(engine.port, { dryRun: flags.dryRun, print: io.stderr });
+  const signal = interruptSignal(io);
+  await runWatch({
+    loadOptions,
+    explicitFiles: Boolean(globals.file?.length || io.env.COMPOSE_FILE),
+    explicitEnvFiles: Boolean(globals.envFile?.length),
+    applier,
+    engine: flags.dryRun ? undefined : engine.port,
+    debounceMs,
+    skipInitialApply: flags.up === false,
+    print: io.stderr,
+    cwd: io.cwd,
+    signal,
+  });
+}
+
+/** Ctrl-C (or SIGTERM) stops watching; the stack keeps running. Tests inject `onInterrupt`. */
+function interruptSignal(io: CliIO): AbortSignal {
+  const ac = new AbortController();
+  if (io.onInterrupt) {
+    const off = io.onInterrupt(() => ac.abort());
+    ac.signal.addEventListener('abort', off, { once: true });
+    return ac.signal;
+  }
+  const stop = () => {
+    if (ac.signal.aborted) process.exit(130); // a second Ctrl-C during shutdown
+    ac.abort();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  ac.signal.addEventListener('abort', () => {
+    setImmediate(() => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    });
+  });
+  return ac.signal;
+}

@@ -1,0 +1,237 @@
+// `berth watch` end to end on the built-in engine: real files saved the way editors save them,
+// the real chokidar watcher, the loader, the compose engine's plan/apply, real containers.
+// Each step is one sentence of intent, an edit, and what must be true of the running stack.
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DockerPort } from '../../src/client/docker-port.js';
+import { LABEL, serviceContainersFilter } from '../../src/compose/labels.js';
+import { composeApplier } from '../../src/watch/compose-applier.js';
+import type { CycleReport } from '../../src/watch/loop.js';
+import { startWatchSession, type LoadedModel, type PlannedStep, type WatchSession } from '../../src/watch/session.js';
+import { startTestEngine, type TestEngine } from '../engine/daemon-harness.js';
+import { skipNotice } from '../engine/helpers/engine-env.js';
+
+const skip = skipNotice('berth watch on the built-in engine');
+
+// PID 1 handles SIGTERM so a recreate does not wait for the kill timeout.
+const CMD = `["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.2; done"]`;
+
+function service(name: string, extra = ''): string {
+  return `  ${name}:\n    image: busybox\n    network_mode: none\n    command: ${CMD}\n${extra}`;
+}
+
+describe.skipIf(skip)('berth watch on the built-in engine', () => {
+  let engine: TestEngine;
+  let port: DockerPort;
+  let dir: string;
+  let session: WatchSession | undefined;
+  let printed = '';
+  const cycles: CycleReport<LoadedModel, PlannedStep, void>[] = [];
+  const project = `watch${process.pid}`;
+
+  function save(rel: string, text: string): void {
+    const p = path.join(dir, rel);
+    mkdirSync(path.dirname(p), { recursive: true });
+    writeFileSync(`${p}.swp`, text);
+    renameSync(`${p}.swp`, p);
+  }
+
+  async function running(): Promise<Record<string, { id: string; env: string[]; startedAt: string }>> {
+    const out: Record<string, { id: string; env: string[]; startedAt: string }> = {};
+    for (const c of await port.containers.list({ filters: serviceContainersFilter(project) })) {
+      const info = await port.containers.inspect(c.Id);
+      out[c.Labels[LABEL.service]] = { id: c.Id, startedAt: info.State.StartedAt, env: (info.Config.Env ?? []).filter((e) => /^(GREETING|API_TAG|N)=/.test(e)).sort() };
+    }
+    return out;
+  }
+
+  const ids = (r: Record<string, { id: string }>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v.id]));
+
+  /** Waits until `n` cycles have been reported and the session is idle. */
+  async function cyclesReach(n: number, what: string, ms = 20_000): Promise<void> {
+    const end = Date.now() + ms;
+    while (cycles.length < n) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what} (cycle ${n}); output:\n${printed}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await session!.idle();
+  }
+
+  const lastCycle = () => cycles.at(-1)!;
+
+  beforeAll(async () => {
+    engine = await startTestEngine('watch');
+    port = new DockerPort({ socketPath: engine.socketPath });
+    dir = mkdtempSync('/tmp/berth-watch-e2e-');
+  }, 60_000);
+
+  afterAll(async () => {
+    await session?.close();
+    for (const c of (await port?.containers.list({ all: true })) ?? []) await port.containers.remove(c.Id, { force: true });
+    await engine?.close();
+    rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('applies each saved change, and only that change', async () => {
+    const compose = (greeting: string, more = '') =>
+      `name: ${project}\nservices:\n${service('web', `    environment: {GREETING: "${greeting}"}\n`)}${service('api', '    environment: {API_TAG: "${API_TAG:-none}"}\n    depends_on: {db: {condition: service_started, restart: true}}\n')}${service('db')}${more}`;
+    save('compose.yaml', compose('hello'));
+    session = await startWatchSession({
+      loadOptions: { workingDir: dir, environment: {} },
+      explicitFiles: false,
+      explicitEnvFiles: false,
+      applier: composeApplier(port, { print: (t) => (printed += t) }),
+      engine: port,
+      debounceMs: 30,
+      print: (t) => (printed += t),
+      cwd: dir,
+      onCycle: (r) => cycles.push(r),
+    });
+    await cyclesReach(1, 'the initial up');
+    expect(lastCycle().kind).toBe('applied');
+    const initial = await running();
+    expect(Object.keys(initial).sort()).toEqual(['api', 'db', 'web']);
+
+    // Change one service's environment: only it is recreated, the others keep their containers.
+    save('compose.yaml', compose('bonjour'));
+    await cyclesReach(2, 'the environment change');
+    let now = await running();
+    expect(now.web.id).not.toBe(initial.web.id);
+    expect(now.web.env).toEqual(['GREETING=bonjour']);
+    expect({ api: now.api.id, db: now.db.id }).toEqual({ api: initial.api.id, db: initial.db.id });
+    expect(printed).toMatch(/compose\.yaml changed: 1 service changed, applied in \d+ ms \(detect \d+ · load \d+ · plan \d+ · apply \d+ ms\)\n  web: environment → recreate/);
+
+    // Add a service: it is created, nothing else touched.
+    save('compose.yaml', compose('bonjour', service('cache')));
+    await cyclesReach(3, 'the added service');
+    const withCache = await running();
+    expect(Object.keys(withCache).sort()).toEqual(['api', 'cache', 'db', 'web']);
+    expect(ids(withCache)).toMatchObject(ids(now));
+
+    // Remove it again: stopped and removed.
+    save('compose.yaml', compose('bonjour'));
+    await cyclesReach(4, 'the removed service');
+    expect(ids(await running())).toEqual(ids(now));
+    expect(await port.containers.list({ all: true, filters: serviceContainersFilter(project, 'cache') })).toEqual([]);
+
+    // Break the YAML: one located error, the stack untouched; fix it: applied.
+    save('compose.yaml', `name: ${project}\nservices:\n  web:\n    image: busybox\n    environment: [unclosed\n`);
+    await cyclesReach(5, 'the broken file');
+    expect(lastCycle().kind).toBe('invalid');
+    expect(printed).toMatch(/compose\.yaml:\d+:\d+/);
+    expect(printed).toContain('the running stack is unchanged');
+    expect(ids(await running())).toEqual(ids(now));
+    save('compose.yaml', compose('salut'));
+    await cyclesReach(6, 'the fixed file');
+    expect(lastCycle().kind).toBe('applied');
+    const fixed = await running();
+    expect(fixed.web.env).toEqual(['GREETING=salut']);
+    expect(fixed.api.id).toBe(now.api.id);
+    now = fixed;
+
+    // Change .env: only the service using the variable is recreated.
+    save('.env', 'API_TAG=v2\n');
+    await cyclesReach(7, 'the .env change');
+    const afterEnv = await running();
+    expect(afterEnv.api.env).toEqual(['API_TAG=v2']);
+    expect(afterEnv.api.id).not.toBe(now.api.id);
+    expect({ web: afterEnv.web.id, db: afterEnv.db.id }).toEqual({ web: now.web.id, db: now.db.id });
+    now = afterEnv;
+
+    // A dependency re-created: its `restart: true` dependent is restarted (same container).
+    save('compose.yaml', compose('salut', '').replace(`${service('db')}`, service('db', '    environment: {N: "1"}\n')));
+    await cyclesReach(8, 'the dependency change');
+    const afterDb = await running();
+    expect(afterDb.db.id).not.toBe(now.db.id);
+    expect(afterDb.api.id).toBe(now.api.id);
+    expect(afterDb.api.startedAt).not.toBe(now.api.startedAt);
+    expect(afterDb.web).toEqual(now.web);
+    expect(printed).toMatch(/api: unchanged → restart \(dependency db re-created or restarted \(restart: true\)\)/);
+    now = afterDb;
+
+    // Five rapid saves: one or two applies, and the final state is the last save.
+    const before = cycles.length;
+    for (let i = 1; i <= 5; i++) {
+      save('compose.yaml', compose(`rapid${i}`).replace(`${service('db')}`, service('db', '    environment: {N: "1"}\n')));
+      await new Promise((r) => setTimeout(r, 8));
+    }
+    await cyclesReach(before + 1, 'the rapid saves');
+    await new Promise((r) => setTimeout(r, 300));
+    await session!.idle();
+    const applies = cycles.slice(before);
+    expect(applies.length).toBeGreaterThanOrEqual(1);
+    expect(applies.length).toBeLessThanOrEqual(2);
+    expect(applies.every((c) => c.kind === 'applied')).toBe(true);
+    const final = await running();
+    expect(final.web.env).toEqual(['GREETING=rapid5']);
+    expect({ api: final.api.id, db: final.db.id }).toEqual({ api: now.api.id, db: now.db.id });
+  }, 180_000);
+
+  it('syncs a develop.watch file into the running container', async () => {
+    await session?.close();
+    session = undefined;
+    const devProject = `${project}dev`;
+    const devDir = mkdtempSync('/tmp/berth-watch-dev-');
+    try {
+      mkdirSync(path.join(devDir, 'site'));
+      writeFileSync(path.join(devDir, 'site/index.html'), 'first\n');
+      writeFileSync(
+        path.join(devDir, 'compose.yaml'),
+        `name: ${devProject}\nservices:\n${service('web', '    develop:\n      watch:\n        - {path: ./site, target: /srv/site, action: sync, initial_sync: true}\n        - {path: ./image.txt, action: rebuild}\n')}`,
+      );
+      const synced: string[][] = [];
+      session = await startWatchSession({
+        loadOptions: { workingDir: devDir, environment: {} },
+        explicitFiles: false,
+        explicitEnvFiles: false,
+        applier: composeApplier(port, { print: (t) => (printed += t) }),
+        engine: port,
+        debounceMs: 30,
+        print: (t) => (printed += t),
+        cwd: devDir,
+        onDevelop: (r) => synced.push(r.copied),
+      });
+      await session.idle();
+      const [web] = await port.containers.list({ filters: serviceContainersFilter(devProject, 'web') });
+      const cat = async () => {
+        const { Id } = await port.exec.create(web.Id, { Cmd: ['cat', '/srv/site/index.html'], AttachStdout: true, AttachStderr: true });
+        let out = '';
+        for await (const c of await port.exec.start(Id)) out += c.data.toString();
+        return out;
+      };
+      expect(await cat()).toBe('first\n'); // initial_sync
+      const end = Date.now() + 10_000;
+      writeFileSync(path.join(devDir, 'site/index.html'), 'second\n');
+      while (!synced.some((s) => s.includes('/srv/site/index.html')) || synced.length < 2) {
+        if (Date.now() > end) throw new Error(`no sync; output:\n${printed}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await session.idle();
+      expect(await cat()).toBe('second\n');
+      // The sync did not re-create the container.
+      const [still] = await port.containers.list({ filters: serviceContainersFilter(devProject, 'web') });
+      expect(still.Id).toBe(web.Id);
+      expect(printed).toMatch(/develop: web: sync 1 copied in 1 container/);
+
+      // rebuild: no builder, so the service is re-created from its local image, through the loop.
+      const cyclesBefore = (printed.match(/^watch: /gm) ?? []).length;
+      writeFileSync(path.join(devDir, 'image.txt'), 'retagged\n');
+      while ((printed.match(/^watch: /gm) ?? []).length === cyclesBefore) {
+        if (Date.now() > end + 10_000) throw new Error(`no rebuild; output:\n${printed}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await session.idle();
+      expect(printed).toMatch(/watch: web \(develop\.watch rebuild\): 1 service changed, applied in \d+ ms.*\n  web: unchanged → recreate \(develop\.watch rebuild\)/);
+      expect(printed).not.toContain('failed');
+      expect(printed).toContain('develop: web: rebuild');
+      const [rebuilt] = await port.containers.list({ filters: serviceContainersFilter(devProject, 'web') });
+      expect(rebuilt.Id).not.toBe(web.Id);
+      expect(rebuilt.State).toBe('running');
+    } finally {
+      await session?.close();
+      session = undefined;
+      rmSync(devDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
