@@ -59,6 +59,8 @@ export interface EngineProbe {
   state(containerId: string): Promise<ContainerState | undefined>;
   projectContainers(project: string): Promise<ProjectContainer[]>;
   exec(containerId: string, cmd: string[], opts?: { env?: string[]; user?: string; timeoutMs?: number }): Promise<ExecResult>;
+  /** The last lines a container wrote (stdout and stderr), for saying why it failed. */
+  logTail(containerId: string, lines: number): Promise<string>;
 }
 
 const PROJECT_LABEL = 'com.docker.compose.project';
@@ -140,6 +142,21 @@ export function dockerodeProbe(docker: Dockerode): EngineProbe {
           running: c.State === 'running',
         }))
         .sort((a, b) => a.name.localeCompare(b.name));
+    },
+    async logTail(id, lines) {
+      try {
+        const raw = (await docker.getContainer(id).logs({ stdout: true, stderr: true, tail: lines, follow: false })) as unknown as Buffer;
+        // Multiplexed frames: 8-byte header (stream, 0, 0, 0, size32) then the payload.
+        const out: Buffer[] = [];
+        for (let at = 0; at + 8 <= raw.length; ) {
+          const size = raw.readUInt32BE(at + 4);
+          out.push(raw.subarray(at + 8, at + 8 + size));
+          at += 8 + size;
+        }
+        return (out.length ? Buffer.concat(out) : raw).toString('utf8').trim();
+      } catch {
+        return '';
+      }
     },
     async exec(id, cmd, opts = {}) {
       const exec = await docker.getContainer(id).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, Env: opts.env, User: opts.user });
