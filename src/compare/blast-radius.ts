@@ -25,8 +25,10 @@ interface MemberSnapshot {
   containerId: string;
   shared: boolean;
   state?: ContainerState;
-  /** Host pids of this member's processes, ascending (the main one first). */
+  /** Host pids of this member's processes. */
   pids: number[];
+  /** The member's main process (its tree's root), when it has processes. */
+  mainPid?: number;
 }
 
 export interface BlastContext {
@@ -45,9 +47,15 @@ export interface BlastContext {
   signal: (pid: number, signal: NodeJS.Signals) => void;
 }
 
-function memberProcesses(procs: ContainerProcess[], service: string, ctx: BlastContext): number[] {
+function memberProcesses(procs: ContainerProcess[], service: string, ctx: BlastContext): ContainerProcess[] {
   const isDb = (p: ContainerProcess) => ctx.databaseProcess.test(p.command);
-  return procs.filter((p) => (service === ctx.database ? isDb(p) : !isDb(p))).map((p) => p.pid);
+  return procs.filter((p) => (service === ctx.database ? isDb(p) : !isDb(p)));
+}
+
+/** The root of a member's process tree: the one whose parent is not one of them. */
+export function mainProcess(procs: readonly ContainerProcess[]): number | undefined {
+  const pids = new Set(procs.map((p) => p.pid));
+  return procs.find((p) => !pids.has(p.ppid))?.pid;
 }
 
 async function snapshot(ctx: BlastContext): Promise<MemberSnapshot[]> {
@@ -57,8 +65,8 @@ async function snapshot(ctx: BlastContext): Promise<MemberSnapshot[]> {
       const state = await ctx.probe.state(m.containerId);
       // Processes are read for every member: they judge shared containers, and say what a database
       // did inside its own (main process kept, workers replaced) where the container state cannot.
-      const pids = memberProcesses(await ctx.probe.processes(m.containerId), m.service, ctx);
-      return { ...m, state, pids };
+      const procs = memberProcesses(await ctx.probe.processes(m.containerId), m.service, ctx);
+      return { ...m, state, pids: procs.map((p) => p.pid), mainPid: mainProcess(procs) };
     }),
   );
 }
@@ -89,8 +97,8 @@ export function judgeMember(before: MemberSnapshot, after: MemberSnapshot | unde
 function judgeTarget(before: MemberSnapshot, after: MemberSnapshot | undefined): string {
   if (!after?.state?.running) return 'did not come back';
   if (restarted(before.state, after.state)) return `container restarted (restarts ${after.state.restartCount})`;
-  const main = Math.min(...before.pids);
-  if (before.pids.length === 0) return 'same container';
+  const main = before.mainPid;
+  if (main === undefined) return 'same container';
   if (!after.pids.includes(main)) return after.pids.length ? 'main process replaced, container kept' : 'no process left';
   const replaced = before.pids.filter((p) => !after.pids.includes(p)).length;
   return replaced ? `main process kept, ${replaced} of its ${before.pids.length} processes replaced` : 'same processes';
@@ -106,15 +114,9 @@ async function outcomes(ctx: BlastContext, before: MemberSnapshot[], experiment:
   return { experiment, target: ctx.database, effective, members, recoveredMs, ...(note ? { note } : {}) };
 }
 
-/** The database's main process: the oldest (lowest pid, the parent) process matching the pattern. */
-async function databasePid(ctx: BlastContext, before: MemberSnapshot[]): Promise<number | undefined> {
-  const db = before.find((m) => m.service === ctx.database);
-  if (!db) return undefined;
-  const procs = (await ctx.probe.processes(db.containerId)).filter((p) => ctx.databaseProcess.test(p.command));
-  if (procs.length === 0) return undefined;
-  const pids = new Set(procs.map((p) => p.pid));
-  // The parent of the others is the one whose pid is smallest among matches; ps lists parents first.
-  return procs.map((p) => p.pid).sort((a, b) => a - b).find((p) => pids.has(p));
+/** The database's main process (for PostgreSQL the postmaster): the root of the matching tree. */
+function databasePid(ctx: BlastContext, before: MemberSnapshot[]): number | undefined {
+  return before.find((m) => m.service === ctx.database)?.mainPid;
 }
 
 const alive = (pid: number): boolean => {
@@ -128,7 +130,7 @@ const alive = (pid: number): boolean => {
 
 export async function killDatabase(ctx: BlastContext): Promise<BlastOutcome> {
   const before = await snapshot(ctx);
-  const pid = await databasePid(ctx, before);
+  const pid = databasePid(ctx, before);
   if (pid === undefined) return { experiment: 'kill', target: ctx.database, effective: false, members: [], note: `no process matching /${ctx.databaseProcess.source}/ in ${ctx.database}` };
   const t0 = process.hrtime.bigint();
   ctx.signal(pid, 'SIGKILL');

@@ -47,6 +47,8 @@ export interface ExecResult {
 /** One process of a container as `docker top` lists it: host pid and command line. */
 export interface ContainerProcess {
   pid: number;
+  /** Parent pid: what tells a main process from its workers (pids wrap, so order does not). */
+  ppid: number;
   command: string;
 }
 
@@ -57,6 +59,8 @@ export interface EngineProbe {
   state(containerId: string): Promise<ContainerState | undefined>;
   projectContainers(project: string): Promise<ProjectContainer[]>;
   exec(containerId: string, cmd: string[], opts?: { env?: string[]; user?: string; timeoutMs?: number }): Promise<ExecResult>;
+  /** The last lines a container wrote (stdout and stderr), for saying why it failed. */
+  logTail(containerId: string, lines: number): Promise<string>;
 }
 
 const PROJECT_LABEL = 'com.docker.compose.project';
@@ -75,7 +79,7 @@ export function dockerodeProbe(docker: Dockerode): EngineProbe {
     async processes(id) {
       let top: { Titles?: string[]; Processes?: string[][] };
       try {
-        top = (await docker.getContainer(id).top({ ps_args: '-eo pid,args' })) as typeof top;
+        top = (await docker.getContainer(id).top({ ps_args: '-eo pid,ppid,args' })) as typeof top;
       } catch (e) {
         const code = (e as { statusCode?: number }).statusCode;
         if (code === 404 || code === 409 || code === 500) return []; // gone, or not running
@@ -83,8 +87,9 @@ export function dockerodeProbe(docker: Dockerode): EngineProbe {
       }
       const titles = top.Titles ?? [];
       const pidCol = titles.indexOf('PID');
+      const ppidCol = titles.indexOf('PPID');
       const cmdCol = titles.findIndex((t) => t === 'COMMAND' || t === 'CMD');
-      return (top.Processes ?? []).map((row) => ({ pid: Number(row[pidCol]), command: row[cmdCol] ?? row[row.length - 1] ?? '' }));
+      return (top.Processes ?? []).map((row) => ({ pid: Number(row[pidCol]), ppid: Number(row[ppidCol]), command: row[cmdCol] ?? row[row.length - 1] ?? '' }));
     },
     async sample(id) {
       let s: Record<string, unknown>;
@@ -137,6 +142,21 @@ export function dockerodeProbe(docker: Dockerode): EngineProbe {
           running: c.State === 'running',
         }))
         .sort((a, b) => a.name.localeCompare(b.name));
+    },
+    async logTail(id, lines) {
+      try {
+        const raw = (await docker.getContainer(id).logs({ stdout: true, stderr: true, tail: lines, follow: false })) as unknown as Buffer;
+        // Multiplexed frames: 8-byte header (stream, 0, 0, 0, size32) then the payload.
+        const out: Buffer[] = [];
+        for (let at = 0; at + 8 <= raw.length; ) {
+          const size = raw.readUInt32BE(at + 4);
+          out.push(raw.subarray(at + 8, at + 8 + size));
+          at += 8 + size;
+        }
+        return (out.length ? Buffer.concat(out) : raw).toString('utf8').trim();
+      } catch {
+        return '';
+      }
     },
     async exec(id, cmd, opts = {}) {
       const exec = await docker.getContainer(id).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, Env: opts.env, User: opts.user });

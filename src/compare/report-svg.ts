@@ -5,7 +5,7 @@
 // survived, restarted or died when the database was killed or hit its memory limit) and scaling.
 
 import { LatencyHistogram } from './histogram.js';
-import { formatNumber, scalingCell, transportCell } from './report-format.js';
+import { formatNumber, metricCell, scalingCell, transportCell } from './report-format.js';
 import { METRICS, type BlastOutcome, type CompareReport, type MemberOutcome, type MetricKey, type ModeReport } from './result.js';
 
 export const MODE_COLOURS: Record<string, string> = { split: '#1f6fb4', pod: '#e8730c', single: '#2e9e3e' };
@@ -96,7 +96,7 @@ function barPanels(report: CompareReport, top: number): { svg: string; height: n
   const cols = 4;
   const panelW = (WIDTH - 40) / cols;
   const panelH = 150;
-  const keys = BAR_METRICS.filter((k) => report.modes.some((m) => m.spread[k]));
+  const keys = BAR_METRICS.filter((k) => report.modes.some((m) => metricCell(m, k) !== '–'));
   const out: string[] = [];
   keys.forEach((key, idx) => {
     const px = 20 + (idx % cols) * panelW;
@@ -114,7 +114,8 @@ function barPanels(report: CompareReport, top: number): { svg: string; height: n
       const span = panelW - 130;
       out.push(text(px + 10, y + 13, m.mode, `${FONT} font-size="11" fill="#333"`));
       if (!s) {
-        out.push(text(x0, y + 13, 'not measured', `${FONT} font-size="11" fill="#999"`));
+        const why = metricCell(m, key);
+        out.push(text(x0, y + 13, why === '–' ? 'not measured' : why, `${FONT} font-size="11" fill="${why === '–' ? '#999' : '#c0392b'}"`));
         return;
       }
       const w = (s.median / maxV) * span;

@@ -263,10 +263,18 @@ async function oneRun(deps: CompareDeps, base: Project, target: CompareTarget, o
     const leftovers = (await deps.probe.projectContainers(name)).map((c) => c.name);
     return { mode, project: name, repetition, upToHealthyMs, transport, workload: summarise(work), usage, blast, scaling, leftovers };
   } catch (e) {
+    // Say why: the last words of every container that is not running, before down removes them.
+    const why = await lastWords(deps.probe, name).catch(() => '');
     await deps.driver.down(project).catch(() => {});
-    if (e instanceof CompareStageError) throw e;
-    throw new CompareStageError(stageName, e instanceof Error ? e.message : String(e));
+    const message = `${e instanceof Error ? e.message : String(e)}${why}`;
+    throw new CompareStageError(e instanceof CompareStageError ? e.stage : stageName, message);
   }
+}
+
+async function lastWords(probe: EngineProbe, project: string): Promise<string> {
+  const stopped = (await probe.projectContainers(project)).filter((c) => !c.running);
+  const parts = await Promise.all(stopped.map(async (c) => `${c.name}: ${(await probe.logTail(c.id, 3)).split('\n').join(' / ').slice(0, 300)}`));
+  return parts.length ? ` [${parts.join('; ')}]` : '';
 }
 
 export async function runCompare(deps: CompareDeps, base: Project, files: string[], target: CompareTarget, opts: CompareOptions): Promise<CompareReport> {

@@ -23,9 +23,17 @@ export interface StackDriver {
   down(project: Project): Promise<void>;
 }
 
-/** The project with a new name and the group's mode replaced: one run's stack. */
+/**
+ * The project with a new name and the group's mode replaced: one run's stack. Networks and volumes
+ * the loader named after the project (`<project>_<key>`) follow the new name, so two runs never
+ * share (or remove) each other's network; names the user wrote or external ones stay.
+ */
 export function projectForRun(base: Project, name: string, group: string, mode: PlacementMode): Project {
   const placement = structuredClone((base.extensions['x-placement'] ?? {}) as { groups?: Record<string, { mode: PlacementMode }> });
   if (placement.groups?.[group]) placement.groups[group].mode = mode;
-  return { ...base, name, extensions: { ...base.extensions, 'x-placement': placement } };
+  const rename = <T extends { name?: string; external?: boolean }>(objects: Record<string, T>): Record<string, T> =>
+    Object.fromEntries(
+      Object.entries(objects).map(([key, o]) => [key, !o.external && o.name === `${base.name}_${key}` ? { ...o, name: `${name}_${key}` } : o]),
+    );
+  return { ...base, name, networks: rename(base.networks), volumes: rename(base.volumes), extensions: { ...base.extensions, 'x-placement': placement } };
 }

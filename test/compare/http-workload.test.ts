@@ -31,8 +31,8 @@ describe('built-in HTTP workload', () => {
     expect(r.elapsedMs).toBeLessThan(2000);
     expect(r.throughput).toBeGreaterThan(0);
     const s = r.histogram.summary();
-    // The server waits 2 ms: no answer can be faster.
-    expect(s.min!).toBeGreaterThanOrEqual(2_000_000);
+    // The server waits 2 ms (node timers may fire up to a millisecond early): the delay shows.
+    expect(s.min!).toBeGreaterThanOrEqual(1_000_000);
     expect(s.p50! <= s.p95! && s.p95! <= s.p99! && s.p99! <= s.max!).toBe(true);
   });
 

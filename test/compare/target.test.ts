@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { judgeMember } from '../../src/compare/blast-radius.js';
+import { judgeMember, mainProcess } from '../../src/compare/blast-radius.js';
 import type { ProjectContainer } from '../../src/compare/engine-probe.js';
 import { placeMembers } from '../../src/compare/run-compare.js';
 import { projectForRun } from '../../src/compare/stack-driver.js';
@@ -57,6 +57,9 @@ describe('compare target', () => {
     expect((p.extensions['x-placement'] as { groups: Record<string, { mode: string }> }).groups.backend.mode).toBe('pod');
     expect((base.extensions['x-placement'] as { groups: Record<string, { mode: string }> }).groups.backend.mode).toBe('split');
     expect(p.services).toBe(base.services);
+    // Its default network is its own, not the base project's.
+    expect(base.networks.default.name).toBe('db-layouts_default');
+    expect(p.networks.default.name).toBe('db-layouts-cmp-pod_default');
   });
 });
 
@@ -102,5 +105,18 @@ describe('member outcome', () => {
     // The shared container restarted (its main process died) but only the main process came back.
     expect(judgeMember(snap(state(), [5], true), snap(state({ restartCount: 1, startedAt: 't1' }), [], true))).toEqual({ outcome: 'died', detail: 'the shared container restarted without it' });
     expect(judgeMember(snap(state(), [5], true), snap(state({ restartCount: 1, startedAt: 't1' }), [7], true)).outcome).toBe('restarted');
+  });
+});
+
+describe('main process of a member', () => {
+  it('is the root of its process tree, not the lowest pid (pids wrap at pid_max)', () => {
+    // The postmaster got pid 32700; its workers were started after the pid counter wrapped.
+    const procs = [
+      { pid: 120, ppid: 32700, command: 'postgres: checkpointer' },
+      { pid: 32700, ppid: 32690, command: '/usr/lib/postgresql/15/bin/postgres -D /tmp/pgdata' },
+      { pid: 121, ppid: 32700, command: 'postgres: walwriter' },
+    ];
+    expect(mainProcess(procs)).toBe(32700);
+    expect(mainProcess([])).toBeUndefined();
   });
 });

@@ -2,7 +2,6 @@
 // report and writes the JSON, chart and page. The logic lives in src/compare/.
 
 import path from 'node:path';
-import { selectEngine } from '../../client/select.js';
 import { DockerPort } from '../../client/docker-port.js';
 import { createComposeDriver } from '../../compare/compose-driver.js';
 import { dockerodeProbe } from '../../compare/engine-probe.js';
@@ -13,6 +12,7 @@ import { parseReportFormat, renderReport, writeOutput, writeReportFiles } from '
 import { BerthError, UsageError } from '../../errors.js';
 import { parseDuration } from '../../spec/durations.js';
 import type { CliIO } from '../io.js';
+import { engineFor } from '../engine-for.js';
 import { loadForCommand, type GlobalFlags } from '../project-options.js';
 import type { CompareFlags } from '../register-compare.js';
 
@@ -47,7 +47,7 @@ export async function runCompareCommand(globals: GlobalFlags, flags: CompareFlag
   if (opts.durationMs <= 0) throw new UsageError('--duration must be longer than 0');
   const loaded = loadForCommand(globals, io);
   const target = resolveCompareTarget(loaded.project, flags.group);
-  const engine = await selectEngine({ engine: globals.engine, env: io.env, cwd: io.cwd, notice: io.stderr });
+  const engine = await engineFor(globals, io);
   if (!(engine.port instanceof DockerPort)) throw new BerthError(`berth compare needs an engine reached over the Docker API (got ${engine.description})`);
   const driver = createComposeDriver(engine.port, { files: loaded.discovery.files, workingDir: loaded.discovery.projectDir });
   const progress = createProgress({ write: io.stderr, isTTY: io.isTTY }, opts.modes.length * opts.repeat);
