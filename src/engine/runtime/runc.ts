@@ -2,7 +2,7 @@
 // in their own runc state directory (default /run/berth/runc) apart from any other engine's.
 
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { OciSpec } from './oci-spec.js';
@@ -114,6 +114,9 @@ export class Runc {
 
   /** The state, or undefined when runc does not know the id. */
   async stateIfExists(id: string): Promise<RuncState | undefined> {
+    // runc keeps each container's state in <root>/<id>/state.json: without that file it knows nothing
+    // of the id, and a stat is far cheaper than spawning runc (two of these ran before every start).
+    if (!(await stat(path.join(this.root, id, 'state.json')).then(() => true, () => false))) return undefined;
     try {
       return await this.state(id);
     } catch (err) {
