@@ -201,6 +201,14 @@ async function runStep(port: EnginePort, step: ContainerStep, x: UpExecution, na
       await startSupervised(port, step, step.existing!.id);
       x.progress.emit('Container', step.name, 'Started');
       return step.existing!.id;
+    case 'restart':
+      names.set(step.existing!.id, step.name);
+      if (x.noStart) return step.existing!.id;
+      x.progress.emit('Container', step.name, 'Restarting');
+      await port.containers.restart(step.existing!.id, x.stopTimeout !== undefined ? { timeout: x.stopTimeout } : {});
+      await startSupervised(port, step, step.existing!.id);
+      x.progress.emit('Container', step.name, 'Started');
+      return step.existing!.id;
     case 'create':
     case 'recreate': {
       if (step.action === 'recreate') {

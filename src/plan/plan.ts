@@ -73,7 +73,7 @@ export interface VolumeStep {
   body?: VolumeCreateBody;
 }
 
-export type ContainerAction = 'create' | 'recreate' | 'start' | 'noop' | 'remove';
+export type ContainerAction = 'create' | 'recreate' | 'start' | 'restart' | 'noop' | 'remove';
 
 /** A supervised process of a single-mode group, run as an exec session in the group's container. */
 export interface SupervisedMember {
@@ -180,6 +180,8 @@ class Planner {
   private readonly hash: (project: Project, service: string) => string;
   /** Units that will get a new container: dependents may need recreating. */
   private readonly replaced = new Set<string>();
+  /** Units whose containers are kept but restarted (`depends_on.<dep>.restart: true`); dependents of theirs restart too. */
+  private readonly restarted = new Set<string>();
   private readonly placement;
 
   constructor(
@@ -481,6 +483,16 @@ class Planner {
     return undefined;
   }
 
+  /**
+   * `depends_on: {db: {restart: true}}`: a running, unchanged container is restarted when db is
+   * recreated or itself restarted, as docker compose does; undefined when nothing asks for it.
+   */
+  private restartCause(unit: PlanUnit): string | undefined {
+    const because = unit.dependsOn.filter((d) => d.restart && !d.unit.startsWith('sandbox:') && !this.sharesNamespace(unit.service, d.unit) && (this.replaced.has(d.unit) || this.restarted.has(d.unit)));
+    if (because.length === 0) return undefined;
+    return `dependency ${because.map((d) => d.unit).sort(byString).join(', ')} recreated or restarted (restart: true)`;
+  }
+
   private sharesNamespace(service: string, target: string): boolean {
     const svc = this.project.services[service];
     return [svc.network_mode, svc.ipc, svc.pid].some((m) => m === `service:${target}`);
@@ -537,6 +549,9 @@ class Planner {
         anyReplaced = true;
       } else if (current.state !== 'running') {
         steps.push({ resource: 'container', action: 'start', service, number: n, name: current.name, cause: current.state === 'created' ? 'created, not started' : current.state, existing: current, ...(single ? { supervised: this.supervisedMembers(group!) } : {}) });
+      } else if (this.restartCause(unit)) {
+        steps.push({ resource: 'container', action: 'restart', service, number: n, name: current.name, cause: this.restartCause(unit)!, existing: current, ...(single ? { supervised: this.supervisedMembers(group!) } : {}) });
+        this.restarted.add(unit.id);
       } else {
         steps.push({ resource: 'container', action: 'noop', service, number: n, name: current.name, cause: 'up to date', existing: current });
       }

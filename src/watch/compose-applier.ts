@@ -10,7 +10,6 @@ import { formatPlan } from '../plan/format.js';
 import { planUp, type Plan, type PlanOptions } from '../plan/plan.js';
 import { gatherState } from '../plan/state.js';
 import type { LoadedProject } from '../spec/loader.js';
-import type { Project } from '../spec/model.js';
 import type { StackAction, StackApplier } from './applier.js';
 
 export interface ComposeApplierOptions {
@@ -23,10 +22,9 @@ export interface ComposeApplierOptions {
   now?: () => number;
 }
 
-/** The compose plan, plus the `restart: true` dependents whose own containers stay (they are restarted, not re-created). */
+/** The compose plan (it carries `restart: true` dependents as restart steps, as `up` does). */
 export interface WatchPlan {
   plan: Plan;
-  restarts: { service: string; containers: string[]; cause: string }[];
 }
 
 export function composeApplier(port: EnginePort, opts: ComposeApplierOptions): StackApplier<WatchPlan> {
@@ -38,12 +36,11 @@ export function composeApplier(port: EnginePort, opts: ComposeApplierOptions): S
       configFiles: loaded.discovery.files.filter((f) => f !== '-'),
       ...extra,
     });
-    return { plan, restarts: dependentRestarts(loaded.project, plan) };
+    return { plan };
   };
-  const execute = async ({ plan, restarts }: WatchPlan): Promise<void> => {
+  const execute = async ({ plan }: WatchPlan): Promise<void> => {
     if (opts.dryRun) {
-      const lines = restarts.map((r) => `service ${r.service}: restart (${r.cause})\n`).join('');
-      opts.print(formatPlan(plan, { includeNoop: false }) + lines || 'nothing to do\n');
+      opts.print(formatPlan(plan, { includeNoop: false }) || 'nothing to do\n');
       return;
     }
     if (!plan.empty) {
@@ -52,8 +49,6 @@ export function composeApplier(port: EnginePort, opts: ComposeApplierOptions): S
       result.watch.close();
       progress.close();
     }
-    // After the dependencies are back (executeUp waited for their conditions), in plan order.
-    for (const r of restarts) for (const id of r.containers) await port.containers.restart(id);
   };
   return {
     plan: (loaded) => planFor(loaded),
@@ -63,41 +58,12 @@ export function composeApplier(port: EnginePort, opts: ComposeApplierOptions): S
   };
 }
 
-/**
- * `depends_on: {db: {restart: true}}`: when db is re-created (or restarted), its dependent is
- * restarted, as compose does. The planner re-creates what changed; a dependent that itself did
- * not change keeps its container and is restarted after the apply.
- */
-export function dependentRestarts(project: Project, plan: Plan): WatchPlan['restarts'] {
-  const touched = new Set<string>();
-  const keptContainers = new Map<string, string[]>();
-  for (const u of plan.units) {
-    for (const s of u.steps) {
-      if (s.action === 'create' || s.action === 'recreate') touched.add(s.service);
-      else if (s.action === 'noop' && s.existing) keptContainers.set(s.service, [...(keptContainers.get(s.service) ?? []), s.existing.id]);
-    }
-  }
-  const out: WatchPlan['restarts'] = [];
-  // Units are in start order, so a restart can itself trigger the next dependent's.
-  for (const u of plan.units) {
-    const svc = project.services[u.service];
-    const kept = keptContainers.get(u.service);
-    if (!svc || !kept?.length || touched.has(u.service)) continue;
-    const because = Object.entries(svc.depends_on ?? {}).filter(([dep, d]) => d.restart && touched.has(dep)).map(([dep]) => dep);
-    if (!because.length) continue;
-    touched.add(u.service);
-    out.push({ service: u.service, containers: kept, cause: `dependency ${because.sort().join(', ')} re-created or restarted (restart: true)` });
-  }
-  return out;
-}
-
 /** The plan's steps that change something, one StackAction each, in execution order. */
-export function describePlan({ plan, restarts }: WatchPlan): StackAction[] {
+export function describePlan({ plan }: WatchPlan): StackAction[] {
   const out: StackAction[] = [];
   for (const n of plan.networks) if (n.action === 'create') out.push({ target: `network ${n.name}`, action: 'create', cause: n.cause });
   for (const v of plan.volumes) if (v.action === 'create') out.push({ target: `volume ${v.name}`, action: 'create', cause: v.cause });
   for (const r of plan.removals) out.push({ target: r.service, action: 'stop, remove', cause: r.cause });
   for (const u of plan.units) for (const s of u.steps) if (s.action !== 'noop') out.push({ target: s.service, action: s.action, cause: s.cause });
-  for (const r of restarts) out.push({ target: r.service, action: 'restart', cause: r.cause });
   return out;
 }

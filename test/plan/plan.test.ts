@@ -124,6 +124,42 @@ describe('planUp', () => {
     expect(fake.container('app-web-1')!.Id).toBe(webId);
   });
 
+  it('depends_on restart: true restarts an unchanged dependent when its dependency is recreated, and that restart propagates', async () => {
+    const stack = (tag: string) => `
+services:
+  db:
+    image: busybox
+    command: ["sleep", "1000"]
+    environment: { TAG: "${tag}" }
+  api:
+    image: busybox
+    command: ["sleep", "1000"]
+    depends_on: { db: { condition: service_started, restart: true } }
+  web:
+    image: busybox
+    command: ["sleep", "1000"]
+    depends_on: { api: { condition: service_started, restart: true } }
+  plain:
+    image: busybox
+    command: ["sleep", "1000"]
+    depends_on: [db]
+`;
+    const fake = engine();
+    await up(fake, load(stack('a')));
+    const ids = Object.fromEntries(['api', 'web', 'plain'].map((s) => [s, fake.container(`app-${s}-1`)!.Id]));
+    const p = await plan(fake, load(stack('b')));
+    expect(formatPlanForTest(p).split('\n').filter((l) => l.startsWith('container') && !l.includes('noop'))).toEqual([
+      'container app-db-1: recreate (config hash changed)',
+      'container app-api-1: restart (dependency db recreated or restarted (restart: true))',
+      'container app-web-1: restart (dependency api recreated or restarted (restart: true))',
+    ]);
+    const before = fake.writeLog().length;
+    await up(fake, load(stack('b')));
+    const writes = fake.writeLog().slice(before);
+    expect(writes.filter((l) => l.startsWith('container.restart'))).toHaveLength(2);
+    for (const s of ['api', 'web', 'plain']) expect(fake.container(`app-${s}-1`)!.Id).toBe(ids[s]);
+  });
+
   it('a recreate keeps anonymous volumes, -V renews them', async () => {
     const fake = engine();
     await up(fake, load(STACK));

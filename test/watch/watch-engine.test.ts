@@ -147,7 +147,7 @@ describe.skipIf(skip)('berth watch on the built-in engine', () => {
     expect(afterDb.api.id).toBe(now.api.id);
     expect(afterDb.api.startedAt).not.toBe(now.api.startedAt);
     expect(afterDb.web).toEqual(now.web);
-    expect(printed).toMatch(/api: unchanged → restart \(dependency db re-created or restarted \(restart: true\)\)/);
+    expect(printed).toMatch(/api: unchanged → restart \(dependency db recreated or restarted \(restart: true\)\)/);
     now = afterDb;
 
     // A named volume added and mounted by db: the volume is created as `up` creates it, db
