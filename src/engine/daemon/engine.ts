@@ -12,7 +12,7 @@
 
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -223,6 +223,10 @@ export class BuiltinEngine implements EngineBackend {
   private readonly execs = new Map<string, ExecRecord>();
   private pollTimer: NodeJS.Timeout | undefined;
   private polling = false;
+  /** A poll was asked for while one ran: run once more when it ends. */
+  private pollAgain = false;
+  /** inotify on each running container's directory: the shim's status.json appears by rename, so exits are seen at once, not at the next poll. */
+  private readonly exitWatchers = new Map<string, FSWatcher>();
   private closed = false;
   private readonly initBinary: string | undefined;
   private readonly shimBinary: string;
@@ -311,6 +315,8 @@ export class BuiltinEngine implements EngineBackend {
   /** Stops supervising; containers keep running under their monitors (live restore picks them up). */
   async close(): Promise<void> {
     this.closed = true;
+    for (const w of this.exitWatchers.values()) w.close();
+    this.exitWatchers.clear();
     if (this.pollTimer) clearInterval(this.pollTimer);
     for (const id of this.live.keys()) {
       this.restarts.forget(id);
@@ -873,6 +879,7 @@ export class BuiltinEngine implements EngineBackend {
       await this.waitExit(live, 10_000);
     }
     await live.cleaning;
+    this.unwatchExit(rec.id);
     try {
       await this.runner.remove(rec.id);
     } catch (e) {
@@ -906,22 +913,49 @@ export class BuiltinEngine implements EngineBackend {
   // Exits, restart policies, live restore
 
   private async pollExits(): Promise<void> {
-    if (this.polling || this.closed) return;
+    if (this.closed) return;
+    if (this.polling) {
+      this.pollAgain = true;
+      return;
+    }
     this.polling = true;
     try {
-      for (const live of [...this.live.values()]) {
-        if (!live.rec.state.Running) continue;
-        const status = await readExitStatus(this.paths(live.rec.id).status).catch(() => undefined);
-        if (status && status.pid === live.rec.state.Pid) await this.handleExit(live, status);
-      }
+      do {
+        this.pollAgain = false;
+        for (const live of [...this.live.values()]) {
+          if (!live.rec.state.Running) continue;
+          const status = await readExitStatus(this.paths(live.rec.id).status).catch(() => undefined);
+          if (status && status.pid === live.rec.state.Pid) await this.handleExit(live, status);
+        }
+      } while (this.pollAgain && !this.closed);
     } finally {
       this.polling = false;
     }
   }
 
+  /** Watches the container's directory for its status file; the interval poll stays as the fallback. */
+  private watchExit(id: string): void {
+    if (this.closed || this.exitWatchers.has(id)) return;
+    try {
+      const w = watch(this.paths(id).dir, { persistent: false }, (_event, file) => {
+        if (file === null || file === 'status.json') void this.pollExits();
+      });
+      w.on('error', () => this.unwatchExit(id));
+      this.exitWatchers.set(id, w);
+    } catch {
+      // no inotify (or the directory is gone): polling notices the exit
+    }
+  }
+
+  private unwatchExit(id: string): void {
+    this.exitWatchers.get(id)?.close();
+    this.exitWatchers.delete(id);
+  }
+
   private async handleExit(live: Live, status: ExitStatus): Promise<void> {
     const rec = live.rec;
     if (!rec.state.Running) return;
+    this.unwatchExit(rec.id);
     rec.state = {
       ...rec.state,
       Status: 'exited',
@@ -960,6 +994,7 @@ export class BuiltinEngine implements EngineBackend {
 
   private onStarted(live: Live, restored = false): void {
     const rec = live.rec;
+    this.watchExit(rec.id);
     const startedAt = Date.parse(rec.state.StartedAt);
     this.restarts.started(rec.id, rec.hostConfig.RestartPolicy ?? {}, startedAt, restored ? { restartCount: rec.restartCount } : undefined);
     rec.restartCount = this.restarts.restartCount(rec.id);
