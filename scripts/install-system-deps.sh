@@ -15,6 +15,7 @@ declare -A wanted=(
   [docker.io]=dockerd        # a private Docker Engine: berth's compose tests and benches run on it too
   [docker-compose]=docker-compose  # docker-compose 1.29: the peer berth is compared with, and reads berth's labels
   [postgresql]=pg_ctlcluster # the real database of examples/db-layouts and the compare tests
+  [redis-server]=redis-server # the real Redis of examples/db-layouts-redis and its compare test
 )
 
 missing=()
