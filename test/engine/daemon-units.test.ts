@@ -293,6 +293,8 @@ describe('daemon process shell', () => {
     expect(log.map((l) => l.msg)).toEqual(['engine started', 'engine stopped']);
     // The lock is released: a new daemon can take the root.
     const again = await startDaemon(opts);
+    // The engine made its default `bridge` network (a kernel bridge tagged with this root): it goes with the test.
+    await again.engine.dismantleNetworks();
     await again.close();
   });
 });
