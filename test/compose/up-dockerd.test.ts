@@ -70,6 +70,9 @@ describe.skipIf(reason)('compose on dockerd', () => {
       for (const name of first.keys()) expect(table.stdout).toContain(name);
 
       // No-op up (api only, no deps): the plan is all no-op, and the engine sees no write.
+      // Events are filtered by whole seconds: start the window at the next second, so the first
+      // up's last events (which may share the current second) cannot fall into it.
+      await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 5));
       const since = Math.floor(Date.now() / 1000);
       const noop = await stack.berth(['up', '-d', '--progress', 'quiet', '--no-deps', 'api', 'web', 'db']);
       expectCode(noop, 0);
