@@ -107,6 +107,8 @@ describe.skipIf(skip)('berth engine as a process', () => {
     await docker.getContainer(short.id).remove();
     expect(await berth(['stop'])).toMatchObject({ code: 0 });
     expect(await berth(['status'])).toMatchObject({ code: 1, stdout: 'not running\n' });
+    // Nothing ran on its default bridge when it stopped: the bridge went with it (the next start makes it again).
+    expect((await listLinks()).filter((l) => l.ifalias === `berth ${root}`).map((l) => l.ifname)).toEqual([]);
     expect(await mountsUnder(root)).toEqual([]);
     expect(readdirSync(path.join(runRoot, 'runc'))).toEqual([]);
     for (const d of cgroupDirs(cgroupParent)) if (existsSync(d)) expect(readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory())).toEqual([]);

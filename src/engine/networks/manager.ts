@@ -290,11 +290,19 @@ export class NetworkManager {
     }
   }
 
-  /** Stops serving (DNS, ports); bridges, namespaces and veths stay for the next daemon. */
+  /**
+   * Stops serving (DNS, ports). Bridges that running containers use stay, with their namespaces
+   * and veths, for the next daemon; a bridge nothing runs on goes, so a stopped engine leaves no
+   * idle kernel bridge behind — its record stays and open() builds it again.
+   */
   async close(): Promise<void> {
     await this.ports.close();
     await Promise.all([...this.dns.values()].map((d) => d.close()));
     this.dns.clear();
+    for (const r of this.nets.values()) {
+      if (r.driver !== 'bridge' || this.attached(r).some((c) => c.running)) continue;
+      await this.unrealise(r).catch((e: unknown) => this.opts.logger.error('removing an idle bridge failed', { network: r.name, error: String(e) }));
+    }
   }
 
   /** Removes every network, predefined ones included, and their bridges (engine uninstall, tests). */
