@@ -4,47 +4,18 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import http from 'node:http';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DOCKER_CLI, dockerCliEnv, haveDockerCli, runDockerCli, type CliResult } from './helpers/docker-cli.js';
 import { skipNotice } from './helpers/engine-env.js';
 import { busyboxTar, startTestEngine, type TestEngine } from './daemon-harness.js';
 
-const DOCKER = '/usr/local/bin/docker';
-const skip = skipNotice('docker CLI against the built-in engine') || !existsSync(DOCKER);
-if (!existsSync(DOCKER)) console.log('[skip] docker CLI against the built-in engine: /usr/local/bin/docker not installed');
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+const skip = skipNotice('docker CLI against the built-in engine') || !haveDockerCli;
+if (!haveDockerCli) console.log('[skip] docker CLI against the built-in engine: /usr/local/bin/docker not installed');
 
 describe.skipIf(skip)('docker CLI against the built-in engine', () => {
   let engine: TestEngine;
 
-  function docker(args: string[], input?: string | Buffer): Promise<Result> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(DOCKER, args, {
-        env: {
-          PATH: process.env.PATH ?? '/usr/bin:/bin',
-          HOME: engine.dir,
-          DOCKER_CONFIG: path.join(engine.dir, '.docker'),
-          DOCKER_HOST: `unix://${engine.socketPath}`,
-          DOCKER_CLI_HINTS: 'false',
-          TZ: 'UTC',
-        },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-      child.stdin.on('error', () => undefined);
-      child.stdin.end(input);
-    });
-  }
+  const docker = (args: string[], input?: string | Buffer): Promise<CliResult> => runDockerCli(engine, args, { input });
 
   /** A raw Engine API call; `raw` returns the body as text (hijacked exec output). */
   function api(method: string, urlPath: string, body?: unknown): Promise<{ status: number; text: string }> {
@@ -61,8 +32,8 @@ describe.skipIf(skip)('docker CLI against the built-in engine', () => {
 
   /** A docker process whose output is watched while it runs. */
   function dockerLive(args: string[]) {
-    const child = spawn(DOCKER, args, {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: engine.dir, DOCKER_CONFIG: path.join(engine.dir, '.docker'), DOCKER_HOST: `unix://${engine.socketPath}`, DOCKER_CLI_HINTS: 'false' },
+    const child = spawn(DOCKER_CLI, args, {
+      env: dockerCliEnv(engine),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -107,7 +78,7 @@ describe.skipIf(skip)('docker CLI against the built-in engine', () => {
   it('save and load an image: the loaded copy runs', async () => {
     expect((await docker(['tag', 'busybox:latest', 'copy:1'])).code).toBe(0);
     const saved = await new Promise<Buffer>((resolve, reject) => {
-      const child = spawn(DOCKER, ['save', 'copy:1'], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: engine.dir, DOCKER_CONFIG: path.join(engine.dir, '.docker'), DOCKER_HOST: `unix://${engine.socketPath}` } });
+      const child = spawn(DOCKER_CLI, ['save', 'copy:1'], { env: dockerCliEnv(engine) });
       const chunks: Buffer[] = [];
       child.stdout.on('data', (d: Buffer) => chunks.push(d));
       child.on('error', reject);
@@ -297,8 +268,8 @@ describe.skipIf(skip)('docker CLI against the built-in engine', () => {
     // exec -it from a real terminal (script(1) gives the CLI a pty): typed input reaches the process.
     // The typing waits until the session is set up, as a person's would.
     if (existsSync('/usr/bin/script')) {
-      const child = spawn('/usr/bin/script', ['-qec', `${DOCKER} exec -it term sh -c 'read x; echo got:$x; exit 6'`, '/dev/null'], {
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: engine.dir, DOCKER_CONFIG: path.join(engine.dir, '.docker'), DOCKER_HOST: `unix://${engine.socketPath}`, TERM: 'xterm' },
+      const child = spawn('/usr/bin/script', ['-qec', `${DOCKER_CLI} exec -it term sh -c 'read x; echo got:$x; exit 6'`, '/dev/null'], {
+        env: dockerCliEnv(engine, { TERM: 'xterm' }),
         stdio: ['pipe', 'pipe', 'pipe'],
       });
       let typedOut = '';

@@ -1,53 +1,24 @@
 // The real `docker` CLI against the built-in engine: `docker volume …`, `run -v/--mount/--tmpfs`
 // and `docker cp` in both directions, asserting what a user sees and what lands on disk.
 
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runDockerCli, haveDockerCli, type CliResult } from './helpers/docker-cli.js';
 import { skipNotice } from './helpers/engine-env.js';
 import { PASSWD } from './helpers/images.js';
 import { startTestEngine, type TestEngine } from './daemon-harness.js';
 
-const DOCKER = '/usr/local/bin/docker';
-const skip = skipNotice('docker CLI volumes and cp against the built-in engine') || !existsSync(DOCKER);
-if (!existsSync(DOCKER)) console.log('[skip] docker CLI volumes and cp: /usr/local/bin/docker not installed');
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+const skip = skipNotice('docker CLI volumes and cp against the built-in engine') || !haveDockerCli;
+if (!haveDockerCli) console.log('[skip] docker CLI volumes and cp: /usr/local/bin/docker not installed');
 
 describe.skipIf(skip)('docker CLI: volumes and cp', () => {
   let engine: TestEngine;
   let work: string;
   const sfx = `${process.pid}`;
 
-  function docker(args: string[], opts: { input?: string | Buffer; cwd?: string } = {}): Promise<Result> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(DOCKER, args, {
-        cwd: opts.cwd ?? work,
-        env: {
-          PATH: process.env.PATH ?? '/usr/bin:/bin',
-          HOME: engine.dir,
-          DOCKER_CONFIG: path.join(engine.dir, '.docker'),
-          DOCKER_HOST: `unix://${engine.socketPath}`,
-          DOCKER_CLI_HINTS: 'false',
-          TZ: 'UTC',
-        },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString('latin1')));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-      child.stdin.on('error', () => undefined);
-      child.stdin.end(opts.input);
-    });
-  }
+  const docker = (args: string[], opts: { input?: string | Buffer; cwd?: string } = {}): Promise<CliResult> =>
+    runDockerCli(engine, args, { ...opts, cwd: opts.cwd ?? work, stdoutEncoding: 'latin1' });
 
   beforeAll(async () => {
     engine = await startTestEngine('clivol');

@@ -2,23 +2,14 @@
 // connect/disconnect/rm/prune`, `run --network … --network-alias`, `run -p` and `docker port`, each
 // step checked by what the user sees and by real packets (nc from a container, HTTP from the host).
 
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { request } from 'node:http';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runDockerCli, haveDockerCli, type CliResult } from './helpers/docker-cli.js';
 import { skipNotice } from './helpers/engine-env.js';
 import { startTestEngine, type TestEngine } from './daemon-harness.js';
 
-const DOCKER = '/usr/local/bin/docker';
-const skip = skipNotice('docker CLI networks against the built-in engine') || !existsSync(DOCKER);
-if (!existsSync(DOCKER)) console.log('[skip] docker CLI networks against the built-in engine: /usr/local/bin/docker not installed');
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+const skip = skipNotice('docker CLI networks against the built-in engine') || !haveDockerCli;
+if (!haveDockerCli) console.log('[skip] docker CLI networks against the built-in engine: /usr/local/bin/docker not installed');
 
 function httpGet(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -39,27 +30,7 @@ describe.skipIf(skip)('docker CLI: networks and published ports on the built-in 
   const net = `cli-net-${sfx}`;
   const other = `cli-other-${sfx}`;
 
-  function docker(args: string[]): Promise<Result> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(DOCKER, args, {
-        env: {
-          PATH: process.env.PATH ?? '/usr/bin:/bin',
-          HOME: engine.dir,
-          DOCKER_CONFIG: path.join(engine.dir, '.docker'),
-          DOCKER_HOST: `unix://${engine.socketPath}`,
-          DOCKER_CLI_HINTS: 'false',
-          TZ: 'UTC',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
-  }
+  const docker = (args: string[]): Promise<CliResult> => runDockerCli(engine, args);
 
   beforeAll(async () => {
     engine = await startTestEngine('ncli');
