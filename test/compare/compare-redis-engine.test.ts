@@ -16,6 +16,7 @@ import { resolveCompareTarget } from '../../src/compare/target.js';
 import { loadProject } from '../../src/spec/loader.js';
 import { startTestEngine, type TestEngine } from '../engine/daemon-harness.js';
 import { skipNotice } from '../engine/helpers/engine-env.js';
+import { expectBlastOutcomes, expectEveryModeRan, expectSaneMetrics, expectScalingLimits } from './report-checks.js';
 
 const repo = path.resolve(import.meta.dirname, '../..');
 const dir = path.join(repo, 'examples/db-layouts-redis');
@@ -51,29 +52,11 @@ describe.skipIf(skip)('berth compare on the built-in engine, Redis variant', () 
   }, 120_000);
 
   it('runs every mode to the end, leaving no container behind', () => {
-    expect(report.modes.map((m) => m.mode)).toEqual(['split', 'pod', 'single']);
-    for (const m of report.modes) {
-      expect(m.failures, m.mode).toEqual([]);
-      expect(m.runs).toHaveLength(1);
-      expect(m.runs[0].leftovers).toEqual([]);
-    }
-    expect(events.filter((e) => e.type === 'done')).toHaveLength(3);
+    expectEveryModeRan(report, events);
   });
 
   it('measures start time, latency, throughput, memory and CPU with sane values', () => {
-    for (const m of report.modes) {
-      const r = m.runs[0];
-      const l = r.workload.latency;
-      expect(r.upToHealthyMs, m.mode).toBeGreaterThan(0);
-      expect(r.workload.requests, m.mode).toBeGreaterThan(10);
-      expect(r.workload.errors, m.mode).toBe(0);
-      expect(r.workload.throughput, m.mode).toBeGreaterThan(0);
-      expect(l.p50! <= l.p95! && l.p95! <= l.p99! && l.p99! <= l.max!, `${m.mode} percentiles ordered`).toBe(true);
-      expect(l.min!).toBeGreaterThan(0);
-      expect(r.usage.stackMemoryMaxBytes, m.mode).toBeGreaterThan(0);
-      expect(r.usage.stackCpuPercent, m.mode).toBeGreaterThan(0);
-      for (const c of r.usage.containers) if (c.services.length) expect(c.memoryMaxBytes, c.container).toBeGreaterThan(0);
-    }
+    expectSaneMetrics(report, { stackMemoryAboveBytes: 0, extra: (m) => expect(m.runs[0].workload.errors, m.mode).toBe(0) });
   });
 
   it('reaches Redis the way each layout allows', () => {
@@ -82,29 +65,10 @@ describe.skipIf(skip)('berth compare on the built-in engine, Redis variant', () 
   });
 
   it('records a blast-radius outcome for every member in both experiments', () => {
-    for (const m of report.modes) {
-      const blast = m.runs[0].blast;
-      expect(blast.map((b) => b.experiment), m.mode).toEqual(['kill', 'memory-limit']);
-      for (const b of blast) {
-        // effective: the memory hog really ran Redis into its limit (it did not complete).
-        expect(b.effective, `${m.mode} ${b.experiment}: ${b.note}`).toBe(true);
-        expect(b.members.map((x) => x.service).sort()).toEqual(['api', 'redis']);
-        expect(b.members.find((x) => x.service === 'redis')?.outcome).toBe('target');
-        expect(['survived', 'restarted', 'died']).toContain(b.members.find((x) => x.service === 'api')?.outcome);
-      }
-    }
-    // Split and pod keep the app when Redis is killed; Redis's own container restarts.
-    for (const mode of ['split', 'pod']) {
-      const kill = report.modes.find((m) => m.mode === mode)!.runs[0].blast[0];
-      expect(kill.members.find((x) => x.service === 'api')?.outcome, mode).toBe('survived');
-      expect(kill.recoveredMs, mode).toBeGreaterThan(0);
-    }
+    expectBlastOutcomes(report, 'redis');
   });
 
   it('records what each mode allows for three app replicas', () => {
-    const scaling = Object.fromEntries(report.modes.map((m) => [m.mode, m.runs[0].scaling]));
-    expect(scaling.split).toMatchObject({ requested: 3, running: 3, allowed: true });
-    expect(scaling.pod?.allowed).toBe(false);
-    expect(scaling.single).toMatchObject({ allowed: false, running: 0 });
+    expectScalingLimits(report);
   });
 });
