@@ -556,7 +556,9 @@ static void monitor(const struct options *o, int ready) {
     create_argv[a++] = "--log-format";
     create_argv[a++] = "json";
   }
-  create_argv[a++] = "create";
+  /* One `runc run --detach` rather than `runc create` + `runc start`: a Go start-up less (~10 ms). */
+  create_argv[a++] = "run";
+  create_argv[a++] = "--detach";
   create_argv[a++] = "--bundle";
   create_argv[a++] = (char *)o->bundle;
   create_argv[a++] = "--pid-file";
@@ -568,9 +570,11 @@ static void monitor(const struct options *o, int ready) {
   create_argv[a++] = (char *)o->id;
   create_argv[a] = NULL;
 
-  /* Without a tty, runc create hands its stdout/stderr to the container's init, so the container
-     writes into our pipes; until `runc start` nothing runs in the container, so whatever arrives on
-     the stderr pipe meanwhile is runc's own error message. With a tty, runc's stderr is errpipe. */
+  /* Without a tty, runc hands its stdout/stderr to the container's init, so the container writes
+     into our pipes. Until runc exits, what arrives on the stderr pipe is runc's error message if
+     runc fails, or the container's first output if it succeeds: it is kept apart and logged as the
+     container's once runc has succeeded. With a tty, runc's stderr is errpipe. */
+  long oom_before = oom_kills(o->memory_cgroup);
   pid_t creator = spawn(create_argv, child_in, child_out, o->tty ? errpipe[1] : child_err, &oldmask);
   if (creator < 0) die_to(ready, "fork: %s", strerror(errno));
   if (!o->tty) {
@@ -585,9 +589,11 @@ static void monitor(const struct options *o, int ready) {
   int create_status = -1;
   int master = -1;
   int errfd = o->tty ? errpipe[0] : err.fd;
-  /* Until runc create returns: accept the pty master, collect runc's stderr, reap runc. */
+  /* Until runc returns: accept the pty master, collect runc's stderr, reap runc. A full buffer
+     leaves the rest in the pipe, read in order by the main loop. */
   while (create_status < 0) {
-    struct pollfd p[3] = {{.fd = sfd, .events = POLLIN}, {.fd = errfd, .events = POLLIN}, {.fd = listen_fd, .events = POLLIN}};
+    int room = errlen < sizeof errbuf - 1;
+    struct pollfd p[3] = {{.fd = sfd, .events = POLLIN}, {.fd = room ? errfd : -1, .events = POLLIN}, {.fd = listen_fd, .events = POLLIN}};
     int np = listen_fd >= 0 && master < 0 ? 3 : 2;
     if (poll(p, (nfds_t)np, -1) < 0 && errno != EINTR) die_to(ready, "poll: %s", strerror(errno));
     if (p[1].revents & (POLLIN | POLLHUP)) {
@@ -630,28 +636,23 @@ static void monitor(const struct options *o, int ready) {
     if (!fp || fscanf(fp, "%d", &cpid) != 1) die_to(ready, "no container pid in %s", o->pid_file);
     fclose(fp);
   }
-  long oom_before = oom_kills(o->memory_cgroup);
-
-  int startpipe[2];
-  if (pipe2(startpipe, O_CLOEXEC) != 0) die_to(ready, "pipe: %s", strerror(errno));
-  char *start_argv[] = {(char *)o->runc, "--root", (char *)o->root, "start", (char *)o->id, NULL};
-  pid_t starter = spawn(start_argv, devnull, devnull, startpipe[1], &oldmask);
-  close(startpipe[1]);
   char started_at[64];
   now_rfc3339(started_at, sizeof started_at);
-  char starterr[4096] = "";
-  size_t sl = 0;
-  ssize_t r;
-  while ((r = read(startpipe[0], starterr + sl, sizeof starterr - 1 - sl)) > 0) sl += (size_t)r;
-  starterr[sl] = '\0';
-  close(startpipe[0]);
-  int st;
-  while (waitpid(starter, &st, 0) < 0 && errno == EINTR) {
-  }
-  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-    char line[2048];
-    last_line(starterr, line, sizeof line);
-    die_to(ready, "%s", line);
+  if (!o->tty && errlen > 0) stream_feed(&err, errbuf, errlen);
+  int exited = 0, status = 0;
+  long deadline = 0;
+  /* A short-lived init may have exited while runc still ran: it was re-parented to us as a zombie,
+     and the SIGCHLD that said so was drained above. */
+  {
+    pid_t w;
+    int ws;
+    while ((w = waitpid(-1, &ws, WNOHANG)) > 0) {
+      if (w == cpid && !exited) {
+        exited = 1;
+        status = ws;
+        deadline = now_ms() + DRAIN_MS;
+      }
+    }
   }
   struct io_state io = {.listen_fd = -1, .stdin_fd = -1, .master = -1, .tty = o->tty, .stdin_once = o->stdin_once};
   for (int i = 0; i < MAX_CLIENTS; i++) clients[i].fd = -1;
@@ -671,8 +672,6 @@ static void monitor(const struct options *o, int ready) {
   (void)!write(ready, msg, (size_t)mn);
   close(ready);
 
-  int exited = 0, status = 0;
-  long deadline = 0;
   while (out.fd >= 0 || err.fd >= 0) {
     /* 0 signals, 1 stdout, 2 stderr, 3 io listener, 4 container stdin (when a client waits to write), 5.. clients */
     struct pollfd p[5 + MAX_CLIENTS];

@@ -133,6 +133,16 @@ describe.skipIf(skip)('containers on runc', () => {
     await runner.remove(id);
   });
 
+  it('keeps stderr written while runc is still starting it, even past the monitor buffer', async () => {
+    // `runc run --detach` shares its stderr with the container: what the container writes before
+    // runc exits is held apart from runc's own errors and logged as the container's, in order.
+    const { id, logs, status } = await run('echo first >&2; head -c 20000 /dev/zero | tr "\\0" x >&2; echo >&2; exit 3');
+    expect(status.exitCode).toBe(3);
+    const err = logs.filter((l) => l.stream === 'stderr').map((l) => l.log).join('');
+    expect(err).toBe(`first\n${'x'.repeat(20000)}\n`);
+    await runner.remove(id);
+  });
+
   it('gives a tty container a pty and logs it as stdout', async () => {
     const { id, logs, status } = await run('test -t 1 && echo tty', { tty: true });
     expect(status.exitCode).toBe(0);
