@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, rmdirSync } from 'node:fs
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { startDaemon, type RunningDaemon } from '../../src/engine/daemon/daemon.js';
+import type { BuiltinEngineOptions } from '../../src/engine/daemon/engine.js';
 import { cgroupDirs } from '../../src/engine/runtime/cgroups.js';
 import { mountsUnder } from '../../src/engine/runtime/rootfs.js';
 import { buildShim, RUNC } from './helpers/engine-env.js';
@@ -42,7 +43,7 @@ export async function busyboxTar(dir: string): Promise<Buffer> {
   return tar;
 }
 
-export async function startTestEngine(name: string, opts: { importBusybox?: boolean } = {}): Promise<TestEngine> {
+export async function startTestEngine(name: string, opts: { importBusybox?: boolean; engine?: Partial<BuiltinEngineOptions> } = {}): Promise<TestEngine> {
   // Short paths: overlay options must fit in one page.
   const dir = mkdtempSync(`/tmp/bd-${name}-`);
   const root = path.join(dir, 'root');
@@ -50,7 +51,7 @@ export async function startTestEngine(name: string, opts: { importBusybox?: bool
   const socketPath = path.join(runRoot, 'engine.sock');
   const cgroupParent = `/berth-test-${process.pid}-${++seq}`;
   const shim = buildShim(dir);
-  const options = { root, runRoot, socketPath, cgroupParent, shimBinary: shim, runcBinary: RUNC, pollMs: 20 };
+  const options = { root, runRoot, socketPath, cgroupParent, shimBinary: shim, runcBinary: RUNC, pollMs: 20, ...opts.engine };
   let daemon = await startDaemon(options);
   if (opts.importBusybox ?? true) {
     const tar = await busyboxTar(dir);

@@ -182,9 +182,10 @@ describe('resolveCapabilities (Docker cap-add / cap-drop)', () => {
 describe('renderSeccomp', () => {
   const names = (p: ReturnType<typeof renderSeccomp>) => p.syscalls.flatMap((s) => (s.action === 'SCMP_ACT_ALLOW' && !s.args ? s.names : []));
 
-  it('allows the unconditional set and lists the x86-64 sub-architectures', () => {
+  it('allows the unconditional set for the native ABI; the compat ABIs only when asked', () => {
     const p = renderSeccomp(DEFAULT_CAPABILITIES, 'x64');
-    expect(p.architectures).toEqual(['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32']);
+    expect(p.architectures).toEqual(['SCMP_ARCH_X86_64']);
+    expect(renderSeccomp(DEFAULT_CAPABILITIES, 'x64', { compatArches: true }).architectures).toEqual(['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32']);
     for (const n of ['read', 'write', 'pipe', 'pipe2', 'openat', 'execve', 'futex', 'clock_gettime', 'epoll_wait', 'arch_prctl', 'chroot']) {
       expect(names(p)).toContain(n);
     }
@@ -213,7 +214,8 @@ describe('renderSeccomp', () => {
 
   it('uses the ARM table on arm64', () => {
     const p = renderSeccomp(DEFAULT_CAPABILITIES, 'arm64');
-    expect(p.architectures).toEqual(['SCMP_ARCH_AARCH64', 'SCMP_ARCH_ARM']);
+    expect(p.architectures).toEqual(['SCMP_ARCH_AARCH64']);
+    expect(renderSeccomp(DEFAULT_CAPABILITIES, 'arm64', { compatArches: true }).architectures).toEqual(['SCMP_ARCH_AARCH64', 'SCMP_ARCH_ARM']);
     expect(names(p)).toContain('set_tls');
     expect(names(p)).not.toContain('arch_prctl');
   });

@@ -71,6 +71,8 @@ export async function runEngineForeground(flags: EngineFlags, io: CliIO): Promis
       ...(flags.shim ? { shimBinary: flags.shim } : {}),
       ...(flags.cgroupParent ? { cgroupParent: flags.cgroupParent } : {}),
       ...(flags.log ? { logFile: flags.log } : {}),
+      // BERTH_SECCOMP_COMPAT_ARCHES=1: seccomp filters also admit 32-bit/x32 programs, as Docker's do.
+      ...(/^(1|true|yes)$/i.test(io.env.BERTH_SECCOMP_COMPAT_ARCHES ?? '') ? { seccompCompatArches: true } : {}),
     });
   } catch (e) {
     if (e instanceof DaemonLockError || e instanceof NetworkSettingsError) throw new BerthError(e.message);

@@ -26,6 +26,8 @@ export interface RunnerOptions {
   shimBinary?: string;
   /** Host resolv.conf to derive the containers' from. */
   hostResolvConf?: string;
+  /** Seccomp filters also cover 32-bit/x32 programs (Docker's default; slower starts, see seccomp-profile.ts). */
+  seccompCompatArches?: boolean;
 }
 
 export interface CreateRequest {
@@ -138,6 +140,7 @@ export class ContainerRunner {
     const hostname = req.spec.hostname ?? req.id.slice(0, 12);
     const spec: ContainerSpec = {
       ...req.spec,
+      ...(this.opts.seccompCompatArches ? { seccompCompatArches: true } : {}),
       hostname,
       rootfs: p.rootfs,
       cgroupsPath,

@@ -80,6 +80,8 @@ export interface ContainerSpec {
   seccomp?: 'default' | 'unconfined';
   /** Node's process.arch naming; defaults to the running machine's. */
   arch?: string;
+  /** The seccomp filter also covers the compat ABIs (x86 and x32 on x86_64), as Docker's does. */
+  seccompCompatArches?: boolean;
 }
 
 export interface OciMount {
@@ -377,7 +379,7 @@ export function buildOciSpec(spec: ContainerSpec): OciSpec {
     out.linux.sysctl = Object.fromEntries(Object.entries(spec.sysctls).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   }
   if ((spec.seccomp ?? 'default') === 'default') {
-    out.linux.seccomp = renderSeccomp(caps, (spec.arch ?? process.arch) as SeccompArch);
+    out.linux.seccomp = renderSeccomp(caps, (spec.arch ?? process.arch) as SeccompArch, { compatArches: spec.seccompCompatArches === true });
   }
   return out;
 }

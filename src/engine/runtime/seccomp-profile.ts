@@ -169,11 +169,19 @@ const RULES: Rule[] = [
   { why: 'performance counters', names: 'perf_event_open', ifCap: ['CAP_PERFMON'] },
 ];
 
-const ARCHITECTURES: Record<SeccompArch, string[]> = {
-  x64: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
-  ia32: ['SCMP_ARCH_X86'],
-  arm64: ['SCMP_ARCH_AARCH64', 'SCMP_ARCH_ARM'],
-  arm: ['SCMP_ARCH_ARM'],
+/**
+ * The machine's own syscall ABI first, then the ones its kernel also runs (what Docker lists).
+ * Each extra architecture is a whole extra filter for runc 1.1's libseccomp to compile at every
+ * container start (~7 ms each here: bench/engine.mjs prints it), so by default the filter names
+ * the native ABI only: a 32-bit (or x32) program in a container then gets libseccomp's
+ * bad-architecture action (the process is killed) instead of Docker's allow list.
+ * `compatArches` restores Docker's behaviour.
+ */
+const ARCHITECTURES: Record<SeccompArch, { native: string; compat: string[] }> = {
+  x64: { native: 'SCMP_ARCH_X86_64', compat: ['SCMP_ARCH_X86', 'SCMP_ARCH_X32'] },
+  ia32: { native: 'SCMP_ARCH_X86', compat: [] },
+  arm64: { native: 'SCMP_ARCH_AARCH64', compat: ['SCMP_ARCH_ARM'] },
+  arm: { native: 'SCMP_ARCH_ARM', compat: [] },
 };
 
 export function isSeccompArch(arch: string): arch is SeccompArch {
@@ -184,7 +192,7 @@ export function isSeccompArch(arch: string): arch is SeccompArch {
  * The profile for one container: the rules whose capability and architecture conditions hold,
  * in table order (later rules only add; libseccomp does not depend on order for ALLOW rules).
  */
-export function renderSeccomp(capabilities: readonly string[], arch: SeccompArch): SeccompProfile {
+export function renderSeccomp(capabilities: readonly string[], arch: SeccompArch, opts: { compatArches?: boolean } = {}): SeccompProfile {
   const caps = new Set(capabilities);
   const syscalls: SeccompSyscall[] = [];
   for (const rule of RULES) {
@@ -196,5 +204,6 @@ export function renderSeccomp(capabilities: readonly string[], arch: SeccompArch
     if (rule.args) entry.args = rule.args.map((a) => ({ ...a }));
     syscalls.push(entry);
   }
-  return { defaultAction: 'SCMP_ACT_ERRNO', architectures: [...ARCHITECTURES[arch]], syscalls };
+  const { native, compat } = ARCHITECTURES[arch];
+  return { defaultAction: 'SCMP_ACT_ERRNO', architectures: opts.compatArches ? [native, ...compat] : [native], syscalls };
 }

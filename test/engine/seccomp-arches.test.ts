@@ -1,0 +1,63 @@
+// The seccomp filter names the native ABI only unless the engine is asked for Docker's compat
+// ABIs (seccompCompatArches): a real container makes a 32-bit syscall (`int $0x80`) and is killed
+// by SIGSYS under the default filter, and gets its answer under the compat one.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestEngine, type TestEngine } from './daemon-harness.js';
+import { skipNotice } from './helpers/engine-env.js';
+
+const skip = skipNotice('seccomp architectures') || process.arch !== 'x64';
+
+// No libc (the busybox image has none): ia32 getpid through int $0x80, then exit(0) if it
+// answered a pid, exit(1) if it was refused — via the native syscall.
+const PROBE = `
+void _start(void) {
+  long r;
+  __asm__ volatile("int $0x80" : "=a"(r) : "a"(20L) : "memory");
+  long code = r > 0 ? 0 : 1;
+  __asm__ volatile("syscall" : : "a"(60L), "D"(code) : "rcx", "r11", "memory");
+  for (;;) {}
+}
+`;
+
+describe.skipIf(skip)('seccomp architectures (real containers)', () => {
+  let dir: string;
+  let probe: string;
+  const engines: TestEngine[] = [];
+
+  beforeAll(() => {
+    dir = mkdtempSync('/tmp/berth-seccomp-');
+    writeFileSync(path.join(dir, 'probe.c'), PROBE);
+    probe = path.join(dir, 'probe');
+    execFileSync('gcc', ['-static', '-nostdlib', '-O1', '-o', probe, path.join(dir, 'probe.c')]);
+  });
+
+  afterAll(async () => {
+    for (const e of engines) await e.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function runProbe(engine: TestEngine): Promise<number> {
+    const docker = new Docker({ socketPath: engine.socketPath });
+    const c = await docker.createContainer({ Image: 'busybox', Cmd: ['/probe'], HostConfig: { NetworkMode: 'none', Binds: [`${probe}:/probe:ro`] } });
+    await c.start();
+    const { StatusCode } = (await c.wait()) as { StatusCode: number };
+    await c.remove({ force: true });
+    return StatusCode;
+  }
+
+  it('kills a 32-bit syscall by default (native ABI only)', async () => {
+    const engine = await startTestEngine('sc-native');
+    engines.push(engine);
+    expect(await runProbe(engine)).toBe(128 + 31); // SIGSYS
+  });
+
+  it('admits it with seccompCompatArches, as Docker does', async () => {
+    const engine = await startTestEngine('sc-compat', { engine: { seccompCompatArches: true } });
+    engines.push(engine);
+    expect(await runProbe(engine)).toBe(0);
+  });
+});
