@@ -10,6 +10,7 @@
  *   berth-shim --runc PATH --root DIR --id ID --bundle DIR --log-path FILE
  *              --status-path FILE --pid-file FILE [--runc-log FILE]
  *              [--memory-cgroup DIR] [--tty] [--stdin] [--stdin-once] [--io-socket PATH]
+ *              [--prepare [--prepare-timeout-ms N]]
  *   berth-shim --exec-tty --runc PATH --root DIR --id ID --process FILE --pid-file FILE [--stdin]
  *
  * With --io-socket PATH the monitor listens on that unix socket (mode 0600, peers must run as our
@@ -21,7 +22,11 @@
  * process exits, then exits with its status.
  *
  * The invoking process gets, on stdout, "<container pid> <monitor pid>\n" and exit 0 once the
- * container is started, or the runtime's error on stderr and exit 1. By then the monitor has
+ * container is started, or the runtime's error on stderr and exit 1. With --prepare that happens
+ * once the container is created (`runc create`: namespaces, mounts, cgroups done, the process not
+ * yet exec'd); a client's 's' on the io socket then starts it and is answered "ok\n" or
+ * "err <reason>\n", 'x' deletes it, and so does the timeout (default 120 s) if no start comes —
+ * a prepared container that never ran ends its monitor without an exit status. By then the monitor has
  * double-forked into its own session, so killing the caller (even with SIGKILL) leaves the
  * container and its monitor running. When the container's init exits the monitor drains the
  * output, writes the exit status atomically to --status-path and exits; it never deletes the
@@ -55,7 +60,8 @@
 
 struct options {
   const char *runc, *root, *id, *bundle, *log_path, *status_path, *pid_file, *runc_log, *memory_cgroup, *process, *io_socket;
-  int tty, stdin_open, stdin_once, exec_tty;
+  int tty, stdin_open, stdin_once, exec_tty, prepare;
+  long prepare_timeout_ms;
 };
 
 struct stream {
@@ -490,6 +496,132 @@ static void client_read(struct io_state *io, struct client *c) {
   if (r == 0 || (errno != EAGAIN && errno != EINTR)) client_close(io, c);
 }
 
+/* ---- --prepare: created now, started later by the daemon (see the header). ---- */
+
+/* Ends a prepared monitor whose container never ran: no exit status (there was no run). */
+static void prepared_gone(const struct options *o, struct io_state *io, const sigset_t *oldmask, int devnull, int delete_container) {
+  close(io->listen_fd);
+  unlink(o->io_socket);
+  if (delete_container) {
+    char *argv[] = {(char *)o->runc, "--root", (char *)o->root, "delete", "--force", (char *)o->id, NULL};
+    pid_t d = spawn(argv, devnull, devnull, devnull, oldmask);
+    while (d > 0 && waitpid(d, NULL, 0) < 0 && errno == EINTR) {
+    }
+  }
+  _exit(0);
+}
+
+/*
+ * What `runc start` does for a bundle without hooks, without a Go start-up: runc's init waits in
+ * an open(2) of <root>/<id>/exec.fifo for writing; opening it for reading lets it write one byte
+ * and exec the process (the write end is close-on-exec, so EOF means the exec happened), then the
+ * fifo goes, which is how runc tells "created" from "running". Falls back to `runc start` where a
+ * runtime keeps no such fifo. Returns 1 once started, else 0 with the reason in `why`.
+ */
+static int release_init(const struct options *o, const sigset_t *oldmask, int devnull, char *why, size_t size) {
+  char fifo[PATH_MAX];
+  snprintf(fifo, sizeof fifo, "%s/%s/exec.fifo", o->root, o->id);
+  int fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd >= 0) {
+    long deadline = now_ms() + 10000;
+    size_t got = 0;
+    for (;;) {
+      char b[16];
+      ssize_t r = read(fd, b, sizeof b);
+      if (r > 0) {
+        got += (size_t)r;
+        continue;
+      }
+      if (r == 0 && got > 0) break; /* EOF after the byte: the process is exec'd */
+      if (r < 0 && errno != EAGAIN && errno != EINTR) break;
+      long left = deadline - now_ms();
+      if (left <= 0) break;
+      /* Before init opens its end, a read sees EOF too: wait for it (poll reports no HUP then). */
+      struct pollfd p = {.fd = fd, .events = POLLIN};
+      (void)poll(&p, 1, (int)left);
+    }
+    close(fd);
+    if (got > 0) {
+      unlink(fifo);
+      return 1;
+    }
+    snprintf(why, size, "the container's init did not take the start");
+    return 0;
+  }
+  int errp[2];
+  if (pipe2(errp, O_CLOEXEC) != 0) {
+    snprintf(why, size, "pipe: %s", strerror(errno));
+    return 0;
+  }
+  char *argv[] = {(char *)o->runc, "--root", (char *)o->root, "start", (char *)o->id, NULL};
+  pid_t starter = spawn(argv, devnull, devnull, errp[1], oldmask);
+  close(errp[1]);
+  char buf[4096] = "";
+  size_t n = 0;
+  ssize_t r;
+  while ((r = read(errp[0], buf + n, sizeof buf - 1 - n)) > 0 || (r < 0 && errno == EINTR))
+    if (r > 0) n += (size_t)r;
+  buf[n] = '\0';
+  close(errp[0]);
+  int st = -1;
+  while (starter > 0 && waitpid(starter, &st, 0) < 0 && errno == EINTR) {
+  }
+  if (starter > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0) return 1;
+  last_line(buf, why, size);
+  return 0;
+}
+
+/*
+ * Waits, with the container created, for one of: a client's 's' on the io socket (start it, answer
+ * "ok\n" or "err <reason>\n"; returns once started), 'x' (abort: delete it), the death of its init
+ * (the daemon deleted it), or the timeout (a daemon that went away: delete it).
+ */
+static void await_start(const struct options *o, struct io_state *io, int sfd, pid_t cpid, const sigset_t *oldmask, int devnull) {
+  long deadline = now_ms() + o->prepare_timeout_ms;
+  for (;;) {
+    long left = deadline - now_ms();
+    if (left <= 0) prepared_gone(o, io, oldmask, devnull, 1);
+    struct pollfd p[2] = {{.fd = sfd, .events = POLLIN}, {.fd = io->listen_fd, .events = POLLIN}};
+    if (poll(p, 2, (int)(left > INT_MAX ? INT_MAX : left)) < 0 && errno != EINTR) prepared_gone(o, io, oldmask, devnull, 1);
+    if (p[0].revents & POLLIN) {
+      struct signalfd_siginfo si;
+      while (read(sfd, &si, sizeof si) == sizeof si) {
+      }
+      pid_t w;
+      while ((w = waitpid(-1, NULL, WNOHANG)) > 0)
+        if (w == cpid) prepared_gone(o, io, oldmask, devnull, 0);
+    }
+    if (!(p[1].revents & POLLIN)) continue;
+    int fd = accept4(io->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (fd < 0) continue;
+    struct ucred cred;
+    socklen_t cl = sizeof cred;
+    struct timeval tv = {.tv_sec = 2};
+    char kind = 0;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) != 0 || cred.uid != getuid() ||
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0 || read(fd, &kind, 1) != 1) {
+      close(fd);
+      continue;
+    }
+    if (kind == 'x') {
+      close(fd);
+      prepared_gone(o, io, oldmask, devnull, 1);
+    }
+    if (kind != 's') {
+      close(fd); /* stdin and resize are served once the container runs */
+      continue;
+    }
+    char why[2048] = "";
+    int ok = release_init(o, oldmask, devnull, why, sizeof why);
+    char reply[2100];
+    int rn = ok ? snprintf(reply, sizeof reply, "ok\n") : snprintf(reply, sizeof reply, "err %s\n", why);
+    (void)!write(fd, reply, (size_t)rn);
+    close(fd);
+    /* A refused start leaves the created container to the daemon, which deletes it (we see init die). */
+    if (ok) return;
+  }
+}
+
 static void monitor(const struct options *o, int ready) {
   prctl(PR_SET_CHILD_SUBREAPER, 1);
   if (chdir("/") != 0) die_to(ready, "chdir /: %s", strerror(errno));
@@ -556,9 +688,14 @@ static void monitor(const struct options *o, int ready) {
     create_argv[a++] = "--log-format";
     create_argv[a++] = "json";
   }
-  /* One `runc run --detach` rather than `runc create` + `runc start`: a Go start-up less (~10 ms). */
-  create_argv[a++] = "run";
-  create_argv[a++] = "--detach";
+  /* One `runc run --detach` rather than `runc create` + `runc start`: a Go start-up less (~10 ms).
+     Prepared (--prepare), only `runc create` now; the start comes later through the io socket. */
+  if (o->prepare) {
+    create_argv[a++] = "create";
+  } else {
+    create_argv[a++] = "run";
+    create_argv[a++] = "--detach";
+  }
   create_argv[a++] = "--bundle";
   create_argv[a++] = (char *)o->bundle;
   create_argv[a++] = "--pid-file";
@@ -636,6 +773,17 @@ static void monitor(const struct options *o, int ready) {
     if (!fp || fscanf(fp, "%d", &cpid) != 1) die_to(ready, "no container pid in %s", o->pid_file);
     fclose(fp);
   }
+  struct io_state io = {.listen_fd = -1, .stdin_fd = -1, .master = -1, .tty = o->tty, .stdin_once = o->stdin_once};
+  if (o->prepare) {
+    io.listen_fd = listen_path(o->io_socket);
+    if (io.listen_fd < 0) die_to(ready, "io socket %s: %s", o->io_socket, strerror(errno));
+    char msg[64];
+    int mn = snprintf(msg, sizeof msg, "ok %d %d\n", cpid, getpid());
+    (void)!write(ready, msg, (size_t)mn);
+    close(ready);
+    ready = -1;
+    await_start(o, &io, sfd, cpid, &oldmask, devnull);
+  }
   char started_at[64];
   now_rfc3339(started_at, sizeof started_at);
   if (!o->tty && errlen > 0) stream_feed(&err, errbuf, errlen);
@@ -654,9 +802,8 @@ static void monitor(const struct options *o, int ready) {
       }
     }
   }
-  struct io_state io = {.listen_fd = -1, .stdin_fd = -1, .master = -1, .tty = o->tty, .stdin_once = o->stdin_once};
   for (int i = 0; i < MAX_CLIENTS; i++) clients[i].fd = -1;
-  if (o->io_socket) {
+  if (o->io_socket && io.listen_fd < 0) {
     io.listen_fd = listen_path(o->io_socket);
     if (io.listen_fd < 0) die_to(ready, "io socket %s: %s", o->io_socket, strerror(errno));
     if (o->tty) {
@@ -667,10 +814,12 @@ static void monitor(const struct options *o, int ready) {
       io.stdin_fd = stdin_w;
     }
   }
-  char msg[64];
-  int mn = snprintf(msg, sizeof msg, "ok %d %d\n", cpid, getpid());
-  (void)!write(ready, msg, (size_t)mn);
-  close(ready);
+  if (ready >= 0) {
+    char msg[64];
+    int mn = snprintf(msg, sizeof msg, "ok %d %d\n", cpid, getpid());
+    (void)!write(ready, msg, (size_t)mn);
+    close(ready);
+  }
 
   while (out.fd >= 0 || err.fd >= 0) {
     /* 0 signals, 1 stdout, 2 stderr, 3 io listener, 4 container stdin (when a client waits to write), 5.. clients */
@@ -930,6 +1079,7 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     const char *k = argv[i];
     int *flag = strcmp(k, "--tty") == 0          ? &o.tty
+                : strcmp(k, "--prepare") == 0    ? &o.prepare
                 : strcmp(k, "--stdin") == 0      ? &o.stdin_open
                 : strcmp(k, "--stdin-once") == 0 ? &o.stdin_once
                 : strcmp(k, "--exec-tty") == 0   ? &o.exec_tty
@@ -951,6 +1101,7 @@ int main(int argc, char **argv) {
     else if (strcmp(k, "--memory-cgroup") == 0) o.memory_cgroup = v;
     else if (strcmp(k, "--process") == 0) o.process = v;
     else if (strcmp(k, "--io-socket") == 0) o.io_socket = v;
+    else if (strcmp(k, "--prepare-timeout-ms") == 0) o.prepare_timeout_ms = atol(v);
     else die_to(-1, "unknown option %s", k);
   }
   if (o.exec_tty) {
@@ -961,6 +1112,8 @@ int main(int argc, char **argv) {
     die_to(-1, "--runc, --root, --id, --bundle, --log-path, --status-path and --pid-file are required");
   if (o.bundle[0] != '/' || o.log_path[0] != '/' || o.status_path[0] != '/' || o.pid_file[0] != '/')
     die_to(-1, "paths must be absolute (the monitor runs in /)");
+  if (o.prepare && !o.io_socket) die_to(-1, "--prepare needs --io-socket (the start comes through it)");
+  if (o.prepare_timeout_ms <= 0) o.prepare_timeout_ms = 120000;
 
   int ready[2];
   if (pipe2(ready, O_CLOEXEC) != 0) die_to(-1, "pipe: %s", strerror(errno));

@@ -190,6 +190,45 @@ describe.skipIf(skip)('containers on runc', () => {
     expect(readdirSync(path.join(tmp, 'state', 'containers'))).toEqual([]);
   });
 
+  it('prepares a container (created, process not run) and starts it later in one round trip', async () => {
+    const id = `c${process.pid}-${++seq}`;
+    const started = await runner.create({ id, lowerDirs: [image], spec: { args: ['sh', '-c', 'echo ran; exit 4'] } }, { prepare: true });
+    expect((await runner.runc.stateIfExists(id))?.status).toBe('created');
+    await new Promise((r) => setTimeout(r, 200));
+    // Nothing ran yet: no output, no exit.
+    expect(readFileSync(runner.paths(id).log, 'utf8')).toBe('');
+    expect(await runner.status(id)).toBeUndefined();
+    await runner.startPrepared(id);
+    const status = await runner.wait(id, { timeoutMs: 10_000 });
+    expect(status).toMatchObject({ pid: started.pid, exitCode: 4 });
+    expect(parseJsonFileLog(readFileSync(runner.paths(id).log, 'utf8')).map((l) => l.log)).toEqual(['ran\n']);
+    await runner.remove(id);
+    await expectGone(id, runner.cgroupsPath(id));
+  });
+
+  it('a prepared container nobody starts is deleted by its monitor, without an exit status', async () => {
+    const id = `c${process.pid}-${++seq}`;
+    await runner.create({ id, lowerDirs: [image], spec: { args: ['true'] } }, { prepare: true, prepareTimeoutMs: 300 });
+    const deadline = Date.now() + 10_000;
+    while ((await runner.runc.stateIfExists(id)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(await runner.runc.stateIfExists(id)).toBeUndefined();
+    expect(existsSync(runner.paths(id).ioSocket)).toBe(false);
+    expect(await runner.status(id)).toBeUndefined();
+    await expect(runner.startPrepared(id)).rejects.toThrow(MonitorError);
+    await runner.remove(id);
+    await expectGone(id, runner.cgroupsPath(id));
+  });
+
+  it('a prepared container deleted under its monitor ends the monitor quietly', async () => {
+    const id = `c${process.pid}-${++seq}`;
+    const { monitorPid } = await runner.create({ id, lowerDirs: [image], spec: { args: ['true'] } }, { prepare: true });
+    await runner.remove(id);
+    const deadline = Date.now() + 5_000;
+    while (existsSync(`/proc/${monitorPid}`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(existsSync(`/proc/${monitorPid}`)).toBe(false);
+    await expectGone(id, runner.cgroupsPath(id));
+  });
+
   it.skipIf(!process.env.BERTH_TIMINGS)('measures create+start (median of 20 per image; BERTH_TIMINGS=1)', async () => {
     const times: number[] = [];
     for (let i = 0; i < 40; i++) {

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { buildOciSpec, type ContainerSpec } from '../runtime/oci-spec.js';
 import { cgroupDirs, memoryCgroupDir } from '../runtime/cgroups.js';
 import { renderHostname, renderHosts, renderResolvConf, type HostsEntry } from '../runtime/etc-files.js';
-import { readExitStatus, startMonitor, waitForExit, type ExitStatus, type MonitorOptions, type MonitorStarted } from '../runtime/monitor.js';
+import { readExitStatus, startMonitor, startPrepared, waitForExit, type ExitStatus, type MonitorOptions, type MonitorStarted } from '../runtime/monitor.js';
 import { hostImageMaskedPaths, isHostImage, mountRootfs, mountsUnder, unmountRootfs } from '../runtime/rootfs.js';
 import { Runc } from '../runtime/runc.js';
 
@@ -117,11 +117,15 @@ export class ContainerRunner {
     return `${this.cgroupParent}/${id}`;
   }
 
-  /** Writes the bundle, mounts the rootfs, creates and starts the container under its monitor. */
-  async create(req: CreateRequest): Promise<RunningContainer> {
+  /**
+   * Writes the bundle, mounts the rootfs, creates and starts the container under its monitor.
+   * With `prepare`, only creates it (runc create: everything but the exec of its process), and
+   * `startPrepared` starts it later in one round trip to the monitor.
+   */
+  async create(req: CreateRequest, opts: { prepare?: boolean; prepareTimeoutMs?: number } = {}): Promise<RunningContainer> {
     const monitor = await this.prepare(req);
     try {
-      const started = await startMonitor(monitor);
+      const started = await startMonitor({ ...monitor, ...(opts.prepare ? { prepare: true } : {}), ...(opts.prepareTimeoutMs !== undefined ? { prepareTimeoutMs: opts.prepareTimeoutMs } : {}) });
       return { id: req.id, paths: this.paths(req.id), cgroupsPath: this.cgroupsPath(req.id), ...started };
     } catch (err) {
       await this.remove(req.id).catch(() => undefined);
@@ -191,6 +195,11 @@ export class ContainerRunner {
       await this.remove(req.id).catch(() => undefined);
       throw err;
     }
+  }
+
+  /** Starts a container created with `create(…, { prepare: true })`. */
+  startPrepared(id: string): Promise<void> {
+    return startPrepared(this.paths(id).ioSocket);
   }
 
   wait(id: string, opts: { timeoutMs?: number } = {}): Promise<ExitStatus> {

@@ -30,6 +30,10 @@ export interface MonitorOptions {
   ioSocket?: string;
   runcBinary?: string;
   shimBinary?: string;
+  /** Create only (`runc create`); `startPrepared` starts it later. Needs ioSocket. */
+  prepare?: boolean;
+  /** How long a prepared container waits for its start before the monitor deletes it (default 120 s). */
+  prepareTimeoutMs?: number;
 }
 
 export interface MonitorStarted {
@@ -92,6 +96,8 @@ export function shimArgs(o: MonitorOptions): string[] {
   if (o.openStdin) args.push('--stdin');
   if (o.stdinOnce) args.push('--stdin-once');
   if (o.ioSocket) args.push('--io-socket', o.ioSocket);
+  if (o.prepare) args.push('--prepare');
+  if (o.prepareTimeoutMs !== undefined) args.push('--prepare-timeout-ms', String(o.prepareTimeoutMs));
   return args;
 }
 
@@ -111,6 +117,35 @@ export function startMonitor(o: MonitorOptions): Promise<MonitorStarted> {
         return;
       }
       resolve({ pid, monitorPid });
+    });
+  });
+}
+
+/**
+ * Starts a container its monitor prepared (MonitorOptions.prepare): one round trip on the io
+ * socket, no runtime process. Rejects with the monitor's reason, or when the monitor is gone
+ * (it gave up waiting, or the container was deleted meanwhile).
+ */
+export function startPrepared(ioSocket: string, timeoutMs = 15_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ path: ioSocket });
+    let answer = '';
+    const fail = (why: string, cause?: unknown): void => {
+      sock.destroy();
+      reject(new MonitorError(`starting the prepared container: ${why}`, cause === undefined ? undefined : { cause }));
+    };
+    const timer = setTimeout(() => fail(`no answer from the monitor in ${timeoutMs} ms`), timeoutMs);
+    sock.setEncoding('utf8');
+    sock.once('error', (e) => {
+      clearTimeout(timer);
+      fail(e.message, e);
+    });
+    sock.once('connect', () => sock.write('s'));
+    sock.on('data', (d: string) => (answer += d));
+    sock.once('close', () => {
+      clearTimeout(timer);
+      if (answer === 'ok\n') resolve();
+      else fail(answer.startsWith('err ') ? answer.slice(4).trim() : 'the monitor closed the connection');
     });
   });
 }
