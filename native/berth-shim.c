@@ -803,8 +803,9 @@ static void monitor(const struct options *o, int ready) {
     }
   }
   for (int i = 0; i < MAX_CLIENTS; i++) clients[i].fd = -1;
-  if (o->io_socket && io.listen_fd < 0) {
-    io.listen_fd = listen_path(o->io_socket);
+  if (o->io_socket) {
+    /* A prepared monitor listens already (the start came that way). */
+    if (io.listen_fd < 0) io.listen_fd = listen_path(o->io_socket);
     if (io.listen_fd < 0) die_to(ready, "io socket %s: %s", o->io_socket, strerror(errno));
     if (o->tty) {
       io.master = out.fd;

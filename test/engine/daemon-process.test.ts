@@ -87,6 +87,11 @@ describe.skipIf(skip)('berth engine as a process', () => {
     const short = await docker.createContainer({ Image: 'busybox', Cmd: ['sh', '-c', 'sleep 1.5; echo done; exit 3'] });
     await short.start();
     const longPid = (await long.inspect()).State.Pid;
+    // Created, never started: the engine prepares its run (runc create) ahead of a start.
+    const prepared = await docker.createContainer({ Image: 'busybox', Cmd: ['sh', '-c', 'exit 6'] });
+    const preparedState = path.join(runRoot, 'runc', prepared.id);
+    for (let i = 0; i < 250 && !existsSync(preparedState); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(existsSync(preparedState)).toBe(true);
 
     const daemonPid = (await readLockPid(lockPath(root))) as number;
     process.kill(daemonPid, 'SIGKILL');
@@ -102,6 +107,12 @@ describe.skipIf(skip)('berth engine as a process', () => {
     expect((await docker.getContainer(short.id).wait()).StatusCode).toBe(3);
     const logs = (await docker.getContainer(short.id).logs({ stdout: true })) as unknown as Buffer;
     expect(logs.toString()).toContain('done');
+    // The killed daemon's preparation was undone by the new one; its start prepares afresh.
+    expect(existsSync(preparedState)).toBe(false);
+    expect((await mountsUnder(root)).filter((m) => m.includes(prepared.id))).toEqual([]);
+    await docker.getContainer(prepared.id).start();
+    expect((await docker.getContainer(prepared.id).wait()).StatusCode).toBe(6);
+    await docker.getContainer(prepared.id).remove();
 
     await docker.getContainer(long.id).remove({ force: true });
     await docker.getContainer(short.id).remove();

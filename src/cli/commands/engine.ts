@@ -73,6 +73,8 @@ export async function runEngineForeground(flags: EngineFlags, io: CliIO): Promis
       ...(flags.log ? { logFile: flags.log } : {}),
       // BERTH_SECCOMP_COMPAT_ARCHES=1: seccomp filters also admit 32-bit/x32 programs, as Docker's do.
       ...(/^(1|true|yes)$/i.test(io.env.BERTH_SECCOMP_COMPAT_ARCHES ?? '') ? { seccompCompatArches: true } : {}),
+      // BERTH_PREPARE_AHEAD=0: do a start's work at start, not right after create.
+      ...(/^(0|false|no)$/i.test(io.env.BERTH_PREPARE_AHEAD ?? '') ? { prepareAhead: false } : {}),
     });
   } catch (e) {
     if (e instanceof DaemonLockError || e instanceof NetworkSettingsError) throw new BerthError(e.message);

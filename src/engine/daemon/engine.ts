@@ -69,7 +69,7 @@ import {
   type VolumeBackend,
   type WaitCondition,
 } from '../backend.js';
-import { ContainerRunner } from '../containers/container-runner.js';
+import { ContainerRunner, type CreateRequest } from '../containers/container-runner.js';
 import { IpamError, type AddressPool } from '../networks/ipam.js';
 import { NetworkManager, type AttachedContainer } from '../networks/manager.js';
 import { planPortRequests, PortError } from '../networks/ports.js';
@@ -81,7 +81,7 @@ import { withLock } from '../images/atomic.js';
 import { hostCgroupMounts } from '../runtime/cgroups.js';
 import { attachStdin, defaultShimPath, monitorAlive, readExitStatus, resizeTty, type ExitStatus } from '../runtime/monitor.js';
 import { ContainerSpecError, type OciSpec } from '../runtime/oci-spec.js';
-import { unmountRootfs } from '../runtime/rootfs.js';
+import { mountsUnder, unmountRootfs } from '../runtime/rootfs.js';
 import { RuncError } from '../runtime/runc.js';
 import { resolveUser, resolveUserInRootfs, UserResolveError } from '../runtime/user.js';
 import { systemClock, type Clock } from '../supervise/clock.js';
@@ -148,6 +148,13 @@ export interface BuiltinEngineOptions {
   outboundNat?: boolean;
   /** Seccomp filters also admit 32-bit and x32 programs, as Docker's do (each ABI costs a start ~7 ms). */
   seccompCompatArches?: boolean;
+  /**
+   * Prepare a container's run as soon as it is created (default on): bundle, rootfs, network
+   * sandbox and `runc create` happen then, in the background, so `start` only releases its process.
+   * A prepared run nobody starts within `prepareAheadMs` (default 30 s) is undone.
+   */
+  prepareAhead?: boolean;
+  prepareAheadMs?: number;
 }
 
 const INIT_CANDIDATES = ['/usr/bin/docker-init', '/usr/libexec/docker/docker-init', '/usr/bin/tini-static', '/usr/bin/tini', '/usr/bin/catatonit', '/usr/libexec/podman/catatonit'];
@@ -167,6 +174,15 @@ interface Live {
   cleaning: Promise<void>;
   /** Client stdin attached before the run started (`docker run -i` attaches, then starts). */
   pendingStdin: Readable[];
+  /** A run created ahead of its start (runc create done, process not yet exec'd). */
+  prepared?: PreparedRun;
+}
+
+interface PreparedRun {
+  pid: number;
+  monitorPid: number;
+  /** Undoes the preparation when no start comes. */
+  expiry: NodeJS.Timeout;
 }
 
 interface ExecRecord {
@@ -231,6 +247,8 @@ export class BuiltinEngine implements EngineBackend {
   private readonly exitWatchers = new Map<string, FSWatcher>();
   private closed = false;
   private readonly initBinary: string | undefined;
+  private readonly prepareAhead: boolean;
+  private readonly prepareAheadMs: number;
   private readonly shimBinary: string;
   private readonly pollMs: number;
   private readonly hostImage: boolean;
@@ -260,6 +278,8 @@ export class BuiltinEngine implements EngineBackend {
     this.hostImage = opts.hostImage ?? true;
     this.shimBinary = opts.shimBinary ?? defaultShimPath();
     this.initBinary = opts.initBinary ?? INIT_CANDIDATES.find((p) => existsSync(p));
+    this.prepareAhead = opts.prepareAhead ?? true;
+    this.prepareAheadMs = opts.prepareAheadMs ?? 30_000;
     this.runner = new ContainerRunner({
       stateRoot: this.root,
       runcRoot: path.join(this.runRoot, 'runc'),
@@ -327,6 +347,10 @@ export class BuiltinEngine implements EngineBackend {
     }
     // In-flight calls get a moment to finish; one waiting for an exit nobody will now notice must not hold shutdown.
     await Promise.race([Promise.all([...this.live.values()].map((l) => l.queue.catch(() => undefined))), new Promise((r) => setTimeout(r, 5_000).unref())]);
+    // Prepared runs are not runs: they are undone (the next daemon prepares at start).
+    for (const l of this.live.values()) {
+      if (l.prepared) await this.serial(l, () => this.discardPrepared(l)).catch((e: unknown) => this.logger.error('undoing a prepared run failed', { id: l.rec.id, error: String(e) }));
+    }
     // Published ports and DNS servers live in this process: they stop now and the next daemon re-binds them.
     await this.net?.close();
   }
@@ -541,6 +565,8 @@ export class BuiltinEngine implements EngineBackend {
     this.emit(live, 'create');
     for (const w of wantedNetworks) this.net.event(w.net, 'connect', id);
     this.logger.info('container created', { id, name });
+    // The start's work begins now, in the container's queue: a start (or remove) waits for it there.
+    if (this.preparable(rec)) void this.serial(live, () => this.prepareRun(live));
     return { Id: id, Warnings: warnings };
   }
 
@@ -654,7 +680,11 @@ export class BuiltinEngine implements EngineBackend {
     }
   }
 
-  private async startRun(live: Live): Promise<void> {
+  /**
+   * What the runner needs to create a run: bundle inputs, the network sandbox (made now), volumes
+   * (acquired now). Undoes the previous run's leftovers first. Ports are not published here.
+   */
+  private async runRequest(live: Live): Promise<CreateRequest> {
     const rec = live.rec;
     const id = rec.id;
     const p = this.paths(id);
@@ -685,23 +715,92 @@ export class BuiltinEngine implements EngineBackend {
       ...(this.initBinary ? { initBinary: this.initBinary } : {}),
       ...(sandbox.netnsPath ? { netnsPath: sandbox.netnsPath } : {}),
     });
-    // Ports are bound before the container exists: a taken port fails the start with nothing to undo.
-    rec.ports = await this.publishPorts(live);
-    let started: Awaited<ReturnType<ContainerRunner['create']>>;
+    return {
+      id,
+      lowerDirs,
+      spec,
+      extraHosts: parseExtraHosts(hc.ExtraHosts ?? [], this.primaryEndpoint(rec)?.gateway),
+      ...(sandbox.hosts !== undefined ? { hostsContent: sandbox.hosts } : {}),
+      ...(sandbox.nameservers ? { nameservers: sandbox.nameservers } : {}),
+      prepareRootfs: volumes.populate,
+      stdin: { open: rec.config.OpenStdin === true, once: rec.config.StdinOnce === true },
+    };
+  }
+
+  /** Whether a run can be prepared at create: a `container:` namespace needs its owner running at start. */
+  private preparable(rec: ContainerRecord): boolean {
+    const hc = rec.hostConfig;
+    return this.prepareAhead && !this.closed && networkChoice(hc.NetworkMode).kind !== 'container' && ![hc.IpcMode, hc.PidMode, hc.UTSMode].some((m) => m?.startsWith('container:'));
+  }
+
+  /**
+   * Does a start's work ahead of it (runs in the container's queue, right after create): the run is
+   * created under a monitor that waits for the start. A failure here is not the caller's: the
+   * start does everything afresh and reports what goes wrong then.
+   */
+  private async prepareRun(live: Live): Promise<void> {
+    const rec = live.rec;
+    if (live.prepared || live.removing || rec.state.Running || !this.preparable(rec) || !this.live.has(rec.id)) return;
     try {
-      started = await this.runner.create({
-        id,
-        lowerDirs,
-        spec,
-        extraHosts: parseExtraHosts(hc.ExtraHosts ?? [], this.primaryEndpoint(rec)?.gateway),
-        ...(sandbox.hosts !== undefined ? { hostsContent: sandbox.hosts } : {}),
-        ...(sandbox.nameservers ? { nameservers: sandbox.nameservers } : {}),
-        prepareRootfs: volumes.populate,
-        stdin: { open: rec.config.OpenStdin === true, once: rec.config.StdinOnce === true },
-      });
+      const started = await this.runner.create(await this.runRequest(live), { prepare: true, prepareTimeoutMs: this.prepareAheadMs + 60_000 });
+      const expiry = setTimeout(() => void this.serial(live, () => this.discardPrepared(live)).catch(() => undefined), this.prepareAheadMs);
+      expiry.unref();
+      live.prepared = { pid: started.pid, monitorPid: started.monitorPid, expiry };
     } catch (e) {
-      await this.net.ports.unpublish(id);
+      this.logger.info('preparing a run ahead of its start failed; the start will do it', { id: rec.id, error: String(e) });
+      await this.cleanupRun(rec.id).catch(() => undefined);
+    }
+  }
+
+  /** Undoes a prepared run (the monitor sees its init go and ends). Call from the container's queue. */
+  private async discardPrepared(live: Live): Promise<void> {
+    const prepared = live.prepared;
+    if (!prepared) return;
+    live.prepared = undefined;
+    clearTimeout(prepared.expiry);
+    await this.cleanupRun(live.rec.id);
+  }
+
+  /** Starts the prepared run, if there is one; undefined (with the preparation undone) otherwise. */
+  private async startPreparedRun(live: Live): Promise<{ pid: number; monitorPid: number } | undefined> {
+    const prepared = live.prepared;
+    if (!prepared) return undefined;
+    live.prepared = undefined;
+    clearTimeout(prepared.expiry);
+    const id = live.rec.id;
+    // Ports are bound before the process runs: a taken port fails the start (the error path undoes the run).
+    try {
+      live.rec.ports = await this.publishPorts(live);
+    } catch (e) {
+      await this.cleanupRun(id).catch(() => undefined);
       throw e;
+    }
+    try {
+      await this.runner.startPrepared(id);
+      return { pid: prepared.pid, monitorPid: prepared.monitorPid };
+    } catch (e) {
+      // The monitor gave up or the run was deleted under it: start afresh.
+      this.logger.info('the prepared run could not be started; starting afresh', { id, error: String(e) });
+      await this.net.ports.unpublish(id);
+      await this.cleanupRun(id);
+      return undefined;
+    }
+  }
+
+  private async startRun(live: Live): Promise<void> {
+    const rec = live.rec;
+    const id = rec.id;
+    let started = await this.startPreparedRun(live);
+    if (!started) {
+      const request = await this.runRequest(live);
+      // Ports are bound before the container exists: a taken port fails the start with nothing to undo.
+      rec.ports = await this.publishPorts(live);
+      try {
+        started = await this.runner.create(request);
+      } catch (e) {
+        await this.net.ports.unpublish(id);
+        throw e;
+      }
     }
     for (const input of live.pendingStdin.splice(0)) this.connectStdin(live, input);
     rec.state = {
@@ -874,6 +973,7 @@ export class BuiltinEngine implements EngineBackend {
     }
     live.removing = true;
     this.restarts.forget(rec.id);
+    await this.discardPrepared(live);
     if (rec.state.Running) {
       rec.manuallyStopped = true;
       this.emit(live, 'kill', { signal: '9' });
@@ -1074,6 +1174,13 @@ export class BuiltinEngine implements EngineBackend {
   }
 
   /** Re-adopts the containers of an earlier daemon: running ones are watched again, exits that happened meanwhile are processed. */
+  /** A created runc container, a mounted rootfs or a network sandbox of a container that does not run. */
+  private async hasRunLeftovers(id: string): Promise<boolean> {
+    if (await this.runner.runc.stateIfExists(id).catch(() => undefined)) return true;
+    if (await this.net.hasSandbox(id)) return true;
+    return (await mountsUnder(this.paths(id).rootfs)).length > 0;
+  }
+
   private async restore(): Promise<void> {
     const { records, broken } = await loadRecords(this.recordsDir);
     for (const b of broken) this.logger.error('unreadable container record skipped', { file: b });
@@ -1105,6 +1212,12 @@ export class BuiltinEngine implements EngineBackend {
         await this.handleExit(live, { pid: rec.state.Pid, exitCode: 255, signal: 0, oomKilled: false, startedAt: rec.state.StartedAt, finishedAt: iso(this.clock.now()) });
         rec.state.Error = 'the container\'s monitor disappeared while the engine was down';
         await this.persist(live);
+      } else if (await this.hasRunLeftovers(rec.id)) {
+        // Prepared by an earlier daemon (or it died preparing) and never started: undo; a start prepares anew.
+        await this.cleanupRun(rec.id).catch((e: unknown) => this.logger.error('undoing a prepared run failed', { id: rec.id, error: String(e) }));
+        if (rec.hasBeenStarted && (rec.state.Restarting || shouldRestartOnDaemonStart(rec.hostConfig.RestartPolicy, { exitCode: rec.state.ExitCode, manuallyStopped: rec.manuallyStopped, restartCount: rec.restartCount }))) {
+          void this.serial(live, () => this.startRun(live)).catch((e: unknown) => this.logger.error('restart at daemon start failed', { id: rec.id, error: String(e) }));
+        }
       } else if (rec.hasBeenStarted && (rec.state.Restarting || shouldRestartOnDaemonStart(rec.hostConfig.RestartPolicy, { exitCode: rec.state.ExitCode, manuallyStopped: rec.manuallyStopped, restartCount: rec.restartCount }))) {
         void this.serial(live, () => this.startRun(live)).catch((e: unknown) => this.logger.error('restart at daemon start failed', { id: rec.id, error: String(e) }));
       }
@@ -1437,6 +1550,8 @@ export class BuiltinEngine implements EngineBackend {
     const live = this.find(ref);
     return this.serial(live, async () => {
       const rec = live.rec;
+      // A prepared run has the old limits in its cgroup and bundle: its start makes them anew.
+      await this.discardPrepared(live);
       const { RestartPolicy, ...resources } = u;
       const next = { ...rec.hostConfig };
       for (const [k, v] of Object.entries(resources)) if (v !== undefined && v !== null && v !== 0 && v !== '') (next as Record<string, unknown>)[k] = v;
@@ -1663,6 +1778,8 @@ export class BuiltinEngine implements EngineBackend {
             }
             root = `/proc/${rec.state.Pid}/root`;
           } else {
+            // The archive mounts the root itself (a prepared run holds it mounted): the start prepares again.
+            await this.discardPrepared(live);
             const p = this.paths(rec.id);
             const holder = `${rec.id}-archive`;
             const lowerDirs = await this.store.lowerDirs(rec.image);
@@ -1778,6 +1895,8 @@ export class BuiltinEngine implements EngineBackend {
       const mode = networkChoice(rec.hostConfig.NetworkMode);
       if (mode.kind !== 'network') throw new InvalidArgumentError(`container ${rec.name} uses network mode ${rec.hostConfig.NetworkMode}: it cannot be connected to other networks`);
       if (r.driver !== 'bridge') throw new InvalidArgumentError(`container cannot be connected to network ${r.name} (driver ${r.driver})`);
+      // A prepared run has the old networks' sandbox and resolv.conf: its start makes them anew.
+      await this.discardPrepared(live);
       const ep = await this.net.planEndpoint(this.attachedView(live), r, cfg);
       try {
         await this.net.plug(this.attachedView(live), ep);
@@ -1799,6 +1918,7 @@ export class BuiltinEngine implements EngineBackend {
       const rec = live.rec;
       const ep = rec.endpoints?.[r.id];
       if (!ep) throw new ForbiddenError(`container ${rec.id} is not connected to network ${r.name}`);
+      await this.discardPrepared(live);
       await this.net.unplug(ep);
       const { [r.id]: _gone, ...rest } = rec.endpoints ?? {};
       rec.endpoints = rest;
