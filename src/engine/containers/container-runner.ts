@@ -197,6 +197,20 @@ export class ContainerRunner {
     }
   }
 
+  /**
+   * Rewrites a created container's resolv.conf in place (runc has bind-mounted the file: a rename
+   * would leave the container the old one) — for a network connected before its start.
+   */
+  async rewriteResolvConf(id: string, nameservers: readonly string[]): Promise<void> {
+    let hostResolv = '';
+    try {
+      hostResolv = await readFile(this.opts.hostResolvConf ?? '/etc/resolv.conf', 'utf8');
+    } catch {
+      // no host resolver configuration: the container gets an empty one
+    }
+    await writeFile(path.join(this.paths(id).etc, 'resolv.conf'), renderResolvConf(hostResolv, { nameservers }));
+  }
+
   /** Starts a container created with `create(…, { prepare: true })`. */
   startPrepared(id: string): Promise<void> {
     return startPrepared(this.paths(id).ioSocket);

@@ -178,6 +178,27 @@ interface Live {
   prepared?: PreparedRun;
 }
 
+/** A counting semaphore: at most `n` holders, served first come first served. */
+class Slots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+  constructor(n: number) {
+    this.free = n;
+  }
+  async acquire(): Promise<() => void> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((r) => this.waiting.push(r));
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    };
+  }
+}
+
 interface PreparedRun {
   pid: number;
   monitorPid: number;
@@ -249,6 +270,8 @@ export class BuiltinEngine implements EngineBackend {
   private readonly initBinary: string | undefined;
   private readonly prepareAhead: boolean;
   private readonly prepareAheadMs: number;
+  /** Preparations run at most one per core, in creation order: the first created is ready first. */
+  private readonly prepareSlots = new Slots(Math.max(1, os.availableParallelism()));
   private readonly shimBinary: string;
   private readonly pollMs: number;
   private readonly hostImage: boolean;
@@ -741,7 +764,9 @@ export class BuiltinEngine implements EngineBackend {
   private async prepareRun(live: Live): Promise<void> {
     const rec = live.rec;
     if (live.prepared || live.removing || rec.state.Running || !this.preparable(rec) || !this.live.has(rec.id)) return;
+    const release = await this.prepareSlots.acquire();
     try {
+      if (live.removing || !this.live.has(rec.id) || this.closed) return;
       const started = await this.runner.create(await this.runRequest(live), { prepare: true, prepareTimeoutMs: this.prepareAheadMs + 60_000 });
       const expiry = setTimeout(() => void this.serial(live, () => this.discardPrepared(live)).catch(() => undefined), this.prepareAheadMs);
       expiry.unref();
@@ -749,6 +774,8 @@ export class BuiltinEngine implements EngineBackend {
     } catch (e) {
       this.logger.info('preparing a run ahead of its start failed; the start will do it', { id: rec.id, error: String(e) });
       await this.cleanupRun(rec.id).catch(() => undefined);
+    } finally {
+      release();
     }
   }
 
@@ -1895,8 +1922,6 @@ export class BuiltinEngine implements EngineBackend {
       const mode = networkChoice(rec.hostConfig.NetworkMode);
       if (mode.kind !== 'network') throw new InvalidArgumentError(`container ${rec.name} uses network mode ${rec.hostConfig.NetworkMode}: it cannot be connected to other networks`);
       if (r.driver !== 'bridge') throw new InvalidArgumentError(`container cannot be connected to network ${r.name} (driver ${r.driver})`);
-      // A prepared run has the old networks' sandbox and resolv.conf: its start makes them anew.
-      await this.discardPrepared(live);
       const ep = await this.net.planEndpoint(this.attachedView(live), r, cfg);
       try {
         await this.net.plug(this.attachedView(live), ep);
@@ -1905,6 +1930,14 @@ export class BuiltinEngine implements EngineBackend {
         throw toEngineError(e);
       }
       rec.endpoints = { ...(rec.endpoints ?? {}), [r.id]: ep };
+      // A prepared run got the endpoint plugged into its sandbox like a running one; its resolv.conf
+      // (bind-mounted already) now names this network's DNS too. Compose connects right after create.
+      if (live.prepared) {
+        await this.runner.rewriteResolvConf(rec.id, this.net.nameserversFor(this.attachedView(live))).catch(async (e: unknown) => {
+          this.logger.info('updating a prepared run after connect failed; the start will do it', { id: rec.id, error: String(e) });
+          await this.discardPrepared(live);
+        });
+      }
       await this.persist(live);
       this.net.event(r, 'connect', rec.id);
       await this.net.refreshHosts(this.attachedView(live));
