@@ -185,17 +185,29 @@ class Slots {
   constructor(n: number) {
     this.free = n;
   }
-  async acquire(): Promise<() => void> {
+  private readonly keys = new Map<() => void, string>();
+  async acquire(key: string): Promise<() => void> {
     if (this.free > 0) this.free--;
-    else await new Promise<void>((r) => this.waiting.push(r));
+    else
+      await new Promise<void>((r) => {
+        this.waiting.push(r);
+        this.keys.set(r, key);
+      });
     let released = false;
     return () => {
       if (released) return;
       released = true;
       const next = this.waiting.shift();
-      if (next) next();
-      else this.free++;
+      if (next) {
+        this.keys.delete(next);
+        next();
+      } else this.free++;
     };
+  }
+  /** Moves `key`'s wait to the front (someone waits for it now). */
+  hurry(key: string): void {
+    const i = this.waiting.findIndex((w) => this.keys.get(w) === key);
+    if (i > 0) this.waiting.unshift(...this.waiting.splice(i, 1));
   }
 }
 
@@ -712,8 +724,11 @@ export class BuiltinEngine implements EngineBackend {
     const id = rec.id;
     const p = this.paths(id);
     await live.cleaning;
-    await this.cleanupRun(id);
-    await rm(p.status, { force: true });
+    // A container that never ran has nothing to undo (a failed or discarded preparation cleaned up after itself).
+    if (rec.hasBeenStarted) {
+      await this.cleanupRun(id);
+      await rm(p.status, { force: true });
+    }
     const hc = rec.hostConfig;
     let lowerDirs: string[];
     try {
@@ -764,7 +779,7 @@ export class BuiltinEngine implements EngineBackend {
   private async prepareRun(live: Live): Promise<void> {
     const rec = live.rec;
     if (live.prepared || live.removing || rec.state.Running || !this.preparable(rec) || !this.live.has(rec.id)) return;
-    const release = await this.prepareSlots.acquire();
+    const release = await this.prepareSlots.acquire(rec.id);
     try {
       if (live.removing || !this.live.has(rec.id) || this.closed) return;
       const started = await this.runner.create(await this.runRequest(live), { prepare: true, prepareTimeoutMs: this.prepareAheadMs + 60_000 });
@@ -856,6 +871,8 @@ export class BuiltinEngine implements EngineBackend {
 
   private async start(ref: string): Promise<void> {
     const live = this.find(ref);
+    // A start waits for its preparation: that one goes first among those not yet begun.
+    this.prepareSlots.hurry(live.rec.id);
     await this.serial(live, async () => {
       if (live.removing) throw new ConflictError(`container ${live.rec.id} is marked for removal and cannot be started`);
       if (live.rec.state.Paused) throw new ConflictError('cannot start a paused container, try unpause instead');

@@ -42,7 +42,7 @@ import {
 import { addIsolationRule, disableOutboundNat, enableOutboundNat, isolateBridge, isolationRuleBridges, removeIsolationRule } from './isolation.js';
 import { PortPublisher } from './ports.js';
 import { NetworkStore, type EndpointState, type NetworkRecord } from './store.js';
-import { addEndpoint, createBridge, createNetns, deleteLink, deleteLinks, deleteNetns, linkExists, listLinks, netnsMounted, routedSubnets } from './sysnet.js';
+import { addEndpoint, createBridge, createSandbox, deleteLink, deleteLinks, deleteNetns, linkExists, listLinks, netnsMounted, routedSubnets, type EndpointPlan } from './sysnet.js';
 
 export const COMPOSE_SERVICE_LABEL = 'com.docker.compose.service';
 
@@ -494,14 +494,15 @@ export class NetworkManager {
       .find((e) => this.nets.get(e.networkId)?.internal === false);
   }
 
-  private async plugOne(c: AttachedContainer, ep: EndpointState, withRoute: boolean): Promise<void> {
+  /** The endpoint's veth plan; its bridge is checked (and made again if it went) first. */
+  private async endpointPlan(c: AttachedContainer, ep: EndpointState, withRoute: boolean): Promise<EndpointPlan> {
     const r = this.nets.get(ep.networkId);
     if (!r?.bridge) throw new NotFoundError(`network ${ep.networkId} not found`);
     await isolateBridge(r.bridge).catch(async () => {
       // The bridge is gone (host reboot, someone deleted it): make it again.
       await this.realise(r);
     });
-    await addEndpoint({
+    return {
       netns: this.netnsPath(c.id),
       bridge: r.bridge,
       hostIf: ep.hostIf,
@@ -512,7 +513,11 @@ export class NetworkManager {
       mac: ep.mac,
       ...(withRoute ? { gateway: ep.gateway } : {}),
       alias: this.linkAlias,
-    });
+    };
+  }
+
+  private async plugOne(c: AttachedContainer, ep: EndpointState, withRoute: boolean): Promise<void> {
+    await addEndpoint(await this.endpointPlan(c, ep, withRoute));
   }
 
   /**
@@ -521,11 +526,15 @@ export class NetworkManager {
    */
   async ensureSandbox(c: AttachedContainer): Promise<string> {
     const file = this.netnsPath(c.id);
-    const fresh = !(await netnsMounted(file));
-    if (fresh) await createNetns(file);
     const gw = this.gatewayEndpoint(c);
+    if (!(await netnsMounted(file))) {
+      const plans: EndpointPlan[] = [];
+      for (const ep of Object.values(c.endpoints)) plans.push(await this.endpointPlan(c, ep, ep === gw));
+      await createSandbox(file, plans);
+      return file;
+    }
     for (const ep of Object.values(c.endpoints)) {
-      if (!fresh && (await linkExists(ep.hostIf))) continue;
+      if (await linkExists(ep.hostIf)) continue;
       await this.plugOne(c, ep, ep === gw);
     }
     return file;

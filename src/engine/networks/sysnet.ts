@@ -1,6 +1,6 @@
 // Kernel network objects through iproute2's `ip` (and util-linux's unshare/nsenter for named
 // network namespaces): bridges, veth pairs, addresses, routes. Several commands go through one
-// `ip -batch -` so an endpoint costs two process spawns, not ten.
+// `ip -batch -` so a new sandbox costs two process spawns whatever its endpoints.
 //
 // Every link the engine makes carries an interface alias (`ip link set … alias`) naming the engine's
 // state root, so leftovers can be listed exactly (other engines on the host make bridges too).
@@ -118,23 +118,6 @@ export async function setDeviceSysctl(dev: string, key: string, value: string): 
   await writeFile(`/proc/sys/net/ipv4/conf/${dev}/${key}`, value);
 }
 
-/**
- * A named network namespace: an empty file with the namespace bind-mounted on it (what `ip netns
- * add` does under /run/netns, here under the engine's runtime dir), loopback up. The namespace
- * lives as long as the mount, independent of any process: containers join it by path.
- */
-export async function createNetns(file: string): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true, mode: 0o711 });
-  await writeFile(file, '', { mode: 0o444 });
-  try {
-    // unshare runs its command inside the namespace it just made: loopback comes up in the same spawn.
-    await run('unshare', [`--net=${file}`, IP, 'link', 'set', 'dev', 'lo', 'up']);
-  } catch (e) {
-    await deleteNetns(file).catch(() => undefined);
-    throw e;
-  }
-}
-
 export async function netnsMounted(file: string): Promise<boolean> {
   try {
     const mounts = await readFile('/proc/self/mountinfo', 'utf8');
@@ -191,6 +174,41 @@ export async function addEndpoint(p: EndpointPlan): Promise<void> {
     );
   } catch (e) {
     await deleteLink(p.hostIf).catch(() => undefined);
+    throw e;
+  }
+}
+
+/**
+ * A new sandbox in two process spawns whatever its endpoints: `unshare` makes the namespace and,
+ * in the same process, `ip -batch` brings loopback up and creates each veth from the inside —
+ * the container end named, addressed and routed where it lives, the host end created straight in
+ * the daemon's namespace (`peer … netns /proc/<pid>/ns/net`); then one host batch enslaves the host
+ * ends to their bridges. (Plugging into an existing namespace is `addEndpoint`.) The namespace is
+ * bind-mounted on `file` (what `ip netns add` does under /run/netns, here under the engine's
+ * runtime dir): it lives as long as the mount, independent of any process; containers join it by path.
+ */
+export async function createSandbox(file: string, endpoints: readonly EndpointPlan[]): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o711 });
+  await writeFile(file, '', { mode: 0o444 });
+  const hostNs = `/proc/${process.pid}/ns/net`;
+  const inside = ['link set dev lo up'];
+  const host: string[] = [];
+  for (const p of endpoints) {
+    const mtu = p.mtu ? `mtu ${p.mtu} ` : '';
+    inside.push(
+      `link add name ${p.ifName} ${mtu}address ${p.mac} type veth peer name ${p.hostIf} ${mtu}netns ${hostNs}`,
+      `addr add ${p.address}/${p.prefix} dev ${p.ifName}`,
+      `link set dev ${p.ifName} up`,
+      ...(p.gateway ? [`route add default via ${p.gateway} dev ${p.ifName}`] : []),
+    );
+    host.push(`link set dev ${p.hostIf} alias "${p.alias}"`, `link set dev ${p.hostIf} master ${p.bridge}`, `link set dev ${p.hostIf} up`);
+  }
+  try {
+    await run('unshare', [`--net=${file}`, IP, '-batch', '-'], `${inside.join('\n')}\n`);
+    if (host.length > 0) await ipBatch(host);
+  } catch (e) {
+    if (endpoints.length > 0) await deleteLinks(endpoints.map((p) => p.hostIf)).catch(() => undefined);
+    await deleteNetns(file).catch(() => undefined);
     throw e;
   }
 }
