@@ -159,7 +159,9 @@ async function scaleApp(deps: CompareDeps, project: Project, target: CompareTarg
   try {
     await deps.driver.up({ project, group: target.group, mode, scale: { [target.app]: replicas } });
   } catch (e) {
-    return { requested: replicas, running: 0, allowed: false, note: (e instanceof Error ? e.message : String(e)).split('\n')[0].slice(0, 200) };
+    // The planner's refusal names the service and says what to do; the table wants only why.
+    const why = (e instanceof Error ? e.message : String(e)).split('\n')[0].replace(/^services\.[^:]+: /, '').split('. ')[0];
+    return { requested: replicas, running: 0, allowed: false, note: why.slice(0, 200) };
   }
   // A replica counts once it runs, is healthy (when it has a check) and has not restarted: in a
   // shared network namespace the extra replicas cannot bind the port and crash-loop.

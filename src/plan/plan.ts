@@ -193,9 +193,37 @@ class Planner {
     this.placement = resolvePlacement(project, opts.placement);
   }
 
+  /**
+   * Replicas a placement cannot hold are refused up front, not left to crash-loop: a `single`
+   * group is one container; in a `pod` the members share one network namespace, so replicas of a
+   * service that listens on ports (`ports`/`expose`) would all bind the same ones.
+   */
+  private checkScaleFitsPlacement(selected: readonly string[]): void {
+    const problems: string[] = [];
+    for (const service of selected) {
+      const group = this.placement.groupOf(service);
+      if (!group || group.mode === 'split') continue;
+      const svc = this.project.services[service];
+      const count = desiredScale(svc, this.opts.scale?.[service]);
+      if (count <= 1) continue;
+      if (group.mode === 'single') {
+        problems.push(`services.${service}: ${count} replicas cannot run in placement group "${group.name}" (mode single): the group is one container. Use --placement split or pod, or scale it to 1.`);
+        continue;
+      }
+      const ports = [...(svc.ports ?? []).map((p) => `${p.target}/${p.protocol}`), ...(svc.expose ?? [])];
+      if (ports.length > 0) {
+        problems.push(
+          `services.${service}: ${count} replicas cannot run in placement group "${group.name}" (mode pod): its members share one network namespace and every replica would bind ${[...new Set(ports)].join(', ')}. Use --placement split, or scale it to 1.`,
+        );
+      }
+    }
+    if (problems.length > 0) throw new ComposeError(problems.join('\n'));
+  }
+
   plan(): Plan {
     const project = this.project;
     const selected = selectServices(project, this.opts.services, this.opts.noDeps ?? false);
+    this.checkScaleFitsPlacement(selected);
     const selectedSet = new Set(selected);
     const networks = this.planNetworks(selected);
     const volumes = this.planVolumes(selected);

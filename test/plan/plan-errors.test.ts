@@ -34,6 +34,28 @@ describe('planUp refuses', () => {
     expect(formatPlanForTest(plan)).toContain('container app-a-1: create (not found)');
   });
 
+  it('replicas a placement cannot hold: single always, pod when they listen on ports', async () => {
+    const yaml = [
+      'services:',
+      '  db: { image: busybox }',
+      '  api: { image: busybox, expose: ["8080"] }',
+      '  worker: { image: busybox }',
+      'x-placement:',
+      '  groups:',
+      '    app: { mode: pod, services: [db, api, worker] }',
+      '',
+    ].join('\n');
+    const project = load(yaml);
+    const state = { containers: [], networks: [], volumes: [], images: { busybox: 'x' }, externalNetworks: {}, externalVolumes: {}, networksSupported: true, volumesSupported: true, project: 'app' };
+    expect(() => planUp(project, state, { scale: { api: 3 }, hash: () => 'h' })).toThrow(
+      'services.api: 3 replicas cannot run in placement group "app" (mode pod): its members share one network namespace and every replica would bind 8080. Use --placement split, or scale it to 1.',
+    );
+    // Replicas that bind nothing share a namespace fine.
+    expect(formatPlanForTest(planUp(project, state, { scale: { worker: 2 }, hash: () => 'h' }))).toContain('container app-worker-2: create');
+    expect(() => planUp(project, state, { scale: { worker: 2 }, placement: 'single', hash: () => 'h' })).toThrow(/services\.worker: 2 replicas cannot run in placement group "app" \(mode single\): the group is one container/);
+    expect(() => planUp(project, state, { scale: { api: 3 }, placement: 'split', hash: () => 'h' })).not.toThrow();
+  });
+
   it('--force-recreate with --no-recreate', async () => {
     const project = load('services:\n  a:\n    image: busybox\n');
     expect(() => planUp(project, { containers: [], networks: [], volumes: [], images: { busybox: 'x' }, externalNetworks: {}, externalVolumes: {}, networksSupported: true, volumesSupported: true, project: 'app' }, { forceRecreate: true, noRecreate: true })).toThrow(/cannot be combined/);
