@@ -72,29 +72,69 @@ export function logPrinter(containers: ObservedContainer[], out: (text: string) 
   };
 }
 
-/** Prints the logs of the services' containers; with follow, until they all stop or the signal fires. */
+/**
+ * Prints the logs of the services' containers. With follow, like `docker compose logs -f`, until
+ * the signal fires or every followed stream has ended with none started meanwhile: a container of
+ * the selection that starts later (a scale-up, a `run`-less `up` of another service, a restart of
+ * one that had stopped) is followed from its start on.
+ */
 export async function showLogs(target: ProjectTarget, services: readonly string[], o: LogsOptions, out: (text: string) => void): Promise<void> {
   const containers = await containersOf(target, services, { ...(o.index !== undefined ? { index: o.index } : {}) });
   const printer = logPrinter(containers, out, o);
-  await Promise.all(
-    containers.map(async (c) => {
-      const stream = target.port.containers.logs(c.id, {
-        follow: o.follow ?? false,
-        stdout: true,
-        stderr: true,
-        timestamps: o.timestamps ?? false,
-        ...(o.tail !== undefined ? { tail: o.tail } : {}),
-        ...(o.since !== undefined ? { since: o.since } : {}),
-        ...(o.until !== undefined ? { until: o.until } : {}),
-        ...(o.signal ? { signal: o.signal } : {}),
-      });
-      try {
-        for await (const chunk of stream) printer.write(c, chunk.data);
-      } catch (e) {
-        if (!o.signal?.aborted) throw e;
-      } finally {
-        printer.end(c);
-      }
-    }),
-  );
+  const streaming = new Set<string>();
+  const stop = new AbortController();
+  const onAbort = (): void => stop.abort();
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  const pump = async (c: ObservedContainer, since: number | undefined): Promise<void> => {
+    streaming.add(c.id);
+    const stream = target.port.containers.logs(c.id, {
+      follow: o.follow ?? false,
+      stdout: true,
+      stderr: true,
+      timestamps: o.timestamps ?? false,
+      ...(o.tail !== undefined && since === undefined ? { tail: o.tail } : {}),
+      ...(since !== undefined ? { since } : o.since !== undefined ? { since: o.since } : {}),
+      ...(o.until !== undefined ? { until: o.until } : {}),
+      signal: stop.signal,
+    });
+    try {
+      for await (const chunk of stream) printer.write(c, chunk.data);
+    } catch (e) {
+      if (!stop.signal.aborted) throw e;
+    } finally {
+      printer.end(c);
+      streaming.delete(c.id);
+      // The last stream ended and nothing else started: what `logs -f` waits for is over.
+      if (o.follow && streaming.size === 0) stop.abort();
+    }
+  };
+  const pumps: Promise<void>[] = containers.map((c) => pump(c, undefined));
+  if (o.follow && containers.length > 0) {
+    const selected = (c: ObservedContainer): boolean => (services.length === 0 || services.includes(c.service)) && (o.index === undefined || c.number === o.index);
+    pumps.push(
+      (async () => {
+        try {
+          const events = target.port.events({ filters: { type: ['container'], event: ['start'], label: [`com.docker.compose.project=${target.name}`] }, signal: stop.signal });
+          for await (const ev of events) {
+            if (streaming.has(ev.Actor.ID)) continue;
+            const c = (await containersOf(target, services, {})).find((x) => x.id === ev.Actor.ID);
+            if (c && selected(c) && !streaming.has(c.id)) pumps.push(pump(c, ev.time));
+          }
+        } catch (e) {
+          if (!stop.signal.aborted) throw e;
+        }
+      })(),
+    );
+  }
+  try {
+    // Pumps added while waiting are waited for too.
+    for (let done = 0; done < pumps.length; ) {
+      const batch = pumps.slice(done);
+      done = pumps.length;
+      await Promise.all(batch);
+    }
+  } finally {
+    o.signal?.removeEventListener('abort', onAbort);
+    stop.abort();
+  }
 }

@@ -175,6 +175,25 @@ describe.skipIf(skip)('compose lifecycle verbs on the built-in engine', () => {
     }
   }, 90_000);
 
+  it('logs -f also follows a container that starts after it (scale-up), until all stop', async () => {
+    const stack = makeStack(`unix://${engine.socketPath}`, 'lf');
+    try {
+      await up(stack);
+      const following = stack.berth(['logs', '-f', 'web']);
+      await new Promise((r) => setTimeout(r, 700));
+      expectCode(await stack.berth(['up', '-d', '--scale', 'web=2', '--progress', 'quiet']), 0);
+      await new Promise((r) => setTimeout(r, 1000));
+      expectCode(await stack.berth(['stop']), 0);
+      const followed = await following;
+      expect(followed.code).toBe(0);
+      expect(followed.stdout).toMatch(new RegExp(`${stack.project}-web-1 +\\| tick \\d+\\n`));
+      expect(followed.stdout).toMatch(new RegExp(`${stack.project}-web-2 +\\| tick 1\\n`));
+    } finally {
+      await stack.berth(['down', '--progress', 'quiet']);
+      stack.cleanup();
+    }
+  }, 90_000);
+
   it('stop/start in dependency order, kill -s, pause/unpause, top, wait, ls, events --json, rm -fsv', async () => {
     const stack = makeStack(`unix://${engine.socketPath}`, 'lk');
     try {
