@@ -42,7 +42,8 @@ export async function busyboxTar(dir: string): Promise<Buffer> {
   return tar;
 }
 
-export async function startTestEngine(name: string, opts: { importBusybox?: boolean } = {}): Promise<TestEngine> {
+/** `runcBinary`: another runc (e.g. a wrapper that logs its invocations); default the system's. */
+export async function startTestEngine(name: string, opts: { importBusybox?: boolean; runcBinary?: string } = {}): Promise<TestEngine> {
   // Short paths: overlay options must fit in one page.
   const dir = mkdtempSync(`/tmp/bd-${name}-`);
   const root = path.join(dir, 'root');
@@ -50,7 +51,7 @@ export async function startTestEngine(name: string, opts: { importBusybox?: bool
   const socketPath = path.join(runRoot, 'engine.sock');
   const cgroupParent = `/berth-test-${process.pid}-${++seq}`;
   const shim = buildShim(dir);
-  const options = { root, runRoot, socketPath, cgroupParent, shimBinary: shim, runcBinary: RUNC, pollMs: 20 };
+  const options = { root, runRoot, socketPath, cgroupParent, shimBinary: shim, runcBinary: opts.runcBinary ?? RUNC, pollMs: 20 };
   let daemon = await startDaemon(options);
   if (opts.importBusybox ?? true) {
     const tar = await busyboxTar(dir);
