@@ -39,10 +39,10 @@ import {
   type Cidr,
   type SubnetPlan,
 } from './ipam.js';
-import { addIsolationRule, disableOutboundNat, enableOutboundNat, isolateBridge, isolationRuleBridges, removeIsolationRule } from './isolation.js';
+import { addIsolationRule, disableOutboundNat, enableOutboundNat, isolateBridge, isolationRuleBridges, isolationRuleDeletes } from './isolation.js';
 import { PortPublisher } from './ports.js';
 import { NetworkStore, type EndpointState, type NetworkRecord } from './store.js';
-import { addEndpoint, createBridge, createNetns, deleteLink, deleteLinks, deleteNetns, linkExists, listLinks, netnsMounted, routedSubnets } from './sysnet.js';
+import { addEndpoint, createBridge, createNetns, deleteLink, deleteLinkAfter, deleteLinks, deleteNetns, linkExists, listLinks, netnsMounted, routedSubnets } from './sysnet.js';
 
 export const COMPOSE_SERVICE_LABEL = 'com.docker.compose.service';
 
@@ -285,8 +285,8 @@ export class NetworkManager {
     this.dns.delete(r.id);
     if (r.bridge) {
       if (this.opts.outboundNat && r.subnet) await disableOutboundNat(r.bridge, r.subnet);
-      await removeIsolationRule(r.bridge);
-      await deleteLink(r.bridge);
+      // One `ip` process for the isolation rule and the bridge, not one per deletion.
+      await deleteLinkAfter(r.bridge, isolationRuleDeletes(r.bridge));
     }
   }
 
@@ -414,13 +414,23 @@ export class NetworkManager {
     const r = this.find(ref);
     if (r.predefined) throw new ForbiddenError(`${r.name} is a pre-defined network and cannot be removed`);
     await this.serial(async () => {
+      if (!this.nets.has(r.id)) throw new NotFoundError(`network ${ref} not found`);
       const users = this.attached(r);
       if (users.length > 0) throw new ConflictError(`error while removing network: network ${r.name} id ${r.id} has active endpoints (${users.map((u) => u.name).join(', ')})`);
-      await this.unrealise(r);
-      await this.store.delete(r.id);
+      // Out of the lookup at once: nothing attaches to a network on its way out.
       this.nets.delete(r.id);
-      this.emit(r, 'destroy');
     });
+    // The kernel work runs outside the queue, so a project's networks (compose removes them together)
+    // go in the time of one removal, not of their sum. A new network meanwhile still sees the old
+    // bridge's route and picks another subnet.
+    try {
+      await this.unrealise(r);
+    } catch (e) {
+      if (!this.byName(r.name)) this.nets.set(r.id, r);
+      throw e;
+    }
+    await this.store.delete(r.id);
+    this.emit(r, 'destroy');
   }
 
   async prune(filters: Filters): Promise<{ NetworksDeleted: string[] }> {

@@ -113,6 +113,42 @@ export async function deleteLinks(names: readonly string[]): Promise<void> {
   });
 }
 
+/**
+ * Runs `ip -force -batch -` (every line, whatever fails) and returns the failed lines (1-based) with
+ * their error: ip prints a command's error, then `Command failed -:<line>`.
+ */
+export async function ipBatchEach(lines: readonly string[]): Promise<Map<number, string>> {
+  const failed = new Map<number, string>();
+  const input = `${lines.join('\n')}\n`;
+  const stderr = await new Promise<string>((resolve, reject) => {
+    const child = spawn(IP, ['-force', '-batch', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', (e) => reject(new NetOpError(`${IP}: ${e.message}`, { cause: e })));
+    child.on('close', () => resolve(err));
+    child.stdin.end(input);
+  });
+  let message: string[] = [];
+  for (const line of stderr.split('\n')) {
+    const m = /^Command failed -:(\d+)$/.exec(line.trim());
+    if (m) {
+      failed.set(Number(m[1]), message.join('; ') || 'failed');
+      message = [];
+    } else if (line.trim() !== '') message.push(line.trim());
+  }
+  return failed;
+}
+
+/**
+ * Deletes a link and, in the same `ip` process, runs `before` (cleanup lines such as policy-rule
+ * deletes, whose failures mean "already gone" and are ignored). A link already gone is fine.
+ */
+export async function deleteLinkAfter(name: string, before: readonly string[]): Promise<void> {
+  const failed = await ipBatchEach([...before, `link del dev ${name}`]);
+  const error = failed.get(before.length + 1);
+  if (error !== undefined && !/Cannot find device|does not exist|No such device/i.test(error)) throw new NetOpError(`ip link del dev ${name}: ${error}`);
+}
+
 /** `net.ipv4.conf.<dev>.<key>` (the file, not sysctl(8): one write, no spawn). */
 export async function setDeviceSysctl(dev: string, key: string, value: string): Promise<void> {
   await writeFile(`/proc/sys/net/ipv4/conf/${dev}/${key}`, value);
