@@ -552,15 +552,33 @@ export class BuiltinEngine implements EngineBackend {
   /** Undoes what a finished run left: runc state, the rootfs mount, the volumes it held and the old status file. */
   private async cleanupRun(id: string): Promise<void> {
     const p = this.paths(id);
-    await this.net.ports.unpublish(id);
-    // As in dockerd the sandbox goes with the run (addresses stay reserved in the record); pod
-    // members join the sandbox container's namespace by path, so they survive their own restarts.
     const rec = this.live.get(id)?.rec;
-    await this.net.destroySandbox({ id, endpoints: rec?.endpoints ?? {} }).catch((e: unknown) => this.logger.error('removing the network sandbox failed', { id, error: String(e) }));
-    const state = await this.runner.runc.stateIfExists(id).catch(() => undefined);
-    if (state && (state.status === 'stopped' || state.status === 'created')) await this.runner.runc.delete(id, { force: true }).catch(() => undefined);
-    await unmountRootfs(p.rootfs).catch(() => undefined);
-    await this.vols.release(id).catch((e: unknown) => this.logger.error('releasing volumes failed', { id, error: String(e) }));
+    // The network side and the filesystem side are independent: they go concurrently.
+    await Promise.all([
+      (async () => {
+        await this.net.ports.unpublish(id);
+        // As in dockerd the sandbox goes with the run (addresses stay reserved in the record); pod
+        // members join the sandbox container's namespace by path, so they survive their own restarts.
+        await this.net.destroySandbox({ id, endpoints: rec?.endpoints ?? {} }).catch((e: unknown) => this.logger.error('removing the network sandbox failed', { id, error: String(e) }));
+      })(),
+      (async () => {
+        await this.deleteStoppedRunc(id);
+        await unmountRootfs(p.rootfs).catch(() => undefined);
+        await this.vols.release(id).catch((e: unknown) => this.logger.error('releasing volumes failed', { id, error: String(e) }));
+      })(),
+    ]);
+  }
+
+  /**
+   * Deletes runc's state of a run that is over. Plain `runc delete` (no --force) deletes a stopped or
+   * created container and refuses a running or paused one — the check a `runc state` call made
+   * before, in one runc process instead of two.
+   */
+  private async deleteStoppedRunc(id: string): Promise<void> {
+    if (!(await this.runner.runc.hasState(id))) return;
+    await this.runner.runc.delete(id).catch((e: unknown) => {
+      if (!(e instanceof RuncError && /not stopped|does not exist/.test(e.message))) this.logger.error('runc delete after the run failed', { id, error: String(e) });
+    });
   }
 
   /** The record's mounts; records of engines before volumes kept only HostConfig (binds and tmpfs). */
