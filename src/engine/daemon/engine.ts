@@ -1003,7 +1003,11 @@ export class BuiltinEngine implements EngineBackend {
     // not pay each link's cleanup. Both promises are set before the first await: whatever sees the exited
     // state (remove, start, the next serialized call, `docker wait`) finds the cleanup to wait for.
     live.recorded = this.persist(live).catch((e: unknown) => this.logger.error('persisting exit failed', { id: rec.id, error: String(e) }));
-    live.cleaning = live.recorded.then(() => this.cleanupRun(rec.id).catch((e: unknown) => this.logger.error('cleanup after exit failed', { id: rec.id, error: String(e) })));
+    // The cleanup starts a turn later: its process spawns block this thread for a moment each, and the
+    // stop waiting on this exit answers first.
+    live.cleaning = live.recorded
+      .then(() => new Promise<void>((r) => setImmediate(r)))
+      .then(() => this.cleanupRun(rec.id).catch((e: unknown) => this.logger.error('cleanup after exit failed', { id: rec.id, error: String(e) })));
     await live.recorded;
     await this.net.refreshHosts({ endpoints: rec.endpoints ?? {} });
     // Followers (logs -f, attach) end on this: the shim wrote the last output before the status.
