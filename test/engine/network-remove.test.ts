@@ -4,6 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LinkReaper } from '../../src/engine/networks/sysnet.js';
 import { skipNotice } from './helpers/engine-env.js';
 import { startTestEngine, type TestEngine } from './daemon-harness.js';
 
@@ -54,4 +55,22 @@ describe.skipIf(skip)('built-in engine: network removal', () => {
     const left = (await docker.listNetworks()).map((n) => n.Name);
     for (const n of names) expect(left).not.toContain(n);
   }, 30_000);
+
+  it('LinkReaper deletes links asked for together in one request; one already gone sends the batch down the per-link path', async () => {
+    const reaper = new LinkReaper();
+    const mk = (n: string): void => void execFileSync('ip', ['link', 'add', 'name', n, 'type', 'bridge']);
+    const names = ['a', 'b', 'c'].map((x) => `brt-lr${process.pid % 100000}${x}`);
+    try {
+      for (const n of names) mk(n);
+      await Promise.all(names.map((n) => reaper.delete(n)));
+      for (const n of names) expect(linkExists(n)).toBe(false);
+      // Tagging the missing one fails: each link is then deleted on its own, and "gone" is fine.
+      mk(names[0]);
+      mk(names[1]);
+      await Promise.all([reaper.delete(names[0]), reaper.delete(`${names[2]}x`), reaper.delete(names[1])]);
+      for (const n of names) expect(linkExists(n)).toBe(false);
+    } finally {
+      for (const n of names) if (linkExists(n)) execFileSync('ip', ['link', 'del', 'dev', n]);
+    }
+  });
 });

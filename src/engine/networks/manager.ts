@@ -42,7 +42,7 @@ import {
 import { addIsolationRule, disableOutboundNat, enableOutboundNat, isolateBridge, isolationRuleBridges, isolationRuleDeletes } from './isolation.js';
 import { PortPublisher } from './ports.js';
 import { NetworkStore, type EndpointState, type NetworkRecord } from './store.js';
-import { addEndpoint, createBridge, createNetns, deleteLink, deleteLinkAfter, deleteLinks, deleteNetns, linkExists, listLinks, netnsMounted, routedSubnets } from './sysnet.js';
+import { addEndpoint, createBridge, createNetns, deleteLink, deleteLinks, deleteNetns, LinkReaper, linkExists, listLinks, netnsMounted, routedSubnets } from './sysnet.js';
 
 export const COMPOSE_SERVICE_LABEL = 'com.docker.compose.service';
 
@@ -93,6 +93,8 @@ export class NetworkManager {
   /** The alias every link of this engine carries (leftover checks look for it). */
   readonly linkAlias: string;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Bridge deletions of networks removed together share one kernel request. */
+  private readonly reaper = new LinkReaper();
 
   private constructor(
     private readonly opts: NetworkManagerOptions,
@@ -285,8 +287,8 @@ export class NetworkManager {
     this.dns.delete(r.id);
     if (r.bridge) {
       if (this.opts.outboundNat && r.subnet) await disableOutboundNat(r.bridge, r.subnet);
-      // One `ip` process for the isolation rule and the bridge, not one per deletion.
-      await deleteLinkAfter(r.bridge, isolationRuleDeletes(r.bridge));
+      // One `ip` process for the isolation rule and the bridge (and the bridges removed with it).
+      await this.reaper.delete(r.bridge, isolationRuleDeletes(r.bridge));
     }
   }
 
@@ -299,10 +301,9 @@ export class NetworkManager {
     await this.ports.close();
     await Promise.all([...this.dns.values()].map((d) => d.close()));
     this.dns.clear();
-    for (const r of this.nets.values()) {
-      if (r.driver !== 'bridge' || this.attached(r).some((c) => c.running)) continue;
-      await this.unrealise(r).catch((e: unknown) => this.opts.logger.error('removing an idle bridge failed', { network: r.name, error: String(e) }));
-    }
+    // Together: their bridges go in one kernel request (LinkReaper).
+    const idle = [...this.nets.values()].filter((r) => r.driver === 'bridge' && !this.attached(r).some((c) => c.running));
+    await Promise.all(idle.map((r) => this.unrealise(r).catch((e: unknown) => this.opts.logger.error('removing an idle bridge failed', { network: r.name, error: String(e) }))));
   }
 
   /** Removes every network, predefined ones included, and their bridges (engine uninstall, tests). */

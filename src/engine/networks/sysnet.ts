@@ -149,6 +149,48 @@ export async function deleteLinkAfter(name: string, before: readonly string[]): 
   if (error !== undefined && !/Cannot find device|does not exist|No such device/i.test(error)) throw new NetOpError(`ip link del dev ${name}: ${error}`);
 }
 
+/**
+ * Deletes links, coalescing requests that come within `windowMs` of each other into one kernel
+ * request: unregistering a link waits for RCU grace periods (~35 ms for a bridge here), and links
+ * deleted together (`ip link del group G`, after tagging them with a random group) share the waits.
+ * Compose removes a project's networks at once; their bridges go in one such request. Each request
+ * carries its own cleanup lines (`before`, failures ignored). If the group path fails in any way, each
+ * link is deleted on its own, so every caller gets its own link's answer.
+ */
+export class LinkReaper {
+  private pending: { name: string; before: readonly string[]; settle: (e?: unknown) => void }[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly windowMs = 4) {}
+
+  delete(name: string, before: readonly string[] = []): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ name, before, settle: (e) => (e === undefined ? resolve() : reject(e)) });
+      this.timer ??= setTimeout(() => void this.flush(), this.windowMs);
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.timer = undefined;
+    const batch = this.pending.splice(0);
+    if (batch.length === 1) {
+      const [one] = batch;
+      await deleteLinkAfter(one.name, one.before).then(() => one.settle(), (e: unknown) => one.settle(e));
+      return;
+    }
+    // A group no other link on the host is in: 2^30 random values above the small ones people use.
+    const group = 0x40000000 + Math.floor(Math.random() * 0x3fffffff);
+    const lines = [...batch.flatMap((b) => b.before), ...batch.map((b) => `link set dev ${b.name} group ${group}`), `link del group ${group}`];
+    const failed = await ipBatchEach(lines).catch(() => new Map([[lines.length, 'ip failed']]));
+    const tagLines = [...failed.keys()].filter((n) => n > lines.length - 1 - batch.length && n < lines.length);
+    if (!failed.has(lines.length) && tagLines.length === 0) {
+      for (const b of batch) b.settle();
+      return;
+    }
+    await Promise.all(batch.map((b) => deleteLinkAfter(b.name, []).then(() => b.settle(), (e: unknown) => b.settle(e))));
+  }
+}
+
 /** `net.ipv4.conf.<dev>.<key>` (the file, not sysctl(8): one write, no spawn). */
 export async function setDeviceSysctl(dev: string, key: string, value: string): Promise<void> {
   await writeFile(`/proc/sys/net/ipv4/conf/${dev}/${key}`, value);
