@@ -1008,8 +1008,9 @@ export class BuiltinEngine implements EngineBackend {
     live.cleaning = live.recorded
       .then(() => new Promise<void>((r) => setImmediate(r)))
       .then(() => this.cleanupRun(rec.id).catch((e: unknown) => this.logger.error('cleanup after exit failed', { id: rec.id, error: String(e) })));
-    await live.recorded;
-    await this.net.refreshHosts({ endpoints: rec.endpoints ?? {} });
+    // Peers' /etc/hosts drop this container (the state already says it is not running) while the exit is
+    // persisted. Waiting for the write also keeps die after start for a container that exits at once.
+    await Promise.all([live.recorded, this.net.refreshHosts({ endpoints: rec.endpoints ?? {} })]);
     // Followers (logs -f, attach) end on this: the shim wrote the last output before the status.
     live.exits++;
     if (status.oomKilled) this.emit(live, 'oom');

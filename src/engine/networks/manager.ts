@@ -21,6 +21,7 @@ import {
 } from '../backend.js';
 import type { EventBus } from '../daemon/events.js';
 import { renderHosts, type HostsEntry } from '../runtime/etc-files.js';
+import { withLock } from '../images/atomic.js';
 import { DnsServer, type DnsResolver } from './dns.js';
 import {
   allocateAddress,
@@ -659,10 +660,10 @@ export class NetworkManager {
   /** Rewrites (in place: the file is bind-mounted) the /etc/hosts of every running container sharing a network with `changed`. */
   async refreshHosts(changed: { endpoints: Record<string, EndpointState> }): Promise<void> {
     const nets = new Set(Object.keys(changed.endpoints));
-    for (const c of this.opts.containers()) {
-      if (!c.running || !c.hostsFile || !Object.keys(c.endpoints).some((id) => nets.has(id))) continue;
-      await writeFile(c.hostsFile, this.hostsFor(c)).catch(() => undefined);
-    }
+    const peers = [...this.opts.containers()].filter((c) => c.running && c.hostsFile && Object.keys(c.endpoints).some((id) => nets.has(id)));
+    // Concurrently: an exit in a compose stack rewrites every peer's file, and the stop waits for that.
+    // One write at a time per file, its content taken when it runs: overlapping refreshes never interleave, the newest lands last.
+    await Promise.all(peers.map((c) => withLock(`hosts:${c.hostsFile!}`, () => writeFile(c.hostsFile!, this.hostsFor(c))).catch(() => undefined)));
   }
 
   /** Links of this engine still present (leftover checks); bridges of existing networks left out on request. */
