@@ -7,6 +7,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import path from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signalInit } from '../../src/engine/runtime/monitor.js';
 import { RUNC, skipNotice } from './helpers/engine-env.js';
 import { startTestEngine, type TestEngine } from './daemon-harness.js';
 
@@ -84,6 +85,19 @@ describe.skipIf(skip)('built-in engine: stop and kill', () => {
     await c.stop({ t: 10 });
     expect((await c.inspect()).State).toMatchObject({ Status: 'exited', Running: false, ExitCode: 7 });
     expect(runcCalls()).not.toContain('kill');
+    await c.remove();
+  }, 30_000);
+
+  it("the monitor's signal request: sent for a real signal, refused for a bad one, unanswered once init is gone", async () => {
+    const c = await started(trapping(4));
+    const sock = path.join(engine.runRoot, 'io', `${(await c.inspect()).Id.slice(0, 32)}.sock`);
+    expect(await signalInit(sock, 0)).toBe(false);
+    expect(await signalInit(sock, 99)).toBe(false);
+    expect(await signalInit(sock, 10)).toBe(true);
+    await until('the USR1 trap', async () => (await logsOf(c)).includes('got-usr1'));
+    expect(await signalInit(sock, 15)).toBe(true);
+    expect(await c.wait()).toMatchObject({ StatusCode: 4 });
+    expect(await signalInit(sock, 15)).toBe(false);
     await c.remove();
   }, 30_000);
 
