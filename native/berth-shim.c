@@ -17,7 +17,12 @@
  * uid; a path, not an abstract name: Node 20 cannot connect to abstract sockets). A client's first byte says what the connection carries: 'i' = the container's
  * stdin (relayed to the stdin pipe, or the pty master with --tty; with --stdin-once the end of
  * the first such connection closes the container's stdin), 'r' = one line "<rows> <cols>\n" that
- * resizes the pty. --exec-tty runs `runc exec -d --tty` as a child subreaper, receives the pty
+ * resizes the pty, 'k' = one line "<signo>\n": the monitor kill()s the container's init and
+ * answers "0\n" (sent) or "<errno>\n". That is `runc kill` without starting a Go process per
+ * signal, and race-free: the monitor is the one that reaps init, so while it answers the pid is
+ * init or init's zombie, never a recycled pid. Once init is reaped no request is read any more;
+ * the connection just closes unanswered (as with a monitor that predates 'k'), and the caller
+ * falls back to `runc kill`, which knows the container has stopped. --exec-tty runs `runc exec -d --tty` as a child subreaper, receives the pty
  * master and relays our stdin/stdout to it (fd 3, when open, carries resize lines) until the
  * process exits, then exits with its status.
  *
@@ -329,7 +334,7 @@ static long now_ms(void) {
 }
 
 
-/* ---- The io socket: stdin relay and pty resize (see the header). ---- */
+/* ---- The io socket: stdin relay, pty resize, signals (see the header). ---- */
 
 #define MAX_CLIENTS 16
 #define CLIENT_BUF 16384
@@ -352,6 +357,7 @@ struct io_state {
   int tty;
   int stdin_once;
   int stdin_used; /* a stdin client has come and gone (StdinOnce) */
+  pid_t init;     /* the container's init, for 'k' (never reaped while requests are read) */
 };
 
 static int listen_path(const char *path) {
@@ -458,6 +464,20 @@ static int client_flush(struct io_state *io, struct client *c) {
   return 0;
 }
 
+/* 'k': signals init and answers with the errno (0 = sent); a malformed line is EINVAL. */
+static void kill_init(struct io_state *io, struct client *c) {
+  char *end;
+  errno = 0;
+  long signo = strtol(c->ctl, &end, 10);
+  int err = 0;
+  if (errno != 0 || end == c->ctl || *end != '\n' || signo <= 0 || signo >= 65 || io->init <= 0) err = EINVAL;
+  else if (kill(io->init, (int)signo) != 0) err = errno;
+  char reply[16];
+  int n = snprintf(reply, sizeof reply, "%d\n", err);
+  /* One short line on a fresh socket: it fits the send buffer, a non-blocking write does not fail for room. */
+  (void)!write(c->fd, reply, (size_t)n);
+}
+
 static void client_read(struct io_state *io, struct client *c) {
   if (c->kind == 0) {
     char k;
@@ -468,19 +488,20 @@ static void client_read(struct io_state *io, struct client *c) {
       return;
     }
     if (r < 0) return;
-    if (k != 'i' && k != 'r') {
+    if (k != 'i' && k != 'r' && k != 'k') {
       close(c->fd);
       c->fd = -1;
       return;
     }
     c->kind = k;
   }
-  if (c->kind == 'r') {
+  if (c->kind == 'r' || c->kind == 'k') {
     ssize_t r = read(c->fd, c->ctl + c->ctl_len, sizeof c->ctl - 1 - c->ctl_len);
     if (r > 0) c->ctl_len += (size_t)r;
     c->ctl[c->ctl_len] = '\0';
     if (strchr(c->ctl, '\n') || r == 0 || c->ctl_len == sizeof c->ctl - 1 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
-      set_winsize(io->master, c->ctl);
+      if (c->kind == 'r') set_winsize(io->master, c->ctl);
+      else if (strchr(c->ctl, '\n')) kill_init(io, c);
       close(c->fd);
       c->fd = -1;
     }
@@ -807,6 +828,7 @@ static void monitor(const struct options *o, int ready) {
     /* A prepared monitor listens already (the start came that way). */
     if (io.listen_fd < 0) io.listen_fd = listen_path(o->io_socket);
     if (io.listen_fd < 0) die_to(ready, "io socket %s: %s", o->io_socket, strerror(errno));
+    io.init = cpid;
     if (o->tty) {
       io.master = out.fd;
       if (o->stdin_open) io.stdin_fd = fcntl(out.fd, F_DUPFD_CLOEXEC, 0);

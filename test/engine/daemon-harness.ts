@@ -43,7 +43,8 @@ export async function busyboxTar(dir: string): Promise<Buffer> {
   return tar;
 }
 
-export async function startTestEngine(name: string, opts: { importBusybox?: boolean; engine?: Partial<BuiltinEngineOptions> } = {}): Promise<TestEngine> {
+/** `runcBinary`: another runc (e.g. a wrapper that logs its invocations); default the system's. `engine`: more engine options. */
+export async function startTestEngine(name: string, opts: { importBusybox?: boolean; runcBinary?: string; engine?: Partial<BuiltinEngineOptions> } = {}): Promise<TestEngine> {
   // Short paths: overlay options must fit in one page.
   const dir = mkdtempSync(`/tmp/bd-${name}-`);
   const root = path.join(dir, 'root');
@@ -51,7 +52,7 @@ export async function startTestEngine(name: string, opts: { importBusybox?: bool
   const socketPath = path.join(runRoot, 'engine.sock');
   const cgroupParent = `/berth-test-${process.pid}-${++seq}`;
   const shim = buildShim(dir);
-  const options = { root, runRoot, socketPath, cgroupParent, shimBinary: shim, runcBinary: RUNC, pollMs: 20, ...opts.engine };
+  const options = { root, runRoot, socketPath, cgroupParent, shimBinary: shim, runcBinary: opts.runcBinary ?? RUNC, pollMs: 20, ...opts.engine };
   let daemon = await startDaemon(options);
   if (opts.importBusybox ?? true) {
     const tar = await busyboxTar(dir);

@@ -254,6 +254,9 @@ describe.skipIf(skip)('built-in engine volumes', () => {
     expect(readFileSync(path.join(data, 'f'), 'utf8')).toBe('alive\n');
     await expect(docker.getVolume(tv).remove()).rejects.toMatchObject({ statusCode: 409 });
     await docker.getContainer(c.id).stop({ t: 0 });
+    // As in dockerd, stop answers once the exit is recorded; the run's cleanup, which releases the
+    // volume, follows at once (and anything touching the container waits for it).
+    for (let i = 0; i < 100 && (await mountsUnder(data)).length > 0; i++) await new Promise((r) => setTimeout(r, 20));
     expect(await mountsUnder(data)).toEqual([]);
     await docker.getContainer(c.id).remove();
     await docker.getVolume(tv).remove();

@@ -7,11 +7,12 @@
 // done (remove is idempotent), so bad input never leaves a half-made container behind.
 
 import { readFile, rm, rmdir, writeFile, mkdir, rename } from 'node:fs/promises';
+import { constants } from 'node:os';
 import path from 'node:path';
 import { buildOciSpec, type ContainerSpec } from '../runtime/oci-spec.js';
 import { cgroupDirs, memoryCgroupDir } from '../runtime/cgroups.js';
 import { renderHostname, renderHosts, renderResolvConf, type HostsEntry } from '../runtime/etc-files.js';
-import { readExitStatus, startMonitor, startPrepared, waitForExit, type ExitStatus, type MonitorOptions, type MonitorStarted } from '../runtime/monitor.js';
+import { readExitStatus, signalInit, startMonitor, startPrepared, waitForExit, type ExitStatus, type MonitorOptions, type MonitorStarted } from '../runtime/monitor.js';
 import { hostImageMaskedPaths, isHostImage, mountRootfs, mountsUnder, unmountRootfs } from '../runtime/rootfs.js';
 import { Runc } from '../runtime/runc.js';
 
@@ -78,6 +79,14 @@ export class ContainerRunnerError extends Error {
 }
 
 const ID_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
+
+/** `15`, `TERM`, `SIGTERM` → 15; undefined for what only runc can name (e.g. `RTMIN+3`). */
+function signalNumberOf(signal: string | number): number | undefined {
+  if (typeof signal === 'number') return Number.isInteger(signal) && signal > 0 ? signal : undefined;
+  const s = signal.trim().toUpperCase();
+  if (/^\d+$/.test(s)) return Number(s) > 0 ? Number(s) : undefined;
+  return (constants.signals as Record<string, number | undefined>)[s.startsWith('SIG') ? s : `SIG${s}`];
+}
 
 async function writeAtomic(file: string, data: string): Promise<void> {
   const tmp = `${file}.tmp`;
@@ -224,7 +233,14 @@ export class ContainerRunner {
     return readExitStatus(this.paths(id).status);
   }
 
-  async kill(id: string, signal: string | number = 'SIGTERM'): Promise<void> {
+  /**
+   * Signals the container's init: through its monitor when it can (no runc process per signal:
+   * compose stops chains of containers one after another), else with `runc kill`. `viaRunc`
+   * forces runc, for a paused container: runc also thaws a v1 freezer cgroup for SIGKILL.
+   */
+  async kill(id: string, signal: string | number = 'SIGTERM', opts: { viaRunc?: boolean } = {}): Promise<void> {
+    const signo = signalNumberOf(signal);
+    if (!opts.viaRunc && signo !== undefined && (await signalInit(this.paths(id).ioSocket, signo))) return;
     await this.runc.kill(id, signal);
   }
 

@@ -170,7 +170,13 @@ interface Live {
   onExit: (() => void)[];
   removing: boolean;
   execIds: string[];
-  /** The cleanup of the last run (unmount, runc delete), which a new run must wait for. */
+  /** The last run's exit as recorded (state set and persisted): stop and kill answer once it is. */
+  recorded: Promise<void>;
+  /**
+   * The cleanup of the last run (unmount, runc delete, sandbox), which runs after `recorded`, in the
+   * background. Everything that needs it awaits it: every serialized operation on the container
+   * (start, restart, remove, cp, connect…), `docker wait`, engine close.
+   */
   cleaning: Promise<void>;
   /** Client stdin attached before the run started (`docker run -i` attaches, then starts). */
   pendingStdin: Readable[];
@@ -381,7 +387,8 @@ export class BuiltinEngine implements EngineBackend {
       this.health.forget(id);
     }
     // In-flight calls get a moment to finish; one waiting for an exit nobody will now notice must not hold shutdown.
-    await Promise.race([Promise.all([...this.live.values()].map((l) => l.queue.catch(() => undefined))), new Promise((r) => setTimeout(r, 5_000).unref())]);
+    // Cleanups of runs that ended are awaited too: nothing is left half-unmounted.
+    await Promise.race([Promise.all([...this.live.values()].map((l) => Promise.all([l.queue.catch(() => undefined), l.cleaning]))), new Promise((r) => setTimeout(r, 5_000).unref())]);
     // Prepared runs are not runs: they are undone (the next daemon prepares at start).
     for (const l of this.live.values()) {
       if (l.prepared) await this.serial(l, () => this.discardPrepared(l)).catch((e: unknown) => this.logger.error('undoing a prepared run failed', { id: l.rec.id, error: String(e) }));
@@ -436,14 +443,15 @@ export class BuiltinEngine implements EngineBackend {
     });
   }
 
+  /** Runs `fn` after the container's earlier operations, and after the cleanup of its last run. */
   private serial<T>(live: Live, fn: () => Promise<T>): Promise<T> {
-    const run = live.queue.then(fn, fn);
+    const run = live.queue.then(() => live.cleaning).then(fn, fn);
     live.queue = run.catch(() => undefined);
     return run;
   }
 
   private newLive(rec: ContainerRecord): Live {
-    return { rec, queue: Promise.resolve(), exitWaiters: [], removeWaiters: [], exits: 0, onExit: [], removing: false, execIds: [], cleaning: Promise.resolve(), pendingStdin: [] };
+    return { rec, queue: Promise.resolve(), exitWaiters: [], removeWaiters: [], exits: 0, onExit: [], removing: false, execIds: [], recorded: Promise.resolve(), cleaning: Promise.resolve(), pendingStdin: [] };
   }
 
   /** By full id, name (with or without `/`), or unique id prefix, as dockerd looks containers up. */
@@ -608,15 +616,33 @@ export class BuiltinEngine implements EngineBackend {
   /** Undoes what a finished run left: runc state, the rootfs mount, the volumes it held and the old status file. */
   private async cleanupRun(id: string): Promise<void> {
     const p = this.paths(id);
-    await this.net.ports.unpublish(id);
-    // As in dockerd the sandbox goes with the run (addresses stay reserved in the record); pod
-    // members join the sandbox container's namespace by path, so they survive their own restarts.
     const rec = this.live.get(id)?.rec;
-    await this.net.destroySandbox({ id, endpoints: rec?.endpoints ?? {} }).catch((e: unknown) => this.logger.error('removing the network sandbox failed', { id, error: String(e) }));
-    const state = await this.runner.runc.stateIfExists(id).catch(() => undefined);
-    if (state && (state.status === 'stopped' || state.status === 'created')) await this.runner.runc.delete(id, { force: true }).catch(() => undefined);
-    await unmountRootfs(p.rootfs).catch(() => undefined);
-    await this.vols.release(id).catch((e: unknown) => this.logger.error('releasing volumes failed', { id, error: String(e) }));
+    // The network side and the filesystem side are independent: they go concurrently.
+    await Promise.all([
+      (async () => {
+        await this.net.ports.unpublish(id);
+        // As in dockerd the sandbox goes with the run (addresses stay reserved in the record); pod
+        // members join the sandbox container's namespace by path, so they survive their own restarts.
+        await this.net.destroySandbox({ id, endpoints: rec?.endpoints ?? {} }).catch((e: unknown) => this.logger.error('removing the network sandbox failed', { id, error: String(e) }));
+      })(),
+      (async () => {
+        await this.deleteStoppedRunc(id);
+        await unmountRootfs(p.rootfs).catch(() => undefined);
+        await this.vols.release(id).catch((e: unknown) => this.logger.error('releasing volumes failed', { id, error: String(e) }));
+      })(),
+    ]);
+  }
+
+  /**
+   * Deletes runc's state of a run that is over. Plain `runc delete` (no --force) deletes a stopped or
+   * created container and refuses a running or paused one — the check a `runc state` call made
+   * before, in one runc process instead of two.
+   */
+  private async deleteStoppedRunc(id: string): Promise<void> {
+    if (!(await this.runner.runc.hasState(id))) return;
+    await this.runner.runc.delete(id).catch((e: unknown) => {
+      if (!(e instanceof RuncError && /not stopped|does not exist/.test(e.message))) this.logger.error('runc delete after the run failed', { id, error: String(e) });
+    });
   }
 
   /** The record's mounts; records of engines before volumes kept only HostConfig (binds and tmpfs). */
@@ -897,10 +923,13 @@ export class BuiltinEngine implements EngineBackend {
     });
   }
 
-  /** Waits for the current run to end, or `timeoutMs` (false then). */
+  /**
+   * Waits for the current run to end (its exit recorded; cleanup may still run: what needs it
+   * awaits `cleaning`), or `timeoutMs` (false then).
+   */
   private waitExit(live: Live, timeoutMs: number): Promise<boolean> {
-    // Not running may mean "exited a moment ago, still cleaning up": the run is over only after that.
-    if (!live.rec.state.Running) return live.cleaning.then(() => true);
+    // Not running may mean "exited a moment ago, the exit not yet persisted".
+    if (!live.rec.state.Running) return live.recorded.then(() => true);
     return new Promise((resolve) => {
       let timer: NodeJS.Timeout | undefined;
       const done = (): void => {
@@ -919,7 +948,7 @@ export class BuiltinEngine implements EngineBackend {
 
   private async signal(live: Live, signal: string | number): Promise<void> {
     try {
-      await this.runner.kill(live.rec.id, signal);
+      await this.runner.kill(live.rec.id, signal, { viaRunc: live.rec.state.Paused });
     } catch (e) {
       // The process may have exited between our check and the signal: that is what was wanted.
       if (!(e instanceof RuncError && /not running|process already finished|container not running/.test(e.message))) throw toEngineError(e);
@@ -1116,23 +1145,39 @@ export class BuiltinEngine implements EngineBackend {
     rec.monitorPid = 0;
     const restart = this.onExited(live);
     if (restart) rec.state = { ...rec.state, Status: 'restarting', Restarting: true };
-    // As in dockerd, the run is cleaned up (rootfs unmounted, runc state deleted, volumes released) before anyone
-    // hears of the exit. `cleaning` is set before the first await: a remove that sees the exited state must wait for it.
-    live.cleaning = (async () => {
-      await this.persist(live).catch((e: unknown) => this.logger.error('persisting exit failed', { id: rec.id, error: String(e) }));
-      await this.cleanupRun(rec.id).catch((e: unknown) => this.logger.error('cleanup after exit failed', { id: rec.id, error: String(e) }));
-    })();
-    await live.cleaning;
-    await this.net.refreshHosts({ endpoints: rec.endpoints ?? {} });
+    // The exit is recorded, then the run is cleaned up (sandbox, runc state, rootfs, volumes) in the
+    // background: stop answers once the exit is recorded, so compose's reverse-order stop of a chain does
+    // not pay each link's cleanup. Both promises are set before the first await: whatever sees the exited
+    // state (remove, start, the next serialized call, `docker wait`) finds the cleanup to wait for.
+    live.recorded = this.persist(live).catch((e: unknown) => this.logger.error('persisting exit failed', { id: rec.id, error: String(e) }));
+    // The cleanup starts a turn later: its process spawns block this thread for a moment each, and the
+    // stop waiting on this exit answers first.
+    live.cleaning = live.recorded
+      .then(() => new Promise<void>((r) => setImmediate(r)))
+      .then(() => this.cleanupRun(rec.id).catch((e: unknown) => this.logger.error('cleanup after exit failed', { id: rec.id, error: String(e) })));
+    // Peers' /etc/hosts drop this container (the state already says it is not running) while the exit is
+    // persisted. Waiting for the write also keeps die after start for a container that exits at once.
+    await Promise.all([live.recorded, this.net.refreshHosts({ endpoints: rec.endpoints ?? {} })]);
     // Followers (logs -f, attach) end on this: the shim wrote the last output before the status.
     live.exits++;
     if (status.oomKilled) this.emit(live, 'oom');
     this.emit(live, 'die', { exitCode: String(status.exitCode) });
     this.logger.info('container exited', { id: rec.id, exitCode: status.exitCode, oomKilled: status.oomKilled });
-    for (const w of live.exitWaiters.splice(0)) w({ StatusCode: status.exitCode, Error: null });
     for (const f of live.onExit.splice(0)) f();
-    if (rec.hostConfig.AutoRemove && !live.removing) {
-      void this.serial(live, () => this.removeNow(live, true, true)).catch((e: unknown) => this.logger.error('auto-remove failed', { id: rec.id, error: String(e) }));
+    // Taken now: a `docker wait` that comes after this exit waits for the next one.
+    const waiters = live.exitWaiters.splice(0);
+    // Not awaited: the exit poll must not wait for one container's cleanup to notice the next exit.
+    void this.afterCleanup(live, live.cleaning, () => {
+      for (const w of waiters) w({ StatusCode: status.exitCode, Error: null });
+    });
+  }
+
+  /** What waits for the cleanup of a run: `docker wait` (a client may reuse the volumes next) and AutoRemove. */
+  private async afterCleanup(live: Live, cleaning: Promise<void>, answerWaiters: () => void): Promise<void> {
+    await cleaning;
+    answerWaiters();
+    if (live.rec.hostConfig.AutoRemove && !live.removing) {
+      void this.serial(live, () => this.removeNow(live, true, true)).catch((e: unknown) => this.logger.error('auto-remove failed', { id: live.rec.id, error: String(e) }));
     }
   }
 

@@ -47,6 +47,15 @@ export async function removeIsolationRule(bridge: string): Promise<void> {
   }
 }
 
+/**
+ * `ip -batch` lines that delete the bridge's isolation rule, a duplicate too (one match per line;
+ * a failing line just means nothing was left): to run in the same `ip` as the bridge's removal.
+ */
+export function isolationRuleDeletes(bridge: string): string[] {
+  const line = `rule del priority ${ISOLATION_RULE_PRIORITY} iif ${bridge} prohibit`;
+  return [line, line];
+}
+
 /** Bridges named in this engine's isolation rules (leftover checks). */
 export async function isolationRuleBridges(): Promise<string[]> {
   const { stdout } = await execFileP(IP, ['-j', '-4', 'rule', 'show']);

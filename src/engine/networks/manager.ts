@@ -21,6 +21,7 @@ import {
 } from '../backend.js';
 import type { EventBus } from '../daemon/events.js';
 import { renderHosts, type HostsEntry } from '../runtime/etc-files.js';
+import { withLock } from '../images/atomic.js';
 import { DnsServer, type DnsResolver } from './dns.js';
 import {
   allocateAddress,
@@ -39,10 +40,10 @@ import {
   type Cidr,
   type SubnetPlan,
 } from './ipam.js';
-import { addIsolationRule, disableOutboundNat, enableOutboundNat, isolateBridge, isolationRuleBridges, removeIsolationRule } from './isolation.js';
+import { addIsolationRule, disableOutboundNat, enableOutboundNat, isolateBridge, isolationRuleBridges, isolationRuleDeletes } from './isolation.js';
 import { PortPublisher } from './ports.js';
 import { NetworkStore, type EndpointState, type NetworkRecord } from './store.js';
-import { addEndpoint, createBridge, createSandbox, deleteLink, deleteLinks, deleteNetns, linkExists, listLinks, netnsMounted, routedSubnets, type EndpointPlan } from './sysnet.js';
+import { addEndpoint, createBridge, createSandbox, deleteLink, deleteLinks, deleteNetns, LinkReaper, linkExists, listLinks, netnsMounted, routedSubnets, type EndpointPlan } from './sysnet.js';
 
 export const COMPOSE_SERVICE_LABEL = 'com.docker.compose.service';
 
@@ -93,6 +94,8 @@ export class NetworkManager {
   /** The alias every link of this engine carries (leftover checks look for it). */
   readonly linkAlias: string;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Bridge deletions of networks removed together share one kernel request. */
+  private readonly reaper = new LinkReaper();
 
   private constructor(
     private readonly opts: NetworkManagerOptions,
@@ -285,8 +288,8 @@ export class NetworkManager {
     this.dns.delete(r.id);
     if (r.bridge) {
       if (this.opts.outboundNat && r.subnet) await disableOutboundNat(r.bridge, r.subnet);
-      await removeIsolationRule(r.bridge);
-      await deleteLink(r.bridge);
+      // One `ip` process for the isolation rule and the bridge (and the bridges removed with it).
+      await this.reaper.delete(r.bridge, isolationRuleDeletes(r.bridge));
     }
   }
 
@@ -299,10 +302,9 @@ export class NetworkManager {
     await this.ports.close();
     await Promise.all([...this.dns.values()].map((d) => d.close()));
     this.dns.clear();
-    for (const r of this.nets.values()) {
-      if (r.driver !== 'bridge' || this.attached(r).some((c) => c.running)) continue;
-      await this.unrealise(r).catch((e: unknown) => this.opts.logger.error('removing an idle bridge failed', { network: r.name, error: String(e) }));
-    }
+    // Together: their bridges go in one kernel request (LinkReaper).
+    const idle = [...this.nets.values()].filter((r) => r.driver === 'bridge' && !this.attached(r).some((c) => c.running));
+    await Promise.all(idle.map((r) => this.unrealise(r).catch((e: unknown) => this.opts.logger.error('removing an idle bridge failed', { network: r.name, error: String(e) }))));
   }
 
   /** Removes every network, predefined ones included, and their bridges (engine uninstall, tests). */
@@ -414,13 +416,23 @@ export class NetworkManager {
     const r = this.find(ref);
     if (r.predefined) throw new ForbiddenError(`${r.name} is a pre-defined network and cannot be removed`);
     await this.serial(async () => {
+      if (!this.nets.has(r.id)) throw new NotFoundError(`network ${ref} not found`);
       const users = this.attached(r);
       if (users.length > 0) throw new ConflictError(`error while removing network: network ${r.name} id ${r.id} has active endpoints (${users.map((u) => u.name).join(', ')})`);
-      await this.unrealise(r);
-      await this.store.delete(r.id);
+      // Out of the lookup at once: nothing attaches to a network on its way out.
       this.nets.delete(r.id);
-      this.emit(r, 'destroy');
     });
+    // The kernel work runs outside the queue, so a project's networks (compose removes them together)
+    // go in the time of one removal, not of their sum. A new network meanwhile still sees the old
+    // bridge's route and picks another subnet.
+    try {
+      await this.unrealise(r);
+    } catch (e) {
+      if (!this.byName(r.name)) this.nets.set(r.id, r);
+      throw e;
+    }
+    await this.store.delete(r.id);
+    this.emit(r, 'destroy');
   }
 
   async prune(filters: Filters): Promise<{ NetworksDeleted: string[] }> {
@@ -657,10 +669,10 @@ export class NetworkManager {
   /** Rewrites (in place: the file is bind-mounted) the /etc/hosts of every running container sharing a network with `changed`. */
   async refreshHosts(changed: { endpoints: Record<string, EndpointState> }): Promise<void> {
     const nets = new Set(Object.keys(changed.endpoints));
-    for (const c of this.opts.containers()) {
-      if (!c.running || !c.hostsFile || !Object.keys(c.endpoints).some((id) => nets.has(id))) continue;
-      await writeFile(c.hostsFile, this.hostsFor(c)).catch(() => undefined);
-    }
+    const peers = [...this.opts.containers()].filter((c) => c.running && c.hostsFile && Object.keys(c.endpoints).some((id) => nets.has(id)));
+    // Concurrently: an exit in a compose stack rewrites every peer's file, and the stop waits for that.
+    // One write at a time per file, its content taken when it runs: overlapping refreshes never interleave, the newest lands last.
+    await Promise.all(peers.map((c) => withLock(`hosts:${c.hostsFile!}`, () => writeFile(c.hostsFile!, this.hostsFor(c))).catch(() => undefined)));
   }
 
   /** Links of this engine still present (leftover checks); bridges of existing networks left out on request. */

@@ -113,6 +113,84 @@ export async function deleteLinks(names: readonly string[]): Promise<void> {
   });
 }
 
+/**
+ * Runs `ip -force -batch -` (every line, whatever fails) and returns the failed lines (1-based) with
+ * their error: ip prints a command's error, then `Command failed -:<line>`.
+ */
+export async function ipBatchEach(lines: readonly string[]): Promise<Map<number, string>> {
+  const failed = new Map<number, string>();
+  const input = `${lines.join('\n')}\n`;
+  const stderr = await new Promise<string>((resolve, reject) => {
+    const child = spawn(IP, ['-force', '-batch', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', (e) => reject(new NetOpError(`${IP}: ${e.message}`, { cause: e })));
+    child.on('close', () => resolve(err));
+    child.stdin.end(input);
+  });
+  let message: string[] = [];
+  for (const line of stderr.split('\n')) {
+    const m = /^Command failed -:(\d+)$/.exec(line.trim());
+    if (m) {
+      failed.set(Number(m[1]), message.join('; ') || 'failed');
+      message = [];
+    } else if (line.trim() !== '') message.push(line.trim());
+  }
+  return failed;
+}
+
+/**
+ * Deletes a link and, in the same `ip` process, runs `before` (cleanup lines such as policy-rule
+ * deletes, whose failures mean "already gone" and are ignored). A link already gone is fine.
+ */
+export async function deleteLinkAfter(name: string, before: readonly string[]): Promise<void> {
+  const failed = await ipBatchEach([...before, `link del dev ${name}`]);
+  const error = failed.get(before.length + 1);
+  if (error !== undefined && !/Cannot find device|does not exist|No such device/i.test(error)) throw new NetOpError(`ip link del dev ${name}: ${error}`);
+}
+
+/**
+ * Deletes links, coalescing requests that come within `windowMs` of each other into one kernel
+ * request: unregistering a link waits for RCU grace periods (~35 ms for a bridge here), and links
+ * deleted together (`ip link del group G`, after tagging them with a random group) share the waits.
+ * Compose removes a project's networks at once; their bridges go in one such request. Each request
+ * carries its own cleanup lines (`before`, failures ignored). If the group path fails in any way, each
+ * link is deleted on its own, so every caller gets its own link's answer.
+ */
+export class LinkReaper {
+  private pending: { name: string; before: readonly string[]; settle: (e?: unknown) => void }[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly windowMs = 4) {}
+
+  delete(name: string, before: readonly string[] = []): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ name, before, settle: (e) => (e === undefined ? resolve() : reject(e)) });
+      this.timer ??= setTimeout(() => void this.flush(), this.windowMs);
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.timer = undefined;
+    const batch = this.pending.splice(0);
+    if (batch.length === 1) {
+      const [one] = batch;
+      await deleteLinkAfter(one.name, one.before).then(() => one.settle(), (e: unknown) => one.settle(e));
+      return;
+    }
+    // A group no other link on the host is in: 2^30 random values above the small ones people use.
+    const group = 0x40000000 + Math.floor(Math.random() * 0x3fffffff);
+    const lines = [...batch.flatMap((b) => b.before), ...batch.map((b) => `link set dev ${b.name} group ${group}`), `link del group ${group}`];
+    const failed = await ipBatchEach(lines).catch(() => new Map([[lines.length, 'ip failed']]));
+    const tagLines = [...failed.keys()].filter((n) => n > lines.length - 1 - batch.length && n < lines.length);
+    if (!failed.has(lines.length) && tagLines.length === 0) {
+      for (const b of batch) b.settle();
+      return;
+    }
+    await Promise.all(batch.map((b) => deleteLinkAfter(b.name, []).then(() => b.settle(), (e: unknown) => b.settle(e))));
+  }
+}
+
 /** `net.ipv4.conf.<dev>.<key>` (the file, not sysctl(8): one write, no spawn). */
 export async function setDeviceSysctl(dev: string, key: string, value: string): Promise<void> {
   await writeFile(`/proc/sys/net/ipv4/conf/${dev}/${key}`, value);

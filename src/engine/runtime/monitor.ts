@@ -26,7 +26,7 @@ export interface MonitorOptions {
   openStdin?: boolean;
   /** `StdinOnce`: the end of the first attached stdin closes the container's stdin. */
   stdinOnce?: boolean;
-  /** The monitor's unix socket for stdin and tty resize (see berth-shim.c). */
+  /** The monitor's unix socket for stdin, tty resize and signals (see berth-shim.c). */
   ioSocket?: string;
   runcBinary?: string;
   shimBinary?: string;
@@ -199,7 +199,7 @@ export function parseJsonFileLog(text: string): LogEntry[] {
   return out;
 }
 
-function connectIo(ioSocket: string, kind: 'i' | 'r'): Promise<net.Socket> {
+function connectIo(ioSocket: string, kind: 'i' | 'r' | 'k'): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const sock = net.connect({ path: ioSocket });
     sock.once('error', (e) => reject(new MonitorError(`monitor io socket ${ioSocket}: ${e.message}`, { cause: e })));
@@ -228,4 +228,32 @@ export async function resizeTty(ioSocket: string, size: { height: number; width:
   const sock = await connectIo(ioSocket, 'r');
   sock.on('error', () => undefined);
   await new Promise<void>((resolve) => sock.end(`${size.height} ${size.width}\n`, () => resolve()));
+}
+
+/**
+ * Has the monitor signal the container's init (kind 'k' on the io socket): true once sent. The
+ * monitor reaps init itself, so this is as safe against pid reuse as `runc kill`, without
+ * starting runc. False whenever the monitor does not confirm — no socket (not started yet, monitor
+ * gone), a monitor older than 'k', init already reaped, the kernel refused — or stays silent for
+ * `timeoutMs`: the caller then asks runc, whose answer about a stopped container is authoritative.
+ */
+export function signalInit(ioSocket: string, signo: number, timeoutMs = 2_000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = net.connect({ path: ioSocket });
+    let answer = '';
+    const finish = (sent: boolean): void => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(sent);
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    sock.setEncoding('utf8');
+    sock.once('error', () => finish(false));
+    sock.once('close', () => finish(false));
+    sock.on('data', (d: string) => {
+      answer += d;
+      if (answer.includes('\n')) finish(answer.trim() === '0');
+    });
+    sock.once('connect', () => sock.write(`k${signo}\n`));
+  });
 }

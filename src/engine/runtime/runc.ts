@@ -112,11 +112,16 @@ export class Runc {
     return JSON.parse(await this.ok('state', ['state', id])) as RuncState;
   }
 
+  /** Whether runc keeps state for the id (<root>/<id>/state.json; a stat, no runc process). */
+  async hasState(id: string): Promise<boolean> {
+    return stat(path.join(this.root, id, 'state.json')).then(() => true, () => false);
+  }
+
   /** The state, or undefined when runc does not know the id. */
   async stateIfExists(id: string): Promise<RuncState | undefined> {
     // runc keeps each container's state in <root>/<id>/state.json: without that file it knows nothing
     // of the id, and a stat is far cheaper than spawning runc (two of these ran before every start).
-    if (!(await stat(path.join(this.root, id, 'state.json')).then(() => true, () => false))) return undefined;
+    if (!(await this.hasState(id))) return undefined;
     try {
       return await this.state(id);
     } catch (err) {
