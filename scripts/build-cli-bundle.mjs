@@ -1,0 +1,87 @@
+// Build step (after tsc and build-schemas): bundle the CLI into one CommonJS file,
+// dist/cli/berth.cjs, and make the V8 code cache bin/berth.js loads it with (berth.cjs.cache).
+// Generated output, never committed; bin/berth.js falls back to dist/cli/main.js without it.
+//
+//   node scripts/build-cli-bundle.mjs [distDir]     (default: this repo's dist/)
+//
+// Every bundled module keeps its own import.meta.url: it is rewritten to the URL of that module's
+// file in dist/ (which tsc wrote and which stays there), so the paths modules find relative to
+// themselves — schemas/, dist/schemas/validators.cjs, dist/native/berth-shim, bin/berth.js —
+// are the same in the bundle as in dist/.
+//
+// Packages the code loads lazily through require (yaml, ajv, dockerode) or only for one command
+// (chokidar) stay external: bundling them would only make the file every start parses bigger.
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { bundlePaths, compileBundle } from '../bin/bundle-loader.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const distDir = path.resolve(process.argv[2] ?? path.join(repoRoot, 'dist'));
+const distCli = path.join(distDir, 'cli');
+const paths = bundlePaths(distCli);
+const EXTERNAL = ['yaml', 'ajv', 'ajv/*', 'ajv-formats', 'dockerode', 'chokidar'];
+
+/** The helper the rewritten import.meta.url calls: a dist-relative path → that file's URL. */
+const MODULE_URL_HELPER = "const __berthModuleUrl = (rel) => require('node:url').pathToFileURL(require('node:path').join(__dirname, rel)).href;";
+
+const keepModuleUrls = {
+  name: 'keep-module-urls',
+  setup(b) {
+    b.onLoad({ filter: /\.js$/ }, async (args) => {
+      const text = await readFile(args.path, 'utf8');
+      if (!args.path.startsWith(distDir + path.sep) || !text.includes('import.meta')) return undefined;
+      const rel = path.relative(distCli, args.path);
+      if (/import\.meta(?!\.url)/.test(text)) throw new Error(`${args.path}: uses import.meta beyond .url, which the bundle does not carry`);
+      return { contents: text.replaceAll('import.meta.url', `__berthModuleUrl(${JSON.stringify(rel)})`), loader: 'js' };
+    });
+  },
+};
+
+const tmp = `${paths.bundle}.tmp.${process.pid}`;
+await build({
+  entryPoints: [paths.main],
+  outfile: tmp,
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  external: EXTERNAL,
+  plugins: [keepModuleUrls],
+  banner: { js: MODULE_URL_HELPER },
+  logLevel: 'warning',
+});
+// Renamed before the cache is made: V8 ties the cache to the script's source and origin.
+await rename(tmp, paths.bundle);
+
+// Warm-up: load and validate a stack (the loader is what every project command runs) and build
+// the program, so those functions are compiled and land in the cache, not only the top level.
+const WARMUP_STACK = [
+  'name: warmup',
+  'services:',
+  '  db:',
+  '    image: postgres:16',
+  '    environment: { POSTGRES_PASSWORD: example }',
+  '    volumes: ["data:/var/lib/postgresql/data"]',
+  '    healthcheck: { test: ["CMD", "pg_isready"], interval: 2s }',
+  '  app:',
+  '    image: busybox:latest',
+  '    command: ["sh", "-c", "sleep 1"]',
+  '    ports: ["8080:80"]',
+  '    depends_on: { db: { condition: service_healthy } }',
+  '    networks: [front, back]',
+  'networks: { front: {}, back: {} }',
+  'volumes: { data: {} }',
+  '',
+].join('\n');
+const { script, exports } = compileBundle(paths.bundle);
+const sink = () => undefined;
+const io = { stdout: sink, stderr: sink, env: {}, cwd: repoRoot, readStdin: () => WARMUP_STACK, isTTY: false };
+for (const args of [['config', '-q'], ['config', '--format', 'json'], ['config', '--hash', '*']]) {
+  const code = await exports.main(['node', 'berth', '-f', '-', ...args], io);
+  if (code !== 0) throw new Error(`bundle warm-up: berth ${args.join(' ')} exited ${code}`);
+}
+const cacheTmp = `${paths.cache}.tmp.${process.pid}`;
+await writeFile(cacheTmp, script.createCachedData());
+await rename(cacheTmp, paths.cache);
