@@ -48,7 +48,8 @@ export function bundledMain(distCliDir) {
     return undefined;
   }
   try {
-    cachedData = readFileSync(paths.cache);
+    // A cache older than the bundle was made for an earlier build of it: compile instead.
+    if (statSync(paths.cache).mtimeMs >= statSync(paths.bundle).mtimeMs) cachedData = readFileSync(paths.cache);
   } catch {
     cachedData = undefined;
   }
