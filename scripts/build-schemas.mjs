@@ -53,6 +53,48 @@ export function buildSchemaValidators(schemaModule, outDir) {
   return file;
 }
 
+/**
+ * A merged raw model as the loader hands it to schema validation, reaching the keys most stacks
+ * use, so that validating it compiles the validator functions a typical run calls.
+ */
+const WARMUP_MODEL = {
+  name: 'warmup',
+  services: {
+    db: {
+      image: 'postgres:16',
+      environment: { POSTGRES_PASSWORD: 'example' },
+      volumes: ['data:/var/lib/postgresql/data'],
+      healthcheck: { test: ['CMD', 'pg_isready'], interval: '2s', retries: 5 },
+      networks: ['back'],
+    },
+    app: {
+      image: 'busybox:latest',
+      command: ['sh', '-c', 'sleep 1'],
+      ports: ['8080:80'],
+      depends_on: { db: { condition: 'service_healthy' } },
+      networks: { front: {}, back: { aliases: ['api'] } },
+      labels: { tier: 'app' },
+      restart: 'unless-stopped',
+    },
+  },
+  networks: { front: {}, back: { internal: true } },
+  volumes: { data: {} },
+};
+
+/**
+ * Writes <file>.cache, the V8 code cache of the validators at `file` (src/spec/code-cache.ts):
+ * loads them through the built validate-schema module, validates WARMUP_MODEL, and saves what V8
+ * compiled. Needs the built modules (dist/spec/), as the CLI loads them.
+ */
+export async function buildValidatorsCodeCache(file) {
+  const spec = path.join(repoRoot, 'dist', 'spec');
+  const { createSchemaValidator } = await import(pathToFileURL(path.join(spec, 'validate-schema.js')).href);
+  const { writeCodeCache } = await import(pathToFileURL(path.join(spec, 'code-cache.js')).href);
+  const errors = createSchemaValidator({ precompiled: file })(WARMUP_MODEL);
+  if (errors.length) throw new Error(`build-schemas: the warm-up model is invalid: ${errors.map((e) => e.message).join('; ')}`);
+  return writeCodeCache(file);
+}
+
 async function main() {
   const built = path.join(repoRoot, 'dist', 'spec', 'validate-schema.js');
   const schemaModule = await import(pathToFileURL(built).href).catch((error) => {
@@ -61,7 +103,8 @@ async function main() {
   // By default, exactly where the built module will look for it.
   const outDir = path.resolve(process.argv[2] ?? path.dirname(fileURLToPath(schemaModule.PRECOMPILED_FILE)));
   const file = buildSchemaValidators(schemaModule, outDir);
-  console.log(`build-schemas: wrote ${path.relative(process.cwd(), file)}`);
+  const cache = await buildValidatorsCodeCache(file);
+  console.log(`build-schemas: wrote ${path.relative(process.cwd(), file)} and ${path.relative(process.cwd(), cache)}`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {

@@ -22,7 +22,10 @@ export function defaultIO(): CliIO {
     readStdin: () => readFileSync(0, 'utf8'),
     isTTY: Boolean(process.stdout.isTTY),
     stdinStream: () => process.stdin,
-    stdinIsTTY: Boolean(process.stdin.isTTY),
+    // A getter: touching process.stdin builds its stream (~3 ms), which only exec and run need.
+    get stdinIsTTY() {
+      return Boolean(process.stdin.isTTY);
+    },
     onInterrupt: (handler) => {
       process.on('SIGINT', handler);
       process.on('SIGTERM', handler);

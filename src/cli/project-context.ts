@@ -3,7 +3,8 @@
 import { BerthError } from '../errors.js';
 import type { Project } from '../spec/model.js';
 import type { CliIO } from './io.js';
-import { loadForCommand, type GlobalFlags } from './project-options.js';
+import { loadForCommand } from './project-load.js';
+import type { GlobalFlags } from './project-options.js';
 
 export interface ProjectContext {
   name: string;

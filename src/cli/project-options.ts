@@ -1,9 +1,7 @@
 // The global flags every project command shares (-f, -p, --profile, --env-file,
-// --project-directory) and their translation into loader options.
+// --project-directory). main.ts declares them on every start, so this module imports nothing
+// heavy: loading the project is project-load.ts, imported only by the commands that load one.
 import type { Command } from 'commander';
-import { formatWarning } from '../errors.js';
-import { loadProject, type LoadedProject, type LoadOptions } from '../spec/loader.js';
-import type { CliIO } from './io.js';
 
 export interface GlobalFlags {
   file?: string[];
@@ -27,25 +25,4 @@ export function addGlobalOptions(program: Command): Command {
     .option('--project-directory <dir>', 'alternate working directory (default: the first compose file\'s directory)')
     .option('--ansi <when>', 'control characters: never|always|auto', 'auto')
     .option('--engine <kind>', 'container engine: builtin or docker (default: $BERTH_ENGINE, $DOCKER_HOST, the built-in engine where it can run, else Docker)');
-}
-
-export function loadOptionsFrom(flags: GlobalFlags, io: CliIO, extra: Partial<LoadOptions> = {}): LoadOptions {
-  return {
-    files: flags.file,
-    projectName: flags.projectName,
-    profiles: flags.profile,
-    envFiles: flags.envFile,
-    projectDirectory: flags.projectDirectory,
-    workingDir: io.cwd,
-    environment: io.env,
-    readStdin: io.readStdin,
-    ...extra,
-  };
-}
-
-/** Loads the project and prints its warnings on stderr, as compose does before any output. */
-export function loadForCommand(flags: GlobalFlags, io: CliIO, extra: Partial<LoadOptions> = {}): LoadedProject {
-  const loaded = loadProject(loadOptionsFrom(flags, io, extra));
-  for (const w of loaded.warnings) io.stderr(`warning: ${formatWarning(w)}\n`);
-  return loaded;
 }

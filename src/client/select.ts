@@ -68,10 +68,14 @@ async function tryDockerHost(dockerHost: string, origin: string): Promise<Attemp
   } catch (e) {
     return { failed: `${origin} ${dockerHost}: ${(e as Error).message}` };
   }
-  const why = await reachable(port);
-  if (why) return { failed: `${origin} ${dockerHost}: ${why}` };
-  // DOCKER_HOST may point at berth's own engine; say which it is.
-  const flavour = await port.version().then((v) => v.flavour, () => 'docker' as const);
+  // One round trip both proves the endpoint answers and says whether it is berth's own engine
+  // (DOCKER_HOST may point at it): every command pays it before its first real call.
+  let flavour: 'berth' | 'docker';
+  try {
+    flavour = (await port.version()).flavour;
+  } catch (e) {
+    return { failed: `${origin} ${dockerHost}: ${e instanceof Error ? e.message : String(e)}` };
+  }
   const kind: EngineKind = flavour === 'berth' ? 'builtin' : 'docker';
   const description = `${kind === 'builtin' ? 'built-in engine' : 'Docker Engine'} at ${dockerHost}`;
   return { selected: { kind, port: new DockerPort({ ...dockerHostOptions(dockerHost), description }), description } };

@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Ajv2020 as Ajv2020Type, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { ComposeError, formatKeyPath, type KeyPath, type Location } from '../errors.js';
+import { requireWithCodeCache } from './code-cache.js';
 
 const COMPOSE_ID = 'compose.schema.json';
 const PLACEMENT_ID = 'placement.schema.json';
@@ -99,7 +100,7 @@ interface PrecompiledModule {
 function loadPrecompiled(file: string | URL): ((data: unknown) => boolean) | string {
   const filePath = file instanceof URL ? fileURLToPath(file) : file;
   if (!existsSync(filePath)) return `${filePath} does not exist (run the build)`;
-  const generated = require(filePath) as PrecompiledModule;
+  const generated = requireWithCodeCache(filePath, require) as PrecompiledModule;
   if (generated.fingerprint !== schemaFingerprint()) return `${filePath} was built from other schemas (run the build)`;
   return generated.load(require).compose;
 }

@@ -13,7 +13,8 @@ import { BerthError, UsageError } from '../../errors.js';
 import { parseDuration } from '../../spec/durations.js';
 import type { CliIO } from '../io.js';
 import { engineFor } from '../engine-for.js';
-import { loadForCommand, type GlobalFlags } from '../project-options.js';
+import { loadForCommand } from '../project-load.js';
+import type { GlobalFlags } from '../project-options.js';
 import type { CompareFlags } from '../register-compare.js';
 
 function durationMs(flag: string, value: string): number {

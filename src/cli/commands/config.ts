@@ -8,7 +8,8 @@ import { printProject } from '../../spec/print.js';
 import { listProfiles } from '../../spec/profiles.js';
 import { extractVariables } from '../../spec/template.js';
 import type { CliIO } from '../io.js';
-import { loadForCommand, type GlobalFlags } from '../project-options.js';
+import { loadForCommand } from '../project-load.js';
+import type { GlobalFlags } from '../project-options.js';
 
 export interface ConfigFlags {
   format: string;

@@ -3,7 +3,8 @@ import { UsageError } from '../../errors.js';
 import { formatGraph } from '../../graph/format.js';
 import { buildGraph } from '../../graph/graph.js';
 import type { CliIO } from '../io.js';
-import { loadForCommand, type GlobalFlags } from '../project-options.js';
+import { loadForCommand } from '../project-load.js';
+import type { GlobalFlags } from '../project-options.js';
 
 export async function runGraph(globals: GlobalFlags, flags: { format: string }, io: CliIO): Promise<void> {
   const format = flags.format;

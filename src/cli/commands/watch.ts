@@ -5,7 +5,8 @@ import type { StackApplier } from '../../watch/applier.js';
 import { composeApplier } from '../../watch/compose-applier.js';
 import { runWatch } from '../../watch/session.js';
 import type { CliIO } from '../io.js';
-import { loadOptionsFrom, type GlobalFlags } from '../project-options.js';
+import { loadOptionsFrom } from '../project-load.js';
+import type { GlobalFlags } from '../project-options.js';
 
 export interface WatchFlags {
   debounce?: string;
