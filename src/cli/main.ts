@@ -13,7 +13,19 @@ import { registerCompareCommands } from './register-compare.js';
 
 export const VERSION = '0.1.0';
 
+/**
+ * A reader that went away (`berth config | head`) is not an error of ours: stop quietly with
+ * 141 (128 + SIGPIPE), as a program killed by SIGPIPE reports it to its shell.
+ */
+function exitQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(141);
+    throw e;
+  });
+}
+
 export function defaultIO(): CliIO {
+  exitQuietlyOnClosedPipe(process.stdout);
   return {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
