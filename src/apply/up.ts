@@ -176,9 +176,13 @@ async function removeContainer(port: EnginePort, step: ContainerStep, x: UpExecu
 async function createContainer(port: EnginePort, step: ContainerStep, x: UpExecution, names: Map<string, string>): Promise<string> {
   const spec = step.spec!;
   if (step.action === 'create') x.progress.emit('Container', step.name, 'Creating');
-  const { Id } = await port.containers.create(spec.name, spec.body);
+  // Where the engine takes them, all networks come with the create: one call, and berth's engine
+  // prepares the run with its whole sandbox at once.
+  const all = port.createsWithAllNetworks === true && spec.networks.length > 1;
+  const body = all ? { ...spec.body, NetworkingConfig: { EndpointsConfig: Object.fromEntries(spec.networks.map((n) => [n.name, n.endpoint])) } } : spec.body;
+  const { Id } = await port.containers.create(spec.name, body);
   names.set(Id, spec.name);
-  for (const extra of spec.networks.slice(1)) await port.networks.connect(extra.name, Id, extra.endpoint);
+  if (!all) for (const extra of spec.networks.slice(1)) await port.networks.connect(extra.name, Id, extra.endpoint);
   x.progress.emit('Container', step.name, step.action === 'recreate' ? 'Recreated' : 'Created');
   return Id;
 }

@@ -38,6 +38,8 @@ export interface DockerPortOptions {
   protocol?: 'http' | 'https';
   /** For messages. */
   description?: string;
+  /** See EnginePort.createsWithAllNetworks. */
+  createsWithAllNetworks?: boolean;
 }
 
 /** Parses a DOCKER_HOST value (`unix:///path`, `tcp://h:p`) into dockerode options. */
@@ -155,6 +157,7 @@ const encImage = (name: string): string => name.split('/').map((p) => encodeURIC
 
 export class DockerPort implements EnginePort {
   readonly description: string;
+  readonly createsWithAllNetworks: boolean;
   readonly containers: ContainerPort;
   readonly exec: ExecPort;
   readonly networks: NetworkPort;
@@ -173,8 +176,9 @@ export class DockerPort implements EnginePort {
   }
 
   constructor(options: DockerPortOptions) {
-    const { description, ...connection } = options;
+    const { description, createsWithAllNetworks, ...connection } = options;
     this.connection = connection;
+    this.createsWithAllNetworks = createsWithAllNetworks === true;
     this.description = description ?? (options.socketPath ? `engine at ${options.socketPath}` : `engine at ${options.host}:${options.port}`);
     const endpoint: Endpoint = connection.socketPath ? { socketPath: connection.socketPath } : { host: connection.host, port: connection.port };
     const api = async <T>(operation: string, target: string | undefined, method: string, path: string, o: { query?: Query; body?: unknown; signal?: AbortSignal } = {}): Promise<T> => {

@@ -211,6 +211,11 @@ export interface ImagePort {
 export interface EnginePort {
   /** Where this port points, for messages: `built-in engine at /run/berth/engine.sock`. */
   readonly description: string;
+  /**
+   * The engine attaches every network named in a create's `NetworkingConfig` (berth's engine,
+   * Docker API ≥ 1.44); otherwise only the first, and the others need a connect each.
+   */
+  readonly createsWithAllNetworks?: boolean;
   readonly containers: ContainerPort;
   readonly exec: ExecPort;
   readonly networks: NetworkPort;

@@ -76,6 +76,8 @@ export interface FakeEngineOptions {
   /** Whether networks and volumes exist (the built-in engine before `net`/`vol` had neither). */
   networks?: boolean;
   volumes?: boolean;
+  /** Like berth's engine and Docker API ≥ 1.44: a create attaches every network it names. */
+  createsWithAllNetworks?: boolean;
 }
 
 interface FakeNetwork {
@@ -104,6 +106,7 @@ function normaliseRef(ref: string): string {
 
 export class FakeEngine implements EnginePort {
   readonly description = 'fake engine';
+  readonly createsWithAllNetworks: boolean;
   readonly calls: FakeCall[] = [];
   readonly store = {
     containers: new Map<string, FakeContainer>(),
@@ -125,6 +128,7 @@ export class FakeEngine implements EnginePort {
     this.behaviour = options.behaviour ?? (() => undefined);
     this.supportsNetworks = options.networks ?? true;
     this.supportsVolumes = options.volumes ?? true;
+    this.createsWithAllNetworks = options.createsWithAllNetworks ?? false;
     this.bus.setMaxListeners(0);
     for (const ref of options.images ?? []) this.addImage(ref);
     if (this.supportsNetworks) {

@@ -61,6 +61,12 @@ async function reachable(port: EnginePort): Promise<string | undefined> {
   }
 }
 
+/** Whether an API version string (`1.43`) is at least major.minor. */
+function apiAtLeast(version: string, major: number, minor: number): boolean {
+  const [a, b] = version.split('.').map(Number);
+  return a > major || (a === major && b >= minor);
+}
+
 async function tryDockerHost(dockerHost: string, origin: string): Promise<Attempt> {
   let port: DockerPort;
   try {
@@ -70,15 +76,16 @@ async function tryDockerHost(dockerHost: string, origin: string): Promise<Attemp
   }
   // One round trip both proves the endpoint answers and says whether it is berth's own engine
   // (DOCKER_HOST may point at it): every command pays it before its first real call.
-  let flavour: 'berth' | 'docker';
+  let version;
   try {
-    flavour = (await port.version()).flavour;
+    version = await port.version();
   } catch (e) {
     return { failed: `${origin} ${dockerHost}: ${e instanceof Error ? e.message : String(e)}` };
   }
-  const kind: EngineKind = flavour === 'berth' ? 'builtin' : 'docker';
+  const kind: EngineKind = version.flavour === 'berth' ? 'builtin' : 'docker';
   const description = `${kind === 'builtin' ? 'built-in engine' : 'Docker Engine'} at ${dockerHost}`;
-  return { selected: { kind, port: new DockerPort({ ...dockerHostOptions(dockerHost), description }), description } };
+  const createsWithAllNetworks = kind === 'builtin' || apiAtLeast(version.apiVersion, 1, 44);
+  return { selected: { kind, port: new DockerPort({ ...dockerHostOptions(dockerHost), description, createsWithAllNetworks }), description } };
 }
 
 async function tryBuiltin(opts: SelectOptions): Promise<Attempt> {
@@ -87,7 +94,7 @@ async function tryBuiltin(opts: SelectOptions): Promise<Attempt> {
   const { builtinSocketPath, startEngineBackground } = await import('../cli/commands/engine.js');
   const socketPath = builtinSocketPath(opts.env, opts.cwd);
   const description = `built-in engine at ${socketPath}`;
-  const port = new DockerPort({ socketPath, description });
+  const port = new DockerPort({ socketPath, description, createsWithAllNetworks: true });
   if ((await reachable(port)) === undefined) return { selected: { kind: 'builtin', port, description } };
   if (opts.autoStart === false) return { failed: `${description}: not running` };
   try {

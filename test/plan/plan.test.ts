@@ -62,6 +62,19 @@ async function up(fake: FakeEngine, project: Project, opts: PlanOptions = {}) {
   return p;
 }
 
+describe('executeUp and networks', () => {
+  it('connects a second network after create, or names every network in the create where the engine takes them', async () => {
+    const legacy = engine();
+    await up(legacy, load(STACK));
+    expect(legacy.writes().filter((c) => c.op === 'network.connect')).toHaveLength(1);
+    const modern = new FakeEngine({ images: ['busybox'], createsWithAllNetworks: true, behaviour: (c) => (c.Name === 'app-migrate-1' ? { exitCode: 0 } : undefined) });
+    await up(modern, load(STACK));
+    expect(modern.writes().filter((c) => c.op === 'network.connect')).toEqual([]);
+    const api = [...modern.store.containers.values()].find((c) => c.Name === 'app-api-1')!;
+    expect(Object.keys(api.networks).sort()).toEqual(['app_back', 'app_front']);
+  });
+});
+
 describe('planUp', () => {
   it('plans a cold start: networks, volumes, then containers by level', async () => {
     const fake = engine();
