@@ -10,7 +10,7 @@
  *   berth-shim --runc PATH --root DIR --id ID --bundle DIR --log-path FILE
  *              --status-path FILE --pid-file FILE [--runc-log FILE]
  *              [--memory-cgroup DIR] [--tty] [--stdin] [--stdin-once] [--io-socket PATH]
- *              [--prepare [--prepare-timeout-ms N]]
+ *              [--prepare [--prepare-timeout-ms N]] [--mount-overlay OPTIONS --rootfs DIR]
  *   berth-shim --exec-tty --runc PATH --root DIR --id ID --process FILE --pid-file FILE [--stdin]
  *
  * With --io-socket PATH the monitor listens on that unix socket (mode 0600, peers must run as our
@@ -49,6 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -65,6 +66,7 @@
 
 struct options {
   const char *runc, *root, *id, *bundle, *log_path, *status_path, *pid_file, *runc_log, *memory_cgroup, *process, *io_socket;
+  const char *overlay_opts, *rootfs;
   int tty, stdin_open, stdin_once, exec_tty, prepare;
   long prepare_timeout_ms;
 };
@@ -732,6 +734,10 @@ static void monitor(const struct options *o, int ready) {
      into our pipes. Until runc exits, what arrives on the stderr pipe is runc's error message if
      runc fails, or the container's first output if it succeeds: it is kept apart and logged as the
      container's once runc has succeeded. With a tty, runc's stderr is errpipe. */
+  /* The daemon leaves the overlay to us when nothing needs the root before the run: one mount(2)
+     here instead of a mount(8) process there. The daemon unmounts it with the run, as its own. */
+  if (o->overlay_opts && mount("overlay", o->rootfs, "overlay", 0, o->overlay_opts) != 0)
+    die_to(ready, "mounting the overlay at %s failed: %s", o->rootfs, strerror(errno));
   long oom_before = oom_kills(o->memory_cgroup);
   pid_t creator = spawn(create_argv, child_in, child_out, o->tty ? errpipe[1] : child_err, &oldmask);
   if (creator < 0) die_to(ready, "fork: %s", strerror(errno));
@@ -1125,6 +1131,8 @@ int main(int argc, char **argv) {
     else if (strcmp(k, "--process") == 0) o.process = v;
     else if (strcmp(k, "--io-socket") == 0) o.io_socket = v;
     else if (strcmp(k, "--prepare-timeout-ms") == 0) o.prepare_timeout_ms = atol(v);
+    else if (strcmp(k, "--mount-overlay") == 0) o.overlay_opts = v;
+    else if (strcmp(k, "--rootfs") == 0) o.rootfs = v;
     else die_to(-1, "unknown option %s", k);
   }
   if (o.exec_tty) {
@@ -1136,6 +1144,7 @@ int main(int argc, char **argv) {
   if (o.bundle[0] != '/' || o.log_path[0] != '/' || o.status_path[0] != '/' || o.pid_file[0] != '/')
     die_to(-1, "paths must be absolute (the monitor runs in /)");
   if (o.prepare && !o.io_socket) die_to(-1, "--prepare needs --io-socket (the start comes through it)");
+  if ((o.overlay_opts == NULL) != (o.rootfs == NULL)) die_to(-1, "--mount-overlay and --rootfs go together");
   if (o.prepare_timeout_ms <= 0) o.prepare_timeout_ms = 120000;
 
   int ready[2];

@@ -166,6 +166,14 @@ describe.skipIf(skip)('containers on runc', () => {
     await expectGone(id, runner.cgroupsPath(id));
   });
 
+  it('fails create when the overlay cannot be mounted (by the monitor) and leaves nothing behind', async () => {
+    const id = `c${process.pid}-${++seq}`;
+    const err = await runner.create({ id, lowerDirs: [path.join(tmp, 'no-such-layer')], spec: { args: ['true'] } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MonitorError);
+    expect(String((err as Error).message)).toMatch(/mounting the overlay at .*rootfs failed: No such file or directory/);
+    await expectGone(id, runner.cgroupsPath(id));
+  });
+
   it('runs the host image isolated, with the engine state masked', async () => {
     const { id, out, status } = await run(
       `echo pid=$$; /usr/bin/env | grep -c '^PATH='; psql --version | cut -d' ' -f1-2; ls -A ${tmp}/state | wc -l; test -e /work && echo host-files`,

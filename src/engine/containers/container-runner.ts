@@ -13,7 +13,7 @@ import { buildOciSpec, type ContainerSpec } from '../runtime/oci-spec.js';
 import { cgroupDirs, memoryCgroupDir } from '../runtime/cgroups.js';
 import { renderHostname, renderHosts, renderResolvConf, type HostsEntry } from '../runtime/etc-files.js';
 import { readExitStatus, signalInit, startMonitor, startPrepared, waitForExit, type ExitStatus, type MonitorOptions, type MonitorStarted } from '../runtime/monitor.js';
-import { hostImageMaskedPaths, isHostImage, mountRootfs, mountsUnder, unmountRootfs } from '../runtime/rootfs.js';
+import { hostImageMaskedPaths, isHostImage, mountRootfs, mountsUnder, prepareRootfsDirs, unmountRootfs } from '../runtime/rootfs.js';
 import { Runc } from '../runtime/runc.js';
 
 export interface RunnerOptions {
@@ -182,8 +182,16 @@ export class ContainerRunner {
         writeAtomic(path.join(p.etc, 'resolv.conf'), renderResolvConf(hostResolv, req.nameservers ? { nameservers: req.nameservers } : {})),
         writeAtomic(p.config, `${JSON.stringify(config, null, 2)}\n`),
       ]);
-      await mountRootfs({ lowerDirs: req.lowerDirs, upperDir: p.upper, workDir: p.work, target: p.rootfs });
-      if (req.prepareRootfs) await req.prepareRootfs(p.rootfs);
+      const layout = { lowerDirs: req.lowerDirs, upperDir: p.upper, workDir: p.work, target: p.rootfs };
+      // The root is mounted here only when something must work in it before the run (volume copy-up);
+      // otherwise the monitor mounts it, one process spawn less.
+      let overlay: MonitorOptions['overlay'];
+      if (req.prepareRootfs) {
+        await mountRootfs(layout);
+        await req.prepareRootfs(p.rootfs);
+      } else {
+        overlay = { options: await prepareRootfsDirs(layout), rootfs: p.rootfs };
+      }
       return {
         runcRoot: this.opts.runcRoot,
         runcBinary: this.runc.binary,
@@ -199,6 +207,7 @@ export class ContainerRunner {
         openStdin: req.stdin?.open ?? false,
         stdinOnce: req.stdin?.once ?? false,
         ioSocket: p.ioSocket,
+        ...(overlay ? { overlay } : {}),
       };
     } catch (err) {
       await this.remove(req.id).catch(() => undefined);

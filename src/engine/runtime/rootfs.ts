@@ -71,9 +71,15 @@ export async function mountsUnder(prefix: string): Promise<string[]> {
   return points.sort((a, b) => b.length - a.length);
 }
 
-export async function mountRootfs(layout: RootfsLayout): Promise<void> {
+/** Makes the overlay's directories and returns its mount options, for a mount done elsewhere (the monitor). */
+export async function prepareRootfsDirs(layout: RootfsLayout): Promise<string> {
   const options = overlayOptions(layout);
   await Promise.all([layout.upperDir, layout.workDir, layout.target].map((d) => mkdir(d, { recursive: true })));
+  return options;
+}
+
+export async function mountRootfs(layout: RootfsLayout): Promise<void> {
+  const options = await prepareRootfsDirs(layout);
   try {
     await run('mount', ['-t', 'overlay', 'overlay', '-o', options, layout.target]);
   } catch (err) {

@@ -236,7 +236,7 @@ export class VolumeService implements VolumeBackend {
    * the runtime mounts, plus `populate`, which the runner calls with the mounted rootfs before the
    * container starts, to copy the image's content into empty volumes.
    */
-  async acquire(containerId: string, mounts: readonly ContainerMount[], options: { quiet?: boolean } = {}): Promise<{ specs: MountSpec[]; populate: (rootfs: string) => Promise<void> }> {
+  async acquire(containerId: string, mounts: readonly ContainerMount[], options: { quiet?: boolean } = {}): Promise<{ specs: MountSpec[]; populate?: (rootfs: string) => Promise<void> }> {
     await this.release(containerId, options);
     const specs: MountSpec[] = [];
     const held: string[] = [];
@@ -267,7 +267,8 @@ export class VolumeService implements VolumeBackend {
       await this.release(containerId, options);
       throw e;
     }
-    return { specs, populate: (rootfs) => this.copyUp(rootfs, copyInto) };
+    // Without a volume to fill, nothing needs the root before the run: the monitor may mount it.
+    return { specs, ...(copyInto.length > 0 ? { populate: (rootfs: string) => this.copyUp(rootfs, copyInto) } : {}) };
   }
 
   /** Re-registers a running container's volumes after an engine restart (nothing is mounted again). */
