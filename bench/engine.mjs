@@ -6,7 +6,7 @@
 // on berth's built-in engine and on dockerd (Debian's docker.io, started privately by this
 // script: own data root, no bridge, no iptables), with the ratio. Needs root.
 // Usage: node bench/engine.mjs [--runs 50] [--only builtin|dockerd]
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -59,6 +59,15 @@ async function measure(name, docker, tar) {
 // runc's own share: `runc run --detach` of the very bundle the engine wrote (same config.json,
 // seccomp filter and cgroup parent; the image's files unpacked as its root), median of N — the floor
 // any runc-based start pays here. The rest of the built-in engine's figure is the engine's.
+// Asynchronous: the built-in engine runs in this very process and must keep serving meanwhile.
+function runcAsync(args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn('runc', args, { stdio: 'ignore' });
+    child.on('error', reject);
+    child.on('exit', (code) => resolve(code));
+  });
+}
+
 async function runcFloor(daemon, docker, rootfs) {
   const c = await docker.createContainer({ Image: 'bench/busybox:latest', Cmd: ['sleep', '3600'], HostConfig: { NetworkMode: 'none' } });
   await c.start();
@@ -76,10 +85,10 @@ async function runcFloor(daemon, docker, rootfs) {
       config.linux.cgroupsPath = `${config.linux.cgroupsPath.split('/').slice(0, -1).join('/')}/${id}`;
       writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(config));
       const t0 = performance.now();
-      const r = spawnSync('runc', ['--root', path.join(dir, 'state'), 'run', '--detach', '--bundle', bundle, id], { stdio: 'ignore' });
+      const status = await runcAsync(['--root', path.join(dir, 'state'), 'run', '--detach', '--bundle', bundle, id]);
       times.push(performance.now() - t0);
-      if (r.status !== 0) throw new Error(`runc run --detach exited ${r.status}`);
-      spawnSync('runc', ['--root', path.join(dir, 'state'), 'delete', '--force', id]);
+      if (status !== 0) throw new Error(`runc run --detach exited ${status}`);
+      await runcAsync(['--root', path.join(dir, 'state'), 'delete', '--force', id]);
     }
     return median(times);
   } finally {
