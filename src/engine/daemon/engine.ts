@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import PQueue from 'p-queue';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import {
@@ -184,39 +185,6 @@ interface Live {
   prepared?: PreparedRun;
 }
 
-/** A counting semaphore: at most `n` holders, served first come first served. */
-class Slots {
-  private free: number;
-  private readonly waiting: (() => void)[] = [];
-  constructor(n: number) {
-    this.free = n;
-  }
-  private readonly keys = new Map<() => void, string>();
-  async acquire(key: string): Promise<() => void> {
-    if (this.free > 0) this.free--;
-    else
-      await new Promise<void>((r) => {
-        this.waiting.push(r);
-        this.keys.set(r, key);
-      });
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const next = this.waiting.shift();
-      if (next) {
-        this.keys.delete(next);
-        next();
-      } else this.free++;
-    };
-  }
-  /** Moves `key`'s wait to the front (someone waits for it now). */
-  hurry(key: string): void {
-    const i = this.waiting.findIndex((w) => this.keys.get(w) === key);
-    if (i > 0) this.waiting.unshift(...this.waiting.splice(i, 1));
-  }
-}
-
 interface PreparedRun {
   pid: number;
   monitorPid: number;
@@ -289,7 +257,7 @@ export class BuiltinEngine implements EngineBackend {
   private readonly prepareAhead: boolean;
   private readonly prepareAheadMs: number;
   /** Preparations run at most one per core, in creation order: the first created is ready first. */
-  private readonly prepareSlots = new Slots(Math.max(1, os.availableParallelism()));
+  private readonly prepareQueue = new PQueue({ concurrency: Math.max(1, os.availableParallelism()) });
   private readonly shimBinary: string;
   private readonly pollMs: number;
   private readonly hostImage: boolean;
@@ -805,36 +773,40 @@ export class BuiltinEngine implements EngineBackend {
   private async prepareRun(live: Live): Promise<void> {
     const rec = live.rec;
     if (live.prepared || live.removing || rec.state.Running || !this.preparable(rec) || !this.live.has(rec.id)) return;
-    const release = await this.prepareSlots.acquire(rec.id);
-    try {
-      if (live.removing || !this.live.has(rec.id) || this.closed) return;
-      const started = await this.runner.create(await this.runRequest(live), { prepare: true, prepareTimeoutMs: this.prepareAheadMs + 60_000 });
-      const expiry = setTimeout(() => void this.serial(live, () => this.discardPrepared(live)).catch(() => undefined), this.prepareAheadMs);
-      expiry.unref();
-      live.prepared = { pid: started.pid, monitorPid: started.monitorPid, expiry };
-    } catch (e) {
-      this.logger.info('preparing a run ahead of its start failed; the start will do it', { id: rec.id, error: String(e) });
-      await this.cleanupRun(rec.id).catch(() => undefined);
-    } finally {
-      release();
-    }
+    await this.prepareQueue.add(
+      async () => {
+        if (live.removing || !this.live.has(rec.id) || this.closed) return;
+        try {
+          const started = await this.runner.create(await this.runRequest(live), { prepare: true, prepareTimeoutMs: this.prepareAheadMs + 60_000 });
+          const expiry = setTimeout(() => void this.serial(live, () => this.discardPrepared(live)).catch(() => undefined), this.prepareAheadMs);
+          expiry.unref();
+          live.prepared = { pid: started.pid, monitorPid: started.monitorPid, expiry };
+        } catch (e) {
+          this.logger.info('preparing a run ahead of its start failed; the start will do it', { id: rec.id, error: String(e) });
+          await this.cleanupRun(rec.id).catch(() => undefined);
+        }
+      },
+      { id: rec.id },
+    );
+  }
+
+  /** The prepared run, no longer the container's (its expiry cancelled), if it had one. */
+  private takePrepared(live: Live): PreparedRun | undefined {
+    const prepared = live.prepared;
+    live.prepared = undefined;
+    if (prepared) clearTimeout(prepared.expiry);
+    return prepared;
   }
 
   /** Undoes a prepared run (the monitor sees its init go and ends). Call from the container's queue. */
   private async discardPrepared(live: Live): Promise<void> {
-    const prepared = live.prepared;
-    if (!prepared) return;
-    live.prepared = undefined;
-    clearTimeout(prepared.expiry);
-    await this.cleanupRun(live.rec.id);
+    if (this.takePrepared(live)) await this.cleanupRun(live.rec.id);
   }
 
   /** Starts the prepared run, if there is one; undefined (with the preparation undone) otherwise. */
   private async startPreparedRun(live: Live): Promise<{ pid: number; monitorPid: number } | undefined> {
-    const prepared = live.prepared;
+    const prepared = this.takePrepared(live);
     if (!prepared) return undefined;
-    live.prepared = undefined;
-    clearTimeout(prepared.expiry);
     const id = live.rec.id;
     // Ports are bound before the process runs: a taken port fails the start (the error path undoes the run).
     try {
@@ -898,7 +870,12 @@ export class BuiltinEngine implements EngineBackend {
   private async start(ref: string): Promise<void> {
     const live = this.find(ref);
     // A start waits for its preparation: that one goes first among those not yet begun.
-    this.prepareSlots.hurry(live.rec.id);
+    // (setPriority throws when it is not waiting: running already, done, or never queued.)
+    try {
+      this.prepareQueue.setPriority(live.rec.id, 1);
+    } catch {
+      // nothing waiting to hurry
+    }
     await this.serial(live, async () => {
       if (live.removing) throw new ConflictError(`container ${live.rec.id} is marked for removal and cannot be started`);
       if (live.rec.state.Paused) throw new ConflictError('cannot start a paused container, try unpause instead');
@@ -1301,14 +1278,14 @@ export class BuiltinEngine implements EngineBackend {
         await this.handleExit(live, { pid: rec.state.Pid, exitCode: 255, signal: 0, oomKilled: false, startedAt: rec.state.StartedAt, finishedAt: iso(this.clock.now()) });
         rec.state.Error = 'the container\'s monitor disappeared while the engine was down';
         await this.persist(live);
-      } else if (await this.hasRunLeftovers(rec.id)) {
+      } else {
         // Prepared by an earlier daemon (or it died preparing) and never started: undo; a start prepares anew.
-        await this.cleanupRun(rec.id).catch((e: unknown) => this.logger.error('undoing a prepared run failed', { id: rec.id, error: String(e) }));
+        if (await this.hasRunLeftovers(rec.id)) {
+          await this.cleanupRun(rec.id).catch((e: unknown) => this.logger.error('undoing a prepared run failed', { id: rec.id, error: String(e) }));
+        }
         if (rec.hasBeenStarted && (rec.state.Restarting || shouldRestartOnDaemonStart(rec.hostConfig.RestartPolicy, { exitCode: rec.state.ExitCode, manuallyStopped: rec.manuallyStopped, restartCount: rec.restartCount }))) {
           void this.serial(live, () => this.startRun(live)).catch((e: unknown) => this.logger.error('restart at daemon start failed', { id: rec.id, error: String(e) }));
         }
-      } else if (rec.hasBeenStarted && (rec.state.Restarting || shouldRestartOnDaemonStart(rec.hostConfig.RestartPolicy, { exitCode: rec.state.ExitCode, manuallyStopped: rec.manuallyStopped, restartCount: rec.restartCount }))) {
-        void this.serial(live, () => this.startRun(live)).catch((e: unknown) => this.logger.error('restart at daemon start failed', { id: rec.id, error: String(e) }));
       }
     }
   }
