@@ -128,32 +128,47 @@ export function startMonitor(o: MonitorOptions): Promise<MonitorStarted> {
 }
 
 /**
+ * One request on the monitor's io socket and its one-line answer (without the newline). Rejects
+ * when the socket cannot be reached, closes without a line, or stays silent for `timeoutMs`.
+ */
+function askMonitor(ioSocket: string, request: string, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ path: ioSocket });
+    let answer = '';
+    let settled = false;
+    const settle = (fn: () => void): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      sock.destroy();
+      fn();
+    };
+    const timer = setTimeout(() => settle(() => reject(new MonitorError(`no answer from the monitor in ${timeoutMs} ms`))), timeoutMs);
+    sock.setEncoding('utf8');
+    sock.on('error', (e) => settle(() => reject(new MonitorError(e.message, { cause: e }))));
+    sock.once('connect', () => sock.write(request));
+    sock.on('data', (d: string) => {
+      answer += d;
+      const nl = answer.indexOf('\n');
+      if (nl >= 0) settle(() => resolve(answer.slice(0, nl)));
+    });
+    sock.once('close', () => settle(() => reject(new MonitorError('the monitor closed the connection'))));
+  });
+}
+
+/**
  * Starts a container its monitor prepared (MonitorOptions.prepare): one round trip on the io
  * socket, no runtime process. Rejects with the monitor's reason, or when the monitor is gone
  * (it gave up waiting, or the container was deleted meanwhile).
  */
-export function startPrepared(ioSocket: string, timeoutMs = 15_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const sock = net.connect({ path: ioSocket });
-    let answer = '';
-    const fail = (why: string, cause?: unknown): void => {
-      sock.destroy();
-      reject(new MonitorError(`starting the prepared container: ${why}`, cause === undefined ? undefined : { cause }));
-    };
-    const timer = setTimeout(() => fail(`no answer from the monitor in ${timeoutMs} ms`), timeoutMs);
-    sock.setEncoding('utf8');
-    sock.once('error', (e) => {
-      clearTimeout(timer);
-      fail(e.message, e);
-    });
-    sock.once('connect', () => sock.write('s'));
-    sock.on('data', (d: string) => (answer += d));
-    sock.once('close', () => {
-      clearTimeout(timer);
-      if (answer === 'ok\n') resolve();
-      else fail(answer.startsWith('err ') ? answer.slice(4).trim() : 'the monitor closed the connection');
-    });
-  });
+export async function startPrepared(ioSocket: string, timeoutMs = 15_000): Promise<void> {
+  let answer: string;
+  try {
+    answer = await askMonitor(ioSocket, 's', timeoutMs);
+  } catch (e) {
+    throw new MonitorError(`starting the prepared container: ${(e as Error).message}`, { cause: e });
+  }
+  if (answer !== 'ok') throw new MonitorError(`starting the prepared container: ${answer.startsWith('err ') ? answer.slice(4).trim() : `unexpected answer "${answer}"`}`);
 }
 
 /** The exit status, or undefined while the container has not exited (the file appears atomically). */
@@ -244,22 +259,8 @@ export async function resizeTty(ioSocket: string, size: { height: number; width:
  * `timeoutMs`: the caller then asks runc, whose answer about a stopped container is authoritative.
  */
 export function signalInit(ioSocket: string, signo: number, timeoutMs = 2_000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = net.connect({ path: ioSocket });
-    let answer = '';
-    const finish = (sent: boolean): void => {
-      clearTimeout(timer);
-      sock.destroy();
-      resolve(sent);
-    };
-    const timer = setTimeout(() => finish(false), timeoutMs);
-    sock.setEncoding('utf8');
-    sock.once('error', () => finish(false));
-    sock.once('close', () => finish(false));
-    sock.on('data', (d: string) => {
-      answer += d;
-      if (answer.includes('\n')) finish(answer.trim() === '0');
-    });
-    sock.once('connect', () => sock.write(`k${signo}\n`));
-  });
+  return askMonitor(ioSocket, `k${signo}\n`, timeoutMs).then(
+    (answer) => answer.trim() === '0',
+    () => false,
+  );
 }
