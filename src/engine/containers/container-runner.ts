@@ -166,12 +166,7 @@ export class ContainerRunner {
     // Validate before touching the disk: a bad spec leaves nothing behind.
     const config = buildOciSpec(spec);
 
-    let hostResolv = '';
-    try {
-      hostResolv = await readFile(this.opts.hostResolvConf ?? '/etc/resolv.conf', 'utf8');
-    } catch {
-      // no host resolver configuration: the container gets an empty one
-    }
+    const hostResolv = await this.hostResolvConf();
     try {
       await mkdir(p.bundle, { recursive: true });
       await mkdir(p.etc, { recursive: true });
@@ -220,13 +215,16 @@ export class ContainerRunner {
    * would leave the container the old one) — for a network connected before its start.
    */
   async rewriteResolvConf(id: string, nameservers: readonly string[]): Promise<void> {
-    let hostResolv = '';
+    await writeFile(path.join(this.paths(id).etc, 'resolv.conf'), renderResolvConf(await this.hostResolvConf(), { nameservers }));
+  }
+
+  /** The host's resolv.conf, which containers' are derived from; empty when it has none. */
+  private async hostResolvConf(): Promise<string> {
     try {
-      hostResolv = await readFile(this.opts.hostResolvConf ?? '/etc/resolv.conf', 'utf8');
+      return await readFile(this.opts.hostResolvConf ?? '/etc/resolv.conf', 'utf8');
     } catch {
-      // no host resolver configuration: the container gets an empty one
+      return ''; // no host resolver configuration: the container gets an empty one
     }
-    await writeFile(path.join(this.paths(id).etc, 'resolv.conf'), renderResolvConf(hostResolv, { nameservers }));
   }
 
   /** Starts a container created with `create(…, { prepare: true })`. */

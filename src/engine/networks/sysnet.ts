@@ -231,15 +231,18 @@ export interface EndpointPlan {
   mtu?: number;
 }
 
+/** The host end of an endpoint's veth: tagged with the engine's alias, enslaved to its bridge, up. */
+function hostEndLines(p: EndpointPlan): string[] {
+  return [`link set dev ${p.hostIf} alias "${p.alias}"`, `link set dev ${p.hostIf} master ${p.bridge}`, `link set dev ${p.hostIf} up`];
+}
+
 /** One veth pair: host end enslaved to the bridge, container end configured inside the namespace. */
 export async function addEndpoint(p: EndpointPlan): Promise<void> {
   try {
     await ipBatch([
       `link add name ${p.hostIf} ${p.mtu ? `mtu ${p.mtu} ` : ''}type veth peer name ${p.peerIf} address ${p.mac}`,
-      `link set dev ${p.hostIf} alias "${p.alias}"`,
       `link set dev ${p.peerIf} netns ${p.netns}`,
-      `link set dev ${p.hostIf} master ${p.bridge}`,
-      `link set dev ${p.hostIf} up`,
+      ...hostEndLines(p),
     ]);
     await ipBatch(
       [
@@ -279,7 +282,7 @@ export async function createSandbox(file: string, endpoints: readonly EndpointPl
       `link set dev ${p.ifName} up`,
       ...(p.gateway ? [`route add default via ${p.gateway} dev ${p.ifName}`] : []),
     );
-    host.push(`link set dev ${p.hostIf} alias "${p.alias}"`, `link set dev ${p.hostIf} master ${p.bridge}`, `link set dev ${p.hostIf} up`);
+    host.push(...hostEndLines(p));
   }
   try {
     await run('unshare', [`--net=${file}`, IP, '-batch', '-'], `${inside.join('\n')}\n`);
