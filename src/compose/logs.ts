@@ -79,7 +79,8 @@ export function logPrinter(containers: ObservedContainer[], out: (text: string) 
  * one that had stopped) is followed from its start on.
  */
 export async function showLogs(target: ProjectTarget, services: readonly string[], o: LogsOptions, out: (text: string) => void): Promise<void> {
-  const containers = await containersOf(target, services, { ...(o.index !== undefined ? { index: o.index } : {}) });
+  const selection = o.index !== undefined ? { index: o.index } : {};
+  const containers = await containersOf(target, services, selection);
   const printer = logPrinter(containers, out, o);
   const streaming = new Set<string>();
   const stop = new AbortController();
@@ -110,15 +111,15 @@ export async function showLogs(target: ProjectTarget, services: readonly string[
   };
   const pumps: Promise<void>[] = containers.map((c) => pump(c, undefined));
   if (o.follow && containers.length > 0) {
-    const selected = (c: ObservedContainer): boolean => (services.length === 0 || services.includes(c.service)) && (o.index === undefined || c.number === o.index);
     pumps.push(
       (async () => {
         try {
           const events = target.port.events({ filters: { type: ['container'], event: ['start'], label: [`com.docker.compose.project=${target.name}`] }, signal: stop.signal });
           for await (const ev of events) {
             if (streaming.has(ev.Actor.ID)) continue;
-            const c = (await containersOf(target, services, {})).find((x) => x.id === ev.Actor.ID);
-            if (c && selected(c) && !streaming.has(c.id)) pumps.push(pump(c, ev.time));
+            // The same selection as the containers followed from the start (services, --index).
+            const c = (await containersOf(target, services, selection)).find((x) => x.id === ev.Actor.ID);
+            if (c && !streaming.has(c.id)) pumps.push(pump(c, ev.time));
           }
         } catch (e) {
           if (!stop.signal.aborted) throw e;
