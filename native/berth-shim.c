@@ -277,6 +277,13 @@ static void write_status(const char *path, const char *json) {
   unlink(tmp);
 }
 
+/* Empties the signalfd: what matters is that a SIGCHLD came; the caller then reaps with waitpid. */
+static void drain_signals(int sfd) {
+  struct signalfd_siginfo si;
+  while (read(sfd, &si, sizeof si) == sizeof si) {
+  }
+}
+
 static pid_t spawn(char *const argv[], int in, int out, int err, const sigset_t *oldmask) {
   pid_t pid = fork();
   if (pid != 0) return pid;
@@ -607,9 +614,7 @@ static void await_start(const struct options *o, struct io_state *io, int sfd, p
     struct pollfd p[2] = {{.fd = sfd, .events = POLLIN}, {.fd = io->listen_fd, .events = POLLIN}};
     if (poll(p, 2, (int)(left > INT_MAX ? INT_MAX : left)) < 0 && errno != EINTR) prepared_gone(o, io, oldmask, devnull, 1);
     if (p[0].revents & POLLIN) {
-      struct signalfd_siginfo si;
-      while (read(sfd, &si, sizeof si) == sizeof si) {
-      }
+      drain_signals(sfd);
       pid_t w;
       while ((w = waitpid(-1, NULL, WNOHANG)) > 0)
         if (w == cpid) prepared_gone(o, io, oldmask, devnull, 0);
@@ -773,9 +778,7 @@ static void monitor(const struct options *o, int ready) {
         close(conn);
       }
     }
-    struct signalfd_siginfo si;
-    while (read(sfd, &si, sizeof si) == sizeof si) {
-    }
+    drain_signals(sfd);
     int st;
     if (waitpid(creator, &st, WNOHANG) == creator) create_status = st;
   }
@@ -891,9 +894,7 @@ static void monitor(const struct options *o, int ready) {
       if (p[5 + i].fd >= 0 && p[5 + i].revents && clients[i].fd >= 0) client_read(&io, &clients[i]);
     }
     if (p[0].revents & POLLIN) {
-      struct signalfd_siginfo si;
-      while (read(sfd, &si, sizeof si) == sizeof si) {
-      }
+      drain_signals(sfd);
       pid_t w;
       int ws;
       /* As subreaper we also inherit any orphan of the container; reap them all. */
@@ -989,9 +990,7 @@ static int exec_tty(const struct options *o) {
         close(conn);
       }
     }
-    struct signalfd_siginfo si;
-    while (read(sfd, &si, sizeof si) == sizeof si) {
-    }
+    drain_signals(sfd);
     int st;
     if (waitpid(runc, &st, WNOHANG) == runc) runc_status = st;
   }
@@ -1075,9 +1074,7 @@ static int exec_tty(const struct options *o) {
       }
     }
     if (p[0].revents & POLLIN) {
-      struct signalfd_siginfo si;
-      while (read(sfd, &si, sizeof si) == sizeof si) {
-      }
+      drain_signals(sfd);
       pid_t w;
       int ws;
       while ((w = waitpid(-1, &ws, WNOHANG)) > 0) {
