@@ -3,6 +3,7 @@
 // the first one's container, restarted when it exits. `ps` names group and mode.
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demux } from '../../src/client/docker-port.js';
 import { startTestEngine, type TestEngine } from '../engine/daemon-harness.js';
 import { skipNotice } from '../engine/helpers/engine-env.js';
 import { expectCode, makeStack } from './scenario.js';
@@ -18,14 +19,8 @@ async function execOut(docker: Docker, container: string, cmd: string[]): Promis
     stream.on('data', (d: Buffer) => chunks.push(d));
     stream.on('end', () => resolve());
   });
-  // Strip the 8-byte frame headers.
-  const raw = Buffer.concat(chunks);
   let out = '';
-  for (let i = 0; i + 8 <= raw.length; ) {
-    const size = raw.readUInt32BE(i + 4);
-    out += raw.subarray(i + 8, i + 8 + size).toString();
-    i += 8 + size;
-  }
+  for await (const chunk of demux(chunks, false)) out += chunk.data.toString();
   return out;
 }
 

@@ -8,28 +8,17 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demux } from '../../src/client/docker-port.js';
 import { startTestEngine, type TestEngine } from './daemon-harness.js';
 import { skipNotice } from './helpers/engine-env.js';
+import { until } from './helpers/until.js';
 
 const skip = skipNotice('prepare-ahead');
 
-async function until(what: string, cond: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 async function logsOf(c: Docker.Container): Promise<string> {
   const buf = (await c.logs({ stdout: true, stderr: true })) as unknown as Buffer;
-  // Multiplexed frames: 8-byte headers, then the payload.
   let out = '';
-  for (let i = 0; i + 8 <= buf.length; ) {
-    const n = buf.readUInt32BE(i + 4);
-    out += buf.subarray(i + 8, i + 8 + n).toString();
-    i += 8 + n;
-  }
+  for await (const chunk of demux([buf], false)) out += chunk.data.toString();
   return out;
 }
 

@@ -10,6 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signalInit } from '../../src/engine/runtime/monitor.js';
 import { RUNC, skipNotice } from './helpers/engine-env.js';
 import { startTestEngine, type TestEngine } from './daemon-harness.js';
+import { until as pollUntil } from './helpers/until.js';
+
+// Each wait here is bounded at 5 s.
+const until = (what: string, check: () => Promise<boolean>): Promise<void> => pollUntil(what, check, 5_000);
 
 const skip = skipNotice('engine stop and kill');
 
@@ -34,14 +38,6 @@ describe.skipIf(skip)('built-in engine: stop and kill', () => {
 
   async function logsOf(c: Docker.Container): Promise<string> {
     return ((await c.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer).toString('latin1');
-  }
-
-  async function until(what: string, check: () => Promise<boolean>): Promise<void> {
-    for (let i = 0; i < 200; i++) {
-      if (await check()) return;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    throw new Error(`timed out waiting for ${what}`);
   }
 
   async function started(cmd: string[], extra: Partial<Docker.ContainerCreateOptions> = {}): Promise<Docker.Container> {
