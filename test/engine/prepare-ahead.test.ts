@@ -56,7 +56,9 @@ describe.skipIf(skip)('prepare-ahead on the built-in engine (real containers)', 
   it('undoes a preparation nobody starts, and a later start still works', async () => {
     const c = await docker.createContainer({ Image: 'busybox', Cmd: ['sh', '-c', 'echo late; exit 3'], HostConfig: { NetworkMode: 'none' } });
     await until('the run to be prepared', async () => (await runcState(c.id)) === 'created');
-    await until('the preparation to expire', async () => (await runcState(c.id)) === undefined, 10_000);
+    // Undoing it deletes the runc state first, then unmounts: wait for the whole undo (the root's mount gone too).
+    const mounted = async () => (await engine.leftovers()).mounts.some((m) => m.includes(c.id));
+    await until('the preparation to be undone', async () => (await runcState(c.id)) === undefined && !(await mounted()), 10_000);
     const left = await engine.leftovers();
     expect(left.mounts.filter((m) => m.includes(c.id))).toEqual([]);
     expect(left.cgroups.filter((g) => g.includes(c.id))).toEqual([]);
