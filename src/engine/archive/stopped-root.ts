@@ -3,14 +3,12 @@
 // calls on a stopped container), so a copy reads and writes the same files a run would see.
 // tmpfs mounts exist only while the container runs: for a stopped one the path is in the rootfs.
 
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { mountRootfs, unmountRootfs } from '../runtime/rootfs.js';
 import { resolveInRoot } from './resolve.js';
+import { execCommand as run } from '../runtime/spawner.js';
 
-const run = promisify(execFile);
 
 export interface StoppedRootLayout {
   lowerDirs: readonly string[];

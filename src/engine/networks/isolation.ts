@@ -13,11 +13,8 @@
 // iptables masquerades its subnet leaving through any other interface, while a DROP rule for
 // traffic from this bridge to any other berth bridge keeps the isolation promise.
 
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { execCommand as execFileP } from '../runtime/spawner.js';
 import { IP, NetOpError, setDeviceSysctl } from './sysnet.js';
-
-const execFileP = promisify(execFile);
 
 export async function isolateBridge(bridge: string): Promise<void> {
   await setDeviceSysctl(bridge, 'forwarding', '0');

@@ -5,12 +5,9 @@
 // Every link the engine makes carries an interface alias (`ip link set … alias`) naming the engine's
 // state root, so leftovers can be listed exactly (other engines on the host make bridges too).
 
-import { execFile, spawn } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
-
-const execFileP = promisify(execFile);
+import { runCommand } from '../runtime/spawner.js';
 
 export const IP = process.env.BERTH_IP_BINARY ?? 'ip';
 
@@ -22,25 +19,15 @@ export class NetOpError extends Error {
 }
 
 async function run(cmd: string, args: readonly string[], input?: string): Promise<string> {
-  if (input === undefined) {
-    try {
-      const { stdout } = await execFileP(cmd, [...args], { maxBuffer: 16 * 1024 * 1024 });
-      return stdout;
-    } catch (e) {
-      const err = e as { stderr?: string; message: string };
-      throw new NetOpError(`${cmd} ${args.join(' ')}: ${(err.stderr ?? '').trim() || err.message}`, { cause: e });
-    }
+  let r;
+  try {
+    r = await runCommand(cmd, args, input === undefined ? {} : { input });
+  } catch (e) {
+    throw new NetOpError(`${cmd}: ${(e as Error).message}`, { cause: e });
   }
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, [...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', (e) => reject(new NetOpError(`${cmd}: ${e.message}`, { cause: e })));
-    child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new NetOpError(`${cmd} ${args.join(' ')}: ${stderr.trim() || `exit status ${code}`} (batch: ${input.trim().split('\n').join('; ')})`))));
-    child.stdin.end(input);
-  });
+  if (r.code === 0) return r.stdout.toString('utf8');
+  const why = r.stderr.toString('utf8').trim() || (r.code !== null ? `exit status ${r.code}` : `signal ${r.signal}`);
+  throw new NetOpError(`${cmd} ${args.join(' ')}: ${why}${input === undefined ? '' : ` (batch: ${input.trim().split('\n').join('; ')})`}`);
 }
 
 /** `ip -batch -` in the host's network namespace, or in the namespace bind-mounted at `netns`. */
@@ -120,14 +107,12 @@ export async function deleteLinks(names: readonly string[]): Promise<void> {
 export async function ipBatchEach(lines: readonly string[]): Promise<Map<number, string>> {
   const failed = new Map<number, string>();
   const input = `${lines.join('\n')}\n`;
-  const stderr = await new Promise<string>((resolve, reject) => {
-    const child = spawn(IP, ['-force', '-batch', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', (e) => reject(new NetOpError(`${IP}: ${e.message}`, { cause: e })));
-    child.on('close', () => resolve(err));
-    child.stdin.end(input);
-  });
+  let stderr: string;
+  try {
+    stderr = (await runCommand(IP, ['-force', '-batch', '-'], { input, discardStdout: true })).stderr.toString('utf8');
+  } catch (e) {
+    throw new NetOpError(`${IP}: ${(e as Error).message}`, { cause: e });
+  }
   let message: string[] = [];
   for (const line of stderr.split('\n')) {
     const m = /^Command failed -:(\d+)$/.exec(line.trim());

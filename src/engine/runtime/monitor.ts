@@ -1,12 +1,12 @@
 // Starts berth-shim (native/berth-shim.c), the per-container monitor, and reads what it leaves:
 // the json-file log and the exit status. MONITOR.md explains why the monitor is a C process.
 
-import { execFile } from 'node:child_process';
 import net from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runCommand } from './spawner.js';
 
 export interface MonitorOptions {
   runcRoot: string;
@@ -110,21 +110,21 @@ export function shimArgs(o: MonitorOptions): string[] {
 /** Creates and starts the container under a new monitor; resolves once the container runs. */
 export function startMonitor(o: MonitorOptions): Promise<MonitorStarted> {
   const shim = o.shimBinary ?? defaultShimPath();
-  return new Promise((resolve, reject) => {
-    execFile(shim, shimArgs(o), { timeout: 60_000 }, (err, stdout, stderr) => {
-      if (err) {
-        const detail = String(stderr).trim() || err.message;
-        reject(new MonitorError(`starting container ${o.id}: ${detail}`, { cause: err }));
-        return;
+  return runCommand(shim, shimArgs(o), { timeoutMs: 60_000 }).then(
+    (r) => {
+      const stdout = r.stdout.toString('utf8').trim();
+      if (r.code !== 0) {
+        const how = r.timedOut ? 'timed out after 60 s' : r.code !== null ? `exit status ${r.code}` : `signal ${r.signal}`;
+        throw new MonitorError(`starting container ${o.id}: ${r.stderr.toString('utf8').trim() || how}`);
       }
-      const [pid, monitorPid] = String(stdout).trim().split(/\s+/).map(Number);
-      if (!Number.isInteger(pid) || !Number.isInteger(monitorPid)) {
-        reject(new MonitorError(`starting container ${o.id}: unexpected monitor output "${String(stdout).trim()}"`));
-        return;
-      }
-      resolve({ pid, monitorPid });
-    });
-  });
+      const [pid, monitorPid] = stdout.split(/\s+/).map(Number);
+      if (!Number.isInteger(pid) || !Number.isInteger(monitorPid)) throw new MonitorError(`starting container ${o.id}: unexpected monitor output "${stdout}"`);
+      return { pid, monitorPid };
+    },
+    (e: Error) => {
+      throw new MonitorError(`starting container ${o.id}: ${e.message}`, { cause: e });
+    },
+  );
 }
 
 /**

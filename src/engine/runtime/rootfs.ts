@@ -4,11 +4,8 @@
 // show up as empty mount points (the bundle mounts its own there) — but anything else on the root
 // filesystem is visible, including the engine's own state; hostImageMaskedPaths lists what to hide.
 
-import { execFile } from 'node:child_process';
 import { mkdir, readFile, rm } from 'node:fs/promises';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
+import { execCommand as run } from './spawner.js';
 
 export interface RootfsLayout {
   /** Read-only layers, top first (overlayfs `lowerdir` order). */

@@ -1,7 +1,7 @@
 // A thin typed wrapper around the runc CLI. Every call passes `--root`, so berth's containers live
 // in their own runc state directory (default /run/berth/runc) apart from any other engine's.
 
-import { spawn } from 'node:child_process';
+import { runCommand } from './spawner.js';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -72,21 +72,9 @@ export class Runc {
     this.binary = opts.binary ?? 'runc';
   }
 
-  private call(args: readonly string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(this.binary, ['--root', this.root, ...args], { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      child.stdout?.on('data', (b: Buffer) => out.push(b));
-      child.stderr?.on('data', (b: Buffer) => err.push(b));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
-      if (child.stdin) {
-        // runc may exit (with its own error) before reading all of its input.
-        child.stdin.on('error', () => undefined);
-        child.stdin.end(input);
-      }
-    });
+  private async call(args: readonly string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const r = await runCommand(this.binary, ['--root', this.root, ...args], input === undefined ? {} : { input });
+    return { code: r.code, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8') };
   }
 
   private async ok(command: string, args: readonly string[], input?: string): Promise<string> {

@@ -3,9 +3,7 @@
 // and giving back its volumes around each run, filling an empty volume from the image (copy-up),
 // and removing a container's anonymous volumes with it.
 
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
-import { promisify } from 'node:util';
 import {
   ConflictError,
   InvalidArgumentError,
@@ -22,8 +20,8 @@ import { resolveInRoot } from '../archive/resolve.js';
 import type { PlannedMount } from '../daemon/translate.js';
 import type { MountSpec, Propagation } from '../runtime/oci-spec.js';
 import { ANONYMOUS_LABEL, VolumeStore, type VolumeRecord } from './store.js';
+import { execCommand as run } from '../runtime/spawner.js';
 
-const run = promisify(execFile);
 
 /** One mount of a container as its record keeps it: what inspect's `Mounts` shows and what each start mounts. */
 export interface ContainerMount {

@@ -6,16 +6,14 @@
 // local driver does. Who uses a volume right now is kept in memory: the engine re-adopts its
 // running containers after a restart and tells the store again.
 
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { ConflictError, InternalError, InvalidArgumentError, NotFoundError } from '../backend.js';
 import { writeFileAtomic, withLock } from '../images/atomic.js';
 import { mountsUnder } from '../runtime/rootfs.js';
+import { execCommand as run } from '../runtime/spawner.js';
 
-const run = promisify(execFile);
 
 /** dockerd's volume name rule (volume/local: validName). */
 const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;

@@ -27,8 +27,18 @@ export function skipNotice(suite: string): boolean {
  * Builds the shim into `outDir` (each test file owns its binary, inside its own temp dir, so
  * parallel test files never depend on each other's builds).
  */
+/** Compiles the native helpers into `<outDir>/native` and returns the shim's path. */
 export function buildShim(outDir: string): string {
+  return buildNative(outDir, 'berth-shim');
+}
+
+/** The same build; the spawner's path (native/berth-spawner.c). */
+export function buildSpawner(outDir: string): string {
+  return buildNative(outDir, 'berth-spawner');
+}
+
+function buildNative(outDir: string, name: string): string {
   const out = path.join(outDir, 'native');
   const printed = execFileSync('sh', [path.join(repoRoot, 'native/build.sh'), out], { encoding: 'utf8' });
-  return printed.trim().split('\n').at(-1) ?? path.join(out, 'berth-shim');
+  return printed.trim().split('\n').find((line) => line.endsWith(`/${name}`)) ?? path.join(out, name);
 }
