@@ -14,7 +14,7 @@
 // traffic from this bridge to any other berth bridge keeps the isolation promise.
 
 import { execCommand as execFileP } from '../runtime/spawner.js';
-import { IP, NetOpError, setDeviceSysctl } from './sysnet.js';
+import { IP, ipBatchEach, NetOpError, setDeviceSysctl } from './sysnet.js';
 
 export async function isolateBridge(bridge: string): Promise<void> {
   await setDeviceSysctl(bridge, 'forwarding', '0');
@@ -32,16 +32,12 @@ export const ISOLATION_RULE_PRIORITY = 32000;
  * is refused with ICMP "administratively prohibited". Removed with the bridge.
  */
 export async function addIsolationRule(bridge: string): Promise<void> {
-  await removeIsolationRule(bridge);
-  await ipRule(['add', 'priority', String(ISOLATION_RULE_PRIORITY), 'iif', bridge, 'prohibit']);
-}
-
-export async function removeIsolationRule(bridge: string): Promise<void> {
-  // `ip rule del` removes one match per call; loop until none is left (at most a few).
-  for (let i = 0; i < 4; i++) {
-    const gone = await ipRule(['del', 'priority', String(ISOLATION_RULE_PRIORITY), 'iif', bridge, 'prohibit']).then(() => false, () => true);
-    if (gone) return;
-  }
+  // One `ip`: drop any copies left behind (a failing delete just means none was left), then add.
+  const rule = `priority ${ISOLATION_RULE_PRIORITY} iif ${bridge} prohibit`;
+  const lines = [...Array.from({ length: 4 }, () => `rule del ${rule}`), `rule add ${rule}`];
+  const failed = await ipBatchEach(lines);
+  const why = failed.get(lines.length);
+  if (why !== undefined) throw new NetOpError(`ip rule add ${rule}: ${why}`);
 }
 
 /**
@@ -58,14 +54,6 @@ export async function isolationRuleBridges(): Promise<string[]> {
   const { stdout } = await execFileP(IP, ['-j', '-4', 'rule', 'show']);
   const rules = JSON.parse(stdout || '[]') as { priority?: number; iif?: string; action?: string }[];
   return rules.filter((r) => r.priority === ISOLATION_RULE_PRIORITY && r.iif).map((r) => r.iif!);
-}
-
-async function ipRule(args: string[]): Promise<void> {
-  try {
-    await execFileP(IP, ['-4', 'rule', ...args]);
-  } catch (e) {
-    throw new NetOpError(`ip rule ${args.join(' ')}: ${(e as { stderr?: string }).stderr?.trim() || (e as Error).message}`, { cause: e });
-  }
 }
 
 async function iptables(args: string[]): Promise<void> {

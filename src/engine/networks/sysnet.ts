@@ -59,6 +59,12 @@ export async function listLinks(): Promise<LinkInfo[]> {
 }
 
 export async function linkExists(name: string): Promise<boolean> {
+  // The devices of our network namespace, without a process spawn; `ip` when /proc cannot tell.
+  const listed = await readFile('/proc/self/net/dev', 'utf8').then(
+    (text) => text.split('\n').slice(2).some((line) => line.includes(':') && line.slice(0, line.indexOf(':')).trim() === name),
+    () => undefined,
+  );
+  if (listed !== undefined) return listed;
   try {
     await run(IP, ['link', 'show', 'dev', name]);
     return true;
