@@ -11,7 +11,6 @@
  *              --status-path FILE --pid-file FILE [--runc-log FILE]
  *              [--memory-cgroup DIR] [--tty] [--stdin] [--stdin-once] [--io-socket PATH]
  *              [--prepare [--prepare-timeout-ms N]] [--mount-overlay OPTIONS --rootfs DIR]
- *              [--runc-launch PATH]
  *   berth-shim --exec-tty --runc PATH --root DIR --id ID --process FILE --pid-file FILE [--stdin]
  *
  * With --io-socket PATH the monitor listens on that unix socket (mode 0600, peers must run as our
@@ -66,7 +65,7 @@
 #define DRAIN_MS 2000
 
 struct options {
-  const char *runc, *runc_launch, *root, *id, *bundle, *log_path, *status_path, *pid_file, *runc_log, *memory_cgroup, *process, *io_socket;
+  const char *runc, *root, *id, *bundle, *log_path, *status_path, *pid_file, *runc_log, *memory_cgroup, *process, *io_socket;
   const char *overlay_opts, *rootfs;
   int tty, stdin_open, stdin_once, exec_tty, prepare;
   long prepare_timeout_ms;
@@ -708,10 +707,7 @@ static void monitor(const struct options *o, int ready) {
 
   char *create_argv[24];
   int a = 0;
-  /* --runc-launch: the binary for this first runc only, e.g. /proc/self/fd/N, a sealed in-memory
-     copy of runc that berth-spawner handed us (runc 1.1 then skips copying itself at each start).
-     Later calls (start, delete) use --runc: the copy's fd is closed once this runc has ended. */
-  create_argv[a++] = (char *)(o->runc_launch ? o->runc_launch : o->runc);
+  create_argv[a++] = (char *)o->runc;
   create_argv[a++] = "--root";
   create_argv[a++] = (char *)o->root;
   if (o->runc_log) {
@@ -788,7 +784,6 @@ static void monitor(const struct options *o, int ready) {
   }
   close(errpipe[0]);
   if (listen_fd >= 0) close(listen_fd);
-  if (o->runc_launch && strncmp(o->runc_launch, "/proc/self/fd/", 14) == 0) close(atoi(o->runc_launch + 14));
   if (!WIFEXITED(create_status) || WEXITSTATUS(create_status) != 0) {
     char line[2048];
     last_line(errbuf, line, sizeof line);
@@ -1122,7 +1117,6 @@ int main(int argc, char **argv) {
     if (i + 1 >= argc) die_to(-1, "%s needs a value", k);
     const char *v = argv[++i];
     if (strcmp(k, "--runc") == 0) o.runc = v;
-    else if (strcmp(k, "--runc-launch") == 0) o.runc_launch = v;
     else if (strcmp(k, "--root") == 0) o.root = v;
     else if (strcmp(k, "--id") == 0) o.id = v;
     else if (strcmp(k, "--bundle") == 0) o.bundle = v;

@@ -8,12 +8,8 @@
  * process instead costs a fraction of a millisecond, off the engine's thread.
  *
  * Protocol: frames on stdin (requests) and stdout (answers), every integer a little-endian u32.
- *   request: len (of the rest) | id | flags | timeout_ms | sealed | argc | argv… | envc | env… |
- *            cwd | stdin_len | stdin bytes    (strings are NUL-terminated; cwd "" = ours)
- *     sealed: "" or a file (runc): the command gets a sealed in-memory copy of it on fd 250
- *            (SEALED_FD), to run as /proc/self/fd/250. runc 1.1 copies its own binary into a
- *            memfd at every start unless /proc/self/exe already is a sealed one (its
- *            is_self_cloned()); we make that copy once and keep it (remade when the file changes).
+ *   request: len (of the rest) | id | flags | timeout_ms | argc | argv… | envc | env… | cwd |
+ *            stdin_len | stdin bytes          (strings are NUL-terminated; cwd "" = ours)
  *     flags: 1 = the command's stdin is a pipe fed the stdin bytes (else /dev/null);
  *            2 = its stdout goes to /dev/null (else collected)
  *   answer:  len | id | kind | value | stdout_len | stdout | stderr_len | stderr
@@ -35,8 +31,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/sendfile.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -48,9 +42,6 @@ enum { FLAG_STDIN = 1, FLAG_DISCARD_STDOUT = 2 };
 enum { KIND_EXITED = 0, KIND_SIGNALED = 1, KIND_FAILED = 2, KIND_TIMED_OUT = 3 };
 
 #define MAX_FRAME (64u << 20)
-#define SEALED_FD 250
-/* The seals runc's is_self_cloned() looks for. */
-#define RUNC_MEMFD_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
 static pthread_mutex_t *answer_lock;
 
@@ -177,14 +168,13 @@ static long long now_ms(void) {
 }
 
 /* In the command's process: its stdio, a clean signal state, its env and cwd, then exec. */
-static void exec_child(char **argv, char **envp, const char *cwd, int in_fd, int out_fd, int err_fd, int report_fd, int sealed_fd) {
+static void exec_child(char **argv, char **envp, const char *cwd, int in_fd, int out_fd, int err_fd, int report_fd) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
   signal(SIGPIPE, SIG_DFL);
   signal(SIGCHLD, SIG_DFL);
   if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0) goto fail;
-  if (sealed_fd >= 0 && dup2(sealed_fd, SEALED_FD) < 0) goto fail; /* dup2 leaves it open across exec */
   if (cwd[0] && chdir(cwd) < 0) goto fail;
   environ = envp; /* execvp looks the command up in the command's own PATH, as Node's spawn does */
   execvp(argv[0], argv);
@@ -195,19 +185,12 @@ fail:;
 }
 
 /* One request, in its own worker process: run the command, collect its output, answer. */
-static void serve(int out, unsigned char *frame, size_t len, int sealed_fd) {
+static void serve(int out, unsigned char *frame, size_t len) {
   struct cursor c = {frame, frame + len, 0};
   uint32_t id = take_u32(&c);
   uint32_t flags = take_u32(&c);
   uint32_t timeout_ms = take_u32(&c);
-  char *sealed_path = take_str(&c); /* the main process has made its copy: sealed_fd */
   char **argv = take_strv(&c);
-  /* No copy could be made: the command runs the file itself, as without one. */
-  char sealed_arg[32];
-  snprintf(sealed_arg, sizeof sealed_arg, "/proc/self/fd/%d", SEALED_FD);
-  if (argv && sealed_path && sealed_path[0] && sealed_fd < 0)
-    for (char **a = argv; *a; a++)
-      if (strcmp(*a, sealed_arg) == 0) *a = sealed_path;
   char **envp = take_strv(&c);
   char *cwd = take_str(&c);
   uint32_t in_len = take_u32(&c);
@@ -230,7 +213,7 @@ static void serve(int out, unsigned char *frame, size_t len, int sealed_fd) {
     answer(out, id, KIND_FAILED, (uint32_t)errno, &so, &se);
     return;
   }
-  if (pid == 0) exec_child(argv, envp, cwd, inp[0] >= 0 ? inp[0] : devnull, outp[1] >= 0 ? outp[1] : devnull, errp[1], rep[1], sealed_fd);
+  if (pid == 0) exec_child(argv, envp, cwd, inp[0] >= 0 ? inp[0] : devnull, outp[1] >= 0 ? outp[1] : devnull, errp[1], rep[1]);
   close(rep[1]);
   close(errp[1]);
   if (inp[0] >= 0) close(inp[0]);
@@ -294,50 +277,6 @@ static void serve(int out, unsigned char *frame, size_t len, int sealed_fd) {
   answer(out, id, kind, value, &so, &se);
 }
 
-/* The sealed copy of one file, made once and remade when the file changes (by identity, size, mtime). */
-static struct {
-  char path[4096];
-  dev_t dev;
-  ino_t ino;
-  off_t size;
-  struct timespec mtime;
-  int fd;
-} sealed = {.fd = -1};
-
-static int sealed_copy(const char *path) {
-  struct stat st;
-  if (stat(path, &st) < 0) return -1;
-  if (sealed.fd >= 0 && strcmp(sealed.path, path) == 0 && sealed.dev == st.st_dev && sealed.ino == st.st_ino && sealed.size == st.st_size &&
-      sealed.mtime.tv_sec == st.st_mtim.tv_sec && sealed.mtime.tv_nsec == st.st_mtim.tv_nsec)
-    return sealed.fd;
-  int src = open(path, O_RDONLY | O_CLOEXEC);
-  if (src < 0) return -1;
-  int fd = memfd_create("runc_cloned:/proc/self/exe", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  if (fd < 0) {
-    close(src);
-    return -1;
-  }
-  off_t done = 0;
-  while (done < st.st_size) {
-    ssize_t n = sendfile(fd, src, NULL, (size_t)(st.st_size - done));
-    if (n <= 0) break;
-    done += n;
-  }
-  close(src);
-  if (done != st.st_size || fchmod(fd, 0755) < 0 || fcntl(fd, F_ADD_SEALS, RUNC_MEMFD_SEALS) < 0) {
-    close(fd);
-    return -1;
-  }
-  /* Kept above the fds a command's stdio and SEALED_FD use. */
-  int high = fcntl(fd, F_DUPFD_CLOEXEC, 300);
-  close(fd);
-  if (high < 0) return -1;
-  if (sealed.fd >= 0) close(sealed.fd);
-  snprintf(sealed.path, sizeof sealed.path, "%s", path);
-  sealed.dev = st.st_dev, sealed.ino = st.st_ino, sealed.size = st.st_size, sealed.mtime = st.st_mtim, sealed.fd = high;
-  return high;
-}
-
 int main(void) {
   /* The answer lock lives in memory shared with every worker; robust: a killed holder frees it. */
   answer_lock = mmap(NULL, sizeof *answer_lock, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -362,13 +301,10 @@ int main(void) {
     unsigned char *frame = malloc(len ? len : 1);
     if (!frame) return 3;
     if (read_full(0, frame, len) != 1) return 0;
-    /* The sealed copy is made here, in the process that keeps it, before the worker forks. */
-    const char *want = len > 12 ? memchr(frame + 12, 0, len - 12) ? (const char *)frame + 12 : NULL : NULL;
-    int sealed_fd = want && want[0] ? sealed_copy(want) : -1;
     pid_t w = fork();
     if (w == 0) {
       signal(SIGCHLD, SIG_DFL);
-      serve(1, frame, len, sealed_fd);
+      serve(1, frame, len);
       _exit(0);
     }
     if (w < 0) {

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { closeSpawner, CommandFailedError, CommandSpawnError, execCommand, runCommand, SEALED_COPY } from '../../src/engine/runtime/spawner.js';
+import { closeSpawner, CommandFailedError, CommandSpawnError, execCommand, runCommand } from '../../src/engine/runtime/spawner.js';
 import { buildSpawner } from './helpers/engine-env.js';
 
 const hasCc = (() => {
@@ -141,22 +141,6 @@ describe.skipIf(!hasCc)('berth-spawner', () => {
     // ls lists the fds it has: 0-2 and its own directory handle, nothing else.
     const fds = (await execCommand('sh', ['-c', 'ls /proc/self/fd'])).stdout.trim().split('\n').map(Number);
     expect(fds.filter((fd) => fd > 3)).toEqual([]);
-  });
-
-  it('runs a file from a sealed in-memory copy it keeps, or the file itself without one', async () => {
-    delete process.env.BERTH_SPAWNER;
-    const script = path.join(tmp, 'sealed-probe');
-    // A copy of sh: the process's own executable is then the helper's memfd, with runc's seals.
-    execFileSync('cp', ['/bin/sh', script]);
-    const probe = ['-c', 'readlink /proc/$$/exe; grep -i "^seals" /proc/self/fdinfo/250 || true'];
-    const sealed = (await execCommand(SEALED_COPY, probe, { sealedCopyOf: script })).stdout;
-    expect(sealed).toMatch(/^\/memfd:runc_cloned:\/proc\/self\/exe \(deleted\)\n/);
-    // The same copy again (no new memfd per command) until the file changes.
-    expect((await execCommand(SEALED_COPY, probe, { sealedCopyOf: script })).stdout).toBe(sealed);
-    // A file that cannot be copied runs as itself (and fails as itself).
-    await expect(runCommand(SEALED_COPY, ['--version'], { sealedCopyOf: path.join(tmp, 'absent-runc') })).rejects.toMatchObject({ code: 'ENOENT', file: path.join(tmp, 'absent-runc') });
-    process.env.BERTH_SPAWNER = '0';
-    expect((await execCommand(SEALED_COPY, ['-c', 'readlink /proc/$$/exe'], { sealedCopyOf: script })).stdout).toBe(`${script}\n`);
   });
 
   it('forks in the helper, not in this process', async () => {

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runCommand, SEALED_COPY } from './spawner.js';
+import { runCommand } from './spawner.js';
 
 export interface MonitorOptions {
   runcRoot: string;
@@ -110,9 +110,7 @@ export function shimArgs(o: MonitorOptions): string[] {
 /** Creates and starts the container under a new monitor; resolves once the container runs. */
 export function startMonitor(o: MonitorOptions): Promise<MonitorStarted> {
   const shim = o.shimBinary ?? defaultShimPath();
-  // Its runc runs from the spawner's sealed copy (see spawner.ts); later runc calls use the file.
-  const runc = o.runcBinary ?? '/usr/sbin/runc';
-  return runCommand(shim, [...shimArgs(o), '--runc-launch', SEALED_COPY], { timeoutMs: 60_000, sealedCopyOf: runc }).then(
+  return runCommand(shim, shimArgs(o), { timeoutMs: 60_000 }).then(
     (r) => {
       const stdout = r.stdout.toString('utf8').trim();
       if (r.code !== 0) {

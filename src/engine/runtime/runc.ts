@@ -1,7 +1,7 @@
 // A thin typed wrapper around the runc CLI. Every call passes `--root`, so berth's containers live
 // in their own runc state directory (default /run/berth/runc) apart from any other engine's.
 
-import { runCommand, SEALED_COPY } from './spawner.js';
+import { runCommand } from './spawner.js';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -73,8 +73,7 @@ export class Runc {
   }
 
   private async call(args: readonly string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    // From the spawner's sealed copy of runc (see spawner.ts): runc then skips copying itself.
-    const r = await runCommand(SEALED_COPY, ['--root', this.root, ...args], { sealedCopyOf: this.binary, ...(input === undefined ? {} : { input }) });
+    const r = await runCommand(this.binary, ['--root', this.root, ...args], input === undefined ? {} : { input });
     return { code: r.code, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8') };
   }
 

@@ -22,17 +22,7 @@ export interface CommandOptions {
   timeoutMs?: number;
   /** Send stdout to /dev/null instead of collecting it. */
   discardStdout?: boolean;
-  /**
-   * A file (runc) the command may run from a sealed in-memory copy the helper keeps: wherever
-   * `SEALED_COPY` appears in the file or arguments, the command gets that copy (on its fd 250), or
-   * this file itself without the helper. runc 1.1 copies its 8.7 MB binary into a memfd at every
-   * start unless it already runs from a sealed one (its `is_self_cloned()`): 4–9 ms of CPU each.
-   */
-  sealedCopyOf?: string;
 }
-
-/** Stands for the sealed copy of `sealedCopyOf` in a command's file and arguments. */
-export const SEALED_COPY = '/proc/self/fd/250';
 
 export interface CommandResult {
   /** Exit status, or null when a signal ended it. */
@@ -107,13 +97,12 @@ function encodeRequest(id: number, file: string, args: readonly string[], opts: 
     .map(([k, v]) => `${k}=${v}`);
   const input = opts.input === undefined ? Buffer.alloc(0) : Buffer.isBuffer(opts.input) ? opts.input : Buffer.from(opts.input);
   const head = Buffer.alloc(16);
-  const sealed = Buffer.from(`${opts.sealedCopyOf ?? ''}\0`);
   head.writeUInt32LE(id, 4);
   head.writeUInt32LE((opts.input !== undefined ? FLAG_STDIN : 0) | (opts.discardStdout ? FLAG_DISCARD_STDOUT : 0), 8);
   head.writeUInt32LE(Math.max(0, Math.min(opts.timeoutMs ?? 0, 0xffffffff)), 12);
   const inputLen = Buffer.alloc(4);
   inputLen.writeUInt32LE(input.length);
-  const frame = Buffer.concat([head, sealed, ...strings([file, ...args]), ...strings(env), Buffer.from(`${process.cwd()}\0`), inputLen, input]);
+  const frame = Buffer.concat([head, ...strings([file, ...args]), ...strings(env), Buffer.from(`${process.cwd()}\0`), inputLen, input]);
   frame.writeUInt32LE(frame.length - 4, 0);
   return frame;
 }
@@ -145,7 +134,7 @@ class SpawnerProcess {
     const id = this.nextId++;
     if (this.nextId > 0xfffffff0) this.nextId = 1;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { file: file === SEALED_COPY && opts.sealedCopyOf ? opts.sealedCopyOf : file, resolve, reject });
+      this.pending.set(id, { file, resolve, reject });
       this.busy();
       this.child.stdin!.write(encodeRequest(id, file, args, opts));
     });
@@ -215,11 +204,6 @@ function spawner(): SpawnerProcess | undefined {
 
 /** The same contract through child_process (no helper binary, or BERTH_SPAWNER=0). */
 function runDirect(file: string, args: readonly string[], opts: CommandOptions): Promise<CommandResult> {
-  if (opts.sealedCopyOf) {
-    const real = opts.sealedCopyOf;
-    const swap = (a: string): string => (a === SEALED_COPY ? real : a);
-    return runDirect(swap(file), args.map(swap), { ...opts, sealedCopyOf: undefined });
-  }
   return new Promise((resolve, reject) => {
     const child = spawn(file, [...args], { stdio: [opts.input === undefined ? 'ignore' : 'pipe', opts.discardStdout ? 'ignore' : 'pipe', 'pipe'] });
     const out: Buffer[] = [];
@@ -256,7 +240,7 @@ export function runCommand(file: string, args: readonly string[], opts: CommandO
 /** execFile's promise form: stdout and stderr as text, or a CommandFailedError when it did not exit 0. */
 export async function execCommand(file: string, args: readonly string[], opts: CommandOptions = {}): Promise<{ stdout: string; stderr: string }> {
   const r = await runCommand(file, args, opts);
-  if (r.code !== 0) throw new CommandFailedError(file === SEALED_COPY && opts.sealedCopyOf ? opts.sealedCopyOf : file, args, r);
+  if (r.code !== 0) throw new CommandFailedError(file, args, r);
   return { stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8') };
 }
 
