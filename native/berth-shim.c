@@ -342,6 +342,20 @@ static long now_ms(void) {
   return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
+/* Reaps every exited child (as subreaper we also inherit any orphan of the container); the first
+   time init (cpid) is among them, records its status and starts the output drain deadline. */
+static void reap_children(pid_t cpid, int *exited, int *status, long *deadline) {
+  pid_t w;
+  int ws;
+  while ((w = waitpid(-1, &ws, WNOHANG)) > 0) {
+    if (w == cpid && !*exited) {
+      *exited = 1;
+      *status = ws;
+      *deadline = now_ms() + DRAIN_MS;
+    }
+  }
+}
+
 
 /* ---- The io socket: stdin relay, pty resize, signals (see the header). ---- */
 
@@ -821,17 +835,7 @@ static void monitor(const struct options *o, int ready) {
   long deadline = 0;
   /* A short-lived init may have exited while runc still ran: it was re-parented to us as a zombie,
      and the SIGCHLD that said so was drained above. */
-  {
-    pid_t w;
-    int ws;
-    while ((w = waitpid(-1, &ws, WNOHANG)) > 0) {
-      if (w == cpid && !exited) {
-        exited = 1;
-        status = ws;
-        deadline = now_ms() + DRAIN_MS;
-      }
-    }
-  }
+  reap_children(cpid, &exited, &status, &deadline);
   for (int i = 0; i < MAX_CLIENTS; i++) clients[i].fd = -1;
   if (o->io_socket) {
     /* A prepared monitor listens already (the start came that way). */
@@ -895,16 +899,7 @@ static void monitor(const struct options *o, int ready) {
     }
     if (p[0].revents & POLLIN) {
       drain_signals(sfd);
-      pid_t w;
-      int ws;
-      /* As subreaper we also inherit any orphan of the container; reap them all. */
-      while ((w = waitpid(-1, &ws, WNOHANG)) > 0) {
-        if (w == cpid && !exited) {
-          exited = 1;
-          status = ws;
-          deadline = now_ms() + DRAIN_MS;
-        }
-      }
+      reap_children(cpid, &exited, &status, &deadline);
     }
   }
   /* Gone before the status is written: the next run of this container binds the path anew. */
