@@ -31,9 +31,12 @@ export const ISOLATION_RULE_PRIORITY = 32000;
  * delivered (DNS, published ports); anything else that arrives from the bridge and would be routed
  * is refused with ICMP "administratively prohibited". Removed with the bridge.
  */
+/** The bridge's isolation rule as `ip rule` arguments (after `add` or `del`). */
+const isolationRule = (bridge: string): string => `priority ${ISOLATION_RULE_PRIORITY} iif ${bridge} prohibit`;
+
 export async function addIsolationRule(bridge: string): Promise<void> {
   // One `ip`: drop any copies left behind (a failing delete just means none was left), then add.
-  const rule = `priority ${ISOLATION_RULE_PRIORITY} iif ${bridge} prohibit`;
+  const rule = isolationRule(bridge);
   const lines = [...Array.from({ length: 4 }, () => `rule del ${rule}`), `rule add ${rule}`];
   const failed = await ipBatchEach(lines);
   const why = failed.get(lines.length);
@@ -45,7 +48,7 @@ export async function addIsolationRule(bridge: string): Promise<void> {
  * a failing line just means nothing was left): to run in the same `ip` as the bridge's removal.
  */
 export function isolationRuleDeletes(bridge: string): string[] {
-  const line = `rule del priority ${ISOLATION_RULE_PRIORITY} iif ${bridge} prohibit`;
+  const line = `rule del ${isolationRule(bridge)}`;
   return [line, line];
 }
 
