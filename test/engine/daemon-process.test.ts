@@ -13,7 +13,7 @@ import { lockPath, processAlive, readLockPid } from '../../src/engine/daemon/dae
 import { cgroupDirs } from '../../src/engine/runtime/cgroups.js';
 import { deleteLink, listLinks } from '../../src/engine/networks/sysnet.js';
 import { mountsUnder } from '../../src/engine/runtime/rootfs.js';
-import { buildShim, RUNC, skipNotice } from './helpers/engine-env.js';
+import { buildNetns, buildShim, RUNC, skipNotice } from './helpers/engine-env.js';
 import { busyboxTar } from './daemon-harness.js';
 
 const skip = skipNotice('engine daemon process');
@@ -27,11 +27,12 @@ describe.skipIf(skip)('berth engine as a process', () => {
   let runRoot: string;
   let socketPath: string;
   let shim: string;
+  let netns: string;
   const cgroupParent = `/berth-test-proc-${process.pid}`;
 
   function berth(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
-      execFile(process.execPath, [entry, 'engine', ...args, '--root', root, '--run-root', runRoot], { timeout: 30_000 }, (err, stdout, stderr) => {
+      execFile(process.execPath, [entry, 'engine', ...args, '--root', root, '--run-root', runRoot], { timeout: 30_000, env: { ...process.env, BERTH_NETNS_BINARY: netns } }, (err, stdout, stderr) => {
         resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout: String(stdout), stderr: String(stderr) });
       });
     });
@@ -43,6 +44,8 @@ describe.skipIf(skip)('berth engine as a process', () => {
     runRoot = path.join(dir, 'run');
     socketPath = path.join(runRoot, 'engine.sock');
     shim = buildShim(dir);
+    // The compiled daemon below lives outside the package's dist/, so it is told where the helper is.
+    netns = buildNetns(dir);
     build = path.join(repoRoot, 'node_modules/.cache', `berth-daemon-test-${process.pid}`);
     mkdirSync(build, { recursive: true });
     execFileSync(process.execPath, [path.join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', path.join(repoRoot, 'tsconfig.build.json'), '--outDir', build], { stdio: 'ignore' });

@@ -14,7 +14,7 @@
 // traffic from this bridge to any other berth bridge keeps the isolation promise.
 
 import { execCommand as execFileP } from '../runtime/spawner.js';
-import { IP, ipBatchEach, NetOpError, setDeviceSysctl } from './sysnet.js';
+import { addProhibitRule, IP, NetOpError, setDeviceSysctl } from './sysnet.js';
 
 export async function isolateBridge(bridge: string): Promise<void> {
   await setDeviceSysctl(bridge, 'forwarding', '0');
@@ -31,16 +31,9 @@ export const ISOLATION_RULE_PRIORITY = 32000;
  * delivered (DNS, published ports); anything else that arrives from the bridge and would be routed
  * is refused with ICMP "administratively prohibited". Removed with the bridge.
  */
-/** The bridge's isolation rule as `ip rule` arguments (after `add` or `del`). */
-const isolationRule = (bridge: string): string => `priority ${ISOLATION_RULE_PRIORITY} iif ${bridge} prohibit`;
-
 export async function addIsolationRule(bridge: string): Promise<void> {
-  // One `ip`: drop any copies left behind (a failing delete just means none was left), then add.
-  const rule = isolationRule(bridge);
-  const lines = [...Array.from({ length: 4 }, () => `rule del ${rule}`), `rule add ${rule}`];
-  const failed = await ipBatchEach(lines);
-  const why = failed.get(lines.length);
-  if (why !== undefined) throw new NetOpError(`ip rule add ${rule}: ${why}`);
+  // Copies left behind (an engine killed between the add and the bridge's removal) go first.
+  await addProhibitRule(ISOLATION_RULE_PRIORITY, bridge);
 }
 
 /**
@@ -48,7 +41,7 @@ export async function addIsolationRule(bridge: string): Promise<void> {
  * a failing line just means nothing was left): to run in the same `ip` as the bridge's removal.
  */
 export function isolationRuleDeletes(bridge: string): string[] {
-  const line = `rule del ${isolationRule(bridge)}`;
+  const line = `rule del priority ${ISOLATION_RULE_PRIORITY} iif ${bridge} prohibit`;
   return [line, line];
 }
 

@@ -518,7 +518,6 @@ export class NetworkManager {
       netns: this.netnsPath(c.id),
       bridge: r.bridge,
       hostIf: ep.hostIf,
-      peerIf: `vp${ep.hostIf.slice(2)}`,
       ifName: ep.ifName,
       address: ep.address,
       prefix: ep.prefix,

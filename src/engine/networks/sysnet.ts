@@ -1,15 +1,28 @@
-// Kernel network objects through iproute2's `ip` (and util-linux's unshare/nsenter for named
-// network namespaces): bridges, veth pairs, addresses, routes. Several commands go through one
-// `ip -batch -` so a new sandbox costs two process spawns whatever its endpoints.
+// Kernel network objects: bridges, veth pairs, addresses, routes, network namespaces. What runs
+// on every create (a sandbox, a network, plugging an endpoint, reading the routes) goes through
+// berth-netns (native/berth-netns.c), one small rtnetlink process per job; removal, listing and
+// the rarer paths go through iproute2's `ip` (several commands in one `ip -batch -`) and
+// util-linux's nsenter/umount.
 //
 // Every link the engine makes carries an interface alias (`ip link set … alias`) naming the engine's
 // state root, so leftovers can be listed exactly (other engines on the host make bridges too).
 
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { runCommand } from '../runtime/spawner.js';
 
 export const IP = process.env.BERTH_IP_BINARY ?? 'ip';
+
+const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/** $BERTH_NETNS_BINARY, else dist/native/berth-netns of this package (built with the shim). */
+export function netnsHelperPath(): string {
+  if (process.env.BERTH_NETNS_BINARY) return process.env.BERTH_NETNS_BINARY;
+  const candidates = [path.join(packageRoot, 'dist/native/berth-netns'), path.join(packageRoot, '../dist/native/berth-netns')];
+  return candidates.find((c) => existsSync(c)) ?? candidates[0];
+}
 
 export class NetOpError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -30,21 +43,35 @@ async function run(cmd: string, args: readonly string[], input?: string): Promis
   throw new NetOpError(`${cmd} ${args.join(' ')}: ${why}${input === undefined ? '' : ` (batch: ${input.trim().split('\n').join('; ')})`}`);
 }
 
-/** `ip -batch -` in the host's network namespace, or in the namespace bind-mounted at `netns`. */
-export function ipBatch(lines: readonly string[], netns?: string): Promise<string> {
-  const input = `${lines.join('\n')}\n`;
-  return netns ? run('nsenter', [`--net=${netns}`, IP, '-batch', '-'], input) : run(IP, ['-batch', '-'], input);
+/** berth-netns with these arguments (and stdin): its stdout; its one-line error as a NetOpError. */
+async function netnsHelper(args: readonly string[], input?: string): Promise<string> {
+  const helper = netnsHelperPath();
+  try {
+    return await run(helper, args, input);
+  } catch (e) {
+    if (!existsSync(helper)) throw new NetOpError(`the network helper ${helper} is missing: build it with \`sh native/build.sh\` (npm install does)`, { cause: e });
+    throw e;
+  }
+}
+
+/** `ip rule add priority P iif IIF prohibit`, after deleting any copies of it already there. */
+export async function addProhibitRule(priority: number, iif: string): Promise<void> {
+  await netnsHelper(['rule-add', String(priority), iif]);
 }
 
 const gone = (e: unknown): boolean => e instanceof NetOpError && /Cannot find device|does not exist|No such device/i.test(e.message);
 
 /** Subnets routed in the host's namespace (every table): a new network must overlap none of them. */
 export async function routedSubnets(): Promise<{ dst: string; dev: string }[]> {
-  const out = await run(IP, ['-j', '-4', 'route', 'show', 'table', 'all']);
-  const routes = JSON.parse(out || '[]') as { dst?: string; dev?: string; type?: string }[];
-  return routes
-    .filter((r) => r.dst && r.dst !== 'default' && (r.type === undefined || r.type === 'unicast'))
-    .map((r) => ({ dst: r.dst!.includes('/') ? r.dst! : `${r.dst}/32`, dev: r.dev ?? '' }));
+  // Unicast routes other than default ones, one "DST/LEN DEV" line each (DEV "-" for none).
+  const out = await netnsHelper(['routes']);
+  return out
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      const [dst, dev] = line.trim().split(/\s+/);
+      return { dst, dev: dev === '-' || dev === undefined ? '' : dev };
+    });
 }
 
 export interface LinkInfo {
@@ -74,18 +101,14 @@ export async function linkExists(name: string): Promise<boolean> {
   }
 }
 
-/** A bridge with the gateway address, up. Undone on failure. */
+/** A bridge with the gateway address, up. Undone on failure — unless the name was already taken. */
 export async function createBridge(opts: { name: string; alias: string; gatewayCidr: string; mtu?: number }): Promise<void> {
   try {
-    await ipBatch([
-      `link add name ${opts.name} type bridge`,
-      `link set dev ${opts.name} alias "${opts.alias}"`,
-      ...(opts.mtu ? [`link set dev ${opts.name} mtu ${opts.mtu}`] : []),
-      `addr add ${opts.gatewayCidr} dev ${opts.name}`,
-      `link set dev ${opts.name} up`,
-    ]);
+    await netnsHelper(['bridge', opts.name, opts.alias, opts.gatewayCidr, String(opts.mtu ?? 0)]);
   } catch (e) {
-    await deleteLink(opts.name).catch(() => undefined);
+    // A link of that name that was there before is not ours to remove.
+    const taken = e instanceof NetOpError && /link add type bridge \S+: File exists/.test(e.message);
+    if (!taken) await deleteLink(opts.name).catch(() => undefined);
     throw e;
   }
 }
@@ -209,8 +232,6 @@ export interface EndpointPlan {
   bridge: string;
   /** Host side of the veth pair. */
   hostIf: string;
-  /** Temporary name of the container side until it is renamed inside the namespace. */
-  peerIf: string;
   /** Name inside the container: eth0, eth1… */
   ifName: string;
   address: string;
@@ -222,28 +243,23 @@ export interface EndpointPlan {
   mtu?: number;
 }
 
-/** The host end of an endpoint's veth: tagged with the engine's alias, enslaved to its bridge, up. */
-function hostEndLines(p: EndpointPlan): string[] {
-  return [`link set dev ${p.hostIf} alias "${p.alias}"`, `link set dev ${p.hostIf} master ${p.bridge}`, `link set dev ${p.hostIf} up`];
+/** berth-netns's endpoint line: IFNAME HOSTIF MAC MTU ADDRESS/PREFIX GATEWAY BRIDGE ALIAS… */
+function endpointLine(p: EndpointPlan): string {
+  for (const word of [p.ifName, p.hostIf, p.mac, p.bridge, p.address]) {
+    if (!/^[A-Za-z0-9_.:@-]+$/.test(word)) throw new NetOpError(`invalid network endpoint field "${word}"`);
+  }
+  if (/[\n\r]/.test(p.alias)) throw new NetOpError('a link alias cannot span lines');
+  return [p.ifName, p.hostIf, p.mac, String(p.mtu ?? 0), `${p.address}/${p.prefix}`, p.gateway ?? '-', p.bridge, p.alias].join(' ');
 }
 
-/** One veth pair: host end enslaved to the bridge, container end configured inside the namespace. */
+/**
+ * One veth pair into the namespace already mounted on `p.netns`: the container end created, named,
+ * addressed and routed inside; the host end made straight in the daemon's namespace, tagged with
+ * the engine's alias, enslaved to its bridge and up. One berth-netns process.
+ */
 export async function addEndpoint(p: EndpointPlan): Promise<void> {
   try {
-    await ipBatch([
-      `link add name ${p.hostIf} ${p.mtu ? `mtu ${p.mtu} ` : ''}type veth peer name ${p.peerIf} address ${p.mac}`,
-      `link set dev ${p.peerIf} netns ${p.netns}`,
-      ...hostEndLines(p),
-    ]);
-    await ipBatch(
-      [
-        `link set dev ${p.peerIf} name ${p.ifName}`,
-        `addr add ${p.address}/${p.prefix} dev ${p.ifName}`,
-        `link set dev ${p.ifName} up`,
-        ...(p.gateway ? [`route add default via ${p.gateway} dev ${p.ifName}`] : []),
-      ],
-      p.netns,
-    );
+    await netnsHelper(['endpoints', p.netns], `${endpointLine(p)}\n`);
   } catch (e) {
     await deleteLink(p.hostIf).catch(() => undefined);
     throw e;
@@ -251,33 +267,16 @@ export async function addEndpoint(p: EndpointPlan): Promise<void> {
 }
 
 /**
- * A new sandbox in two process spawns whatever its endpoints: `unshare` makes the namespace and,
- * in the same process, `ip -batch` brings loopback up and creates each veth from the inside —
- * the container end named, addressed and routed where it lives, the host end created straight in
- * the daemon's namespace (`peer … netns /proc/<pid>/ns/net`); then one host batch enslaves the host
- * ends to their bridges. (Plugging into an existing namespace is `addEndpoint`.) The namespace is
- * bind-mounted on `file` (what `ip netns add` does under /run/netns, here under the engine's
- * runtime dir): it lives as long as the mount, independent of any process; containers join it by path.
+ * A new sandbox in one process whatever its endpoints: berth-netns makes the namespace, bind-mounts
+ * it on `file` (what `ip netns add` does under /run/netns, here under the engine's runtime dir: it
+ * lives as long as the mount, independent of any process; containers join it by path), brings
+ * loopback up and plugs each endpoint as `addEndpoint` does.
  */
 export async function createSandbox(file: string, endpoints: readonly EndpointPlan[]): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true, mode: 0o711 });
   await writeFile(file, '', { mode: 0o444 });
-  const hostNs = `/proc/${process.pid}/ns/net`;
-  const inside = ['link set dev lo up'];
-  const host: string[] = [];
-  for (const p of endpoints) {
-    const mtu = p.mtu ? `mtu ${p.mtu} ` : '';
-    inside.push(
-      `link add name ${p.ifName} ${mtu}address ${p.mac} type veth peer name ${p.hostIf} ${mtu}netns ${hostNs}`,
-      `addr add ${p.address}/${p.prefix} dev ${p.ifName}`,
-      `link set dev ${p.ifName} up`,
-      ...(p.gateway ? [`route add default via ${p.gateway} dev ${p.ifName}`] : []),
-    );
-    host.push(...hostEndLines(p));
-  }
   try {
-    await run('unshare', [`--net=${file}`, IP, '-batch', '-'], `${inside.join('\n')}\n`);
-    if (host.length > 0) await ipBatch(host);
+    await netnsHelper(['endpoints', file, '--new'], endpoints.map((p) => `${endpointLine(p)}\n`).join(''));
   } catch (e) {
     if (endpoints.length > 0) await deleteLinks(endpoints.map((p) => p.hostIf)).catch(() => undefined);
     await deleteNetns(file).catch(() => undefined);

@@ -1,4 +1,4 @@
-// Runs the engine's short commands (ip, unshare, runc, mount, the shim …) through berth-spawner
+// Runs the engine's short commands (berth-netns, ip, runc, mount, the shim …) through berth-spawner
 // (native/berth-spawner.c): one small helper process that forks for us. Node's own spawn forks
 // the whole engine synchronously on its main thread (3.5–4 ms each in a cold `up`, ~40 of them);
 // the helper's fork costs a fraction of that and leaves the engine's thread serving.

@@ -37,6 +37,11 @@ export function buildSpawner(outDir: string): string {
   return buildNative(outDir, 'berth-spawner');
 }
 
+/** The same build; the network helper's path (native/berth-netns.c). */
+export function buildNetns(outDir: string): string {
+  return buildNative(outDir, 'berth-netns');
+}
+
 function buildNative(outDir: string, name: string): string {
   const out = path.join(outDir, 'native');
   const printed = execFileSync('sh', [path.join(repoRoot, 'native/build.sh'), out], { encoding: 'utf8' });
