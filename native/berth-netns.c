@@ -19,6 +19,9 @@
  *     addressed, up, default route via GATEWAY), its peer HOSTIF created straight in our own
  *     namespace, then tagged with ALIAS, enslaved to BRIDGE and brought up.
  *
+ *   berth-netns release FILE [HOSTIF…]     deletes the links HOSTIF (gone already is fine), unmounts
+ *                                            every mount on FILE and removes it
+ *
  *   berth-netns bridge NAME ALIAS GATEWAY/PREFIX MTU    a bridge with that alias and address, up
  *
  *   berth-netns rule-add PRIORITY IIF       `ip rule add priority P iif IIF prohibit`, after
@@ -308,6 +311,36 @@ static int cmd_endpoints(int argc, char **argv) {
   return 0;
 }
 
+/* ---- releasing a sandbox ---- */
+
+/*
+ * The host ends go first, so "removed" means gone (the kernel would drop them with the namespace,
+ * but later, from a work queue); one already gone is fine. Then every mount stacked on FILE (lazily
+ * if busy) and the file itself: the namespace dies with its last user.
+ */
+static int cmd_release(int argc, char **argv) {
+  if (argc < 3) fail("usage: berth-netns release FILE [HOSTIF…]");
+  const char *file = argv[2];
+  int fd = open_rtnl();
+  for (int k = 3; k < argc; k++) {
+    if (strlen(argv[k]) >= IFNAMSIZ) fail("link name too long: %s", argv[k]);
+    struct request r;
+    struct ifinfomsg *i = begin(&r, RTM_DELLINK, 0, sizeof *i);
+    i->ifi_family = AF_UNSPEC;
+    put_str(&r.hdr, IFLA_IFNAME, argv[k]);
+    int err = talk(fd, &r);
+    if (err && err != ENODEV) fail("link del %s: %s", argv[k], strerror(err));
+  }
+  for (int k = 0; k < 8; k++) {
+    if (umount2(file, UMOUNT_NOFOLLOW) == 0) continue;
+    if (errno == EBUSY && umount2(file, MNT_DETACH | UMOUNT_NOFOLLOW) == 0) continue;
+    if (errno == EINVAL || errno == ENOENT) break; /* nothing (more) mounted there */
+    fail("umount %s: %s", file, strerror(errno));
+  }
+  if (unlink(file) < 0 && errno != ENOENT) fail("rm %s: %s", file, strerror(errno));
+  return 0;
+}
+
 /* ---- bridges ---- */
 
 static int cmd_bridge(int argc, char **argv) {
@@ -402,9 +435,10 @@ static int cmd_routes(void) {
 
 int main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "endpoints") == 0) return cmd_endpoints(argc, argv);
+  if (argc >= 2 && strcmp(argv[1], "release") == 0) return cmd_release(argc, argv);
   if (argc >= 2 && strcmp(argv[1], "bridge") == 0) return cmd_bridge(argc, argv);
   if (argc >= 2 && strcmp(argv[1], "rule-add") == 0) return cmd_rule_add(argc, argv);
   if (argc == 2 && strcmp(argv[1], "routes") == 0) return cmd_routes();
-  fail("usage: berth-netns endpoints FILE [--new] | bridge NAME ALIAS GATEWAY/PREFIX MTU | rule-add PRIORITY IIF | routes");
+  fail("usage: berth-netns endpoints FILE [--new] | release FILE [HOSTIF…] | bridge NAME ALIAS GATEWAY/PREFIX MTU | rule-add PRIORITY IIF | routes");
   return 2;
 }

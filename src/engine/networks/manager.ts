@@ -43,7 +43,7 @@ import {
 import { addIsolationRule, disableOutboundNat, enableOutboundNat, isolateBridge, isolationRuleBridges, isolationRuleDeletes } from './isolation.js';
 import { PortPublisher } from './ports.js';
 import { NetworkStore, type EndpointState, type NetworkRecord } from './store.js';
-import { addEndpoint, createBridge, createSandbox, deleteLink, deleteLinks, deleteNetns, LinkReaper, linkExists, listLinks, netnsMounted, routedSubnets, type EndpointPlan } from './sysnet.js';
+import { addEndpoint, createBridge, createSandbox, deleteLink, deleteNetns, LinkReaper, linkExists, listLinks, netnsMounted, routedSubnets, type EndpointPlan } from './sysnet.js';
 
 export const COMPOSE_SERVICE_LABEL = 'com.docker.compose.service';
 
@@ -571,11 +571,9 @@ export class NetworkManager {
   async destroySandbox(c: { id: string; endpoints: Record<string, EndpointState> }): Promise<void> {
     const file = this.netnsPath(c.id);
     if (!(await netnsMounted(file))) return;
-    // The kernel would drop the veths with the namespace, but later (asynchronously): delete them now,
-    // so "removed" means gone. One batch; a link already gone fails only its own line (-force).
-    const ends = Object.values(c.endpoints).map((ep) => ep.hostIf);
-    if (ends.length > 0) await deleteLinks(ends);
-    await deleteNetns(file);
+    // The kernel would drop the veths with the namespace, but later (asynchronously): they go first,
+    // so "removed" means gone; the namespace after them, in the same helper process.
+    await deleteNetns(file, Object.values(c.endpoints).map((ep) => ep.hostIf));
   }
 
   /** DNS servers a container's resolv.conf names: the gateway of each of its networks, first one first. */

@@ -8,7 +8,7 @@
 // state root, so leftovers can be listed exactly (other engines on the host make bridges too).
 
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCommand } from '../runtime/spawner.js';
@@ -219,12 +219,12 @@ export async function netnsMounted(file: string): Promise<boolean> {
   }
 }
 
-/** Unmounts (every stacked mount) and removes the file; the namespace dies with its last user. */
-export async function deleteNetns(file: string): Promise<void> {
-  for (let i = 0; i < 8 && (await netnsMounted(file)); i++) {
-    await run('umount', [file]).catch(async () => run('umount', ['-l', file]));
-  }
-  await rm(file, { force: true });
+/**
+ * Deletes the links `hostEnds` (already gone is fine), unmounts every mount stacked on the file
+ * (lazily if busy) and removes it; the namespace dies with its last user. One berth-netns process.
+ */
+export async function deleteNetns(file: string, hostEnds: readonly string[] = []): Promise<void> {
+  await netnsHelper(['release', file, ...hostEnds]);
 }
 
 export interface EndpointPlan {
@@ -278,8 +278,7 @@ export async function createSandbox(file: string, endpoints: readonly EndpointPl
   try {
     await netnsHelper(['endpoints', file, '--new'], endpoints.map((p) => `${endpointLine(p)}\n`).join(''));
   } catch (e) {
-    if (endpoints.length > 0) await deleteLinks(endpoints.map((p) => p.hostIf)).catch(() => undefined);
-    await deleteNetns(file).catch(() => undefined);
+    await deleteNetns(file, endpoints.map((p) => p.hostIf)).catch(() => undefined);
     throw e;
   }
 }
