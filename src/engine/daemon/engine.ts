@@ -602,13 +602,12 @@ export class BuiltinEngine implements EngineBackend {
   }
 
   /**
-   * Deletes runc's state of a run that is over. Plain `runc delete` (no --force) deletes a stopped or
-   * created container and refuses a running or paused one — the check a `runc state` call made
-   * before, in one runc process instead of two.
+   * Deletes runc's state of a run that is over: directly when its cgroups are empty (Runc.deleteExited),
+   * else with plain `runc delete` (no --force), which deletes a stopped or created container and
+   * refuses a running or paused one.
    */
   private async deleteStoppedRunc(id: string): Promise<void> {
-    if (!(await this.runner.runc.hasState(id))) return;
-    await this.runner.runc.delete(id).catch((e: unknown) => {
+    await this.runner.runc.deleteExited(id).catch((e: unknown) => {
       if (!(e instanceof RuncError && /not stopped|does not exist/.test(e.message))) this.logger.error('runc delete after the run failed', { id, error: String(e) });
     });
   }

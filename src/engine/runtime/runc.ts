@@ -2,7 +2,7 @@
 // in their own runc state directory (default /run/berth/runc) apart from any other engine's.
 
 import { runCommand } from './spawner.js';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { OciSpec } from './oci-spec.js';
@@ -129,6 +129,45 @@ export class Runc {
 
   async delete(id: string, opts: { force?: boolean } = {}): Promise<void> {
     await this.ok('delete', ['delete', ...(opts.force ? ['--force'] : []), id]);
+  }
+
+  /**
+   * Deletes the state of a container whose init has exited, without a runc process where it can.
+   * For a stopped container `runc delete` is: SIGKILL what is left in its cgroups (only when it had
+   * no pid namespace of its own), remove the cgroups named in state.json, remove the state
+   * directory, run poststop hooks. When the cgroups are empty (the init is gone and took its pid
+   * namespace with it) and there are no hooks or RDT groups, the two removals are all of it: done
+   * here with rmdir and rm (a runc process costs ~15–30 ms of CPU here, ten per `down`). Anything
+   * else — a process still in a cgroup, hooks, a state file this code does not read — is left to
+   * plain `runc delete`, which refuses a running container as before. Returns how it was done.
+   */
+  async deleteExited(id: string): Promise<'direct' | 'runc' | 'absent'> {
+    const dir = path.join(this.root, id);
+    let state: { cgroup_paths?: Record<string, string>; intel_rdt_path?: string; config?: { Hooks?: Record<string, unknown[] | null>; hooks?: Record<string, unknown[] | null> } };
+    try {
+      state = JSON.parse(await readFile(path.join(dir, 'state.json'), 'utf8')) as typeof state;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 'absent';
+      await this.delete(id);
+      return 'runc';
+    }
+    // runc 1.1 writes the config's hooks as "Hooks"; "hooks" too, should a later one rename it.
+    const hooks = Object.values({ ...state.config?.Hooks, ...state.config?.hooks }).some((list) => (list?.length ?? 0) > 0);
+    const cgroups = state.cgroup_paths;
+    if (hooks || state.intel_rdt_path || !cgroups || typeof cgroups !== 'object') {
+      await this.delete(id);
+      return 'runc';
+    }
+    // A live process keeps every cgroup it is in busy, so either all of them go or none of its do.
+    const busy = await Promise.all(
+      [...new Set(Object.values(cgroups))].map((d) => rmdir(d).then(() => false, (e: NodeJS.ErrnoException) => e.code !== 'ENOENT')),
+    );
+    if (busy.some(Boolean)) {
+      await this.delete(id);
+      return 'runc';
+    }
+    await rm(dir, { recursive: true, force: true });
+    return 'direct';
   }
 
   async pause(id: string): Promise<void> {
