@@ -1,14 +1,15 @@
 // Stop and kill on the built-in engine, with real containers: signals go through the monitor's io
 // socket (no runc process per signal), runc stays the fallback, and a stop answers once the exit is
 // recorded while the run's cleanup finishes in the background — with every later operation waiting
-// for that cleanup. runc is a wrapper that logs each invocation and can hold `runc delete` at a gate.
+// for that cleanup. runc is a wrapper that logs each invocation; the network helper is one that can
+// hold a sandbox's release (part of the cleanup) at a gate.
 
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signalInit } from '../../src/engine/runtime/monitor.js';
-import { RUNC, skipNotice } from './helpers/engine-env.js';
+import { buildNetns, RUNC, skipNotice } from './helpers/engine-env.js';
 import { startTestEngine, type TestEngine } from './daemon-harness.js';
 import { until as pollUntil } from './helpers/until.js';
 
@@ -25,6 +26,8 @@ describe.skipIf(skip)('built-in engine: stop and kill', () => {
   let docker: Docker;
   let runcLog: string;
   let gate: string;
+  let releaseLog: string;
+  let savedNetns: string | undefined;
 
   /** runc subcommands run since the log was last cleared (`kill`, `delete`, `state`, …). */
   const runcCalls = (): string[] =>
@@ -48,18 +51,26 @@ describe.skipIf(skip)('built-in engine: stop and kill', () => {
   }
 
   beforeAll(async () => {
-    // The engine's runc: logs "<args>" per call; `delete` waits while the gate file exists.
+    // The engine's runc: logs "<args>" per call.
     const dir = `/tmp/bd-stopkill-${process.pid}`;
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     runcLog = path.join(dir, 'runc-calls.log');
-    gate = path.join(dir, 'delete-gate');
+    releaseLog = path.join(dir, 'releases.log');
+    gate = path.join(dir, 'release-gate');
     const wrapper = path.join(dir, 'runc');
-    writeFileSync(
-      wrapper,
-      `#!/bin/sh\necho "$*" >> ${runcLog}\ncase " $* " in *" delete "*) while [ -e ${gate} ]; do sleep 0.02; done ;; esac\nexec ${RUNC} "$@"\n`,
-    );
+    writeFileSync(wrapper, `#!/bin/sh\necho "$*" >> ${runcLog}\nexec ${RUNC} "$@"\n`);
     chmodSync(wrapper, 0o755);
+    // The network helper: a sandbox's `release` logs itself and waits while the gate file exists.
+    const helper = buildNetns(dir);
+    const netnsWrapper = path.join(dir, 'netns');
+    writeFileSync(
+      netnsWrapper,
+      `#!/bin/sh\ncase "$1" in release) echo "$2" >> ${releaseLog}; while [ -e ${gate} ]; do sleep 0.02; done ;; esac\nexec ${helper} "$@"\n`,
+    );
+    chmodSync(netnsWrapper, 0o755);
+    savedNetns = process.env.BERTH_NETNS_BINARY;
+    process.env.BERTH_NETNS_BINARY = netnsWrapper;
     engine = await startTestEngine('stopkill', { runcBinary: wrapper });
     docker = new Docker({ socketPath: engine.socketPath });
   }, 60_000);
@@ -67,6 +78,8 @@ describe.skipIf(skip)('built-in engine: stop and kill', () => {
   afterAll(async () => {
     if (gate) rmSync(gate, { force: true });
     await engine?.close();
+    if (savedNetns === undefined) delete process.env.BERTH_NETNS_BINARY;
+    else process.env.BERTH_NETNS_BINARY = savedNetns;
     rmSync(`/tmp/bd-stopkill-${process.pid}`, { recursive: true, force: true });
   }, 60_000);
 
@@ -141,11 +154,11 @@ describe.skipIf(skip)('built-in engine: stop and kill', () => {
     events.on('error', () => undefined);
     writeFileSync(gate, '');
     try {
-      clearRuncLog();
-      // runc delete (part of the cleanup) is held at the gate: the stop answers all the same.
+      rmSync(releaseLog, { force: true });
+      // The sandbox's release (part of the cleanup) is held at the gate: the stop answers all the same.
       await c.stop({ t: 10 });
       expect((await c.inspect()).State).toMatchObject({ Status: 'exited', Running: false, ExitCode: 9 });
-      await until('the cleanup to reach runc delete', async () => runcCalls().includes('delete'));
+      await until('the cleanup to reach the sandbox release', async () => existsSync(releaseLog));
 
       let startDone = false;
       const restart = c.start().then(() => (startDone = true));
