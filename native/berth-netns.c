@@ -22,7 +22,11 @@
  *   berth-netns release FILE [HOSTIF…]     deletes the links HOSTIF (gone already is fine), unmounts
  *                                            every mount on FILE and removes it
  *
- *   berth-netns bridge NAME ALIAS GATEWAY/PREFIX MTU    a bridge with that alias and address, up
+ *   berth-netns bridge NAME ALIAS GATEWAY/PREFIX MTU [RULE-PRIORITY]
+ *                                            a bridge with that alias and address, up; with a priority,
+ *                                            its prohibit rule as rule-add makes it; then the routes,
+ *                                            as `routes` prints them (the caller checks for a subnet
+ *                                            that became routed elsewhere meanwhile)
  *
  *   berth-netns rule-add PRIORITY IIF       `ip rule add priority P iif IIF prohibit`, after
  *                                            deleting copies already there
@@ -343,8 +347,11 @@ static int cmd_release(int argc, char **argv) {
 
 /* ---- bridges ---- */
 
+static void add_prohibit_rule(uint32_t priority, const char *iif);
+static int print_routes(void);
+
 static int cmd_bridge(int argc, char **argv) {
-  if (argc != 6) fail("usage: berth-netns bridge NAME ALIAS GATEWAY/PREFIX MTU");
+  if (argc != 6 && argc != 7) fail("usage: berth-netns bridge NAME ALIAS GATEWAY/PREFIX MTU [RULE-PRIORITY]");
   const char *name = argv[2], *alias = argv[3], *cidr = argv[4];
   unsigned mtu = (unsigned)strtoul(argv[5], NULL, 10);
   struct in_addr addr;
@@ -364,7 +371,8 @@ static int cmd_bridge(int argc, char **argv) {
   link_set(fd, name, 0, alias, 0);
   addr_add(fd, name, addr, prefix, cidr);
   link_set(fd, name, 0, NULL, 1);
-  return 0;
+  if (argc == 7) add_prohibit_rule((uint32_t)strtoul(argv[6], NULL, 10), name);
+  return print_routes();
 }
 
 /* ---- policy rules ---- */
@@ -377,13 +385,10 @@ static void rule_message(struct request *r, uint16_t type, uint16_t flags, uint3
   put_str(&r->hdr, FRA_IIFNAME, iif);
 }
 
-static int cmd_rule_add(int argc, char **argv) {
-  if (argc != 4) fail("usage: berth-netns rule-add PRIORITY IIF");
-  uint32_t priority = (uint32_t)strtoul(argv[2], NULL, 10);
-  const char *iif = argv[3];
+/* `ip rule add priority P iif IIF prohibit`, after deleting copies an engine that died mid-way left. */
+static void add_prohibit_rule(uint32_t priority, const char *iif) {
   int fd = open_rtnl();
   struct request r;
-  /* Copies left behind by an engine that died mid-way: delete until none matches. */
   for (int k = 0; k < 16; k++) {
     rule_message(&r, RTM_DELRULE, 0, priority, iif);
     if (talk(fd, &r)) break;
@@ -391,12 +396,18 @@ static int cmd_rule_add(int argc, char **argv) {
   rule_message(&r, RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL, priority, iif);
   int err = talk(fd, &r);
   if (err) fail("rule add priority %u iif %s prohibit: %s", priority, iif, strerror(err));
+  close(fd);
+}
+
+static int cmd_rule_add(int argc, char **argv) {
+  if (argc != 4) fail("usage: berth-netns rule-add PRIORITY IIF");
+  add_prohibit_rule((uint32_t)strtoul(argv[2], NULL, 10), argv[3]);
   return 0;
 }
 
 /* ---- routes ---- */
 
-static int cmd_routes(void) {
+static int print_routes(void) {
   int fd = open_rtnl();
   struct request r;
   struct rtmsg *m = begin(&r, RTM_GETROUTE, NLM_F_DUMP, sizeof *m);
@@ -438,7 +449,7 @@ int main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "release") == 0) return cmd_release(argc, argv);
   if (argc >= 2 && strcmp(argv[1], "bridge") == 0) return cmd_bridge(argc, argv);
   if (argc >= 2 && strcmp(argv[1], "rule-add") == 0) return cmd_rule_add(argc, argv);
-  if (argc == 2 && strcmp(argv[1], "routes") == 0) return cmd_routes();
-  fail("usage: berth-netns endpoints FILE [--new] | release FILE [HOSTIF…] | bridge NAME ALIAS GATEWAY/PREFIX MTU | rule-add PRIORITY IIF | routes");
+  if (argc == 2 && strcmp(argv[1], "routes") == 0) return print_routes();
+  fail("usage: berth-netns endpoints FILE [--new] | release FILE [HOSTIF…] | bridge NAME ALIAS GATEWAY/PREFIX MTU [RULE-PRIORITY] | rule-add PRIORITY IIF | routes");
   return 2;
 }

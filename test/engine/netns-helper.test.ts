@@ -86,8 +86,9 @@ describe.skipIf(skip)('berth-netns on the real kernel', () => {
     ...over,
   });
 
-  it('makes a bridge with its alias, gateway address and MTU, up', async () => {
-    await createBridge({ name: bridgeA, alias, gatewayCidr: '198.18.7.1/24', mtu: 1400 });
+  it('makes a bridge with its alias, gateway address and MTU, up, and answers the routes as they are then', async () => {
+    const routes = await createBridge({ name: bridgeA, alias, gatewayCidr: '198.18.7.1/24', mtu: 1400 });
+    expect(routes).toContainEqual({ dst: '198.18.7.0/24', dev: bridgeA });
     await createBridge({ name: bridgeB, alias, gatewayCidr: '198.18.8.1/24' });
     const a = link(bridgeA);
     expect(a).toMatchObject({ ifname: bridgeA, mtu: 1400, ifalias: alias });
@@ -198,6 +199,21 @@ describe.skipIf(skip)('berth-netns on the real kernel', () => {
   it('a bridge whose name is taken fails with the name, and the link already there is left alone', async () => {
     await expect(createBridge({ name: bridgeA, alias, gatewayCidr: '198.18.9.1/24' })).rejects.toThrow(new RegExp(`bridge ${bridgeA}: File exists`));
     expect(ipv4(link(bridgeA))).toEqual(['198.18.7.1/24']);
+  });
+
+  it('makes a bridge with its prohibit rule in the same process; a failed one leaves neither', async () => {
+    const name = `brt-nhd${tag}`;
+    try {
+      await createBridge({ name, alias, gatewayCidr: '198.18.11.1/24', prohibitRulePriority: RULE_PRIORITY });
+      expect(rules().filter((r) => r.includes(name))).toEqual([`${RULE_PRIORITY}:\tfrom all iif ${name} prohibit`]);
+    } finally {
+      await deleteLink(name);
+      for (const r of rules()) if (r.includes(name)) ip(['rule', 'del', 'priority', String(RULE_PRIORITY), 'iif', name, 'prohibit']);
+    }
+    // Refused after the link exists (an alias longer than the kernel's 255 bytes): nothing stays.
+    await expect(createBridge({ name, alias: 'x'.repeat(300), gatewayCidr: '198.18.11.1/24', prohibitRulePriority: RULE_PRIORITY })).rejects.toThrow(new RegExp(name));
+    expect(await linkExists(name)).toBe(false);
+    expect(rules().filter((r) => r.includes(name))).toEqual([]);
   });
 
   it('a bridge that fails part-way is undone', async () => {

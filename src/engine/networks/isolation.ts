@@ -14,7 +14,7 @@
 // traffic from this bridge to any other berth bridge keeps the isolation promise.
 
 import { execCommand as execFileP } from '../runtime/spawner.js';
-import { addProhibitRule, IP, NetOpError, setDeviceSysctl } from './sysnet.js';
+import { addProhibitRule, IP, NetOpError, prohibitRuleDeletes, setDeviceSysctl } from './sysnet.js';
 
 export async function isolateBridge(bridge: string): Promise<void> {
   await setDeviceSysctl(bridge, 'forwarding', '0');
@@ -41,8 +41,7 @@ export async function addIsolationRule(bridge: string): Promise<void> {
  * a failing line just means nothing was left): to run in the same `ip` as the bridge's removal.
  */
 export function isolationRuleDeletes(bridge: string): string[] {
-  const line = `rule del priority ${ISOLATION_RULE_PRIORITY} iif ${bridge} prohibit`;
-  return [line, line];
+  return prohibitRuleDeletes(bridge, ISOLATION_RULE_PRIORITY);
 }
 
 /** Bridges named in this engine's isolation rules (leftover checks). */

@@ -40,10 +40,10 @@ import {
   type Cidr,
   type SubnetPlan,
 } from './ipam.js';
-import { addIsolationRule, disableOutboundNat, enableOutboundNat, isolateBridge, isolationRuleBridges, isolationRuleDeletes } from './isolation.js';
+import { addIsolationRule, disableOutboundNat, enableOutboundNat, isolateBridge, isolationRuleBridges, isolationRuleDeletes, ISOLATION_RULE_PRIORITY } from './isolation.js';
 import { PortPublisher } from './ports.js';
 import { NetworkStore, type EndpointState, type NetworkRecord } from './store.js';
-import { addEndpoint, createBridge, createSandbox, deleteLink, deleteNetns, LinkReaper, linkExists, listLinks, netnsMounted, routedSubnets, type EndpointPlan } from './sysnet.js';
+import { addEndpoint, createBridge, createSandbox, deleteLink, deleteLinkAfter, deleteNetns, LinkReaper, linkExists, listLinks, netnsMounted, routedSubnets, type EndpointPlan } from './sysnet.js';
 
 export const COMPOSE_SERVICE_LABEL = 'com.docker.compose.service';
 
@@ -243,6 +243,9 @@ export class NetworkManager {
    */
   private async realise(r: NetworkRecord): Promise<void> {
     if (!r.bridge) return;
+    // The isolation rule comes with the bridge (same helper process) unless the network is NATed out.
+    const wantsRule = !(this.opts.outboundNat && !r.internal);
+    let ruleAdded = false;
     if (!(await linkExists(r.bridge))) {
       for (let attempt = 0; ; attempt++) {
         const taken = await this.takenSubnets(r);
@@ -255,8 +258,9 @@ export class NetworkManager {
           if (clash) throw new ConflictError(`Pool overlaps with other one on this address space: ${r.subnet} overlaps ${formatCidr(clash)}, which is already routed on this host`);
         }
         const prefix = parseCidr(r.subnet).prefix;
-        await createBridge({ name: r.bridge, alias: this.linkAlias, gatewayCidr: `${r.gateway}/${prefix}` });
-        const others = (await routedSubnets()).filter((x) => x.dev !== r.bridge && x.dst !== undefined).filter((x) => {
+        const routes = await createBridge({ name: r.bridge, alias: this.linkAlias, gatewayCidr: `${r.gateway}/${prefix}`, ...(wantsRule ? { prohibitRulePriority: ISOLATION_RULE_PRIORITY } : {}) });
+        ruleAdded = wantsRule;
+        const others = routes.filter((x) => x.dev !== r.bridge && x.dst !== undefined).filter((x) => {
           try {
             return overlaps(parseCidr(x.dst), parseCidr(r.subnet!));
           } catch {
@@ -264,14 +268,15 @@ export class NetworkManager {
           }
         });
         if (others.length === 0) break;
-        await deleteLink(r.bridge);
+        await deleteLinkAfter(r.bridge, isolationRuleDeletes(r.bridge));
+        ruleAdded = false;
         if (r.userSubnet || attempt >= 8) throw new ConflictError(`subnet ${r.subnet} became routed on ${others[0].dev} while network ${r.name} was created`);
       }
     }
     await isolateBridge(r.bridge);
     this.everBridges.add(r.bridge);
-    if (this.opts.outboundNat && !r.internal) await enableOutboundNat(r.bridge, r.subnet!);
-    else await addIsolationRule(r.bridge);
+    if (!wantsRule) await enableOutboundNat(r.bridge, r.subnet!);
+    else if (!ruleAdded) await addIsolationRule(r.bridge);
     if (!this.dns.has(r.id)) {
       const server = new DnsServer({ address: r.gateway!, ...(this.opts.dnsPort ? { port: this.opts.dnsPort } : {}), resolver: this.resolverFor(r.id), ...(this.opts.dnsUpstream ? { upstream: this.opts.dnsUpstream } : {}) });
       try {

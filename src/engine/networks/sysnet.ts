@@ -62,9 +62,17 @@ export async function addProhibitRule(priority: number, iif: string): Promise<vo
 const gone = (e: unknown): boolean => e instanceof NetOpError && /Cannot find device|does not exist|No such device/i.test(e.message);
 
 /** Subnets routed in the host's namespace (every table): a new network must overlap none of them. */
-export async function routedSubnets(): Promise<{ dst: string; dev: string }[]> {
-  // Unicast routes other than default ones, one "DST/LEN DEV" line each (DEV "-" for none).
-  const out = await netnsHelper(['routes']);
+export async function routedSubnets(): Promise<RoutedSubnet[]> {
+  return parseRoutes(await netnsHelper(['routes']));
+}
+
+export interface RoutedSubnet {
+  dst: string;
+  dev: string;
+}
+
+/** berth-netns's route lines: unicast routes other than default ones, "DST/LEN DEV" (DEV "-" for none). */
+function parseRoutes(out: string): RoutedSubnet[] {
   return out
     .split('\n')
     .filter((line) => line.trim() !== '')
@@ -101,16 +109,29 @@ export async function linkExists(name: string): Promise<boolean> {
   }
 }
 
-/** A bridge with the gateway address, up. Undone on failure — unless the name was already taken. */
-export async function createBridge(opts: { name: string; alias: string; gatewayCidr: string; mtu?: number }): Promise<void> {
+/**
+ * A bridge with the gateway address, up, and with `prohibitRulePriority` its isolation rule
+ * (`priority P iif NAME prohibit`, copies left behind deleted first) — one berth-netns process.
+ * Returns the host's routed subnets as they are once the bridge is up, for the caller to check
+ * that nothing else routed the subnet meanwhile. Undone on failure — unless the name was already taken.
+ */
+export async function createBridge(opts: { name: string; alias: string; gatewayCidr: string; mtu?: number; prohibitRulePriority?: number }): Promise<RoutedSubnet[]> {
+  const rule = opts.prohibitRulePriority === undefined ? [] : [String(opts.prohibitRulePriority)];
   try {
-    await netnsHelper(['bridge', opts.name, opts.alias, opts.gatewayCidr, String(opts.mtu ?? 0)]);
+    return parseRoutes(await netnsHelper(['bridge', opts.name, opts.alias, opts.gatewayCidr, String(opts.mtu ?? 0), ...rule]));
   } catch (e) {
     // A link of that name that was there before is not ours to remove.
     const taken = e instanceof NetOpError && /link add type bridge \S+: File exists/.test(e.message);
-    if (!taken) await deleteLink(opts.name).catch(() => undefined);
+    if (!taken) await deleteLinkAfter(opts.name, prohibitRuleDeletes(opts.name, opts.prohibitRulePriority)).catch(() => undefined);
     throw e;
   }
+}
+
+/** `ip -batch` lines deleting a bridge's prohibit rule (twice: a copy left behind; failures mean none). */
+export function prohibitRuleDeletes(iif: string, priority: number | undefined): string[] {
+  if (priority === undefined) return [];
+  const line = `rule del priority ${priority} iif ${iif} prohibit`;
+  return [line, line];
 }
 
 export async function deleteLink(name: string): Promise<void> {
