@@ -10,18 +10,14 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { nativeBinaryPath } from '../runtime/native-binaries.js';
 import { runCommand } from '../runtime/spawner.js';
 
 export const IP = process.env.BERTH_IP_BINARY ?? 'ip';
 
-const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-
 /** $BERTH_NETNS_BINARY, else dist/native/berth-netns of this package (built with the shim). */
 export function netnsHelperPath(): string {
-  if (process.env.BERTH_NETNS_BINARY) return process.env.BERTH_NETNS_BINARY;
-  const candidates = [path.join(packageRoot, 'dist/native/berth-netns'), path.join(packageRoot, '../dist/native/berth-netns')];
-  return candidates.find((c) => existsSync(c)) ?? candidates[0];
+  return nativeBinaryPath('berth-netns', 'BERTH_NETNS_BINARY');
 }
 
 export class NetOpError extends Error {
@@ -140,14 +136,6 @@ export async function deleteLink(name: string): Promise<void> {
   } catch (e) {
     if (!gone(e)) throw e;
   }
-}
-
-/** Deletes several links in one `ip -force -batch`; the ones already gone are ignored. */
-export async function deleteLinks(names: readonly string[]): Promise<void> {
-  const input = `${names.map((n) => `link del dev ${n}`).join('\n')}\n`;
-  await run(IP, ['-force', '-batch', '-'], input).catch((e: unknown) => {
-    if (!gone(e)) throw e;
-  });
 }
 
 /**

@@ -2,10 +2,9 @@
 // the json-file log and the exit status. MONITOR.md explains why the monitor is a C process.
 
 import net from 'node:net';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { nativeBinaryPath } from './native-binaries.js';
 import { runCommand } from './spawner.js';
 
 export interface MonitorOptions {
@@ -72,17 +71,9 @@ export class MonitorError extends Error {
   }
 }
 
-const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-
-/**
- * Where the compiled shim is: $BERTH_SHIM, else dist/native/berth-shim of this package (the same
- * place whether running from src/ or dist/src/, since both are three levels below the root or
- * the dist root sits inside it).
- */
+/** Where the compiled shim is: $BERTH_SHIM, else dist/native/berth-shim of this package. */
 export function defaultShimPath(): string {
-  if (process.env.BERTH_SHIM) return process.env.BERTH_SHIM;
-  const candidates = [path.join(packageRoot, 'dist/native/berth-shim'), path.join(packageRoot, '../dist/native/berth-shim')];
-  return candidates.find((c) => existsSync(c)) ?? candidates[0];
+  return nativeBinaryPath('berth-shim', 'BERTH_SHIM');
 }
 
 export function shimArgs(o: MonitorOptions): string[] {

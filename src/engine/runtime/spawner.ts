@@ -12,8 +12,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { nativeBinaryPath } from './native-binaries.js';
 
 export interface CommandOptions {
   /** Written to the command's stdin, which is then closed; without it stdin is /dev/null. */
@@ -63,13 +62,9 @@ export class CommandFailedError extends Error {
   }
 }
 
-const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-
 /** $BERTH_SPAWNER_BINARY, else dist/native/berth-spawner of this package (as for the shim). */
 export function defaultSpawnerPath(): string {
-  if (process.env.BERTH_SPAWNER_BINARY) return process.env.BERTH_SPAWNER_BINARY;
-  const candidates = [path.join(packageRoot, 'dist/native/berth-spawner'), path.join(packageRoot, '../dist/native/berth-spawner')];
-  return candidates.find((c) => existsSync(c)) ?? candidates[0];
+  return nativeBinaryPath('berth-spawner', 'BERTH_SPAWNER_BINARY');
 }
 
 const FLAG_STDIN = 1;
