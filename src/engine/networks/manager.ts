@@ -245,8 +245,8 @@ export class NetworkManager {
     if (!r.bridge) return;
     // The isolation rule comes with the bridge (same helper process) unless the network is NATed out.
     const wantsRule = !(this.opts.outboundNat && !r.internal);
-    let ruleAdded = false;
-    if (!(await linkExists(r.bridge))) {
+    const madeHere = !(await linkExists(r.bridge));
+    if (madeHere) {
       for (let attempt = 0; ; attempt++) {
         const taken = await this.takenSubnets(r);
         if (!r.subnet || (!r.userSubnet && taken.some((t) => overlaps(t, parseCidr(r.subnet!))))) {
@@ -259,7 +259,6 @@ export class NetworkManager {
         }
         const prefix = parseCidr(r.subnet).prefix;
         const routes = await createBridge({ name: r.bridge, alias: this.linkAlias, gatewayCidr: `${r.gateway}/${prefix}`, ...(wantsRule ? { prohibitRulePriority: ISOLATION_RULE_PRIORITY } : {}) });
-        ruleAdded = wantsRule;
         const others = routes.filter((x) => x.dev !== r.bridge && x.dst !== undefined).filter((x) => {
           try {
             return overlaps(parseCidr(x.dst), parseCidr(r.subnet!));
@@ -269,14 +268,13 @@ export class NetworkManager {
         });
         if (others.length === 0) break;
         await deleteLinkAfter(r.bridge, isolationRuleDeletes(r.bridge));
-        ruleAdded = false;
         if (r.userSubnet || attempt >= 8) throw new ConflictError(`subnet ${r.subnet} became routed on ${others[0].dev} while network ${r.name} was created`);
       }
     }
     await isolateBridge(r.bridge);
     this.everBridges.add(r.bridge);
     if (!wantsRule) await enableOutboundNat(r.bridge, r.subnet!);
-    else if (!ruleAdded) await addIsolationRule(r.bridge);
+    else if (!madeHere) await addIsolationRule(r.bridge); // a bridge found (engine restart): its rule is checked again
     if (!this.dns.has(r.id)) {
       const server = new DnsServer({ address: r.gateway!, ...(this.opts.dnsPort ? { port: this.opts.dnsPort } : {}), resolver: this.resolverFor(r.id), ...(this.opts.dnsUpstream ? { upstream: this.opts.dnsUpstream } : {}) });
       try {
