@@ -5,10 +5,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { startTestEngine, type TestEngine } from './daemon-harness.js';
 import { skipNotice } from './helpers/engine-env.js';
-
 
 // No libc (the busybox image has none): ia32 getpid through int $0x80, then exit(0) if it
 // answered a pid, exit(1) if it was refused — via the native syscall.
@@ -53,14 +52,7 @@ afterAll(() => {
 });
 
 describe.skipIf(skip)('seccomp architectures (real containers)', () => {
-  let dir: string;
-  let probe: string;
   const engines: TestEngine[] = [];
-
-  beforeAll(() => {
-    dir = probeDir!;
-    probe = path.join(dir, 'probe');
-  });
 
   afterAll(async () => {
     for (const e of engines) await e.close();
@@ -68,7 +60,7 @@ describe.skipIf(skip)('seccomp architectures (real containers)', () => {
 
   async function runProbe(engine: TestEngine): Promise<number> {
     const docker = new Docker({ socketPath: engine.socketPath });
-    const c = await docker.createContainer({ Image: 'busybox', Cmd: ['/probe'], HostConfig: { NetworkMode: 'none', Binds: [`${probe}:/probe:ro`] } });
+    const c = await docker.createContainer({ Image: 'busybox', Cmd: ['/probe'], HostConfig: { NetworkMode: 'none', Binds: [`${path.join(probeDir!, 'probe')}:/probe:ro`] } });
     await c.start();
     const { StatusCode } = (await c.wait()) as { StatusCode: number };
     await c.remove({ force: true });
