@@ -110,8 +110,8 @@ describe.skipIf(!haveDist)('bin/berth.js and the CLI bundle', () => {
     const bundle = readFileSync(path.join(pkg, 'dist', 'cli', 'berth.cjs'), 'utf8');
     expect(bundle).not.toMatch(/import\.meta/);
     const rels = [...bundle.matchAll(/__berthModuleUrl\("([^"]+)"\)/g)].map((m) => m[1]);
-    // Those that locate schemas, the precompiled validators, the launcher and the native shim.
-    expect(rels).toEqual(expect.arrayContaining(['../spec/validate-schema.js', 'commands/engine.js', '../engine/runtime/monitor.js']));
+    // Those that locate schemas, the precompiled validators, the launcher and the native helpers (shim, spawner, berth-netns).
+    expect(rels).toEqual(expect.arrayContaining(['../spec/validate-schema.js', 'commands/engine.js', '../engine/runtime/native-binaries.js']));
     for (const rel of rels) expect(existsSync(path.join(pkg, 'dist', 'cli', rel)), rel).toBe(true);
   });
 
