@@ -28,6 +28,7 @@ describe.skipIf(skip)('built-in engine: stop and kill', () => {
   let gate: string;
   let releaseLog: string;
   let savedNetns: string | undefined;
+  let lateKill: string;
 
   /** runc subcommands run since the log was last cleared (`kill`, `delete`, `state`, …). */
   const runcCalls = (): string[] =>
@@ -59,7 +60,13 @@ describe.skipIf(skip)('built-in engine: stop and kill', () => {
     releaseLog = path.join(dir, 'releases.log');
     gate = path.join(dir, 'release-gate');
     const wrapper = path.join(dir, 'runc');
-    writeFileSync(wrapper, `#!/bin/sh\necho "$*" >> ${runcLog}\nexec ${RUNC} "$@"\n`);
+    lateKill = path.join(dir, 'late-kill');
+    // With the late-kill flag, a `runc kill <id> SIGKILL` waits until the run's cleanup has deleted runc's
+    // state: the moment a stop's SIGKILL arrives after the container already exited on its own.
+    writeFileSync(
+      wrapper,
+      `#!/bin/sh\necho "$*" >> ${runcLog}\nif [ -e ${lateKill} ] && [ "$3" = kill ] && [ "$5" = SIGKILL ]; then i=0; while [ -e "$2/$4" ] && [ $i -lt 250 ]; do sleep 0.02; i=$((i+1)); done; fi\nexec ${RUNC} "$@"\n`,
+    );
     chmodSync(wrapper, 0o755);
     // The network helper: a sandbox's `release` logs itself and waits while the gate file exists.
     const helper = buildNetns(dir);
@@ -142,6 +149,32 @@ describe.skipIf(skip)('built-in engine: stop and kill', () => {
     expect(runcCalls().filter((x) => x === 'kill')).toHaveLength(2);
     await c.remove();
   }, 30_000);
+
+  it('a stop whose SIGKILL comes after the container exited on its own (runc state already gone) succeeds', async () => {
+    const c = await started(trapping(0));
+    const id = (await c.inspect()).Id;
+    // Signals go through runc (no monitor socket), and the SIGKILL only once the exit is cleaned up.
+    rmSync(path.join(engine.runRoot, 'io', `${id.slice(0, 32)}.sock`));
+    writeFileSync(lateKill, '');
+    clearRuncLog();
+    try {
+      await c.stop({ t: 0 });
+    } finally {
+      rmSync(lateKill, { force: true });
+    }
+    expect(runcCalls().filter((k) => k === 'kill')).toHaveLength(2);
+    expect((await c.inspect()).State).toMatchObject({ Status: 'exited', Running: false, ExitCode: 0 });
+    await c.remove();
+  }, 30_000);
+
+  it('stop -t 0 of containers that exit on TERM at once: every stop succeeds, in a tight loop', async () => {
+    for (let i = 0; i < 10; i++) {
+      const c = await started(trapping(0));
+      await c.stop({ t: 0 });
+      expect((await c.inspect()).State.Running).toBe(false);
+      await c.remove();
+    }
+  }, 60_000);
 
   it('stop answers before the cleanup ends; die precedes stop; start, wait and remove wait for the cleanup', async () => {
     const c = await started(trapping(9), { Labels: { stopkill: 'order' } });

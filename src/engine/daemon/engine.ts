@@ -923,12 +923,25 @@ export class BuiltinEngine implements EngineBackend {
   }
 
   private async signal(live: Live, signal: string | number): Promise<void> {
+    const pid = live.rec.state.Pid;
     try {
       await this.runner.kill(live.rec.id, signal, { viaRunc: live.rec.state.Paused });
     } catch (e) {
-      // The process may have exited between our check and the signal: that is what was wanted.
-      if (!(e instanceof RuncError && /not running|process already finished|container not running/.test(e.message))) throw toEngineError(e);
+      // The run may have ended between our check and the signal, and its cleanup may already have
+      // deleted runc's state ("container does not exist"): the signal's purpose is served.
+      if (e instanceof RuncError && /not running|process already finished|container not running/.test(e.message)) return;
+      if (await this.runEnded(live, pid)) return;
+      throw toEngineError(e);
     }
+  }
+
+  /** Whether the run whose init had `pid` is over: recorded as exited, or its exit status written by the shim. */
+  private async runEnded(live: Live, pid: number): Promise<boolean> {
+    if (!live.rec.state.Running || live.rec.state.Pid !== pid) return true;
+    const status = await readExitStatus(this.paths(live.rec.id).status).catch(() => undefined);
+    if (status?.pid !== pid) return false;
+    void this.pollExits();
+    return true;
   }
 
   private async stopRun(live: Live, options: ContainerStopOptions): Promise<void> {
