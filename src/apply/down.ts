@@ -69,7 +69,7 @@ export async function executeDown(projectName: string, project: Project | undefi
   // is slow on some engines: unmounts, endpoint teardown). Networks wait for every removal.
   const stopped = new Map<string, Promise<void>>();
   const removals: Promise<void>[] = [];
-  const sandboxes: ObservedContainer[] = [];
+  const sandboxes: { c: ObservedContainer; stopError: unknown }[] = [];
   const failures: string[] = [];
   const serviceStopped = (service: string, stack: string[] = []): Promise<void> => {
     const existing = stopped.get(service);
@@ -80,11 +80,14 @@ export async function executeDown(projectName: string, project: Project | undefi
       await Promise.all(deps.map((d) => serviceStopped(d, [...stack, service]).catch(() => undefined)));
       await Promise.all(
         (byService.get(service) ?? []).map(async (c) => {
-          const ok = await queue.add(() => stop(c));
-          if (!ok) return;
+          const outcome = await queue.add(() => stop(c));
+          if (outcome === undefined || outcome === 'gone') return;
+          // A failed stop still goes on to the forced removal, which kills what still runs: down's
+          // promise is that the container is gone, and only a failed removal breaks it.
+          const stopError = outcome === 'stopped' ? undefined : outcome.error;
           // A pod sandbox goes last: its members name it in their namespace modes.
-          if (c.placement?.role === 'sandbox') sandboxes.push(c);
-          else removals.push(queue.add(() => remove(c)) as Promise<void>);
+          if (c.placement?.role === 'sandbox') sandboxes.push({ c, stopError });
+          else removals.push(queue.add(() => remove(c, stopError)) as Promise<void>);
         }),
       );
     })();
@@ -95,36 +98,36 @@ export async function executeDown(projectName: string, project: Project | undefi
     x.progress.emit('Container', c.name, 'Error', { detail: (e as Error).message });
     failures.push((e as Error).message);
   };
-  const stop = async (c: ObservedContainer): Promise<boolean> => {
+  const stop = async (c: ObservedContainer): Promise<'stopped' | 'gone' | { error: unknown }> => {
     try {
       if (c.state === 'running' || c.state === 'paused' || c.state === 'restarting') {
         x.progress.emit('Container', c.name, 'Stopping');
         await port.containers.stop(c.id, opts.timeout !== undefined ? { timeout: opts.timeout } : {});
         x.progress.emit('Container', c.name, 'Stopped');
       }
-      return true;
+      return 'stopped';
     } catch (e) {
       if (isNotFound(e)) {
         x.progress.emit('Container', c.name, 'Removed');
-        return false;
+        return 'gone';
       }
-      fail(c, e);
-      return false;
+      return { error: e };
     }
   };
-  const remove = async (c: ObservedContainer): Promise<void> => {
+  const remove = async (c: ObservedContainer, stopError?: unknown): Promise<void> => {
     try {
       x.progress.emit('Container', c.name, 'Removing');
       await port.containers.remove(c.id, { force: true, volumes: opts.volumes ?? false });
       x.progress.emit('Container', c.name, 'Removed');
     } catch (e) {
-      if (isNotFound(e)) x.progress.emit('Container', c.name, 'Removed');
-      else fail(c, e);
+      if (isNotFound(e)) return x.progress.emit('Container', c.name, 'Removed');
+      if (stopError !== undefined) fail(c, stopError);
+      fail(c, e);
     }
   };
   await Promise.all([...byService.keys()].map((s) => serviceStopped(s)));
   await Promise.all(removals);
-  await Promise.all(sandboxes.map((c) => queue.add(() => remove(c))));
+  await Promise.all(sandboxes.map(({ c, stopError }) => queue.add(() => remove(c, stopError))));
 
   // Networks: the project's (by label), except external ones; a network still used by an orphan stays.
   const external = new Set(Object.values(project?.networks ?? {}).filter((n) => n.external).map((n) => n.name));

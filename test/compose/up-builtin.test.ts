@@ -128,4 +128,39 @@ volumes: { data: {} }
       stack.cleanup();
     }
   }, 120_000);
+  it('up -d / down -t 0 in a tight loop, with and without a one-service change: every down succeeds and leaves nothing', async () => {
+    // Containers that exit at once on TERM race the stop's SIGKILL (-t 0): down used to fail on the
+    // 500 that race gave, then on the network its unremoved container still held.
+    const stack = makeStack(`unix://${engine.socketPath}`, 'cl');
+    const docker = new Docker({ socketPath: engine.socketPath });
+    const yaml = (n: number) => `
+services:
+  a:
+    image: busybox
+    command: ["sh", "-c", "trap 'exit 0' TERM; sleep ${1000 + n} & wait"]
+    depends_on: [b]
+  b:
+    image: busybox
+    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 1000 & wait"]
+`;
+    const leftovers = async () => {
+      const label = JSON.stringify({ label: [`com.docker.compose.project=${stack.project}`] });
+      return [...(await docker.listContainers({ all: true, filters: label })).map((c) => c.Names[0]), ...(await docker.listNetworks({ filters: label })).map((n) => n.Name)];
+    };
+    try {
+      for (let i = 0; i < 6; i++) {
+        stack.write(yaml(0));
+        expectCode(await stack.berth(['up', '-d', '--progress', 'quiet']), 0);
+        if (i % 2 === 1) {
+          stack.write(yaml(i));
+          expectCode(await stack.berth(['up', '-d', '--progress', 'quiet']), 0);
+        }
+        expectCode(await stack.berth(['down', ...(i % 2 === 1 ? ['--remove-orphans'] : []), '-t', '0', '--progress', 'plain']), 0);
+        expect(await leftovers()).toEqual([]);
+      }
+    } finally {
+      await stack.berth(['down', '-t', '0']);
+      stack.cleanup();
+    }
+  }, 120_000);
 });

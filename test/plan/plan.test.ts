@@ -2,6 +2,7 @@
 // exactly the steps the plan says (no engine writes on a no-op up).
 import { describe, expect, it } from 'vitest';
 import { FakeEngine } from '../../src/client/fake-engine.js';
+import { EnginePortError } from '../../src/client/engine-port.js';
 import { loadProject } from '../../src/spec/loader.js';
 import type { Project } from '../../src/spec/model.js';
 import { gatherState } from '../../src/plan/state.js';
@@ -243,5 +244,28 @@ services:
     expect(fake.store.containers.size).toBe(0);
     expect([...fake.store.networks.values()].map((n) => n.inspect.Name).sort()).toEqual(['bridge', 'host', 'none']);
     expect(fake.store.volumes.size).toBe(0);
+  });
+
+  it('down removes a container whose stop failed (it exited meanwhile), then its networks; only a failed removal fails down', async () => {
+    const fake = engine();
+    const project = load(STACK);
+    await up(fake, project);
+    const stop = fake.containers.stop.bind(fake.containers);
+    fake.containers.stop = async (id, opts) => {
+      await stop(id, opts);
+      throw new EnginePortError('container.stop', id, 500, 'runc kill: container does not exist');
+    };
+    await executeDown('app', project, { volumes: true }, { port: fake, progress: new ProgressTracker(quietReporter, () => 0) });
+    expect(fake.store.containers.size).toBe(0);
+    expect([...fake.store.networks.values()].map((n) => n.inspect.Name).sort()).toEqual(['bridge', 'host', 'none']);
+
+    await up(fake, project);
+    const remove = fake.containers.remove.bind(fake.containers);
+    fake.containers.remove = async (id, opts) => {
+      if (fake.store.containers.get(id)?.Name === 'app-web-1') throw new EnginePortError('container.remove', id, 500, 'device busy');
+      return remove(id, opts);
+    };
+    const failed = await executeDown('app', project, {}, { port: fake, progress: new ProgressTracker(quietReporter, () => 0) }).catch((e: Error) => e);
+    expect(String(failed)).toMatch(/runc kill: container does not exist[\s\S]*device busy/);
   });
 });
