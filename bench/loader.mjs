@@ -16,7 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { loadProject } = await import(path.join(root, 'dist/spec/loader.js'));
+const { loadProject } = await import(path.join(root, 'dist/loader/loader.js'));
 const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 15;
 const SERVICES = 1000;
 

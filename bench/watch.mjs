@@ -33,7 +33,7 @@ if (process.getuid?.() !== 0) {
 const { DockerPort } = await import(path.join(root, 'dist/client/docker-port.js'));
 const { composeApplier } = await import(path.join(root, 'dist/watch/compose-applier.js'));
 const { startWatchSession } = await import(path.join(root, 'dist/watch/session.js'));
-const { loadProject } = await import(path.join(root, 'dist/spec/loader.js'));
+const { loadProject } = await import(path.join(root, 'dist/loader/loader.js'));
 
 // init: true puts tini in front, so SIGTERM ends `sleep` at once and a recreate does not wait.
 const CMD = `["sleep", "3600"]`;

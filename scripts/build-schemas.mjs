@@ -3,7 +3,7 @@
 //
 //   node scripts/build-schemas.mjs [outDir]
 //
-// Writes <outDir>/validators.cjs (default: dist/schemas/, where dist/spec/validate-schema.js looks).
+// Writes <outDir>/validators.cjs (default: dist/schemas/, where dist/loader/validate-schema.js looks).
 // The Ajv configuration and the schema fingerprint come from the built validate-schema module
 // itself, so the generated code checks exactly what the run-time path would compile.
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
@@ -23,7 +23,7 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'
  * wrapped in `load(require)`, and the loader passes its own require, so the file works wherever
  * it is written (dist/schemas/, an installed package, a test's temp dir).
  *
- * @param {typeof import('../src/spec/validate-schema.js')} schemaModule
+ * @param {typeof import('../src/loader/validate-schema.js')} schemaModule
  * @param {string} outDir
  * @returns {string}
  */
@@ -82,21 +82,21 @@ const WARMUP_MODEL = {
 };
 
 /**
- * Writes <file>.cache, the V8 code cache of the validators at `file` (src/spec/code-cache.ts):
+ * Writes <file>.cache, the V8 code cache of the validators at `file` (src/loader/code-cache.ts):
  * loads them through the built validate-schema module, validates WARMUP_MODEL, and saves what V8
- * compiled. Needs the built modules (dist/spec/), as the CLI loads them.
+ * compiled. Needs the built modules (dist/loader/), as the CLI loads them.
  */
 export async function buildValidatorsCodeCache(file) {
-  const spec = path.join(repoRoot, 'dist', 'spec');
-  const { createSchemaValidator } = await import(pathToFileURL(path.join(spec, 'validate-schema.js')).href);
-  const { writeCodeCache } = await import(pathToFileURL(path.join(spec, 'code-cache.js')).href);
+  const loaderDir = path.join(repoRoot, 'dist', 'loader');
+  const { createSchemaValidator } = await import(pathToFileURL(path.join(loaderDir, 'validate-schema.js')).href);
+  const { writeCodeCache } = await import(pathToFileURL(path.join(loaderDir, 'code-cache.js')).href);
   const errors = createSchemaValidator({ precompiled: file })(WARMUP_MODEL);
   if (errors.length) throw new Error(`build-schemas: the warm-up model is invalid: ${errors.map((e) => e.message).join('; ')}`);
   return writeCodeCache(file);
 }
 
 async function main() {
-  const built = path.join(repoRoot, 'dist', 'spec', 'validate-schema.js');
+  const built = path.join(repoRoot, 'dist', 'loader', 'validate-schema.js');
   const schemaModule = await import(pathToFileURL(built).href).catch((error) => {
     throw new Error(`build-schemas: cannot load ${built} (run tsc first): ${error.message}`);
   });

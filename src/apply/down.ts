@@ -11,7 +11,7 @@ import type { ObservedContainer } from '../compose/observe.js';
 import { observeProject } from '../compose/observe.js';
 import { BerthError } from '../errors.js';
 import { serviceReferences } from '../graph/graph.js';
-import type { Project } from '../spec/model.js';
+import type { Project } from '../model/project.js';
 import type { ProgressTracker } from './progress.js';
 
 export interface DownOptions {

@@ -1,7 +1,7 @@
 // What `up`, `down` and `ps` need from the stack files: the project (when the files load) and its
 // name. `down` and `ps` also work with only `-p NAME` when no compose file is around, as compose does.
 import { BerthError } from '../errors.js';
-import type { Project } from '../spec/model.js';
+import type { Project } from '../model/project.js';
 import type { CliIO } from './io.js';
 import { loadForCommand } from './project-load.js';
 import type { GlobalFlags } from './project-options.js';

@@ -2,7 +2,7 @@
 // Apart from project-options.ts so that `berth --version`, `help` and the engine commands do not
 // pay for importing the loader (its module graph is most of a command's start-up).
 import { formatWarning } from '../errors.js';
-import { loadProject, type LoadedProject, type LoadOptions } from '../spec/loader.js';
+import { loadProject, type LoadedProject, type LoadOptions } from '../loader/loader.js';
 import type { CliIO } from './io.js';
 import type { GlobalFlags } from './project-options.js';
 

@@ -1,7 +1,7 @@
 // The shapes compare produces: one ModeRun per mode and repetition, a ModeReport per mode with the
 // spread over repetitions, and the CompareReport that the table, JSON and chart are rendered from.
 
-import type { PlacementMode } from '../spec/model.js';
+import type { PlacementMode } from '../model/project.js';
 import type { HistogramData, HistogramSummary } from './histogram.js';
 import type { StackUsage } from './resource-sampler.js';
 

@@ -6,7 +6,7 @@
 
 import os from 'node:os';
 import { BerthError } from '../errors.js';
-import type { PlacementMode, Project } from '../spec/model.js';
+import type { PlacementMode, Project } from '../model/project.js';
 import { exhaustDatabaseMemory, killDatabase, type BlastContext, type MemberPlacement } from './blast-radius.js';
 import type { EngineProbe, ProjectContainer } from './engine-probe.js';
 import { requestOnce, runHttpWorkload, type WorkloadResult } from './http-workload.js';

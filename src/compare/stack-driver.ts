@@ -3,7 +3,7 @@
 // behind. compare never creates containers itself; the compose engine's up/down do, so what is
 // measured is exactly what `berth up --placement MODE` runs.
 
-import type { PlacementMode, Project } from '../spec/model.js';
+import type { PlacementMode, Project } from '../model/project.js';
 
 export interface StackUpRequest {
   /** The stack, already named for this run (each mode is its own project). */

@@ -4,7 +4,7 @@
 // (the group member with a published port is the app, the member it depends on is the database).
 
 import { ComposeError, UsageError } from '../errors.js';
-import type { PlacementMode, Project } from '../spec/model.js';
+import type { PlacementMode, Project } from '../model/project.js';
 
 export const ALL_MODES: readonly PlacementMode[] = ['split', 'pod', 'single'];
 

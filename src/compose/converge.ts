@@ -8,7 +8,7 @@ import type { ProgressTracker } from '../apply/progress.js';
 import { planUp, type PlanOptions } from '../plan/plan.js';
 import { gatherState } from '../plan/state.js';
 import { UsageError } from '../errors.js';
-import type { Project } from '../spec/model.js';
+import type { Project } from '../model/project.js';
 
 export interface ConvergeContext {
   port: EnginePort;

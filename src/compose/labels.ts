@@ -3,7 +3,7 @@
 // berth and by `docker compose` / `docker-compose` recognise each other on a Docker Engine. berth's
 // own labels (io.berth.*) record what Compose has no word for: placement groups and modes.
 
-import type { DependsOn, PlacementMode } from '../spec/model.js';
+import type { DependsOn, PlacementMode } from '../model/project.js';
 
 export const LABEL = {
   project: 'com.docker.compose.project',

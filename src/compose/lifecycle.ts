@@ -8,8 +8,8 @@ import type { EnginePort } from '../client/engine-port.js';
 import { isNotFound, isNotModified } from '../client/engine-port.js';
 import { BerthError } from '../errors.js';
 import { buildGraph } from '../graph/graph.js';
-import type { Project } from '../spec/model.js';
-import { parseDuration } from '../spec/durations.js';
+import type { Project } from '../model/project.js';
+import { parseDuration } from '../loader/durations.js';
 import type { ProgressTracker } from '../apply/progress.js';
 import { observeContainers, type ObservedContainer } from './observe.js';
 

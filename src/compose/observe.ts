@@ -4,7 +4,7 @@
 
 import type { ContainerSummary, EnginePort, NetworkInspect, VolumeInspect } from '../client/engine-port.js';
 import { isNotFound } from '../client/engine-port.js';
-import type { PlacementMode } from '../spec/model.js';
+import type { PlacementMode } from '../model/project.js';
 import { LABEL, type PlacementRole } from './labels.js';
 
 export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';

@@ -5,7 +5,7 @@
 
 import type { EnginePort } from '../client/engine-port.js';
 import { BerthError } from '../errors.js';
-import type { Project } from '../spec/model.js';
+import type { Project } from '../model/project.js';
 import { executeUp } from '../apply/up.js';
 import { waitForStack } from '../apply/wait.js';
 import { ProgressTracker, reporterFor, type ProgressMode } from '../apply/progress.js';

@@ -4,7 +4,7 @@
 // parallel. Within a level nodes are sorted by id, so every run prints the same order.
 import toposort from 'toposort';
 import { ComposeError, throwIfAny, type KeyPath } from '../errors.js';
-import type { Project, ServiceConfig } from '../spec/model.js';
+import type { Project, ServiceConfig } from '../model/project.js';
 
 export type EdgeKind = 'depends_on' | 'link' | 'volumes_from' | 'namespace' | 'network' | 'volume';
 

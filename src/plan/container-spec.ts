@@ -6,8 +6,8 @@
 
 import type { ContainerCreateBody, EndpointSettings } from '../client/engine-port.js';
 import { ComposeError } from '../errors.js';
-import { parseDuration } from '../spec/durations.js';
-import type { Project, ServiceConfig, ServiceNetwork } from '../spec/model.js';
+import { parseDuration } from '../loader/durations.js';
+import type { Project, ServiceConfig, ServiceNetwork } from '../model/project.js';
 import { containerName } from '../compose/labels.js';
 
 export interface NetworkAttachment {

@@ -3,7 +3,7 @@
 // container whose namespaces the members join; `single` groups run in one container.
 
 import { isPlainObjectValue } from './util.js';
-import type { PlacementMode, Project } from '../spec/model.js';
+import type { PlacementMode, Project } from '../model/project.js';
 
 export interface ResolvedGroup {
   name: string;

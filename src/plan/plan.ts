@@ -12,8 +12,8 @@
 import type { NetworkCreateBody, VolumeCreateBody } from '../client/engine-port.js';
 import { ComposeError, throwIfAny } from '../errors.js';
 import { buildGraph, serviceReferences } from '../graph/graph.js';
-import { serviceConfigHash } from '../spec/hash.js';
-import type { DependsOnCondition, PlacementMode, Project, ServiceConfig } from '../spec/model.js';
+import { serviceConfigHash } from '../loader/hash.js';
+import type { DependsOnCondition, PlacementMode, Project, ServiceConfig } from '../model/project.js';
 import { containerLabels, groupContainerName, LABEL, networkLabels, sandboxName, volumeLabels, type PlacementRole } from '../compose/labels.js';
 import type { ObservedContainer, ObservedProject } from '../compose/observe.js';
 import { containerSpec, imageOf, type ContainerSpec } from './container-spec.js';

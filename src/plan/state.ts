@@ -4,7 +4,7 @@
 import { isNotFound, type EnginePort } from '../client/engine-port.js';
 import { observeContainers, type ObservedNetwork, type ObservedVolume } from '../compose/observe.js';
 import { LABEL } from '../compose/labels.js';
-import type { Project } from '../spec/model.js';
+import type { Project } from '../model/project.js';
 import type { ObservedState } from './plan.js';
 
 async function orAbsent<T>(run: () => Promise<T>): Promise<T | undefined> {

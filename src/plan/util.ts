@@ -1,6 +1,6 @@
 // Small helpers the planner shares.
 import { createHash } from 'node:crypto';
-import { stableStringify } from '../spec/stable-json.js';
+import { stableStringify } from '../loader/stable-json.js';
 
 export function isPlainObjectValue(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -1,7 +1,7 @@
 // The port between the watch loop and whatever plans and applies a stack: the compose engine's
 // observe → plan → execute (compose-applier.ts), or a recording fake in tests. The loop needs the
 // plan as data (to report what will be done) and as an action (to do it), separately timed.
-import type { LoadedProject } from '../spec/loader.js';
+import type { LoadedProject } from '../loader/loader.js';
 
 /** One step of a plan in words: `web` `recreate` `config hash changed`. */
 export interface StackAction {

@@ -9,7 +9,7 @@ import { ProgressTracker, plainReporter, quietReporter } from '../apply/progress
 import { formatPlan } from '../plan/format.js';
 import { planUp, type Plan, type PlanOptions } from '../plan/plan.js';
 import { gatherState } from '../plan/state.js';
-import type { LoadedProject } from '../spec/loader.js';
+import type { LoadedProject } from '../loader/loader.js';
 import type { StackAction, StackApplier } from './applier.js';
 
 export interface ComposeApplierOptions {

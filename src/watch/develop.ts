@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ComposeError } from '../errors.js';
-import type { Project } from '../spec/model.js';
+import type { Project } from '../model/project.js';
 import type { WatchSpec } from './file-watcher.js';
 import { isEditorTempFile, PathPatterns } from './patterns.js';
 

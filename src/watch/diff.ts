@@ -2,9 +2,9 @@
 // person reads: per service, the top-level keys that differ (`environment`, `image`, `ports`),
 // and whether the change reaches the container (its config hash) or only orchestration
 // (`depends_on`, `scale`). The plan decides what to do; this says why.
-import { serviceConfigHash } from '../spec/hash.js';
-import type { Project } from '../spec/model.js';
-import { stableStringify } from '../spec/stable-json.js';
+import { serviceConfigHash } from '../loader/hash.js';
+import type { Project } from '../model/project.js';
+import { stableStringify } from '../loader/stable-json.js';
 
 export interface ServiceChange {
   service: string;

@@ -5,8 +5,8 @@
 // `berth up --watch` call; `startWatchSession` is the same without waiting, for tests and bench.
 import { EnginePortError } from '../client/engine-port.js';
 import { BerthError } from '../errors.js';
-import { discover } from '../spec/discover.js';
-import { loadProject, type LoadedProject, type LoadOptions } from '../spec/loader.js';
+import { discover } from '../loader/discover.js';
+import { loadProject, type LoadedProject, type LoadOptions } from '../loader/loader.js';
 import type { StackApplier } from './applier.js';
 import { systemClock, type Clock } from './clock.js';
 import { developRules, developWatchSpec, type DevelopRule } from './develop.js';

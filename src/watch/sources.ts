@@ -2,7 +2,7 @@
 // plus the files whose mere appearance would change it — the project's `.env` and the override
 // file beside each compose file — so creating one of those is noticed too.
 import path from 'node:path';
-import type { LoadedProject } from '../spec/loader.js';
+import type { LoadedProject } from '../loader/loader.js';
 import type { WatchSpec } from './file-watcher.js';
 
 const OVERRIDE_EXTENSIONS = ['.yaml', '.yml'];

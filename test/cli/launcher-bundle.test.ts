@@ -111,13 +111,13 @@ describe.skipIf(!haveDist)('bin/berth.js and the CLI bundle', () => {
     expect(bundle).not.toMatch(/import\.meta/);
     const rels = [...bundle.matchAll(/__berthModuleUrl\("([^"]+)"\)/g)].map((m) => m[1]);
     // Those that locate schemas, the precompiled validators, the launcher and the native helpers (shim, spawner, berth-netns).
-    expect(rels).toEqual(expect.arrayContaining(['../spec/validate-schema.js', 'commands/engine.js', '../engine/runtime/native-binaries.js']));
+    expect(rels).toEqual(expect.arrayContaining(['../loader/validate-schema.js', 'commands/engine.js', '../engine/runtime/native-binaries.js']));
     for (const rel of rels) expect(existsSync(path.join(pkg, 'dist', 'cli', rel)), rel).toBe(true);
   });
 
   it('is what the launcher runs, and is not run once tsc rebuilt dist/ after it', () => {
     // Without the loader's modules, only the bundle can still load a stack.
-    const loader = path.join(pkg, 'dist', 'spec', 'loader.js');
+    const loader = path.join(pkg, 'dist', 'loader', 'loader.js');
     const saved = readFileSync(loader);
     rmSync(loader);
     try {
@@ -128,7 +128,7 @@ describe.skipIf(!haveDist)('bin/berth.js and the CLI bundle', () => {
       utimesSync(path.join(pkg, 'dist', 'cli', 'main.js'), later, later);
       const stale = berth(['config', '--services'], { cwd: pkg });
       expect(stale.code).not.toBe(0);
-      expect(stale.err).toMatch(/spec\/loader\.js/);
+      expect(stale.err).toMatch(/loader\/loader\.js/);
     } finally {
       writeFileSync(loader, saved);
     }

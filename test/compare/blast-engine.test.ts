@@ -13,7 +13,7 @@ import { dockerodeProbe, type EngineProbe } from '../../src/compare/engine-probe
 import { runHttpWorkload, waitServed } from '../../src/compare/http-workload.js';
 import { startResourceSampler } from '../../src/compare/resource-sampler.js';
 import { resolveCompareTarget } from '../../src/compare/target.js';
-import { loadProject } from '../../src/spec/loader.js';
+import { loadProject } from '../../src/loader/loader.js';
 import { startTestEngine, type TestEngine } from '../engine/daemon-harness.js';
 import { skipNotice } from '../engine/helpers/engine-env.js';
 

@@ -13,7 +13,7 @@ import { renderTable } from '../../src/compare/report-table.js';
 import type { CompareReport } from '../../src/compare/result.js';
 import { runCompare, type CompareEvent } from '../../src/compare/run-compare.js';
 import { resolveCompareTarget } from '../../src/compare/target.js';
-import { loadProject } from '../../src/spec/loader.js';
+import { loadProject } from '../../src/loader/loader.js';
 import { startTestEngine, type TestEngine } from '../engine/daemon-harness.js';
 import { skipNotice } from '../engine/helpers/engine-env.js';
 import { expectBlastOutcomes, expectEveryModeRan, expectSaneMetrics, expectScalingLimits } from './report-checks.js';

@@ -3,7 +3,7 @@
 import { LatencyHistogram } from '../../src/compare/histogram.js';
 import type { BlastOutcome, CompareReport, ModeReport, ModeRun } from '../../src/compare/result.js';
 import { spreadOverRuns } from '../../src/compare/spread.js';
-import type { PlacementMode } from '../../src/spec/model.js';
+import type { PlacementMode } from '../../src/model/project.js';
 
 function run(mode: PlacementMode, rep: number, baseUs: number): ModeRun {
   const h = new LatencyHistogram();

@@ -6,8 +6,8 @@ import { placeMembers } from '../../src/compare/run-compare.js';
 import { projectForRun } from '../../src/compare/stack-driver.js';
 import { parseModes, resolveCompareTarget } from '../../src/compare/target.js';
 import { ComposeError, UsageError } from '../../src/errors.js';
-import { loadProject } from '../../src/spec/loader.js';
-import type { Project } from '../../src/spec/model.js';
+import { loadProject } from '../../src/loader/loader.js';
+import type { Project } from '../../src/model/project.js';
 
 const example = path.resolve(import.meta.dirname, '../../examples/db-layouts/compose.yaml');
 const load = (): Project => loadProject({ files: [example], workingDir: path.dirname(example), environment: {} }).project;

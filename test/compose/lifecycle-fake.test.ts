@@ -14,8 +14,8 @@ import { logPrinter, parseLogTime, parseTail } from '../../src/compose/logs.js';
 import type { ObservedContainer } from '../../src/compose/observe.js';
 import { oneOffBody, parsePublish } from '../../src/compose/run.js';
 import { formatProjects, listProjects, table } from '../../src/compose/views.js';
-import { loadProject } from '../../src/spec/loader.js';
-import type { Project } from '../../src/spec/model.js';
+import { loadProject } from '../../src/loader/loader.js';
+import type { Project } from '../../src/model/project.js';
 
 const YAML = `
 name: app

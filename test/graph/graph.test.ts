@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { ComposeError, ComposeErrors } from '../../src/errors.js';
 import { formatGraph } from '../../src/graph/format.js';
 import { buildGraph, findCycles, type DependencyGraph } from '../../src/graph/graph.js';
-import type { DependsOn, Project, ServiceConfig } from '../../src/spec/model.js';
-import { parseYaml } from '../../src/spec/parse.js';
-import { applyProfiles } from '../../src/spec/profiles.js';
+import type { DependsOn, Project, ServiceConfig } from '../../src/model/project.js';
+import { parseYaml } from '../../src/loader/parse.js';
+import { applyProfiles } from '../../src/loader/profiles.js';
 import { describeCorpus, corpusPath } from '../corpus.js';
 
 const started = (required = true): DependsOn => ({ condition: 'service_started', required });

@@ -1,7 +1,7 @@
 // What the planner refuses, with messages that say what is wrong and what to do.
 import { describe, expect, it } from 'vitest';
 import { FakeEngine } from '../../src/client/fake-engine.js';
-import { loadProject } from '../../src/spec/loader.js';
+import { loadProject } from '../../src/loader/loader.js';
 import { gatherState } from '../../src/plan/state.js';
 import { planUp } from '../../src/plan/plan.js';
 import { formatPlanForTest } from '../../src/plan/format.js';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerPort } from '../../src/client/docker-port.js';
 import { containerLabels } from '../../src/compose/labels.js';
-import { loadProject } from '../../src/spec/loader.js';
+import { loadProject } from '../../src/loader/loader.js';
 import { systemClock } from '../../src/watch/clock.js';
 import { developRules } from '../../src/watch/develop.js';
 import { DevelopSyncer, type DevelopReport } from '../../src/watch/develop-sync.js';

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadProject } from '../../src/spec/loader.js';
+import { loadProject } from '../../src/loader/loader.js';
 import { developRules, ruleMatches } from '../../src/watch/develop.js';
 import { syncBatch } from '../../src/watch/develop-sync.js';
 import { isEditorTempFile, PathPatterns } from '../../src/watch/patterns.js';

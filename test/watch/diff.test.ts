@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadProject } from '../../src/spec/loader.js';
+import { loadProject } from '../../src/loader/loader.js';
 import { diffModels, hashServices } from '../../src/watch/diff.js';
 
 let dir: string;

@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { LoadedProject } from '../../src/spec/loader.js';
+import type { LoadedProject } from '../../src/loader/loader.js';
 import type { StackAction, StackApplier } from '../../src/watch/applier.js';
 import { hashServices } from '../../src/watch/diff.js';
 import { startWatchSession, type WatchSession } from '../../src/watch/session.js';
@@ -142,7 +142,7 @@ describe('watch session', () => {
     await session!.idle();
     expect(applier.applied.length - 1).toBeGreaterThanOrEqual(1);
     expect(applier.applied.length - 1).toBeLessThanOrEqual(2);
-    const final = hashServices((await import('../../src/spec/loader.js')).loadProject({ workingDir: dir, environment: {} }).project);
+    const final = hashServices((await import('../../src/loader/loader.js')).loadProject({ workingDir: dir, environment: {} }).project);
     expect(applier.running).toEqual(final);
   });
 

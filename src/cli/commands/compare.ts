@@ -10,7 +10,7 @@ import { runCompare, type CompareOptions } from '../../compare/run-compare.js';
 import { parseModes, resolveCompareTarget } from '../../compare/target.js';
 import { parseReportFormat, renderReport, writeOutput, writeReportFiles } from '../../compare/write-reports.js';
 import { BerthError, UsageError } from '../../errors.js';
-import { parseDuration } from '../../spec/durations.js';
+import { parseDuration } from '../../loader/durations.js';
 import type { CliIO } from '../io.js';
 import { engineFor } from '../engine-for.js';
 import { loadForCommand } from '../project-load.js';

@@ -2,11 +2,11 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../../errors.js';
-import { serviceConfigHash } from '../../spec/hash.js';
-import type { Project } from '../../spec/model.js';
-import { printProject } from '../../spec/print.js';
-import { listProfiles } from '../../spec/profiles.js';
-import { extractVariables } from '../../spec/template.js';
+import { serviceConfigHash } from '../../loader/hash.js';
+import type { Project } from '../../model/project.js';
+import { printProject } from '../../loader/print.js';
+import { listProfiles } from '../../loader/profiles.js';
+import { extractVariables } from '../../loader/template.js';
 import type { CliIO } from '../io.js';
 import { loadForCommand } from '../project-load.js';
 import type { GlobalFlags } from '../project-options.js';

@@ -1,6 +1,6 @@
 // `berth up`: thin over src/compose/up.ts — flags → options, engine selection, exit code.
 import { UsageError } from '../../errors.js';
-import type { PlacementMode } from '../../spec/model.js';
+import type { PlacementMode } from '../../model/project.js';
 import type { ProgressMode } from '../../apply/progress.js';
 import type { PullPolicy } from '../../plan/plan.js';
 import { composeUp } from '../../compose/up.js';
