@@ -12,7 +12,8 @@ import { ComposeError, throwIfAny, type KeyPath, type Location } from '../errors
 import { mergeService } from './merge.js';
 import { resolveRelativePaths } from './paths.js';
 import type { SourceMap } from './source-map.js';
-import { isOverride, isPlainObject, isReset, stripTags } from './tags.js';
+import { isOverride, isReset, stripTags } from './tags.js';
+import { isPlainObject } from '../lib/object.js';
 
 type Mapping = Record<string, unknown>;
 

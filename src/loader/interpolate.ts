@@ -5,7 +5,8 @@
 import { ComposeError, formatKeyPath, throwIfAny, type KeyPath, type Location, type Warning } from '../errors.js';
 import { PatternTable, type PatternCursor } from './key-pattern.js';
 import type { SourceMap } from './source-map.js';
-import { isPlainObject, OverrideTag, ResetTag } from './tags.js';
+import { OverrideTag, ResetTag } from './tags.js';
+import { isPlainObject } from '../lib/object.js';
 import { substitute, TemplateError, type Lookup } from './template.js';
 
 export interface InterpolateOptions {

@@ -16,7 +16,8 @@
 import { ComposeError, formatKeyPath, throwIfAny, type KeyPath, type Location } from '../errors.js';
 import { PatternTable, type PatternCursor } from './key-pattern.js';
 import { parseVolumeSpec } from './normalize/volumes.js';
-import { isOverride, isPlainObject, isReset, OverrideTag, ResetTag } from './tags.js';
+import { isOverride, isReset, OverrideTag, ResetTag } from './tags.js';
+import { isPlainObject } from '../lib/object.js';
 
 type Mapping = Record<string, unknown>;
 

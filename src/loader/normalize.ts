@@ -28,7 +28,7 @@ import { bytes, decimal, duration } from './normalize/units.js';
 import { normalizeServiceVolume, normalizeTopLevelVolume } from './normalize/volumes.js';
 import { walk, type Rule, type RuleContext } from './normalize/walk.js';
 import { sortKeysDeep } from './stable-json.js';
-import { isPlainObject } from './tags.js';
+import { isPlainObject } from '../lib/object.js';
 
 export interface NormalizeContext {
   projectName: string;

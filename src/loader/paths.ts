@@ -3,7 +3,7 @@
 // extends of another file) its paths are made absolute here, so normalisation can resolve
 // what is left against the main project directory.
 import path from 'node:path';
-import { isPlainObject } from './tags.js';
+import { isPlainObject } from '../lib/object.js';
 
 /** Remote build contexts are left as they are. */
 export function isRemoteContext(ctx: string): boolean {

@@ -8,7 +8,7 @@
 //     one is dropped. Networks, volumes, secrets and configs are kept, used or not.
 import { ComposeError, throwIfAny, type KeyPath, type Location } from '../errors.js';
 import type { Project, ServiceConfig } from '../model/project.js';
-import { isPlainObject } from './tags.js';
+import { isPlainObject } from '../lib/object.js';
 import { sortByLocation } from './validate-semantics.js';
 
 export interface ProfileOptions {

@@ -1,6 +1,8 @@
 // Markers for the Compose merge tags. The parser turns `!reset` and `!override` nodes into
 // these; merge honours them; `stripTags` removes whatever is left once merging is done.
 
+import { isPlainObject } from '../lib/object.js';
+
 /** `!reset`: the key is removed from the merged result, whatever the base file said. */
 export class ResetTag {
   readonly tag = '!reset';
@@ -38,6 +40,3 @@ export function stripTags(value: unknown): unknown {
   return value;
 }
 
-export function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof ResetTag) && !(v instanceof OverrideTag);
-}

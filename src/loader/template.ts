@@ -3,7 +3,8 @@
 // (even in a default that will never be used) is reported, and then evaluated lazily: a
 // default, alternate or error message is only expanded when its branch is taken, so a
 // variable named only there is neither looked up nor warned about otherwise.
-import { isPlainObject, OverrideTag } from './tags.js';
+import { OverrideTag } from './tags.js';
+import { isPlainObject } from '../lib/object.js';
 
 /** Maps a variable name to its value; `undefined` means unset (distinct from empty). */
 export type Lookup = (name: string) => string | undefined;

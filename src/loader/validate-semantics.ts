@@ -6,7 +6,7 @@
 import { ComposeError, formatKeyPath, type KeyPath, type Location } from '../errors.js';
 import { cycleMessage, findCycles, serviceReferences, type ServiceReference } from '../graph/graph.js';
 import type { PlacementMode, PortConfig, Project, ServiceConfig } from '../model/project.js';
-import { isPlainObject } from './tags.js';
+import { isPlainObject } from '../lib/object.js';
 
 interface Problem {
   detail: string;

@@ -2,7 +2,7 @@
 // `--placement` override. `split` groups change nothing but labels; `pod` groups get a sandbox
 // container whose namespaces the members join; `single` groups run in one container.
 
-import { isPlainObjectValue } from './util.js';
+import { isPlainObject } from '../lib/object.js';
 import type { PlacementMode, Project } from '../model/project.js';
 
 export interface ResolvedGroup {
@@ -22,10 +22,10 @@ export interface Placement {
 export function resolvePlacement(project: Project, override?: PlacementMode): Placement {
   const raw = project.extensions['x-placement'];
   const groups: ResolvedGroup[] = [];
-  if (isPlainObjectValue(raw) && isPlainObjectValue(raw.groups)) {
+  if (isPlainObject(raw) && isPlainObject(raw.groups)) {
     for (const name of Object.keys(raw.groups).sort()) {
       const g = raw.groups[name];
-      if (!isPlainObjectValue(g) || !Array.isArray(g.services)) continue;
+      if (!isPlainObject(g) || !Array.isArray(g.services)) continue;
       const services = (g.services as unknown[]).filter((s): s is string => typeof s === 'string' && s in project.services);
       if (services.length === 0) continue;
       groups.push({ name, mode: override ?? ((g.mode as PlacementMode) ?? 'split'), services, sharePid: g.share_pid === true });

@@ -2,10 +2,6 @@
 import { createHash } from 'node:crypto';
 import { stableStringify } from '../loader/stable-json.js';
 
-export function isPlainObjectValue(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /** sha256 of the stable JSON of a value: hashes of things that are not services (sandboxes, groups). */
 export function hashOf(value: unknown): string {
   return createHash('sha256').update(stableStringify(value)).digest('hex');

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { writeTar, type TarWriteEntry } from '../engine/images/tar.js';
 import type { EnginePort } from '../client/engine-port.js';
 import { serviceContainersFilter } from '../compose/labels.js';
-import type { Clock, TimerHandle } from './clock.js';
+import type { Clock, TimerHandle } from '../lib/clock.js';
 import { containerPathFor, ruleMatches, syncs, type DevelopRule } from './develop.js';
 
 /** The engine calls a sync needs. */

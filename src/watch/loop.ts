@@ -13,7 +13,7 @@
 //  - a failed execution of a valid model is retried with back-off (engine hiccups), unless the
 //    error is the user's to fix (BerthError): then it waits for the next change, reported once.
 import { BerthError } from '../errors.js';
-import type { Clock, TimerHandle } from './clock.js';
+import type { Clock, TimerHandle } from '../lib/clock.js';
 
 export interface CycleTrigger {
   /** Files whose events led to this cycle, sorted; empty for the initial and retry cycles. */

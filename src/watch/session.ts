@@ -8,7 +8,7 @@ import { BerthError } from '../errors.js';
 import { discover } from '../loader/discover.js';
 import { loadProject, type LoadedProject, type LoadOptions } from '../loader/loader.js';
 import type { StackApplier } from './applier.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../lib/clock.js';
 import { developRules, developWatchSpec, type DevelopRule } from './develop.js';
 import { DevelopSyncer, type DevelopEngine, type DevelopReport } from './develop-sync.js';
 import { diffModels, hashServices, type ServiceHashes } from './diff.js';

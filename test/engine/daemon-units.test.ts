@@ -10,7 +10,8 @@ import { acquirePidLock, DaemonLockError, jsonLogger, pingSocket, readLockPid, s
 import { toEngineError } from '../../src/engine/daemon/engine.js';
 import { EventBus, eventMatches } from '../../src/engine/daemon/events.js';
 import { parseChunk } from '../../src/engine/daemon/logs.js';
-import { loadRecords, recordPath, writeJsonAtomic } from '../../src/engine/daemon/records.js';
+import { writeJsonAtomic } from '../../src/lib/atomic.js';
+import { loadRecords, recordPath } from '../../src/engine/daemon/records.js';
 import {
   buildContainerSpec,
   humanDuration,

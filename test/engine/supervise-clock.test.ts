@@ -1,6 +1,7 @@
 // FakeClock: the manual clock every supervision test (and the daemon's) runs on.
 import { describe, expect, it } from 'vitest';
-import { FakeClock, systemClock } from '../../src/engine/supervise/clock.js';
+import { systemClock } from '../../src/lib/clock.js';
+import { FakeClock } from '../support/fake-clock.js';
 
 describe('FakeClock', () => {
   it('starts at the given time and only moves on advance', () => {
@@ -61,7 +62,7 @@ describe('FakeClock', () => {
     }, 10);
     const c = clock.setTimeout(() => seen.push('c'), 5);
     clock.clearTimeout(c);
-    clock.clearTimeout('unknown handle');
+    clock.clearTimeout({});
     clock.advance(100);
     expect(seen).toEqual(['a']);
     expect(clock.pending()).toBe(0);

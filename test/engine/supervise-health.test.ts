@@ -1,7 +1,7 @@
 // Health checks with Docker's semantics, driven by a FakeClock: probes are fake execs that take
 // clock time, so intervals, timeouts and overlap are asserted without sleeping.
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../src/engine/supervise/clock.js';
+import { FakeClock } from '../support/fake-clock.js';
 import {
   formatGoDuration,
   HealthMonitor,

@@ -1,6 +1,6 @@
 // Restart policies with Docker's semantics, driven by a FakeClock: no test sleeps.
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../src/engine/supervise/clock.js';
+import { FakeClock } from '../support/fake-clock.js';
 import {
   RESTART_BACKOFF_MAX_MS,
   RestartSupervisor,

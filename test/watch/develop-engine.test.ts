@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerPort } from '../../src/client/docker-port.js';
 import { containerLabels } from '../../src/compose/labels.js';
 import { loadProject } from '../../src/loader/loader.js';
-import { systemClock } from '../../src/watch/clock.js';
+import { systemClock } from '../../src/lib/clock.js';
 import { developRules } from '../../src/watch/develop.js';
 import { DevelopSyncer, type DevelopReport } from '../../src/watch/develop-sync.js';
 import { startTestEngine, type TestEngine } from '../engine/daemon-harness.js';

@@ -2,12 +2,12 @@
 // with steps that record what they were asked to do. No sleeping anywhere.
 import { describe, expect, it } from 'vitest';
 import { ComposeError } from '../../src/errors.js';
-import { ManualClock } from '../../src/watch/clock.js';
+import { FakeClock } from '../support/fake-clock.js';
 import { ReconcileLoop, type CycleReport } from '../../src/watch/loop.js';
 
 /** A stack "file" whose content the test edits; load() reads it, like the loader reads disk. */
 function harness(opts: { debounceMs?: number; maxWaitMs?: number } = {}) {
-  const clock = new ManualClock();
+  const clock = new FakeClock(0);
   const state = { file: 'v0', running: 'none', applies: [] as string[], loads: 0, failNext: [] as unknown[] };
   let gate: Promise<void> | undefined;
   const reports: CycleReport<string, string, string>[] = [];
@@ -156,7 +156,7 @@ describe('ReconcileLoop', () => {
     await h.loop.idle();
     expect(h.reports.at(-1)).toMatchObject({ kind: 'failed' });
     expect((h.reports.at(-1) as { retryInMs?: number }).retryInMs).toBeUndefined();
-    expect(h.clock.pendingTimers()).toBe(0);
+    expect(h.clock.pending()).toBe(0);
   });
 
   it('close waits for the cycle in flight and ignores later events', async () => {

@@ -78,20 +78,20 @@ import type { EndpointState } from '../networks/store.js';
 import { applyChanges } from '../images/changes.js';
 import { ImageError } from '../images/errors.js';
 import { ImageStore } from '../images/store.js';
-import { withLock } from '../images/atomic.js';
+import { withLock, writeJsonAtomic } from '../../lib/atomic.js';
 import { hostCgroupMounts } from '../runtime/cgroups.js';
 import { attachStdin, defaultShimPath, monitorAlive, readExitStatus, resizeTty, type ExitStatus } from '../runtime/monitor.js';
 import { ContainerSpecError, type OciSpec } from '../runtime/oci-spec.js';
 import { mountsUnder, unmountRootfs } from '../runtime/rootfs.js';
 import { RuncError } from '../runtime/runc.js';
 import { resolveUser, resolveUserInRootfs, UserResolveError } from '../runtime/user.js';
-import { systemClock, type Clock } from '../supervise/clock.js';
+import { systemClock, type Clock } from '../../lib/clock.js';
 import { HealthMonitor, probeCommand, type HealthState } from '../supervise/health.js';
 import { RestartSupervisor, shouldRestartOnDaemonStart } from '../supervise/restart.js';
-import { Channel } from './channel.js';
+import { Channel } from '../../lib/channel.js';
 import { EventBus } from './events.js';
 import { fileSize, followLog, parseChunk, readFrom } from './logs.js';
-import { loadRecords, recordPath, writeJsonAtomic, type ContainerRecord } from './records.js';
+import { loadRecords, recordPath, type ContainerRecord } from './records.js';
 import { sampleCgroups } from './stats.js';
 import { VolumeService, type ContainerMount, type VolumesFromSource } from '../volumes/service.js';
 import { archiveContainerPath, extractIntoContainer, statContainerPath, type ContainerRoot } from '../archive/archive.js';
@@ -116,7 +116,7 @@ export const ENGINE_VERSION = '0.1.0';
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 const NAME_PATTERN = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 
-export type { Clock } from '../supervise/clock.js';
+export type { Clock } from '../../lib/clock.js';
 
 export interface EngineLogger {
   info(message: string, fields?: Record<string, unknown>): void;

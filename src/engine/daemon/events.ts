@@ -2,7 +2,7 @@
 // with Docker's filters (type, event, container, image, label, …) applied per listener.
 
 import type { EventMessage, EventsOptions, Filters } from '../backend.js';
-import { Channel } from './channel.js';
+import { Channel } from '../../lib/channel.js';
 
 const HISTORY = 1024;
 

@@ -2,8 +2,7 @@
 // (temp file, fsync, rename, fsync of the directory) so a crash leaves the old or the new record,
 // never a torn one.
 
-import { randomBytes } from 'node:crypto';
-import { open, readFile, readdir, rename } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { ContainerConfig, ContainerState, HostConfig } from '../backend.js';
 import type { PortBindingActual } from '../networks/ports.js';
@@ -41,25 +40,6 @@ export interface ContainerRecord {
 /** Records live apart from the runner's per-container directory, which a failed start removes. */
 export function recordPath(recordsDir: string, id: string): string {
   return path.join(recordsDir, `${id}.json`);
-}
-
-export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
-  // Unique per call: two writes of one record in flight must not share (and steal) a temp file.
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const fh = await open(tmp, 'w', 0o600);
-  try {
-    await fh.writeFile(`${JSON.stringify(value, null, 2)}\n`);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, file);
-  const dir = await open(path.dirname(file), 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
 }
 
 /** Every readable record `<recordsDir>/<id>.json`; unreadable ones are reported, not fatal. */

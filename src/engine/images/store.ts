@@ -29,7 +29,7 @@ import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { fsyncDir, withLock, writeFileAtomic } from './atomic.js';
+import { fsyncDir, withLock, writeFileAtomic } from '../../lib/atomic.js';
 import { ImageError } from './errors.js';
 import { applyLayer } from './extract.js';
 import { familiarName, normalizeTagged, parseReference, repositoryOf } from './reference.js';

@@ -21,7 +21,7 @@ import {
 } from '../backend.js';
 import type { EventBus } from '../daemon/events.js';
 import { renderHosts, type HostsEntry } from '../runtime/etc-files.js';
-import { withLock } from '../images/atomic.js';
+import { withLock } from '../../lib/atomic.js';
 import { DnsServer, type DnsResolver } from './dns.js';
 import {
   allocateAddress,

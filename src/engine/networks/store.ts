@@ -6,7 +6,7 @@
 import { readdir, readFile, unlink, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Labels } from '../backend.js';
-import { writeJsonAtomic } from '../daemon/records.js';
+import { writeJsonAtomic } from '../../lib/atomic.js';
 
 export type NetworkDriver = 'bridge' | 'host' | 'null';
 

@@ -4,7 +4,7 @@
  * the container through the injected `exec`, and turns `onChange` into `health_status` events.
  */
 import { Buffer } from 'node:buffer';
-import type { Clock } from './clock.js';
+import type { Clock, TimerHandle } from '../../lib/clock.js';
 
 /** Docker's `Config.Healthcheck`; durations in nanoseconds, 0 or absent meaning the default. */
 export interface HealthConfig {
@@ -132,7 +132,7 @@ interface Monitor {
   /** Unique across ids and restarts: results and timers of an older generation are ignored. */
   generation: number;
   active: boolean;
-  timer?: unknown;
+  timer?: TimerHandle;
   /** The interval elapsed while an older probe was still running: probe as soon as it settles. */
   runWhenIdle: boolean;
 }

@@ -9,7 +9,7 @@
  * RestartCount; any other `started` call is a user's `docker start` and resets the count and the
  * back-off, as moby's `ResetRestartManager(true)` does.
  */
-import type { Clock } from './clock.js';
+import type { Clock, TimerHandle } from '../../lib/clock.js';
 
 export interface RestartPolicy {
   Name?: '' | 'no' | 'always' | 'on-failure' | 'unless-stopped';
@@ -98,7 +98,7 @@ interface Entry {
   restartCount: number;
   /** moby's `rm.timeout`: the last back-off used, 0 before the first exit. */
   backoffMs: number;
-  timer?: unknown;
+  timer?: TimerHandle;
   dueAt?: number;
   /** Bumped whenever a pending timer or in-flight restart is superseded, so its callback is ignored. */
   attempt: number;

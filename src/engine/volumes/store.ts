@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ConflictError, InternalError, InvalidArgumentError, NotFoundError } from '../backend.js';
-import { writeFileAtomic, withLock } from '../images/atomic.js';
+import { writeFileAtomic, withLock } from '../../lib/atomic.js';
 import { mountsUnder } from '../runtime/rootfs.js';
 import { execCommand as run } from '../runtime/spawner.js';
 

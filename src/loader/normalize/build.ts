@@ -3,7 +3,8 @@
 // unless the Dockerfile is inline.
 import { isRemoteContext } from '../paths.js';
 import { resolveHostPath } from './volumes.js';
-import { isPlainObject, type Rule } from './walk.js';
+import { type Rule } from './walk.js';
+import { isPlainObject } from '../../lib/object.js';
 
 export const normalizeBuild: Rule = (value, _at, ctx) => {
   let build: Record<string, unknown>;

@@ -1,7 +1,8 @@
 // `depends_on`: the list form becomes a mapping and every entry gets compose's defaults.
 // Then the dependencies a service declares without saying so — `links`, `volumes_from`,
 // and `service:X` in network_mode/ipc/pid/uts/cgroup — are added, unless already declared.
-import { errorAt, isPlainObject, type Rule } from './walk.js';
+import { errorAt, type Rule } from './walk.js';
+import { isPlainObject } from '../../lib/object.js';
 
 export const normalizeDependsOn: Rule = (value, at) => {
   if (Array.isArray(value)) {

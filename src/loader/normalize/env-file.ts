@@ -2,7 +2,8 @@
 // EnvFileRef[] with absolute paths (relative to the project directory) and `required`
 // defaulting to true.
 import { resolveHostPath } from './volumes.js';
-import { errorAt, isPlainObject, type Rule } from './walk.js';
+import { errorAt, type Rule } from './walk.js';
+import { isPlainObject } from '../../lib/object.js';
 
 export const normalizeEnvFile: Rule = (value, at, ctx) => {
   const entries = typeof value === 'string' ? [value] : value;

@@ -2,7 +2,8 @@
 // annotations, sysctls, build args, …) become mappings; `extra_hosts` becomes host → IPs;
 // numeric `ulimits` become `{soft, hard}`.
 import type { KeyPath } from '../../errors.js';
-import { errorAt, isPlainObject, type Rule } from './walk.js';
+import { errorAt, type Rule } from './walk.js';
+import { isPlainObject } from '../../lib/object.js';
 
 /** A scalar as compose's string maps hold it: `1` → "1", `true` → "true". */
 export function scalarString(v: unknown): string {

@@ -5,7 +5,8 @@
 // one entry come out sorted by their `port/proto` *string*, as in compose-go.
 import { throwIfAny, type ComposeError, type KeyPath } from '../../errors.js';
 import type { PortConfig } from '../../model/project.js';
-import { errorAt, isPlainObject, type Rule } from './walk.js';
+import { errorAt, type Rule } from './walk.js';
+import { isPlainObject } from '../../lib/object.js';
 
 const PROTOCOLS = new Set(['tcp', 'udp', 'sctp']);
 

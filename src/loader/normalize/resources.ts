@@ -4,7 +4,8 @@
 // `network_mode` or `networks` joins `default`, and the `default` network exists when used.
 import type { ComposeError, KeyPath } from '../../errors.js';
 import { resolveHostPath } from './volumes.js';
-import { errorAt, isPlainObject, type RuleContext } from './walk.js';
+import { errorAt, type RuleContext } from './walk.js';
+import { isPlainObject } from '../../lib/object.js';
 
 export const RESOURCE_KINDS = ['networks', 'volumes', 'secrets', 'configs'] as const;
 export type ResourceKind = (typeof RESOURCE_KINDS)[number];

@@ -5,7 +5,8 @@ import path from 'node:path';
 import type { KeyPath } from '../../errors.js';
 import type { ServiceVolume } from '../../model/project.js';
 import { parseSize, SizeError } from '../sizes.js';
-import { errorAt, isPlainObject, type Rule, type RuleContext } from './walk.js';
+import { errorAt, type Rule, type RuleContext } from './walk.js';
+import { isPlainObject } from '../../lib/object.js';
 
 const PROPAGATIONS = new Set(['rprivate', 'private', 'rshared', 'shared', 'rslave', 'slave']);
 const SELINUX = new Set(['z', 'Z']);

@@ -5,7 +5,7 @@
 // its own rule). Rules never mutate their input.
 import { ComposeError, ComposeErrors, type KeyPath, type Location } from '../../errors.js';
 import { PatternTable, type PatternCursor } from '../key-pattern.js';
-import { isPlainObject } from '../tags.js';
+import { isPlainObject } from '../../lib/object.js';
 
 export interface RuleContext {
   projectName: string;
@@ -84,4 +84,3 @@ export function errorAt(path: KeyPath, detail: string, hint?: string): ComposeEr
   return new ComposeError(detail, { location: { path }, hint });
 }
 
-export { isPlainObject };

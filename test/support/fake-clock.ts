@@ -1,28 +1,8 @@
-/**
- * Time as a port. Supervision (restart back-off, health-check intervals and timeouts) only ever
- * reads the time and arms timers through a `Clock`, so tests drive it with `FakeClock` instead of
- * sleeping.
- */
-export interface Clock {
-  /** Milliseconds since the epoch. */
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout(fn, ms) {
-    const handle = setTimeout(fn, ms);
-    // A pending back-off or health probe must never be what keeps a process alive: the daemon
-    // is held open by its socket, and a test that forgets to stop a monitor should still exit.
-    handle.unref();
-    return handle;
-  },
-  clearTimeout(handle) {
-    clearTimeout(handle as ReturnType<typeof setTimeout>);
-  },
-};
+// A manual clock for tests of whatever takes a `Clock` (src/lib/clock.ts): supervision, the watch
+// loop, develop.watch syncs. Timers run only inside `advance`/`advanceAsync`, in due-time order and,
+// for equal due times, in the order they were armed; `now()` reads each timer's due time while it
+// runs, and timers armed by a running timer fire in the same call when they fall due within it.
+import type { Clock, TimerHandle } from '../../src/lib/clock.js';
 
 interface FakeTimer {
   readonly id: number;
@@ -35,11 +15,6 @@ export function flushPromises(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-/**
- * A manual clock. Timers run only inside `advance`/`advanceAsync`, in due-time order and, for
- * equal due times, in the order they were armed; `now()` reads each timer's due time while it
- * runs, and timers armed by a running timer fire in the same call when they fall due within it.
- */
 export class FakeClock implements Clock {
   private current: number;
   private nextId = 1;
@@ -53,15 +28,15 @@ export class FakeClock implements Clock {
     return this.current;
   }
 
-  setTimeout(fn: () => void, ms: number): unknown {
+  setTimeout(fn: () => void, ms: number): TimerHandle {
     const delay = Number.isFinite(ms) && ms > 0 ? ms : 0;
     const timer: FakeTimer = { id: this.nextId++, due: this.current + delay, fn };
     this.timers.push(timer);
-    return timer.id;
+    return timer;
   }
 
-  clearTimeout(handle: unknown): void {
-    this.timers = this.timers.filter((t) => t.id !== handle);
+  clearTimeout(handle: TimerHandle): void {
+    this.timers = this.timers.filter((t) => t !== handle);
   }
 
   /** Number of armed timers. */

@@ -1,13 +1,15 @@
-// Durable small-file writes and a per-root mutex. A record is written to a temporary file beside
-// its final name, fsynced, renamed over the old one and the directory fsynced, so a crash or a
-// concurrent reader sees either the old or the new content, never a mix.
+// Durable small-file writes and a per-key mutex, for every store of the engine (records, images,
+// networks, volumes). A file is written to a temporary file beside its final name, fsynced,
+// renamed over the old one and the directory fsynced, so a crash or a concurrent reader sees
+// either the old or the new content, never a mix.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
-export async function writeFileAtomic(file: string, data: string | Buffer): Promise<void> {
+/** Writes `file` durably: the old or the new content, never a mix. Unique temp name per call, so two writes in flight never share one. */
+export async function writeFileAtomic(file: string, data: string | Buffer, opts: { mode?: number } = {}): Promise<void> {
   const tmp = `${file}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
-  const handle = await fs.open(tmp, 'wx', 0o644);
+  const handle = await fs.open(tmp, 'wx', opts.mode ?? 0o644);
   try {
     await handle.writeFile(data);
     await handle.sync();
@@ -24,6 +26,11 @@ export async function writeFileAtomic(file: string, data: string | Buffer): Prom
     throw e;
   }
   await fsyncDir(path.dirname(file));
+}
+
+/** A record as indented JSON, readable by root only (records hold container configs: environment, secrets' paths). */
+export function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  return writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
 }
 
 export async function fsyncDir(dir: string): Promise<void> {
