@@ -44,6 +44,32 @@ export class NotImplementedError extends EngineError {
   override readonly status: number = 501;
 }
 
+/**
+ * What an error of one of the engine's rooms (images, networks, runtime…) is in API terms. The room
+ * that throws it says so (an `apiKind` on its error class), so the daemon turns any of them into the
+ * API's error at its boundary without knowing their classes or parsing messages.
+ */
+export type ApiErrorKind = 'not-found' | 'conflict' | 'invalid' | 'not-implemented';
+
+/** The API error for whatever a lower layer threw: its own kind when it has one, else 500. */
+export function toEngineError(e: unknown): Error {
+  if (e instanceof EngineError) return e;
+  const kind = e instanceof Error && 'apiKind' in e ? (e as { apiKind: unknown }).apiKind : undefined;
+  const message = e instanceof Error ? e.message : String(e);
+  switch (kind) {
+    case 'not-found':
+      return new NotFoundError(message, { cause: e });
+    case 'conflict':
+      return new ConflictError(message, { cause: e });
+    case 'invalid':
+      return new InvalidArgumentError(message, { cause: e });
+    case 'not-implemented':
+      return new NotImplementedError(message, { cause: e });
+    default:
+      return new InternalError(message, { cause: e });
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Common pieces
 

@@ -2,7 +2,7 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ContainerRunner, type CreateRequest } from '../../src/engine/containers/container-runner.js';
+import { ContainerRunner, type CreateRequest } from '../../src/engine/runtime/container-runner.js';
 import { cgroupDirs } from '../../src/engine/runtime/cgroups.js';
 import { MonitorError, parseJsonFileLog, type ExitStatus, type LogEntry } from '../../src/engine/runtime/monitor.js';
 import { mountsUnder } from '../../src/engine/runtime/rootfs.js';

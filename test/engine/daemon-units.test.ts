@@ -7,11 +7,11 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EventMessage } from '../../src/engine/backend.js';
 import { acquirePidLock, DaemonLockError, jsonLogger, pingSocket, readLockPid, startDaemon } from '../../src/engine/daemon/daemon.js';
-import { toEngineError } from '../../src/engine/daemon/engine.js';
-import { EventBus, eventMatches } from '../../src/engine/daemon/events.js';
+import { toEngineError } from '../../src/engine/backend.js';
+import { EventBus, eventMatches } from '../../src/engine/events/bus.js';
 import { parseChunk } from '../../src/engine/daemon/logs.js';
 import { writeJsonAtomic } from '../../src/lib/atomic.js';
-import { loadRecords, recordPath } from '../../src/engine/daemon/records.js';
+import { loadRecords, recordPath } from '../../src/engine/container/record.js';
 import {
   buildContainerSpec,
   humanDuration,
@@ -23,7 +23,7 @@ import {
   restartPolicyOf,
   signalNumber,
   TranslateError,
-} from '../../src/engine/daemon/translate.js';
+} from '../../src/engine/runtime/translate.js';
 import { ImageError } from '../../src/engine/images/errors.js';
 import { listLinks } from '../../src/engine/networks/sysnet.js';
 

@@ -244,7 +244,7 @@ describe.skipIf(skip)('docker CLI against the built-in engine', () => {
 
   it('run -t gives the container a terminal; resize sets its size; exec -t too, with exit code', async () => {
     const run = await docker(['run', '--rm', '-t', 'busybox', 'sh', '-c', 'tty; echo $TERM; exit 3']);
-    expect(run.code).toBe(3);
+    expect(run.code, run.stderr).toBe(3);
     expect(run.stdout).toBe('/dev/pts/0\r\nxterm\r\n');
 
     const id = (await docker(['run', '-d', '-t', '--name', 'term', 'busybox', 'sleep', '300'])).stdout.trim();

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, rmdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ContainerRunner } from '../../src/engine/containers/container-runner.js';
+import { ContainerRunner } from '../../src/engine/runtime/container-runner.js';
 import { cgroupDirs, memoryCgroupDir } from '../../src/engine/runtime/cgroups.js';
 import { monitorAlive, readExitStatus, shimArgs } from '../../src/engine/runtime/monitor.js';
 import { RuncError, RuncNotFoundError } from '../../src/engine/runtime/runc.js';

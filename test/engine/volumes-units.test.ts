@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { goFileMode } from '../../src/engine/archive/archive.js';
 import { resolveInRoot } from '../../src/engine/archive/resolve.js';
-import { planMounts } from '../../src/engine/daemon/translate.js';
+import { planMounts } from '../../src/engine/runtime/translate.js';
 import { ANONYMOUS_LABEL, VolumeStore } from '../../src/engine/volumes/store.js';
 import { VolumeService, type ContainerMount } from '../../src/engine/volumes/service.js';
 import { startFakeEngine, type FakeEngine } from './api-harness.js';

@@ -7,6 +7,8 @@ export class IpamError extends Error {
     super(message);
     this.name = 'IpamError';
   }
+
+  readonly apiKind = 'invalid';
 }
 
 export interface Cidr {

@@ -19,7 +19,7 @@ import {
   type NetworkCreateRequest,
   type NetworkInspect,
 } from '../backend.js';
-import type { EventBus } from '../daemon/events.js';
+import type { EventBus } from '../events/bus.js';
 import { renderHosts, type HostsEntry } from '../runtime/etc-files.js';
 import { withLock } from '../../lib/atomic.js';
 import { DnsServer, type DnsResolver } from './dns.js';

@@ -39,6 +39,10 @@ export class PortError extends Error {
     super(message);
     this.name = 'PortError';
   }
+
+  get apiKind(): 'invalid' | 'conflict' {
+    return this.kind;
+  }
 }
 
 function parsePortRange(text: string, what: string): [number, number] {

@@ -130,6 +130,8 @@ export class ContainerSpecError extends Error {
     super(problems.join('; '));
     this.name = 'ContainerSpecError';
   }
+
+  readonly apiKind = 'invalid';
 }
 
 /** Docker's default capability set (moby oci.DefaultCapabilities). */

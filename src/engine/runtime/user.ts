@@ -33,6 +33,8 @@ export class UserResolveError extends Error {
     super(message);
     this.name = 'UserResolveError';
   }
+
+  readonly apiKind = 'invalid';
 }
 
 const MAX_ID = 2 ** 31 - 1;

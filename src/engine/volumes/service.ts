@@ -17,7 +17,7 @@ import {
   type VolumePruneResponse,
 } from '../backend.js';
 import { resolveInRoot } from '../archive/resolve.js';
-import type { PlannedMount } from '../daemon/translate.js';
+import type { PlannedMount } from '../runtime/translate.js';
 import type { MountSpec, Propagation } from '../runtime/oci-spec.js';
 import { ANONYMOUS_LABEL, VolumeStore, type VolumeRecord } from './store.js';
 import { execCommand as run } from '../runtime/spawner.js';

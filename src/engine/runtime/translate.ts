@@ -5,9 +5,9 @@
 
 import path from 'node:path';
 import { constants as osConstants } from 'node:os';
-import type { ContainerConfig, HealthConfig, HostConfig, MountSpec as ApiMount } from '../backend.js';
-import type { ContainerSpec, MountSpec, NamespaceSpec, NamespaceType, Propagation, Rlimit } from '../runtime/oci-spec.js';
-import type { HostsEntry } from '../runtime/etc-files.js';
+import type { ApiErrorKind, ContainerConfig, HealthConfig, HostConfig, MountSpec as ApiMount } from '../backend.js';
+import type { ContainerSpec, MountSpec, NamespaceSpec, NamespaceType, Propagation, Rlimit } from './oci-spec.js';
+import type { HostsEntry } from './etc-files.js';
 
 /** The image's `config` as the store keeps it (a subset of ContainerConfig). */
 export interface ImageRunConfig {
@@ -32,6 +32,10 @@ export class TranslateError extends Error {
   ) {
     super(problems.join('; '));
     this.name = 'TranslateError';
+  }
+
+  get apiKind(): ApiErrorKind {
+    return this.notImplemented ? 'not-implemented' : 'invalid';
   }
 }
 

@@ -9,12 +9,12 @@
 import { readFile, rm, rmdir, writeFile, mkdir, rename } from 'node:fs/promises';
 import { constants } from 'node:os';
 import path from 'node:path';
-import { buildOciSpec, type ContainerSpec } from '../runtime/oci-spec.js';
-import { cgroupDirs, memoryCgroupDir } from '../runtime/cgroups.js';
-import { renderHostname, renderHosts, renderResolvConf, type HostsEntry } from '../runtime/etc-files.js';
-import { readExitStatus, signalInit, startMonitor, startPrepared, waitForExit, type ExitStatus, type MonitorOptions, type MonitorStarted } from '../runtime/monitor.js';
-import { hostImageMaskedPaths, isHostImage, mountRootfs, mountsUnder, prepareRootfsDirs, unmountRootfs } from '../runtime/rootfs.js';
-import { Runc } from '../runtime/runc.js';
+import { buildOciSpec, type ContainerSpec } from './oci-spec.js';
+import { cgroupDirs, memoryCgroupDir } from './cgroups.js';
+import { renderHostname, renderHosts, renderResolvConf, type HostsEntry } from './etc-files.js';
+import { readExitStatus, signalInit, startMonitor, startPrepared, waitForExit, type ExitStatus, type MonitorOptions, type MonitorStarted } from './monitor.js';
+import { hostImageMaskedPaths, isHostImage, mountRootfs, mountsUnder, prepareRootfsDirs, unmountRootfs } from './rootfs.js';
+import { Runc } from './runc.js';
 
 export interface RunnerOptions {
   /** Persistent state root (e.g. /var/lib/berth). */

@@ -61,3 +61,8 @@ export async function loadRecords(recordsDir: string): Promise<{ records: Contai
   }
   return { records, broken };
 }
+
+/** The endpoint published ports forward to, and the pre-1.44 inspect fields describe: the container's first interface. */
+export function primaryEndpoint(rec: ContainerRecord): EndpointState | undefined {
+  return Object.values(rec.endpoints ?? {}).sort((a, b) => Number(a.ifName.slice(3)) - Number(b.ifName.slice(3)))[0];
+}

@@ -1,0 +1,181 @@
+// The smaller container verbs: wait, top, stats, update, pause/unpause, rename, resize.
+
+import { spawn } from 'node:child_process';
+import {
+  ConflictError,
+  InternalError,
+  InvalidArgumentError,
+  toEngineError,
+  type ContainerStats,
+  type ContainerUpdateRequest,
+  type ContainerWaitResponse,
+  type ContainerWaiter,
+  type ProcessList,
+  type StatsOptions,
+  type WaitCondition,
+} from '../backend.js';
+import { hostCgroupMounts } from '../runtime/cgroups.js';
+import { resizeTty } from '../runtime/monitor.js';
+import { buildContainerSpec, restartPolicyOf } from '../runtime/translate.js';
+import { ZERO_TIME, type EngineCore } from './core.js';
+import { nameConflict, NAME_PATTERN } from './create.js';
+import { discardPrepared } from './run.js';
+import { sampleCgroups } from './stats.js';
+
+export async function waitContainer(core: EngineCore, ref: string, condition: WaitCondition): Promise<ContainerWaiter> {
+  const live = core.find(ref);
+  const rec = live.rec;
+  if (condition === 'not-running' && !rec.state.Running && !rec.state.Restarting) {
+    // An exit seen but not yet cleaned up (rootfs, volumes) is answered once it is.
+    return { exited: live.cleaning.then(() => ({ StatusCode: rec.state.ExitCode, Error: rec.state.Error ? { Message: rec.state.Error } : null })) };
+  }
+  const exited = new Promise<ContainerWaitResponse>((resolve) => {
+    (condition === 'removed' ? live.removeWaiters : live.exitWaiters).push(resolve);
+  });
+  return { exited };
+}
+
+export async function topContainer(core: EngineCore, ref: string, psArgs: string | undefined): Promise<ProcessList> {
+  const live = core.find(ref);
+  if (!live.rec.state.Running) throw new ConflictError(`Container ${live.rec.id} is not running`);
+  const pids = new Set((await core.runner.runc.ps(live.rec.id).catch((e: unknown) => {
+    throw toEngineError(e);
+  })).map(String));
+  const args = (psArgs ?? '-ef').split(/\s+/).filter((a) => a !== '');
+  const text = await new Promise<string>((resolve, reject) => {
+    const child = spawn('ps', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new InternalError(`ps: ${stderr.trim() || `exit status ${code}`}`))));
+  });
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  const titles = (lines[0] ?? '').trim().split(/\s+/);
+  const pidCol = titles.indexOf('PID');
+  if (pidCol < 0) throw new InternalError(`Couldn't find PID field in ps output`);
+  const processes: string[][] = [];
+  for (const line of lines.slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    // The last column (the command) keeps its spaces.
+    const row = [...fields.slice(0, titles.length - 1), fields.slice(titles.length - 1).join(' ')];
+    if (pids.has(row[pidCol])) processes.push(row);
+  }
+  return { Titles: titles, Processes: processes };
+}
+
+export function containerStats(core: EngineCore, ref: string, options: StatsOptions): AsyncIterable<ContainerStats> {
+  return (async function* () {
+    const live = core.find(ref);
+    const mounts = hostCgroupMounts();
+    const sample = async (): Promise<ContainerStats> => {
+      const base: ContainerStats = { read: new Date().toISOString(), preread: ZERO_TIME, id: live.rec.id, name: `/${live.rec.name}` };
+      if (!live.rec.state.Running) return { ...base, pids_stats: {}, cpu_stats: {}, memory_stats: {}, blkio_stats: {} };
+      return { ...base, ...(await sampleCgroups(core.runner.cgroupsPath(live.rec.id), mounts)), blkio_stats: {}, num_procs: 0 };
+    };
+    let prev: ContainerStats | undefined;
+    if (!options.stream && !options.oneShot) {
+      // dockerd's one-shot-less answer carries a previous sample so clients can compute CPU %.
+      prev = await sample();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    for (;;) {
+      const s = await sample();
+      if (prev) {
+        s.preread = prev.read;
+        s.precpu_stats = prev.cpu_stats;
+      } else s.precpu_stats = {};
+      yield s;
+      if (!options.stream || options.signal.aborted) return;
+      prev = s;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 1000);
+        options.signal.addEventListener('abort', () => {
+          clearTimeout(t);
+          resolve();
+        }, { once: true });
+      });
+      if (options.signal.aborted) return;
+    }
+  })();
+}
+
+export async function updateContainer(core: EngineCore, ref: string, u: ContainerUpdateRequest): Promise<{ Warnings: string[] }> {
+  const live = core.find(ref);
+  return core.serial(live, async () => {
+    const rec = live.rec;
+    // A prepared run has the old limits in its cgroup and bundle: its start makes them anew.
+    await discardPrepared(core, live);
+    const { RestartPolicy, ...resources } = u;
+    const next = { ...rec.hostConfig };
+    for (const [k, v] of Object.entries(resources)) if (v !== undefined && v !== null && v !== 0 && v !== '') (next as Record<string, unknown>)[k] = v;
+    if (RestartPolicy) next.RestartPolicy = RestartPolicy;
+    try {
+      restartPolicyOf(next);
+    } catch (e) {
+      throw toEngineError(e);
+    }
+    if (rec.state.Running) {
+      const spec = buildContainerSpec({ config: rec.config, hostConfig: next, user: { uid: 0, gid: 0 }, mounts: [], containerPid: () => 1 });
+      const r = spec.resources ?? {};
+      const update: Record<string, unknown> = {};
+      if (r.memory || r.memoryReservation) update.memory = { ...(r.memory ? { limit: r.memory, swap: r.memorySwap ?? r.memory * 2 } : {}), ...(r.memoryReservation ? { reservation: r.memoryReservation } : {}) };
+      const cpu: Record<string, unknown> = {};
+      if (r.cpuShares) cpu.shares = r.cpuShares;
+      if (r.nanoCpus) Object.assign(cpu, { period: 100_000, quota: Math.floor((r.nanoCpus * 100_000) / 1e9) });
+      if (r.cpusetCpus) cpu.cpus = r.cpusetCpus;
+      if (Object.keys(cpu).length > 0) update.cpu = cpu;
+      if (r.pidsLimit && r.pidsLimit > 0) update.pids = { limit: r.pidsLimit };
+      try {
+        await core.runner.runc.update(rec.id, update);
+      } catch (e) {
+        throw toEngineError(e);
+      }
+    }
+    rec.hostConfig = next;
+    await core.persist(live);
+    core.emit(live, 'update');
+    return { Warnings: [] };
+  });
+}
+
+export async function pauseContainer(core: EngineCore, ref: string, pause: boolean): Promise<void> {
+  const live = core.find(ref);
+  await core.serial(live, async () => {
+    const rec = live.rec;
+    if (!rec.state.Running) throw new ConflictError(`Container ${rec.id} is not running`);
+    if (pause && rec.state.Paused) throw new ConflictError(`Container ${rec.id} is already paused`);
+    if (!pause && !rec.state.Paused) throw new ConflictError(`Container ${rec.id} is not paused`);
+    try {
+      if (pause) await core.runner.runc.pause(rec.id);
+      else await core.runner.runc.resume(rec.id);
+    } catch (e) {
+      throw toEngineError(e);
+    }
+    rec.state = { ...rec.state, Paused: pause, Status: pause ? 'paused' : 'running' };
+    await core.persist(live);
+    core.emit(live, pause ? 'pause' : 'unpause');
+  });
+}
+
+export async function renameContainer(core: EngineCore, ref: string, newName: string): Promise<void> {
+  const live = core.find(ref);
+  const name = newName.replace(/^\//, '');
+  if (!NAME_PATTERN.test(newName)) throw new InvalidArgumentError(`Invalid container name (${newName}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+  const old = live.rec.name;
+  if (name === old) throw new InvalidArgumentError('Renaming a container with the same name as its current name');
+  const holder = core.containers.named(name);
+  if (holder) throw nameConflict(name, holder.rec.id);
+  live.rec.name = name;
+  await core.persist(live);
+  core.emit(live, 'rename', { oldName: `/${old}` });
+}
+
+export async function resizeContainerTty(core: EngineCore, ref: string, size: { height: number; width: number }): Promise<void> {
+  const live = core.find(ref);
+  if (!live.rec.state.Running) throw new ConflictError(`Container ${live.rec.id} is not running`);
+  if (live.rec.config.Tty === true) await resizeTty(core.paths(live.rec.id).ioSocket, size).catch((e: unknown) => {
+    throw toEngineError(e);
+  });
+}

@@ -1,0 +1,98 @@
+// The system part of the backend: /info, /version, /_ping and the event stream.
+
+import os from 'node:os';
+import { InternalError, type EventMessage, type EventsOptions, type SystemBackend, type SystemInfo, type SystemVersion } from '../backend.js';
+import { hostCgroupMounts } from '../runtime/cgroups.js';
+import { iso, type EngineCore } from './core.js';
+
+export const ENGINE_VERSION = '0.1.0';
+
+export class System implements SystemBackend {
+  constructor(private readonly core: EngineCore) {}
+
+  async info(): Promise<SystemInfo> {
+    const core = this.core;
+    const all = [...core.containers.values()];
+    const running = all.filter((l) => l.rec.state.Running && !l.rec.state.Paused).length;
+    const paused = all.filter((l) => l.rec.state.Paused).length;
+    const mounts = hostCgroupMounts();
+    const images = await core.store.list().catch(() => []);
+    return {
+      ID: `berth:${os.hostname()}`,
+      Containers: all.length,
+      ContainersRunning: running,
+      ContainersPaused: paused,
+      ContainersStopped: all.length - running - paused,
+      Images: images.length,
+      Driver: 'overlay',
+      DriverStatus: [['Backing Filesystem', 'overlayfs']],
+      Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['json-file'] },
+      MemoryLimit: true,
+      SwapLimit: true,
+      CpuCfsPeriod: true,
+      CpuCfsQuota: true,
+      CPUShares: true,
+      CPUSet: true,
+      PidsLimit: true,
+      IPv4Forwarding: core.options.outboundNat === true,
+      Debug: false,
+      NFd: 0,
+      OomKillDisable: false,
+      NGoroutines: 0,
+      SystemTime: iso(core.clock.now()),
+      LoggingDriver: 'json-file',
+      CgroupDriver: 'cgroupfs',
+      CgroupVersion: mounts.some((m) => m.version === 1) ? '1' : '2',
+      NEventsListener: core.events.listenerCount,
+      KernelVersion: os.release(),
+      OperatingSystem: 'berth built-in engine',
+      OSVersion: '',
+      OSType: 'linux',
+      Architecture: os.machine(),
+      NCPU: os.cpus().length,
+      MemTotal: os.totalmem(),
+      IndexServerAddress: '',
+      DockerRootDir: core.root,
+      HttpProxy: '',
+      HttpsProxy: '',
+      NoProxy: '',
+      Name: os.hostname(),
+      Labels: [],
+      ExperimentalBuild: false,
+      ServerVersion: ENGINE_VERSION,
+      Runtimes: { runc: { path: core.runner.runc.binary } },
+      DefaultRuntime: 'runc',
+      LiveRestoreEnabled: true,
+      Isolation: '',
+      InitBinary: core.initBinary ?? '',
+      SecurityOptions: ['name=seccomp,profile=builtin'],
+      Warnings: null,
+    };
+  }
+
+  async version(): Promise<SystemVersion> {
+    return {
+      Platform: { Name: 'berth built-in engine' },
+      Components: [{ Name: 'Engine', Version: ENGINE_VERSION, Details: { Runtime: 'runc', Monitor: 'berth-shim' } }],
+      Version: ENGINE_VERSION,
+      GitCommit: '',
+      GoVersion: `node ${process.version}`,
+      Os: 'linux',
+      Arch: process.arch === 'x64' ? 'amd64' : process.arch,
+      KernelVersion: os.release(),
+      BuildTime: '',
+    };
+  }
+
+  async ping(): Promise<void> {
+    if (this.core.closed) throw new InternalError('the engine is shutting down');
+  }
+
+  experimental(): boolean {
+    return false;
+  }
+
+  events(options: EventsOptions): AsyncIterable<EventMessage> {
+    return this.core.events.subscribe(options);
+  }
+}
