@@ -114,17 +114,17 @@ export function buildProgram(io: CliIO): Command {
     .option('--log <file>', 'JSON log file')
     .option('--timeout <seconds>', 'how long to wait for the engine', '15')
     .action(async (opts) => {
-      const { startEngineBackground } = await import('./commands/engine.js');
+      const { startEngineBackground } = await import('../client/engine-launcher.js');
       await startEngineBackground(opts, io);
     });
   engineOptions(engine.command('stop').description('stop the engine (containers keep running)'))
     .option('--timeout <seconds>', 'how long to wait for the engine to exit', '15')
     .action(async (opts) => {
-      const { stopEngine } = await import('./commands/engine.js');
+      const { stopEngine } = await import('../client/engine-launcher.js');
       await stopEngine(opts, io);
     });
   engineOptions(engine.command('status').description('say whether the engine runs and answers')).action(async (opts) => {
-    const { engineStatus } = await import('./commands/engine.js');
+    const { engineStatus } = await import('../client/engine-launcher.js');
     await engineStatus(opts, io);
   });
 

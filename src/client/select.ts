@@ -91,7 +91,7 @@ async function tryDockerHost(dockerHost: string, origin: string): Promise<Attemp
 async function tryBuiltin(opts: SelectOptions): Promise<Attempt> {
   const reason = (opts.builtinRunnable ?? builtinUnavailableReason)();
   if (reason) return { failed: `built-in engine: ${reason}` };
-  const { builtinSocketPath, startEngineBackground } = await import('../cli/commands/engine.js');
+  const { builtinSocketPath, startEngineBackground } = await import('./engine-launcher.js');
   const socketPath = builtinSocketPath(opts.env, opts.cwd);
   const description = `built-in engine at ${socketPath}`;
   const port = new DockerPort({ socketPath, description, createsWithAllNetworks: true });
@@ -100,7 +100,7 @@ async function tryBuiltin(opts: SelectOptions): Promise<Attempt> {
   try {
     opts.notice?.(`starting the built-in engine (${socketPath})\n`);
     const quiet = (): void => undefined;
-    await startEngineBackground({}, { stdout: quiet, stderr: quiet, env: opts.env, cwd: opts.cwd, readStdin: () => '', isTTY: false });
+    await startEngineBackground({}, { stdout: quiet, env: opts.env, cwd: opts.cwd });
   } catch (e) {
     return { failed: `${description}: could not start it: ${(e as Error).message}` };
   }

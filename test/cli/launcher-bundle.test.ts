@@ -111,7 +111,7 @@ describe.skipIf(!haveDist)('bin/berth.js and the CLI bundle', () => {
     expect(bundle).not.toMatch(/import\.meta/);
     const rels = [...bundle.matchAll(/__berthModuleUrl\("([^"]+)"\)/g)].map((m) => m[1]);
     // Those that locate schemas, the precompiled validators, the launcher and the native helpers (shim, spawner, berth-netns).
-    expect(rels).toEqual(expect.arrayContaining(['../loader/validate-schema.js', 'commands/engine.js', '../engine/runtime/native-binaries.js']));
+    expect(rels).toEqual(expect.arrayContaining(['../loader/validate-schema.js', '../client/engine-launcher.js', '../engine/runtime/native-binaries.js']));
     for (const rel of rels) expect(existsSync(path.join(pkg, 'dist', 'cli', rel)), rel).toBe(true);
   });
 
