@@ -6,9 +6,9 @@
 
 import PQueue from 'p-queue';
 import { isNotFound, type EnginePort } from '../client/engine-port.js';
-import { LABEL } from '../compose/labels.js';
-import type { ObservedContainer } from '../compose/observe.js';
-import { observeProject } from '../compose/observe.js';
+import { LABEL } from '../observe/labels.js';
+import type { ObservedContainer } from '../observe/observe.js';
+import { observeProject } from '../observe/observe.js';
 import { BerthError } from '../errors.js';
 import { serviceReferences } from '../graph/graph.js';
 import type { Project } from '../model/project.js';

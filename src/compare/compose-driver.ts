@@ -1,13 +1,11 @@
-// StackDriver over the compose engine: what `berth up -d` does (gather state, plan with the
-// group's mode already set in the project and any --scale, execute) and `berth down -v`, on the
+// StackDriver over the compose engine: what `berth up -d` does (converge, with the group's mode
+// already set in the project and any --scale) and `berth down -v`, on the
 // selected engine port. Progress of the compose engine is not shown: compare has its own.
 
 import type { EnginePort } from '../client/engine-port.js';
 import { executeDown } from '../apply/down.js';
 import { ProgressTracker, quietReporter } from '../apply/progress.js';
-import { executeUp } from '../apply/up.js';
-import { planUp } from '../plan/plan.js';
-import { gatherState } from '../plan/state.js';
+import { converge } from '../compose/converge.js';
 import type { StackDriver } from './stack-driver.js';
 
 export interface ComposeDriverOptions {
@@ -23,10 +21,7 @@ export function createComposeDriver(port: EnginePort, opts: ComposeDriverOptions
       return `${v.flavour === 'berth' ? 'berth built-in' : 'Docker Engine'} ${v.version}`;
     },
     async up({ project, scale }) {
-      const state = await gatherState(port, project);
-      const plan = planUp(project, state, { scale, workingDir: opts.workingDir, configFiles: opts.files.filter((f) => f !== '-') });
-      const { watch } = await executeUp(plan, { port, progress: progress(), now: Date.now });
-      await watch.close();
+      await converge({ port, project, progress: progress() }, { scale, workingDir: opts.workingDir, configFiles: opts.files.filter((f) => f !== '-') });
     },
     async down(project) {
       await executeDown(project.name, project, { volumes: true, removeOrphans: true, timeout: 5 }, { port, progress: progress() });

@@ -13,7 +13,7 @@ import { requestOnce, runHttpWorkload, type WorkloadResult } from './http-worklo
 import { startResourceSampler } from './resource-sampler.js';
 import type { BlastOutcome, CompareReport, ModeFailure, ModeReport, ModeRun, ScalingOutcome, WorkloadSummary } from './result.js';
 import { spreadOverRuns } from './spread.js';
-import { LABEL } from '../compose/labels.js';
+import { LABEL } from '../observe/labels.js';
 import { projectForRun, type StackDriver } from './stack-driver.js';
 import type { CompareTarget } from './target.js';
 import { parseWorkloadOutput } from './workload-parse.js';

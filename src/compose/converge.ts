@@ -1,12 +1,14 @@
-// The verbs that converge (part of) a project through the planner: `create` (up without start),
-// `scale` (up of the named services with new replica counts, nothing recreated) and the
-// dependencies `run` starts first. All of them are plan + apply, exactly as `up` runs them.
+// Converging a project: gather what the engine has (observe), plan against it, execute the plan.
+// This is the one place that sequence is written; `up`, hot reload, `compare` and the verbs that
+// converge part of a project (`create`, `scale`, the dependencies `run` starts first) all go
+// through it.
 
 import type { EnginePort } from '../client/engine-port.js';
-import { executeUp } from '../apply/up.js';
+import { executeUp, type UpResult } from '../apply/up.js';
+import type { ContainerWatch } from '../apply/container-watch.js';
 import type { ProgressTracker } from '../apply/progress.js';
-import { planUp, type PlanOptions } from '../plan/plan.js';
-import { gatherState } from '../plan/state.js';
+import { planUp, type Plan, type PlanOptions } from '../plan/plan.js';
+import { gatherState } from '../observe/state.js';
 import { UsageError } from '../errors.js';
 import type { Project } from '../model/project.js';
 
@@ -18,28 +20,64 @@ export interface ConvergeContext {
   signal?: AbortSignal;
 }
 
-async function converge(x: ConvergeContext, options: PlanOptions, noStart: boolean): Promise<void> {
-  const state = await gatherState(x.port, x.project);
-  const plan = planUp(x.project, state, options);
-  const { watch } = await executeUp(plan, { port: x.port, progress: x.progress, now: x.now ?? Date.now, noStart, ...(x.signal ? { signal: x.signal } : {}) });
-  await watch.close();
+export interface ApplyOptions {
+  /** --no-start: create only. */
+  noStart?: boolean;
+  /** Engine calls at once (--parallel, COMPOSE_PARALLEL_LIMIT). */
+  parallel?: number;
+  /** -t: seconds a recreate waits for the old container to stop. */
+  stopTimeout?: number;
+  /** Keep the container watch open (up --wait reads it); the caller closes it. */
+  keepWatch?: boolean;
+}
+
+export type Applied = UpResult & { watch: ContainerWatch };
+
+/** What the engine has of the project, and the plan that turns it into what the project says. */
+export async function planConvergence(port: EnginePort, project: Project, options: PlanOptions): Promise<Plan> {
+  return planUp(project, await gatherState(port, project), options);
+}
+
+/** Executes a plan; the container watch is closed unless `keepWatch`. */
+export async function applyPlan(plan: Plan, x: Omit<ConvergeContext, 'project'>, run: ApplyOptions = {}): Promise<Applied> {
+  const applied = await executeUp(plan, {
+    port: x.port,
+    progress: x.progress,
+    now: x.now ?? Date.now,
+    ...(run.parallel !== undefined ? { parallel: run.parallel } : {}),
+    ...(run.noStart ? { noStart: true } : {}),
+    ...(run.stopTimeout !== undefined ? { stopTimeout: run.stopTimeout } : {}),
+    ...(x.signal ? { signal: x.signal } : {}),
+  });
+  if (!run.keepWatch) await applied.watch.close();
+  return applied;
+}
+
+/**
+ * Gather → plan → execute. `review` sees the plan before anything runs (warnings, `--dry-run`);
+ * returning false stops there, and nothing is applied.
+ */
+export async function converge(x: ConvergeContext, options: PlanOptions, run: ApplyOptions & { review?: (plan: Plan) => boolean | void } = {}): Promise<{ plan: Plan; applied?: Applied }> {
+  const plan = await planConvergence(x.port, x.project, options);
+  if (run.review?.(plan) === false) return { plan };
+  return { plan, applied: await applyPlan(plan, x, run) };
 }
 
 /** `create [services]`: containers (and networks, volumes) made, nothing started. */
-export function createServices(x: ConvergeContext, services: string[], options: Omit<PlanOptions, 'services'> = {}): Promise<void> {
-  return converge(x, { ...options, services }, true);
+export async function createServices(x: ConvergeContext, services: string[], options: Omit<PlanOptions, 'services'> = {}): Promise<void> {
+  await converge(x, { ...options, services }, { noStart: true });
 }
 
 /** `scale svc=n ...`: each service to n replicas; existing containers are kept as they are. */
-export function scaleServices(x: ConvergeContext, scale: Record<string, number>, noDeps: boolean): Promise<void> {
+export async function scaleServices(x: ConvergeContext, scale: Record<string, number>, noDeps: boolean): Promise<void> {
   for (const s of Object.keys(scale)) if (!(s in x.project.services)) throw new UsageError(`scale: no such service: ${s}`);
-  return converge(x, { services: Object.keys(scale), scale, noRecreate: true, noDeps }, false);
+  await converge(x, { services: Object.keys(scale), scale, noRecreate: true, noDeps });
 }
 
 /** `run`'s dependencies: started (created when missing) the way `up` would, without the service itself. */
 export async function startDependencies(x: ConvergeContext, dependencies: string[]): Promise<void> {
   if (dependencies.length === 0) return;
-  await converge(x, { services: dependencies }, false);
+  await converge(x, { services: dependencies });
 }
 
 /** `--scale`/`scale` arguments: `svc=n`. */

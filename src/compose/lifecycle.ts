@@ -11,7 +11,7 @@ import { buildGraph } from '../graph/graph.js';
 import type { Project } from '../model/project.js';
 import { parseDuration } from '../loader/durations.js';
 import type { ProgressTracker } from '../apply/progress.js';
-import { observeContainers, type ObservedContainer } from './observe.js';
+import { observeContainers, type ObservedContainer } from '../observe/observe.js';
 
 /** The project a command acts on: its name always, its model when the compose files could be read. */
 export interface ProjectTarget {

@@ -3,7 +3,7 @@
 // by the engine port, one line buffer per container so lines of different containers never mix.
 
 import { UsageError } from '../errors.js';
-import type { ObservedContainer } from './observe.js';
+import type { ObservedContainer } from '../observe/observe.js';
 import { containersOf, type ProjectTarget } from './lifecycle.js';
 
 export interface LogsOptions {

@@ -14,7 +14,7 @@ import { serviceConfigHash } from '../loader/hash.js';
 import { splitShellWords } from '../loader/normalize/command.js';
 import type { Project } from '../model/project.js';
 import { UsageError } from '../errors.js';
-import { containerLabels, LABEL } from './labels.js';
+import { containerLabels, LABEL } from '../observe/labels.js';
 import { startDependencies, type ConvergeContext } from './converge.js';
 import { relay, type Output } from './exec.js';
 import { checkServices } from './lifecycle.js';

@@ -6,12 +6,11 @@
 import type { EnginePort } from '../client/engine-port.js';
 import { BerthError } from '../errors.js';
 import type { Project } from '../model/project.js';
-import { executeUp } from '../apply/up.js';
 import { waitForStack } from '../apply/wait.js';
 import { ProgressTracker, reporterFor, type ProgressMode } from '../apply/progress.js';
 import { formatPlan } from '../plan/format.js';
-import { planUp, type PlanOptions } from '../plan/plan.js';
-import { gatherState } from '../plan/state.js';
+import type { PlanOptions } from '../plan/plan.js';
+import { converge } from './converge.js';
 import { followLogs } from './log-mux.js';
 
 export interface UpOptions extends PlanOptions {
@@ -49,13 +48,6 @@ export class UpFailedError extends BerthError {
 
 export async function composeUp(project: Project, opts: UpOptions, env: UpEnvironment): Promise<number> {
   const startedAt = env.now();
-  const state = await gatherState(env.port, project);
-  const plan = planUp(project, state, opts);
-  for (const w of plan.warnings) env.stderr(`warning: ${w}\n`);
-  if (opts.dryRun) {
-    env.stdout(formatPlan({ ...plan, warnings: [] }));
-    return 0;
-  }
   const tracker = new ProgressTracker(reporterFor(opts.progress, env.stderr, env.colour), env.now);
   const abort = new AbortController();
   let interrupts = 0;
@@ -64,21 +56,25 @@ export async function composeUp(project: Project, opts: UpOptions, env: UpEnviro
     abort.abort();
   });
   try {
-    const { containers, names, watch } = await executeUp(plan, {
-      port: env.port,
-      progress: tracker,
-      now: env.now,
+    const waits = opts.wait === true && !opts.noStart;
+    const { plan, applied } = await converge({ port: env.port, project, progress: tracker, now: env.now, signal: abort.signal }, opts, {
       parallel: opts.parallel,
       noStart: opts.noStart,
       stopTimeout: opts.timeout,
-      signal: abort.signal,
+      keepWatch: waits,
+      review: (p) => {
+        for (const w of p.warnings) env.stderr(`warning: ${w}\n`);
+        if (!opts.dryRun) return true;
+        env.stdout(formatPlan({ ...p, warnings: [] }));
+        return false;
+      },
     });
+    if (!applied) return 0;
+    const { containers, names, watch } = applied;
     try {
-      if (opts.wait && !opts.noStart) {
-        await waitForStack(plan, containers, names, { port: env.port, watch, progress: tracker, timeoutSeconds: opts.waitTimeout, signal: abort.signal });
-      }
+      if (waits) await waitForStack(plan, containers, names, { port: env.port, watch, progress: tracker, timeoutSeconds: opts.waitTimeout, signal: abort.signal });
     } finally {
-      await watch.close();
+      if (waits) await watch.close();
       tracker.close();
     }
     if (opts.detach || opts.wait || opts.noStart) return 0;
@@ -88,7 +84,7 @@ export async function composeUp(project: Project, opts: UpOptions, env: UpEnviro
       env.stderr('interrupted\n');
       return 130;
     }
-    throw e instanceof BerthError ? e : e;
+    throw e;
   } finally {
     off?.();
   }

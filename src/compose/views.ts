@@ -1,27 +1,21 @@
-// The read-only verbs: `top`, `port`, `images`, `events`, `ls`. Formats follow Compose v2's:
-// tab-aligned tables with three spaces between columns, JSON where it offers JSON.
+// The read-only verbs: `top`, `port`, `images`, `events`, `ls`: what they show, as data. How it is
+// printed (tables, JSON) is the CLI's (src/cli/format.ts).
 
 import type { EngineEvent, EnginePort } from '../client/engine-port.js';
 import { BerthError } from '../errors.js';
-import { LABEL } from './labels.js';
-import { compareContainers, observedContainer } from './observe.js';
+import { LABEL } from '../observe/labels.js';
+import { compareContainers, observedContainer } from '../observe/observe.js';
 import { containersOf, type ProjectTarget } from './lifecycle.js';
 
-/** Columns padded like Go's tabwriter with padding 3 (the last column is not padded). */
-export function table(rows: string[][]): string {
-  const widths: number[] = [];
-  for (const r of rows) r.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] + 3))).join('').trimEnd() + '\n').join('');
-}
-
-export async function topOf(target: ProjectTarget, services: readonly string[]): Promise<string> {
+/** `top`: the processes of each running container of the services. */
+export async function topOf(target: ProjectTarget, services: readonly string[]): Promise<{ name: string; titles: string[]; processes: string[][] }[]> {
   const containers = (await containersOf(target, services)).filter((c) => c.state === 'running');
-  const parts: string[] = [];
+  const out: { name: string; titles: string[]; processes: string[][] }[] = [];
   for (const c of containers) {
     const top = await target.port.containers.top(c.id);
-    parts.push(`${c.name}\n${table([top.Titles, ...top.Processes])}`);
+    out.push({ name: c.name, titles: top.Titles, processes: top.Processes });
   }
-  return parts.join('\n');
+  return out;
 }
 
 export class PortNotPublishedError extends BerthError {}
@@ -36,17 +30,6 @@ export async function portOf(target: ProjectTarget, service: string, privatePort
   const bindings = (inspect.NetworkSettings?.Ports as Record<string, { HostIp: string; HostPort: string }[] | null> | undefined)?.[key];
   if (!bindings || bindings.length === 0) throw new PortNotPublishedError(`no port ${key} for container ${c.name}`);
   return `${bindings[0].HostIp || '0.0.0.0'}:${bindings[0].HostPort}`;
-}
-
-function humanSize(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let v = bytes;
-  let u = 0;
-  while (v >= 1000 && u < units.length - 1) {
-    v /= 1000;
-    u++;
-  }
-  return `${u === 0 ? v : Number(v.toPrecision(3))}${units[u]}`;
 }
 
 export interface ImageRow {
@@ -76,39 +59,13 @@ export async function imagesOf(target: ProjectTarget, services: readonly string[
   return rows;
 }
 
-export function formatImages(rows: ImageRow[]): string {
-  return table([['CONTAINER', 'REPOSITORY', 'TAG', 'IMAGE ID', 'SIZE'], ...rows.map((r) => [r.ContainerName, r.Repository, r.Tag, r.ID.replace(/^sha256:/, '').slice(0, 12), humanSize(r.Size)])]);
-}
-
-/** One event as `docker compose events --json` prints it. */
-export function composeEvent(e: EngineEvent): Record<string, unknown> {
-  const { [LABEL.service]: service, ...attributes } = e.Actor.Attributes;
-  return {
-    action: e.Action,
-    attributes: Object.fromEntries(Object.entries(attributes).filter(([k]) => !k.startsWith('com.docker.compose.'))),
-    container: e.Actor.ID,
-    id: e.Actor.ID,
-    service: service ?? '',
-    time: new Date(Math.floor(e.timeNano / 1e6)).toISOString(),
-    type: e.Type,
-  };
-}
-
-/** Non-JSON events: `2024-01-02 15:04:05.123456 container start <id> (image=..., name=...)`. */
-export function formatEvent(e: EngineEvent): string {
-  const ev = composeEvent(e);
-  const t = new Date(Math.floor(e.timeNano / 1e6)).toISOString().replace('T', ' ').replace('Z', '');
-  const attrs = Object.entries(ev.attributes as Record<string, string>).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`).join(', ');
-  return `${t} ${e.Type} ${e.Action} ${e.Actor.ID}${attrs ? ` (${attrs})` : ''}\n`;
-}
-
 /** Streams the project's container events (of these services) until the signal fires. */
-export async function streamEvents(target: ProjectTarget, services: readonly string[], json: boolean, out: (text: string) => void, signal?: AbortSignal): Promise<void> {
+export async function streamEvents(target: ProjectTarget, services: readonly string[], onEvent: (e: EngineEvent) => void, signal?: AbortSignal): Promise<void> {
   const label = [`${LABEL.project}=${target.name}`];
   try {
     for await (const e of target.port.events({ filters: { type: ['container'], label }, ...(signal ? { signal } : {}) })) {
       if (services.length > 0 && !services.includes(e.Actor.Attributes[LABEL.service] ?? '')) continue;
-      out(json ? `${JSON.stringify(composeEvent(e))}\n` : formatEvent(e));
+      onEvent(e);
     }
   } catch (err) {
     if (!signal?.aborted) throw err;
@@ -139,8 +96,4 @@ export async function listProjects(port: EnginePort, o: { all?: boolean; filterN
     rows.push({ Name: name, Status: status, ConfigFiles: p.files });
   }
   return rows;
-}
-
-export function formatProjects(rows: ProjectRow[]): string {
-  return table([['NAME', 'STATUS', 'CONFIG FILES'], ...rows.map((r) => [r.Name, r.Status, r.ConfigFiles])]);
 }

@@ -2,10 +2,20 @@
 // containers, networks and volumes (by label), the images its services use, whether its external
 // networks and volumes exist, and whether the engine has networks and volumes at all.
 import { isNotFound, type EnginePort } from '../client/engine-port.js';
-import { observeContainers, type ObservedNetwork, type ObservedVolume } from '../compose/observe.js';
-import { LABEL } from '../compose/labels.js';
+import { LABEL } from './labels.js';
+import { observeContainers, type ObservedNetwork, type ObservedProject, type ObservedVolume } from './observe.js';
 import type { Project } from '../model/project.js';
-import type { ObservedState } from './plan.js';
+
+export interface ObservedState extends ObservedProject {
+  /** Image reference → image id, or undefined when the engine does not have it. */
+  images: Record<string, string | undefined>;
+  /** External network/volume name → whether it exists. */
+  externalNetworks: Record<string, boolean>;
+  externalVolumes: Record<string, boolean>;
+  /** Whether the engine has the networks / volumes API (the built-in engine gained them late). */
+  networksSupported: boolean;
+  volumesSupported: boolean;
+}
 
 async function orAbsent<T>(run: () => Promise<T>): Promise<T | undefined> {
   try {

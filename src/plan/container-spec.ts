@@ -8,7 +8,7 @@ import type { ContainerCreateBody, EndpointSettings } from '../client/engine-por
 import { ComposeError } from '../errors.js';
 import { parseDuration } from '../loader/durations.js';
 import type { Project, ServiceConfig, ServiceNetwork } from '../model/project.js';
-import { containerName } from '../compose/labels.js';
+import { containerName } from '../observe/labels.js';
 
 export interface NetworkAttachment {
   /** Key in the project's networks. */

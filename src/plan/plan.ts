@@ -14,8 +14,9 @@ import { ComposeError, throwIfAny } from '../errors.js';
 import { buildGraph, serviceReferences } from '../graph/graph.js';
 import { serviceConfigHash } from '../loader/hash.js';
 import type { DependsOnCondition, PlacementMode, Project, ServiceConfig } from '../model/project.js';
-import { containerLabels, groupContainerName, LABEL, networkLabels, sandboxName, volumeLabels, type PlacementRole } from '../compose/labels.js';
-import type { ObservedContainer, ObservedProject } from '../compose/observe.js';
+import { containerLabels, groupContainerName, LABEL, networkLabels, sandboxName, volumeLabels, type PlacementRole } from '../observe/labels.js';
+import type { ObservedContainer } from '../observe/observe.js';
+import type { ObservedState } from '../observe/state.js';
 import { containerSpec, imageOf, type ContainerSpec } from './container-spec.js';
 import { resolvePlacement, type ResolvedGroup } from './placement.js';
 import { byString, hashOf } from './util.js';
@@ -42,17 +43,6 @@ export interface PlanOptions {
   configFiles?: string[];
   /** The service config hash; injectable so tests do not read env files. */
   hash?: (project: Project, service: string) => string;
-}
-
-export interface ObservedState extends ObservedProject {
-  /** Image reference → image id, or undefined when the engine does not have it. */
-  images: Record<string, string | undefined>;
-  /** External network/volume name → whether it exists. */
-  externalNetworks: Record<string, boolean>;
-  externalVolumes: Record<string, boolean>;
-  /** Whether the engine has the networks / volumes API (the built-in engine gained them late). */
-  networksSupported: boolean;
-  volumesSupported: boolean;
 }
 
 export interface NetworkStep {
@@ -689,4 +679,3 @@ export function planUp(project: Project, state: ObservedState, options: PlanOpti
   return new Planner(project, state, options).plan();
 }
 
-export { LABEL };

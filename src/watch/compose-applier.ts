@@ -1,14 +1,12 @@
-// The StackApplier over the compose engine, exactly what `berth up` does: gather the running
-// stack's state (containers, networks, volumes by label), plan against it (planUp: config hash
-// changed → recreate, missing → create, orphans → remove, `restart: true` dependents), execute
-// the plan (executeUp). Removed services are orphans: watch always removes them, as a saved file
-// without the service means "I do not want it any more".
+// The StackApplier over the compose engine, exactly what `berth up` does (compose/converge.ts):
+// plan against the running stack's state (config hash changed → recreate, missing → create, orphans
+// → remove, `restart: true` dependents), then apply that plan. Removed services are orphans: watch
+// always removes them, as a saved file without the service means "I do not want it any more".
 import type { EnginePort } from '../client/engine-port.js';
-import { executeUp } from '../apply/up.js';
 import { ProgressTracker, plainReporter, quietReporter } from '../apply/progress.js';
 import { formatPlan } from '../plan/format.js';
-import { planUp, type Plan, type PlanOptions } from '../plan/plan.js';
-import { gatherState } from '../plan/state.js';
+import type { Plan, PlanOptions } from '../plan/plan.js';
+import { applyPlan, planConvergence } from '../compose/converge.js';
 import type { LoadedProject } from '../loader/loader.js';
 import type { StackAction, StackApplier } from './applier.js';
 
@@ -30,7 +28,7 @@ export interface WatchPlan {
 export function composeApplier(port: EnginePort, opts: ComposeApplierOptions): StackApplier<WatchPlan> {
   const now = opts.now ?? Date.now;
   const planFor = async (loaded: LoadedProject, extra: PlanOptions = {}): Promise<WatchPlan> => {
-    const plan = planUp(loaded.project, await gatherState(port, loaded.project), {
+    const plan = await planConvergence(port, loaded.project, {
       removeOrphans: true,
       workingDir: loaded.discovery.projectDir,
       configFiles: loaded.discovery.files.filter((f) => f !== '-'),
@@ -45,8 +43,7 @@ export function composeApplier(port: EnginePort, opts: ComposeApplierOptions): S
     }
     if (!plan.empty) {
       const progress = new ProgressTracker(opts.progress ? plainReporter(opts.print) : quietReporter, now);
-      const result = await executeUp(plan, { port, progress, now });
-      result.watch.close();
+      await applyPlan(plan, { port, progress, now });
       progress.close();
     }
   };

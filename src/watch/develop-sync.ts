@@ -12,7 +12,7 @@ import { lstatSync, readdirSync, readFileSync, readlinkSync, type Stats } from '
 import path from 'node:path';
 import { writeTar, type TarWriteEntry } from '../engine/images/tar.js';
 import type { EnginePort } from '../client/engine-port.js';
-import { serviceContainersFilter } from '../compose/labels.js';
+import { serviceContainersFilter } from '../observe/labels.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import { containerPathFor, ruleMatches, syncs, type DevelopRule } from './develop.js';
 

@@ -3,8 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { FakeEngine } from '../../src/client/fake-engine.js';
 import { isConflict, isNotFound } from '../../src/client/engine-port.js';
-import { containerLabels, LABEL, networkLabels } from '../../src/compose/labels.js';
-import { observeProject } from '../../src/compose/observe.js';
+import { containerLabels, LABEL, networkLabels } from '../../src/observe/labels.js';
+import { observeProject } from '../../src/observe/observe.js';
 
 const labels = (service: string, n: number) => containerLabels({ project: 'app', service, number: n, configHash: 'h1' });
 

@@ -11,9 +11,10 @@ import { createServices } from '../../src/compose/converge.js';
 import { execInService } from '../../src/compose/exec.js';
 import { killContainers, removeContainers, restartContainers, stopContainers, type ProjectTarget } from '../../src/compose/lifecycle.js';
 import { logPrinter, parseLogTime, parseTail } from '../../src/compose/logs.js';
-import type { ObservedContainer } from '../../src/compose/observe.js';
+import type { ObservedContainer } from '../../src/observe/observe.js';
 import { oneOffBody, parsePublish } from '../../src/compose/run.js';
-import { formatProjects, listProjects, table } from '../../src/compose/views.js';
+import { listProjects } from '../../src/compose/views.js';
+import { formatProjects, table } from '../../src/cli/format.js';
 import { loadProject } from '../../src/loader/loader.js';
 import type { Project } from '../../src/model/project.js';
 

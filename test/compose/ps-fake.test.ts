@@ -2,8 +2,8 @@
 // table with group and mode columns, JSON lines.
 import { describe, expect, it } from 'vitest';
 import { FakeEngine } from '../../src/client/fake-engine.js';
-import { containerLabels } from '../../src/compose/labels.js';
-import { composePs } from '../../src/compose/ps.js';
+import { containerLabels } from '../../src/observe/labels.js';
+import { composePs } from '../../src/cli/format-ps.js';
 
 async function engine() {
   const fake = new FakeEngine({ images: ['busybox'], now: () => 1_700_000_000_000 });

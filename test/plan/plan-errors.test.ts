@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeEngine } from '../../src/client/fake-engine.js';
 import { loadProject } from '../../src/loader/loader.js';
-import { gatherState } from '../../src/plan/state.js';
+import { gatherState } from '../../src/observe/state.js';
 import { planUp } from '../../src/plan/plan.js';
 import { formatPlanForTest } from '../../src/plan/format.js';
 

@@ -5,7 +5,7 @@ import { FakeEngine } from '../../src/client/fake-engine.js';
 import { EnginePortError } from '../../src/client/engine-port.js';
 import { loadProject } from '../../src/loader/loader.js';
 import type { Project } from '../../src/model/project.js';
-import { gatherState } from '../../src/plan/state.js';
+import { gatherState } from '../../src/observe/state.js';
 import { planUp, type PlanOptions } from '../../src/plan/plan.js';
 import { formatPlanForTest } from '../../src/plan/format.js';
 import { executeUp } from '../../src/apply/up.js';

@@ -5,7 +5,7 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerPort } from '../../src/client/docker-port.js';
-import { serviceContainersFilter } from '../../src/compose/labels.js';
+import { serviceContainersFilter } from '../../src/observe/labels.js';
 import { main } from '../../src/cli/main.js';
 import { startTestEngine, type TestEngine } from '../engine/daemon-harness.js';
 import { skipNotice } from '../engine/helpers/engine-env.js';

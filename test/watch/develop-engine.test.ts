@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerPort } from '../../src/client/docker-port.js';
-import { containerLabels } from '../../src/compose/labels.js';
+import { containerLabels } from '../../src/observe/labels.js';
 import { loadProject } from '../../src/loader/loader.js';
 import { systemClock } from '../../src/lib/clock.js';
 import { developRules } from '../../src/watch/develop.js';

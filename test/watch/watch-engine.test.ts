@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerPort } from '../../src/client/docker-port.js';
-import { LABEL, serviceContainersFilter } from '../../src/compose/labels.js';
+import { LABEL, serviceContainersFilter } from '../../src/observe/labels.js';
 import { composeApplier } from '../../src/watch/compose-applier.js';
 import type { CycleReport } from '../../src/watch/loop.js';
 import { startWatchSession, type LoadedModel, type PlannedStep, type WatchSession } from '../../src/watch/session.js';

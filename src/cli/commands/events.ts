@@ -1,5 +1,7 @@
-// `berth events [--json] [services]`: the project's container events until Ctrl-C. Thin over src/compose/views.ts.
+// `berth events [--json] [services]`: the project's container events until Ctrl-C. Thin over src/compose/views.ts;
+// printed by src/cli/format.ts.
 import { streamEvents } from '../../compose/views.js';
+import { composeEvent, formatEvent } from '../format.js';
 import type { CliIO } from '../io.js';
 import { interruptSignal, lifecycleContext } from '../lifecycle-context.js';
 import type { GlobalFlags } from '../project-options.js';
@@ -8,7 +10,7 @@ export async function runEvents(globals: GlobalFlags, flags: { json?: boolean },
   const c = await lifecycleContext(globals, io);
   const { signal, release } = interruptSignal(io);
   try {
-    await streamEvents(c.target, services, flags.json ?? false, io.stdout, signal);
+    await streamEvents(c.target, services, (e) => io.stdout(flags.json ? `${JSON.stringify(composeEvent(e))}\n` : formatEvent(e)), signal);
   } finally {
     release();
   }

@@ -1,5 +1,6 @@
 // `berth images [-q] [--format table|json] [services]`: thin over src/compose/views.ts.
-import { formatImages, imagesOf } from '../../compose/views.js';
+import { imagesOf } from '../../compose/views.js';
+import { formatImages } from '../format.js';
 import { UsageError } from '../../errors.js';
 import type { CliIO } from '../io.js';
 import { lifecycleContext } from '../lifecycle-context.js';

@@ -1,5 +1,6 @@
 // `berth ls [-a] [-q] [--format table|json] [--filter name=X]`: every project on the engine.
-import { formatProjects, listProjects } from '../../compose/views.js';
+import { listProjects } from '../../compose/views.js';
+import { formatProjects } from '../format.js';
 import { UsageError } from '../../errors.js';
 import { engineFor } from '../engine-for.js';
 import type { CliIO } from '../io.js';

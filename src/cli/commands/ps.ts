@@ -1,6 +1,6 @@
-// `berth ps`: thin over src/compose/ps.ts.
+// `berth ps`: thin over src/compose/ps.ts (selection) and src/cli/format-ps.ts (printing).
 import { UsageError } from '../../errors.js';
-import { composePs } from '../../compose/ps.js';
+import { composePs } from '../format-ps.js';
 import { engineFor } from '../engine-for.js';
 import type { CliIO } from '../io.js';
 import type { GlobalFlags } from '../project-options.js';
