@@ -252,6 +252,7 @@ export class DockerPort implements EnginePort {
       pause: (id) => api<void>('container.pause', id, 'POST', `/containers/${enc(id)}/pause`).then(() => undefined),
       unpause: (id) => api<void>('container.unpause', id, 'POST', `/containers/${enc(id)}/unpause`).then(() => undefined),
       top: (id, psArgs) => api('container.top', id, 'GET', `/containers/${enc(id)}/top`, { query: { ps_args: psArgs } }),
+      stats: (id) => api('container.stats', id, 'GET', `/containers/${enc(id)}/stats`, { query: { stream: false, 'one-shot': true } }),
       rename: (id, newName) => api<void>('container.rename', id, 'POST', `/containers/${enc(id)}/rename`, { query: { name: newName } }).then(() => undefined),
       putArchive: (id, path, tar) =>
         call('container.putArchive', id, () => this.docker.getContainer(id).putArchive(Buffer.isBuffer(tar) ? Readable.from([tar]) : tar, { path })).then(() => undefined),

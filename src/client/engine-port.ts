@@ -30,6 +30,8 @@ export type ImageSummary = Docker.ImageInfo;
 export type ImageInspect = Docker.ImageInspectInfo;
 export type ExecCreateBody = Omit<Docker.ExecCreateOptions, 'abortSignal'>;
 export type ExecInspect = Docker.ExecInspectInfo;
+/** One sample of `GET /containers/{id}/stats?stream=false` (cgroup counters: memory, CPU, pids, network). */
+export type ContainerStats = Docker.ContainerStats;
 
 /** Docker list filters: `{ label: ['com.docker.compose.project=app'], status: ['running'] }`. */
 export type Filters = Record<string, string[]>;
@@ -174,6 +176,8 @@ export interface ContainerPort {
   pause(id: string): Promise<void>;
   unpause(id: string): Promise<void>;
   top(id: string, psArgs?: string): Promise<{ Titles: string[]; Processes: string[][] }>;
+  /** One resource sample (one-shot: no second sample for a CPU delta). */
+  stats(id: string): Promise<ContainerStats>;
   rename(id: string, newName: string): Promise<void>;
   /** Extracts a tar archive into the directory `path` inside the container. */
   putArchive(id: string, path: string, tar: Buffer | Readable): Promise<void>;

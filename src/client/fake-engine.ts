@@ -10,6 +10,7 @@ import { EventEmitter } from 'node:events';
 import {
   EnginePortError,
   type ContainerCreateBody,
+  type ContainerStats,
   type ContainerInspect,
   type ContainerSummary,
   type EndpointSettings,
@@ -584,6 +585,13 @@ export class FakeEngine implements EnginePort {
       const c = this.mustContainer('container.top', id);
       if (c.status !== 'running') throw conflict('container.top', id, `Container ${c.Id} is not running`);
       return { Titles: ['PID', 'CMD'], Processes: [['1', [...((c.body.Entrypoint as string[] | undefined) ?? []), ...(c.body.Cmd ?? [])].join(' ')]] };
+    },
+    stats: async (id) => {
+      this.record('container.stats', id);
+      const c = this.mustContainer('container.stats', id);
+      const running = c.status === 'running' || c.status === 'paused';
+      const memory = running ? { usage: 8 << 20, limit: 1 << 30, stats: { total_inactive_file: 1 << 20 } } : {};
+      return { read: new Date(this.now()).toISOString(), memory_stats: memory, cpu_stats: { cpu_usage: { total_usage: running ? 1_000_000 : 0 } } } as unknown as ContainerStats;
     },
     rename: async (id, newName) => {
       this.record('container.rename', id);

@@ -1,9 +1,10 @@
-// What compare needs to see and do inside a running stack, over the Docker Engine API (the built-in
-// engine or a Docker Engine, through dockerode): one stats sample, a container's state, the
-// containers of a project, exec with captured output. Narrow on purpose so the measuring code is
+// What compare needs to see and do inside a running stack, over the engine port (the built-in
+// engine or a Docker Engine): one stats sample, a container's state, the containers of a project,
+// exec with captured output. Narrow on purpose so the measuring code is
 // testable against a recorded fake and the engine choice stays the CLI's.
 
-import type Dockerode from 'dockerode';
+import { EnginePortError, isNotFound, type EnginePort } from '../client/engine-port.js';
+import { LABEL } from '../observe/labels.js';
 
 export interface ResourceSample {
   /** Working-set bytes: usage minus inactive page cache, as `docker stats` shows it. */
@@ -63,8 +64,6 @@ export interface EngineProbe {
   logTail(containerId: string, lines: number): Promise<string>;
 }
 
-const PROJECT_LABEL = 'com.docker.compose.project';
-const SERVICE_LABEL = 'com.docker.compose.service';
 
 /** Working set from a stats sample's memory_stats (cgroup v1 `total_inactive_file`, v2 `inactive_file`). */
 export function workingSetBytes(memory: Record<string, unknown> | undefined): number | undefined {
@@ -74,14 +73,14 @@ export function workingSetBytes(memory: Record<string, unknown> | undefined): nu
   return Math.max(0, memory.usage - (inactive < memory.usage ? inactive : 0));
 }
 
-export function dockerodeProbe(docker: Dockerode): EngineProbe {
+export function portProbe(port: EnginePort): EngineProbe {
   return {
     async processes(id) {
       let top: { Titles?: string[]; Processes?: string[][] };
       try {
-        top = (await docker.getContainer(id).top({ ps_args: '-eo pid,ppid,args' })) as typeof top;
+        top = await port.containers.top(id, '-eo pid,ppid,args');
       } catch (e) {
-        const code = (e as { statusCode?: number }).statusCode;
+        const code = e instanceof EnginePortError ? e.status : undefined;
         if (code === 404 || code === 409 || code === 500) return []; // gone, or not running
         throw e;
       }
@@ -94,7 +93,7 @@ export function dockerodeProbe(docker: Dockerode): EngineProbe {
     async sample(id) {
       let s: Record<string, unknown>;
       try {
-        s = (await docker.getContainer(id).stats({ stream: false, 'one-shot': true } as { stream: false })) as unknown as Record<string, unknown>;
+        s = (await port.containers.stats(id)) as unknown as Record<string, unknown>;
       } catch (e) {
         if (isNotFound(e)) return undefined;
         throw e;
@@ -112,7 +111,7 @@ export function dockerodeProbe(docker: Dockerode): EngineProbe {
     },
     async state(id) {
       try {
-        const c = await docker.getContainer(id).inspect();
+        const c = await port.containers.inspect(id);
         return {
           id: c.Id,
           running: c.State.Running,
@@ -129,12 +128,12 @@ export function dockerodeProbe(docker: Dockerode): EngineProbe {
       }
     },
     async projectContainers(project) {
-      const list = await docker.listContainers({ all: true, filters: { label: [`${PROJECT_LABEL}=${project}`] } });
+      const list = await port.containers.list({ all: true, filters: { label: [`${LABEL.project}=${project}`] } });
       return list
         .map((c) => ({
           id: c.Id,
           name: (c.Names[0] ?? '').replace(/^\//, ''),
-          service: c.Labels[SERVICE_LABEL] ?? '',
+          service: c.Labels[LABEL.service] ?? '',
           labels: c.Labels,
           ports: Object.fromEntries(
             c.Ports.filter((p) => p.PublicPort !== undefined).map((p) => [`${p.PrivatePort}/${p.Type}`, p.PublicPort as number]),
@@ -145,46 +144,28 @@ export function dockerodeProbe(docker: Dockerode): EngineProbe {
     },
     async logTail(id, lines) {
       try {
-        const raw = (await docker.getContainer(id).logs({ stdout: true, stderr: true, tail: lines, follow: false })) as unknown as Buffer;
-        // Multiplexed frames: 8-byte header (stream, 0, 0, 0, size32) then the payload.
         const out: Buffer[] = [];
-        for (let at = 0; at + 8 <= raw.length; ) {
-          const size = raw.readUInt32BE(at + 4);
-          out.push(raw.subarray(at + 8, at + 8 + size));
-          at += 8 + size;
-        }
-        return (out.length ? Buffer.concat(out) : raw).toString('utf8').trim();
+        for await (const chunk of port.containers.logs(id, { tail: lines })) out.push(chunk.data);
+        return Buffer.concat(out).toString('utf8').trim();
       } catch {
         return '';
       }
     },
     async exec(id, cmd, opts = {}) {
-      const exec = await docker.getContainer(id).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, Env: opts.env, User: opts.user });
-      const stream = await exec.start({ hijack: true, stdin: false });
+      const { Id } = await port.exec.create(id, { Cmd: cmd, AttachStdout: true, AttachStderr: true, ...(opts.env ? { Env: opts.env } : {}), ...(opts.user ? { User: opts.user } : {}) });
+      const timeoutMs = opts.timeoutMs ?? 120_000;
+      const abort = new AbortController();
+      const timer = setTimeout(() => abort.abort(), timeoutMs);
       const out: Buffer[] = [];
       const err: Buffer[] = [];
-      const { PassThrough } = await import('node:stream');
-      const o = new PassThrough();
-      const e = new PassThrough();
-      o.on('data', (d: Buffer) => out.push(d));
-      e.on('data', (d: Buffer) => err.push(d));
-      docker.modem.demuxStream(stream, o, e);
-      const timeoutMs = opts.timeoutMs ?? 120_000;
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          stream.destroy();
-          reject(new Error(`exec ${cmd.join(' ')} in ${id.slice(0, 12)} did not finish within ${timeoutMs}ms`));
-        }, timeoutMs);
-        stream.on('end', () => (clearTimeout(timer), resolve()));
-        stream.on('close', () => (clearTimeout(timer), resolve()));
-        stream.on('error', (x: Error) => (clearTimeout(timer), reject(x)));
-      });
-      const info = await exec.inspect();
+      try {
+        for await (const chunk of await port.exec.start(Id, { signal: abort.signal })) (chunk.stream === 'stdout' ? out : err).push(chunk.data);
+      } finally {
+        clearTimeout(timer);
+      }
+      if (abort.signal.aborted) throw new Error(`exec ${cmd.join(' ')} in ${id.slice(0, 12)} did not finish within ${timeoutMs}ms`);
+      const info = await port.exec.inspect(Id);
       return { exitCode: info.ExitCode ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
     },
   };
-}
-
-function isNotFound(e: unknown): boolean {
-  return typeof e === 'object' && e !== null && (e as { statusCode?: number }).statusCode === 404;
 }

@@ -9,7 +9,8 @@ import path from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exhaustDatabaseMemory, killDatabase, type BlastContext, type MemberPlacement } from '../../src/compare/blast-radius.js';
-import { dockerodeProbe, type EngineProbe } from '../../src/compare/engine-probe.js';
+import { portProbe, type EngineProbe } from '../../src/compare/engine-probe.js';
+import { DockerPort } from '../../src/client/docker-port.js';
 import { runHttpWorkload, waitServed } from '../../src/compare/http-workload.js';
 import { startResourceSampler } from '../../src/compare/resource-sampler.js';
 import { resolveCompareTarget } from '../../src/compare/target.js';
@@ -47,7 +48,7 @@ describe.skipIf(skip)('compare blast radius on real PostgreSQL', () => {
   beforeAll(async () => {
     engine = await startTestEngine('cmpblast', { importBusybox: false });
     docker = new Docker({ socketPath: engine.socketPath });
-    probe = dockerodeProbe(docker);
+    probe = portProbe(new DockerPort({ socketPath: engine.socketPath }));
   }, 60_000);
   afterAll(async () => {
     await engine?.close();

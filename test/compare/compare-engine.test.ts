@@ -9,7 +9,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerPort } from '../../src/client/docker-port.js';
 import { createComposeDriver } from '../../src/compare/compose-driver.js';
-import { dockerodeProbe } from '../../src/compare/engine-probe.js';
+import { portProbe } from '../../src/compare/engine-probe.js';
 import { renderSvg } from '../../src/compare/report-svg.js';
 import { renderTable } from '../../src/compare/report-table.js';
 import type { CompareReport } from '../../src/compare/result.js';
@@ -41,7 +41,7 @@ describe.skipIf(skip)('berth compare on the built-in engine', () => {
     const project = { ...loaded.project, name: `cmp${process.pid}` };
     const target = resolveCompareTarget(project);
     report = await runCompare(
-      { driver: createComposeDriver(port, { files: [file], workingDir: dir }), probe: dockerodeProbe(port.docker), onEvent: (e) => events.push(e) },
+      { driver: createComposeDriver(port, { files: [file], workingDir: dir }), probe: portProbe(port), onEvent: (e) => events.push(e) },
       project,
       [file],
       target,
@@ -50,7 +50,7 @@ describe.skipIf(skip)('berth compare on the built-in engine', () => {
     console.log(renderTable(report));
     // The same stack with pgbench as the workload, run inside the app's container.
     pgbench = await runCompare(
-      { driver: createComposeDriver(port, { files: [file], workingDir: dir }), probe: dockerodeProbe(port.docker) },
+      { driver: createComposeDriver(port, { files: [file], workingDir: dir }), probe: portProbe(port) },
       project,
       [file],
       target,

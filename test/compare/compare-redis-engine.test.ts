@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerPort } from '../../src/client/docker-port.js';
 import { createComposeDriver } from '../../src/compare/compose-driver.js';
-import { dockerodeProbe } from '../../src/compare/engine-probe.js';
+import { portProbe } from '../../src/compare/engine-probe.js';
 import { renderTable } from '../../src/compare/report-table.js';
 import type { CompareReport } from '../../src/compare/result.js';
 import { runCompare, type CompareEvent } from '../../src/compare/run-compare.js';
@@ -38,7 +38,7 @@ describe.skipIf(skip)('berth compare on the built-in engine, Redis variant', () 
     const project = { ...loaded.project, name: `cmpr${process.pid}` };
     const target = resolveCompareTarget(project);
     report = await runCompare(
-      { driver: createComposeDriver(port, { files: [file], workingDir: dir }), probe: dockerodeProbe(port.docker), onEvent: (e) => events.push(e) },
+      { driver: createComposeDriver(port, { files: [file], workingDir: dir }), probe: portProbe(port), onEvent: (e) => events.push(e) },
       project,
       [file],
       target,

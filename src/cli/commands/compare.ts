@@ -2,9 +2,8 @@
 // report and writes the JSON, chart and page. The logic lives in src/compare/.
 
 import path from 'node:path';
-import { DockerPort } from '../../client/docker-port.js';
 import { createComposeDriver } from '../../compare/compose-driver.js';
-import { dockerodeProbe } from '../../compare/engine-probe.js';
+import { portProbe } from '../../compare/engine-probe.js';
 import { createProgress } from '../../compare/progress.js';
 import { runCompare, type CompareOptions } from '../../compare/run-compare.js';
 import { parseModes, resolveCompareTarget } from '../../compare/target.js';
@@ -49,13 +48,12 @@ export async function runCompareCommand(globals: GlobalFlags, flags: CompareFlag
   const loaded = loadForCommand(globals, io);
   const target = resolveCompareTarget(loaded.project, flags.group);
   const engine = await engineFor(globals, io);
-  if (!(engine.port instanceof DockerPort)) throw new BerthError(`berth compare needs an engine reached over the Docker API (got ${engine.description})`);
   const driver = createComposeDriver(engine.port, { files: loaded.discovery.files, workingDir: loaded.discovery.projectDir });
   const progress = createProgress({ write: io.stderr, isTTY: io.isTTY }, opts.modes.length * opts.repeat);
   io.stderr(`comparing ${target.group} (${target.members.join(', ')}) as ${opts.modes.join(', ')} on the ${engine.description}\n`);
   let report;
   try {
-    report = await runCompare({ driver, probe: dockerodeProbe(engine.port.docker), onEvent: progress.onEvent }, loaded.project, loaded.discovery.files, target, opts);
+    report = await runCompare({ driver, probe: portProbe(engine.port), onEvent: progress.onEvent }, loaded.project, loaded.discovery.files, target, opts);
   } finally {
     progress.close();
   }
