@@ -111,17 +111,25 @@ describe.skipIf(skip)('built-in engine networks', () => {
     expect(execFileSync('ip', ['-4', 'route', 'show', subnet], { encoding: 'utf8' })).toBe('');
   });
 
-  it('resolves containers by name, alias and compose service (replicas together), refuses outside names', async () => {
+  it('resolves containers by name, alias and a shared alias (compose service replicas together), refuses outside names', async () => {
     const net = await docker.createNetwork({ Name: `n-dns-${suffix}` });
     const netName = `n-dns-${suffix}`;
     const web1 = await run({
       name: `web1-${suffix}`,
       Cmd: HTTPD('one'),
+      // Compose gives every replica its service name as an alias; the engine knows no compose label.
       Labels: { 'com.docker.compose.service': 'websvc' },
       HostConfig: { NetworkMode: netName },
-      NetworkingConfig: { EndpointsConfig: { [netName]: { Aliases: ['api'] } } },
+      NetworkingConfig: { EndpointsConfig: { [netName]: { Aliases: ['websvc', 'api'] } } },
     });
-    const web2 = await run({ name: `web2-${suffix}`, Cmd: HTTPD('two'), Labels: { 'com.docker.compose.service': 'websvc' }, HostConfig: { NetworkMode: netName } });
+    const web2 = await run({
+      name: `web2-${suffix}`,
+      Cmd: HTTPD('two'),
+      Labels: { 'com.docker.compose.service': 'websvc' },
+      HostConfig: { NetworkMode: netName },
+      NetworkingConfig: { EndpointsConfig: { [netName]: { Aliases: ['websvc'] } } },
+    });
+    const unaliased = await run({ name: `web3-${suffix}`, Cmd: ['sleep', '60'], Labels: { 'com.docker.compose.service': 'othersvc' }, HostConfig: { NetworkMode: netName } });
     const client = await run({ name: `client-${suffix}`, Cmd: ['sleep', '60'], HostConfig: { NetworkMode: netName, Links: [`web1-${suffix}:db`], ExtraHosts: ['host.docker.internal:host-gateway'] } });
     const ip1 = (await web1.inspect()).NetworkSettings.Networks[netName].IPAddress;
     const ip2 = (await web2.inspect()).NetworkSettings.Networks[netName].IPAddress;
@@ -138,6 +146,8 @@ describe.skipIf(skip)('built-in engine networks', () => {
     const service = await exec(client, ['nslookup', 'websvc']);
     expect(service.stdout).toContain(ip1);
     expect(service.stdout).toContain(ip2);
+    // A compose label alone names nothing, as on dockerd.
+    expect((await exec(client, ['nslookup', 'othersvc'])).code).not.toBe(0);
     const outside = await exec(client, ['nslookup', 'example.com']);
     expect(outside.code).not.toBe(0);
     expect(`${outside.stdout}${outside.stderr}`).toMatch(/NXDOMAIN|can't find|REFUSED/i);
@@ -149,7 +159,7 @@ describe.skipIf(skip)('built-in engine networks', () => {
     expect(resolv.stdout).toContain(`nameserver ${gateway}`);
     expect(hosts.stdout).toContain(`${gateway}\thost.docker.internal`);
 
-    for (const c of [web1, web2, client]) await c.remove({ force: true });
+    for (const c of [web1, web2, unaliased, client]) await c.remove({ force: true });
     await net.remove();
   }, 60_000);
 

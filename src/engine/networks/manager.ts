@@ -45,8 +45,6 @@ import { PortPublisher } from './ports.js';
 import { NetworkStore, type EndpointState, type NetworkRecord } from './store.js';
 import { addEndpoint, createBridge, createSandbox, deleteLink, deleteLinkAfter, deleteNetns, LinkReaper, linkExists, listLinks, netnsMounted, routedSubnets, type EndpointPlan } from './sysnet.js';
 
-export const COMPOSE_SERVICE_LABEL = 'com.docker.compose.service';
-
 /** What the manager needs to know of a container. */
 export interface AttachedContainer {
   id: string;
@@ -592,12 +590,12 @@ export class NetworkManager {
   // -------------------------------------------------------------------------------------------
   // Names
 
-  /** The names a container answers to on a network: name, short id, service, aliases. */
+  /**
+   * The names a container answers to on a network: name, short id, aliases. (A compose service's
+   * name reaches the engine as an alias on each of its containers' endpoints, as with dockerd.)
+   */
   private namesOf(c: AttachedContainer, ep: EndpointState): string[] {
-    const names = [c.name, c.id.slice(0, 12), ...ep.aliases];
-    const service = c.labels[COMPOSE_SERVICE_LABEL];
-    if (service) names.push(service);
-    return names.map((n) => n.toLowerCase());
+    return [c.name, c.id.slice(0, 12), ...ep.aliases].map((n) => n.toLowerCase());
   }
 
   private clientContainer(client: string): AttachedContainer | undefined {
