@@ -1,0 +1,89 @@
+// A reverse proxy in front of a test registry that logs every request and can misbehave on
+// purpose: answer by itself (503s, redirects, fakes), corrupt a byte of a body, or cut the
+// connection part-way through one. The Host header is passed on unchanged, so the Location
+// headers the registry builds point back at the proxy and uploads go through it too.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface ProxiedRequest {
+  method: string;
+  /** Path and query as received. */
+  url: string;
+  headers: http.IncomingHttpHeaders;
+}
+
+export interface CannedResponse {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+}
+
+export interface BodyFault {
+  /** Flip the bits of the byte at this offset of the body. */
+  corruptAt?: number;
+  /** Destroy the connection after this many body bytes. */
+  cutAfter?: number;
+}
+
+export interface ProxyHooks {
+  respond?(req: ProxiedRequest): CannedResponse | undefined;
+  body?(req: ProxiedRequest, status: number): BodyFault | undefined;
+}
+
+export interface FaultProxy {
+  host: string;
+  requests: (ProxiedRequest & { status: number })[];
+  hooks: ProxyHooks;
+  stop(): Promise<void>;
+}
+
+export async function startFaultProxy(target: string, hooks: ProxyHooks = {}): Promise<FaultProxy> {
+  const [targetHost, targetPort] = target.split(':');
+  const requests: FaultProxy['requests'] = [];
+  const proxy: Partial<FaultProxy> = { hooks, requests };
+  const server = http.createServer((req, res) => {
+    const r: ProxiedRequest = { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers };
+    const canned = proxy.hooks!.respond?.(r);
+    if (canned) {
+      requests.push({ ...r, status: canned.status });
+      req.resume();
+      res.writeHead(canned.status, canned.headers ?? {});
+      res.end(canned.body);
+      return;
+    }
+    const upstream = http.request({ host: targetHost, port: Number(targetPort), method: req.method, path: req.url, headers: req.headers }, (up) => {
+      const status = up.statusCode ?? 502;
+      requests.push({ ...r, status });
+      const fault = proxy.hooks!.body?.(r, status);
+      res.writeHead(status, up.headers);
+      let offset = 0;
+      up.on('data', (chunk: Buffer) => {
+        let out = chunk;
+        if (fault?.corruptAt !== undefined && fault.corruptAt >= offset && fault.corruptAt < offset + chunk.length) {
+          out = Buffer.from(chunk);
+          out[fault.corruptAt - offset] ^= 0xff;
+        }
+        if (fault?.cutAfter !== undefined && offset + out.length > fault.cutAfter) {
+          res.write(out.subarray(0, Math.max(0, fault.cutAfter - offset)));
+          up.destroy();
+          res.socket?.destroy();
+          return;
+        }
+        offset += out.length;
+        res.write(out);
+      });
+      up.on('end', () => res.end());
+      up.on('error', () => res.destroy());
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  proxy.host = `127.0.0.1:${port}`;
+  proxy.stop = async () => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  };
+  return proxy as FaultProxy;
+}
