@@ -92,6 +92,10 @@ async function* decompressChunks(source: Readable): AsyncGenerator<Buffer> {
   pipeline(input, decoder, () => undefined);
   try {
     for await (const chunk of decoder) yield chunk as Buffer;
+  } catch (e) {
+    // A blob that failed its own digest check says so; anything else is the decoder's complaint.
+    if (e instanceof RegistryError) throw e;
+    throw new RegistryError('invalid-content', `the layer could not be decompressed (${kind}): ${(e as Error).message}`, { cause: e });
   } finally {
     input.destroy();
     decoder.destroy();
