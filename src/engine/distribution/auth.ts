@@ -65,7 +65,10 @@ export function parseChallenges(value: string | string[] | undefined): Challenge
         }
         i++;
       } else {
-        val = token();
+        // Unquoted: RFC 7235 allows only token characters, but registries send `scope=repo:x:pull` bare.
+        const start = i;
+        while (i < text.length && !/[\s,]/.test(text[i])) i++;
+        val = text.slice(start, i);
       }
       challenge.params[name.toLowerCase()] = val;
     }
