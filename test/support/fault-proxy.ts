@@ -2,8 +2,10 @@
 // purpose: answer by itself (503s, redirects, fakes), corrupt a byte of a body, or cut the
 // connection part-way through one. The Host header is passed on unchanged, so the Location
 // headers the registry builds point back at the proxy and uploads go through it too.
+// It also serves as a forward proxy: absolute request URLs are passed on as they are, and CONNECT
+// opens a tunnel (to loopback targets only: tests send nothing elsewhere).
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 
 export interface ProxiedRequest {
   method: string;
@@ -78,10 +80,28 @@ export async function startFaultProxy(target: string, hooks: ProxyHooks = {}): P
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
   });
+  const tunnels = new Set<net.Socket>();
+  server.on('connect', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+    const target = req.url ?? '';
+    const colon = target.lastIndexOf(':');
+    const host = target.slice(0, colon);
+    requests.push({ method: 'CONNECT', url: target, headers: req.headers, status: host === '127.0.0.1' ? 200 : 403 });
+    if (host !== '127.0.0.1') return socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+    const up = net.connect(Number(target.slice(colon + 1)), host, () => {
+      socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      up.write(head);
+      up.pipe(socket);
+      socket.pipe(up);
+    });
+    tunnels.add(socket).add(up);
+    up.on('error', () => socket.destroy());
+    socket.on('error', () => up.destroy());
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   proxy.host = `127.0.0.1:${port}`;
   proxy.stop = async () => {
+    for (const s of tunnels) s.destroy();
     server.closeAllConnections();
     await new Promise((r) => server.close(r));
   };

@@ -54,56 +54,59 @@ async function* blobChunks(client: RegistryClient, desc: Descriptor, opts: BlobF
   let drops = 0;
   let lastDrop: unknown;
   let { res, endpoint } = await openBlob(client, desc, opts, 0);
-  for (;;) {
-    let skip = 0;
-    if (received > 0) {
-      if (res.status === 206) {
-        const start = /^bytes (\d+)-/.exec(header(res, 'content-range') ?? '');
-        if (!start || Number(start[1]) !== received) {
-          res.discard();
-          throw new RegistryError('registry', `asked to resume blob ${desc.digest} at byte ${received}, the registry answered range ${header(res, 'content-range') ?? '(none)'}`, { host: endpoint.host, reference: ref });
+  try {
+    for (;;) {
+      let skip = 0;
+      if (received > 0) {
+        if (res.status === 206) {
+          const start = /^bytes (\d+)-/.exec(header(res, 'content-range') ?? '');
+          if (!start || Number(start[1]) !== received) {
+            res.discard();
+            throw new RegistryError('registry', `asked to resume blob ${desc.digest} at byte ${received}, the registry answered range ${header(res, 'content-range') ?? '(none)'}`, { host: endpoint.host, reference: ref });
+          }
+        } else {
+          skip = received; // Range ignored: the whole blob again, of which we have a prefix.
         }
-      } else {
-        skip = received; // Range ignored: the whole blob again, of which we have a prefix.
       }
-    }
-    try {
-      for await (const raw of res.body) {
-        let chunk = raw as Buffer;
-        if (skip > 0) {
-          const n = Math.min(skip, chunk.length);
-          skip -= n;
-          chunk = chunk.subarray(n);
-          if (chunk.length === 0) continue;
+      try {
+        for await (const raw of res.body) {
+          let chunk = raw as Buffer;
+          if (skip > 0) {
+            const n = Math.min(skip, chunk.length);
+            skip -= n;
+            chunk = chunk.subarray(n);
+            if (chunk.length === 0) continue;
+          }
+          received += chunk.length;
+          if (received > desc.size) {
+            res.body.destroy();
+            throw mismatch(desc, `more than the ${desc.size} bytes announced`, endpoint, ref);
+          }
+          hash.update(chunk);
+          yield chunk;
+          opts.onProgress?.({ digest: desc.digest, current: received, total: desc.size });
         }
-        received += chunk.length;
-        if (received > desc.size) {
-          res.body.destroy();
-          throw mismatch(desc, `more than the ${desc.size} bytes announced`, endpoint, ref);
-        }
-        hash.update(chunk);
-        yield chunk;
-        opts.onProgress?.({ digest: desc.digest, current: received, total: desc.size });
-      }
-    } catch (e) {
-      if (e instanceof RegistryError || !isTransientNetworkError(e)) {
+      } catch (e) {
         if (e instanceof RegistryError) throw e;
-        throw client.networkError(e, endpoint, ref);
+        if (!isTransientNetworkError(e)) throw client.networkError(e, endpoint, ref);
+        lastDrop = e;
       }
-      lastDrop = e;
+      if (received === desc.size) break;
+      // The body ended early (a dropped connection, or a server that closed without error).
+      drops++;
+      if (drops >= client.retryPolicy.attempts) {
+        throw new RegistryError('unreachable', `the download of blob ${desc.digest} broke off ${drops} times (at ${received} of ${desc.size} bytes): ${lastDrop ? describeCause(lastDrop) : 'the body ended early'}`, {
+          host: endpoint.host,
+          reference: ref,
+          cause: lastDrop,
+        });
+      }
+      await client.clock.sleep(backoffDelay(client.retryPolicy, drops, client.random), opts.signal);
+      ({ res, endpoint } = await openBlob(client, desc, { ...opts, endpoints: [endpoint] }, received));
     }
-    if (received === desc.size) break;
-    // The body ended early (a dropped connection, or a server that closed without error).
-    drops++;
-    if (drops >= client.retryPolicy.attempts) {
-      throw new RegistryError('unreachable', `the download of blob ${desc.digest} broke off ${drops} times (at ${received} of ${desc.size} bytes): ${lastDrop ? describeCause(lastDrop) : 'the body ended early'}`, {
-        host: endpoint.host,
-        reference: ref,
-        cause: lastDrop,
-      });
-    }
-    await client.clock.sleep(backoffDelay(client.retryPolicy, drops, client.random), opts.signal);
-    ({ res, endpoint } = await openBlob(client, desc, { ...opts, endpoints: [endpoint] }, received));
+  } finally {
+    // Also reached when the consumer stops early: the connection must not linger.
+    res.body.destroy();
   }
   const got = `sha256:${hash.digest('hex')}`;
   if (got !== desc.digest) throw mismatch(desc, `the content hashes to ${got}`, endpoint, ref);

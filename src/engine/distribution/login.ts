@@ -35,7 +35,9 @@ export async function login(client: RegistryClient, server: string | undefined, 
     }
   }
   if (challenge.scheme === 'basic') {
-    const res = await send(client.config, { method: 'GET', url: state.base, headers: { Authorization: basicHeader(username, password) }, insecureTls: endpoint.insecure });
+    const res = await send(client.config, { method: 'GET', url: state.base, headers: { Authorization: basicHeader(username, password) }, insecureTls: endpoint.insecure }).catch((e: unknown) => {
+      throw client.networkError(e, endpoint);
+    });
     res.discard();
     if (res.status === 200) return { Status: 'Login Succeeded' };
     if (res.status === 401) {

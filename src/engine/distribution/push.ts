@@ -142,6 +142,12 @@ async function uploadChunked(t: Target, start: URL, src: PushBlobSource): Promis
       'Content-Range': `${offset}-${offset + chunk.length - 1}`,
     }, chunk);
     if (res.status !== 202) throw await t.client.errorFor(res, { host: t.endpoint.host, reference: t.ref.canonical, what: `uploading a chunk at byte ${offset}` });
+    // The registry says how much it holds; a disagreement means a lost or doubled chunk.
+    const held = /^(?:bytes=)?0-(\d+)$/.exec(header(res, 'range') ?? '');
+    if (held && Number(held[1]) !== offset + chunk.length - 1) {
+      res.discard();
+      throw new RegistryError('registry', `after a chunk ending at byte ${offset + chunk.length - 1} the registry holds 0-${held[1]}`, { host: t.endpoint.host, reference: t.ref.canonical });
+    }
     location = uploadLocation(t, res);
     res.discard();
     offset += chunk.length;

@@ -114,7 +114,8 @@ function sendOnce(config: RegistryConfig, req: HttpRequest): Promise<HttpRespons
               cb(new Error(`proxy ${proxy.host} refused CONNECT ${hostname}:${port}: ${res.statusCode}`), undefined as never);
               return;
             }
-            cb(null, tls.connect({ socket, servername: options.servername, rejectUnauthorized: !req.insecureTls, ...(ca ? { ca: [...tls.rootCertificates, ca] } : {}) }));
+            // `host` is what the certificate is checked against (an IP works too); SNI only for names.
+            cb(null, tls.connect({ socket, host: hostname, ...(options.servername ? { servername: options.servername } : {}), rejectUnauthorized: !req.insecureTls, ...(ca ? { ca: [...tls.rootCertificates, ca] } : {}) }));
           });
           connect.once('error', (e) => cb(e, undefined as never));
           connect.end();

@@ -56,6 +56,16 @@ describe.skipIf(!ready)('bearer token auth (distribution 2.8 + token server)', (
     expect(tokens.requests.map((r) => [r.user, r.granted])).toEqual([['', ['repository:team/app:pull']]]);
   });
 
+  it('mounts across repositories with one token for both scopes', async () => {
+    const image = await makeImage([{ files: { m: 'mount me' }, compression: 'gzip' }]);
+    const alice = new RegistryClient({ credentials: staticCredentials({ [registry.host]: { username: 'alice', password: 'wonderland' } }) });
+    await pushImage(alice, `${registry.host}/team/base:1`, { config: { data: image.config }, layers: pushSources(image) });
+    tokens.requests.length = 0;
+    const pushed = await pushImage(alice, `${registry.host}/team/derived:1`, { config: { data: image.config }, layers: pushSources(image, { mountFrom: ['team/base'] }) });
+    expect(pushed.blobs.map((b) => b.outcome)).toEqual(['mounted', 'uploaded-monolithic']);
+    expect(tokens.requests.map((r) => r.granted)).toContainEqual(['repository:team/derived:pull,push', 'repository:team/base:pull']);
+  });
+
   it('refuses an anonymous push as unauthorized, with a docker login hint', async () => {
     const image = await makeImage([{ files: { x: 'x' }, compression: 'gzip' }]);
     const e = await errorOf(pushImage(new RegistryClient({ credentials: staticCredentials({}) }), `${registry.host}/team/anon:1`, { config: { data: image.config }, layers: pushSources(image) }));

@@ -131,7 +131,7 @@ describe.skipIf(!ready)('registry faults', () => {
     }
   });
 
-  it('retries 503 with exponential back-off and jitter on the injected clock', async () => {
+  it('retries 503 and 429 with exponential back-off and jitter on the injected clock', async () => {
     const clock = fakeClock();
     const c = client({ clock, random: () => 0.5, retry: { attempts: 4, baseDelayMs: 1000, maxDelayMs: 60_000 } });
     let refusals = 0;
@@ -142,7 +142,14 @@ describe.skipIf(!ready)('registry faults', () => {
       // ceiling 1000 then 2000 ms, the wait a random point in its upper half (random = 0.5 → 3/4 of it).
       expect(clock.sleeps).toEqual([750, 1500]);
 
-      refusals = -10;
+      // 429 with Retry-After: the server's wait, when longer than our back-off.
+      const slow = fakeClock();
+      let limited = 0;
+      proxy.hooks.respond = (req) => (req.url.includes('/manifests/') && limited++ < 1 ? { status: 429, headers: { 'Retry-After': '7' } } : undefined);
+      await resolveImage(client({ clock: slow, random: () => 0, retry: { attempts: 3, baseDelayMs: 100, maxDelayMs: 60_000 } }), `${proxy.host}/${repo}:1`);
+      expect(slow.sleeps).toEqual([7000]);
+
+      proxy.hooks.respond = (req) => (req.url.includes('/manifests/') ? { status: 503, headers: { 'Content-Type': 'application/json' }, body: '{"errors":[{"code":"UNAVAILABLE","message":"try later"}]}' } : undefined);
       const e = await errorOf(resolveImage(client({ clock: fakeClock(), retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 100 } }), `${proxy.host}/${repo}:1`));
       expect(e.kind).toBe('registry');
       expect(e.status).toBe(503);
@@ -278,6 +285,18 @@ describe.skipIf(!ready)('registry faults', () => {
       expect((await resolveImage(trusted, `${tlsRegistry.host}/tls/app:1`)).configDigest).toBe(image.configDigest);
       const listed = client({ config: { loopbackInsecure: false, insecureRegistries: [tlsRegistry.host] } });
       expect((await resolveImage(listed, `${tlsRegistry.host}/tls/app:1`)).configDigest).toBe(image.configDigest);
+
+      // HTTPS through a proxy: a CONNECT tunnel, TLS verified end to end inside it.
+      const forward = await startFaultProxy(registry.host);
+      try {
+        const tunnelled = client({ config: { loopbackInsecure: false, certificateAuthorities: { [tlsRegistry.host]: readFileSync(cert, 'utf8') }, proxy: { https: `http://${forward.host}` } } });
+        const viaTunnel = await resolveImage(tunnelled, `${tlsRegistry.host}/tls/app:1`);
+        await readAll(fetchLayer(tunnelled, viaTunnel, viaTunnel.layers[1]).stream);
+        expect(forward.requests.length).toBeGreaterThan(0);
+        expect(new Set(forward.requests.map((r) => `${r.method} ${r.url}`))).toEqual(new Set([`CONNECT ${tlsRegistry.host}`]));
+      } finally {
+        await forward.stop();
+      }
     } finally {
       await tlsRegistry.stop();
       rmSync(dir, { recursive: true, force: true });
