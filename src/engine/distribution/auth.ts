@@ -6,7 +6,7 @@
 // - Bearer: GET <realm>?service=…&scope=… (basic credentials if we have them), or with an
 //   identity token the OAuth2 POST (grant_type=refresh_token). The answer's `token` or
 //   `access_token` is cached per realm, service, scope set and user until `expires_in`
-//   (60 s when absent, as the spec says) runs out, less a margin.
+//   (60 s when absent, as the spec says) runs out, less a margin, counted on our own clock.
 // - Basic: the credentials on every request.
 import { RegistryError, describeCause, parseErrorBody } from './errors.js';
 import type { Credentials } from './credentials.js';
@@ -144,6 +144,7 @@ export class TokenCache {
     }
     const service = req.challenge.params.service;
     const creds = req.credentials;
+    const asked = this.clock.now();
     let res;
     try {
       if (creds?.identityToken) {
@@ -179,7 +180,7 @@ export class TokenCache {
     if (res.status !== 200) {
       throw new RegistryError('registry', `the token server ${url.host} answered ${res.status}`, { host: req.host, reference: req.reference, status: res.status, errors: parseErrorBody(body) });
     }
-    let parsed: { token?: unknown; access_token?: unknown; expires_in?: unknown; issued_at?: unknown; refresh_token?: unknown };
+    let parsed: { token?: unknown; access_token?: unknown; expires_in?: unknown; refresh_token?: unknown };
     try {
       parsed = JSON.parse(body) as typeof parsed;
     } catch {
@@ -188,10 +189,9 @@ export class TokenCache {
     const token = typeof parsed.access_token === 'string' && parsed.access_token ? parsed.access_token : typeof parsed.token === 'string' ? parsed.token : '';
     if (!token) throw new RegistryError('registry', `the token server ${url.host} answered without a token`, { host: req.host, reference: req.reference });
     const expiresIn = typeof parsed.expires_in === 'number' && parsed.expires_in > 0 ? parsed.expires_in : 60;
-    const issued = typeof parsed.issued_at === 'string' ? Date.parse(parsed.issued_at) : NaN;
-    // issued_at is the server's clock; only trust it when it is not ahead of ours.
-    const start = Number.isNaN(issued) ? this.clock.now() : Math.min(issued, this.clock.now());
-    return { token, expiresAt: start + expiresIn * 1000, ...(typeof parsed.refresh_token === 'string' ? { refreshToken: parsed.refresh_token } : {}) };
+    // Counted from when we asked, on our clock. Docker counts from issued_at, the server's clock:
+    // with skew larger than expires_in every token would look expired at birth.
+    return { token, expiresAt: asked + expiresIn * 1000, ...(typeof parsed.refresh_token === 'string' ? { refreshToken: parsed.refresh_token } : {}) };
   }
 }
 

@@ -2,6 +2,8 @@
 // the flow Docker Hub uses) and with htpasswd (Basic), credentials from a config.json and from a
 // credential helper, and login as `POST /auth` will use it.
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +16,7 @@ import {
   resolveImage,
   staticCredentials,
 } from '../../../src/engine/distribution/index.js';
+import { TokenCache } from '../../../src/engine/distribution/auth.js';
 import { makeImage, pushSources } from '../../support/images.js';
 import { haveTools } from '../../support/prerequisites.js';
 import { startRegistry, type TestRegistry } from '../../support/registry.js';
@@ -66,6 +69,20 @@ describe.skipIf(!ready)('bearer token auth (distribution 2.8 + token server)', (
     expect(tokens.requests.map((r) => r.granted)).toContainEqual(['repository:team/derived:pull,push', 'repository:team/base:pull']);
   });
 
+  it('keeps a token until expires_in runs out on the injected clock, then fetches a new one', async () => {
+    let now = Date.now();
+    const clock = { now: () => now, sleep: async () => undefined };
+    const c = new RegistryClient({ clock, credentials: staticCredentials({ [registry.host]: { username: 'alice', password: 'wonderland' } }) });
+    tokens.requests.length = 0;
+    await resolveImage(c, `${registry.host}/team/app:1`);
+    now += 200_000; // tokens live 300 s
+    await resolveImage(c, `${registry.host}/team/app:1`);
+    expect(tokens.requests.length).toBe(1);
+    now += 200_000;
+    await resolveImage(c, `${registry.host}/team/app:1`);
+    expect(tokens.requests.length).toBe(2);
+  });
+
   it('refuses an anonymous push as unauthorized, with a docker login hint', async () => {
     const image = await makeImage([{ files: { x: 'x' }, compression: 'gzip' }]);
     const e = await errorOf(pushImage(new RegistryClient({ credentials: staticCredentials({}) }), `${registry.host}/team/anon:1`, { config: { data: image.config }, layers: pushSources(image) }));
@@ -95,6 +112,31 @@ describe.skipIf(!ready)('bearer token auth (distribution 2.8 + token server)', (
     const viaIdentity = new RegistryClient({ credentials: staticCredentials({ [registry.host]: { identityToken: ok.IdentityToken } }) });
     await resolveImage(viaIdentity, `${registry.host}/team/app:1`);
     expect(tokens.requests.map((r) => [r.method, r.user])).toEqual([['POST', 'alice']]);
+  });
+});
+
+describe('token responses', () => {
+  it.each([
+    [{ token: 'T1' }, 'T1', 60],
+    [{ access_token: 'A1', expires_in: 120 }, 'A1', 120],
+    [{ token: 'T2', access_token: 'A2', expires_in: 30 }, 'A2', 30],
+  ])('%j gives %s for %i s', async (answer, token, seconds) => {
+    const seen: string[] = [];
+    const server = http.createServer((req, res) => {
+      seen.push(req.url ?? '');
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify(answer));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const realm = `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`;
+      const cache = new TokenCache({}, { now: () => 1_000_000, sleep: async () => undefined });
+      const got = await cache.fetch({ challenge: { scheme: 'bearer', params: { realm, service: 'svc' } }, scopes: ['repository:a:pull', 'repository:b:pull'], host: 'h' });
+      expect(got).toEqual({ token, expiresAt: 1_000_000 + seconds * 1000 });
+      expect(seen).toEqual(['/token?service=svc&scope=repository%3Aa%3Apull&scope=repository%3Ab%3Apull']);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
   });
 });
 

@@ -95,6 +95,31 @@ describe.skipIf(!ready)('registry faults', () => {
     }
   });
 
+  it('fails a layer whose uncompressed content does not match the diff id the config lists', async () => {
+    const lying = await makeImage([{ files: { l: 'lies' }, compression: 'gzip' }]);
+    const config = JSON.parse(lying.config.toString()) as { rootfs: { diff_ids: string[] } };
+    config.rootfs.diff_ids[0] = `sha256:${'e'.repeat(64)}`;
+    await pushImage(client(), `${registry.host}/faults/lying:1`, { config: { data: Buffer.from(JSON.stringify(config)) }, layers: pushSources(lying) });
+    const c = client();
+    const resolved = await resolveImage(c, `${registry.host}/faults/lying:1`);
+    const fetched = fetchLayer(c, resolved, resolved.layers[0]);
+    const e = await errorOf(readAll(fetched.stream));
+    expect(e.kind).toBe('digest-mismatch');
+    expect(e.message).toContain(`its uncompressed content hashes to ${lying.layers[0].diffId}, the image config says sha256:eee`);
+    await expect(fetched.done).rejects.toBe(e);
+  });
+
+  it('maps 403 to denied, naming what the registry said', async () => {
+    proxy.hooks.respond = (req) => (req.url.includes('/manifests/') ? { status: 403, headers: { 'Content-Type': 'application/json' }, body: '{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}' } : undefined);
+    try {
+      const e = await errorOf(resolveImage(client(), `${proxy.host}/${repo}:1`));
+      expect(e.kind).toBe('denied');
+      expect(e.message).toBe(`${proxy.host}/${repo}:1 (${proxy.host}): manifest: access denied; the registry said: DENIED: requested access to the resource is denied`);
+    } finally {
+      proxy.hooks.respond = undefined;
+    }
+  });
+
   it('fails a manifest fetched by digest whose bytes do not match', async () => {
     const resolved = await resolveImage(client(), `${registry.host}/${repo}:1`);
     proxy.hooks.body = (req, status) => (req.url.includes('/manifests/sha256:') && status === 200 ? { corruptAt: 20 } : undefined);
