@@ -29,6 +29,8 @@ export interface BodyFault {
 
 export interface ProxyHooks {
   respond?(req: ProxiedRequest): CannedResponse | undefined;
+  /** The headers to forward instead of the client's (e.g. without Range, as a server that ignores it). */
+  forwardHeaders?(req: ProxiedRequest): http.IncomingHttpHeaders;
   body?(req: ProxiedRequest, status: number): BodyFault | undefined;
 }
 
@@ -53,28 +55,32 @@ export async function startFaultProxy(target: string, hooks: ProxyHooks = {}): P
       res.end(canned.body);
       return;
     }
-    const upstream = http.request({ host: targetHost, port: Number(targetPort), method: req.method, path: req.url, headers: req.headers }, (up) => {
+    const headers = proxy.hooks!.forwardHeaders?.(r) ?? req.headers;
+    const upstream = http.request({ host: targetHost, port: Number(targetPort), method: req.method, path: req.url, headers }, (up) => {
       const status = up.statusCode ?? 502;
       requests.push({ ...r, status });
       const fault = proxy.hooks!.body?.(r, status);
       res.writeHead(status, up.headers);
       let offset = 0;
       up.on('data', (chunk: Buffer) => {
+        if (offset === Infinity) return;
         let out = chunk;
         if (fault?.corruptAt !== undefined && fault.corruptAt >= offset && fault.corruptAt < offset + chunk.length) {
           out = Buffer.from(chunk);
           out[fault.corruptAt - offset] ^= 0xff;
         }
         if (fault?.cutAfter !== undefined && offset + out.length > fault.cutAfter) {
-          res.write(out.subarray(0, Math.max(0, fault.cutAfter - offset)));
+          // Cut once the bytes before the cut have reached the socket, so the client sees them.
           up.destroy();
-          res.socket?.destroy();
+          res.write(out.subarray(0, Math.max(0, fault.cutAfter - offset)), () => setTimeout(() => res.socket?.destroy(), 20));
+          fault.cutAfter = Infinity;
+          offset = Infinity;
           return;
         }
         offset += out.length;
         res.write(out);
       });
-      up.on('end', () => res.end());
+      up.on('end', () => offset !== Infinity && res.end());
       up.on('error', () => res.destroy());
     });
     upstream.on('error', () => res.destroy());

@@ -156,6 +156,25 @@ describe.skipIf(!ready)('registry faults', () => {
     }
   });
 
+  it('resumes from a server that ignores Range by skipping the bytes it already has', async () => {
+    const c = client();
+    const resolved = await resolveImage(c, `${proxy.host}/${repo}:1`);
+    const layer = resolved.layers[0];
+    let cuts = 0;
+    proxy.hooks.body = (req, status) => (req.url === blobPath(layer.digest) && status === 200 && cuts++ === 0 ? { cutAfter: 50_000 } : undefined);
+    proxy.hooks.forwardHeaders = (req) => Object.fromEntries(Object.entries(req.headers).filter(([k]) => k !== 'range'));
+    proxy.requests.length = 0;
+    try {
+      const tar = await readAll(fetchLayer(c, resolved, layer).stream);
+      expect(tar.equals(image.layers[0].tar)).toBe(true);
+      const gets = proxy.requests.filter((r) => r.url === blobPath(layer.digest));
+      expect(gets.map((r) => [r.status, r.headers.range === undefined])).toEqual([[200, true], [200, false]]);
+    } finally {
+      proxy.hooks.body = undefined;
+      proxy.hooks.forwardHeaders = undefined;
+    }
+  });
+
   it('retries 503 and 429 with exponential back-off and jitter on the injected clock', async () => {
     const clock = fakeClock();
     const c = client({ clock, random: () => 0.5, retry: { attempts: 4, baseDelayMs: 1000, maxDelayMs: 60_000 } });
