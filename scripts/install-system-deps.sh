@@ -16,6 +16,12 @@ declare -A wanted=(
   [docker-compose]=docker-compose  # docker-compose 1.29: the peer berth is compared with, and reads berth's labels
   [postgresql]=pg_ctlcluster # the real database of examples/db-layouts and the compare tests
   [redis-server]=redis-server # the real Redis of examples/db-layouts-redis and its compare test
+  [docker-registry]=docker-registry # distribution 2.8: the real registry the registry client is tested against
+  [skopeo]=skopeo            # copies images into/out of the test registry (interoperability tests)
+  [umoci]=umoci              # builds OCI layouts for those tests
+  [zstd]=zstd                # zstd layers: made in tests, and the client decompresses them with `zstd -dc` on Node < 22.15
+  [apache2-utils]=htpasswd   # htpasswd for the basic-auth test registry
+  [openssl]=openssl          # the test token server's signing certificate, and TLS test certificates
 )
 
 missing=()

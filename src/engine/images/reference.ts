@@ -6,6 +6,8 @@ import { ImageError } from './errors.js';
 
 export const DEFAULT_DOMAIN = 'docker.io';
 export const DEFAULT_TAG = 'latest';
+/** Where `docker.io` names are actually served from (the API host, not the name's domain). */
+export const DEFAULT_REGISTRY_HOST = 'registry-1.docker.io';
 
 export interface ImageReference {
   domain: string;
@@ -78,4 +80,17 @@ export function familiarName(full: string): string {
 export function repositoryOf(full: string): string {
   const colon = full.lastIndexOf(':');
   return colon > full.lastIndexOf('/') ? full.slice(0, colon) : full;
+}
+
+/** The host to talk to for a reference's domain: `docker.io` is served by `registry-1.docker.io`. */
+export function registryHostOf(domain: string): string {
+  return domain === DEFAULT_DOMAIN ? DEFAULT_REGISTRY_HOST : domain;
+}
+
+/**
+ * The canonical string of a parsed reference: `docker.io/library/busybox:latest`,
+ * `host:5000/app@sha256:…`, `host/app:1@sha256:…` (both kept when both were given).
+ */
+export function formatReference(r: ImageReference): string {
+  return `${r.domain}/${r.path}${r.tag !== undefined ? `:${r.tag}` : ''}${r.digest !== undefined ? `@${r.digest}` : ''}`;
 }
