@@ -13,6 +13,7 @@ declare -A wanted=(
   [python3]=python3          # device nodes and xattrs for overlay whiteouts (src/engine/images/sysops.ts)
   [tini]=tini-static         # the reaping init of containers created with Init: true (--init)
   [docker.io]=dockerd        # a private Docker Engine: berth's compose tests and benches run on it too
+  [docker-registry]=docker-registry  # the image registry of `berth swarm-lab` (distribution 2.8)
   [docker-compose]=docker-compose  # docker-compose 1.29: the peer berth is compared with, and reads berth's labels
   [postgresql]=pg_ctlcluster # the real database of examples/db-layouts and the compare tests
   [redis-server]=redis-server # the real Redis of examples/db-layouts-redis and its compare test
