@@ -91,6 +91,8 @@ export function listProcesses(): ProcessInfo[] {
     if (!/^\d+$/.test(name)) continue;
     const pid = Number(name);
     try {
+      // A zombie has already let go of its namespaces, cgroups and mounts; only its parent's wait is missing.
+      if (/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))) continue;
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((a) => a !== '');
       let exe = '';
       try {

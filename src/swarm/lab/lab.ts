@@ -69,14 +69,17 @@ export async function upLab(opts: UpOptions): Promise<LabState> {
     writeLabState(state);
     log(`registry: listening on ${reg.address}:${reg.port}`);
     const daemonOpts = { cgroupParent: state.cgroupParent, insecureRegistry: `${reg.address}:${reg.port}` };
-    // Started together; each pid is recorded as soon as it is known, for `down`.
-    await Promise.all(
+    // Started together; each pid is recorded as soon as it is known, for `down`. All starts are
+    // waited for, even after one failed, so the state names every dockerd that did start.
+    const started = await Promise.allSettled(
       state.nodes.map(async (n) => {
         n.pid = await startNodeDaemon(n, daemonOpts);
         writeLabState(state);
         log(`${n.name}: dockerd ready at ${n.dockerHost}`);
       }),
     );
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     await formSwarm(state.nodes);
     await waitAllReady(state.nodes);
     state.vip = probeVip(requireManager(state.nodes).pid!);
