@@ -81,7 +81,8 @@ export function translateProject(project: Project, opts: TranslateOptions): Swar
     secrets: new Map(secrets.map((s) => [s.key, s])),
     stackLabels: stackLabels(objectCtx),
     awaitedCompletion: awaitedCompletion(project),
-    configHash: (s) => serviceConfigHash(project, s, (p) => String(readFile(p))),
+    // The same hash `up` computes, over the same reader (an optional env file that is absent hashes as absent).
+    configHash: (s) => serviceConfigHash(project, s, opts.readFile ? (p) => readOrMissing(opts.readFile!, p) : undefined),
     vipFallback,
     findings: f,
   };
@@ -102,6 +103,14 @@ export function translateProject(project: Project, opts: TranslateOptions): Swar
   }
   throwIfAny(f.sortedErrors());
   return { namespace, networks, volumes, configs, secrets, services: services.sort((a, b) => a.spec.Name.localeCompare(b.spec.Name)), notices: f.notices };
+}
+
+function readOrMissing(read: (path: string) => Buffer | string, p: string): string {
+  try {
+    return String(read(p));
+  } catch {
+    return '\0missing\0';
+  }
 }
 
 /** Services some other service waits for with `service_completed_successfully`: one-shots, so jobs. */

@@ -129,6 +129,10 @@ describe.skipIf(missing !== undefined && !inCI)('berth swarm-lab', () => {
     // Each node is its own host: its hostname, its address on the lab bridge, no route out.
     const route = execFileSync('nsenter', [`--net=${state.nodes[1].netns}`, 'ip', 'route'], { encoding: 'utf8' });
     expect(route.trim()).toBe(`${state.subnet} dev eth0 proto kernel scope link src ${state.nodes[1].address} `.trim());
+    // The host has no address on the lab: not on the bridge, not on the veths' host ends (not even IPv6 link-local).
+    for (const link of [state.bridge, state.registry.hostLink, ...state.nodes.map((n) => n.hostLink)]) {
+      expect(execFileSync('ip', ['-o', 'addr', 'show', 'dev', link], { encoding: 'utf8' }), link).toBe('');
+    }
     expect(state.vip).toBe(existsSync('/proc/net/ip_vs'));
   }, 120_000);
 
@@ -173,6 +177,12 @@ describe.skipIf(missing !== undefined && !inCI)('berth swarm-lab', () => {
         name: 'rt',
         services: {
           migrate: { image: image.reference, command: ['sh', '-c', 'echo migrated'] },
+          // A single group: one service, the side member started by its command.
+          app: { image: image.reference, command: ['sleep', '3600'] },
+          side: { image: image.reference, command: ['sh', '-c', 'echo "side $$GREETING" > /tmp/side; exec sleep 3600'], environment: { GREETING: 'two words' } },
+          // A pod group: two services on the node the caller chose.
+          p1: { image: image.reference, command: ['sleep', '3600'] },
+          p2: { image: image.reference, command: ['sleep', '3600'] },
           web: {
             image: image.reference,
             command: ['httpd', '-f', '-p', '8080'],
@@ -196,13 +206,15 @@ describe.skipIf(missing !== undefined && !inCI)('berth swarm-lab', () => {
             },
           },
         },
+        'x-placement': { groups: { pair: { mode: 'single', services: ['app', 'side'] }, duo: { mode: 'pod', services: ['p1', 'p2'] } } },
         volumes: { data: {} },
         secrets: { token: { file: './token.txt' } },
         configs: { site: { content: 'hello site' } },
       }),
     );
     const { project } = loadProject({ workingDir: work, environment: {} });
-    const stack = translateProject(project, { vip: state.vip === true, digests: { [image.reference]: image.digest } });
+    const stack = translateProject(project, { vip: state.vip === true, digests: { [image.reference]: image.digest }, podConstraints: { duo: 'node.hostname==node2' } });
+    expect(stack.services.map((s) => s.spec.Name)).toEqual(['rt_migrate', 'rt_p1', 'rt_p2', 'rt_pair', 'rt_web']);
     for (const n of stack.networks) if (n.spec) await manager.createNetwork(n.spec as Docker.NetworkCreateOptions);
     const ids = { secrets: {} as Record<string, string>, configs: {} as Record<string, string> };
     for (const s of stack.secrets) ids.secrets[s.name] = ((await manager.createSecret(s.spec!)) as { id: string }).id;
@@ -221,6 +233,15 @@ describe.skipIf(missing !== undefined && !inCI)('berth swarm-lab', () => {
     expect(info.HostConfig.NanoCpus).toBe(5e8);
     expect(info.HostConfig.Init).toBe(true);
     expect(info.Mounts.map((m: { Type: string; Destination: string }) => `${m.Type}:${m.Destination}`).sort()).toEqual(['tmpfs:/cache', 'volume:/data']);
+    const hostnames = Object.fromEntries(((await manager.listNodes()) as { ID: string; Description: { Hostname: string } }[]).map((n) => [n.ID, n.Description.Hostname]));
+    for (const member of ['rt_p1', 'rt_p2']) expect(hostnames[(await tasksIn(manager, member, 'running'))[0].NodeID]).toBe('node2');
+    const [pair] = await tasksIn(manager, 'rt_pair', 'running');
+    const pairNode = nodeClient(hostnames[pair.NodeID]);
+    const side = await until('the side member to write its file', 10_000, async () => {
+      const out = await exec(pairNode, pair.Status.ContainerStatus!.ContainerID!, ['cat', '/tmp/side']);
+      return out.startsWith('side') ? out : undefined;
+    });
+    expect(side).toBe('side two words\n');
     const inspected = (await manager.getService('rt_web').inspect()) as { Spec: { Labels: Record<string, string> } };
     expect(inspected.Spec.Labels).toMatchObject({ 'com.docker.stack.namespace': 'rt', 'com.docker.compose.service': 'web' });
   }, 120_000);

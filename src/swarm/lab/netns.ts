@@ -19,8 +19,7 @@ export async function claimBridge(bridge: string): Promise<boolean> {
     if (/File exists/i.test(r.stderr)) return false;
     throw new LabError(`ip link add ${bridge} type bridge: ${r.stderr.trim()}`);
   }
-  // No IPv6 link-local address either: the host stays without any address on the lab.
-  await runQuiet('sysctl', ['-q', '-w', `net.ipv6.conf.${bridge}.disable_ipv6=1`]);
+  await hostWithoutAddress(bridge);
   await run('ip', ['link', 'set', bridge, 'up']);
   return true;
 }
@@ -54,8 +53,14 @@ export async function createNamespace(spec: NamespaceSpec): Promise<void> {
   // The command runs inside the new namespaces; `hostname` names the UTS one for good.
   await run('unshare', [...unshareArgs, ...(spec.utsns && spec.hostname ? ['hostname', spec.hostname] : ['true'])]);
   await run('ip', ['link', 'add', spec.hostLink, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', spec.netns]);
+  await hostWithoutAddress(spec.hostLink);
   await run('ip', ['link', 'set', spec.hostLink, 'master', spec.bridge, 'up']);
   await run('nsenter', [`--net=${spec.netns}`, 'sh', '-c', `ip link set lo up && ip addr add ${spec.address}/24 dev eth0 && ip link set eth0 up`]);
+}
+
+/** No IPv6 link-local address on the host's lab links either (before they go up): the host stays without any address on the lab. */
+async function hostWithoutAddress(link: string): Promise<void> {
+  await runQuiet('sysctl', ['-q', '-w', `net.ipv6.conf.${link}.disable_ipv6=1`]);
 }
 
 /** Removes a link (veth host side or bridge); one already gone is fine. Returns whether it existed. */

@@ -1,5 +1,6 @@
 // `down`: removes a lab completely, whatever state it is in — running, stopped, or left half
-// made by a failed `up` (then only some of the recorded pieces exist). Order matters:
+// made by a failed `up` (then only some of the recorded pieces exist; `up` records each piece
+// before making it). Order matters:
 //   1. dockerd and the registry get SIGTERM (dockerd stops its containers), then SIGKILL;
 //   2. any process still of the lab is killed: containerd and shims under the lab directory,
 //      processes in the lab's network namespaces, task processes in the lab's cgroups;
@@ -11,7 +12,7 @@ import { existsSync, rmdirSync, rmSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { cgroupDirs, isGone, LabError, listProcesses, mountsUnder, namespaceInode, pidAlive, runQuiet, sleep, type ProcessInfo } from './host.js';
 import { deleteLink } from './netns.js';
-import { readLabState, type LabState } from './state.js';
+import { readLabState, STATE_FILE, type LabState } from './state.js';
 
 export interface DownOptions {
   /** How long dockerd may take to stop its containers and exit before SIGKILL (default 20 s). */
@@ -35,25 +36,28 @@ export async function downLab(dirArg: string, opts: DownOptions = {}): Promise<D
     removed.push(what);
     log(`removed ${what}`);
   };
-  let state: LabState | undefined;
-  try {
-    state = readLabState(dir);
-  } catch (e) {
-    // A damaged state file: still sweep what can be found from the directory alone.
-    log(`warning: ${(e as Error).message}; removing what the directory shows`);
+  // Without its state file a directory is not known to be a lab: only an empty one (an `up` that
+  // stopped before writing anything) is removed. Anything else could be a user's directory, and
+  // the sweeps below (processes by path, mounts under it) must never run on one.
+  const state = readLabState(dir);
+  if (!state) {
+    if (!existsSync(dir)) return { removed };
+    if (readdirSync(dir).length > 0) throw new LabError(`${dir} holds no swarm lab (no ${STATE_FILE}); nothing was removed`);
+    rmdirSync(dir);
+    note(`directory ${dir}`);
+    return { removed };
   }
+  if (state.dir !== dir) throw new LabError(`${dir}/${STATE_FILE} describes a lab in ${state.dir}; it was moved, so its paths are wrong: run down with --dir ${state.dir}`);
 
   // Taken before the namespace files are unmounted: afterwards only these inodes identify them.
   const scope = labScope(dir, state);
   await stopDaemons(state, opts.graceMs ?? 20_000, note);
   await killLeftovers(scope, note);
   await unmountAll(dir, note);
-  if (state) {
-    for (const link of [...state.nodes.map((n) => n.hostLink), state.registry.hostLink, state.bridge]) {
-      if (await deleteLink(link)) note(`link ${link}`);
-    }
-    await removeCgroups(state.cgroupParent, note);
+  for (const link of [...state.nodes.map((n) => n.hostLink), state.registry.hostLink, state.bridge]) {
+    if (await deleteLink(link)) note(`link ${link}`);
   }
+  await removeCgroups(state.cgroupParent, note);
   if (existsSync(dir)) {
     rmSync(dir, { recursive: true, force: true });
     note(`directory ${dir}`);
@@ -64,8 +68,7 @@ export async function downLab(dirArg: string, opts: DownOptions = {}): Promise<D
 }
 
 /** SIGTERM to every dockerd and the registry, a grace period, then SIGKILL to what still runs. */
-async function stopDaemons(state: LabState | undefined, graceMs: number, note: (w: string) => void): Promise<void> {
-  if (!state) return;
+async function stopDaemons(state: LabState, graceMs: number, note: (w: string) => void): Promise<void> {
   const daemons = [...state.nodes.map((n) => ({ what: `dockerd ${n.name}`, pid: n.pid })), { what: 'registry', pid: state.registry.pid }].filter(
     (d): d is { what: string; pid: number } => pidAlive(d.pid) && isLabProcess(d.pid, state.dir),
   );
@@ -106,13 +109,13 @@ function isLabProcess(pid: number, dir: string): boolean {
 /** How the lab's processes are recognised: the directory, the namespaces' inodes, the cgroup parent. */
 export interface LabScope {
   dir: string;
-  state: LabState | undefined;
+  state: LabState;
   nsInodes: Set<number>;
 }
 
-export function labScope(dir: string, state: LabState | undefined): LabScope {
+export function labScope(dir: string, state: LabState): LabScope {
   const nsInodes = new Set<number>();
-  for (const f of state ? [...state.nodes.map((n) => n.netns), state.registry.netns] : []) {
+  for (const f of [...state.nodes.map((n) => n.netns), state.registry.netns]) {
     const ino = namespaceInode(f);
     if (ino !== undefined) nsInodes.add(ino);
   }
@@ -122,13 +125,13 @@ export function labScope(dir: string, state: LabState | undefined): LabScope {
 /** Processes of the lab that outlived their dockerd: by program and path, by namespace, by cgroup. */
 function labProcesses(scope: LabScope): ProcessInfo[] {
   const prefix = `${scope.dir}/`;
-  const cgroup = scope.state ? `${scope.state.cgroupParent}/` : undefined;
+  const cgroup = `${scope.state.cgroupParent}/`;
   const own = new Set([process.pid, process.ppid]);
   return listProcesses().filter((p) => {
     if (own.has(p.pid)) return false;
     if (LAB_PROGRAMS.has(p.exe) && p.cmdline.some((a) => a.includes(prefix))) return true;
     if (p.netnsInode !== undefined && scope.nsInodes.has(p.netnsInode)) return true;
-    return cgroup !== undefined && p.cgroups.some((c) => c.startsWith(cgroup));
+    return p.cgroups.some((c) => c.startsWith(cgroup));
   });
 }
 
@@ -210,14 +213,12 @@ export async function leftovers(scope: LabScope): Promise<string[]> {
   if (procs.length) left.push(`processes ${procs.map((p) => `${p.exe}:${p.pid}`).join(' ')}`);
   const mounts = mountsUnder(dir);
   if (mounts.length) left.push(`mounts ${mounts.join(' ')}`);
-  if (state) {
-    for (const link of [...state.nodes.map((n) => n.hostLink), state.registry.hostLink, state.bridge]) {
-      const r = await runQuiet('ip', ['link', 'show', link]);
-      if (r.code === 0) left.push(`link ${link}`);
-    }
-    const cg = cgroupDirs(state.cgroupParent);
-    if (cg.length) left.push(`cgroups ${cg.join(' ')}`);
+  for (const link of [...state.nodes.map((n) => n.hostLink), state.registry.hostLink, state.bridge]) {
+    const r = await runQuiet('ip', ['link', 'show', link]);
+    if (r.code === 0) left.push(`link ${link}`);
   }
+  const cg = cgroupDirs(state.cgroupParent);
+  if (cg.length) left.push(`cgroups ${cg.join(' ')}`);
   if (existsSync(dir)) left.push(`directory ${dir}`);
   return left;
 }
