@@ -93,8 +93,8 @@ function hostLeftovers(dir: string, state: LabState): string[] {
 }
 
 describe.skipIf(missing !== undefined && !inCI)('berth swarm-lab', () => {
-  const dir = mkdtempSync('/tmp/bsl-');
-  const halfDir = mkdtempSync('/tmp/bsl-half-');
+  let dir: string;
+  let halfDir: string;
   let state: LabState;
   let manager: Docker;
   let image: { reference: string; digest: string };
@@ -102,12 +102,14 @@ describe.skipIf(missing !== undefined && !inCI)('berth swarm-lab', () => {
 
   beforeAll(async () => {
     if (missing) throw new Error(`swarm lab prerequisites missing in CI: ${missing}`);
+    dir = mkdtempSync('/tmp/bsl-');
+    halfDir = mkdtempSync('/tmp/bsl-half-');
   });
 
   afterAll(async () => {
     // Whatever happened above, the machine is left clean (down is idempotent).
     const problems: string[] = [];
-    for (const d of [dir, halfDir]) {
+    for (const d of [dir, halfDir].filter((x) => x !== undefined)) {
       try {
         await downLab(d, { graceMs: 10_000 });
       } catch (e) {
