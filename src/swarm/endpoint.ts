@@ -2,7 +2,7 @@
 // Without IPVS (vip: false) there is no virtual IP and no ingress routing mesh, so services
 // resolve by DNS round robin (dnsrr) and ports are published in host mode on the node that runs
 // each task.
-import type { Project, ServiceConfig } from '../model/project.js';
+import type { ServiceConfig } from '../model/project.js';
 import type { EndpointSpec, NetworkAttachment, PortConfig } from './api-types.js';
 import type { SwarmNetwork } from './objects.js';
 import { compact, stringMap, wholeNumber, type Findings } from './values.js';
@@ -56,7 +56,6 @@ export function translateEndpoint(svc: ServiceConfig, ctx: EndpointContext, fall
 
 export interface NetworkContext {
   service: string;
-  project: Project;
   networks: ReadonlyMap<string, SwarmNetwork>;
   /** DNS names the service answers to on every network, besides its own and its aliases. */
   extraAliases?: readonly string[];

@@ -50,7 +50,7 @@ export function translateService(service: string, svc: ServiceConfig, ctx: Servi
     container.Command = adj.command;
     delete container.Args;
   }
-  const networks = [...translateNetworkAttachments(svc, { service, project: ctx.project, networks: ctx.networks, extraAliases: adj.aliases, findings: f }), ...(adj.networks ?? [])];
+  const networks = [...translateNetworkAttachments(svc, { service, networks: ctx.networks, extraAliases: adj.aliases, findings: f }), ...(adj.networks ?? [])];
   const constraints = [...(deploy.placement?.Constraints ?? []), ...(adj.constraints ?? [])];
   const placement = compact({ ...(deploy.placement ?? {}), Constraints: constraints });
   const spec: ServiceSpec = {
