@@ -10,6 +10,7 @@ import { addGlobalOptions, type GlobalFlags } from './project-options.js';
 import { ExitCode, registerComposeCommands } from './register-compose.js';
 import { registerLifecycleCommands } from './register-lifecycle.js';
 import { registerCompareCommands } from './register-compare.js';
+import { registerSwarmLabCommands } from './register-swarm-lab.js';
 
 export const VERSION = '0.1.0';
 
@@ -130,6 +131,7 @@ export function buildProgram(io: CliIO): Command {
 
   registerWatchCommands(program, io, globals);
   registerCompareCommands(program, io, globals);
+  registerSwarmLabCommands(program, io);
 
   program
     .command('version')

@@ -30,6 +30,10 @@ export const LABEL = {
   slug: 'com.docker.compose.slug',
   /** Set on a replacement container: the id of the container it replaces. */
   replace: 'com.docker.compose.replace',
+  /** Swarm: the stack a service, network, config or secret belongs to (as `docker stack deploy` writes it). */
+  stackNamespace: 'com.docker.stack.namespace',
+  /** Swarm: the image of a service as the stack file names it (before pinning to a digest). */
+  stackImage: 'com.docker.stack.image',
   // berth's own
   /** The x-placement group a container belongs to (absent for services in no group). */
   placementGroup: 'io.berth.placement.group',
