@@ -1,7 +1,7 @@
 // The engine port: the narrow interface the compose engine (observe, plan, apply, the lifecycle
 // commands, watch, compare) uses to drive a container engine. Shapes are the Docker Engine API's
 // (dockerode's type definitions), so one implementation (docker-port.ts) serves both a Docker Engine
-// and berth's built-in engine, and an in-memory fake (fake-engine.ts) serves fast tests.
+// and berth's built-in engine, and an in-memory fake (test/support/fake-engine.ts) serves fast tests.
 //
 // Conventions every implementation keeps:
 // - ids or names are accepted wherever a container, network, volume or image is named;

@@ -1,7 +1,7 @@
 // The fake engine answers like a Docker Engine where the compose engine can tell the difference,
 // and observe finds a project's objects in it by label.
 import { describe, expect, it } from 'vitest';
-import { FakeEngine } from '../../src/client/fake-engine.js';
+import { FakeEngine } from '../support/fake-engine.js';
 import { isConflict, isNotFound } from '../../src/client/engine-port.js';
 import { containerLabels, LABEL, networkLabels } from '../../src/observe/labels.js';
 import { observeProject } from '../../src/observe/observe.js';

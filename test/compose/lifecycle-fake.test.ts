@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProgressTracker, quietReporter } from '../../src/apply/progress.js';
 import type { EnginePort } from '../../src/client/engine-port.js';
-import { FakeEngine } from '../../src/client/fake-engine.js';
+import { FakeEngine } from '../support/fake-engine.js';
 import { createServices } from '../../src/compose/converge.js';
 import { execInService } from '../../src/compose/exec.js';
 import { killContainers, removeContainers, restartContainers, stopContainers, type ProjectTarget } from '../../src/compose/lifecycle.js';

@@ -1,7 +1,7 @@
 // ps on the fake engine: one list call, running only unless -a, filters, quiet and services forms,
 // table with group and mode columns, JSON lines.
 import { describe, expect, it } from 'vitest';
-import { FakeEngine } from '../../src/client/fake-engine.js';
+import { FakeEngine } from '../support/fake-engine.js';
 import { containerLabels } from '../../src/observe/labels.js';
 import { composePs } from '../../src/cli/format-ps.js';
 

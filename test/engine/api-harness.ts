@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createApiServer, type ApiServer } from '../../src/engine/api/server.js';
-import { FakeBackend } from './api-fake-backend.js';
+import { FakeBackend } from '../support/api-fake-backend.js';
 import { runDockerCli, type CliResult } from './helpers/docker-cli.js';
 
 export interface FakeEngine {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApiServer } from '../../src/engine/api/server.js';
 import { startFakeEngine, type FakeEngine } from './api-harness.js';
-import { FakeBackend } from './api-fake-backend.js';
+import { FakeBackend } from '../support/api-fake-backend.js';
 
 interface Response {
   status: number;

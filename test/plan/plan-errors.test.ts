@@ -1,6 +1,6 @@
 // What the planner refuses, with messages that say what is wrong and what to do.
 import { describe, expect, it } from 'vitest';
-import { FakeEngine } from '../../src/client/fake-engine.js';
+import { FakeEngine } from '../support/fake-engine.js';
 import { loadProject } from '../../src/loader/loader.js';
 import { gatherState } from '../../src/observe/state.js';
 import { planUp } from '../../src/plan/plan.js';

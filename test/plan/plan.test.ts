@@ -1,7 +1,7 @@
 // The planner against the fake engine: golden plan text for each decision, and the executor doing
 // exactly the steps the plan says (no engine writes on a no-op up).
 import { describe, expect, it } from 'vitest';
-import { FakeEngine } from '../../src/client/fake-engine.js';
+import { FakeEngine } from '../support/fake-engine.js';
 import { EnginePortError } from '../../src/client/engine-port.js';
 import { loadProject } from '../../src/loader/loader.js';
 import type { Project } from '../../src/model/project.js';

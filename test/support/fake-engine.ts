@@ -27,7 +27,7 @@ import {
   type OutputChunk,
   type VolumeCreateBody,
   type VolumeInspect,
-} from './engine-port.js';
+} from '../../src/client/engine-port.js';
 
 /** One recorded call: `container.create` on `app-web-1`. */
 export interface FakeCall {

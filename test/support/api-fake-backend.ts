@@ -31,51 +31,7 @@ import {
   type SystemVersion,
   type WaitCondition,
 } from '../../src/engine/backend.js';
-
-/** A push queue readable as an async iterable; ends on `end()` or when the signal fires. */
-export class Channel<T> implements AsyncIterable<T> {
-  private items: T[] = [];
-  private waiting: ((r: IteratorResult<T>) => void) | undefined;
-  private ended = false;
-
-  constructor(signal?: AbortSignal) {
-    signal?.addEventListener('abort', () => this.end(), { once: true });
-  }
-
-  push(item: T): void {
-    if (this.ended) return;
-    if (this.waiting) {
-      const w = this.waiting;
-      this.waiting = undefined;
-      w({ value: item, done: false });
-    } else this.items.push(item);
-  }
-
-  end(): void {
-    this.ended = true;
-    if (this.waiting && this.items.length === 0) {
-      const w = this.waiting;
-      this.waiting = undefined;
-      w({ value: undefined, done: true });
-    }
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<T> {
-    return {
-      next: () => {
-        if (this.items.length > 0) return Promise.resolve({ value: this.items.shift() as T, done: false });
-        if (this.ended) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve) => {
-          this.waiting = resolve;
-        });
-      },
-      return: () => {
-        this.end();
-        return Promise.resolve({ value: undefined, done: true });
-      },
-    };
-  }
-}
+import { Channel } from '../../src/lib/channel.js';
 
 interface FakeProcess {
   exitCode: number;
