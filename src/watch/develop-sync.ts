@@ -10,7 +10,7 @@
 // contents, and paths that arrive during a sync are taken by the next one.
 import { lstatSync, readdirSync, readFileSync, readlinkSync, type Stats } from 'node:fs';
 import path from 'node:path';
-import { writeTar, type TarWriteEntry } from '../engine/images/tar.js';
+import { writeTar, type TarWriteEntry } from '../lib/tar.js';
 import type { EnginePort } from '../client/engine-port.js';
 import { serviceContainersFilter } from '../observe/labels.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';

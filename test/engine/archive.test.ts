@@ -8,7 +8,7 @@ import { PassThrough, Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PathStat } from '../../src/engine/backend.js';
-import { readTarToArray, writeTar, type TarWriteEntry } from '../../src/engine/images/tar.js';
+import { readTarToArray, writeTar, type TarWriteEntry } from '../../src/lib/tar.js';
 import { skipNotice } from './helpers/engine-env.js';
 import { PASSWD } from './helpers/images.js';
 import { startTestEngine, type TestEngine } from './daemon-harness.js';

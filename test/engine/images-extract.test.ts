@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { applyLayer, cleanArchivePath } from '../../src/engine/images/extract.js';
 import { withSysOps } from '../../src/engine/images/sysops.js';
-import { writeTar, type TarWriteEntry } from '../../src/engine/images/tar.js';
+import { writeTar, type TarWriteEntry } from '../../src/lib/tar.js';
 
 const isRoot = process.getuid?.() === 0;
 const hasOverlay = isRoot && readFileSync('/proc/filesystems', 'utf8').includes('overlay');

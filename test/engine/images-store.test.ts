@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ImageError } from '../../src/engine/images/errors.js';
 import { familiarName, normalizeTagged, parseReference } from '../../src/engine/images/reference.js';
 import { HOST_IMAGE_PATH, ImageStore, type ImageStoreOptions } from '../../src/engine/images/store.js';
-import { readTarToArray, writeTar, type TarWriteEntry } from '../../src/engine/images/tar.js';
+import { readTarToArray, writeTar, type TarWriteEntry } from '../../src/lib/tar.js';
 
 const isRoot = process.getuid?.() === 0;
 const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { TarError } from '../../src/engine/images/errors.js';
-import { readTar, readTarToArray, writeTar, type TarWriteEntry } from '../../src/engine/images/tar.js';
+import { TarError } from '../../src/lib/tar.js';
+import { readTar, readTarToArray, writeTar, type TarWriteEntry } from '../../src/lib/tar.js';
 
 async function collect(gen: AsyncIterable<Buffer>): Promise<Buffer> {
   const parts: Buffer[] = [];

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { InvalidArgumentError, NotFoundError, type PathStat } from '../backend.js';
 import { applyLayer } from '../images/extract.js';
-import { writeTar, type ByteSource, type TarWriteEntry } from '../images/tar.js';
+import { writeTar, type ByteSource, type TarWriteEntry } from '../../lib/tar.js';
 import { isWithin, resolveInRoot } from './resolve.js';
 
 /** A container's filesystem as the engine reaches it for one archive call. */

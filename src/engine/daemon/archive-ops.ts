@@ -6,7 +6,7 @@ import { InvalidArgumentError, toEngineError, type ArchivePutOptions, type PathS
 import { archiveContainerPath, extractIntoContainer, statContainerPath, type ContainerRoot } from '../archive/archive.js';
 import { PathResolveError } from '../archive/resolve.js';
 import { mountStoppedRoot } from '../archive/stopped-root.js';
-import { TarError } from '../images/errors.js';
+import { TarError } from '../../lib/tar.js';
 import { resolveUserInRootfs } from '../runtime/user.js';
 import type { EngineCore } from './core.js';
 import { discardPrepared } from './run.js';

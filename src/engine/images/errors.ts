@@ -18,6 +18,3 @@ export class ImageError extends BerthError {
     return this.kind;
   }
 }
-
-/** A malformed or hostile archive: a bad header, a truncated body, an entry that escapes its root. */
-export class TarError extends BerthError {}

@@ -20,9 +20,9 @@ import { closeSync, constants as fsc, fchmodSync, fchownSync, futimesSync, openS
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Warning } from '../../errors.js';
-import { TarError } from './errors.js';
+import { TarError } from '../../lib/tar.js';
 import { SysOps } from './sysops.js';
-import { readTar, type ByteSource, type TarHeader } from './tar.js';
+import { readTar, type ByteSource, type TarHeader } from '../../lib/tar.js';
 
 export const WHITEOUT_PREFIX = '.wh.';
 export const WHITEOUT_META_PREFIX = '.wh..wh.';

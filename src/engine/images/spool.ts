@@ -7,7 +7,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ImageError } from './errors.js';
 import { cleanArchivePath } from './extract.js';
-import { readTar, type ByteSource } from './tar.js';
+import { readTar, type ByteSource } from '../../lib/tar.js';
 
 /** The regular files of an archive, spooled to disk, addressable by clean path (symlinks followed inside the archive). */
 export interface SpooledFiles {

@@ -34,7 +34,7 @@ import { ImageError } from './errors.js';
 import { applyLayer } from './extract.js';
 import { familiarName, normalizeTagged, parseReference, repositoryOf } from './reference.js';
 import { spoolArchive, type SpooledFiles } from './spool.js';
-import { maybeGunzip, tarStream, type ByteSource, type TarWriteEntry } from './tar.js';
+import { maybeGunzip, tarStream, type ByteSource, type TarWriteEntry } from '../../lib/tar.js';
 
 export const HOST_IMAGE_TAG = 'docker.io/berth/host:latest';
 export const HOST_IMAGE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';

@@ -4,7 +4,10 @@
 // the only things held in memory are headers and pax/long-name records.
 import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { TarError } from './errors.js';
+import { BerthError } from '../errors.js';
+
+/** A malformed or hostile archive: a bad header, a truncated body, an entry that escapes its root. */
+export class TarError extends BerthError {}
 
 export type TarEntryType = 'file' | 'hardlink' | 'symlink' | 'char' | 'block' | 'directory' | 'fifo';
 
