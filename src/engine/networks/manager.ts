@@ -7,7 +7,6 @@
 // EndpointState it returns in each container record, and calls in at start, exit and removal.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   ConflictError,
@@ -20,9 +19,8 @@ import {
   type NetworkInspect,
 } from '../backend.js';
 import type { EventBus } from '../events/bus.js';
-import { renderHosts, type HostsEntry } from '../runtime/etc-files.js';
-import { withLock } from '../../lib/atomic.js';
-import { DnsServer, type DnsResolver } from './dns.js';
+import { DnsServer } from './dns.js';
+import { ContainerNames } from './names.js';
 import {
   allocateAddress,
   claimAddress,
@@ -42,24 +40,8 @@ import {
 } from './ipam.js';
 import { addIsolationRule, disableOutboundNat, enableOutboundNat, isolateBridge, isolationRuleBridges, isolationRuleDeletes, ISOLATION_RULE_PRIORITY } from './isolation.js';
 import { PortPublisher } from './ports.js';
-import { NetworkStore, type EndpointState, type NetworkRecord } from './store.js';
+import { NetworkStore, type AttachedContainer, type EndpointState, type NetworkRecord } from './store.js';
 import { addEndpoint, createBridge, createSandbox, deleteLink, deleteLinkAfter, deleteNetns, LinkReaper, linkExists, listLinks, netnsMounted, routedSubnets, type EndpointPlan } from './sysnet.js';
-
-/** What the manager needs to know of a container. */
-export interface AttachedContainer {
-  id: string;
-  name: string;
-  running: boolean;
-  labels: Labels;
-  /** HostConfig.Links: `name:alias` or `name`. */
-  links: readonly string[];
-  /** By network id. */
-  endpoints: Record<string, EndpointState>;
-  /** Host file bind-mounted on the container's /etc/hosts, rewritten in place as peers come and go. */
-  hostsFile?: string;
-  hostname: string;
-  extraHosts: readonly HostsEntry[];
-}
 
 export interface NetworkLogger {
   info(message: string, fields?: Record<string, unknown>): void;
@@ -95,11 +77,14 @@ export class NetworkManager {
   /** Bridge deletions of networks removed together share one kernel request. */
   private readonly reaper = new LinkReaper();
 
+  private readonly names: ContainerNames;
+
   private constructor(
     private readonly opts: NetworkManagerOptions,
     private readonly store: NetworkStore,
   ) {
     this.linkAlias = `berth ${opts.root}`;
+    this.names = new ContainerNames({ containers: () => this.opts.containers(), network: (id) => this.nets.get(id), gatewayEndpoint: (c) => this.gatewayEndpoint(c) });
   }
 
   static async open(opts: NetworkManagerOptions): Promise<NetworkManager> {
@@ -274,7 +259,7 @@ export class NetworkManager {
     if (!wantsRule) await enableOutboundNat(r.bridge, r.subnet!);
     else if (!madeHere) await addIsolationRule(r.bridge); // a bridge found (engine restart): its rule is checked again
     if (!this.dns.has(r.id)) {
-      const server = new DnsServer({ address: r.gateway!, ...(this.opts.dnsPort ? { port: this.opts.dnsPort } : {}), resolver: this.resolverFor(r.id), ...(this.opts.dnsUpstream ? { upstream: this.opts.dnsUpstream } : {}) });
+      const server = new DnsServer({ address: r.gateway!, ...(this.opts.dnsPort ? { port: this.opts.dnsPort } : {}), resolver: this.names.resolverFor(r.id), ...(this.opts.dnsUpstream ? { upstream: this.opts.dnsUpstream } : {}) });
       try {
         await server.start();
         this.dns.set(r.id, server);
@@ -588,89 +573,14 @@ export class NetworkManager {
   }
 
   // -------------------------------------------------------------------------------------------
-  // Names
+  // Names (names.ts): DNS answers, /etc/hosts
 
-  /**
-   * The names a container answers to on a network: name, short id, aliases. (A compose service's
-   * name reaches the engine as an alias on each of its containers' endpoints, as with dockerd.)
-   */
-  private namesOf(c: AttachedContainer, ep: EndpointState): string[] {
-    return [c.name, c.id.slice(0, 12), ...ep.aliases].map((n) => n.toLowerCase());
-  }
-
-  private clientContainer(client: string): AttachedContainer | undefined {
-    for (const c of this.opts.containers()) if (Object.values(c.endpoints).some((e) => e.address === client)) return c;
-    return undefined;
-  }
-
-  /** Addresses for `name` on the networks `asker` shares (or `networkId` for an unknown asker). */
-  lookup(name: string, client: string, networkId: string): string[] | undefined {
-    const n = name.toLowerCase();
-    const asker = this.clientContainer(client);
-    const networks = asker ? Object.keys(asker.endpoints) : [networkId];
-    const all = [...this.opts.containers()].filter((c) => c.running);
-    // Links are the asker's private names for other containers.
-    if (asker) {
-      for (const link of asker.links) {
-        const [target, alias = target] = link.replace(/^\//, '').split(':');
-        if (alias.replace(/^.*\//, '').toLowerCase() !== n) continue;
-        const t = all.find((c) => c.name === target.replace(/^\//, ''));
-        const shared = t && networks.find((id) => t.endpoints[id]);
-        if (t && shared) return [t.endpoints[shared].address];
-      }
-    }
-    const out: string[] = [];
-    for (const id of networks) {
-      for (const c of all) {
-        const ep = c.endpoints[id];
-        if (ep && this.namesOf(c, ep).includes(n) && !out.includes(ep.address)) out.push(ep.address);
-      }
-    }
-    return out.length > 0 ? out : undefined;
-  }
-
-  private resolverFor(networkId: string): DnsResolver {
-    return {
-      lookup: (name, client) => this.lookup(name, client, networkId),
-      reverse: (address) => {
-        for (const c of this.opts.containers()) {
-          for (const ep of Object.values(c.endpoints)) {
-            const r = this.nets.get(ep.networkId);
-            if (ep.address === address && c.running) return r && !r.predefined ? `${c.name}.${r.name}` : c.name;
-          }
-        }
-        return undefined;
-      },
-    };
-  }
-
-  /**
-   * /etc/hosts for a container: its own addresses under its hostname, extra hosts, then every
-   * running peer on a shared network by name and aliases (the fallback for resolvers that skip DNS).
-   */
   hostsFor(c: AttachedContainer): string {
-    const peers: HostsEntry[] = [];
-    const seen = new Set<string>();
-    for (const ep of Object.values(c.endpoints)) {
-      for (const other of this.opts.containers()) {
-        if (other.id === c.id || !other.running) continue;
-        const oep = other.endpoints[ep.networkId];
-        if (!oep || seen.has(`${oep.address}`)) continue;
-        seen.add(oep.address);
-        peers.push({ ip: oep.address, names: [...new Set(this.namesOf(other, oep))] });
-      }
-    }
-    const own = this.gatewayEndpoint(c) ?? Object.values(c.endpoints)[0];
-    return renderHosts({ hostname: c.hostname, ...(own ? { ip: own.address } : {}), extraHosts: [...c.extraHosts, ...peers] });
+    return this.names.hostsFor(c);
   }
 
-  /** Rewrites (in place: the file is bind-mounted) the /etc/hosts of every running container sharing a network with `changed`. */
-  async refreshHosts(changed: { endpoints: Record<string, EndpointState> }): Promise<void> {
-    const nets = new Set(Object.keys(changed.endpoints));
-    const peers = [...this.opts.containers()].filter((c) => c.running && c.hostsFile && Object.keys(c.endpoints).some((id) => nets.has(id)));
-    // Concurrently: an exit in a compose stack rewrites every peer's file, and the stop waits for that.
-    // One write at a time per file, its content taken when it runs: overlapping refreshes never interleave, the newest lands last.
-    await Promise.all(peers.map((c) => withLock(`hosts:${c.hostsFile!}`, () => writeFile(c.hostsFile!, this.hostsFor(c))).catch(() => undefined)));
+  refreshHosts(changed: { endpoints: Record<string, EndpointState> }): Promise<void> {
+    return this.names.refreshHosts(changed);
   }
 
   /** Links of this engine still present (leftover checks); bridges of existing networks left out on request. */

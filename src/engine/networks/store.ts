@@ -6,6 +6,7 @@
 import { readdir, readFile, unlink, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Labels } from '../backend.js';
+import type { HostsEntry } from '../runtime/etc-files.js';
 import { writeJsonAtomic } from '../../lib/atomic.js';
 
 export type NetworkDriver = 'bridge' | 'host' | 'null';
@@ -83,4 +84,20 @@ export class NetworkStore {
       if (e.code !== 'ENOENT') throw e;
     });
   }
+}
+
+/** What the manager needs to know of a container. */
+export interface AttachedContainer {
+  id: string;
+  name: string;
+  running: boolean;
+  labels: Labels;
+  /** HostConfig.Links: `name:alias` or `name`. */
+  links: readonly string[];
+  /** By network id. */
+  endpoints: Record<string, EndpointState>;
+  /** Host file bind-mounted on the container's /etc/hosts, rewritten in place as peers come and go. */
+  hostsFile?: string;
+  hostname: string;
+  extraHosts: readonly HostsEntry[];
 }
