@@ -1,24 +1,9 @@
 // `berth compare`: one stack under several placement modes, measured side by side.
 import type { Command } from 'commander';
 import type { CliIO } from './io.js';
+import type { CompareFlags } from './commands/compare.js';
 import type { GlobalFlags } from './project-options.js';
 
-export interface CompareFlags {
-  modes: string;
-  group?: string;
-  workload: string;
-  duration: string;
-  warmup: string;
-  clients: string;
-  repeat: string;
-  format: string;
-  output?: string;
-  reportDir: string;
-  blast: boolean;
-  scaling: boolean;
-  healthyTimeout: string;
-  recoveryTimeout: string;
-}
 
 export function registerCompareCommands(program: Command, io: CliIO, globals: () => GlobalFlags): void {
   program

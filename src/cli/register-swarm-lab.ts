@@ -1,15 +1,8 @@
 // `berth swarm-lab up | status | down`: a local multi-node Swarm for trying and testing the
 // Swarm engine (src/swarm/lab/).
 import type { Command } from 'commander';
+import type { SwarmLabFlags } from './commands/swarm-lab.js';
 import type { CliIO } from './io.js';
-
-export interface SwarmLabFlags {
-  dir?: string;
-  nodes?: string;
-  managers?: string;
-  format?: string;
-  grace?: string;
-}
 
 export function registerSwarmLabCommands(program: Command, io: CliIO): void {
   const lab = program.command('swarm-lab').description('a local multi-node Swarm: dockerd nodes in network namespaces on one bridge, with a registry');

@@ -14,7 +14,23 @@ import type { CliIO } from '../io.js';
 import { engineFor } from '../engine-for.js';
 import { loadForCommand } from '../project-load.js';
 import type { GlobalFlags } from '../project-options.js';
-import type { CompareFlags } from '../register-compare.js';
+
+export interface CompareFlags {
+  modes: string;
+  group?: string;
+  workload: string;
+  duration: string;
+  warmup: string;
+  clients: string;
+  repeat: string;
+  format: string;
+  output?: string;
+  reportDir: string;
+  blast: boolean;
+  scaling: boolean;
+  healthyTimeout: string;
+  recoveryTimeout: string;
+}
 
 function durationMs(flag: string, value: string): number {
   try {

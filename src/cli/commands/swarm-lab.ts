@@ -5,7 +5,14 @@ import { formatLabStatus } from '../../swarm/lab/format.js';
 import { DEFAULT_LAB_DIR, labStatus, upLab } from '../../swarm/lab/lab.js';
 import { downLab } from '../../swarm/lab/teardown.js';
 import type { CliIO } from '../io.js';
-import type { SwarmLabFlags } from '../register-swarm-lab.js';
+
+export interface SwarmLabFlags {
+  dir?: string;
+  nodes?: string;
+  managers?: string;
+  format?: string;
+  grace?: string;
+}
 
 function labDir(flags: SwarmLabFlags, io: CliIO): string {
   return path.resolve(io.cwd, flags.dir ?? io.env.BERTH_SWARM_LAB_DIR ?? DEFAULT_LAB_DIR);
