@@ -55,7 +55,9 @@ function byPosition(a: DockerfileError, b: DockerfileError): number {
 /** Throws the collected errors, if any, sorted by position: one as itself, several together. */
 export function throwIfErrors(errors: readonly DockerfileError[]): void {
   if (errors.length === 0) return;
-  const sorted = [...errors].sort(byPosition);
+  // A value checked in two places (a --from by the stage graph and by the step) is reported once.
+  const unique = [...new Map(errors.map((e) => [e.message, e])).values()];
+  const sorted = unique.sort(byPosition);
   if (sorted.length === 1) throw sorted[0];
   throw new DockerfileErrors(sorted);
 }
