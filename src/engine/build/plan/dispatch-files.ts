@@ -106,6 +106,12 @@ export function copyText(op: CopyOp, fromLabel: string | undefined): string {
   if (op.link) flags.push('--link');
   if (op.parents) flags.push('--parents');
   for (const e of op.excludes) flags.push(`--exclude=${e}`);
+  const url = op.sources.find((s) => s.kind === 'url');
+  if (url?.kind === 'url' && url.checksum) flags.push(`--checksum=${url.checksum}`);
+  if (op.instruction === 'ADD') {
+    if (url?.kind === 'url' && url.extract) flags.push('--unpack=true');
+    if (!op.extract && op.sources.some((s) => s.kind === 'path')) flags.push('--unpack=false');
+  }
   // Context paths are shown relative to the context, paths in a stage or image from its root.
   const shown = (s: CopySource): string =>
     s.kind === 'url' ? s.url : s.kind === 'inline' ? `<<${s.name}` : s.from.kind === 'context' ? s.path : s.path === '.' ? '/' : `/${s.path}`;
