@@ -14,3 +14,4 @@ export { matchPath, hasWildcard } from './context/glob.js';
 export { loadIgnoreRules, walkContext, type ContextIndex, type WalkOptions, type MetaOverride } from './context/walk.js';
 export { selectSource, selectSources, contextRelative, type SourceSelection, type SelectOptions } from './context/select.js';
 export { extractContextTar, type ExtractedContext, type ExtractOptions } from './context/tar.js';
+export { stepContextDigests, checkContextSources } from './context/plan-inputs.js';

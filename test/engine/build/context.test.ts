@@ -136,14 +136,16 @@ describe('selection', () => {
     expect(selectSources(index, ['go.mod', 'go.sum']).digest).not.toBe(selectSources(index, ['go.sum', 'go.mod']).digest);
   });
 
-  it('--exclude patterns leave entries out, relative to where the source sits', async () => {
-    const index = await (walkContext(tree({ 'app/main.go': 'm', 'app/README.md': 'r', 'app/docs/x.md': 'x' })));
+  it('--exclude patterns leave entries out, relative to the source', async () => {
+    const index = await (walkContext(tree({ 'app/main.go': 'm', 'app/README.md': 'r', 'app/docs/x.md': 'x', 'notes.md': 'n', 'notes.txt': 't' })));
     const all = selectSource(index, 'app');
-    const noTopMd = selectSource(index, 'app', { excludes: ['app/*.md'] });
+    const noTopMd = selectSource(index, 'app', { excludes: ['*.md'] });
     const noMd = selectSource(index, 'app', { excludes: ['**/*.md'] });
     expect(noTopMd.entries.map((e) => e.path)).toEqual(['app', 'app/docs', 'app/docs/x.md', 'app/main.go']);
     expect(noMd.entries.map((e) => e.path)).toEqual(['app', 'app/docs', 'app/main.go']);
     expect(new Set([all.digest, noTopMd.digest, noMd.digest]).size).toBe(3);
+    // A wildcard's files are matched by name, as in `COPY --exclude=*.txt hom* /mydir/`.
+    expect(selectSource(index, 'notes.*', { excludes: ['*.txt'] }).entries.map((e) => e.path)).toEqual(['notes.md']);
   });
 
   it('a missing source is named, and the ignore rule that excluded it too', async () => {

@@ -7,10 +7,11 @@ export type ContextErrorKind = 'not-found' | 'excluded' | 'escape' | 'invalid' |
 export class ContextError extends BerthError {
   constructor(
     readonly kind: ContextErrorKind,
-    message: string,
+    /** The bare message, without the hint. */
+    readonly detail: string,
     readonly hint?: string,
     options?: { cause?: unknown },
   ) {
-    super(hint ? `${message} (${hint})` : message, options);
+    super(hint ? `${detail} (${hint})` : detail, options);
   }
 }

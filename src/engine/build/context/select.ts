@@ -75,14 +75,13 @@ export function selectSource(index: ContextIndex, source: string, opts: SelectOp
     const digest = selectionDigest(roots.map((r) => ({ path: r, digest: index.entries.get(r)!.digest })));
     return { roots, entries: [...taken.values()].sort((a, b) => (a.path < b.path ? -1 : 1)), digest };
   }
-  // --exclude patterns are relative to where each root sits, so `*.md` leaves out the top-level
-  // markdown files of a copied directory and `**/*.md` all of them.
+  // --exclude patterns are relative to the source: inside a copied directory (so `*_test.go`
+  // leaves out its top-level tests and `**/*_test.go` all of them), the name of a copied file.
   const matcher = new IgnoreMatcher({ patterns: excludes.map((pattern, i) => ({ pattern, line: i + 1 })) });
   const kept = [...taken.values()].filter((e) => {
-    const root = roots.find((r) => e.path === r || under(r, e.path))!;
-    const base = root === '.' ? '.' : path.posix.dirname(root);
-    const relToBase = base === '.' ? e.path : e.path.slice(base.length + 1);
-    return relToBase === '.' || !matcher.ignores(relToBase);
+    if (roots.includes(e.path)) return e.type === 'dir' || !matcher.ignores(path.posix.basename(e.path));
+    const root = roots.find((r) => under(r, e.path))!;
+    return !matcher.ignores(root === '.' ? e.path : e.path.slice(root.length + 1));
   });
   // Directory digests would still count excluded children: hash the entries one by one instead,
   // directories by their own metadata.
