@@ -50,12 +50,16 @@ describe('ARG scoping and build args', () => {
     expect(opOf(stepOf(p, 'RUN'), 'run').env.join(' ')).not.toContain('SECRET');
   });
 
-  it('ARG defaults expand with what is defined before them; ENV wins over ARG', () => {
-    const p = plan('FROM alpine\nENV BASE=/opt\nARG DIR=$BASE/app\nARG BASE=/ignored\nWORKDIR $DIR\nRUN true\n');
+  it('ARG defaults expand with what is defined before them; the last of ENV and ARG wins', () => {
+    // Checked against dockerd 20.10's BuildKit: ENV after ARG overrides it, and an ARG with a
+    // value after an ENV overrides the ENV for the rest of the stage (not in the image).
+    const p = plan('FROM alpine\nENV BASE=/opt\nARG DIR=$BASE/app\nWORKDIR $DIR\nARG BASE=/override\nRUN true\nARG X=arg\nENV X=env\nRUN true\n');
     expect(opOf(stepOf(p, 'WORKDIR'), 'workdir').path).toBe('/opt/app');
-    const env = opOf(stepOf(p, 'RUN'), 'run').env;
-    expect(env).toContain('BASE=/opt');
-    expect(env).not.toContain('BASE=/ignored');
+    expect(opOf(stepOf(p, 'RUN', 0), 'run').env).toContain('BASE=/override');
+    expect(opOf(stepOf(p, 'RUN', 1), 'run').env).toContain('X=env');
+    expect(lastStage(p).config.env).toEqual(['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'BASE=/opt', 'X=env']);
+    // An ARG without a value leaves an ENV of the same name alone.
+    expect(opOf(stepOf(plan('FROM alpine\nENV Y=env\nARG Y\nRUN true\n'), 'RUN'), 'run').env).toContain('Y=env');
   });
 
   it('the automatic platform ARGs: global in FROM, in a stage only when declared', () => {

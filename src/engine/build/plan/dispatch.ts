@@ -49,7 +49,7 @@ function dispatchArg(instr: ArgInstruction, d: DispatchContext, o: StageDispatch
     if (Object.hasOwn(o.buildArgs, name)) value = o.buildArgs[name];
     else if (def.default) value = d.expand.word(def.default);
     else if (o.meta.has(name)) value = o.meta.get(name); // inherits the global ARG (platform ARGs included)
-    d.state.args.set(name, value);
+    d.state.setArg(name, value);
     set.push(value === undefined ? name : `${name}=${value}`);
   }
   return { arg: set };

@@ -1,6 +1,8 @@
 // What a stage knows while its instructions are dispatched: the image config so far, the ENV
 // variables (stored in the image) and the ARG values (visible to expansion and RUN, never
-// stored). ENV wins over an ARG of the same name, as the Dockerfile reference says.
+// stored). Both write one environment, the last writer winning: ENV after ARG overrides it (the
+// Dockerfile reference's rule), and — as BuildKit does, checked against dockerd's BuildKit — an
+// ARG with a value after an ENV of the same name overrides the ENV for the rest of the stage.
 import { DockerfileError, type SourcePosition } from '../dockerfile/errors.js';
 import { LexError, processWord, type EscapeToken } from '../dockerfile/lex.js';
 import type { Word } from '../dockerfile/model.js';
@@ -44,48 +46,50 @@ export function configFromImage(input: ImageConfigInput | undefined): ImageConfi
 }
 
 export class StageState {
+  /** What expansion and RUN see: ENV and ARG values, in the order they were first set. */
   readonly env: Map<string, string>;
+  /** ENV only: what the image keeps. */
+  private readonly configEnv: Map<string, string>;
   /** ARGs in scope: declared names, with their value when they have one. */
   readonly args = new Map<string, string | undefined>();
   config: ImageConfig;
   /** CMD was set in this stage: a later ENTRYPOINT keeps it. */
   cmdSet = false;
 
-  constructor(config: ImageConfig) {
+  constructor(config: ImageConfig, env?: ReadonlyMap<string, string>) {
     this.config = config;
-    this.env = splitEnv(config.env);
+    this.configEnv = splitEnv(config.env);
+    this.env = new Map(env ?? this.configEnv);
   }
 
-  /** A copy for a stage built on this one: ENV, config and (as BuildKit does) its ARGs carry over. */
+  /** A copy for a stage built on this one: environment, config and (as BuildKit does) its ARGs carry over. */
   derive(): StageState {
-    const s = new StageState({ ...this.config, env: this.envList(), labels: { ...this.config.labels }, onBuild: [] });
+    const s = new StageState({ ...this.config, env: [...this.config.env], labels: { ...this.config.labels }, onBuild: [] }, this.env);
     for (const [k, v] of this.args) s.args.set(k, v);
     return s;
   }
 
+  /** ENV: replaces in place, as Docker does in the image config. */
   setEnv(key: string, value: string): void {
-    this.env.delete(key);
+    this.configEnv.set(key, value);
     this.env.set(key, value);
-    this.config.env = this.envList();
+    this.config.env = [...this.configEnv].map(([k, v]) => `${k}=${v}`);
   }
 
-  envList(): string[] {
-    return [...this.env].map(([k, v]) => `${k}=${v}`);
+  /** ARG: declared in any case, in the environment only with a value. */
+  setArg(name: string, value: string | undefined): void {
+    this.args.set(name, value);
+    if (value !== undefined) this.env.set(name, value);
   }
 
-  /** What `$VAR` sees: ARG values, then ENV (which wins). */
   expansionEnv(): Map<string, string> {
-    const m = new Map<string, string>();
-    for (const [k, v] of this.args) if (v !== undefined) m.set(k, v);
-    for (const [k, v] of this.env) m.set(k, v);
-    return m;
+    return this.env;
   }
 
-  /** RUN's environment: ENV in order, then ARG values ENV does not shadow; PATH when missing. */
+  /** RUN's environment, with the default PATH when nothing set one. */
   runEnv(): string[] {
-    const out = this.envList();
-    for (const [k, v] of this.args) if (v !== undefined && !this.env.has(k)) out.push(`${k}=${v}`);
-    if (!this.env.has('PATH') && !this.args.has('PATH')) out.push(`PATH=${DEFAULT_PATH}`);
+    const out = [...this.env].map(([k, v]) => `${k}=${v}`);
+    if (!this.env.has('PATH')) out.push(`PATH=${DEFAULT_PATH}`);
     return out;
   }
 }
