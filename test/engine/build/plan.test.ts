@@ -305,3 +305,18 @@ describe('cache-key inputs', () => {
     expect(amd.keyInput).not.toBe(arm.keyInput);
   });
 });
+
+describe('likely mistakes that still build', () => {
+  it('warns when a bare FROM or --from name is a typo away from a stage', () => {
+    const p = plan('FROM golang AS builder\nFROM alpine AS app\nCOPY --from=buidler /out /out\nFROM biulder\n');
+    expect(p.warnings.map((w) => `${w.location?.line}:${w.location?.column} ${w.message}`)).toEqual([
+      '3:13 COPY --from=buidler is read as an image; did you mean the stage "builder"?',
+      '4:6 FROM biulder is read as an image; did you mean the stage "builder"?',
+    ]);
+  });
+
+  it('a bare global ARG for an automatic platform ARG only declares it', () => {
+    const p = plan('ARG TARGETARCH\nFROM alpine:$TARGETARCH\n', { targetPlatform: 'linux/arm64' });
+    expect(lastStage(p).base).toMatchObject({ ref: 'docker.io/library/alpine:arm64' });
+  });
+});

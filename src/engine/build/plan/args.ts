@@ -44,7 +44,9 @@ export function evaluateMetaArgs(
           errors.push(new DockerfileError(e.message, { file, position: def.default.position }));
         }
       }
-      out.delete(name); // re-declaring moves it to the end, like appending to BuildKit's list
+      // A bare `ARG TARGETARCH` (or a second `ARG V`) keeps the value already there rather
+      // than blanking it: it only declares.
+      if (value === undefined && out.get(name) !== undefined) continue;
       out.set(name, value);
     }
   }

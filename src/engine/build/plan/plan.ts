@@ -47,7 +47,8 @@ export function planBuild(parsed: ParsedDockerfile, options: PlanOptions = {}): 
   const targetPlatform = platformOption(options.targetPlatform, buildPlatform, 'target platform', file, errors);
 
   const meta = evaluateMetaArgs(parsed.metaArgs, buildArgs, buildPlatform, targetPlatform, parsed.escape, file, errors);
-  const graph = buildStageGraph(parsed, meta, { target: options.target, targetPlatform, images }, errors);
+  const warnings: BuildWarning[] = [...parsed.warnings];
+  const graph = buildStageGraph(parsed, meta, { target: options.target, targetPlatform, images }, errors, warnings);
   if (!graph) {
     throwIfErrors(errors);
     throw new Error('unreachable: the stage graph failed without an error');
@@ -100,7 +101,6 @@ export function planBuild(parsed: ParsedDockerfile, options: PlanOptions = {}): 
   const unusedBuildArgs = Object.keys(buildArgs)
     .filter((k) => !consumed.has(k) && !PROXY_ARGS.includes(k) && !isFrontendArg(k))
     .sort();
-  const warnings: BuildWarning[] = [...parsed.warnings];
   if (unusedBuildArgs.length > 0) {
     warnings.push(warningAt(`one or more build args were not consumed: ${unusedBuildArgs.join(', ')}`, file));
   }
@@ -110,6 +110,9 @@ export function planBuild(parsed: ParsedDockerfile, options: PlanOptions = {}): 
     }
   }
 
+  // In file order, those without a place last.
+  const at = (w: BuildWarning): number => (w.location?.line ?? Number.MAX_SAFE_INTEGER) * 10_000 + (w.location?.column ?? 0);
+  warnings.sort((a, b) => at(a) - at(b));
   const target = graph.nodes[graph.target];
   return {
     file,

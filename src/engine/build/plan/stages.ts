@@ -5,9 +5,10 @@
 // depend on each other, so the solver can build them at the same time.
 import { ImageError } from '../../images/errors.js';
 import { parseReference } from '../../images/reference.js';
-import { DockerfileError, type SourcePosition } from '../dockerfile/errors.js';
+import { DockerfileError, warningAt, type BuildWarning, type SourcePosition } from '../dockerfile/errors.js';
 import { LexError, processWord } from '../dockerfile/lex.js';
 import type { ParsedDockerfile, Stage, StageInstruction } from '../dockerfile/model.js';
+import { editDistance } from '../dockerfile/mounts.js';
 import { parsePlatform, type Platform } from '../dockerfile/platform.js';
 import { ValueError } from '../dockerfile/values.js';
 import { metaEnv, type MetaArgs } from './args.js';
@@ -51,11 +52,21 @@ export function normalizeImageRef(ref: string): string {
 
 export const stageLabel = (stage: Stage): string => stage.name ?? `stage-${stage.index}`;
 
+/**
+ * A bare name that is read as an image but is a letter or two away from a stage name is most
+ * likely a typo: worth a warning, since the image will otherwise be pulled.
+ */
+function nearStage(name: string, parsed: ParsedDockerfile): string | undefined {
+  if (/[/:.@]/.test(name)) return undefined;
+  return parsed.stages.map((s) => s.name).find((s): s is string => s !== undefined && s !== name && editDistance(name, s) <= 2);
+}
+
 export function buildStageGraph(
   parsed: ParsedDockerfile,
   meta: MetaArgs,
   opts: GraphOptions,
   errors: DockerfileError[],
+  warnings: BuildWarning[] = [],
 ): StageGraph | undefined {
   const { file } = parsed;
   const env = metaEnv(meta);
@@ -120,6 +131,8 @@ export function buildStageGraph(
       return;
     }
     if (baseName === 'scratch') return;
+    const near = nearStage(baseName, parsed);
+    if (near) warnings.push(warningAt(`FROM ${baseName} is read as an image; did you mean the stage "${near}"?`, file, node.stage.from.image.position));
     try {
       const ref = normalizeImageRef(baseName);
       const config = Object.hasOwn(opts.images, ref) ? opts.images[ref] : undefined;
@@ -143,6 +156,8 @@ export function buildStageGraph(
       }
       for (const f of froms) {
         const ref = resolveFrom(f.value, parsed, nodes.length, f.position, f.what, errors);
+        const near = ref?.kind === 'image' ? nearStage(f.value, parsed) : undefined;
+        if (near) warnings.push(warningAt(`${f.what}=${f.value} is read as an image; did you mean the stage "${near}"?`, file, f.position));
         if (ref?.kind === 'stage' && !node.deps.has(ref.stage)) node.deps.set(ref.stage, f.position);
         if (ref?.kind === 'image') node.images.add(ref.ref);
       }
