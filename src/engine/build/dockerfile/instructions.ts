@@ -8,7 +8,7 @@ import type {
   ArgInstruction, CommandLine, EnvInstruction, ExposeInstruction, FromInstruction, HealthcheckInstruction, Instruction,
   KeyValue, LabelInstruction, OnbuildInstruction, ShellInstruction, VolumeInstruction,
 } from './model.js';
-import { editDistance } from './mounts.js';
+import { editDistance } from './suggest.js';
 import { addParser, copyParser } from './parse-files.js';
 import { commandLine, runParser } from './parse-run.js';
 import { Problem, type InstructionParser, type ParseContext, type Request } from './request.js';

@@ -3,6 +3,7 @@
 // planner, which calls it again with the stage's variables. Then the defaults the solver needs
 // (cache ids, secret and ssh targets) are filled in by `mountDefaults`.
 import type { CacheSharing, MountType, RunMount } from './model.js';
+import { editDistance } from './suggest.js';
 
 export class MountError extends Error {
   constructor(
@@ -228,21 +229,6 @@ function suggestKey(key: string): string | undefined {
     }
   }
   return best;
-}
-
-/** Levenshtein distance, for "did you mean" hints. */
-export function editDistance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0];
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j];
-      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = tmp;
-    }
-  }
-  return prev[b.length];
 }
 
 /**

@@ -8,7 +8,7 @@ import { parseReference } from '../../images/reference.js';
 import { DockerfileError, warningAt, type BuildWarning, type SourcePosition } from '../dockerfile/errors.js';
 import { LexError, processWord } from '../dockerfile/lex.js';
 import type { ParsedDockerfile, Stage, StageInstruction } from '../dockerfile/model.js';
-import { editDistance } from '../dockerfile/mounts.js';
+import { editDistance } from '../dockerfile/suggest.js';
 import { parsePlatform, type Platform } from '../dockerfile/platform.js';
 import { ValueError } from '../dockerfile/values.js';
 import { metaEnv, type MetaArgs } from './args.js';

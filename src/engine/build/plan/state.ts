@@ -126,7 +126,7 @@ export class Expander {
     }
   }
 
-  /** A plain string value (a --mount field), located at `position`; throws LexError through `fail`. */
+  /** A plain string value (a --mount field): a failure is recorded at `position` and the text kept as written. */
   value(text: string, position: SourcePosition): string {
     try {
       return processWord(text, this.state.expansionEnv(), { escape: this.escape }).result;
