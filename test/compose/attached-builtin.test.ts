@@ -4,10 +4,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { startTestEngine, type TestEngine } from '../engine/daemon-harness.js';
-import { skipNotice } from '../engine/helpers/engine-env.js';
+import { engineHost, requirePrereq } from '../support/gates.js';
 import { expectCode, makeStack } from './scenario.js';
 
-const skip = skipNotice('attached up on the built-in engine');
+const skip = requirePrereq('attached up on the built-in engine', engineHost());
 
 describe.skipIf(skip)('attached up on the built-in engine', () => {
   let engine: TestEngine;

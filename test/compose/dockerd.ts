@@ -15,12 +15,6 @@ export interface PrivateDockerd {
   stop(): Promise<void>;
 }
 
-export function dockerdSkipReason(): string | undefined {
-  if (process.getuid?.() !== 0) return 'not root';
-  if (spawnSync('sh', ['-c', 'command -v dockerd'], { stdio: 'ignore' }).status !== 0) return 'dockerd not installed (Debian docker.io)';
-  return undefined;
-}
-
 export async function startDockerd(name: string): Promise<PrivateDockerd> {
   const dir = mkdtempSync(`/tmp/bdk-${name}-`);
   const socket = path.join(dir, 'docker.sock');

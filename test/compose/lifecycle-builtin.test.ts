@@ -7,10 +7,10 @@ import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { startTestEngine, type TestEngine } from '../engine/daemon-harness.js';
-import { skipNotice } from '../engine/helpers/engine-env.js';
+import { engineHost, requirePrereq } from '../support/gates.js';
 import { expectCode, makeStack, type Stack } from './scenario.js';
 
-const skip = skipNotice('compose lifecycle verbs on the built-in engine');
+const skip = requirePrereq('compose lifecycle verbs on the built-in engine', engineHost());
 
 const STACK = `
 services:

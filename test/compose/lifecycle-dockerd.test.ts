@@ -2,11 +2,11 @@
 // where users meet dockerd — run --rm exit code and output, exec exit code, stop/start, kill -s,
 // logs, rm -fsv, ls.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dockerdSkipReason, startDockerd, type PrivateDockerd } from './dockerd.js';
+import { dockerd, requirePrereq, root } from '../support/gates.js';
+import { startDockerd, type PrivateDockerd } from './dockerd.js';
 import { expectCode, makeStack } from './scenario.js';
 
-const reason = dockerdSkipReason();
-if (reason) console.log(`[skip] compose lifecycle verbs on dockerd: ${reason}`);
+const skip = requirePrereq('compose lifecycle verbs on dockerd', [root(), dockerd()]);
 
 const STACK = `
 services:
@@ -19,7 +19,7 @@ services:
     command: ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.1; done"]
 `;
 
-describe.skipIf(reason)('compose lifecycle verbs on dockerd', () => {
+describe.skipIf(skip)('compose lifecycle verbs on dockerd', () => {
   let dockerd: PrivateDockerd;
   beforeAll(async () => {
     dockerd = await startDockerd('lifecycle');

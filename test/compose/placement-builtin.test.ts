@@ -5,10 +5,10 @@ import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demux } from '../../src/client/docker-port.js';
 import { startTestEngine, type TestEngine } from '../engine/daemon-harness.js';
-import { skipNotice } from '../engine/helpers/engine-env.js';
+import { engineHost, requirePrereq } from '../support/gates.js';
 import { expectCode, makeStack } from './scenario.js';
 
-const skip = skipNotice('placement on the built-in engine');
+const skip = requirePrereq('placement on the built-in engine', engineHost());
 const LOOP = `["sh", "-c", "trap 'exit 0' TERM; sleep 2147483647 & wait"]`;
 
 async function execOut(docker: Docker, container: string, cmd: string[]): Promise<string> {

@@ -3,10 +3,10 @@
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEngine, type TestEngine } from '../engine/daemon-harness.js';
-import { skipNotice } from '../engine/helpers/engine-env.js';
+import { engineHost, requirePrereq } from '../support/gates.js';
 import { expectCode, makeStack } from './scenario.js';
 
-const skip = skipNotice('compose on the built-in engine');
+const skip = requirePrereq('compose on the built-in engine', engineHost());
 
 const STACK = (mode = 'a') => `
 services:

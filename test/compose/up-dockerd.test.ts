@@ -2,11 +2,11 @@
 // and volumes; docker-compose 1.29 must recognise what berth created.
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dockerdSkipReason, startDockerd, type PrivateDockerd } from './dockerd.js';
+import { dockerd, requirePrereq, root } from '../support/gates.js';
+import { startDockerd, type PrivateDockerd } from './dockerd.js';
 import { expectCode, makeStack } from './scenario.js';
 
-const reason = dockerdSkipReason();
-if (reason) console.log(`[skip] compose on dockerd: ${reason}`);
+const skip = requirePrereq('compose on dockerd', [root(), dockerd()]);
 
 const LOOP = `["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"]`;
 const STACK = (mode = 'a') => `
@@ -41,7 +41,7 @@ networks: { front: {}, back: {} }
 volumes: { data: {} }
 `;
 
-describe.skipIf(reason)('compose on dockerd', () => {
+describe.skipIf(skip)('compose on dockerd', () => {
   let dockerd: PrivateDockerd;
   beforeAll(async () => {
     dockerd = await startDockerd('compose');

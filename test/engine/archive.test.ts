@@ -9,11 +9,11 @@ import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PathStat } from '../../src/engine/backend.js';
 import { readTarToArray, writeTar, type TarWriteEntry } from '../../src/engine/images/tar.js';
-import { skipNotice } from './helpers/engine-env.js';
+import { engineHost, requirePrereq } from '../support/gates.js';
 import { PASSWD } from './helpers/images.js';
 import { startTestEngine, type TestEngine } from './daemon-harness.js';
 
-const skip = skipNotice('engine archive (docker cp)');
+const skip = requirePrereq('engine archive (docker cp)', engineHost());
 
 async function tarOf(entries: TarWriteEntry[]): Promise<Buffer> {
   const parts: Buffer[] = [];

@@ -1,13 +1,13 @@
 // The built-in engine with real containers, driven through dockerode over its unix socket.
 
-import { existsSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { skipNotice } from './helpers/engine-env.js';
+import { engineHost, requirePrereq, tini } from '../support/gates.js';
 import { startTestEngine, type TestEngine } from './daemon-harness.js';
 
-const skip = skipNotice('engine daemon (dockerode)');
+const skip = requirePrereq('engine daemon (dockerode)', engineHost());
+const noTini = skip || requirePrereq('Init: true through dockerode', tini());
 
 async function demux(docker: Docker, stream: NodeJS.ReadableStream): Promise<{ stdout: string; stderr: string }> {
   const out = new PassThrough();
@@ -34,7 +34,7 @@ describe.skipIf(skip)('built-in engine through dockerode', () => {
     await engine?.close();
   }, 60_000);
 
-  it.skipIf(!existsSync('/usr/bin/tini-static') && !existsSync('/usr/bin/docker-init'))(
+  it.skipIf(noTini)(
     'Init: true runs a reaping init as PID 1 that forwards signals to the command',
     async () => {
       // The shell backgrounds a child and exits: without an init reaping it, it would stay a zombie.

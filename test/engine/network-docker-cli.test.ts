@@ -4,12 +4,11 @@
 
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runDockerCli, haveDockerCli, type CliResult } from './helpers/docker-cli.js';
-import { skipNotice } from './helpers/engine-env.js';
+import { runDockerCli, type CliResult } from './helpers/docker-cli.js';
+import { dockerCli, engineHost, requirePrereq } from '../support/gates.js';
 import { startTestEngine, type TestEngine } from './daemon-harness.js';
 
-const skip = skipNotice('docker CLI networks against the built-in engine') || !haveDockerCli;
-if (!haveDockerCli) console.log('[skip] docker CLI networks against the built-in engine: /usr/local/bin/docker not installed');
+const skip = requirePrereq('docker CLI networks against the built-in engine', [...engineHost(), dockerCli()]);
 
 function httpGet(port: number): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -5,10 +5,10 @@ import { execFileSync } from 'node:child_process';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LinkReaper } from '../../src/engine/networks/sysnet.js';
-import { skipNotice } from './helpers/engine-env.js';
+import { engineHost, requirePrereq } from '../support/gates.js';
 import { startTestEngine, type TestEngine } from './daemon-harness.js';
 
-const skip = skipNotice('engine network removal');
+const skip = requirePrereq('engine network removal', engineHost());
 
 const ruleBridges = (): string[] =>
   (JSON.parse(execFileSync('ip', ['-j', '-4', 'rule', 'show'], { encoding: 'utf8' }) || '[]') as { iif?: string }[]).flatMap((r) => (r.iif ? [r.iif] : []));

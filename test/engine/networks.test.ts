@@ -10,10 +10,10 @@ import { createServer, type Server } from 'node:net';
 import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { skipNotice } from './helpers/engine-env.js';
+import { engineHost, requirePrereq } from '../support/gates.js';
 import { startTestEngine, type TestEngine } from './daemon-harness.js';
 
-const skip = skipNotice('engine networks');
+const skip = requirePrereq('engine networks', engineHost());
 
 // Debian's busybox-static wget crashes once connected; HTTP from inside containers goes through nc.
 // The body is what follows the header block; `sed` drops the headers, so stdout is the page alone.

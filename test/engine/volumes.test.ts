@@ -9,11 +9,11 @@ import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventMessage } from '../../src/engine/backend.js';
 import { mountsUnder } from '../../src/engine/runtime/rootfs.js';
-import { skipNotice } from './helpers/engine-env.js';
+import { engineHost, requirePrereq } from '../support/gates.js';
 import { buildBusyboxImage } from './helpers/images.js';
 import { startTestEngine, type TestEngine } from './daemon-harness.js';
 
-const skip = skipNotice('engine volumes (dockerode)');
+const skip = requirePrereq('engine volumes (dockerode)', engineHost());
 
 interface RunResult {
   id: string;
