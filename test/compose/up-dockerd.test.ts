@@ -1,10 +1,11 @@
 // Scenarios of up / ps / down on a real Docker Engine (a private dockerd), with bridge networks
 // and volumes; docker-compose 1.29 must recognise what berth created.
 import { spawnSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { dockerd, requirePrereq, root } from '../support/gates.js';
-import { startDockerd, type PrivateDockerd } from './dockerd.js';
+import { type PrivateDockerd } from './dockerd.js';
 import { expectCode, makeStack } from './scenario.js';
+import { usePrivateDockerd } from '../support/engines.js';
 
 const skip = requirePrereq('compose on dockerd', [root(), dockerd()]);
 
@@ -43,12 +44,9 @@ volumes: { data: {} }
 
 describe.skipIf(skip)('compose on dockerd', () => {
   let dockerd: PrivateDockerd;
-  beforeAll(async () => {
-    dockerd = await startDockerd('compose');
-  }, 120_000);
-  afterAll(async () => {
-    await dockerd?.stop();
-  }, 60_000);
+  usePrivateDockerd('compose', (e) => {
+    dockerd = e;
+  });
 
   it('up, no-op up without engine writes, change → only that service, docker-compose ps sees it, down leaves nothing', async () => {
     const stack = makeStack(dockerd.dockerHost, 'cd');

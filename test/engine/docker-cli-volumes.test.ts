@@ -3,11 +3,12 @@
 
 import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runDockerCli, type CliResult } from './helpers/docker-cli.js';
 import { dockerCli, engineHost, requirePrereq } from '../support/gates.js';
 import { PASSWD } from './helpers/images.js';
-import { startTestEngine, type TestEngine } from './daemon-harness.js';
+import { type TestEngine } from './daemon-harness.js';
+import { useTestEngine } from '../support/engines.js';
 
 const skip = requirePrereq('docker CLI volumes and cp against the built-in engine', [...engineHost(), dockerCli()]);
 
@@ -19,14 +20,10 @@ describe.skipIf(skip)('docker CLI: volumes and cp', () => {
   const docker = (args: string[], opts: { input?: string | Buffer; cwd?: string } = {}): Promise<CliResult> =>
     runDockerCli(engine, args, { ...opts, cwd: opts.cwd ?? work, stdoutEncoding: 'latin1' });
 
-  beforeAll(async () => {
-    engine = await startTestEngine('clivol');
+  useTestEngine('clivol', (e) => {
+    engine = e;
     work = mkdtempSync(path.join(engine.dir, 'work-'));
-  }, 60_000);
-
-  afterAll(async () => {
-    await engine?.close();
-  }, 60_000);
+  });
 
   it('volume create, ls, inspect, rm; run -v writes data the next run reads', async () => {
     const v = `data${sfx}`;
