@@ -4,24 +4,21 @@ import { afterAll, beforeAll } from 'vitest';
 import { startDockerd, type DockerdOptions, type PrivateDockerd } from '../compose/dockerd.js';
 import { startTestEngine, type TestEngine } from '../engine/daemon-harness.js';
 
-export function useTestEngine(name: string, onStart: (engine: TestEngine) => void | Promise<void>, opts: Parameters<typeof startTestEngine>[1] = {}): void {
-  let engine: TestEngine | undefined;
+function useStarted<T>(start: () => Promise<T>, stop: (started: T) => Promise<void>, onStart: (started: T) => void | Promise<void>): void {
+  let started: T | undefined;
   beforeAll(async () => {
-    engine = await startTestEngine(name, opts);
-    await onStart(engine);
+    started = await start();
+    await onStart(started);
   }, 120_000);
   afterAll(async () => {
-    await engine?.close();
+    if (started !== undefined) await stop(started);
   }, 60_000);
 }
 
+export function useTestEngine(name: string, onStart: (engine: TestEngine) => void | Promise<void>, opts: Parameters<typeof startTestEngine>[1] = {}): void {
+  useStarted(() => startTestEngine(name, opts), (e) => e.close(), onStart);
+}
+
 export function usePrivateDockerd(name: string, onStart: (dockerd: PrivateDockerd) => void | Promise<void>, opts: DockerdOptions = {}): void {
-  let dockerd: PrivateDockerd | undefined;
-  beforeAll(async () => {
-    dockerd = await startDockerd(name, opts);
-    await onStart(dockerd);
-  }, 120_000);
-  afterAll(async () => {
-    await dockerd?.stop();
-  }, 60_000);
+  useStarted(() => startDockerd(name, opts), (d) => d.stop(), onStart);
 }
