@@ -108,7 +108,5 @@ export const tini = (): Prereq => ({
   install: `apt-get install tini (${DEPS})`,
 });
 
-export const command = (cmd: string, pkg: string): Prereq => ({ name: cmd, missing: hasCommand(cmd) ? undefined : 'not on PATH', install: `apt-get install ${pkg} (${DEPS})` });
-
 export const file = (name: string, present: boolean, install: string): Prereq => ({ name, missing: present ? undefined : 'not found', install });
 
