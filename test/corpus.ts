@@ -1,10 +1,12 @@
-import { describe, it } from 'vitest';
 // The shared reference corpus lives beside the repository (../shared/corpus). It is read
 // only from tests and never copied into the project; a clone without it skips those tests
-// with a visible notice instead of failing.
+// with a visible notice instead of failing — except in CI, where the gate fails the run
+// (test/support/gates.ts).
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { describe, it } from 'vitest';
+import { file, requirePrereq } from './support/gates.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -13,15 +15,18 @@ const candidate = process.env.BERTH_CORPUS ?? path.resolve(repoRoot, '../shared/
 /** Absolute path of the corpus, or undefined (after printing why) when it is absent. */
 export const corpusDir: string | undefined = existsSync(candidate) ? candidate : undefined;
 
-let noticePrinted = false;
+let gateChecked = false;
+/**
+ * A path inside the corpus, or undefined when the corpus is absent. The first call of a test
+ * file goes through the gate (a notice locally, a failing test in CI), so call it while tests are
+ * collected, as every corpus test does to decide whether to skip.
+ */
 export function corpusPath(...parts: string[]): string | undefined {
-  if (!corpusDir) {
-    if (!noticePrinted) {
-      noticePrinted = true;
-      console.warn(`NOTICE: reference corpus not found at ${candidate}; corpus tests are skipped.`);
-    }
-    return undefined;
+  if (!gateChecked) {
+    gateChecked = true;
+    requirePrereq('tests on the reference corpus', file(`the reference corpus at ${candidate}`, corpusDir !== undefined, 'lay shared/corpus beside the repository, or set BERTH_CORPUS'));
   }
+  if (!corpusDir) return undefined;
   return path.join(corpusDir, ...parts);
 }
 
@@ -61,6 +66,7 @@ export function corpusComposeFiles(): string[] {
  * its tests, so a body that reads corpus files must not run at all when the corpus is absent.
  */
 export function describeCorpus(available: unknown, name: string, body: () => void): void {
+  corpusPath();
   if (available) describe(name, body);
   else describe.skip(name, () => it('needs the reference corpus (../shared/corpus)', () => {}));
 }

@@ -8,10 +8,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../corpus.js';
+import { file, requirePrereq } from '../support/gates.js';
 
 const builtDist = path.join(repoRoot, 'dist');
-const haveDist = existsSync(path.join(builtDist, 'cli', 'main.js')) && existsSync(path.join(builtDist, 'schemas', 'validators.cjs'));
-if (!haveDist) console.warn('SKIP launcher-bundle tests: dist/ is not built (run `npm ci` or `npm run build`)');
+const skip = requirePrereq(
+  'launcher-bundle tests',
+  file('a built dist/', existsSync(path.join(builtDist, 'cli', 'main.js')) && existsSync(path.join(builtDist, 'schemas', 'validators.cjs')), 'npm ci or npm run build'),
+);
 
 let pkg: string;
 
@@ -55,7 +58,7 @@ const STACK = [
 const BAD_YAML = 'services:\n  a: {image: [1}\n';
 const BAD_SCHEMA = 'services:\n  a:\n    image: x\n    ports: 12\n    bogus: 1\n';
 
-describe.skipIf(!haveDist)('bin/berth.js and the CLI bundle', () => {
+describe.skipIf(skip)('bin/berth.js and the CLI bundle', () => {
   beforeAll(() => {
     pkg = makePackage();
     const build = spawnSync(process.execPath, [path.join(repoRoot, 'scripts', 'build-cli-bundle.mjs'), path.join(pkg, 'dist')], { encoding: 'utf8' });

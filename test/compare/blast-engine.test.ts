@@ -16,13 +16,15 @@ import { startResourceSampler } from '../../src/compare/resource-sampler.js';
 import { resolveCompareTarget } from '../../src/compare/target.js';
 import { loadProject } from '../../src/loader/loader.js';
 import { startTestEngine, type TestEngine } from '../engine/daemon-harness.js';
-import { skipNotice } from '../engine/helpers/engine-env.js';
+import { engineHost, file as filePrereq, requirePrereq } from '../support/gates.js';
 
 const repo = path.resolve(import.meta.dirname, '../..');
 const example = path.join(repo, 'examples/db-layouts');
-const pgInstalled = existsSync('/usr/lib/postgresql');
-const skip = skipNotice('compare blast radius (PostgreSQL on the built-in engine)') || !pgInstalled || !existsSync(path.join(repo, 'node_modules/pg'));
-if (!pgInstalled) console.log('[skip] compare blast radius: PostgreSQL is not installed (scripts/install-system-deps.sh installs it)');
+const skip = requirePrereq('compare blast radius (PostgreSQL on the built-in engine)', [
+  ...engineHost(),
+  filePrereq('PostgreSQL', existsSync('/usr/lib/postgresql'), 'apt-get install postgresql (scripts/install-system-deps.sh)'),
+  filePrereq('node_modules/pg', existsSync(path.join(repo, 'node_modules/pg')), 'npm ci'),
+]);
 
 const target = resolveCompareTarget(loadProject({ files: [path.join(example, 'compose.yaml')], workingDir: example, environment: {} }).project);
 const hog = target.memoryHog!;

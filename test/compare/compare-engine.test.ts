@@ -17,15 +17,17 @@ import { runCompare, type CompareEvent } from '../../src/compare/run-compare.js'
 import { resolveCompareTarget } from '../../src/compare/target.js';
 import { loadProject } from '../../src/loader/loader.js';
 import { startTestEngine, type TestEngine } from '../engine/daemon-harness.js';
-import { skipNotice } from '../engine/helpers/engine-env.js';
+import { engineHost, file as filePrereq, requirePrereq } from '../support/gates.js';
 import { expectBlastOutcomes, expectEveryModeRan, expectSaneMetrics, expectScalingLimits } from './report-checks.js';
 
 const repo = path.resolve(import.meta.dirname, '../..');
 const dir = path.join(repo, 'examples/db-layouts');
 const file = path.join(dir, 'compose.yaml');
-const ready = existsSync('/usr/lib/postgresql') && existsSync(path.join(repo, 'node_modules/pg'));
-const skip = skipNotice('berth compare end to end (built-in engine)') || !ready;
-if (!ready) console.log('[skip] berth compare end to end: needs PostgreSQL (scripts/install-system-deps.sh) and npm ci');
+const skip = requirePrereq('berth compare end to end (built-in engine)', [
+  ...engineHost(),
+  filePrereq('PostgreSQL', existsSync('/usr/lib/postgresql'), 'apt-get install postgresql (scripts/install-system-deps.sh)'),
+  filePrereq('node_modules/pg', existsSync(path.join(repo, 'node_modules/pg')), 'npm ci'),
+]);
 
 describe.skipIf(skip)('berth compare on the built-in engine', () => {
   let engine: TestEngine;

@@ -15,15 +15,16 @@ import { runCompare, type CompareEvent } from '../../src/compare/run-compare.js'
 import { resolveCompareTarget } from '../../src/compare/target.js';
 import { loadProject } from '../../src/loader/loader.js';
 import { startTestEngine, type TestEngine } from '../engine/daemon-harness.js';
-import { skipNotice } from '../engine/helpers/engine-env.js';
+import { engineHost, file as filePrereq, requirePrereq } from '../support/gates.js';
 import { expectBlastOutcomes, expectEveryModeRan, expectSaneMetrics, expectScalingLimits } from './report-checks.js';
 
 const repo = path.resolve(import.meta.dirname, '../..');
 const dir = path.join(repo, 'examples/db-layouts-redis');
 const file = path.join(dir, 'compose.yaml');
-const ready = existsSync('/usr/bin/redis-server') && existsSync('/usr/bin/redis-cli');
-const skip = skipNotice('berth compare end to end with Redis (built-in engine)') || !ready;
-if (!ready) console.log('[skip] berth compare end to end with Redis: needs redis-server (scripts/install-system-deps.sh)');
+const skip = requirePrereq('berth compare end to end with Redis (built-in engine)', [
+  ...engineHost(),
+  filePrereq('redis-server and redis-cli', existsSync('/usr/bin/redis-server') && existsSync('/usr/bin/redis-cli'), 'apt-get install redis-server (scripts/install-system-deps.sh)'),
+]);
 
 describe.skipIf(skip)('berth compare on the built-in engine, Redis variant', () => {
   let engine: TestEngine;

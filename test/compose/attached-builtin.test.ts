@@ -1,22 +1,20 @@
 // Attached `up` on the built-in engine: logs multiplexed with service prefixes, the first Ctrl-C
 // stops the stack gracefully (exit 130); `--wait` treats a one-shot that exited 0 as done;
 // --abort-on-container-exit / --exit-code-from give the container's exit code.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { startTestEngine, type TestEngine } from '../engine/daemon-harness.js';
-import { skipNotice } from '../engine/helpers/engine-env.js';
+import { type TestEngine } from '../engine/daemon-harness.js';
+import { engineHost, requirePrereq } from '../support/gates.js';
 import { expectCode, makeStack } from './scenario.js';
+import { useTestEngine } from '../support/engines.js';
 
-const skip = skipNotice('attached up on the built-in engine');
+const skip = requirePrereq('attached up on the built-in engine', engineHost());
 
 describe.skipIf(skip)('attached up on the built-in engine', () => {
   let engine: TestEngine;
-  beforeAll(async () => {
-    engine = await startTestEngine('attach');
-  }, 120_000);
-  afterAll(async () => {
-    await engine?.close();
-  }, 60_000);
+  useTestEngine('attach', (e) => {
+    engine = e;
+  });
 
   it('prefixes each service\'s output and stops everything on the first Ctrl-C', async () => {
     const stack = makeStack(`unix://${engine.socketPath}`, 'ca');

@@ -15,13 +15,14 @@ export interface PrivateDockerd {
   stop(): Promise<void>;
 }
 
-export function dockerdSkipReason(): string | undefined {
-  if (process.getuid?.() !== 0) return 'not root';
-  if (spawnSync('sh', ['-c', 'command -v dockerd'], { stdio: 'ignore' }).status !== 0) return 'dockerd not installed (Debian docker.io)';
-  return undefined;
+export interface DockerdOptions {
+  /** An existing Linux bridge to be the default `bridge` network (default: none, no default bridge). */
+  bridge?: string;
+  /** dockerd's `--default-address-pool` value, e.g. `base=10.213.0.0/16,size=24`. */
+  addressPools?: string;
 }
 
-export async function startDockerd(name: string): Promise<PrivateDockerd> {
+export async function startDockerd(name: string, opts: DockerdOptions = {}): Promise<PrivateDockerd> {
   const dir = mkdtempSync(`/tmp/bdk-${name}-`);
   const socket = path.join(dir, 'docker.sock');
   const ns = `berth-test-${process.pid}-${path.basename(dir)}`;
@@ -29,10 +30,11 @@ export async function startDockerd(name: string): Promise<PrivateDockerd> {
     'dockerd',
     [
       `--data-root=${dir}/data`, `--exec-root=${dir}/exec`, `--pidfile=${dir}/dockerd.pid`, `--host=unix://${socket}`,
-      '--bridge=none', '--iptables=false', '--ip6tables=false', '--ip-masq=false', '--storage-driver=overlay2',
+      `--bridge=${opts.bridge ?? 'none'}`, ...(opts.addressPools ? [`--default-address-pool=${opts.addressPools}`] : []), '--iptables=false', '--ip6tables=false', '--ip-masq=false', '--storage-driver=overlay2',
       `--containerd-namespace=${ns}`, `--containerd-plugins-namespace=${ns}-plugins`,
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    // A pull of a missing image goes to a proxy on loopback that refuses it, never to a registry.
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, HTTP_PROXY: 'http://127.0.0.1:9', HTTPS_PROXY: 'http://127.0.0.1:9', NO_PROXY: '' } },
   );
   let log = '';
   child.stderr!.on('data', (d) => (log = (log + d).slice(-4000)));
@@ -40,7 +42,11 @@ export async function startDockerd(name: string): Promise<PrivateDockerd> {
   const stop = async (): Promise<void> => {
     try {
       const left = await docker.listContainers({ all: true });
-      for (const c of left) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+      for (const c of left) await docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined);
+      // User-defined networks own host bridges (br-…) that outlive dockerd.
+      for (const n of await docker.listNetworks()) {
+        if (!['bridge', 'host', 'none'].includes(n.Name)) await docker.getNetwork(n.Id).remove().catch(() => undefined);
+      }
     } catch {
       // dockerd already gone
     }

@@ -4,13 +4,14 @@
 // ls, events --json, pause/unpause, top, wait, scale, create.
 import { Readable } from 'node:stream';
 import Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { startTestEngine, type TestEngine } from '../engine/daemon-harness.js';
-import { skipNotice } from '../engine/helpers/engine-env.js';
+import { type TestEngine } from '../engine/daemon-harness.js';
+import { engineHost, requirePrereq } from '../support/gates.js';
 import { expectCode, makeStack, type Stack } from './scenario.js';
+import { useTestEngine } from '../support/engines.js';
 
-const skip = skipNotice('compose lifecycle verbs on the built-in engine');
+const skip = requirePrereq('compose lifecycle verbs on the built-in engine', engineHost());
 
 const STACK = `
 services:
@@ -28,13 +29,10 @@ services:
 describe.skipIf(skip)('compose lifecycle verbs on the built-in engine', () => {
   let engine: TestEngine;
   let docker: Docker;
-  beforeAll(async () => {
-    engine = await startTestEngine('lifecycle');
+  useTestEngine('lifecycle', (e) => {
+    engine = e;
     docker = new Docker({ socketPath: engine.socketPath });
-  }, 120_000);
-  afterAll(async () => {
-    await engine?.close();
-  }, 60_000);
+  });
 
   /** `berth events --json` running in-process until stop() interrupts it (as Ctrl-C would). */
   function eventsOf(stack: Stack): { stop(): Promise<string[]> } {

@@ -1,12 +1,13 @@
 // The lifecycle verbs on a real Docker Engine (a private dockerd): the same translation must hold
 // where users meet dockerd — run --rm exit code and output, exec exit code, stop/start, kill -s,
 // logs, rm -fsv, ls.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dockerdSkipReason, startDockerd, type PrivateDockerd } from './dockerd.js';
+import { describe, expect, it } from 'vitest';
+import { dockerd, requirePrereq, root } from '../support/gates.js';
+import { type PrivateDockerd } from './dockerd.js';
 import { expectCode, makeStack } from './scenario.js';
+import { usePrivateDockerd } from '../support/engines.js';
 
-const reason = dockerdSkipReason();
-if (reason) console.log(`[skip] compose lifecycle verbs on dockerd: ${reason}`);
+const skip = requirePrereq('compose lifecycle verbs on dockerd', [root(), dockerd()]);
 
 const STACK = `
 services:
@@ -19,14 +20,11 @@ services:
     command: ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.1; done"]
 `;
 
-describe.skipIf(reason)('compose lifecycle verbs on dockerd', () => {
+describe.skipIf(skip)('compose lifecycle verbs on dockerd', () => {
   let dockerd: PrivateDockerd;
-  beforeAll(async () => {
-    dockerd = await startDockerd('lifecycle');
-  }, 120_000);
-  afterAll(async () => {
-    await dockerd?.stop();
-  }, 60_000);
+  usePrivateDockerd('lifecycle', (e) => {
+    dockerd = e;
+  });
 
   it('run --rm, exec, stop/start, kill -s, logs, rm -fsv, ls', async () => {
     const stack = makeStack(dockerd.dockerHost, 'ld');

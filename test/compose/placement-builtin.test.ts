@@ -2,13 +2,14 @@
 // the sandbox's namespaces; a single group runs its second member as a supervised process inside
 // the first one's container, restarted when it exits. `ps` names group and mode.
 import Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { demux } from '../../src/client/docker-port.js';
-import { startTestEngine, type TestEngine } from '../engine/daemon-harness.js';
-import { skipNotice } from '../engine/helpers/engine-env.js';
+import { type TestEngine } from '../engine/daemon-harness.js';
+import { engineHost, requirePrereq } from '../support/gates.js';
 import { expectCode, makeStack } from './scenario.js';
+import { useTestEngine } from '../support/engines.js';
 
-const skip = skipNotice('placement on the built-in engine');
+const skip = requirePrereq('placement on the built-in engine', engineHost());
 const LOOP = `["sh", "-c", "trap 'exit 0' TERM; sleep 2147483647 & wait"]`;
 
 async function execOut(docker: Docker, container: string, cmd: string[]): Promise<string> {
@@ -27,13 +28,10 @@ async function execOut(docker: Docker, container: string, cmd: string[]): Promis
 describe.skipIf(skip)('placement on the built-in engine', () => {
   let engine: TestEngine;
   let docker: Docker;
-  beforeAll(async () => {
-    engine = await startTestEngine('place');
+  useTestEngine('place', (e) => {
+    engine = e;
     docker = new Docker({ socketPath: engine.socketPath });
-  }, 120_000);
-  afterAll(async () => {
-    await engine?.close();
-  }, 60_000);
+  });
 
   it('pod: members share the sandbox\'s network namespace (localhost) and ps shows group and mode', async () => {
     const stack = makeStack(`unix://${engine.socketPath}`, 'pp');

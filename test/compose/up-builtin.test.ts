@@ -1,12 +1,13 @@
 // Scenarios of up / ps / down on berth's built-in engine: real containers under runc.
 // Bridge networks and volumes are the engine's own.
 import Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestEngine, type TestEngine } from '../engine/daemon-harness.js';
-import { skipNotice } from '../engine/helpers/engine-env.js';
+import { describe, expect, it } from 'vitest';
+import { type TestEngine } from '../engine/daemon-harness.js';
+import { engineHost, requirePrereq } from '../support/gates.js';
 import { expectCode, makeStack } from './scenario.js';
+import { useTestEngine } from '../support/engines.js';
 
-const skip = skipNotice('compose on the built-in engine');
+const skip = requirePrereq('compose on the built-in engine', engineHost());
 
 const STACK = (mode = 'a') => `
 services:
@@ -34,12 +35,9 @@ networks: { front: {}, back: {} }
 
 describe.skipIf(skip)('compose on the built-in engine', () => {
   let engine: TestEngine;
-  beforeAll(async () => {
-    engine = await startTestEngine('compose');
-  }, 120_000);
-  afterAll(async () => {
-    await engine?.close();
-  }, 60_000);
+  useTestEngine('compose', (e) => {
+    engine = e;
+  });
 
   it('up -d --wait brings the stack up in order; a no-op up touches nothing; a change recreates only its service; down removes everything', async () => {
     const stack = makeStack(`unix://${engine.socketPath}`, 'cb');

@@ -1,12 +1,13 @@
 // Scenarios of up / ps / down on a real Docker Engine (a private dockerd), with bridge networks
 // and volumes; docker-compose 1.29 must recognise what berth created.
 import { spawnSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dockerdSkipReason, startDockerd, type PrivateDockerd } from './dockerd.js';
+import { describe, expect, it } from 'vitest';
+import { dockerd, requirePrereq, root } from '../support/gates.js';
+import { type PrivateDockerd } from './dockerd.js';
 import { expectCode, makeStack } from './scenario.js';
+import { usePrivateDockerd } from '../support/engines.js';
 
-const reason = dockerdSkipReason();
-if (reason) console.log(`[skip] compose on dockerd: ${reason}`);
+const skip = requirePrereq('compose on dockerd', [root(), dockerd()]);
 
 const LOOP = `["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"]`;
 const STACK = (mode = 'a') => `
@@ -41,14 +42,11 @@ networks: { front: {}, back: {} }
 volumes: { data: {} }
 `;
 
-describe.skipIf(reason)('compose on dockerd', () => {
+describe.skipIf(skip)('compose on dockerd', () => {
   let dockerd: PrivateDockerd;
-  beforeAll(async () => {
-    dockerd = await startDockerd('compose');
-  }, 120_000);
-  afterAll(async () => {
-    await dockerd?.stop();
-  }, 60_000);
+  usePrivateDockerd('compose', (e) => {
+    dockerd = e;
+  });
 
   it('up, no-op up without engine writes, change → only that service, docker-compose ps sees it, down leaves nothing', async () => {
     const stack = makeStack(dockerd.dockerHost, 'cd');

@@ -2,12 +2,13 @@
 // volume (with compose's labels), services share it, an anonymous volume
 // is made per container, `down` keeps volumes and `down -v` removes the stack's.
 import Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestEngine, type TestEngine } from '../engine/daemon-harness.js';
-import { skipNotice } from '../engine/helpers/engine-env.js';
+import { describe, expect, it } from 'vitest';
+import { type TestEngine } from '../engine/daemon-harness.js';
+import { engineHost, requirePrereq } from '../support/gates.js';
 import { expectCode, makeStack } from './scenario.js';
+import { useTestEngine } from '../support/engines.js';
 
-const skip = skipNotice('compose volumes on the built-in engine');
+const skip = requirePrereq('compose volumes on the built-in engine', engineHost());
 
 const STACK = `
 services:
@@ -31,12 +32,9 @@ volumes: { data: { labels: { purpose: test } } }
 
 describe.skipIf(skip)('compose volumes on the built-in engine', () => {
   let engine: TestEngine;
-  beforeAll(async () => {
-    engine = await startTestEngine('cvol');
-  }, 120_000);
-  afterAll(async () => {
-    await engine?.close();
-  }, 60_000);
+  useTestEngine('cvol', (e) => {
+    engine = e;
+  });
 
   it('up shares the named volume between services; down keeps it, down -v removes it', async () => {
     const stack = makeStack(`unix://${engine.socketPath}`, 'cv');

@@ -1,22 +1,10 @@
 // dockerode (what berth's compose engine uses) against the API server over a fake backend.
 
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import Docker from 'dockerode';
+import { demux } from '../support/streams.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeEngine, type FakeEngine } from './api-harness.js';
-
-/** Splits a multiplexed stream with dockerode's own demuxer. */
-async function demux(docker: Docker, stream: NodeJS.ReadableStream): Promise<{ stdout: string; stderr: string }> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.on('data', (d: Buffer) => (stdout += d.toString()));
-  err.on('data', (d: Buffer) => (stderr += d.toString()));
-  docker.modem.demuxStream(stream, out, err);
-  await new Promise<void>((resolve) => stream.on('end', () => resolve()));
-  return { stdout, stderr };
-}
 
 describe('dockerode against the berth API server', () => {
   let engine: FakeEngine;

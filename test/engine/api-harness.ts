@@ -34,7 +34,7 @@ export async function startFakeEngine(): Promise<FakeEngine> {
   };
 }
 
-export { DOCKER_CLI, haveDockerCli, type CliResult } from './helpers/docker-cli.js';
+export { DOCKER_CLI, type CliResult } from './helpers/docker-cli.js';
 
 export function docker(engine: FakeEngine, args: string[], input?: string): Promise<CliResult> {
   return runDockerCli(engine, args, input !== undefined ? { input } : {});

@@ -4,16 +4,18 @@
 
 import { mkdirSync, mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execIn } from '../support/streams.js';
+import { describe, expect, it } from 'vitest';
 import type { PathStat } from '../../src/engine/backend.js';
 import { readTarToArray, writeTar, type TarWriteEntry } from '../../src/lib/tar.js';
-import { skipNotice } from './helpers/engine-env.js';
+import { engineHost, requirePrereq } from '../support/gates.js';
 import { PASSWD } from './helpers/images.js';
-import { startTestEngine, type TestEngine } from './daemon-harness.js';
+import { type TestEngine } from './daemon-harness.js';
+import { useTestEngine } from '../support/engines.js';
 
-const skip = skipNotice('engine archive (docker cp)');
+const skip = requirePrereq('engine archive (docker cp)', engineHost());
 
 async function tarOf(entries: TarWriteEntry[]): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -32,14 +34,8 @@ describe.skipIf(skip)('built-in engine archive (docker cp)', () => {
   let docker: Docker;
 
   async function exec(c: Docker.Container, cmd: string): Promise<string> {
-    const e = await c.exec({ Cmd: ['sh', '-c', cmd], AttachStdout: true, AttachStderr: true });
-    const stream = await e.start({});
-    const out = new PassThrough();
-    let text = '';
-    out.on('data', (d: Buffer) => (text += d.toString()));
-    docker.modem.demuxStream(stream, out, out);
-    await new Promise<void>((r) => stream.on('end', () => r()));
-    return text;
+    const { stdout, stderr } = await execIn(docker, c, ['sh', '-c', cmd]);
+    return stdout + stderr;
   }
 
   async function stat(c: Docker.Container, p: string): Promise<PathStat> {
@@ -53,14 +49,10 @@ describe.skipIf(skip)('built-in engine archive (docker cp)', () => {
     return (await readTarToArray([tar])).map((e) => ({ path: e.header.path, type: e.header.type, data: e.data.toString('utf8'), mode: e.header.mode, uid: e.header.uid }));
   }
 
-  beforeAll(async () => {
-    engine = await startTestEngine('cp');
+  useTestEngine('cp', (e) => {
+    engine = e;
     docker = new Docker({ socketPath: engine.socketPath });
-  }, 60_000);
-
-  afterAll(async () => {
-    await engine?.close();
-  }, 60_000);
+  });
 
   it('copies into and out of a running container, into its tmpfs and volumes too', async () => {
     const vol = `cpvol${process.pid}`;

@@ -7,10 +7,11 @@ import { cgroupDirs } from '../../src/engine/runtime/cgroups.js';
 import { MonitorError, parseJsonFileLog, type ExitStatus, type LogEntry } from '../../src/engine/runtime/monitor.js';
 import { mountsUnder } from '../../src/engine/runtime/rootfs.js';
 import { resolveUserInRootfs } from '../../src/engine/runtime/user.js';
-import { buildShim, RUNC, skipNotice } from './helpers/engine-env.js';
+import { buildShim, RUNC } from './helpers/engine-env.js';
+import { engineHost, requirePrereq } from '../support/gates.js';
 import { buildBusyboxImage, HOST_IMAGE } from './helpers/images.js';
 
-const skip = skipNotice('engine containers');
+const skip = requirePrereq('engine containers', engineHost());
 
 describe.skipIf(skip)('containers on runc', () => {
   let tmp: string;

@@ -1,40 +1,25 @@
 // The built-in engine with real containers, driven through dockerode over its unix socket.
 
-import { existsSync } from 'node:fs';
-import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { skipNotice } from './helpers/engine-env.js';
-import { startTestEngine, type TestEngine } from './daemon-harness.js';
+import { demux, demuxBuffer } from '../support/streams.js';
+import { describe, expect, it } from 'vitest';
+import { engineHost, requirePrereq, tini } from '../support/gates.js';
+import { type TestEngine } from './daemon-harness.js';
+import { useTestEngine } from '../support/engines.js';
 
-const skip = skipNotice('engine daemon (dockerode)');
-
-async function demux(docker: Docker, stream: NodeJS.ReadableStream): Promise<{ stdout: string; stderr: string }> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.on('data', (d: Buffer) => (stdout += d.toString()));
-  err.on('data', (d: Buffer) => (stderr += d.toString()));
-  docker.modem.demuxStream(stream, out, err);
-  await new Promise<void>((resolve) => stream.on('end', () => resolve()));
-  return { stdout, stderr };
-}
+const skip = requirePrereq('engine daemon (dockerode)', engineHost());
+const noTini = skip || requirePrereq('Init: true through dockerode', tini());
 
 describe.skipIf(skip)('built-in engine through dockerode', () => {
   let engine: TestEngine;
   let docker: Docker;
 
-  beforeAll(async () => {
-    engine = await startTestEngine('dockerode');
+  useTestEngine('dockerode', (e) => {
+    engine = e;
     docker = new Docker({ socketPath: engine.socketPath });
-  }, 60_000);
+  });
 
-  afterAll(async () => {
-    await engine?.close();
-  }, 60_000);
-
-  it.skipIf(!existsSync('/usr/bin/tini-static') && !existsSync('/usr/bin/docker-init'))(
+  it.skipIf(noTini)(
     'Init: true runs a reaping init as PID 1 that forwards signals to the command',
     async () => {
       // The shell backgrounds a child and exits: without an init reaping it, it would stay a zombie.
@@ -72,16 +57,7 @@ describe.skipIf(skip)('built-in engine through dockerode', () => {
     expect(info.Config.Labels).toEqual({ suite: 'dockerode' });
     expect(info.Path).toBe('sh');
     const logs = (await c.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
-    const out = new PassThrough();
-    const err = new PassThrough();
-    let so = '';
-    let se = '';
-    out.on('data', (d: Buffer) => (so += d));
-    err.on('data', (d: Buffer) => (se += d));
-    docker.modem.demuxStream(PassThrough.from([logs]), out, err);
-    await new Promise((r) => setTimeout(r, 20));
-    expect(so).toBe('out\n');
-    expect(se).toBe('err\n');
+    expect(await demuxBuffer(docker, logs)).toEqual({ stdout: 'out\n', stderr: 'err\n' });
     await c.remove();
     await expect(c.inspect()).rejects.toMatchObject({ statusCode: 404 });
   }, 30_000);

@@ -13,10 +13,11 @@ import { lockPath, processAlive, readLockPid } from '../../src/engine/daemon/dae
 import { cgroupDirs } from '../../src/engine/runtime/cgroups.js';
 import { deleteLink, listLinks } from '../../src/engine/networks/sysnet.js';
 import { mountsUnder } from '../../src/engine/runtime/rootfs.js';
-import { buildNetns, buildShim, RUNC, skipNotice } from './helpers/engine-env.js';
+import { buildNetns, buildShim, RUNC } from './helpers/engine-env.js';
+import { engineHost, requirePrereq } from '../support/gates.js';
 import { busyboxTar } from './daemon-harness.js';
 
-const skip = skipNotice('engine daemon process');
+const skip = requirePrereq('engine daemon process', engineHost());
 const repoRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 
 describe.skipIf(skip)('berth engine as a process', () => {

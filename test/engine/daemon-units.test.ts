@@ -25,6 +25,7 @@ import {
   TranslateError,
 } from '../../src/engine/runtime/translate.js';
 import { ImageError } from '../../src/engine/images/errors.js';
+import { thrownBy } from '../support/errors.js';
 import { listLinks } from '../../src/engine/networks/sysnet.js';
 
 const dirs: string[] = [];
@@ -110,12 +111,9 @@ describe('HostConfig translation', () => {
 
   it('collects every mount problem (400)', () => {
     expect(() => planMounts({ Binds: ['r!l:/x', '/a:b'], Tmpfs: { rel: '' } })).toThrow(/includes invalid characters for a local volume name.*; invalid mount config.*'b'.*; invalid tmpfs mount path/);
-    try {
-      planMounts({ Binds: ['vol:/x:bogus'] });
-    } catch (e) {
-      expect(e).toBeInstanceOf(TranslateError);
-      expect(toEngineError(e)).toMatchObject({ status: 400 });
-    }
+    const e = thrownBy(() => planMounts({ Binds: ['vol:/x:bogus'] }));
+    expect(e).toBeInstanceOf(TranslateError);
+    expect(toEngineError(e)).toMatchObject({ status: 400 });
     expect(() => planMounts({ Binds: ['/a:/x'], Tmpfs: { '/x': '' } })).toThrow('Duplicate mount point: /x');
   });
 

@@ -4,13 +4,13 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import http from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DOCKER_CLI, dockerCliEnv, haveDockerCli, runDockerCli, type CliResult } from './helpers/docker-cli.js';
-import { skipNotice } from './helpers/engine-env.js';
-import { busyboxTar, startTestEngine, type TestEngine } from './daemon-harness.js';
+import { describe, expect, it } from 'vitest';
+import { DOCKER_CLI, dockerCliEnv, runDockerCli, type CliResult } from './helpers/docker-cli.js';
+import { dockerCli, engineHost, requirePrereq } from '../support/gates.js';
+import { busyboxTar, type TestEngine } from './daemon-harness.js';
+import { useTestEngine } from '../support/engines.js';
 
-const skip = skipNotice('docker CLI against the built-in engine') || !haveDockerCli;
-if (!haveDockerCli) console.log('[skip] docker CLI against the built-in engine: /usr/local/bin/docker not installed');
+const skip = requirePrereq('docker CLI against the built-in engine', [...engineHost(), dockerCli()]);
 
 describe.skipIf(skip)('docker CLI against the built-in engine', () => {
   let engine: TestEngine;
@@ -50,13 +50,9 @@ describe.skipIf(skip)('docker CLI against the built-in engine', () => {
     };
   }
 
-  beforeAll(async () => {
-    engine = await startTestEngine('cli', { importBusybox: false });
-  }, 60_000);
-
-  afterAll(async () => {
-    await engine?.close();
-  }, 60_000);
+  useTestEngine('cli', (e) => {
+    engine = e;
+  }, { importBusybox: false });
 
   it('version and info describe the engine', async () => {
     const v = await docker(['version', '--format', '{{.Server.Version}} {{.Server.Os}}']);

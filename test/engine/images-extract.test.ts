@@ -7,11 +7,10 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { applyLayer, cleanArchivePath } from '../../src/engine/images/extract.js';
 import { withSysOps } from '../../src/engine/images/sysops.js';
 import { writeTar, type TarWriteEntry } from '../../src/lib/tar.js';
+import { overlayfs, requirePrereq, root as rootUser } from '../support/gates.js';
 
-const isRoot = process.getuid?.() === 0;
-const hasOverlay = isRoot && readFileSync('/proc/filesystems', 'utf8').includes('overlay');
-if (!isRoot) console.log('notice: not root — ownership, device, whiteout and overlay tests are skipped');
-else if (!hasOverlay) console.log('notice: overlayfs unavailable — the overlay mount test is skipped');
+const noRoot = requirePrereq('layer extraction with ownership, devices, whiteouts', rootUser());
+const noOverlay = noRoot || requirePrereq('whiteouts on a real overlay mount', overlayfs());
 
 const base = mkdtempSync(path.join(tmpdir(), 'berth-extract-'));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
@@ -142,7 +141,7 @@ describe('applyLayer: attacks', () => {
     expect(r2.warnings[0].message).toMatch(/not owned by root/);
   });
 
-  it.skipIf(!isRoot)('creates root-owned devices when allowed, and fifos always', async () => {
+  it.skipIf(noRoot)('creates root-owned devices when allowed, and fifos always', async () => {
     await apply(
       [
         { path: 'dev/null', type: 'char', devmajor: 1, devminor: 3, mode: 0o666 },
@@ -157,7 +156,7 @@ describe('applyLayer: attacks', () => {
     expect(lstatSync(path.join(root, 'run/fifo')).isFIFO()).toBe(true);
   });
 
-  it.skipIf(!isRoot)('keeps setuid/setgid exactly as in the tar, after applying ownership', async () => {
+  it.skipIf(noRoot)('keeps setuid/setgid exactly as in the tar, after applying ownership', async () => {
     await apply([
       { path: 'bin/su', body: 'x', mode: 0o4755, uid: 1000, gid: 1000 },
       { path: 'bin/plain', body: 'x', mode: 0o755, uid: 1000, gid: 1000 },
@@ -172,7 +171,7 @@ describe('applyLayer: attacks', () => {
 });
 
 describe('applyLayer: content', () => {
-  it.skipIf(!isRoot)('preserves ownership, modes and mtimes (files, dirs, symlinks) and hardlinks within the layer', async () => {
+  it.skipIf(noRoot)('preserves ownership, modes and mtimes (files, dirs, symlinks) and hardlinks within the layer', async () => {
     const result = await apply([
       { path: 'etc/', type: 'directory', mode: 0o751, uid: 3, gid: 4, mtime: 1_000_000 },
       { path: 'etc/conf', body: 'abc', mode: 0o640, uid: 33, gid: 44, mtime: 1_500_000 },
@@ -197,14 +196,14 @@ describe('applyLayer: content', () => {
     expect(readFileSync(path.join(root, 'a'), 'utf8')).toBe('gz');
   });
 
-  it.skipIf(!isRoot)('sets xattrs from pax records (file capabilities)', async () => {
+  it.skipIf(noRoot)('sets xattrs from pax records (file capabilities)', async () => {
     const cap = Buffer.from('0100000200200000000000000000000000000000', 'hex');
     await apply([{ path: 'bin/ping', body: 'x', mode: 0o755, xattrs: { 'security.capability': cap } }]);
     const attrs = await withSysOps((ops) => ops.listxattr(path.join(root, 'bin/ping')));
     expect(attrs['security.capability']).toEqual(cap);
   });
 
-  it.skipIf(!isRoot)('turns whiteouts into overlay form: char 0/0 devices and the opaque xattr', async () => {
+  it.skipIf(noRoot)('turns whiteouts into overlay form: char 0/0 devices and the opaque xattr', async () => {
     await apply([
       { path: 'etc/.wh.gone', body: '' },
       { path: 'var/cache/.wh..wh..opq', body: '' },
@@ -221,7 +220,7 @@ describe('applyLayer: content', () => {
   });
 });
 
-describe.skipIf(!hasOverlay)('whiteouts on a real overlay mount', () => {
+describe.skipIf(noOverlay)('whiteouts on a real overlay mount', () => {
   it('hides whited-out files and the old content of opaque directories', async () => {
     const lower = path.join(base, 'ov-lower');
     const upper = path.join(base, 'ov-upper');

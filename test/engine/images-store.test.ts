@@ -9,11 +9,12 @@ import { ImageError } from '../../src/engine/images/errors.js';
 import { familiarName, normalizeTagged, parseReference } from '../../src/engine/images/reference.js';
 import { HOST_IMAGE_PATH, ImageStore, type ImageStoreOptions } from '../../src/engine/images/store.js';
 import { readTarToArray, writeTar, type TarWriteEntry } from '../../src/lib/tar.js';
+import { BUSYBOX as busybox, busybox as busyboxPrereq, requirePrereq, root } from '../support/gates.js';
 
 const isRoot = process.getuid?.() === 0;
-const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
-if (!isRoot) console.log('notice: not root — image store tests that extract layers with ownership still run, chroot checks are skipped');
-if (!busybox) console.log('notice: busybox not found (Debian busybox-static) — the busybox import test is skipped');
+// Not root: the store tests still run; only their ownership and chroot checks are left out.
+requirePrereq('image store ownership and chroot checks', root());
+const noBusybox = requirePrereq('importRootfs of a busybox root filesystem', busyboxPrereq());
 
 const base = mkdtempSync(path.join(tmpdir(), 'berth-images-'));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
@@ -69,7 +70,7 @@ describe('references', () => {
   });
 });
 
-describe.skipIf(!busybox)('importRootfs of a busybox root filesystem', () => {
+describe.skipIf(noBusybox)('importRootfs of a busybox root filesystem', () => {
   it('imports, inspects, and runs /bin/sh from the extracted layer', async () => {
     const store = await newStore();
     const applets = ['sh', 'ls', 'echo', 'cat'];

@@ -7,10 +7,11 @@ import { ContainerRunner } from '../../src/engine/runtime/container-runner.js';
 import { cgroupDirs, memoryCgroupDir } from '../../src/engine/runtime/cgroups.js';
 import { monitorAlive, readExitStatus, shimArgs } from '../../src/engine/runtime/monitor.js';
 import { RuncError, RuncNotFoundError } from '../../src/engine/runtime/runc.js';
-import { buildShim, RUNC, skipNotice } from './helpers/engine-env.js';
+import { buildShim, RUNC } from './helpers/engine-env.js';
+import { engineHost, requirePrereq } from '../support/gates.js';
 import { buildBusyboxImage } from './helpers/images.js';
 
-const skip = skipNotice('engine monitor');
+const skip = requirePrereq('engine monitor', engineHost());
 
 describe.skipIf(skip)('monitor and runc wrapper', () => {
   let tmp: string;

@@ -19,9 +19,10 @@ import {
   NetOpError,
   routedSubnets,
 } from '../../src/engine/networks/sysnet.js';
-import { BUSYBOX, buildNetns, skipNotice } from './helpers/engine-env.js';
+import { BUSYBOX, buildNetns } from './helpers/engine-env.js';
+import { engineHost, requirePrereq } from '../support/gates.js';
 
-const skip = skipNotice('berth-netns');
+const skip = requirePrereq('berth-netns', engineHost());
 const tag = String(process.pid % 100000);
 const bridgeA = `brt-nha${tag}`;
 const bridgeB = `brt-nhb${tag}`;

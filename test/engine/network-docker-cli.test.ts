@@ -2,27 +2,14 @@
 // connect/disconnect/rm/prune`, `run --network … --network-alias`, `run -p` and `docker port`, each
 // step checked by what the user sees and by real packets (nc from a container, HTTP from the host).
 
-import { request } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runDockerCli, haveDockerCli, type CliResult } from './helpers/docker-cli.js';
-import { skipNotice } from './helpers/engine-env.js';
-import { startTestEngine, type TestEngine } from './daemon-harness.js';
+import { describe, expect, it } from 'vitest';
+import { runDockerCli, type CliResult } from './helpers/docker-cli.js';
+import { dockerCli, engineHost, requirePrereq } from '../support/gates.js';
+import { type TestEngine } from './daemon-harness.js';
+import { useTestEngine } from '../support/engines.js';
+import { httpGet, httpGetWhenUp } from '../support/http.js';
 
-const skip = skipNotice('docker CLI networks against the built-in engine') || !haveDockerCli;
-if (!haveDockerCli) console.log('[skip] docker CLI networks against the built-in engine: /usr/local/bin/docker not installed');
-
-function httpGet(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/', timeout: 5000 }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve(body));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end();
-  });
-}
+const skip = requirePrereq('docker CLI networks against the built-in engine', [...engineHost(), dockerCli()]);
 
 describe.skipIf(skip)('docker CLI: networks and published ports on the built-in engine', () => {
   let engine: TestEngine;
@@ -32,13 +19,9 @@ describe.skipIf(skip)('docker CLI: networks and published ports on the built-in 
 
   const docker = (args: string[]): Promise<CliResult> => runDockerCli(engine, args);
 
-  beforeAll(async () => {
-    engine = await startTestEngine('ncli');
-  }, 60_000);
-
-  afterAll(async () => {
-    await engine?.close();
-  }, 60_000);
+  useTestEngine('ncli', (e) => {
+    engine = e;
+  });
 
   it('network create, ls, inspect, connect with an alias, disconnect, rm (refused while in use), prune', async () => {
     const created = await docker(['network', 'create', '--label', 'team=cli', net]);
@@ -98,8 +81,7 @@ describe.skipIf(skip)('docker CLI: networks and published ports on the built-in 
     expect(all.stdout).toMatch(/81\/udp -> 127\.0\.0\.1:\d+/);
     const ps = await docker(['ps', '--format', '{{.Ports}}', '--filter', `name=web-${sfx}`]);
     expect(ps.stdout).toContain(`127.0.0.1:${hostPort}->80/tcp`);
-    let body = '';
-    for (let i = 0; i < 40 && body === ''; i++) body = await httpGet(hostPort).catch(() => new Promise<string>((r) => setTimeout(() => r(''), 100)));
+    const body = await httpGetWhenUp(hostPort);
     expect(body).toBe('published\n');
 
     const clash = await docker(['run', '-d', '--name', `clash-${sfx}`, '-p', `127.0.0.1:${hostPort}:80`, 'busybox', 'sleep', '5']);

@@ -3,12 +3,13 @@
 
 import { execFileSync } from 'node:child_process';
 import Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LinkReaper } from '../../src/engine/networks/sysnet.js';
-import { skipNotice } from './helpers/engine-env.js';
-import { startTestEngine, type TestEngine } from './daemon-harness.js';
+import { engineHost, requirePrereq } from '../support/gates.js';
+import { type TestEngine } from './daemon-harness.js';
+import { useTestEngine } from '../support/engines.js';
 
-const skip = skipNotice('engine network removal');
+const skip = requirePrereq('engine network removal', engineHost());
 
 const ruleBridges = (): string[] =>
   (JSON.parse(execFileSync('ip', ['-j', '-4', 'rule', 'show'], { encoding: 'utf8' }) || '[]') as { iif?: string }[]).flatMap((r) => (r.iif ? [r.iif] : []));
@@ -25,14 +26,10 @@ describe.skipIf(skip)('built-in engine: network removal', () => {
   let engine: TestEngine;
   let docker: Docker;
 
-  beforeAll(async () => {
-    engine = await startTestEngine('netrm', { importBusybox: false });
+  useTestEngine('netrm', (e) => {
+    engine = e;
     docker = new Docker({ socketPath: engine.socketPath });
-  }, 60_000);
-
-  afterAll(async () => {
-    await engine?.close();
-  }, 60_000);
+  }, { importBusybox: false });
 
   it('removes several networks at once: bridges and isolation rules gone, a second remove of one is a 404', async () => {
     const names = [0, 1, 2].map((i) => `netrm-${process.pid}-${i}`);

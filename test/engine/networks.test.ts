@@ -4,16 +4,17 @@
 // kernel object is checked to be gone at the end (the harness's leftovers: links, netns, listeners).
 
 import { writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { createSocket } from 'node:dgram';
 import { createServer, type Server } from 'node:net';
-import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { skipNotice } from './helpers/engine-env.js';
-import { startTestEngine, type TestEngine } from './daemon-harness.js';
+import { execIn } from '../support/streams.js';
+import { describe, expect, it } from 'vitest';
+import { engineHost, requirePrereq } from '../support/gates.js';
+import { type TestEngine } from './daemon-harness.js';
+import { useTestEngine } from '../support/engines.js';
+import { httpGet, httpGetWhenUp } from '../support/http.js';
 
-const skip = skipNotice('engine networks');
+const skip = requirePrereq('engine networks', engineHost());
 
 // Debian's busybox-static wget crashes once connected; HTTP from inside containers goes through nc.
 // The body is what follows the header block; `sed` drops the headers, so stdout is the page alone.
@@ -24,37 +25,13 @@ const get = (hostPort: string, timeout: number): string[] => {
 
 const HTTPD = (text: string, port = 80): string[] => ['sh', '-c', `mkdir -p /www && echo ${text} > /www/index.html && exec httpd -f -p ${port} -h /www`];
 
-function httpGet(port: number, host = '127.0.0.1'): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host, port, path: '/', timeout: 5000 }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve(body));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end();
-  });
-}
-
 describe.skipIf(skip)('built-in engine networks', () => {
   let engine: TestEngine;
   let docker: Docker;
   const suffix = `${process.pid}-${Date.now() % 100000}`;
 
   async function exec(container: Docker.Container, cmd: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    const e = await container.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
-    const stream = await e.start({});
-    const out = new PassThrough();
-    const err = new PassThrough();
-    let stdout = '';
-    let stderr = '';
-    out.on('data', (d: Buffer) => (stdout += d.toString()));
-    err.on('data', (d: Buffer) => (stderr += d.toString()));
-    docker.modem.demuxStream(stream, out, err);
-    await new Promise<void>((resolve) => stream.on('end', () => resolve()));
-    await new Promise((r) => setTimeout(r, 30));
-    return { code: (await e.inspect()).ExitCode ?? -1, stdout, stderr };
+    return execIn(docker, container, cmd);
   }
 
   async function run(opts: Docker.ContainerCreateOptions): Promise<Docker.Container> {
@@ -74,14 +51,10 @@ describe.skipIf(skip)('built-in engine networks', () => {
     return last;
   }
 
-  beforeAll(async () => {
-    engine = await startTestEngine('net');
+  useTestEngine('net', (e) => {
+    engine = e;
     docker = new Docker({ socketPath: engine.socketPath });
-  }, 60_000);
-
-  afterAll(async () => {
-    await engine?.close();
-  }, 60_000);
+  });
 
   it('creates, lists, inspects and refuses duplicate names; a subnet the host does not route; network events', async () => {
     const since = Math.floor(Date.now() / 1000);
@@ -216,8 +189,7 @@ describe.skipIf(skip)('built-in engine networks', () => {
     expect(ports['80/tcp'][0].HostIp).toBe('127.0.0.1');
     const hostPort = Number(ports['80/tcp'][0].HostPort);
     expect(hostPort).toBeGreaterThan(0);
-    let body = '';
-    for (let i = 0; i < 40 && body === ''; i++) body = await httpGet(hostPort).catch(() => new Promise<string>((r) => setTimeout(() => r(''), 100)));
+    const body = await httpGetWhenUp(hostPort);
     expect(body).toBe('published\n');
     const listed = (await docker.listContainers()).find((c) => c.Names[0] === `/pub-${suffix}`);
     expect(listed?.Ports).toEqual(expect.arrayContaining([{ IP: '127.0.0.1', PrivatePort: 80, PublicPort: hostPort, Type: 'tcp' }]));

@@ -10,10 +10,10 @@ import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demux } from '../../src/client/docker-port.js';
 import { startTestEngine, type TestEngine } from './daemon-harness.js';
-import { skipNotice } from './helpers/engine-env.js';
+import { engineHost, requirePrereq } from '../support/gates.js';
 import { until } from './helpers/until.js';
 
-const skip = skipNotice('prepare-ahead');
+const skip = requirePrereq('prepare-ahead', engineHost());
 
 async function logsOf(c: Docker.Container): Promise<string> {
   const buf = (await c.logs({ stdout: true, stderr: true })) as unknown as Buffer;

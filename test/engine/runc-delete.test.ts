@@ -8,9 +8,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cgroupDirs } from '../../src/engine/runtime/cgroups.js';
 import { Runc, RuncError } from '../../src/engine/runtime/runc.js';
-import { BUSYBOX, RUNC, skipNotice } from './helpers/engine-env.js';
+import { BUSYBOX, RUNC } from './helpers/engine-env.js';
+import { engineHost, requirePrereq } from '../support/gates.js';
 
-const skip = skipNotice('runc delete');
+const skip = requirePrereq('runc delete', engineHost());
 const parent = `/berth-test-rd-${process.pid}`;
 
 describe.skipIf(skip)('deleting an exited container', () => {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startTestEngine, type TestEngine } from './daemon-harness.js';
-import { skipNotice } from './helpers/engine-env.js';
+import { cc, engineHost, kernelFactSkip, requirePrereq } from '../support/gates.js';
 
 // No libc (the busybox image has none): ia32 getpid through int $0x80, then exit(0) if it
 // answered a pid, exit(1) if it was refused — via the native syscall.
@@ -34,14 +34,13 @@ function buildProbe(dir: string): boolean {
 }
 
 let probeDir: string | undefined;
-let skip = skipNotice('seccomp architectures') || process.arch !== 'x64';
+let skip = requirePrereq('seccomp architectures', [...engineHost(), cc()]) || kernelFactSkip('seccomp architectures', process.arch === 'x64' ? undefined : `the probe is x86-64 code and this is ${process.arch}`);
 if (!skip) {
   probeDir = mkdtempSync('/tmp/berth-seccomp-');
   if (!buildProbe(probeDir)) {
     // Some kernels have no 32-bit syscall entry at all (seen on a paravirtualised VM: int $0x80 is
     // a SIGSEGV on the host too); there is then no ABI difference for a filter to make.
-    console.log('[skip] seccomp architectures: this kernel does not run 32-bit syscalls, even outside a container');
-    skip = true;
+    skip = kernelFactSkip('seccomp architectures', 'this kernel does not run 32-bit syscalls (int $0x80), even outside a container');
     rmSync(probeDir, { recursive: true, force: true });
     probeDir = undefined;
   }

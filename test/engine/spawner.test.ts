@@ -6,18 +6,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { closeSpawner, CommandFailedError, CommandSpawnError, execCommand, runCommand } from '../../src/engine/runtime/spawner.js';
+import { cc, requirePrereq } from '../support/gates.js';
 import { buildSpawner } from './helpers/engine-env.js';
 
-const hasCc = (() => {
-  try {
-    execFileSync('sh', ['-c', 'command -v gcc || command -v cc'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const skip = requirePrereq('berth-spawner', cc());
 
-describe.skipIf(!hasCc)('berth-spawner', () => {
+describe.skipIf(skip)('berth-spawner', () => {
   let tmp: string;
   let binary: string;
   const saved = { binary: process.env.BERTH_SPAWNER_BINARY, off: process.env.BERTH_SPAWNER };

@@ -9,14 +9,15 @@ import path from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signalInit } from '../../src/engine/runtime/monitor.js';
-import { buildNetns, RUNC, skipNotice } from './helpers/engine-env.js';
+import { buildNetns, RUNC } from './helpers/engine-env.js';
+import { engineHost, requirePrereq } from '../support/gates.js';
 import { startTestEngine, type TestEngine } from './daemon-harness.js';
 import { until as pollUntil } from './helpers/until.js';
 
 // Each wait here is bounded at 5 s.
 const until = (what: string, check: () => Promise<boolean>): Promise<void> => pollUntil(what, check, 5_000);
 
-const skip = skipNotice('engine stop and kill');
+const skip = requirePrereq('engine stop and kill', engineHost());
 
 /** A command that reports USR1 and exits with `code` on TERM at once (the sleep is waited on, not run in the foreground). */
 const trapping = (code: number): string[] => ['sh', '-c', `trap 'echo got-usr1' USR1; trap 'exit ${code}' TERM; echo ready; while true; do sleep 1 & wait; done`];

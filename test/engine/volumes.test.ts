@@ -4,16 +4,17 @@
 import { execFileSync } from 'node:child_process';
 import { chownSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import Docker from 'dockerode';
+import { demuxBuffer } from '../support/streams.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventMessage } from '../../src/engine/backend.js';
 import { mountsUnder } from '../../src/engine/runtime/rootfs.js';
-import { skipNotice } from './helpers/engine-env.js';
+import { engineHost, requirePrereq } from '../support/gates.js';
 import { buildBusyboxImage } from './helpers/images.js';
 import { startTestEngine, type TestEngine } from './daemon-harness.js';
 
-const skip = skipNotice('engine volumes (dockerode)');
+const skip = requirePrereq('engine volumes (dockerode)', engineHost());
 
 interface RunResult {
   id: string;
@@ -33,15 +34,7 @@ describe.skipIf(skip)('built-in engine volumes', () => {
     await c.start();
     const { StatusCode } = await c.wait();
     const logs = (await c.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
-    const out = new PassThrough();
-    const err = new PassThrough();
-    let stdout = '';
-    let stderr = '';
-    out.on('data', (d: Buffer) => (stdout += d.toString()));
-    err.on('data', (d: Buffer) => (stderr += d.toString()));
-    docker.modem.demuxStream(PassThrough.from([logs]), out, err);
-    await new Promise((r) => setImmediate(r));
-    return { id: c.id, code: StatusCode as number, stdout, stderr };
+    return { id: c.id, code: StatusCode as number, ...(await demuxBuffer(docker, logs)) };
   }
 
   /** dockerode resolves createVolume with a handle; the API's answer is what inspect returns. */

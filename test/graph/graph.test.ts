@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ComposeError, ComposeErrors } from '../../src/errors.js';
+import { composeErrorsOf } from '../support/errors.js';
 import { formatGraph } from '../../src/graph/format.js';
 import { buildGraph, findCycles, type DependencyGraph } from '../../src/graph/graph.js';
 import type { DependsOn, Project, ServiceConfig } from '../../src/model/project.js';
@@ -21,17 +21,6 @@ function chain(deps: Record<string, string[]>): Project {
     services[name] = { image: 'x', depends_on: Object.fromEntries(on.map((d) => [d, started()])) };
   }
   return project(services);
-}
-
-function errorOf(fn: () => unknown): ComposeError[] {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ComposeErrors) return [...e.errors];
-    if (e instanceof ComposeError) return [e];
-    throw e;
-  }
-  throw new Error('expected an error');
 }
 
 /** compose-go graph_test.go exampleGraph(): addEdge(src, dest) means src depends on dest. */
@@ -81,7 +70,7 @@ describe('buildGraph: compose-go TestBuildGraph rows', () => {
   });
 
   it('builds graph with a service and required (missing) dependency', () => {
-    const errs = errorOf(() => buildGraph(project({ test: { image: 'x', depends_on: { another: started(true) } } })));
+    const errs = composeErrorsOf(() => buildGraph(project({ test: { image: 'x', depends_on: { another: started(true) } } })));
     expect(errs.map((e) => e.detail)).toEqual(['service "test" depends on unknown service "another"']);
     expect(errs[0].location?.path).toEqual(['services', 'test', 'depends_on', 'another']);
   });
@@ -91,7 +80,7 @@ describe('buildGraph: compose-go TestBuildGraph rows', () => {
       test: { image: 'x', depends_on: { another: started(true) } },
       another: { image: 'x', profiles: ['test'], depends_on: {} },
     });
-    const errs = errorOf(() => buildGraph(applyProfiles(p, { profiles: [] })));
+    const errs = composeErrorsOf(() => buildGraph(applyProfiles(p, { profiles: [] })));
     expect(errs.map((e) => e.detail)).toEqual([
       'service "another" is required by "test" but is disabled. Can be enabled by profiles [test]',
     ]);
@@ -107,7 +96,7 @@ describe('buildGraph: compose-go TestBuildGraph rows', () => {
 
 describe('cycles', () => {
   it('compose-go Test_detectCycle: exampleGraph + B->D gives B -> D -> C -> B', () => {
-    const errs = errorOf(() => buildGraph(exampleGraph([['B', 'D']])));
+    const errs = composeErrorsOf(() => buildGraph(exampleGraph([['B', 'D']])));
     expect(errs.map((e) => e.detail)).toEqual(['dependency cycle detected: B -> D -> C -> B']);
     expect(errs[0].location?.path).toEqual(['services', 'B', 'depends_on', 'D']);
   });
@@ -122,7 +111,7 @@ describe('cycles', () => {
       const p = exampleGraph([['B', 'D']], order);
       // reverse every depends_on mapping too
       for (const svc of Object.values(p.services)) svc.depends_on = Object.fromEntries(Object.entries(svc.depends_on ?? {}).reverse());
-      expect(errorOf(() => buildGraph(p)).map((e) => e.detail)).toEqual(['dependency cycle detected: B -> D -> C -> B']);
+      expect(composeErrorsOf(() => buildGraph(p)).map((e) => e.detail)).toEqual(['dependency cycle detected: B -> D -> C -> B']);
     }
   });
 
@@ -131,12 +120,12 @@ describe('cycles', () => {
       { c: ['a'], a: ['b'], b: ['c'] },
       { b: ['c'], c: ['a'], a: ['b'] },
     ]) {
-      expect(errorOf(() => buildGraph(chain(deps))).map((e) => e.detail)).toEqual(['dependency cycle detected: a -> b -> c -> a']);
+      expect(composeErrorsOf(() => buildGraph(chain(deps))).map((e) => e.detail)).toEqual(['dependency cycle detected: a -> b -> c -> a']);
     }
   });
 
   it('reports one error per independent cycle, sorted, and a self-dependency', () => {
-    const errs = errorOf(() => buildGraph(chain({ z: ['y'], y: ['z'], m: ['m'], a: ['b'], b: ['a'], free: [] })));
+    const errs = composeErrorsOf(() => buildGraph(chain({ z: ['y'], y: ['z'], m: ['m'], a: ['b'], b: ['a'], free: [] })));
     expect(errs.map((e) => e.detail)).toEqual([
       'dependency cycle detected: a -> b -> a',
       'dependency cycle detected: m -> m',
@@ -152,7 +141,7 @@ describe('cycles', () => {
 
   it('a cycle through links or namespaces is a cycle too', () => {
     const p = project({ a: { image: 'x', links: ['b:alias'] }, b: { image: 'x', network_mode: 'service:a' } });
-    expect(errorOf(() => buildGraph(p)).map((e) => e.detail)).toEqual(['dependency cycle detected: a -> b -> a']);
+    expect(composeErrorsOf(() => buildGraph(p)).map((e) => e.detail)).toEqual(['dependency cycle detected: a -> b -> a']);
   });
 
   describeCorpus(corpusPath('compose-go', 'loader', 'testdata'), 'compose-go fixtures', () => {
@@ -168,13 +157,13 @@ describe('cycles', () => {
     }
 
     it('TestLoadDependsOnCycle: compose-depends-on-cycle.yaml', () => {
-      expect(errorOf(() => buildGraph(fixture('compose-depends-on-cycle.yaml'))).map((e) => e.detail)).toEqual([
+      expect(composeErrorsOf(() => buildGraph(fixture('compose-depends-on-cycle.yaml'))).map((e) => e.detail)).toEqual([
         'dependency cycle detected: service1 -> service2 -> service3 -> service1',
       ]);
     });
 
     it('TestLoadDependsOnSelf: compose-depends-on-self.yaml', () => {
-      expect(errorOf(() => buildGraph(fixture('compose-depends-on-self.yaml'))).map((e) => e.detail)).toEqual([
+      expect(composeErrorsOf(() => buildGraph(fixture('compose-depends-on-self.yaml'))).map((e) => e.detail)).toEqual([
         'dependency cycle detected: service1 -> service1',
       ]);
     });
@@ -291,7 +280,7 @@ describe('levels and traversal', () => {
     const p = project({
       web: { image: 'x', links: ['ghost'], networks: { nowhere: null }, volumes: [{ type: 'volume', source: 'lost', target: '/l' }] },
     });
-    expect(errorOf(() => buildGraph(p)).map((e) => e.detail)).toEqual([
+    expect(composeErrorsOf(() => buildGraph(p)).map((e) => e.detail)).toEqual([
       'service "web" depends on unknown service "ghost"',
       'service "web" refers to undefined network nowhere',
       'service "web" refers to undefined volume lost',
@@ -339,7 +328,7 @@ describeCorpus(corpusPath('compose-go', 'inline-yaml-cases.json'), 'compose-go i
     it(`${id}: ${errorContains}`, () => {
       const scenario = PORTED[id];
       expect(scenario, `no ported scenario for ${id}`).toBeDefined();
-      const errs = errorOf(scenario);
+      const errs = composeErrorsOf(scenario);
       expect(errs.map((e) => e.detail)).toContain(errorContains);
     });
   }

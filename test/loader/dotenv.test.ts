@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ComposeError } from '../../src/errors.js';
+import { composeErrorOf } from '../support/errors.js';
 import { parseDotenv, parseDotenvEntries, readEnvFile } from '../../src/loader/dotenv.js';
 import type { Lookup } from '../../src/loader/template.js';
 import { corpusPath, repoRoot } from '../corpus.js';
@@ -35,16 +35,6 @@ const dotenvCases: DotenvCase[] = composeGo ? JSON.parse(readFileSync(path.join(
 const label = (c: DotenvCase, i: number) => `#${i} ${c.kind} ${c.name ?? c.file ?? JSON.stringify(c.input ?? c.files)}`;
 const fixtures = path.join(repoRoot, 'test', 'fixtures', 'env');
 
-function composeError(fn: () => unknown): ComposeError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ComposeError) return e;
-    throw e;
-  }
-  throw new Error('expected a ComposeError');
-}
-
 describe.skipIf(!composeGo)('compose-go dotenv cases (dotenv-cases.json)', () => {
   it('holds 89 cases', () => {
     expect(dotenvCases).toHaveLength(89);
@@ -55,7 +45,7 @@ describe.skipIf(!composeGo)('compose-go dotenv cases (dotenv-cases.json)', () =>
   it.each(byKind('parse-line'))('%s', (_label, c) => {
     const run = () => parseDotenvEntries(c.input!, { file: 'line.env' });
     if (c.error) {
-      expect(composeError(run).detail).toMatch(/^line 1: unexpected character "\$" in variable name$/);
+      expect(composeErrorOf(run).detail).toMatch(/^line 1: unexpected character "\$" in variable name$/);
       return;
     }
     const entries = run();
@@ -66,7 +56,7 @@ describe.skipIf(!composeGo)('compose-go dotenv cases (dotenv-cases.json)', () =>
   it.each(byKind('parse'))('%s', (_label, c) => {
     const run = () => parseDotenv(c.input!, { file: 'test.env' });
     if (c.error) {
-      expect(composeError(run).message).toContain(c.errorContains);
+      expect(composeErrorOf(run).message).toContain(c.errorContains);
       return;
     }
     expect(Object.fromEntries(run())).toEqual(c.expected);
@@ -97,7 +87,7 @@ describe.skipIf(!composeGo)('compose-go dotenv cases (dotenv-cases.json)', () =>
     const lookup = c.how === 'ReadWithLookup(os)' ? lookupOf(c.osEnv) : undefined;
     const run = () => readEnvFile(file, { lookup, required: true });
     if (c.error) {
-      const err = composeError(run);
+      const err = composeErrorOf(run);
       expect(err.message).toContain(c.errorContains);
       expect(err.location?.file).toBe(file);
       return;
@@ -121,7 +111,7 @@ describe.skipIf(!composeGo)('compose-go expansion cases (interpolation-cases.jso
   it.each(expandCases.map((c) => [c.id, c] as const))('%s', (_id, c) => {
     const run = () => parseDotenv(c.input, { file: 'expand.env', lookup: lookupOf(c.env) });
     if (c.error) {
-      expect(composeError(run).message).toContain(c.errorContains);
+      expect(composeErrorOf(run).message).toContain(c.errorContains);
       return;
     }
     expect(`RESULT=${run().get('RESULT')}`).toBe(c.expected);
@@ -170,11 +160,11 @@ describe('parseDotenv', () => {
   });
 
   it('errors name the line, in compose-go words, and the file in their location', () => {
-    const err = composeError(() => parseDotenv('A=1\n\n# c\nB="open\nC=2\n', { file: '/x/app.env' }));
+    const err = composeErrorOf(() => parseDotenv('A=1\n\n# c\nB="open\nC=2\n', { file: '/x/app.env' }));
     expect(err.detail).toBe('line 4: unterminated quoted value "open');
     expect(err.message).toBe('/x/app.env: line 4: unterminated quoted value "open (close the double quote)');
-    expect(composeError(() => parseDotenv('A=1\nBAD KEY=2\n', { file: 'f' })).detail).toBe('line 2: key cannot contain a space');
-    expect(composeError(() => parseDotenv('A=${B:?needed}\n', { file: 'f' })).detail).toBe('line 1: required variable B is missing a value: needed');
+    expect(composeErrorOf(() => parseDotenv('A=1\nBAD KEY=2\n', { file: 'f' })).detail).toBe('line 2: key cannot contain a space');
+    expect(composeErrorOf(() => parseDotenv('A=${B:?needed}\n', { file: 'f' })).detail).toBe('line 1: required variable B is missing a value: needed');
   });
 
   it('counts lines through multi-line values and comments', () => {
@@ -194,14 +184,14 @@ describe('readEnvFile', () => {
 
   it('a missing required file is an error naming the file and the fix; an optional one is undefined', () => {
     const missing = path.join(tmp, 'missing.env');
-    const err = composeError(() => readEnvFile(missing, { required: true }));
+    const err = composeErrorOf(() => readEnvFile(missing, { required: true }));
     expect(err.detail).toBe(`env file ${missing} not found`);
     expect(err.hint).toContain('required: false');
     expect(readEnvFile(missing, { required: false })).toBeUndefined();
   });
 
   it('a directory is an error even when optional', () => {
-    expect(composeError(() => readEnvFile(tmp, { required: false })).detail).toBe(`env file ${tmp} is a directory`);
+    expect(composeErrorOf(() => readEnvFile(tmp, { required: false })).detail).toBe(`env file ${tmp} is a directory`);
   });
 
   it('format: raw takes values verbatim: no quotes, escapes, comments or expansion', () => {
@@ -216,7 +206,7 @@ describe('readEnvFile', () => {
   });
 
   it('an unknown format is an error', () => {
-    expect(composeError(() => readEnvFile(path.join(fixtures, 'raw.env'), { required: true, format: 'yaml' })).detail).toBe(
+    expect(composeErrorOf(() => readEnvFile(path.join(fixtures, 'raw.env'), { required: true, format: 'yaml' })).detail).toBe(
       'unsupported env_file format "yaml"',
     );
   });

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ComposeError, ComposeErrors } from '../../src/errors.js';
+import { ComposeError } from '../../src/errors.js';
+import { composeErrorsOf } from '../support/errors.js';
 import { resolveExtends, type LoadedFile, type LoadFile } from '../../src/loader/extends.js';
 import { mergeModels } from '../../src/loader/merge.js';
 import { parseYaml } from '../../src/loader/parse.js';
@@ -41,17 +42,6 @@ function resolveText(file: string, text: string, loader: LoadFile = fileLoader()
 
 function services(model: Mapping): Record<string, Mapping> {
   return stripTags(model.services) as Record<string, Mapping>;
-}
-
-function caught(fn: () => unknown): ComposeError[] {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ComposeErrors) return [...e.errors];
-    if (e instanceof ComposeError) return [e];
-    throw e;
-  }
-  throw new Error('expected an error');
 }
 
 const loaderDir = corpusPath('compose-go', 'loader');
@@ -102,7 +92,7 @@ services:
   });
 
   it('TestExtendsWihtMissingService: extends.test.service is required (exact)', () => {
-    const errors = caught(() => inline('services:\n  test:\n    image: test\n    extends:\n      file: testdata/extends/base.yaml\n'));
+    const errors = composeErrorsOf(() => inline('services:\n  test:\n    image: test\n    extends:\n      file: testdata/extends/base.yaml\n'));
     expect(errors.map((e) => e.detail)).toEqual(['extends.test.service is required']);
     expect(errors[0].location).toMatchObject({ line: 4, column: 5, path: ['services', 'test', 'extends'] });
   });
@@ -142,7 +132,7 @@ services:
   for (const base of ['with_volumes_from', 'with_depends_on', 'with_ipc', 'with_network_mode']) {
     it(`TestExtendsWithServiceRef ${base}: service "bar" depends on undefined service "zot"`, () => {
       const text = `services:\n  bar:\n    extends:\n      file: ./testdata/extends/depends_on.yaml\n      service: ${base}\n`;
-      const errors = caught(() => inline(text));
+      const errors = composeErrorsOf(() => inline(text));
       expect(errors.map((e) => e.detail)).toEqual(['service "bar" depends on undefined service "zot"']);
       expect(errors[0].location).toMatchObject({ line: 3, column: 5 });
       // Loads once a local `zot` is defined.
@@ -259,23 +249,23 @@ describe('extends in the same file', () => {
   });
 
   it('reports a missing service with its location', () => {
-    const errors = caught(() => resolveText(file, 'services:\n  a:\n    extends: nope\n'));
+    const errors = composeErrorsOf(() => resolveText(file, 'services:\n  a:\n    extends: nope\n'));
     expect(errors.map((e) => e.detail)).toEqual(['cannot extend service "a" in /p/compose.yaml: service "nope" not found']);
     expect(errors[0].location).toMatchObject({ file, line: 3, column: 5 });
   });
 
   it('reports a malformed extends', () => {
-    expect(caught(() => resolveText(file, 'services: {a: {extends: [x]}}')).map((e) => e.detail)).toEqual(['services.a.extends must be a string or a mapping']);
+    expect(composeErrorsOf(() => resolveText(file, 'services: {a: {extends: [x]}}')).map((e) => e.detail)).toEqual(['services.a.extends must be a string or a mapping']);
   });
 
   it('reports a cycle once, with the whole chain, whichever service leads to it', () => {
-    const errors = caught(() => resolveText(file, 'services:\n  z: {extends: b}\n  b: {extends: c}\n  c: {extends: b}\n  self: {extends: self}\n'));
+    const errors = composeErrorsOf(() => resolveText(file, 'services:\n  z: {extends: b}\n  b: {extends: c}\n  c: {extends: b}\n  self: {extends: self}\n'));
     expect(errors.map((e) => e.detail)).toEqual(['extends cycle: b -> c -> b', 'extends cycle: self -> self']);
     expect(errors[0].location).toMatchObject({ line: 3, path: ['services', 'b', 'extends'] });
   });
 
   it('collects every problem of the file', () => {
-    const errors = caught(() => resolveText(file, 'services: {a: {extends: x}, b: {extends: {file: other.yaml}}}'));
+    const errors = composeErrorsOf(() => resolveText(file, 'services: {a: {extends: x}, b: {extends: {file: other.yaml}}}'));
     expect(errors.map((e) => e.detail)).toEqual(['cannot extend service "a" in /p/compose.yaml: service "x" not found', 'extends.b.service is required']);
   });
 });
@@ -334,7 +324,7 @@ describe('extends across files', () => {
   it('accepts references to services defined in other compose files of the project', () => {
     const loader = fileLoader({ '/p/base.yaml': 'services: {x: {image: x, depends_on: {db: {condition: service_healthy}}}}' });
     const text = 'services: {a: {extends: {file: base.yaml, service: x}}}';
-    expect(caught(() => resolveText(file, text, loader)).map((e) => e.detail)).toEqual(['service "a" depends on undefined service "db"']);
+    expect(composeErrorsOf(() => resolveText(file, text, loader)).map((e) => e.detail)).toEqual(['service "a" depends on undefined service "db"']);
     const parsed = parseYaml(text, file);
     expect(() => resolveExtends(parsed.value as Mapping, { file, loadFile: loader, knownServices: ['db'] })).not.toThrow();
   });
@@ -346,7 +336,7 @@ describe('extends across files', () => {
 
   it('reports a missing file at the extends key, and a missing service in the other file', () => {
     const loader = fileLoader({ '/p/base.yaml': 'services: {x: {image: x}}' });
-    const errors = caught(() =>
+    const errors = composeErrorsOf(() =>
       resolveText(file, 'services:\n  a:\n    extends: {file: nope.yaml, service: x}\n  b:\n    extends: {file: base.yaml, service: y}\n', loader),
     );
     expect(errors.map((e) => e.detail)).toEqual([
@@ -358,14 +348,14 @@ describe('extends across files', () => {
 
   it('reports a file without services', () => {
     const loader = fileLoader({ '/p/empty.yaml': 'volumes: {}' });
-    expect(caught(() => resolveText(file, 'services: {a: {extends: {file: empty.yaml, service: x}}}', loader)).map((e) => e.detail)).toEqual([
+    expect(composeErrorsOf(() => resolveText(file, 'services: {a: {extends: {file: empty.yaml, service: x}}}', loader)).map((e) => e.detail)).toEqual([
       'cannot extend service "a" in /p/compose.yaml: /p/empty.yaml has no services section',
     ]);
   });
 
   it('keeps errors located inside the other file where they are', () => {
     const loader = fileLoader({ '/p/base.yaml': 'services:\n  x:\n    extends: missing\n' });
-    const errors = caught(() => resolveText(file, 'services: {a: {extends: {file: base.yaml, service: x}}}', loader));
+    const errors = composeErrorsOf(() => resolveText(file, 'services: {a: {extends: {file: base.yaml, service: x}}}', loader));
     expect(errors.map((e) => e.detail)).toEqual(['cannot extend service "x" in /p/base.yaml: service "missing" not found']);
     expect(errors[0].location).toMatchObject({ file: '/p/base.yaml', line: 3 });
   });
@@ -375,7 +365,7 @@ describe('extends across files', () => {
       '/p/sub/b.yaml': 'services: {b: {extends: {file: ../compose.yaml, service: a}}}',
       '/p/compose.yaml': 'services: {a: {extends: {file: sub/b.yaml, service: b}}}',
     });
-    const errors = caught(() => resolveText(file, 'services: {a: {extends: {file: sub/b.yaml, service: b}}}', loader));
+    const errors = composeErrorsOf(() => resolveText(file, 'services: {a: {extends: {file: sub/b.yaml, service: b}}}', loader));
     expect(errors.map((e) => e.detail)).toEqual(['extends cycle: a -> b (sub/b.yaml) -> a']);
   });
 

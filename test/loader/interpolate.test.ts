@@ -2,7 +2,7 @@
 // interpolate-cast cases, then locations, warnings, error aggregation, tags and casts.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ComposeError, ComposeErrors } from '../../src/errors.js';
+import { composeErrorsOf } from '../support/errors.js';
 import { interpolateModel } from '../../src/loader/interpolate.js';
 import { parseYaml } from '../../src/loader/parse.js';
 import { OverrideTag, ResetTag } from '../../src/loader/tags.js';
@@ -26,18 +26,6 @@ const lookupOf =
   (env: Record<string, string>): Lookup =>
   (k) =>
     Object.hasOwn(env, k) ? env[k] : undefined;
-
-/** Errors thrown by `fn`, flattened. */
-function errorsOf(fn: () => unknown): ComposeError[] {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ComposeErrors) return [...e.errors];
-    if (e instanceof ComposeError) return [e];
-    throw e;
-  }
-  throw new Error('expected an error');
-}
 
 /** Where a case puts its value; the notes name the exceptions to myservice.environment.TESTVAR. */
 function pathOf(c: InterpolationCase): string[] {
@@ -66,7 +54,7 @@ describe.skipIf(!file)('compose-go interpolation cases (interpolation-cases.json
     const path = pathOf(c);
     const run = () => interpolateModel(nest(path, c.input), { lookup: lookupOf(c.env) });
     if (c.error) {
-      const [err, ...rest] = errorsOf(run);
+      const [err, ...rest] = composeErrorsOf(run);
       expect(rest).toEqual([]);
       expect(err.message).toContain(c.errorContains);
       return;
@@ -138,7 +126,7 @@ describe('interpolateModel', () => {
     const parsed = yaml(
       'services:\n  web:\n    image: "${TAG:?set TAG}"\n    user: "${"\n    read_only: maybe\n  db:\n    image: "${DB:?}"\n',
     );
-    const errors = errorsOf(() => interpolateModel(parsed.value, { lookup: () => undefined, sourceMap: parsed.sourceMap }));
+    const errors = composeErrorsOf(() => interpolateModel(parsed.value, { lookup: () => undefined, sourceMap: parsed.sourceMap }));
     expect(errors.map((e) => e.detail)).toEqual([
       'error while interpolating services.web.image: required variable TAG is missing a value: set TAG',
       'invalid interpolation format for services.web.user.\nYou may need to escape any $ with another $.\n${',
@@ -215,7 +203,7 @@ describe('interpolateModel: typed values', () => {
     [['services', 'web', 'cpus'], 'half', '"half" is not a number'],
     [['services', 'web', 'read_only'], '', 'invalid boolean: '],
   ] as const)('%j %j is an error', (path, raw, reason) => {
-    const [err] = errorsOf(() => cast([...path], raw));
+    const [err] = composeErrorsOf(() => cast([...path], raw));
     expect(err.detail).toBe(`error while interpolating ${path.join('.')}: failed to cast to expected type: ${reason}`);
   });
 });

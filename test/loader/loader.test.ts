@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ComposeError, ComposeErrors } from '../../src/errors.js';
+import { composeErrorsOf } from '../support/errors.js';
 import { loadProject, type LoadOptions } from '../../src/loader/loader.js';
 
 let dir: string;
@@ -25,14 +25,7 @@ function load(opts: Partial<LoadOptions> = {}) {
 
 /** The error a load throws, flattened to its messages. */
 function loadErrors(opts: Partial<LoadOptions> = {}): string[] {
-  try {
-    load(opts);
-  } catch (e) {
-    if (e instanceof ComposeErrors) return e.errors.map((x) => x.message);
-    if (e instanceof ComposeError) return [e.message];
-    throw e;
-  }
-  throw new Error('expected the load to fail');
+  return composeErrorsOf(() => load(opts)).map((x) => x.message);
 }
 
 describe('loading a project', () => {

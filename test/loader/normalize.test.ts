@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { ComposeError, ComposeErrors } from '../../src/errors.js';
+import { composeErrorsOf } from '../support/errors.js';
 import { normalizeModel, type NormalizeContext } from '../../src/loader/normalize.js';
 import { parseYaml } from '../../src/loader/parse.js';
 import { stripTags } from '../../src/loader/tags.js';
@@ -20,17 +20,6 @@ function load(text: string, file = 'compose.yaml') {
 
 function normalize(text: string, extra: Partial<NormalizeContext> = {}) {
   return normalizeModel(load(text).model, { ...ctx, ...extra });
-}
-
-function errorsOf(fn: () => unknown): ComposeError[] {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ComposeErrors) return [...e.errors];
-    if (e instanceof ComposeError) return [e];
-    throw e;
-  }
-  throw new Error('expected a ComposeError');
 }
 
 describe('normalizeModel golden cases', () => {
@@ -61,7 +50,7 @@ describe('normalizeModel', () => {
     expect(p.services.a.deploy).toEqual({ resources: { limits: { cpus: 0.001 }, reservations: { cpus: 0.5 } } });
     expect(p.networks.n.driver_opts).toEqual({ baz: '1', on: 'true' });
     expect(p.volumes.v.driver_opts).toEqual({ baz: '1' });
-    expect(errorsOf(() => normalize('services:\n  a:\n    image: x\n    cpus: lots\n')).map((e) => e.detail)).toEqual(['invalid number: "lots"']);
+    expect(composeErrorsOf(() => normalize('services:\n  a:\n    image: x\n    cpus: lots\n')).map((e) => e.detail)).toEqual(['invalid number: "lots"']);
   });
 
   it('does not change its input', () => {
@@ -106,7 +95,7 @@ describe('normalizeModel', () => {
   });
 
   it('refuses different scale and deploy.replicas as compose-go words it', () => {
-    const [e] = errorsOf(() => normalize('services:\n  web:\n    image: x\n    scale: 2\n    deploy: {replicas: 3}\n'));
+    const [e] = composeErrorsOf(() => normalize('services:\n  web:\n    image: x\n    scale: 2\n    deploy: {replicas: 3}\n'));
     expect(e.detail).toBe("services.web: can't set distinct values on 'scale' and 'deploy.replicas'");
     expect(e.location?.path).toEqual(['services', 'web', 'scale']);
   });
@@ -117,7 +106,7 @@ describe('normalizeModel', () => {
   });
 
   it('refuses a name that conflicts with the legacy external.name', () => {
-    const [e] = errorsOf(() => normalize('networks:\n  foo:\n    name: a\n    external: {name: b}\n'));
+    const [e] = composeErrorsOf(() => normalize('networks:\n  foo:\n    name: a\n    external: {name: b}\n'));
     expect(e.message).toContain('networks.foo: name and external.name conflict; only use name');
   });
 
@@ -134,7 +123,7 @@ describe('normalizeModel', () => {
       '',
     ].join('\n');
     const { model, sourceMap } = load(text, 'stack.yaml');
-    const errors = errorsOf(() => normalizeModel(model, { ...ctx, locate: (p) => sourceMap.locate(p) }));
+    const errors = composeErrorsOf(() => normalizeModel(model, { ...ctx, locate: (p) => sourceMap.locate(p) }));
     expect(errors.map((e) => e.detail)).toEqual([
       'Invalid proto: xyz',
       'Invalid ip address: 127.0.1',
@@ -150,14 +139,14 @@ describe('normalizeModel', () => {
   });
 
   it('refuses a long-syntax bind without a source', () => {
-    const [e] = errorsOf(() => normalize('services:\n  a:\n    image: x\n    volumes: [{type: bind, target: /app}]\n'));
+    const [e] = composeErrorsOf(() => normalize('services:\n  a:\n    image: x\n    volumes: [{type: bind, target: /app}]\n'));
     expect(e.detail).toBe('invalid mount config for type "bind": field Source must not be empty');
   });
 
   it('refuses extra_hosts entries without an IP or with a bad host name', () => {
-    expect(errorsOf(() => normalize('services:\n  a:\n    image: x\n    extra_hosts: [nohost]\n'))[0].detail).toBe(
+    expect(composeErrorsOf(() => normalize('services:\n  a:\n    image: x\n    extra_hosts: [nohost]\n'))[0].detail).toBe(
       'invalid additional host, missing IP: nohost',
     );
-    expect(errorsOf(() => normalize('services:\n  a:\n    image: x\n    extra_hosts: ["=1.2.3.4"]\n'))[0].detail).toBe("bad host name ''");
+    expect(composeErrorsOf(() => normalize('services:\n  a:\n    image: x\n    extra_hosts: ["=1.2.3.4"]\n'))[0].detail).toBe("bad host name ''");
   });
 });

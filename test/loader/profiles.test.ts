@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ComposeError, ComposeErrors } from '../../src/errors.js';
+import { composeErrorsOf } from '../support/errors.js';
 import type { DependsOn, Project, ServiceConfig } from '../../src/model/project.js';
 import { applyProfiles, listProfiles } from '../../src/loader/profiles.js';
 
@@ -15,17 +15,6 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
-}
-
-function errorsOf(fn: () => unknown): ComposeError[] {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ComposeErrors) return [...e.errors];
-    if (e instanceof ComposeError) return [e];
-    throw e;
-  }
-  throw new Error('expected an error');
 }
 
 /** The example of the Compose documentation's profiles page. */
@@ -74,14 +63,14 @@ describe('applyProfiles', () => {
       test: { image: 'x', depends_on: { another: dep(true) } },
       another: { image: 'x', profiles: ['test'], depends_on: {} },
     });
-    const errs = errorsOf(() => applyProfiles(p, { profiles: [] }));
+    const errs = composeErrorsOf(() => applyProfiles(p, { profiles: [] }));
     expect(errs.map((e) => e.detail)).toEqual(['service "another" is required by "test" but is disabled. Can be enabled by profiles [test]']);
     expect(errs[0].location?.path).toEqual(['services', 'test', 'depends_on', 'another']);
     expect(errs[0].hint).toContain('--profile test');
   });
 
   it('naming a service does not enable the profiles of its dependencies (docs: up phpmyadmin)', () => {
-    const errs = errorsOf(() => applyProfiles(docsExample(), { profiles: [], explicitServices: ['phpmyadmin'] }));
+    const errs = composeErrorsOf(() => applyProfiles(docsExample(), { profiles: [], explicitServices: ['phpmyadmin'] }));
     expect(errs.map((e) => e.detail)).toEqual(['service "db" is required by "phpmyadmin" but is disabled. Can be enabled by profiles [dev]']);
   });
 
@@ -91,7 +80,7 @@ describe('applyProfiles', () => {
       x: { image: 'x', profiles: ['one', 'two'] },
       y: { image: 'x', profiles: ['three'] },
     });
-    const errs = errorsOf(() => applyProfiles(p, { profiles: [], locate: (path) => ({ file: 'c.yaml', line: path[3] === 'x' ? 5 : 4, path }) }));
+    const errs = composeErrorsOf(() => applyProfiles(p, { profiles: [], locate: (path) => ({ file: 'c.yaml', line: path[3] === 'x' ? 5 : 4, path }) }));
     expect(errs.map((e) => e.message)).toEqual([
       'c.yaml:4: services.a.depends_on.y: service "y" is required by "a" but is disabled. Can be enabled by profiles [three] (pass --profile three or list it in COMPOSE_PROFILES, or set `required: false`)',
       'c.yaml:5: services.a.depends_on.x: service "x" is required by "a" but is disabled. Can be enabled by profiles [one two] (pass --profile one or list it in COMPOSE_PROFILES, or set `required: false`)',

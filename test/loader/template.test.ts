@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { extractVariables, substitute, TemplateError, type Lookup } from '../../src/loader/template.js';
 import { OverrideTag, ResetTag } from '../../src/loader/tags.js';
 import { corpusPath } from '../corpus.js';
+import { thrownBy } from '../support/errors.js';
 
 interface InterpolationCase {
   id: string;
@@ -80,11 +81,7 @@ describe('substitute: each form', () => {
     for (const t of ['${EMPTY:?need it}', '${UNSET:?need it}']) {
       expect(() => value(t)).toThrow(/required variable (EMPTY|UNSET) is missing a value: need it/);
     }
-    try {
-      value('${UNSET:?m}');
-    } catch (e) {
-      expect(e).toMatchObject({ kind: 'required', variable: 'UNSET', template: '${UNSET:?m}' });
-    }
+    expect(thrownBy(() => value('${UNSET:?m}'))).toMatchObject({ kind: 'required', variable: 'UNSET', template: '${UNSET:?m}' });
   });
 
   it('${VAR?message}: only unset is an error', () => {

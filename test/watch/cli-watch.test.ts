@@ -8,9 +8,9 @@ import { DockerPort } from '../../src/client/docker-port.js';
 import { serviceContainersFilter } from '../../src/observe/labels.js';
 import { main } from '../../src/cli/main.js';
 import { startTestEngine, type TestEngine } from '../engine/daemon-harness.js';
-import { skipNotice } from '../engine/helpers/engine-env.js';
+import { engineHost, requirePrereq } from '../support/gates.js';
 
-const skip = skipNotice('berth watch CLI on the built-in engine');
+const skip = requirePrereq('berth watch CLI on the built-in engine', engineHost());
 
 describe.skipIf(skip)('berth watch (CLI)', () => {
   let engine: TestEngine;

@@ -2,7 +2,6 @@
 // (the reference implementation of the archive API): `sync` copies a saved file into the running
 // container through PUT /containers/{id}/archive and deletes a removed one, `sync+exec` runs its
 // command after the copy, `restart` restarts the container.
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,11 +12,10 @@ import { systemClock } from '../../src/lib/clock.js';
 import { developRules } from '../../src/watch/develop.js';
 import { DevelopSyncer, type DevelopReport } from '../../src/watch/develop-sync.js';
 import { startTestEngine, type TestEngine } from '../engine/daemon-harness.js';
-import { skipNotice } from '../engine/helpers/engine-env.js';
+import { dockerd, engineHost, requirePrereq } from '../support/gates.js';
 
-const skip = skipNotice('develop.watch on real engines');
-const haveDockerd = spawnSync('sh', ['-c', 'command -v dockerd'], { stdio: 'ignore' }).status === 0;
-if (!skip && !haveDockerd) console.log('[skip] develop.watch on dockerd: dockerd not installed');
+const skip = requirePrereq('develop.watch on real engines', engineHost());
+const skipDockerd = skip || requirePrereq('develop.watch on dockerd', dockerd());
 
 interface Engine {
   socketPath: string;
@@ -48,12 +46,12 @@ async function privateDockerd(): Promise<Engine> {
 
 const engines = [
   { name: 'the built-in engine', start: builtinEngine, skip },
-  { name: 'dockerd', start: privateDockerd, skip: skip || !haveDockerd },
+  { name: 'dockerd', start: privateDockerd, skip: skipDockerd },
 ];
 
 describe.each(engines)('develop.watch on $name', ({ start, skip: skipThis }) => {
   if (skipThis) {
-    it.skip('needs root, runc, busybox (and dockerd)', () => {});
+    it.skip('needs root, runc, busybox (and dockerd): see the [skip] notice', () => {});
     return;
   }
   let engine: Engine;

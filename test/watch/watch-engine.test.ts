@@ -10,9 +10,9 @@ import { composeApplier } from '../../src/watch/compose-applier.js';
 import type { CycleReport } from '../../src/watch/loop.js';
 import { startWatchSession, type LoadedModel, type PlannedStep, type WatchSession } from '../../src/watch/session.js';
 import { startTestEngine, type TestEngine } from '../engine/daemon-harness.js';
-import { skipNotice } from '../engine/helpers/engine-env.js';
+import { engineHost, requirePrereq } from '../support/gates.js';
 
-const skip = skipNotice('berth watch on the built-in engine');
+const skip = requirePrereq('berth watch on the built-in engine', engineHost());
 
 // PID 1 handles SIGTERM so a recreate does not wait for the kill timeout.
 const CMD = `["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.2; done"]`;

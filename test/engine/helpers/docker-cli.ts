@@ -2,11 +2,11 @@
 // a developer's own docker settings never leak into a test. One runner for every CLI test file.
 
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { DOCKER_CLI } from '../../support/gates.js';
 
-export const DOCKER_CLI = '/usr/local/bin/docker';
-export const haveDockerCli = existsSync(DOCKER_CLI);
+// Debian docker.io's /usr/bin/docker (what CI installs), or BERTH_TEST_DOCKER_CLI; gate on dockerCli().
+export { DOCKER_CLI };
 
 export interface CliResult {
   code: number | null;

@@ -1,27 +1,11 @@
 // What the real-container tests need: root, runc, the busybox-static binary and a C compiler for
-// the shim. `engineSkipReason()` says why a suite must skip (printed once), or undefined.
+// the shim. Whether a suite may run is decided by test/support/gates.ts (`engineHost()`).
 
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 
-export const RUNC = ['/usr/sbin/runc', '/usr/bin/runc', '/usr/local/sbin/runc'].find((p) => existsSync(p));
-export const BUSYBOX = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
+export { BUSYBOX, RUNC } from '../../support/gates.js';
 const repoRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
-
-export function engineSkipReason(): string | undefined {
-  if (process.platform !== 'linux') return 'not Linux';
-  if (process.getuid?.() !== 0) return 'not root';
-  if (!RUNC) return 'runc not installed';
-  if (!BUSYBOX) return 'busybox-static not installed';
-  return undefined;
-}
-
-export function skipNotice(suite: string): boolean {
-  const reason = engineSkipReason();
-  if (reason) console.log(`[skip] ${suite}: needs root, runc and busybox-static (${reason})`);
-  return reason !== undefined;
-}
 
 /**
  * Builds the shim into `outDir` (each test file owns its binary, inside its own temp dir, so
