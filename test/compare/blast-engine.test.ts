@@ -15,7 +15,7 @@ import { runHttpWorkload, waitServed } from '../../src/compare/http-workload.js'
 import { startResourceSampler } from '../../src/compare/resource-sampler.js';
 import { resolveCompareTarget } from '../../src/compare/target.js';
 import { loadProject } from '../../src/loader/loader.js';
-import { startTestEngine, type TestEngine } from '../engine/daemon-harness.js';
+import { startTestEngine, type TestEngine } from '../engine/helpers/daemon-harness.js';
 import { engineHost, file as filePrereq, requirePrereq } from '../support/gates.js';
 
 const repo = path.resolve(import.meta.dirname, '../..');

@@ -14,7 +14,7 @@ import type { CompareReport } from '../../src/compare/result.js';
 import { runCompare, type CompareEvent } from '../../src/compare/run-compare.js';
 import { resolveCompareTarget } from '../../src/compare/target.js';
 import { loadProject } from '../../src/loader/loader.js';
-import { startTestEngine, type TestEngine } from '../engine/daemon-harness.js';
+import { startTestEngine, type TestEngine } from '../engine/helpers/daemon-harness.js';
 import { engineHost, file as filePrereq, requirePrereq } from '../support/gates.js';
 import { expectBlastOutcomes, expectEveryModeRan, expectSaneMetrics, expectScalingLimits } from './report-checks.js';
 

@@ -3,7 +3,7 @@
 // --abort-on-container-exit / --exit-code-from give the container's exit code.
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { type TestEngine } from '../engine/daemon-harness.js';
+import { type TestEngine } from '../engine/helpers/daemon-harness.js';
 import { engineHost, requirePrereq } from '../support/gates.js';
 import { expectCode, makeStack } from './scenario.js';
 import { useTestEngine } from '../support/engines.js';

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import Docker from 'dockerode';
-import { busyboxTar } from '../engine/daemon-harness.js';
+import { busyboxTar } from '../engine/helpers/daemon-harness.js';
 
 export interface PrivateDockerd {
   socket: string;

@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { type TestEngine } from '../engine/daemon-harness.js';
+import { type TestEngine } from '../engine/helpers/daemon-harness.js';
 import { engineHost, requirePrereq } from '../support/gates.js';
 import { expectCode, makeStack, type Stack } from './scenario.js';
 import { useTestEngine } from '../support/engines.js';

@@ -4,7 +4,7 @@
 import Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
 import { demux } from '../../src/client/docker-port.js';
-import { type TestEngine } from '../engine/daemon-harness.js';
+import { type TestEngine } from '../engine/helpers/daemon-harness.js';
 import { engineHost, requirePrereq } from '../support/gates.js';
 import { expectCode, makeStack } from './scenario.js';
 import { useTestEngine } from '../support/engines.js';

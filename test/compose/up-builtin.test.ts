@@ -2,7 +2,7 @@
 // Bridge networks and volumes are the engine's own.
 import Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
-import { type TestEngine } from '../engine/daemon-harness.js';
+import { type TestEngine } from '../engine/helpers/daemon-harness.js';
 import { engineHost, requirePrereq } from '../support/gates.js';
 import { expectCode, makeStack } from './scenario.js';
 import { useTestEngine } from '../support/engines.js';

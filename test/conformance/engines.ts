@@ -1,5 +1,5 @@
 // The two engines the conformance script runs against, each long-lived for the whole script:
-// - `builtin`: a private built-in engine (test/engine/daemon-harness.ts), busybox imported;
+// - `builtin`: a private built-in engine (test/engine/helpers/daemon-harness.ts), busybox imported;
 // - `dockerd`: a private dockerd from Debian's docker.io (test/compose/dockerd.ts), busybox
 //   imported, with a default bridge of its own (made here, removed at the end) so that plain
 //   `docker run` works as on a stock install.
@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { startDockerd, type PrivateDockerd } from '../compose/dockerd.js';
-import { startTestEngine, type TestEngine } from '../engine/daemon-harness.js';
+import { startTestEngine, type TestEngine } from '../engine/helpers/daemon-harness.js';
 
 export type EngineName = 'builtin' | 'dockerd';
 

@@ -2,7 +2,7 @@
 // engine, with the harness's leak check). `onStart` receives it (and can derive clients from it).
 import { afterAll, beforeAll } from 'vitest';
 import { startDockerd, type DockerdOptions, type PrivateDockerd } from '../compose/dockerd.js';
-import { startTestEngine, type TestEngine } from '../engine/daemon-harness.js';
+import { startTestEngine, type TestEngine } from '../engine/helpers/daemon-harness.js';
 
 function useStarted<T>(start: () => Promise<T>, stop: (started: T) => Promise<void>, onStart: (started: T) => void | Promise<void>): void {
   let started: T | undefined;

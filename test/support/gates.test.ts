@@ -11,7 +11,7 @@ function runGatedFile(ci: string | undefined) {
   const env: NodeJS.ProcessEnv = { ...process.env, BERTH_TEST_DOCKER_CLI: '/nonexistent/docker' };
   delete env.CI;
   if (ci !== undefined) env.CI = ci;
-  const r = spawnSync(process.execPath, [path.join(repo, 'node_modules/vitest/vitest.mjs'), 'run', 'test/engine/api-docker-cli.test.ts'], { cwd: repo, env, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [path.join(repo, 'node_modules/vitest/vitest.mjs'), 'run', 'test/engine/api/api-docker-cli.test.ts'], { cwd: repo, env, encoding: 'utf8' });
   return { code: r.status, out: r.stdout + r.stderr };
 }
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerPort } from '../../src/client/docker-port.js';
 import { serviceContainersFilter } from '../../src/observe/labels.js';
 import { main } from '../../src/cli/main.js';
-import { startTestEngine, type TestEngine } from '../engine/daemon-harness.js';
+import { startTestEngine, type TestEngine } from '../engine/helpers/daemon-harness.js';
 import { engineHost, requirePrereq } from '../support/gates.js';
 
 const skip = requirePrereq('berth watch CLI on the built-in engine', engineHost());

@@ -11,7 +11,7 @@ import { loadProject } from '../../src/loader/loader.js';
 import { systemClock } from '../../src/lib/clock.js';
 import { developRules } from '../../src/watch/develop.js';
 import { DevelopSyncer, type DevelopReport } from '../../src/watch/develop-sync.js';
-import { startTestEngine, type TestEngine } from '../engine/daemon-harness.js';
+import { startTestEngine, type TestEngine } from '../engine/helpers/daemon-harness.js';
 import { dockerd, engineHost, requirePrereq } from '../support/gates.js';
 
 const skip = requirePrereq('develop.watch on real engines', engineHost());

@@ -9,7 +9,7 @@ import { LABEL, serviceContainersFilter } from '../../src/observe/labels.js';
 import { composeApplier } from '../../src/watch/compose-applier.js';
 import type { CycleReport } from '../../src/watch/loop.js';
 import { startWatchSession, type LoadedModel, type PlannedStep, type WatchSession } from '../../src/watch/session.js';
-import { startTestEngine, type TestEngine } from '../engine/daemon-harness.js';
+import { startTestEngine, type TestEngine } from '../engine/helpers/daemon-harness.js';
 import { engineHost, requirePrereq } from '../support/gates.js';
 
 const skip = requirePrereq('berth watch on the built-in engine', engineHost());
