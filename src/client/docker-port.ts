@@ -245,7 +245,8 @@ export class DockerPort implements EnginePort {
             hijack: Boolean(o.stdin),
           }),
         );
-        if (o.stdin) o.stdin.pipe(stream as unknown as NodeJS.WritableStream);
+        // As for exec: on a TTY, the end of our input would end the container's output on dockerd.
+        if (o.stdin) o.stdin.pipe(stream as unknown as NodeJS.WritableStream, { end: !tty });
         endOnAbort(stream, o.signal);
         return demux(quietly(stream as unknown as AsyncIterable<Buffer>, o.signal), tty);
       },
@@ -267,7 +268,9 @@ export class DockerPort implements EnginePort {
         }
         const exec = this.docker.getExec(execId);
         const stream = await call('exec.start', execId, () => exec.start({ hijack: true, stdin: Boolean(o.stdin), Detach: false, Tty: o.tty ?? false }));
-        if (o.stdin) o.stdin.pipe(stream as unknown as NodeJS.WritableStream);
+        // With a TTY, dockerd closes the session's output when its stdin ends (moby's attach copies
+        // stop together), so the end of our input is not passed on: the output would be lost.
+        if (o.stdin) o.stdin.pipe(stream as unknown as NodeJS.WritableStream, { end: !(o.tty ?? false) });
         endOnAbort(stream, o.signal);
         return demux(quietly(stream as unknown as AsyncIterable<Buffer>, o.signal), o.tty ?? false);
       },

@@ -1,17 +1,14 @@
-// The lifecycle verbs end to end on berth's built-in engine (real containers under runc), the CLI
-// run in-process: run --rm (output, exit code, stdin, one-off labels), exec exit codes and flags,
+// The lifecycle verbs end to end, written once and run on each engine (berth's built-in engine and
+// a private dockerd, where users meet it too), the CLI run in-process: run --rm (output, exit code, stdin, one-off labels), exec exit codes and flags,
 // logs (prefixes, --tail, -f following until the containers stop), stop/start, kill -s, rm -fsv,
 // ls, events --json, pause/unpause, top, wait, scale, create.
 import { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { type TestEngine } from '../engine/helpers/daemon-harness.js';
-import { engineHost, requirePrereq } from '../support/gates.js';
+import { requirePrereq } from '../support/gates.js';
 import { expectCode, makeStack, type Stack } from './scenario.js';
-import { useTestEngine } from '../support/engines.js';
-
-const skip = requirePrereq('compose lifecycle verbs on the built-in engine', engineHost());
+import { ENGINE_KINDS, enginePrereqs, useEngine, type ScenarioEngine } from '../support/engines.js';
 
 const STACK = `
 services:
@@ -26,12 +23,13 @@ services:
     command: ["sh", "-c", "trap 'exit 0' TERM; i=0; while :; do i=$$((i+1)); echo tick $$i; sleep 0.2; done"]
 `;
 
-describe.skipIf(skip)('compose lifecycle verbs on the built-in engine', () => {
-  let engine: TestEngine;
+describe.each(ENGINE_KINDS)('compose lifecycle verbs on %s', (kind) => {
+  if (requirePrereq(`compose lifecycle verbs on ${kind}`, enginePrereqs(kind))) return;
+  let engine: ScenarioEngine;
   let docker: Docker;
-  useTestEngine('lifecycle', (e) => {
+  useEngine(kind, 'lifecycle', (e) => {
     engine = e;
-    docker = new Docker({ socketPath: engine.socketPath });
+    docker = e.docker;
   });
 
   /** `berth events --json` running in-process until stop() interrupts it (as Ctrl-C would). */
@@ -41,7 +39,7 @@ describe.skipIf(skip)('compose lifecycle verbs on the built-in engine', () => {
     const done = main(['node', 'berth', '-p', stack.project, 'events', '--json'], {
       stdout: (t) => (out += t),
       stderr: () => undefined,
-      env: { DOCKER_HOST: `unix://${engine.socketPath}`, PATH: process.env.PATH ?? '' },
+      env: { DOCKER_HOST: engine.dockerHost, PATH: process.env.PATH ?? '' },
       cwd: stack.dir,
       readStdin: () => '',
       isTTY: false,
@@ -66,7 +64,7 @@ describe.skipIf(skip)('compose lifecycle verbs on the built-in engine', () => {
   }
 
   it('run --rm: output, exit code, stdin, one-off labels, dependencies started, nothing left', async () => {
-    const stack = makeStack(`unix://${engine.socketPath}`, 'lr');
+    const stack = makeStack(engine.dockerHost, 'lr');
     try {
       stack.write(STACK);
       const r = await stack.berth(['run', '--rm', 'web', 'sh', '-c', 'echo out $GREETING; echo err >&2; exit 7']);
@@ -104,7 +102,7 @@ describe.skipIf(skip)('compose lifecycle verbs on the built-in engine', () => {
   }, 90_000);
 
   it('exec: exit codes, -e/-u/-w, --index, not running, command flags reach the container', async () => {
-    const stack = makeStack(`unix://${engine.socketPath}`, 'le');
+    const stack = makeStack(engine.dockerHost, 'le');
     try {
       await up(stack);
       expect(await stack.berth(['exec', 'web', 'sh', '-c', 'exit 4'])).toMatchObject({ code: 4 });
@@ -119,7 +117,7 @@ describe.skipIf(skip)('compose lifecycle verbs on the built-in engine', () => {
         const code = await main(['node', 'berth', '-p', stack.project, ...args], {
           stdout: (t) => (stdout += t),
           stderr: () => undefined,
-          env: { DOCKER_HOST: `unix://${engine.socketPath}`, PATH: process.env.PATH ?? '' },
+          env: { DOCKER_HOST: engine.dockerHost, PATH: process.env.PATH ?? '' },
           cwd: stack.dir,
           readStdin: () => '',
           isTTY: true,
@@ -146,7 +144,7 @@ describe.skipIf(skip)('compose lifecycle verbs on the built-in engine', () => {
   }, 90_000);
 
   it('logs: prefixes, --tail, --no-log-prefix, -f follows until the containers stop', async () => {
-    const stack = makeStack(`unix://${engine.socketPath}`, 'll');
+    const stack = makeStack(engine.dockerHost, 'll');
     try {
       await up(stack);
       await new Promise((r) => setTimeout(r, 700));
@@ -174,7 +172,7 @@ describe.skipIf(skip)('compose lifecycle verbs on the built-in engine', () => {
   }, 90_000);
 
   it('logs -f also follows a container that starts after it (scale-up), until all stop', async () => {
-    const stack = makeStack(`unix://${engine.socketPath}`, 'lf');
+    const stack = makeStack(engine.dockerHost, 'lf');
     try {
       await up(stack);
       const following = stack.berth(['logs', '-f', 'web']);
@@ -193,7 +191,7 @@ describe.skipIf(skip)('compose lifecycle verbs on the built-in engine', () => {
   }, 90_000);
 
   it('stop/start in dependency order, kill -s, pause/unpause, top, wait, ls, events --json, rm -fsv', async () => {
-    const stack = makeStack(`unix://${engine.socketPath}`, 'lk');
+    const stack = makeStack(engine.dockerHost, 'lk');
     try {
       await up(stack);
       const events = eventsOf(stack);
@@ -243,7 +241,7 @@ describe.skipIf(skip)('compose lifecycle verbs on the built-in engine', () => {
   }, 90_000);
 
   it('create makes containers without starting them; scale adds and removes replicas', async () => {
-    const stack = makeStack(`unix://${engine.socketPath}`, 'lc');
+    const stack = makeStack(engine.dockerHost, 'lc');
     try {
       stack.write(STACK);
       expectCode(await stack.berth(['create']), 0);
