@@ -32,6 +32,15 @@ export interface DownExecution {
 
 export class DownError extends BerthError {}
 
+/**
+ * Whether a volume is an anonymous one: engines from Docker 23 (and berth's) label it; older ones
+ * (dockerd 20.10) only name it with 64 hex digits and give it no compose label.
+ */
+function isAnonymousVolume(name: string, labels: Record<string, string> | null | undefined): boolean {
+  if (labels && 'com.docker.volume.anonymous' in labels) return true;
+  return /^[0-9a-f]{64}$/.test(name) && !(labels && LABEL.project in labels);
+}
+
 /** Which services (or sandbox groups) each container must wait for before it stops. */
 function stopAfter(project: Project | undefined, containers: ObservedContainer[]): Map<string, Set<string>> {
   // key: service label of a container; value: services whose containers must stop first.
@@ -159,7 +168,7 @@ export async function executeDown(projectName: string, project: Project | undefi
         queue.add(async () => {
           try {
             const v = await port.volumes.inspect(name);
-            if (!(v.Labels && 'com.docker.volume.anonymous' in v.Labels)) return;
+            if (!isAnonymousVolume(v.Name, v.Labels)) return;
             await port.volumes.remove(name);
             x.progress.emit('Volume', name, 'Removed');
           } catch (e) {
@@ -215,5 +224,4 @@ export async function executeDown(projectName: string, project: Project | undefi
     x.progress.emit('Container', orphans.map((o) => o.name).join(', '), 'Skipped', { detail: 'orphans kept; use --remove-orphans' });
   }
   if (failures.length) throw new DownError(`down did not finish:\n${failures.map((f) => `  ${f}`).join('\n')}`);
-  void LABEL;
 }
