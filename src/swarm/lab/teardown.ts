@@ -62,6 +62,8 @@ export async function downLab(dirArg: string, opts: DownOptions = {}): Promise<D
     rmSync(dir, { recursive: true, force: true });
     note(`directory ${dir}`);
   }
+  // A task whose shim was killed mid-start can surface once the sweeps above have passed.
+  await killLeftovers(scope, note);
   const left = await leftovers(scope);
   if (left.length > 0) throw new LabError(`swarm-lab down left ${left.join(', ')}`);
   return { removed };
@@ -136,7 +138,8 @@ function labProcesses(scope: LabScope): ProcessInfo[] {
 }
 
 async function killLeftovers(scope: LabScope, note: (w: string) => void): Promise<void> {
-  for (let round = 0; round < 20; round++) {
+  // Up to 10 s: on a loaded machine a killed task can take seconds to leave (uninterruptible I/O).
+  for (let round = 0; round < 100; round++) {
     const procs = labProcesses(scope);
     if (procs.length === 0) return;
     for (const p of procs) {

@@ -252,11 +252,14 @@ describe.skipIf(skip)('docker CLI against the built-in engine', () => {
     expect(execTty.code).toBe(5);
     expect(execTty.stdout).toMatch(/^\/dev\/pts\/\d+\r\nstdin-is-a-tty\r\n$/);
 
-    // An exec's initial console size and a resize while it runs.
-    const created = JSON.parse((await api('POST', `/containers/${id}/exec`, { Cmd: ['sh', '-c', 'stty size; sleep 0.5; stty size'], Tty: true, AttachStdout: true, ConsoleSize: [20, 70] })).text) as { Id: string };
+    // An exec's initial console size and a resize while it runs. The exec says when it has read its
+    // first size and waits for the resize to be done, so the order holds however loaded the machine.
+    const script = 'stty size; touch /tmp/sized; while [ ! -e /tmp/resized ]; do sleep 0.05; done; stty size';
+    const created = JSON.parse((await api('POST', `/containers/${id}/exec`, { Cmd: ['sh', '-c', script], Tty: true, AttachStdout: true, ConsoleSize: [20, 70] })).text) as { Id: string };
     const started = api('POST', `/exec/${created.Id}/start`, { Tty: true });
-    await new Promise((r) => setTimeout(r, 250));
+    for (let i = 0; i < 200 && (await docker(['exec', 'term', 'test', '-e', '/tmp/sized'])).code !== 0; i++) await new Promise((r) => setTimeout(r, 50));
     expect((await api('POST', `/exec/${created.Id}/resize?h=25&w=90`)).status).toBe(200);
+    expect((await docker(['exec', 'term', 'touch', '/tmp/resized'])).code).toBe(0);
     expect((await started).text).toBe('20 70\r\n25 90\r\n');
     const inspect = JSON.parse((await api('GET', `/exec/${created.Id}/json`)).text) as { ExitCode: number; Running: boolean };
     expect(inspect).toMatchObject({ ExitCode: 0, Running: false });
