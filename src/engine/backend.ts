@@ -5,6 +5,9 @@
 //
 // Streaming calls take an AbortSignal: it fires when the client goes away, and the backend must
 // then stop producing (end its iterables, detach stdin) so nothing leaks per connection.
+//
+// It is long because it is a table: the Docker API's request and response shapes and the backend
+// interfaces, one after another, with nothing else in it.
 
 import type { Readable } from 'node:stream';
 

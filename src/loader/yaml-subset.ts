@@ -2,6 +2,8 @@
 // single-line plain and quoted scalars, flow collections, comments, anchors, aliases, merge
 // keys and the !reset / !override tags. It builds plain values and key-path offsets in one
 // pass, with no document tree in between (the general parser costs ~10x more on a large stack).
+// It is long because it is one hand-written recursive-descent parser: its states share the
+// scanner's position and the offsets table, and splitting them would pass both everywhere.
 //
 // It is an accelerator, never an authority: on anything outside that subset, and on anything
 // that is or might be an error (duplicate keys, odd indentation, unknown aliases, documents
