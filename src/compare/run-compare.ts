@@ -9,6 +9,7 @@ import { BerthError } from '../errors.js';
 import type { PlacementMode, Project } from '../model/project.js';
 import { exhaustDatabaseMemory, killDatabase, type BlastContext, type MemberPlacement } from './blast-radius.js';
 import type { EngineProbe, ProjectContainer } from './engine-probe.js';
+import { PlacementScaleError } from '../plan/plan.js';
 import { requestOnce, runHttpWorkload, type WorkloadResult } from './http-workload.js';
 import { startResourceSampler } from './resource-sampler.js';
 import type { BlastOutcome, CompareReport, ModeFailure, ModeReport, ModeRun, ScalingOutcome, WorkloadSummary } from './result.js';
@@ -159,9 +160,10 @@ async function scaleApp(deps: CompareDeps, project: Project, target: CompareTarg
   try {
     await deps.driver.up({ project, group: target.group, mode, scale: { [target.app]: replicas } });
   } catch (e) {
-    // The planner's refusal names the service and says what to do; the table wants only why.
-    const why = (e instanceof Error ? e.message : String(e)).split('\n')[0].replace(/^services\.[^:]+: /, '').split('. ')[0];
-    return { requested: replicas, running: 0, allowed: false, note: why.slice(0, 200) };
+    // The planner refuses replicas a placement cannot hold, and says why; anything else is a failure.
+    if (!(e instanceof PlacementScaleError)) throw e;
+    const refusal = e.refusals.find((r) => r.service === target.app) ?? e.refusals[0];
+    return { requested: replicas, running: 0, allowed: false, note: `refused when planning (${refusal.why})` };
   }
   // A replica counts once it runs, is healthy (when it has a check) and has not restarted: in a
   // shared network namespace the extra replicas cannot bind the port and crash-loop.

@@ -133,6 +133,30 @@ export interface Plan {
 
 const SANDBOX_COMMAND = ['sleep', '2147483647'];
 
+/** Replicas of a service that its placement group cannot hold, and why. */
+export interface ScaleRefusal {
+  service: string;
+  replicas: number;
+  group: string;
+  mode: 'single' | 'pod';
+  /** Why, in a few words ("the group is one container"). */
+  why: string;
+  /** Why, as the error message says it. */
+  detail: string;
+  remedy: string;
+}
+
+/** The planner refuses replicas a placement cannot hold; `refusals` says which and why (compare's table reads them). */
+export class PlacementScaleError extends ComposeError {
+  constructor(readonly refusals: readonly ScaleRefusal[]) {
+    super(
+      refusals
+        .map((r) => `services.${r.service}: ${r.replicas} replicas cannot run in placement group "${r.group}" (mode ${r.mode}): ${r.detail}. ${r.remedy}`)
+        .join('\n'),
+    );
+  }
+}
+
 export function desiredScale(svc: ServiceConfig, override: number | undefined): number {
   if (override !== undefined) return override;
   if (typeof svc.scale === 'number') return svc.scale;
@@ -189,7 +213,7 @@ class Planner {
    * service that listens on ports (`ports`/`expose`) would all bind the same ones.
    */
   private checkScaleFitsPlacement(selected: readonly string[]): void {
-    const problems: string[] = [];
+    const refusals: ScaleRefusal[] = [];
     for (const service of selected) {
       const group = this.placement.groupOf(service);
       if (!group || group.mode === 'split') continue;
@@ -197,17 +221,16 @@ class Planner {
       const count = desiredScale(svc, this.opts.scale?.[service]);
       if (count <= 1) continue;
       if (group.mode === 'single') {
-        problems.push(`services.${service}: ${count} replicas cannot run in placement group "${group.name}" (mode single): the group is one container. Use --placement split or pod, or scale it to 1.`);
+        refusals.push({ service, replicas: count, group: group.name, mode: 'single', why: 'the group is one container', detail: 'the group is one container', remedy: 'Use --placement split or pod, or scale it to 1.' });
         continue;
       }
       const ports = [...(svc.ports ?? []).map((p) => `${p.target}/${p.protocol}`), ...(svc.expose ?? [])];
       if (ports.length > 0) {
-        problems.push(
-          `services.${service}: ${count} replicas cannot run in placement group "${group.name}" (mode pod): its members share one network namespace and every replica would bind ${[...new Set(ports)].join(', ')}. Use --placement split, or scale it to 1.`,
-        );
+        const bound = [...new Set(ports)].join(', ');
+        refusals.push({ service, replicas: count, group: group.name, mode: 'pod', why: `every replica would bind ${bound} in the shared namespace`, detail: `its members share one network namespace and every replica would bind ${bound}`, remedy: 'Use --placement split, or scale it to 1.' });
       }
     }
-    if (problems.length > 0) throw new ComposeError(problems.join('\n'));
+    if (refusals.length > 0) throw new PlacementScaleError(refusals);
   }
 
   plan(): Plan {

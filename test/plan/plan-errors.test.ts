@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeEngine } from '../support/fake-engine.js';
 import { loadProject } from '../../src/loader/loader.js';
 import { gatherState } from '../../src/observe/state.js';
-import { planUp } from '../../src/plan/plan.js';
+import { PlacementScaleError, planUp } from '../../src/plan/plan.js';
 import { formatPlanForTest } from '../../src/plan/format.js';
 
 const load = (yaml: string) => loadProject({ files: ['-'], readStdin: () => yaml, workingDir: '/tmp', environment: {}, projectName: 'app' }).project;
@@ -50,6 +50,16 @@ describe('planUp refuses', () => {
     expect(() => planUp(project, state, { scale: { api: 3 }, hash: () => 'h' })).toThrow(
       'services.api: 3 replicas cannot run in placement group "app" (mode pod): its members share one network namespace and every replica would bind 8080. Use --placement split, or scale it to 1.',
     );
+    // The refusal is typed: compare's table reads why from it, not from the message.
+    const refused = (() => {
+      try {
+        planUp(project, state, { scale: { api: 3 }, hash: () => 'h' });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(refused).toBeInstanceOf(PlacementScaleError);
+    expect((refused as PlacementScaleError).refusals).toEqual([expect.objectContaining({ service: 'api', replicas: 3, mode: 'pod', why: 'every replica would bind 8080 in the shared namespace' })]);
     // Replicas that bind nothing share a namespace fine.
     expect(formatPlanForTest(planUp(project, state, { scale: { worker: 2 }, hash: () => 'h' }))).toContain('container app-worker-2: create');
     expect(() => planUp(project, state, { scale: { worker: 2 }, placement: 'single', hash: () => 'h' })).toThrow(/services\.worker: 2 replicas cannot run in placement group "app" \(mode single\): the group is one container/);
