@@ -70,8 +70,8 @@ function natRules(bridge: string, subnet: string): string[][] {
 
 const withOp = (rule: string[], op: '-A' | '-D' | '-C'): string[] => (rule[0] === '-t' ? [rule[0], rule[1], op, ...rule.slice(2)] : [op, ...rule]);
 
+/** Masquerades the bridge's subnet; the kernel must forward meanwhile (the caller holds ip_forward, see forwarding.ts). */
 export async function enableOutboundNat(bridge: string, subnet: string): Promise<void> {
-  await execFileP('sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1']).catch(() => undefined);
   for (const rule of natRules(bridge, subnet)) {
     const present = await iptables(withOp(rule, '-C')).then(() => true, () => false);
     if (!present) await iptables(withOp(rule, '-A'));

@@ -20,6 +20,7 @@ import {
 } from '../backend.js';
 import type { EventBus } from '../events/bus.js';
 import { DnsServer } from './dns.js';
+import { ForwardingHolder } from './forwarding.js';
 import { ContainerNames } from './names.js';
 import {
   allocateAddress,
@@ -78,12 +79,15 @@ export class NetworkManager {
   private readonly reaper = new LinkReaper();
 
   private readonly names: ContainerNames;
+  /** ip_forward, on while a NAT bridge needs it and restored after (outbound NAT only). */
+  private readonly forwarding: ForwardingHolder;
 
   private constructor(
     private readonly opts: NetworkManagerOptions,
     private readonly store: NetworkStore,
   ) {
     this.linkAlias = `berth ${opts.root}`;
+    this.forwarding = new ForwardingHolder(path.join(opts.runRoot, 'ip_forward.json'));
     this.names = new ContainerNames({ containers: () => this.opts.containers(), network: (id) => this.nets.get(id), gatewayEndpoint: (c) => this.gatewayEndpoint(c) });
   }
 
@@ -256,7 +260,10 @@ export class NetworkManager {
     }
     await isolateBridge(r.bridge);
     this.everBridges.add(r.bridge);
-    if (!wantsRule) await enableOutboundNat(r.bridge, r.subnet!);
+    if (!wantsRule) {
+      await this.forwarding.acquire(r.bridge);
+      await enableOutboundNat(r.bridge, r.subnet!);
+    }
     else if (!madeHere) await addIsolationRule(r.bridge); // a bridge found (engine restart): its rule is checked again
     if (!this.dns.has(r.id)) {
       const server = new DnsServer({ address: r.gateway!, ...(this.opts.dnsPort ? { port: this.opts.dnsPort } : {}), resolver: this.names.resolverFor(r.id), ...(this.opts.dnsUpstream ? { upstream: this.opts.dnsUpstream } : {}) });
@@ -273,7 +280,10 @@ export class NetworkManager {
     await this.dns.get(r.id)?.close();
     this.dns.delete(r.id);
     if (r.bridge) {
-      if (this.opts.outboundNat && r.subnet) await disableOutboundNat(r.bridge, r.subnet);
+      if (this.opts.outboundNat && r.subnet) {
+        await disableOutboundNat(r.bridge, r.subnet);
+        await this.forwarding.release(r.bridge);
+      }
       // One `ip` process for the isolation rule and the bridge (and the bridges removed with it).
       await this.reaper.delete(r.bridge, isolationRuleDeletes(r.bridge));
     }
