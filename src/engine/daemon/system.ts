@@ -2,7 +2,7 @@
 
 import os from 'node:os';
 import { InternalError, type EventMessage, type EventsOptions, type SystemBackend, type SystemInfo, type SystemVersion } from '../backend.js';
-import { hostCgroupMounts } from '../runtime/cgroups.js';
+import { hostCgroupMounts, probeCgroupFeatures } from '../runtime/cgroups.js';
 import { iso, type EngineCore } from './core.js';
 
 export const ENGINE_VERSION = '0.1.0';
@@ -16,6 +16,7 @@ export class System implements SystemBackend {
     const running = all.filter((l) => l.rec.state.Running && !l.rec.state.Paused).length;
     const paused = all.filter((l) => l.rec.state.Paused).length;
     const mounts = hostCgroupMounts();
+    const features = probeCgroupFeatures(mounts);
     const images = await core.store.list().catch(() => []);
     return {
       ID: `berth:${os.hostname()}`,
@@ -27,16 +28,17 @@ export class System implements SystemBackend {
       Driver: 'overlay',
       DriverStatus: [['Backing Filesystem', 'overlayfs']],
       Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['json-file'] },
-      MemoryLimit: true,
-      SwapLimit: true,
-      CpuCfsPeriod: true,
-      CpuCfsQuota: true,
-      CPUShares: true,
-      CPUSet: true,
-      PidsLimit: true,
+      MemoryLimit: features.memoryLimit,
+      SwapLimit: features.swapLimit,
+      CpuCfsPeriod: features.cpuCfsPeriod,
+      CpuCfsQuota: features.cpuCfsQuota,
+      CPUShares: features.cpuShares,
+      CPUSet: features.cpuSet,
+      PidsLimit: features.pidsLimit,
       IPv4Forwarding: core.options.outboundNat === true,
       Debug: false,
       NFd: 0,
+      // The built-in engine does not offer --oom-kill-disable.
       OomKillDisable: false,
       NGoroutines: 0,
       SystemTime: iso(core.clock.now()),
@@ -62,6 +64,8 @@ export class System implements SystemBackend {
       ServerVersion: ENGINE_VERSION,
       Runtimes: { runc: { path: core.runner.runc.binary } },
       DefaultRuntime: 'runc',
+      // By construction, not configuration: every container runs under its own berth-shim, which is
+      // not this process's child, and a starting engine re-adopts them (test/engine/daemon/daemon-process.test.ts).
       LiveRestoreEnabled: true,
       Isolation: '',
       InitBinary: core.initBinary ?? '',

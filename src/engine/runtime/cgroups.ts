@@ -2,7 +2,7 @@
 // under every mounted hierarchy (v1 controllers, the named systemd one and, on hybrid hosts, the
 // unified v2 tree); the monitor needs the memory one for OOM counts, and removal checks them all.
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 export interface CgroupMount {
@@ -50,4 +50,55 @@ export function memoryCgroupDir(cgroupsPath: string, mounts: readonly CgroupMoun
   if (v1) return path.join(v1.mountPoint, rel);
   const v2 = mounts.find((m) => m.version === 2);
   return v2 ? path.join(v2.mountPoint, rel) : undefined;
+}
+
+/** What the host's cgroups can limit, as `docker info` reports it (MemoryLimit, SwapLimit, …). */
+export interface CgroupFeatures {
+  memoryLimit: boolean;
+  swapLimit: boolean;
+  cpuCfsPeriod: boolean;
+  cpuCfsQuota: boolean;
+  cpuShares: boolean;
+  cpuSet: boolean;
+  pidsLimit: boolean;
+}
+
+/**
+ * Probes the controllers the way dockerd's sysinfo does: on v1 a controller's hierarchy and its
+ * files (memory.memsw.* means swap accounting is on); on v2 the root's cgroup.controllers (the
+ * files live in children). `exists` is injectable for tests.
+ */
+export function probeCgroupFeatures(mounts: readonly CgroupMount[] = hostCgroupMounts(), exists: (p: string) => boolean = existsSync, read: (p: string) => string = (p) => readFileSync(p, 'utf8')): CgroupFeatures {
+  const v1 = (controller: string): string | undefined => mounts.find((m) => m.version === 1 && m.controllers.includes(controller))?.mountPoint;
+  const v2root = mounts.find((m) => m.version === 2 && !mounts.some((o) => o.version === 1))?.mountPoint;
+  if (v2root) {
+    let controllers: string[] = [];
+    try {
+      controllers = read(path.join(v2root, 'cgroup.controllers')).trim().split(/\s+/);
+    } catch {
+      // no controllers file: nothing can be limited
+    }
+    const has = (c: string): boolean => controllers.includes(c);
+    return {
+      memoryLimit: has('memory'),
+      // memory.swap.max exists in every non-root cgroup when the kernel accounts swap.
+      swapLimit: has('memory') && exists(path.join(v2root, 'init.scope', 'memory.swap.max')),
+      cpuCfsPeriod: has('cpu'),
+      cpuCfsQuota: has('cpu'),
+      cpuShares: has('cpu'),
+      cpuSet: has('cpuset'),
+      pidsLimit: has('pids'),
+    };
+  }
+  const memory = v1('memory');
+  const cpu = v1('cpu');
+  return {
+    memoryLimit: memory !== undefined && exists(path.join(memory, 'memory.limit_in_bytes')),
+    swapLimit: memory !== undefined && exists(path.join(memory, 'memory.memsw.limit_in_bytes')),
+    cpuCfsPeriod: cpu !== undefined && exists(path.join(cpu, 'cpu.cfs_period_us')),
+    cpuCfsQuota: cpu !== undefined && exists(path.join(cpu, 'cpu.cfs_quota_us')),
+    cpuShares: cpu !== undefined && exists(path.join(cpu, 'cpu.shares')),
+    cpuSet: v1('cpuset') !== undefined,
+    pidsLimit: v1('pids') !== undefined,
+  };
 }

@@ -1,5 +1,6 @@
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { cgroupDirs, memoryCgroupDir, parseCgroupMounts } from '../../../src/engine/runtime/cgroups.js';
+import { cgroupDirs, hostCgroupMounts, memoryCgroupDir, parseCgroupMounts, probeCgroupFeatures } from '../../../src/engine/runtime/cgroups.js';
 import { renderHosts, renderResolvConf } from '../../../src/engine/runtime/etc-files.js';
 import { parseJsonFileLog, shimArgs } from '../../../src/engine/runtime/monitor.js';
 import { hostImageMaskedPaths, isHostImage, overlayOptions, RootfsError } from '../../../src/engine/runtime/rootfs.js';
@@ -23,6 +24,26 @@ describe('cgroups', () => {
   it('uses the unified tree on a v2-only host', () => {
     const mounts = parseCgroupMounts('30 23 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw');
     expect(memoryCgroupDir('/berth/x', mounts)).toBe('/sys/fs/cgroup/berth/x');
+  });
+});
+
+describe('cgroup features (docker info MemoryLimit, SwapLimit, …)', () => {
+  it('reads v1 controllers and their files: swap limits only with memory.memsw.*', () => {
+    const mounts = parseCgroupMounts(HYBRID);
+    const files = new Set(['/sys/fs/cgroup/memory/memory.limit_in_bytes', '/sys/fs/cgroup/cpu/cpu.cfs_period_us', '/sys/fs/cgroup/cpu/cpu.cfs_quota_us', '/sys/fs/cgroup/cpu/cpu.shares']);
+    expect(probeCgroupFeatures(mounts, (p) => files.has(p))).toEqual({ memoryLimit: true, swapLimit: false, cpuCfsPeriod: true, cpuCfsQuota: true, cpuShares: true, cpuSet: false, pidsLimit: false });
+    files.add('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes');
+    expect(probeCgroupFeatures(mounts, (p) => files.has(p)).swapLimit).toBe(true);
+  });
+  it('reads a v2 host\'s controllers from the root', () => {
+    const mounts = parseCgroupMounts('30 23 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw');
+    const f = probeCgroupFeatures(mounts, () => false, () => 'cpuset cpu io memory\n');
+    expect(f).toMatchObject({ memoryLimit: true, swapLimit: false, cpuSet: true, pidsLimit: false });
+  });
+  it('on this machine, agrees with the kernel\'s own files', () => {
+    const f = probeCgroupFeatures(hostCgroupMounts());
+    const v1memory = hostCgroupMounts().find((m) => m.version === 1 && m.controllers.includes('memory'));
+    if (v1memory) expect(f.swapLimit).toBe(existsSync(`${v1memory.mountPoint}/memory.memsw.limit_in_bytes`));
   });
 });
 
