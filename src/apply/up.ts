@@ -11,7 +11,8 @@
 
 import PQueue from 'p-queue';
 import type { EnginePort } from '../client/engine-port.js';
-import { isNotFound } from '../client/engine-port.js';
+import { EnginePortError, isConflict, isNotFound } from '../client/engine-port.js';
+import { LABEL } from '../observe/labels.js';
 import { BerthError } from '../errors.js';
 import type { ContainerStep, Plan, PlanUnit } from '../plan/plan.js';
 import { supervisorCommand } from '../plan/plan.js';
@@ -58,7 +59,13 @@ export async function executeUp(plan: Plan, x: UpExecution): Promise<UpResult & 
         onQueue(async () => {
           checkAbort();
           x.progress.emit('Network', n.name, 'Creating');
-          await port.networks.create(n.body!);
+          try {
+            await port.networks.create(n.body!);
+          } catch (e) {
+            // Another `up` of the same project made it meanwhile: made as wanted is a success.
+            if (!isConflict(e) || !(await madeAsWanted(() => port.networks.inspect(n.name), n.body!.Labels))) throw e;
+          }
+          await removeDuplicateNetworks(port, n.name, n.body!.Labels);
           x.progress.emit('Network', n.name, 'Created');
         }),
       ),
@@ -158,10 +165,71 @@ async function waitCondition(
   );
 }
 
+/** The labels that say which project object a compose object is, and which configuration it has. */
+const OWNER_LABELS = [LABEL.project, LABEL.service, LABEL.containerNumber, LABEL.oneoff, LABEL.configHash, LABEL.network, LABEL.volume];
+
+/** Whether `theirs` is the object `wanted` describes, by its compose labels. */
+function sameOwner(theirs: Record<string, string> | null | undefined, wanted: Record<string, string> | undefined): boolean {
+  if (!theirs || !wanted) return false;
+  return OWNER_LABELS.every((k) => theirs[k] === wanted[k]);
+}
+
+/**
+ * dockerd (20.10) checks a network name's uniqueness without a lock, so concurrent ups of one
+ * project can make one network each. Every up then keeps the same one — the oldest, ties by id —
+ * and removes its own extra; containers are made on the survivor.
+ */
+async function removeDuplicateNetworks(port: EnginePort, name: string, labels: Record<string, string> | undefined): Promise<void> {
+  const same = (await port.networks.list({ name: [name] })).filter((n) => n.Name === name && sameOwner(n.Labels, labels));
+  if (same.length < 2) return;
+  const [, ...extra] = same.sort((a, b) => Date.parse(a.Created ?? '') - Date.parse(b.Created ?? '') || (a.Id < b.Id ? -1 : 1));
+  for (const n of extra) {
+    await port.networks.remove(n.Id).catch((e: unknown) => {
+      // Gone already (its own up removed it), or in use: another up got there first.
+      if (!isNotFound(e) && !isConflict(e)) throw e;
+    });
+  }
+}
+
+/** Retries a call that failed on a network name with duplicates, while removeDuplicateNetworks settles them. */
+async function whileAmbiguous<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call();
+    } catch (e) {
+      if (attempt >= 40 || !(e instanceof EnginePortError && /is ambiguous/.test(e.engineMessage))) throw e;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+/** A container another client is creating: dockerd reserves the name before the container exists, so a moment passes before it can be inspected. */
+async function inspectWhenCreated(port: EnginePort, name: string): Promise<Awaited<ReturnType<EnginePort['containers']['inspect']>> | undefined> {
+  for (let attempt = 0; attempt < 40; attempt++) {
+    try {
+      return await port.containers.inspect(name);
+    } catch (e) {
+      if (!isNotFound(e)) return undefined;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return undefined;
+}
+
+async function madeAsWanted(inspect: () => Promise<{ Labels?: Record<string, string> | null }>, wanted: Record<string, string> | undefined): Promise<boolean> {
+  const theirs = await inspect().catch(() => undefined);
+  return theirs !== undefined && sameOwner(theirs.Labels, wanted);
+}
+
 async function removeContainer(port: EnginePort, step: ContainerStep, x: UpExecution): Promise<void> {
   const c = step.existing!;
   x.progress.emit('Container', c.name, 'Stopping');
-  if (c.state === 'running' || c.state === 'paused' || c.state === 'restarting') await port.containers.stop(c.id, x.stopTimeout !== undefined ? { timeout: x.stopTimeout } : {});
+  try {
+    if (c.state === 'running' || c.state === 'paused' || c.state === 'restarting') await port.containers.stop(c.id, x.stopTimeout !== undefined ? { timeout: x.stopTimeout } : {});
+  } catch (e) {
+    // Gone already (a concurrent up or down removed it): what this step wanted.
+    if (!isNotFound(e)) throw e;
+  }
   x.progress.emit('Container', c.name, 'Removing');
   try {
     await port.containers.remove(c.id, { force: true });
@@ -180,7 +248,19 @@ async function createContainer(port: EnginePort, step: ContainerStep, x: UpExecu
   // prepares the run with its whole sandbox at once.
   const all = port.createsWithAllNetworks === true && spec.networks.length > 1;
   const body = all ? { ...spec.body, NetworkingConfig: { EndpointsConfig: Object.fromEntries(spec.networks.map((n) => [n.name, n.endpoint])) } } : spec.body;
-  const { Id } = await port.containers.create(spec.name, body);
+  let Id: string;
+  try {
+    ({ Id } = await whileAmbiguous(() => port.containers.create(spec.name, body)));
+  } catch (e) {
+    // Another `up` of the same project created this very container (same name, same config hash)
+    // meanwhile: it stands for this step too, connected and started as that up does it.
+    if (!isConflict(e)) throw e;
+    const theirs = await inspectWhenCreated(port, spec.name);
+    if (!theirs || !sameOwner(theirs.Config?.Labels, spec.body.Labels)) throw e;
+    names.set(theirs.Id, spec.name);
+    x.progress.emit('Container', step.name, step.action === 'recreate' ? 'Recreated' : 'Created', { detail: 'by a concurrent up' });
+    return theirs.Id;
+  }
   names.set(Id, spec.name);
   if (!all) for (const extra of spec.networks.slice(1)) await port.networks.connect(extra.name, Id, extra.endpoint);
   x.progress.emit('Container', step.name, step.action === 'recreate' ? 'Recreated' : 'Created');
@@ -201,7 +281,7 @@ async function runStep(port: EnginePort, step: ContainerStep, x: UpExecution, na
       names.set(step.existing!.id, step.name);
       if (x.noStart) return step.existing!.id;
       x.progress.emit('Container', step.name, 'Starting');
-      await port.containers.start(step.existing!.id);
+      await whileAmbiguous(() => port.containers.start(step.existing!.id));
       await startSupervised(port, step, step.existing!.id);
       x.progress.emit('Container', step.name, 'Started');
       return step.existing!.id;
@@ -225,7 +305,7 @@ async function runStep(port: EnginePort, step: ContainerStep, x: UpExecution, na
       const Id = await (created ?? createContainer(port, step, x, names));
       if (x.noStart) return Id;
       x.progress.emit('Container', step.name, 'Starting');
-      await port.containers.start(Id);
+      await whileAmbiguous(() => port.containers.start(Id));
       await startSupervised(port, step, Id);
       x.progress.emit('Container', step.name, 'Started');
       return Id;

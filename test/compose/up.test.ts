@@ -171,6 +171,22 @@ volumes: { data: {} }
     }
   }, 120_000);
 
+  it('three ups of one project at once converge: all succeed, one container per service, one network', async () => {
+    const stack = makeStack(engine.dockerHost, 'cc');
+    const p = stack.project;
+    try {
+      stack.write(`services:\n  a:\n    image: busybox\n    command: ${LOOP}\n    volumes: ["data:/data"]\n  b:\n    image: busybox\n    command: ${LOOP}\n    depends_on: [a]\nvolumes: { data: {} }\n`);
+      const runs = await Promise.all([0, 1, 2].map(() => stack.berth(['up', '-d', '--progress', 'plain'])));
+      for (const r of runs) expectCode(r, 0);
+      expect([...(await stack.containers()).keys()].sort()).toEqual([`${p}-a-1`, `${p}-b-1`]);
+      expect([...(await stack.containers()).values()].map((c) => c.state)).toEqual(['running', 'running']);
+      expect((await engine.docker.listNetworks({ filters: projectFilter(p) })).map((n) => n.Name)).toEqual([`${p}_default`]);
+      expectCode(await stack.berth(['down', '-v', '-t', '0', '--progress', 'quiet']), 0);
+    } finally {
+      stack.cleanup();
+    }
+  }, 120_000);
+
   it('placement: a pod shares the sandbox\'s network (localhost), single supervises its second member', async () => {
     const stack = makeStack(engine.dockerHost, 'cp');
     const p = stack.project;
