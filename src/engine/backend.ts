@@ -178,6 +178,32 @@ export interface Resources {
   OomKillDisable?: boolean | null;
   PidsLimit?: number | null;
   Ulimits?: { Name: string; Soft: number; Hard: number }[] | null;
+  BlkioWeightDevice?: { Path?: string; Weight?: number }[] | null;
+  BlkioDeviceReadBps?: ThrottleDevice[] | null;
+  BlkioDeviceWriteBps?: ThrottleDevice[] | null;
+  BlkioDeviceReadIOps?: ThrottleDevice[] | null;
+  BlkioDeviceWriteIOps?: ThrottleDevice[] | null;
+  Devices?: DeviceMapping[] | null;
+  DeviceCgroupRules?: string[] | null;
+  DeviceRequests?: Record<string, unknown>[] | null;
+  KernelMemory?: number;
+  KernelMemoryTCP?: number;
+  /** Windows only: refused on Linux when set. */
+  CpuCount?: number;
+  CpuPercent?: number;
+  IOMaximumIOps?: number;
+  IOMaximumBandwidth?: number;
+}
+
+export interface ThrottleDevice {
+  Path?: string;
+  Rate?: number;
+}
+
+export interface DeviceMapping {
+  PathOnHost?: string;
+  PathInContainer?: string;
+  CgroupPermissions?: string;
 }
 
 export interface HostConfig extends Resources {
@@ -218,6 +244,9 @@ export interface HostConfig extends Resources {
   Sysctls?: Record<string, string> | null;
   Runtime?: string;
   Init?: boolean | null;
+  Isolation?: string;
+  MaskedPaths?: string[] | null;
+  ReadonlyPaths?: string[] | null;
 }
 
 export interface EndpointSettings {
@@ -405,6 +434,8 @@ export interface LogEntry {
   /** The line as the process wrote it, newline included when there was one. */
   line: Buffer;
   time: Date;
+  /** The time as the log recorded it (RFC 3339 with nanoseconds), which a Date cannot hold. */
+  timeText?: string;
 }
 
 export interface LogStream {
@@ -609,11 +640,11 @@ export interface Volume {
   /** RFC 3339. */
   CreatedAt: string;
   Status?: Record<string, unknown>;
-  Labels: Labels;
+  Labels: Labels | null;
   Scope: 'local' | 'global';
   Options: Record<string, string> | null;
   /** Size is -1 where not computed (only `system df` computes it); RefCount counts containers referencing the volume. */
-  UsageData: { Size: number; RefCount: number } | null;
+  UsageData?: { Size: number; RefCount: number } | null;
 }
 
 /** Body of `POST /volumes/create`. */

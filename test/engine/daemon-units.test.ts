@@ -12,8 +12,8 @@ import { EventBus, eventMatches } from '../../src/engine/events/bus.js';
 import { parseChunk } from '../../src/engine/daemon/logs.js';
 import { writeJsonAtomic } from '../../src/lib/atomic.js';
 import { loadRecords, recordPath } from '../../src/engine/container/record.js';
+import { buildContainerSpec } from '../../src/engine/runtime/container-spec.js';
 import {
-  buildContainerSpec,
   humanDuration,
   mergeImageConfig,
   networkChoice,
@@ -66,6 +66,11 @@ describe('mergeImageConfig (dockerd merge rules)', () => {
     const e = mergeImageConfig({ Entrypoint: ['sh'] }, image);
     expect(e.Entrypoint).toEqual(['sh']);
     expect(e.Cmd).toBeUndefined();
+  });
+
+  it("`--entrypoint ''` ([\"\"]) clears the image's entrypoint and keeps the user's command", () => {
+    expect(mergeImageConfig({ Entrypoint: [''], Cmd: ['echo', 'hi'] }, image)).toMatchObject({ Entrypoint: [], Cmd: ['echo', 'hi'] });
+    expect(mergeImageConfig({ Entrypoint: [''] }, image)).toMatchObject({ Entrypoint: [], Cmd: ['nginx', '-g', 'daemon off;'] });
   });
 
   it('labels and exposed ports are unions, the user\'s label values winning', () => {

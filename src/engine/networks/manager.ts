@@ -19,6 +19,7 @@ import {
   type NetworkInspect,
 } from '../backend.js';
 import type { EventBus } from '../events/bus.js';
+import { exactMatch, invalidFilter, labelsMatch, regexMatch, validateFilterKeys, valuesOf } from '../filters.js';
 import { DnsServer } from './dns.js';
 import { ContainerNames } from './names.js';
 import {
@@ -42,6 +43,16 @@ import { addIsolationRule, disableOutboundNat, enableOutboundNat, isolateBridge,
 import { PortPublisher } from './ports.js';
 import { NetworkStore, type AttachedContainer, type EndpointState, type NetworkRecord } from './store.js';
 import { addEndpoint, createBridge, createSandbox, deleteLink, deleteLinkAfter, deleteNetns, LinkReaper, linkExists, listLinks, netnsMounted, routedSubnets, type EndpointPlan } from './sysnet.js';
+
+/** A subnet that is no CIDR at all (as opposed to one that is wrong for the network). */
+function unparsable(subnet: string): boolean {
+  try {
+    parseCidr(subnet);
+    return false;
+  } catch {
+    return true;
+  }
+}
 
 export interface NetworkLogger {
   info(message: string, fields?: Record<string, unknown>): void;
@@ -312,7 +323,8 @@ export class NetworkManager {
 
   inspectOf(r: NetworkRecord): NetworkInspect {
     const containers: NetworkInspect['Containers'] = {};
-    for (const c of this.attached(r)) {
+    // As dockerd: an endpoint exists while its container runs (berth keeps a stopped one's address reserved).
+    for (const c of this.attached(r).filter((a) => a.running)) {
       const ep = c.endpoints[r.id];
       containers[c.id] = { Name: c.name, EndpointID: ep.endpointId, MacAddress: ep.mac, IPv4Address: `${ep.address}/${ep.prefix}`, IPv6Address: '' };
     }
@@ -325,7 +337,7 @@ export class NetworkManager {
       EnableIPv6: false,
       IPAM: {
         Driver: 'default',
-        Options: Object.keys(r.ipamOptions).length > 0 ? r.ipamOptions : null,
+        Options: { ...r.ipamOptions },
         Config: r.subnet ? [{ Subnet: r.subnet, Gateway: r.gateway, ...(r.ipRange ? { IPRange: r.ipRange } : {}) }] : [],
       },
       Internal: r.internal,
@@ -339,23 +351,26 @@ export class NetworkManager {
     };
   }
 
+  /** `docker network ls`: moby's network filters (daemon/network/filter.go), keys validated first. */
   async list(filters: Filters): Promise<NetworkInspect[]> {
-    let list = [...this.nets.values()];
-    const keep = (key: string, test: (r: NetworkRecord, v: string) => boolean): void => {
-      const values = filters[key];
-      if (values && values.length > 0) list = list.filter((r) => values.some((v) => test(r, v)));
-    };
-    keep('name', (r, v) => r.name.includes(v));
-    keep('id', (r, v) => r.id.startsWith(v));
-    keep('driver', (r, v) => r.driver === v);
-    keep('type', (r, v) => (v === 'builtin' ? r.predefined : v === 'custom' ? !r.predefined : false));
-    keep('scope', (_r, v) => v === 'local');
-    for (const label of filters.label ?? []) {
-      const eq = label.indexOf('=');
-      list = list.filter((r) => (eq < 0 ? label in r.labels : r.labels[label.slice(0, eq)] === label.slice(eq + 1)));
+    validateFilterKeys(filters, ['dangling', 'driver', 'id', 'label', 'name', 'scope', 'type']);
+    const types = valuesOf(filters, 'type');
+    for (const t of types) if (t !== 'builtin' && t !== 'custom') throw invalidFilter('type', t);
+    const dangling = valuesOf(filters, 'dangling');
+    if (dangling.length > 1) throw new InvalidArgumentError('got more than one value for filter key "dangling"');
+    if (dangling.length === 1 && !['0', '1', 'true', 'false'].includes(dangling[0])) {
+      throw new InvalidArgumentError('invalid value for filter \'dangling\', must be "true" (or "1"), or "false" (or "0")');
     }
-    const dangling = filters.dangling?.[0];
-    if (dangling !== undefined) list = list.filter((r) => (dangling === 'true' || dangling === '1') === (!r.predefined && this.attached(r).length === 0));
+    const list = [...this.nets.values()].filter(
+      (r) =>
+        exactMatch(filters, 'driver', r.driver) &&
+        regexMatch(filters, 'name', r.name) &&
+        regexMatch(filters, 'id', r.id) &&
+        labelsMatch(filters, r.labels) &&
+        exactMatch(filters, 'scope', 'local') &&
+        (types.length === 0 || types.includes(r.predefined ? 'builtin' : 'custom')) &&
+        (dangling.length === 0 || (dangling[0] === 'true' || dangling[0] === '1') === (!r.predefined && this.attached(r).length === 0)),
+    );
     return list.sort((a, b) => (a.name < b.name ? -1 : 1)).map((r) => this.inspectOf(r));
   }
 
@@ -389,7 +404,13 @@ export class NetworkManager {
           ...(cfg.IPRange ? { ipRange: cfg.IPRange } : {}),
         });
       } catch (e) {
-        if (e instanceof IpamError) throw new InvalidArgumentError(`network ${req.Name}: ${e.message}`, { cause: e });
+        if (e instanceof IpamError) {
+          // dockerd's words for a subnet that does not parse.
+          if (cfg.Subnet && unparsable(cfg.Subnet)) {
+            throw new InvalidArgumentError(`Invalid subnet ${cfg.Subnet} : invalid CIDR address: ${cfg.Subnet}`, { cause: e });
+          }
+          throw new InvalidArgumentError(`network ${req.Name}: ${e.message}`, { cause: e });
+        }
         throw e;
       }
       this.emit(rec, 'create');
@@ -404,7 +425,7 @@ export class NetworkManager {
     await this.serial(async () => {
       if (!this.nets.has(r.id)) throw new NotFoundError(`network ${ref} not found`);
       const users = this.attached(r);
-      if (users.length > 0) throw new ConflictError(`error while removing network: network ${r.name} id ${r.id} has active endpoints (${users.map((u) => u.name).join(', ')})`);
+      if (users.length > 0) throw new ConflictError(`error while removing network: network ${r.name} id ${r.id} has active endpoints`);
       // Out of the lookup at once: nothing attaches to a network on its way out.
       this.nets.delete(r.id);
     });

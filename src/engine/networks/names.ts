@@ -58,10 +58,11 @@ export class ContainerNames {
     return out.length > 0 ? out : undefined;
   }
 
-  /** What a network's DNS server asks: forward lookups for its clients, reverse lookups. */
+  /** What a network's DNS server asks: forward lookups for its clients, reverse lookups, the asker's own upstream. */
   resolverFor(networkId: string): DnsResolver {
     return {
       lookup: (name, client) => this.lookup(name, client, networkId),
+      upstreamFor: (client) => this.clientContainer(client)?.dns?.map((d) => (d.includes(':') && !d.includes('.') ? `[${d}]:53` : `${d}:53`)),
       reverse: (address) => {
         for (const c of this.host.containers()) {
           for (const ep of Object.values(c.endpoints)) {
@@ -91,7 +92,7 @@ export class ContainerNames {
       }
     }
     const own = this.host.gatewayEndpoint(c) ?? Object.values(c.endpoints)[0];
-    return renderHosts({ hostname: c.hostname, ...(own ? { ip: own.address } : {}), extraHosts: [...c.extraHosts, ...peers] });
+    return renderHosts({ hostname: c.hostname, ...(c.domainname ? { domainname: c.domainname } : {}), ...(own ? { ip: own.address } : {}), extraHosts: [...c.extraHosts, ...peers] });
   }
 
   /** Rewrites (in place: the file is bind-mounted) the /etc/hosts of every running container sharing a network with `changed`. */

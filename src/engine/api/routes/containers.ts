@@ -11,7 +11,7 @@ import {
   type WaitCondition,
 } from '../../backend.js';
 import type { Route, RouteContext } from '../router.js';
-import { formatRfc3339Nano, frame, streamNumber } from '../streams.js';
+import { formatLogTimestamp, frame, streamNumber } from '../streams.js';
 import { pumpOutput, readJson, streamMediaType, writeStreamError } from './common.js';
 
 function stopOptions({ query }: RouteContext): { signal?: string; timeout?: number } {
@@ -107,7 +107,7 @@ export const containerRoutes: Route[] = [
       const out = x.stream(200, streamMediaType(logs.tty, version));
       try {
         for await (const entry of logs.entries) {
-          const line = timestamps ? Buffer.concat([Buffer.from(`${formatRfc3339Nano(entry.time)} `), entry.line]) : entry.line;
+          const line = timestamps ? Buffer.concat([Buffer.from(`${formatLogTimestamp(entry.time, entry.timeText)} `), entry.line]) : entry.line;
           if (!(await out.write(logs.tty ? line : frame(streamNumber(entry.stream), line)))) break;
         }
       } catch (e) {
