@@ -794,6 +794,32 @@ export interface ContainerBackend {
   archiveGet(id: string, path: string, signal: AbortSignal): Promise<{ stat: PathStat; tar: Readable }>;
   /** Extracts the tar into the directory `path`. */
   archivePut(id: string, path: string, tar: Readable, options: ArchivePutOptions): Promise<void>;
+  /** `docker diff`: what the container changed in its own layer. */
+  changes(id: string): Promise<FilesystemChange[]>;
+  /** `docker export`: the container's root filesystem (without volumes) as a tar. */
+  export(id: string, signal: AbortSignal): Promise<Readable>;
+  /** `docker commit`: the container's changes as a new image on top of its own; answers the image id. */
+  commit(id: string, options: ContainerCommitOptions): Promise<{ Id: string }>;
+}
+
+/** One entry of `GET /containers/{id}/changes`: Kind 0 modified, 1 added, 2 deleted. */
+export interface FilesystemChange {
+  Path: string;
+  Kind: 0 | 1 | 2;
+}
+
+/** `POST /commit`: the query and the optional ContainerConfig body. */
+export interface ContainerCommitOptions {
+  repo?: string;
+  tag?: string;
+  comment?: string;
+  author?: string;
+  /** Freeze the container while its layer is read (default true). */
+  pause: boolean;
+  /** Dockerfile instructions applied to the new image's config (`--change`). */
+  changes: string[];
+  /** Config fields that replace the container's in the image (the request body). */
+  config?: ContainerConfig;
 }
 
 export interface ExecBackend {

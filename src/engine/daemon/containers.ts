@@ -6,6 +6,7 @@ import type {
   AttachOptions,
   AttachSession,
   ContainerBackend,
+  ContainerCommitOptions,
   ContainerCreateOptions,
   ContainerCreateRequest,
   ContainerCreateResponse,
@@ -17,6 +18,7 @@ import type {
   ContainerSummary,
   ContainerUpdateRequest,
   ContainerWaiter,
+  FilesystemChange,
   LogStream,
   LogsOptions,
   PathStat,
@@ -26,6 +28,7 @@ import type {
 } from '../backend.js';
 import { inspectOf, listContainers } from '../container/views.js';
 import { archiveGet, archivePut, archiveStat } from './archive-ops.js';
+import { commitContainer, containerChanges, exportContainer } from './commit.js';
 import { containerStats, pauseContainer, renameContainer, resizeContainerTty, topContainer, updateContainer, waitContainer } from './container-ops.js';
 import type { EngineCore } from './core.js';
 import { createContainer } from './create.js';
@@ -130,5 +133,17 @@ export class Containers implements ContainerBackend {
 
   archivePut(id: string, p: string, tar: Readable, options: ArchivePutOptions): Promise<void> {
     return archivePut(this.core, id, p, tar, options);
+  }
+
+  changes(id: string): Promise<FilesystemChange[]> {
+    return containerChanges(this.core, id);
+  }
+
+  export(id: string, signal: AbortSignal): Promise<Readable> {
+    return exportContainer(this.core, id, signal);
+  }
+
+  commit(id: string, options: ContainerCommitOptions): Promise<{ Id: string }> {
+    return commitContainer(this.core, id, options);
   }
 }

@@ -5,6 +5,7 @@
 import { PassThrough } from 'node:stream';
 import {
   InvalidArgumentError,
+  type ContainerConfig,
   type ContainerCreateRequest,
   type ContainerUpdateRequest,
   type PathStat,
@@ -267,6 +268,51 @@ export const containerRoutes: Route[] = [
     handler: async ({ x, params, query, backend }) => {
       await backend.containers.remove(params.id, { force: query.bool('force'), volumes: query.bool('v'), link: query.bool('link') });
       x.reply(204);
+    },
+  },
+  {
+    method: 'GET',
+    path: '/containers/{id}/changes',
+    handler: async ({ x, params, backend }) => {
+      x.reply(200, await backend.containers.changes(params.id));
+    },
+  },
+  {
+    method: 'GET',
+    path: '/containers/{id}/export',
+    handler: async ({ x, params, backend }) => {
+      const tar = await backend.containers.export(params.id, x.signal);
+      const out = x.stream(200, 'application/x-tar');
+      try {
+        for await (const chunk of tar) {
+          if (!(await out.write(chunk as Buffer))) {
+            tar.destroy();
+            return;
+          }
+        }
+      } finally {
+        out.end();
+      }
+    },
+  },
+  {
+    method: 'POST',
+    path: '/commit',
+    handler: async ({ x, query, backend }) => {
+      const container = query.string('container');
+      if (!container) throw new InvalidArgumentError('container must be given (?container=)');
+      const config = await readJson<ContainerConfig>(x);
+      const created = await backend.containers.commit(container, {
+        repo: query.string('repo') || undefined,
+        tag: query.string('tag') || undefined,
+        comment: query.string('comment') || undefined,
+        author: query.string('author') || undefined,
+        // moby: pause unless `pause` is given and false.
+        pause: query.bool('pause', true),
+        changes: query.all('changes'),
+        ...(config && typeof config === 'object' ? { config } : {}),
+      });
+      x.reply(201, { Id: created.Id });
     },
   },
   {
