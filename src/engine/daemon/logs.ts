@@ -3,7 +3,7 @@
 // follow has ended (the shim writes the exit status only after draining output, so one last read
 // after that sees everything).
 
-import { open, readdir, stat } from 'node:fs/promises';
+import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { LogEntry } from '../backend.js';
 
@@ -92,6 +92,17 @@ async function rotatedFiles(file: string): Promise<string[]> {
     .map((x) => path.join(path.dirname(file), x.n));
 }
 
+/**
+ * The rotated files newer than the one with inode `ino` (all of them when it is no longer there:
+ * rotation deletes the oldest first), oldest first.
+ */
+async function newerRotated(file: string, ino: number | undefined): Promise<{ file: string; ino: number }[]> {
+  const rotated = await rotatedFiles(file);
+  const withIno = (await Promise.all(rotated.map(async (f) => ({ file: f, ino: await stat(f).then((st) => st.ino, () => -1) })))).filter((f) => f.ino >= 0);
+  const at = withIno.findIndex((f) => f.ino === ino);
+  return withIno.slice(at + 1);
+}
+
 /** Every entry of the log, rotated files first (oldest first), and where the live file ends. */
 export async function readWholeLog(file: string): Promise<{ entries: LogEntry[]; position: LogPosition }> {
   const entries: LogEntry[] = [];
@@ -100,15 +111,6 @@ export async function readWholeLog(file: string): Promise<{ entries: LogEntry[];
   const parsed = parseChunk(live.buf);
   entries.push(...parsed.entries);
   return { entries, position: { offset: parsed.consumed, ...(live.ino !== undefined ? { ino: live.ino } : {}) } };
-}
-
-/** The rest of a file that was rotated away (found by its inode among the rotated files). */
-async function restOfRotated(file: string, ino: number, offset: number): Promise<Buffer> {
-  for (const f of (await rotatedFiles(file)).reverse()) {
-    const st = await stat(f).catch(() => undefined);
-    if (st?.ino === ino) return readFrom(f, offset);
-  }
-  return Buffer.alloc(0);
 }
 
 export interface FollowOptions {
@@ -124,33 +126,74 @@ export interface FollowOptions {
 
 /**
  * Polls the log from a position; calls onEnd when `finished()` held before a read, or on abort.
- * Rotation (the shim renamed the live file and opened a new one) is noticed by the inode: the
- * old file is read to its end, then the new one from its start. A file cut back to empty
- * (max-file 1) is noticed by its size.
+ * The follower keeps the file it reads open, so a rotation (the shim renames the live file and
+ * opens a new one; the oldest file is deleted) can never hand its inode to another file under it:
+ * it reads its file to the end, then every file rotated after it, then the new live file from its
+ * start. A file cut back to empty (max-file 1) is noticed by its size.
  */
 export function followLog(o: FollowOptions): void {
   let offset = o.from.offset;
-  let ino = o.from.ino;
+  let current: FileHandle | undefined;
+  let ino: number | undefined;
+  const emit = (buf: Buffer): number => {
+    const { entries, consumed } = parseChunk(buf);
+    for (const e of entries) o.onEntry(e);
+    return consumed;
+  };
+  const readHandle = async (fh: FileHandle, from: number): Promise<Buffer> => {
+    const { size } = await fh.stat();
+    if (size <= from) return Buffer.alloc(0);
+    const buf = Buffer.alloc(size - from);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, from);
+    return buf.subarray(0, bytesRead);
+  };
+  const openLive = async (): Promise<void> => {
+    current = await open(o.file, 'r').catch(() => undefined);
+    ino = current ? (await current.stat()).ino : undefined;
+  };
   const tick = async (): Promise<void> => {
+    await openLive();
+    // The position came from a file that has rotated away since: start over in the new one.
+    if (o.from.ino !== undefined && ino !== undefined && ino !== o.from.ino) offset = 0;
     while (!o.signal.aborted) {
       const last = o.finished();
-      let { buf, ino: now, size } = await readFromWithStat(o.file, offset).catch(() => ({ buf: Buffer.alloc(0), ino: undefined, size: 0 }));
-      if (now !== undefined && ino !== undefined && now !== ino) {
-        const rest = parseChunk(await restOfRotated(o.file, ino, offset).catch(() => Buffer.alloc(0)));
-        for (const e of rest.entries) o.onEntry(e);
-        offset = 0;
-        ({ buf, size } = await readFromWithStat(o.file, 0).catch(() => ({ buf: Buffer.alloc(0), size: 0 })));
-      } else if (size < offset) {
-        offset = 0;
-        ({ buf } = await readFromWithStat(o.file, 0).catch(() => ({ buf: Buffer.alloc(0) })));
+      try {
+        if (!current) await openLive();
+        if (current) {
+          const { size } = await current.stat();
+          if (size < offset) offset = 0;
+          offset += emit(await readHandle(current, offset));
+          const now = await stat(o.file).catch(() => undefined);
+          if (now && now.ino !== ino) {
+            // Rotated: what was written to ours is read; the files rotated after it, then the new one.
+            offset += emit(await readHandle(current, offset));
+            await current.close();
+            current = undefined;
+            offset = 0;
+            let lastIno = ino;
+            // The shim may rotate again while we catch up: until no file newer than the last one read
+            // appears beside the live one we opened.
+            for (let attempt = 0; attempt < 8 && !current; attempt++) {
+              for (const f of await newerRotated(o.file, lastIno)) {
+                emit(await readFrom(f.file, 0));
+                lastIno = f.ino;
+              }
+              await openLive();
+              if (current && (await newerRotated(o.file, lastIno)).some((f) => f.ino !== ino)) {
+                await (current as FileHandle).close();
+                current = undefined;
+              }
+            }
+            if (current) offset += emit(await readHandle(current, 0));
+          }
+        }
+      } catch {
+        // the file went away meanwhile: the next turn looks again
       }
-      if (now !== undefined) ino = now;
-      const { entries, consumed } = parseChunk(buf);
-      offset += consumed;
-      for (const e of entries) o.onEntry(e);
       if (last) break;
       await new Promise((r) => setTimeout(r, o.pollMs ?? 50));
     }
+    await current?.close().catch(() => undefined);
     o.onEnd();
   };
   void tick();
