@@ -94,8 +94,19 @@ export async function createContainer(core: EngineCore, request: ContainerCreate
     if (publishes) throw new InvalidArgumentError('conflicting options: port publishing and the container type network mode');
   }
   if (choice.kind === 'host' && publishes) warnings.push('Published ports are discarded when using host network mode');
+  // NetworkDisabled: no network at all, which is what NetworkMode none gives.
+  if (request.NetworkDisabled && choice.kind === 'network') {
+    if (hostConfig.NetworkMode && !['default', 'bridge'].includes(hostConfig.NetworkMode)) throw new InvalidArgumentError(`conflicting options: NetworkDisabled and the network ${hostConfig.NetworkMode}`);
+    hostConfig.NetworkMode = 'none';
+    choice = networkChoice('none');
+  }
   const wantedNetworks = networksToJoin(core.net, choice, request);
   if (hostConfig.Init && !core.initBinary) warnings.push('Init requested but no init binary (docker-init, tini, catatonit) is installed: running without one');
+  const endpointProblems = checkEndpointConfigs(request);
+  if (endpointProblems.length > 0) throw new InvalidArgumentError(endpointProblems.join('; '));
+  // Per-network links (the CLI copies --link into them on a user network) are links like HostConfig.Links.
+  const endpointLinks = Object.values(request.NetworkingConfig?.EndpointsConfig ?? {}).flatMap((c) => c?.Links ?? []);
+  if (endpointLinks.length > 0) hostConfig.Links = [...new Set([...(hostConfig.Links ?? []), ...endpointLinks])];
   const { HostConfig: _h, NetworkingConfig: _n, ...userConfig } = request;
   const id = randomId();
   const config = mergeImageConfig(userConfig, imageConfig);
@@ -145,10 +156,6 @@ export async function createContainer(core: EngineCore, request: ContainerCreate
     warnings,
     mounts,
   };
-  if (request.Healthcheck || config.Healthcheck) {
-    const test = config.Healthcheck?.Test ?? [];
-    if (test.length > 0 && test[0] !== 'NONE') rec.state.Health = { Status: 'starting', FailingStreak: 0, Log: [] };
-  }
   // In the table before addresses are planned: allocation reads the table, so two creates never get one address.
   const live = core.containers.add(rec);
   try {
@@ -170,6 +177,22 @@ export async function createContainer(core: EngineCore, request: ContainerCreate
 }
 
 type Network = NonNullable<ReturnType<NetworkManager['tryFind']>>;
+
+/**
+ * EndpointSettings the engine cannot honour are refused by name (no IPv6, no link-local
+ * addresses, no driver options on its bridges); the fields inspect reports (NetworkID,
+ * IPAddress, Gateway…) are outputs that dockerd ignores on input too.
+ */
+function checkEndpointConfigs(request: ContainerCreateRequest): string[] {
+  const problems: string[] = [];
+  for (const [name, cfg] of Object.entries(request.NetworkingConfig?.EndpointsConfig ?? {})) {
+    if (!cfg) continue;
+    if (cfg.IPAMConfig?.IPv6Address) problems.push(`EndpointsConfig.${name}.IPAMConfig.IPv6Address: IPv6 is not supported by the built-in engine`);
+    if (cfg.IPAMConfig?.LinkLocalIPs && cfg.IPAMConfig.LinkLocalIPs.length > 0) problems.push(`EndpointsConfig.${name}.IPAMConfig.LinkLocalIPs: link-local addresses are not supported by the built-in engine`);
+    if (cfg.DriverOpts && Object.keys(cfg.DriverOpts).length > 0) problems.push(`EndpointsConfig.${name}.DriverOpts: the built-in engine's bridge driver takes no endpoint options`);
+  }
+  return problems;
+}
 
 /**
  * dockerd makes the working directory at create and refuses a path that is a file in the image
@@ -197,7 +220,9 @@ function networksToJoin(net: NetworkManager, choice: ReturnType<typeof networkCh
   if (primary.driver !== 'bridge') throw new InvalidArgumentError(`network ${primary.name} (driver ${primary.driver}) is only usable as NetworkMode ${primary.driver === 'null' ? 'none' : 'host'}`);
   const configs = request.NetworkingConfig?.EndpointsConfig ?? {};
   const cfgOf = (n: { id: string; name: string }): EndpointSettings => configs[n.name] ?? configs[n.id] ?? (n.name === 'bridge' ? configs.default ?? configs[choice.network] : configs[choice.network]) ?? {};
-  wanted.push({ net: primary, cfg: cfgOf(primary) });
+  // The container-wide (deprecated) Config.MacAddress is its primary endpoint's, as with dockerd.
+  const primaryCfg = cfgOf(primary);
+  wanted.push({ net: primary, cfg: request.MacAddress && !primaryCfg.MacAddress ? { ...primaryCfg, MacAddress: request.MacAddress } : primaryCfg });
   for (const key of Object.keys(configs)) {
     const n = net.tryFind(key === 'default' ? 'bridge' : key);
     if (!n) throw new NotFoundError(`network ${key} not found`);

@@ -468,7 +468,7 @@ export class NetworkManager {
    * Allocates the endpoint of `c` on network `r` (address from IPAM or the one asked for). Pure
    * bookkeeping: the veth is made when the sandbox is (start) or right away by `plug` (connect).
    */
-  planEndpoint(c: AttachedContainer, r: NetworkRecord, cfg: { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null } = {}): Promise<EndpointState> {
+  planEndpoint(c: AttachedContainer, r: NetworkRecord, cfg: { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null; MacAddress?: string } = {}): Promise<EndpointState> {
     return this.serial(async () => {
       if (r.driver !== 'bridge') throw new InvalidArgumentError(`container cannot be connected to network ${r.name} (driver ${r.driver}): use NetworkMode ${r.name === 'none' ? 'none' : 'host'}`);
       if (c.endpoints[r.id]) throw new ForbiddenError(`endpoint with name ${c.name} already exists in network ${r.name}`);
@@ -479,6 +479,8 @@ export class NetworkManager {
         if (ep && other.id !== c.id) used.add(parseIp(ep.address));
       }
       const requested = cfg.IPAMConfig?.IPv4Address || undefined;
+      const mac = cfg.MacAddress || undefined;
+      if (mac && !/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(mac)) throw new InvalidArgumentError(`invalid MAC address: ${mac}`);
       if (requested && !r.userSubnet) throw new InvalidArgumentError(`user specified IP address is supported only when connecting to networks with user configured subnets (network ${r.name})`);
       let ip: number;
       try {
@@ -497,7 +499,7 @@ export class NetworkManager {
         address: formatIp(ip),
         prefix: plan.subnet.prefix,
         gateway: formatIp(plan.gateway),
-        mac: macFor(ip),
+        mac: mac ? mac.toLowerCase() : macFor(ip),
         aliases: [...(cfg.Aliases ?? [])],
         ...(requested ? { requestedAddress: requested } : {}),
         ifName: `eth${n}`,

@@ -11,6 +11,7 @@ import {
   type PathStat,
   type WaitCondition,
 } from '../../backend.js';
+import { checkBody, CREATE_BODY, normalizeStrslices, UPDATE_BODY } from '../body-schema.js';
 import type { Route, RouteContext } from '../router.js';
 import { formatLogTimestamp, frame, streamNumber } from '../streams.js';
 import { pumpOutput, readJson, streamMediaType, writeStreamError } from './common.js';
@@ -65,6 +66,9 @@ export const containerRoutes: Route[] = [
       if (body === undefined || body === null || typeof body !== 'object') {
         throw new InvalidArgumentError('config cannot be empty in order to create a container');
       }
+      checkBody(body, CREATE_BODY, 'ContainerConfigWrapper');
+      normalizeStrslices(body as Record<string, unknown>, ['Cmd', 'Entrypoint', 'Shell']);
+      if (body.HostConfig) normalizeStrslices(body.HostConfig as Record<string, unknown>, ['CapAdd', 'CapDrop']);
       const created = await backend.containers.create(body, {
         name: query.string('name') || undefined,
         platform: query.string('platform') || undefined,
@@ -189,6 +193,7 @@ export const containerRoutes: Route[] = [
     path: '/containers/{id}/update',
     handler: async ({ x, params, backend }) => {
       const body = (await readJson<ContainerUpdateRequest>(x)) ?? {};
+      checkBody(body, UPDATE_BODY, 'container.UpdateConfig');
       const result = await backend.containers.update(params.id, body);
       x.reply(200, { Warnings: result.Warnings ?? [] });
     },
