@@ -135,9 +135,13 @@ export function endpointViews(ctx: ContainerViewContext, rec: ContainerRecord): 
   return out;
 }
 
-/** NetworkSettings.Ports: every exposed or published port, with its host bindings while running. */
+/**
+ * NetworkSettings.Ports: every exposed or published port, with its host bindings while running;
+ * nothing before the first start (dockerd fills the map when it starts the container).
+ */
 export function portsView(rec: ContainerRecord): Record<string, PortBinding[] | null> {
   const out: Record<string, PortBinding[] | null> = {};
+  if (!rec.hasBeenStarted && !rec.state.Running) return out;
   for (const key of Object.keys(rec.config.ExposedPorts ?? {})) out[key.includes('/') ? key : `${key}/tcp`] = null;
   if (rec.state.Running) {
     for (const p of rec.ports ?? []) {

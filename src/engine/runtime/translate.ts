@@ -118,6 +118,8 @@ export type PlannedMount =
       createSource?: boolean;
       /** Sources that must exist (Mounts of type bind: Docker refuses a missing one). */
       requireSource?: boolean;
+      /** HostConfig.Tmpfs: mounted, but not listed in inspect's Mounts (dockerd lists only --mount ones). */
+      unlisted?: boolean;
     }
   | { volume: PlannedVolume; spec?: undefined };
 
@@ -197,7 +199,7 @@ export function planMounts(hc: HostConfig): PlannedMount[] {
       continue;
     }
     try {
-      out.push({ spec: { type: 'tmpfs', target, ...parseTmpfsOptions(options) } });
+      out.push({ spec: { type: 'tmpfs', target, ...parseTmpfsOptions(options) }, unlisted: true });
     } catch (e) {
       problems.push(e instanceof Error ? e.message : String(e));
     }

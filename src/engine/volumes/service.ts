@@ -44,6 +44,8 @@ export interface ContainerMount {
   createSource?: boolean;
   requireSource?: boolean;
   tmpfs?: { sizeBytes?: number; mode?: number; options?: string[] };
+  /** HostConfig.Tmpfs mounts: applied, but not in inspect's Mounts, as with dockerd. */
+  unlisted?: boolean;
 }
 
 export interface VolumeServiceHooks {
@@ -207,7 +209,7 @@ export class VolumeService implements VolumeBackend {
         });
       } else {
         const { sizeBytes, mode, options } = p.spec;
-        byTarget.set(p.spec.target, { type: 'tmpfs', source: '', destination: p.spec.target, readonly: p.spec.readonly === true, tmpfs: { sizeBytes, mode, options } });
+        byTarget.set(p.spec.target, { type: 'tmpfs', source: '', destination: p.spec.target, readonly: p.spec.readonly === true, tmpfs: { sizeBytes, mode, options }, ...(p.unlisted ? { unlisted: true } : {}) });
       }
     }
     for (const m of byTarget.values()) {
@@ -310,7 +312,7 @@ export class VolumeService implements VolumeBackend {
 
   /** inspect's and list's `Mounts`. */
   mountPoints(mounts: readonly ContainerMount[]): MountPoint[] {
-    return mounts.map((m): MountPoint => {
+    return mounts.filter((m) => !m.unlisted).map((m): MountPoint => {
       if (m.type === 'volume') return { Type: 'volume', Name: m.name, Source: m.source, Destination: m.destination, Driver: 'local', Mode: m.readonly ? 'ro' : 'z', RW: !m.readonly, Propagation: '' };
       if (m.type === 'bind') return { Type: 'bind', Source: m.source, Destination: m.destination, Mode: m.readonly ? 'ro' : '', RW: !m.readonly, Propagation: m.propagation ?? 'rprivate' };
       return { Type: 'tmpfs', Source: '', Destination: m.destination, Mode: '', RW: !m.readonly, Propagation: '' };
