@@ -69,7 +69,8 @@ describe.skipIf(skip)('the engine API surface of #20 through the docker CLI', ()
       return { done: new Promise((resolve) => child.on('close', () => resolve(out))) };
     };
     const attached = capture(['start', '-a', c]);
-    await new Promise((r) => setTimeout(r, 300));
+    // logs -f follows a running container only: wait for the start (its output begins 0.5 s later).
+    for (let i = 0; i < 100 && (await docker('inspect', '--format', '{{.State.Running}}', c)).stdout !== 'true\n'; i++) await new Promise((r) => setTimeout(r, 20));
     // Following from before the first line: it reads through every rotation to the end.
     const followed = capture(['logs', '-f', c]);
     const contiguous = (text: string): number[] => {

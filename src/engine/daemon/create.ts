@@ -184,13 +184,15 @@ type Network = NonNullable<ReturnType<NetworkManager['tryFind']>>;
  * IPAddress, Gateway…) are outputs that dockerd ignores on input too.
  */
 function checkEndpointConfigs(request: ContainerCreateRequest): string[] {
+  return Object.entries(request.NetworkingConfig?.EndpointsConfig ?? {}).flatMap(([name, cfg]) => (cfg ? endpointProblems(`EndpointsConfig.${name}`, cfg) : []));
+}
+
+/** The problems of one endpoint's settings (create's EndpointsConfig, connect's EndpointConfig). */
+export function endpointProblems(at: string, cfg: EndpointSettings): string[] {
   const problems: string[] = [];
-  for (const [name, cfg] of Object.entries(request.NetworkingConfig?.EndpointsConfig ?? {})) {
-    if (!cfg) continue;
-    if (cfg.IPAMConfig?.IPv6Address) problems.push(`EndpointsConfig.${name}.IPAMConfig.IPv6Address: IPv6 is not supported by the built-in engine`);
-    if (cfg.IPAMConfig?.LinkLocalIPs && cfg.IPAMConfig.LinkLocalIPs.length > 0) problems.push(`EndpointsConfig.${name}.IPAMConfig.LinkLocalIPs: link-local addresses are not supported by the built-in engine`);
-    if (cfg.DriverOpts && Object.keys(cfg.DriverOpts).length > 0) problems.push(`EndpointsConfig.${name}.DriverOpts: the built-in engine's bridge driver takes no endpoint options`);
-  }
+  if (cfg.IPAMConfig?.IPv6Address) problems.push(`${at}.IPAMConfig.IPv6Address: IPv6 is not supported by the built-in engine`);
+  if (cfg.IPAMConfig?.LinkLocalIPs && cfg.IPAMConfig.LinkLocalIPs.length > 0) problems.push(`${at}.IPAMConfig.LinkLocalIPs: link-local addresses are not supported by the built-in engine`);
+  if (cfg.DriverOpts && Object.keys(cfg.DriverOpts).length > 0) problems.push(`${at}.DriverOpts: the built-in engine's bridge driver takes no endpoint options`);
   return problems;
 }
 

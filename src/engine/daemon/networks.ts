@@ -16,6 +16,7 @@ import {
 } from '../backend.js';
 import { networkChoice } from '../runtime/translate.js';
 import type { EngineCore } from './core.js';
+import { endpointProblems } from './create.js';
 import { discardPrepared, resolvConfFor } from './run.js';
 
 async function apiErrors<T>(fn: () => Promise<T>): Promise<T> {
@@ -50,6 +51,8 @@ export class Networks implements NetworkBackend {
   }
 
   connect(ref: string, request: NetworkConnectRequest): Promise<void> {
+    const problems = endpointProblems('EndpointConfig', request.EndpointConfig ?? {});
+    if (problems.length > 0) return Promise.reject(new InvalidArgumentError(problems.join('; ')));
     return apiErrors(() => this.connectContainer(ref, request.Container, request.EndpointConfig ?? {}));
   }
 

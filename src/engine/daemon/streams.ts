@@ -6,6 +6,7 @@ import { ConflictError, NotImplementedError, type AttachOptions, type AttachSess
 import { Channel } from '../../lib/channel.js';
 import type { EngineCore } from './core.js';
 import { endOfLog, followLog, readWholeLog } from './logs.js';
+import { parseDetachKeys, watchDetachKeys } from '../runtime/detach-keys.js';
 import { connectStdin } from './run.js';
 
 export async function containerLogs(core: EngineCore, ref: string, options: LogsOptions): Promise<LogStream> {
@@ -46,10 +47,12 @@ export async function attachContainer(core: EngineCore, ref: string, options: At
   const out = new Channel<OutputChunk>(options.signal);
   const wanted = (e: LogEntry): boolean => (e.stream === 'stdout' ? options.stdout : options.stderr);
   if (options.stdin) {
+    // The detach keys end this session (its output) and leave the container running.
+    const input = watchDetachKeys(options.stdin, parseDetachKeys(options.detachKeys), () => out.end());
     // Without OpenStdin the container's stdin is /dev/null: input is read and dropped so the connection does not stall.
-    if (live.rec.config.OpenStdin !== true) options.stdin.resume();
-    else if (live.rec.state.Running) connectStdin(core, live, options.stdin);
-    else live.pendingStdin.push(options.stdin);
+    if (live.rec.config.OpenStdin !== true) input.resume();
+    else if (live.rec.state.Running) connectStdin(core, live, input);
+    else live.pendingStdin.push(input);
   }
   core.emit(live, 'attach');
   if (!options.stream) {

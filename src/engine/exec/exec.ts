@@ -29,6 +29,7 @@ import { signalNumber } from '../runtime/translate.js';
 import { dockerAdditionalGids, resolveUserInRootfs } from '../runtime/user.js';
 import { ALL_CAPABILITIES } from '../runtime/oci-spec.js';
 import { Channel } from '../../lib/channel.js';
+import { parseDetachKeys, watchDetachKeys } from '../runtime/detach-keys.js';
 
 /** What exec needs of the engine: its containers, their paths, runc, the shim, events. */
 export interface ExecHost {
@@ -176,6 +177,7 @@ export class Execs implements ExecBackend {
     if (ex.started) throw new ConflictError(`Error: Exec command ${execId} has already run`);
     const live = this.host.find(ex.containerId);
     if (!live.rec.state.Running) throw new ConflictError(`Container ${live.rec.id} is not running`);
+    const detachKeys = parseDetachKeys(ex.request.DetachKeys);
     ex.started = true;
     let proc: OciSpec['process'];
     try {
@@ -225,7 +227,8 @@ export class Execs implements ExecBackend {
     }
     if (withStdin && child.stdin && options.stdin) {
       child.stdin.on('error', () => undefined);
-      options.stdin.pipe(child.stdin);
+      // The detach keys end the client's session; the process goes on.
+      watchDetachKeys(options.stdin, detachKeys, () => out.end()).pipe(child.stdin);
     }
     let closed = false;
     void (async () => {

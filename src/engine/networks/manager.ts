@@ -44,6 +44,28 @@ import { PortPublisher } from './ports.js';
 import { NetworkStore, type AttachedContainer, type EndpointState, type NetworkRecord } from './store.js';
 import { addEndpoint, createBridge, createSandbox, deleteLink, deleteLinkAfter, deleteNetns, LinkReaper, linkExists, listLinks, netnsMounted, routedSubnets, type EndpointPlan } from './sysnet.js';
 
+/**
+ * Bridge driver options whose value the built-in engine's bridges already have: accepted, as the
+ * option is then honoured. Any other option (a bridge name, an MTU, masquerading off…) is refused.
+ */
+const HONOURED_OPTIONS: Readonly<Record<string, (v: string) => boolean>> = {
+  'com.docker.network.bridge.enable_icc': (v) => v === 'true',
+};
+
+/** What a network create asks for that the built-in engine cannot honour, each named. */
+function refusedNetworkOptions(req: NetworkCreateRequest): string[] {
+  const out: string[] = [];
+  if (req.Scope && req.Scope !== 'local') out.push(`Scope ${req.Scope}: the built-in engine's networks are local`);
+  if (req.Ingress) out.push('Ingress: the built-in engine has no swarm routing mesh');
+  const extra = req as { ConfigOnly?: boolean; ConfigFrom?: { Network?: string } | null };
+  if (extra.ConfigOnly || extra.ConfigFrom?.Network) out.push('ConfigOnly/ConfigFrom: configuration-only networks are not supported by the built-in engine');
+  if (req.IPAM?.Driver && req.IPAM.Driver !== 'default') out.push(`IPAM driver ${req.IPAM.Driver}: only the default IPAM driver is available`);
+  if (req.IPAM?.Options && Object.keys(req.IPAM.Options).length > 0) out.push(`IPAM.Options (${Object.keys(req.IPAM.Options).join(', ')}): the default IPAM driver takes no options`);
+  for (const c of req.IPAM?.Config ?? []) if (c.AuxiliaryAddresses && Object.keys(c.AuxiliaryAddresses).length > 0) out.push('IPAM.Config.AuxiliaryAddresses: reserved auxiliary addresses are not supported by the built-in engine');
+  for (const [k, v] of Object.entries(req.Options ?? {})) if (!HONOURED_OPTIONS[k]?.(v)) out.push(`driver option ${k}=${v} is not supported by the built-in engine's bridge driver`);
+  return out;
+}
+
 /** A subnet that is no CIDR at all (as opposed to one that is wrong for the network). */
 function unparsable(subnet: string): boolean {
   try {
@@ -381,6 +403,8 @@ export class NetworkManager {
     if (driver === 'host' || driver === 'null') throw new ForbiddenError(`only one instance of "${driver}" network is allowed`);
     if (driver !== 'bridge') throw new InvalidArgumentError(`plugin "${driver}" not found: the built-in engine offers the bridge driver only`);
     if (req.EnableIPv6) throw new InvalidArgumentError('IPv6 networks are not supported by the built-in engine');
+    const refused = refusedNetworkOptions(req);
+    if (refused.length > 0) throw new InvalidArgumentError(refused.join('; '));
     const configs = req.IPAM?.Config ?? [];
     if (configs.length > 1) throw new InvalidArgumentError('the built-in engine supports one IPAM.Config entry per network');
     const cfg = configs[0] ?? {};
