@@ -152,6 +152,18 @@ export async function hostDevices(): Promise<{ devices: OciDevice[]; rules: Devi
   return { devices, rules: [{ allow: true, access: 'rwm' }] };
 }
 
+type Throttle = { major: number; minor: number; rate: number }[];
+
+/** runtime-spec's LinuxBlockIO, as far as the engine fills it. */
+export interface BlockIO {
+  weight?: number;
+  weightDevice?: { major: number; minor: number; weight: number }[];
+  throttleReadBpsDevice?: Throttle;
+  throttleWriteBpsDevice?: Throttle;
+  throttleReadIOPSDevice?: Throttle;
+  throttleWriteIOPSDevice?: Throttle;
+}
+
 export interface ThrottleRequest {
   Path?: string;
   Rate?: number;
@@ -159,11 +171,13 @@ export interface ThrottleRequest {
 
 /** Block I/O throttles (`--device-read-bps` …) with each device's numbers from the host. */
 export async function resolveThrottles(hc: {
+  BlkioWeight?: number;
+  BlkioWeightDevice?: readonly { Path?: string; Weight?: number }[] | null;
   BlkioDeviceReadBps?: readonly ThrottleRequest[] | null;
   BlkioDeviceWriteBps?: readonly ThrottleRequest[] | null;
   BlkioDeviceReadIOps?: readonly ThrottleRequest[] | null;
   BlkioDeviceWriteIOps?: readonly ThrottleRequest[] | null;
-}): Promise<{ throttleReadBpsDevice?: { major: number; minor: number; rate: number }[]; throttleWriteBpsDevice?: { major: number; minor: number; rate: number }[]; throttleReadIOPSDevice?: { major: number; minor: number; rate: number }[]; throttleWriteIOPSDevice?: { major: number; minor: number; rate: number }[] } | undefined> {
+}): Promise<BlockIO | undefined> {
   const one = async (list: readonly ThrottleRequest[] | null | undefined): Promise<{ major: number; minor: number; rate: number }[] | undefined> => {
     if (!list || list.length === 0) return undefined;
     const out: { major: number; minor: number; rate: number }[] = [];
@@ -179,7 +193,10 @@ export async function resolveThrottles(hc: {
     }
     return out;
   };
+  const weights = await one((hc.BlkioWeightDevice ?? []).map((w) => ({ Path: w.Path, Rate: w.Weight })));
   const r = {
+    ...(hc.BlkioWeight ? { weight: hc.BlkioWeight } : {}),
+    weightDevice: weights?.map((w) => ({ major: w.major, minor: w.minor, weight: w.rate })),
     throttleReadBpsDevice: await one(hc.BlkioDeviceReadBps),
     throttleWriteBpsDevice: await one(hc.BlkioDeviceWriteBps),
     throttleReadIOPSDevice: await one(hc.BlkioDeviceReadIOps),

@@ -57,6 +57,9 @@ export interface ThrottleDevice {
 }
 
 export interface BlockIOSpec {
+  /** 10–1000, where the kernel has a block I/O weight (the engine refuses it otherwise). */
+  weight?: number;
+  weightDevice?: { major: number; minor: number; weight: number }[];
   throttleReadBpsDevice?: ThrottleDevice[];
   throttleWriteBpsDevice?: ThrottleDevice[];
   throttleReadIOPSDevice?: ThrottleDevice[];
@@ -352,7 +355,7 @@ function buildResources(r: ResourceSpec | undefined, extraRules: readonly Device
   if (r.cpusetMems) cpu.mems = r.cpusetMems;
   if (Object.keys(cpu).length > 0) out.cpu = cpu;
   if (r.pidsLimit !== undefined && r.pidsLimit > 0) out.pids = { limit: r.pidsLimit };
-  if (r.blockIO && Object.values(r.blockIO).some((l) => l && l.length > 0)) out.blockIO = r.blockIO;
+  if (r.blockIO && Object.values(r.blockIO).some((l) => (Array.isArray(l) ? l.length > 0 : l !== undefined))) out.blockIO = r.blockIO;
   return out;
 }
 
