@@ -216,6 +216,21 @@ describe('events', () => {
     expect(eventMatches(e, { type: ['image'] })).toBe(false);
   });
 
+  it("filters network, volume, scope and the kinds this engine has no events of, as moby's Filter.Include", () => {
+    const net = event('network', 'connect', 'n1d2', { name: 'confnet', container: 'abcdef', type: 'bridge' });
+    expect(eventMatches(net, { network: ['confnet'] })).toBe(true);
+    expect(eventMatches(net, { network: ['n1'] })).toBe(true);
+    // A container filter asks for that container's own events: a network event is not one.
+    expect(eventMatches(net, { container: ['abcdef'] })).toBe(false);
+    expect(eventMatches(net, { scope: ['local'] })).toBe(true);
+    expect(eventMatches(net, { scope: ['swarm'] })).toBe(false);
+    expect(eventMatches(net, { service: ['web'] })).toBe(false);
+    const c = event('container', 'start', 'abcdef', { name: 'web', image: 'busybox:latest' });
+    expect(eventMatches(c, { image: ['busybox'] })).toBe(true);
+    expect(eventMatches(c, { event: ['stop'] })).toBe(false);
+    expect(eventMatches(c, { event: ['sta'] })).toBe(false);
+  });
+
   it('replays history from `since`, streams live events, ends at `until`', async () => {
     let now = 1_000_000;
     const bus = new EventBus(() => now);
