@@ -19,7 +19,6 @@ import {
   type NetworkInspect,
 } from '../backend.js';
 import type { EventBus } from '../events/bus.js';
-import { exactMatch, invalidFilter, labelsMatch, regexMatch, validateFilterKeys, valuesOf } from '../filters.js';
 import { DnsServer } from './dns.js';
 import { ContainerNames } from './names.js';
 import {
@@ -41,40 +40,9 @@ import {
 } from './ipam.js';
 import { addIsolationRule, disableOutboundNat, enableOutboundNat, isolateBridge, isolationRuleBridges, isolationRuleDeletes, ISOLATION_RULE_PRIORITY } from './isolation.js';
 import { PortPublisher } from './ports.js';
+import { networkListFilter, refusedNetworkOptions, unparsable } from './requests.js';
 import { NetworkStore, type AttachedContainer, type EndpointState, type NetworkRecord } from './store.js';
 import { addEndpoint, createBridge, createSandbox, deleteLink, deleteLinkAfter, deleteNetns, LinkReaper, linkExists, listLinks, netnsMounted, routedSubnets, type EndpointPlan } from './sysnet.js';
-
-/**
- * Bridge driver options whose value the built-in engine's bridges already have: accepted, as the
- * option is then honoured. Any other option (a bridge name, an MTU, masquerading off…) is refused.
- */
-const HONOURED_OPTIONS: Readonly<Record<string, (v: string) => boolean>> = {
-  'com.docker.network.bridge.enable_icc': (v) => v === 'true',
-};
-
-/** What a network create asks for that the built-in engine cannot honour, each named. */
-function refusedNetworkOptions(req: NetworkCreateRequest): string[] {
-  const out: string[] = [];
-  if (req.Scope && req.Scope !== 'local') out.push(`Scope ${req.Scope}: the built-in engine's networks are local`);
-  if (req.Ingress) out.push('Ingress: the built-in engine has no swarm routing mesh');
-  const extra = req as { ConfigOnly?: boolean; ConfigFrom?: { Network?: string } | null };
-  if (extra.ConfigOnly || extra.ConfigFrom?.Network) out.push('ConfigOnly/ConfigFrom: configuration-only networks are not supported by the built-in engine');
-  if (req.IPAM?.Driver && req.IPAM.Driver !== 'default') out.push(`IPAM driver ${req.IPAM.Driver}: only the default IPAM driver is available`);
-  if (req.IPAM?.Options && Object.keys(req.IPAM.Options).length > 0) out.push(`IPAM.Options (${Object.keys(req.IPAM.Options).join(', ')}): the default IPAM driver takes no options`);
-  for (const c of req.IPAM?.Config ?? []) if (c.AuxiliaryAddresses && Object.keys(c.AuxiliaryAddresses).length > 0) out.push('IPAM.Config.AuxiliaryAddresses: reserved auxiliary addresses are not supported by the built-in engine');
-  for (const [k, v] of Object.entries(req.Options ?? {})) if (!HONOURED_OPTIONS[k]?.(v)) out.push(`driver option ${k}=${v} is not supported by the built-in engine's bridge driver`);
-  return out;
-}
-
-/** A subnet that is no CIDR at all (as opposed to one that is wrong for the network). */
-function unparsable(subnet: string): boolean {
-  try {
-    parseCidr(subnet);
-    return false;
-  } catch {
-    return true;
-  }
-}
 
 export interface NetworkLogger {
   info(message: string, fields?: Record<string, unknown>): void;
@@ -373,27 +341,13 @@ export class NetworkManager {
     };
   }
 
-  /** `docker network ls`: moby's network filters (daemon/network/filter.go), keys validated first. */
+  /** `docker network ls`: moby's network filters (networks/requests.ts), keys validated first. */
   async list(filters: Filters): Promise<NetworkInspect[]> {
-    validateFilterKeys(filters, ['dangling', 'driver', 'id', 'label', 'name', 'scope', 'type']);
-    const types = valuesOf(filters, 'type');
-    for (const t of types) if (t !== 'builtin' && t !== 'custom') throw invalidFilter('type', t);
-    const dangling = valuesOf(filters, 'dangling');
-    if (dangling.length > 1) throw new InvalidArgumentError('got more than one value for filter key "dangling"');
-    if (dangling.length === 1 && !['0', '1', 'true', 'false'].includes(dangling[0])) {
-      throw new InvalidArgumentError('invalid value for filter \'dangling\', must be "true" (or "1"), or "false" (or "0")');
-    }
-    const list = [...this.nets.values()].filter(
-      (r) =>
-        exactMatch(filters, 'driver', r.driver) &&
-        regexMatch(filters, 'name', r.name) &&
-        regexMatch(filters, 'id', r.id) &&
-        labelsMatch(filters, r.labels) &&
-        exactMatch(filters, 'scope', 'local') &&
-        (types.length === 0 || types.includes(r.predefined ? 'builtin' : 'custom')) &&
-        (dangling.length === 0 || (dangling[0] === 'true' || dangling[0] === '1') === (!r.predefined && this.attached(r).length === 0)),
-    );
-    return list.sort((a, b) => (a.name < b.name ? -1 : 1)).map((r) => this.inspectOf(r));
+    const keep = networkListFilter(filters);
+    return [...this.nets.values()]
+      .filter((r) => keep(r, () => this.attached(r).length))
+      .sort((a, b) => (a.name < b.name ? -1 : 1))
+      .map((r) => this.inspectOf(r));
   }
 
   async create(req: NetworkCreateRequest): Promise<{ Id: string; Warning: string }> {
