@@ -11,6 +11,7 @@
  *              --status-path FILE --pid-file FILE [--runc-log FILE]
  *              [--memory-cgroup DIR] [--tty] [--stdin] [--stdin-once] [--io-socket PATH]
  *              [--prepare [--prepare-timeout-ms N]] [--mount-overlay OPTIONS --rootfs DIR]
+ *              [--log-max-size BYTES [--log-max-files N]]
  *   berth-shim --exec-tty --runc PATH --root DIR --id ID --process FILE --pid-file FILE [--stdin]
  *
  * With --io-socket PATH the monitor listens on that unix socket (mode 0600, peers must run as our
@@ -69,6 +70,9 @@ struct options {
   const char *overlay_opts, *rootfs;
   int tty, stdin_open, stdin_once, exec_tty, prepare;
   long prepare_timeout_ms;
+  /* json-file rotation: the live file is rotated before a write once it holds log_max_size bytes. */
+  long long log_max_size;
+  int log_max_files;
 };
 
 struct stream {
@@ -81,6 +85,11 @@ struct stream {
 };
 
 static int log_fd = -1;
+/* Rotation (Docker's json-file max-size/max-file), done here because this process holds the log's
+   descriptor: the engine only reads the files. log_size counts what the live file holds. */
+static const char *log_path;
+static long long log_size, log_max_size;
+static int log_max_files = 1;
 
 static void die_to(int ready, const char *fmt, ...) {
   char msg[4096];
@@ -146,9 +155,32 @@ static size_t utf8_len(const unsigned char *p, size_t n) {
   return len;
 }
 
+/* Docker's rotation (loggerutils.rotate): with one file it is cut back to empty; otherwise
+   log.(n-1) … log.1 move up one, the live file becomes log.1 and a new one is opened. A reader
+   that follows the file notices its inode change (or its size shrink) and carries on. */
+static void rotate_log(void) {
+  if (log_max_files <= 1) {
+    if (ftruncate(log_fd, 0) == 0) log_size = 0;
+    return;
+  }
+  char from[PATH_MAX], to[PATH_MAX];
+  for (int i = log_max_files - 1; i >= 1; i--) {
+    if (i == 1) snprintf(from, sizeof from, "%s", log_path);
+    else snprintf(from, sizeof from, "%s.%d", log_path, i - 1);
+    snprintf(to, sizeof to, "%s.%d", log_path, i);
+    if (rename(from, to) != 0 && errno != ENOENT) return;
+  }
+  int fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  if (fd < 0) return; /* keep writing to the renamed file rather than lose output */
+  close(log_fd);
+  log_fd = fd;
+  log_size = 0;
+}
+
 /* One json-file record, escaped like Go's encoding/json (HTML-safe, invalid UTF-8 → U+FFFD). */
 static void log_message(const char *stream, const char *data, size_t n) {
   if (log_fd < 0) return;
+  if (log_max_size > 0 && log_size >= log_max_size) rotate_log();
   /* Worst case 6 output bytes per input byte plus the envelope. */
   static char out[MAX_LINE * 6 + 256];
   size_t o = 0;
@@ -192,7 +224,7 @@ static void log_message(const char *stream, const char *data, size_t n) {
   char ts[64];
   now_rfc3339(ts, sizeof ts);
   o += (size_t)sprintf(out + o, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n", stream, ts);
-  (void)write_all(log_fd, out, o);
+  if (write_all(log_fd, out, o) == 0) log_size += (long long)o;
 }
 
 /* Emits every complete line; a line reaching MAX_LINE is emitted as a partial message. */
@@ -685,6 +717,11 @@ static void monitor(const struct options *o, int ready) {
 
   log_fd = open(o->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
   if (log_fd < 0) die_to(ready, "open log %s: %s", o->log_path, strerror(errno));
+  log_path = o->log_path;
+  log_max_size = o->log_max_size;
+  log_max_files = o->log_max_files > 0 ? o->log_max_files : 1;
+  struct stat log_st;
+  log_size = fstat(log_fd, &log_st) == 0 ? (long long)log_st.st_size : 0;
 
   struct stream out = {.name = "stdout", .fd = -1}, err = {.name = "stderr", .fd = -1};
   int child_out = devnull, child_err = devnull, child_in = devnull, stdin_w = -1;
@@ -993,9 +1030,11 @@ static int exec_tty(const struct options *o) {
   if (!WIFEXITED(runc_status) || WEXITSTATUS(runc_status) != 0 || master < 0) {
     char line[2048];
     last_line(errbuf, line, sizeof line);
-    fprintf(stderr, "%s\n", line);
-    /* Docker's codes: 127 the command was not found, 126 it could not be run. */
-    return strstr(line, "not found") || strstr(line, "no such file") ? 127 : 126;
+    /* As dockerd answers an exec that could not start: the runtime's reason on the exec's own
+       output (a tty has one stream), and 126 whatever the reason. */
+    printf("OCI runtime exec failed: %s: unknown\r\n", line);
+    fflush(stdout);
+    return 126;
   }
   pid_t pid = 0;
   FILE *fp = fopen(o->pid_file, "re");
@@ -1125,6 +1164,8 @@ int main(int argc, char **argv) {
     else if (strcmp(k, "--prepare-timeout-ms") == 0) o.prepare_timeout_ms = atol(v);
     else if (strcmp(k, "--mount-overlay") == 0) o.overlay_opts = v;
     else if (strcmp(k, "--rootfs") == 0) o.rootfs = v;
+    else if (strcmp(k, "--log-max-size") == 0) o.log_max_size = atoll(v);
+    else if (strcmp(k, "--log-max-files") == 0) o.log_max_files = atoi(v);
     else die_to(-1, "unknown option %s", k);
   }
   if (o.exec_tty) {

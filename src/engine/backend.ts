@@ -181,6 +181,32 @@ export interface Resources {
   OomKillDisable?: boolean | null;
   PidsLimit?: number | null;
   Ulimits?: { Name: string; Soft: number; Hard: number }[] | null;
+  BlkioWeightDevice?: { Path?: string; Weight?: number }[] | null;
+  BlkioDeviceReadBps?: ThrottleDevice[] | null;
+  BlkioDeviceWriteBps?: ThrottleDevice[] | null;
+  BlkioDeviceReadIOps?: ThrottleDevice[] | null;
+  BlkioDeviceWriteIOps?: ThrottleDevice[] | null;
+  Devices?: DeviceMapping[] | null;
+  DeviceCgroupRules?: string[] | null;
+  DeviceRequests?: Record<string, unknown>[] | null;
+  KernelMemory?: number;
+  KernelMemoryTCP?: number;
+  /** Windows only: refused on Linux when set. */
+  CpuCount?: number;
+  CpuPercent?: number;
+  IOMaximumIOps?: number;
+  IOMaximumBandwidth?: number;
+}
+
+export interface ThrottleDevice {
+  Path?: string;
+  Rate?: number;
+}
+
+export interface DeviceMapping {
+  PathOnHost?: string;
+  PathInContainer?: string;
+  CgroupPermissions?: string;
 }
 
 export interface HostConfig extends Resources {
@@ -221,6 +247,9 @@ export interface HostConfig extends Resources {
   Sysctls?: Record<string, string> | null;
   Runtime?: string;
   Init?: boolean | null;
+  Isolation?: string;
+  MaskedPaths?: string[] | null;
+  ReadonlyPaths?: string[] | null;
 }
 
 export interface EndpointSettings {
@@ -408,6 +437,8 @@ export interface LogEntry {
   /** The line as the process wrote it, newline included when there was one. */
   line: Buffer;
   time: Date;
+  /** The time as the log recorded it (RFC 3339 with nanoseconds), which a Date cannot hold. */
+  timeText?: string;
 }
 
 export interface LogStream {
@@ -612,11 +643,11 @@ export interface Volume {
   /** RFC 3339. */
   CreatedAt: string;
   Status?: Record<string, unknown>;
-  Labels: Labels;
+  Labels: Labels | null;
   Scope: 'local' | 'global';
   Options: Record<string, string> | null;
   /** Size is -1 where not computed (only `system df` computes it); RefCount counts containers referencing the volume. */
-  UsageData: { Size: number; RefCount: number } | null;
+  UsageData?: { Size: number; RefCount: number } | null;
 }
 
 /** Body of `POST /volumes/create`. */
@@ -766,6 +797,32 @@ export interface ContainerBackend {
   archiveGet(id: string, path: string, signal: AbortSignal): Promise<{ stat: PathStat; tar: Readable }>;
   /** Extracts the tar into the directory `path`. */
   archivePut(id: string, path: string, tar: Readable, options: ArchivePutOptions): Promise<void>;
+  /** `docker diff`: what the container changed in its own layer. */
+  changes(id: string): Promise<FilesystemChange[]>;
+  /** `docker export`: the container's root filesystem (without volumes) as a tar. */
+  export(id: string, signal: AbortSignal): Promise<Readable>;
+  /** `docker commit`: the container's changes as a new image on top of its own; answers the image id. */
+  commit(id: string, options: ContainerCommitOptions): Promise<{ Id: string }>;
+}
+
+/** One entry of `GET /containers/{id}/changes`: Kind 0 modified, 1 added, 2 deleted. */
+export interface FilesystemChange {
+  Path: string;
+  Kind: 0 | 1 | 2;
+}
+
+/** `POST /commit`: the query and the optional ContainerConfig body. */
+export interface ContainerCommitOptions {
+  repo?: string;
+  tag?: string;
+  comment?: string;
+  author?: string;
+  /** Freeze the container while its layer is read (default true). */
+  pause: boolean;
+  /** Dockerfile instructions applied to the new image's config (`--change`). */
+  changes: string[];
+  /** Config fields that replace the container's in the image (the request body). */
+  config?: ContainerConfig;
 }
 
 export interface ExecBackend {

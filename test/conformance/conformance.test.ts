@@ -84,6 +84,8 @@ function prepareWork(work: string): void {
   writeFileSync(path.join(work, 'env.list'), 'FOO=foo\nBAR=bar\n# COMMENTED=x\n');
   mkdirSync(path.join(work, 'data'));
   writeFileSync(path.join(work, 'data', 'file.txt'), 'from the host\n');
+  // A seccomp profile in Docker's format that allows everything but making directories.
+  writeFileSync(path.join(work, 'deny-mkdir.json'), JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }] }));
 }
 
 /** A tiny root filesystem (one file) as a tarball, for `docker import`. */

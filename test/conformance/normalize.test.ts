@@ -29,6 +29,11 @@ describe('normalizeText', () => {
     expect(normalizeText('/tmp/bd-conf-x/work/data   /tmp/bd-conf-x/.docker  \n', ctx)).toBe('<work>/data  <home>/.docker\n');
   });
 
+  it('drops the CLI’s own timing-dependent "context canceled" line after a failed start', () => {
+    const err = 'docker: Error response from daemon: unable to find user nosuch.\ntime="2026-12-06T15:44:57Z" level=error msg="error waiting for container: context canceled"\n';
+    expect(normalizeText(err, ctx)).toBe('docker: Error response from daemon: unable to find user nosuch.\n');
+  });
+
   it('applies a step’s extra rules', () => {
     expect(normalizeText('b\na\n', ctx, ['sortLines'])).toBe('a\nb\n');
     expect(normalizeText('2026-01-01T00:00:00.123Z x', ctx, ['timePrecision'])).toBe('<time .3 digits> x');

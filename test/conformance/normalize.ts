@@ -53,8 +53,14 @@ const EXTRA: Record<ExtraRule, (s: string) => string> = {
 
 const BEFORE: readonly ExtraRule[] = ['timePrecision'];
 
+/**
+ * The docker CLI's own noise, which depends on timing on either engine: when a `docker run`'s
+ * start fails, the CLI cancels its wait for the exit and sometimes (not always) logs that.
+ */
+const CLI_NOISE = /^time="[^"]*" level=error msg="error waiting for container: context canceled"\n/gm;
+
 export function normalizeText(text: string, ctx: NormalizeContext, extra: readonly ExtraRule[] = []): string {
-  let s = text;
+  let s = text.replace(CLI_NOISE, '');
   for (const [p, placeholder] of ctx.paths) s = s.split(p).join(placeholder);
   for (const rule of extra) if (BEFORE.includes(rule)) s = EXTRA[rule](s);
   for (const [re, to] of RULES) s = s.replace(re, to);

@@ -155,7 +155,22 @@ export const SCRIPT: readonly Step[] = [
   step('inspect-log-opt', "inspect --format '{{.HostConfig.LogConfig.Type}} {{json .HostConfig.LogConfig.Config}}' logopt"),
   step('run-log-opt-bogus', 'run --rm --log-opt max-size=lots busybox true'),
   step('run-log-driver-none', 'run --rm --log-driver none busybox echo not-logged'),
-  step('rm-resource-containers', 'rm mem cpu rst logopt'),
+  step('run-log-driver-local', 'run --name logl --log-driver local busybox echo kept'),
+  step('logs-driver-local', 'logs logl'),
+  step('run-log-driver-none-named', 'run --name logn --log-driver none busybox echo shown'),
+  step('logs-driver-none', 'logs logn'),
+  // 200 lines through 1k files, 2 kept: the last lines are there whatever the rotation's boundaries.
+  step('run-log-rotate', "run --name logr --log-opt max-size=1k --log-opt max-file=2 busybox sh -c 'seq 1 200'", { compare: { stdout: false } }),
+  step('logs-rotated-tail', 'logs --tail 5 logr'),
+  step('run-seccomp-profile', "run --rm --security-opt seccomp={{work}}/deny-mkdir.json busybox sh -c 'mkdir /x && echo made || echo refused'"),
+  step('run-ipc-host', "run --rm --ipc host busybox sh -c 'grep -c \" /dev/shm \" /proc/mounts'"),
+  step('run-ipc-shareable', "run --rm --ipc shareable busybox sh -c 'grep -c \" /dev/shm \" /proc/mounts'"),
+  step('run-cgroupns-private', 'run --rm --cgroupns private busybox cat /proc/self/cgroup', { normalize: ['sortLines'] }),
+  step('run-memory-reservation-too-small', 'run --rm --memory-reservation 1k busybox true'),
+  step('run-cpu-period-bad', 'run --rm --cpu-period 10 busybox true'),
+  step('run-oom-score-bad', 'run --rm --oom-score-adj 2000 busybox true'),
+  step('run-sysctl-not-namespaced', 'run --rm --sysctl kernel.hostname=x busybox true'),
+  step('rm-resource-containers', 'rm mem cpu rst logopt logl logn logr'),
 
   // ---- lifecycle ----
   step('create-life', `create --name life --label app=life busybox ${LOOP}`, { compare: { stdout: true } }),
@@ -253,6 +268,18 @@ export const SCRIPT: readonly Step[] = [
   step('inspect-created', 'inspect psc', { json: true }),
   step('inspect-published', "inspect --format '{{json .NetworkSettings.Ports}} {{json .HostConfig.PortBindings}} {{json .Config.ExposedPorts}}' pse"),
   step('inspect-health', "inspect --format '{{.State.Health.Status}} {{.State.Health.FailingStreak}}' psd"),
+  // A container made with many options, inspected key by key: what each engine stored and defaulted.
+  step(
+    'create-insp-opts',
+    'create --name insp-opts --memory 64m --memory-reservation 32m --cpus 0.5 --cpu-shares 512 --cpuset-cpus 0 --pids-limit 50 --shm-size 128m ' +
+      '--ulimit nofile=100:200 --cap-add NET_ADMIN --cap-drop CHOWN --security-opt no-new-privileges --dns 10.0.0.53 --dns-search example.org ' +
+      '--dns-option ndots:2 --add-host db:10.1.2.3 --hostname insp --domainname example.org --user 1000:1000 -w /tmp -e A=1 -l k=v --read-only ' +
+      '--tmpfs /run --log-opt max-size=1m --restart on-failure:3 --stop-signal SIGUSR1 --stop-timeout 5 --health-cmd true --expose 9000 ' +
+      '--sysctl net.ipv4.ip_forward=1 --oom-score-adj 100 --ipc shareable --device /dev/null:/dev/xnull --group-add 50 --entrypoint sh busybox -c true',
+    { compare: { stdout: false } },
+  ),
+  step('inspect-options', 'inspect insp-opts', { json: true }),
+  step('rm-insp-opts', 'rm insp-opts'),
   // Its health checks are execs every 300 ms: they would fill the event windows below.
   step('rm-psd', 'rm -f psd'),
   step('inspect-size', "inspect -s --format '{{.SizeRw}} {{.SizeRootFs}}' psa", { normalize: ['numbers'] }),
@@ -280,7 +307,8 @@ export const SCRIPT: readonly Step[] = [
   step('exec-detached', 'exec -d psa sleep 1'),
   step('exec-stopped', 'exec psb true'),
   step('exec-missing-container', 'exec nosuch true'),
-  step('exec-ids', "inspect --format '{{len .ExecIDs}}' psa"),
+  // After the detached `sleep 1` above has ended on both engines: finished execs leave ExecIDs.
+  step('exec-ids', "inspect --format '{{len .ExecIDs}}' psa", { sleepMs: 1200 }),
 
   // ---- logs ----
   // Paced, so that the order of stdout and stderr lines in the log is not a race on either engine.

@@ -491,6 +491,10 @@ export class FakeBackend {
           self.record('containers.archivePut', id, path, Buffer.concat(chunks).toString(), options);
           self.find(id);
         },
+        // Filesystems are not modelled: the engine's own tests cover diff, export and commit.
+        changes: notHere,
+        export: notHere,
+        commit: notHere,
       },
       exec: {
         async create(containerId, request) {

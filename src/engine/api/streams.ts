@@ -39,6 +39,17 @@ export function formatRfc3339Nano(time: Date): string {
 }
 
 /**
+ * A log line's timestamp as `docker logs -t` shows it: dockerd's RFC3339NanoFixed, nine fractional
+ * digits always. `text` is the log's own RFC 3339 time (nanoseconds kept), else `time` is used.
+ */
+export function formatLogTimestamp(time: Date, text?: string): string {
+  const m = text ? /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z$/.exec(text) : null;
+  if (m) return `${m[1]}.${(m[2] ?? '').padEnd(9, '0')}Z`;
+  const iso = time.toISOString(); // millisecond precision
+  return `${iso.slice(0, 19)}.${iso.slice(20, 23)}000000Z`;
+}
+
+/**
  * Writes with backpressure: resolves once the destination can take more. Resolves false when the
  * destination closed first (the client went away), so producers stop instead of buffering.
  */

@@ -99,13 +99,21 @@ export async function statContainerPath(c: ContainerRoot, requested: string): Pr
   return statOf(c, await locate(c, requested));
 }
 
-/** Tar entries for `hostPath` and, for a directory, everything below it (lexical order, like Go's Walk). */
-async function* walk(hostPath: string, name: string, st: Stats, links: Map<string, string>, signal: AbortSignal): AsyncGenerator<TarWriteEntry> {
+/**
+ * Tar entries for `hostPath` and, with `recursive`, for a directory everything below it (lexical
+ * order, like Go's Walk). `links` remembers hard-linked files across the calls of one archive.
+ */
+export async function* tarEntriesOf(hostPath: string, name: string, st: Stats, recursive: boolean, signal: AbortSignal, links: Map<string, string> = new Map()): AsyncGenerator<TarWriteEntry> {
+  yield* walk(hostPath, name, st, links, signal, recursive);
+}
+
+async function* walk(hostPath: string, name: string, st: Stats, links: Map<string, string>, signal: AbortSignal, recursive = true): AsyncGenerator<TarWriteEntry> {
   if (signal.aborted) return;
   // Whole seconds, as Go's tar writer keeps them in ustar headers (a fraction would need a pax record per entry).
   const base = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: Math.floor(st.mtimeMs / 1000) };
   if (st.isDirectory()) {
     yield { ...base, path: `${name}/`, type: 'directory' };
+    if (!recursive) return;
     const names = readdirSync(hostPath).sort();
     for (const child of names) {
       const childPath = path.join(hostPath, child);

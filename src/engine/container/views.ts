@@ -7,12 +7,13 @@ import type { ContainerInspect, ContainerListOptions, ContainerSummary, Endpoint
 import type { HealthState } from '../supervise/health.js';
 import { commandOf, humanDuration, networkChoice } from '../runtime/translate.js';
 import type { ContainerMount } from '../volumes/service.js';
+import { selectContainers } from './list.js';
 import { primaryEndpoint, type ContainerRecord } from './record.js';
 import type { LiveContainer } from './table.js';
 
 export interface ContainerViewContext {
   now(): number;
-  paths(id: string): { rootfs: string; upper: string; work: string; etc: string; log: string };
+  paths(id: string): { rootfs: string; upper: string; work: string; init: string; etc: string; log: string };
   /** The health of a running container as its monitor sees it now. */
   health(id: string): HealthState | undefined;
   network(id: string): { id: string; name: string; predefined: boolean } | undefined;
@@ -22,12 +23,16 @@ export interface ContainerViewContext {
   mountPoints(mounts: readonly ContainerMount[]): MountPoint[];
 }
 
-export function inspectOf(ctx: ContainerViewContext, live: LiveContainer): ContainerInspect {
+/**
+ * `docker inspect` of a container. `imageLowerDirs`: its image's layers (top first), for
+ * GraphDriver.Data.LowerDir, which lists the init layer above them as dockerd's does.
+ */
+export function inspectOf(ctx: ContainerViewContext, live: LiveContainer, imageLowerDirs: readonly string[] = []): ContainerInspect {
   const rec = live.rec;
   const p = ctx.paths(rec.id);
   const cmd = commandOf(rec.config);
   const networks = endpointViews(ctx, rec);
-  const primary = primaryEndpoint(rec);
+  const primary = detached(rec) ? undefined : primaryEndpoint(rec);
   const onDefault = primary && ctx.network(primary.networkId)?.name === 'bridge' ? primary : undefined;
   const health = rec.state.Running ? ctx.health(rec.id) : undefined;
   return {
@@ -50,20 +55,28 @@ export function inspectOf(ctx: ContainerViewContext, live: LiveContainer): Conta
     AppArmorProfile: '',
     ExecIDs: live.execIds.length > 0 ? [...live.execIds] : null,
     HostConfig: rec.hostConfig,
-    GraphDriver: { Name: 'overlay', Data: { MergedDir: p.rootfs, UpperDir: p.upper, WorkDir: p.work } },
+    GraphDriver: { Name: 'overlay', Data: { ...(imageLowerDirs.length > 0 ? { LowerDir: [p.init, ...imageLowerDirs].join(':') } : {}), MergedDir: p.rootfs, UpperDir: p.upper, WorkDir: p.work } },
     Mounts: ctx.mountPoints(ctx.mounts(rec)),
     Config: rec.config,
     NetworkSettings: {
       Bridge: '',
       SandboxID: rec.endpoints ? rec.id : '',
       SandboxKey: rec.endpoints ? ctx.netnsPath(rec.id) : '',
+      HairpinMode: false,
+      LinkLocalIPv6Address: '',
+      LinkLocalIPv6PrefixLen: 0,
       Ports: portsView(rec),
+      SecondaryIPAddresses: null,
+      SecondaryIPv6Addresses: null,
       // The pre-1.44 top-level fields describe the default bridge endpoint (`docker inspect -f '{{.NetworkSettings.IPAddress}}'`).
       Gateway: onDefault?.gateway ?? '',
       IPAddress: onDefault?.address ?? '',
       IPPrefixLen: onDefault?.prefix ?? 0,
       MacAddress: onDefault?.mac ?? '',
       EndpointID: onDefault?.endpointId ?? '',
+      GlobalIPv6Address: '',
+      GlobalIPv6PrefixLen: 0,
+      IPv6Gateway: '',
       Networks: networks,
     },
   };
@@ -81,39 +94,54 @@ export function statusText(rec: ContainerRecord, now: number): string {
   return `Exited (${s.ExitCode}) ${humanDuration(now - Date.parse(s.FinishedAt))} ago`;
 }
 
+/**
+ * A container that ran and stopped: dockerd releases its endpoints at exit, so inspect shows them
+ * empty (berth keeps the address reserved for the next start, but it is not in use).
+ */
+function detached(rec: ContainerRecord): boolean {
+  return rec.hasBeenStarted && !rec.state.Running;
+}
+
 /** NetworkSettings.Networks: endpoints by network name; `host`/`none` as dockerd shows them. */
 export function endpointViews(ctx: ContainerViewContext, rec: ContainerRecord): Record<string, EndpointSettings> {
   const choice = networkChoice(rec.hostConfig.NetworkMode);
   if (choice.kind === 'host' || choice.kind === 'none') {
     const n = ctx.networkNamed(choice.kind);
-    return { [choice.kind]: { IPAMConfig: null, Links: null, Aliases: null, NetworkID: n?.id ?? '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '', DNSNames: null } };
+    return { [choice.kind]: { IPAMConfig: null, Links: null, Aliases: null, NetworkID: n?.id ?? '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: '', DriverOpts: null } };
   }
   const out: Record<string, EndpointSettings> = {};
+  const gone = detached(rec);
   for (const ep of Object.values(rec.endpoints ?? {})) {
     const n = ctx.network(ep.networkId);
     if (!n) continue;
+    // On a user-defined network dockerd adds the short id to the aliases when it connects the endpoint.
+    const aliases = !n.predefined && rec.hasBeenStarted && !ep.aliases.includes(rec.id.slice(0, 12)) ? [...ep.aliases, rec.id.slice(0, 12)] : ep.aliases;
     out[n.name] = {
       IPAMConfig: ep.requestedAddress ? { IPv4Address: ep.requestedAddress } : null,
       Links: rec.hostConfig.Links && rec.hostConfig.Links.length > 0 ? [...rec.hostConfig.Links] : null,
-      Aliases: ep.aliases.length > 0 ? [...ep.aliases] : null,
-      MacAddress: ep.mac,
+      Aliases: aliases.length > 0 ? [...aliases] : null,
       NetworkID: n.id,
-      EndpointID: ep.endpointId,
-      Gateway: ep.gateway,
-      IPAddress: ep.address,
-      IPPrefixLen: ep.prefix,
+      EndpointID: gone ? '' : ep.endpointId,
+      Gateway: gone ? '' : ep.gateway,
+      IPAddress: gone ? '' : ep.address,
+      IPPrefixLen: gone ? 0 : ep.prefix,
       IPv6Gateway: '',
       GlobalIPv6Address: '',
       GlobalIPv6PrefixLen: 0,
-      DNSNames: n.predefined ? null : [rec.name, rec.id.slice(0, 12), ...ep.aliases],
+      MacAddress: gone ? '' : ep.mac,
+      DriverOpts: null,
     };
   }
   return out;
 }
 
-/** NetworkSettings.Ports: every exposed or published port, with its host bindings while running. */
+/**
+ * NetworkSettings.Ports: every exposed or published port, with its host bindings while running;
+ * nothing before the first start (dockerd fills the map when it starts the container).
+ */
 export function portsView(rec: ContainerRecord): Record<string, PortBinding[] | null> {
   const out: Record<string, PortBinding[] | null> = {};
+  if (!rec.hasBeenStarted && !rec.state.Running) return out;
   for (const key of Object.keys(rec.config.ExposedPorts ?? {})) out[key.includes('/') ? key : `${key}/tcp`] = null;
   if (rec.state.Running) {
     for (const p of rec.ports ?? []) {
@@ -124,7 +152,7 @@ export function portsView(rec: ContainerRecord): Record<string, PortBinding[] | 
   return out;
 }
 
-function portSummaries(rec: ContainerRecord): PortSummary[] {
+export function portSummaries(rec: ContainerRecord): PortSummary[] {
   const out: PortSummary[] = [];
   for (const [key, bindings] of Object.entries(portsView(rec))) {
     const [port, proto] = key.split('/');
@@ -142,7 +170,7 @@ export function summaryOf(ctx: ContainerViewContext, live: LiveContainer): Conta
     Names: [`/${rec.name}`],
     Image: rec.imageRef,
     ImageID: rec.image,
-    Command: commandOf(rec.config).join(' '),
+    Command: commandLine(commandOf(rec.config)),
     Created: Math.floor(Date.parse(rec.created) / 1000),
     Ports: portSummaries(rec),
     Labels: rec.config.Labels ?? {},
@@ -154,36 +182,28 @@ export function summaryOf(ctx: ContainerViewContext, live: LiveContainer): Conta
   };
 }
 
-/** `docker ps`: the containers `options` select, newest first. `ancestorIds`: the image ids the ancestor filter names. */
+/** `docker ps`: the containers `options` select (container/list.ts), newest first. `ancestorIds`: the image ids the ancestor filter names. */
 export function listContainers(ctx: ContainerViewContext, containers: Iterable<LiveContainer>, options: ContainerListOptions, ancestorIds: ReadonlySet<string>): ContainerSummary[] {
-  const f = options.filters;
-  const all = options.all || (f.status ?? []).some((s) => s !== 'running') || (f.exited ?? []).length > 0;
-  let list = [...containers].filter((l) => all || l.rec.state.Running);
-  const keep = (key: string, test: (l: LiveContainer, v: string) => boolean): void => {
-    const values = f[key];
-    if (values && values.length > 0) list = list.filter((l) => values.some((v) => test(l, v)));
-  };
-  keep('status', (l, v) => l.rec.state.Status === v);
-  keep('id', (l, v) => l.rec.id.startsWith(v));
-  keep('name', (l, v) => {
-    try {
-      return new RegExp(v.replace(/^\//, '')).test(l.rec.name);
-    } catch {
-      return l.rec.name.includes(v);
-    }
+  const selected = selectContainers(containers, options, {
+    ancestorIds,
+    health: (l) => healthStatus(ctx, l.rec),
+    networks: (l) => Object.keys(l.rec.endpoints ?? {}).flatMap((id) => {
+      const n = ctx.network(id);
+      return n ? [{ name: n.name, id: n.id }] : [];
+    }),
+    mounts: (l) => ctx.mounts(l.rec),
+    ports: (l) => portSummaries(l.rec),
   });
-  keep('ancestor', (l, v) => ancestorIds.has(l.rec.image) || l.rec.imageRef === v);
-  // `volume=` matches a volume name or a mount destination (moby's container list filter).
-  keep('volume', (l, v) => ctx.mounts(l.rec).some((m) => m.name === v || m.destination === v || (m.type === 'bind' && m.source === v)));
-  keep('exited', (l, v) => !l.rec.state.Running && l.rec.hasBeenStarted && l.rec.state.ExitCode === Number(v));
-  // Labels AND together (docker ps --filter label=a --filter label=b needs both).
-  for (const label of f.label ?? []) {
-    const eq = label.indexOf('=');
-    list = list.filter((l) => {
-      const labels = l.rec.config.Labels ?? {};
-      return eq < 0 ? label in labels : labels[label.slice(0, eq)] === label.slice(eq + 1);
-    });
-  }
-  const out = list.map((l) => summaryOf(ctx, l)).sort((a, b) => b.Created - a.Created || (a.Id < b.Id ? -1 : 1));
-  return options.limit !== undefined && options.limit > 0 ? out.slice(0, options.limit) : out;
+  return selected.map((l) => summaryOf(ctx, l));
+}
+
+/** The health status `docker ps` filters on: `none` without a health check. */
+function healthStatus(ctx: ContainerViewContext, rec: ContainerRecord): string {
+  if (!rec.state.Health) return 'none';
+  return (rec.state.Running ? ctx.health(rec.id)?.Status : undefined) ?? rec.state.Health.Status;
+}
+
+/** `docker ps`'s COMMAND: the path, then the arguments, those with a space in single quotes (moby daemon/list.go). */
+export function commandLine(args: readonly string[]): string {
+  return args.map((a, i) => (i > 0 && a.includes(' ') ? `'${a}'` : a)).join(' ');
 }

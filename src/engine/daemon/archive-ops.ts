@@ -1,6 +1,8 @@
 // `docker cp` on a container: stat, get and put a path, on a running container (frozen meanwhile)
 // or a stopped one (its root mounted for the call).
 
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { InvalidArgumentError, toEngineError, type ArchivePutOptions, type PathStat } from '../backend.js';
 import { archiveContainerPath, extractIntoContainer, statContainerPath, type ContainerRoot } from '../archive/archive.js';
@@ -45,11 +47,17 @@ function withContainerRoot<T>(core: EngineCore, ref: string, use: (c: ContainerR
           await discardPrepared(core, live);
           const p = core.paths(rec.id);
           const holder = `${rec.id}-archive`;
-          const lowerDirs = await core.store.lowerDirs(rec.image);
+          const lowerDirs = await core.runner.layers(rec.id, await core.store.lowerDirs(rec.image));
           const volumes = await core.vols.acquire(holder, mounts.filter((m) => m.type !== 'tmpfs'), { quiet: true });
           const release = (): Promise<void> => core.vols.release(holder, { quiet: true });
           undo = release;
           const binds = volumes.specs.flatMap((m) => (m.type === 'bind' ? [{ source: m.source, destination: m.target, readonly: m.readonly === true }] : []));
+          // The files a run mounts over /etc (hosts, hostname, resolv.conf) are there too, as dockerd's
+          // setupMounts puts them: `docker cp` of /etc/hostname from a stopped container reads the real one.
+          for (const name of ['resolv.conf', 'hostname', 'hosts']) {
+            const source = path.join(p.etc, name);
+            if (existsSync(source) && !binds.some((b) => b.destination === `/etc/${name}`)) binds.push({ source, destination: `/etc/${name}`, readonly: rec.hostConfig.ReadonlyRootfs === true });
+          }
           const unmount = await mountStoppedRoot({ lowerDirs, upperDir: p.upper, workDir: p.work, target: p.rootfs, binds });
           undo = async () => {
             await unmount();

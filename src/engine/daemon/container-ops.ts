@@ -10,17 +10,20 @@ import {
   type ContainerUpdateRequest,
   type ContainerWaitResponse,
   type ContainerWaiter,
+  type HostConfig,
   type ProcessList,
   type StatsOptions,
   type WaitCondition,
 } from '../backend.js';
 import { hostCgroupMounts } from '../runtime/cgroups.js';
 import { resizeTty } from '../runtime/monitor.js';
-import { buildContainerSpec, restartPolicyOf } from '../runtime/translate.js';
+import { buildContainerSpec } from '../runtime/container-spec.js';
+import { networkChoice, restartPolicyOf } from '../runtime/translate.js';
+import { checkResources } from '../container/resource-checks.js';
 import { ZERO_TIME, type EngineCore } from './core.js';
 import { nameConflict, NAME_PATTERN } from './create.js';
 import { discardPrepared } from './run.js';
-import { sampleCgroups } from './stats.js';
+import { sampleBlkio, sampleCgroups, sampleNetworks } from './stats.js';
 
 export async function waitContainer(core: EngineCore, ref: string, condition: WaitCondition): Promise<ContainerWaiter> {
   const live = core.find(ref);
@@ -71,8 +74,19 @@ export function containerStats(core: EngineCore, ref: string, options: StatsOpti
     const mounts = hostCgroupMounts();
     const sample = async (): Promise<ContainerStats> => {
       const base: ContainerStats = { read: new Date().toISOString(), preread: ZERO_TIME, id: live.rec.id, name: `/${live.rec.name}` };
-      if (!live.rec.state.Running) return { ...base, pids_stats: {}, cpu_stats: {}, memory_stats: {}, blkio_stats: {} };
-      return { ...base, ...(await sampleCgroups(core.runner.cgroupsPath(live.rec.id), mounts)), blkio_stats: {}, num_procs: 0 };
+      if (!live.rec.state.Running) return { ...base, pids_stats: {}, cpu_stats: {}, memory_stats: {}, blkio_stats: {}, storage_stats: {} };
+      const cgroups = core.runner.cgroupsPath(live.rec.id, live.rec.hostConfig.CgroupParent);
+      // The host's network namespace is not the container's to report (dockerd gives none there).
+      const ownNetwork = networkChoice(live.rec.hostConfig.NetworkMode).kind !== 'host';
+      const networks = ownNetwork ? await sampleNetworks(live.rec.state.Pid) : undefined;
+      return {
+        ...base,
+        ...(await sampleCgroups(cgroups, mounts)),
+        blkio_stats: await sampleBlkio(cgroups, mounts),
+        num_procs: 0,
+        storage_stats: {},
+        ...(networks && Object.keys(networks).length > 0 ? { networks } : {}),
+      };
     };
     let prev: ContainerStats | undefined;
     if (!options.stream && !options.oneShot) {
@@ -103,30 +117,50 @@ export function containerStats(core: EngineCore, ref: string, options: StatsOpti
 
 export async function updateContainer(core: EngineCore, ref: string, u: ContainerUpdateRequest): Promise<{ Warnings: string[] }> {
   const live = core.find(ref);
+  const { RestartPolicy, ...resources } = u;
+  // Checked as dockerd checks an update (daemon/update.go): before anything changes.
+  const checked = checkResources(resources, core.hostFacts, true);
+  if (checked.problems.length > 0) throw new InvalidArgumentError(checked.problems.join('; '));
+  for (const key of UNCHANGEABLE) if (resources[key] !== undefined && resources[key] !== null && !isZero(resources[key])) throw new InvalidArgumentError(`${key} cannot be changed by an update of the built-in engine`);
   return core.serial(live, async () => {
     const rec = live.rec;
-    // A prepared run has the old limits in its cgroup and bundle: its start makes them anew.
-    await discardPrepared(core, live);
-    const { RestartPolicy, ...resources } = u;
-    const next = { ...rec.hostConfig };
-    for (const [k, v] of Object.entries(resources)) if (v !== undefined && v !== null && v !== 0 && v !== '') (next as Record<string, unknown>)[k] = v;
-    if (RestartPolicy) next.RestartPolicy = RestartPolicy;
+    const next: HostConfig = { ...rec.hostConfig };
+    for (const [k, v] of Object.entries(resources)) if (v !== undefined && v !== null && !isZero(v)) (next as Record<string, unknown>)[k] = v;
+    // A new memory limit above the swap limit in force needs the swap limit too (dockerd's rule).
+    if (resources.Memory && !resources.MemorySwap && next.MemorySwap && next.MemorySwap > 0 && resources.Memory > next.MemorySwap) {
+      throw new ConflictError('Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time');
+    }
+    if (resources.NanoCpus) {
+      next.CpuPeriod = 0;
+      next.CpuQuota = 0;
+    } else if (resources.CpuPeriod || resources.CpuQuota) next.NanoCpus = 0;
+    // The CLI always sends a RestartPolicy; an empty name means "leave it" (dockerd's update does the same).
+    if (RestartPolicy?.Name) next.RestartPolicy = RestartPolicy;
     try {
       restartPolicyOf(next);
     } catch (e) {
       throw toEngineError(e);
     }
+    // A prepared run has the old limits in its cgroup and bundle: its start makes them anew.
+    await discardPrepared(core, live);
     if (rec.state.Running) {
-      const spec = buildContainerSpec({ config: rec.config, hostConfig: next, user: { uid: 0, gid: 0 }, mounts: [], containerPid: () => 1 });
-      const r = spec.resources ?? {};
+      const r = buildContainerSpec({ config: rec.config, hostConfig: next, user: { uid: 0, gid: 0 }, mounts: [], containerPid: () => 1 }).resources ?? {};
       const update: Record<string, unknown> = {};
-      if (r.memory || r.memoryReservation) update.memory = { ...(r.memory ? { limit: r.memory, swap: r.memorySwap ?? r.memory * 2 } : {}), ...(r.memoryReservation ? { reservation: r.memoryReservation } : {}) };
+      const memory: Record<string, unknown> = {};
+      if (r.memory) Object.assign(memory, { limit: r.memory, swap: r.memorySwap ?? r.memory * 2 });
+      if (r.memoryReservation) memory.reservation = r.memoryReservation;
+      if (Object.keys(memory).length > 0) update.memory = memory;
       const cpu: Record<string, unknown> = {};
       if (r.cpuShares) cpu.shares = r.cpuShares;
       if (r.nanoCpus) Object.assign(cpu, { period: 100_000, quota: Math.floor((r.nanoCpus * 100_000) / 1e9) });
+      else {
+        if (r.cpuPeriod) cpu.period = r.cpuPeriod;
+        if (r.cpuQuota) cpu.quota = r.cpuQuota;
+      }
       if (r.cpusetCpus) cpu.cpus = r.cpusetCpus;
+      if (r.cpusetMems) cpu.mems = r.cpusetMems;
       if (Object.keys(cpu).length > 0) update.cpu = cpu;
-      if (r.pidsLimit && r.pidsLimit > 0) update.pids = { limit: r.pidsLimit };
+      if (r.pidsLimit !== undefined) update.pids = { limit: r.pidsLimit > 0 ? r.pidsLimit : -1 };
       try {
         await core.runner.runc.update(rec.id, update);
       } catch (e) {
@@ -136,8 +170,15 @@ export async function updateContainer(core: EngineCore, ref: string, u: Containe
     rec.hostConfig = next;
     await core.persist(live);
     core.emit(live, 'update');
-    return { Warnings: [] };
+    return { Warnings: checked.warnings };
   });
+}
+
+/** Resources runc cannot change on a running container, or berth does not apply: an update refuses them. */
+const UNCHANGEABLE = ['OomKillDisable', 'MemorySwappiness', 'Ulimits', 'Devices', 'DeviceCgroupRules', 'BlkioDeviceReadBps', 'BlkioDeviceWriteBps', 'BlkioDeviceReadIOps', 'BlkioDeviceWriteIOps', 'CgroupParent'] as const;
+
+function isZero(v: unknown): boolean {
+  return v === 0 || v === '' || v === false || (Array.isArray(v) && v.length === 0);
 }
 
 export async function pauseContainer(core: EngineCore, ref: string, pause: boolean): Promise<void> {

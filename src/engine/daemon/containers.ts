@@ -6,6 +6,7 @@ import type {
   AttachOptions,
   AttachSession,
   ContainerBackend,
+  ContainerCommitOptions,
   ContainerCreateOptions,
   ContainerCreateRequest,
   ContainerCreateResponse,
@@ -17,6 +18,7 @@ import type {
   ContainerSummary,
   ContainerUpdateRequest,
   ContainerWaiter,
+  FilesystemChange,
   LogStream,
   LogsOptions,
   PathStat,
@@ -26,10 +28,12 @@ import type {
 } from '../backend.js';
 import { inspectOf, listContainers } from '../container/views.js';
 import { archiveGet, archivePut, archiveStat } from './archive-ops.js';
+import { commitContainer, containerChanges, exportContainer } from './commit.js';
 import { containerStats, pauseContainer, renameContainer, resizeContainerTty, topContainer, updateContainer, waitContainer } from './container-ops.js';
 import type { EngineCore } from './core.js';
 import { createContainer } from './create.js';
 import { removeContainer } from './delete.js';
+import { containerSizes } from './sizes.js';
 import { restartContainer, startContainer } from './start.js';
 import { killContainer, stopContainer } from './stop.js';
 import { attachContainer, containerLogs } from './streams.js';
@@ -65,8 +69,11 @@ export class Containers implements ContainerBackend {
     return removeContainer(this.core, id, options);
   }
 
-  async inspect(id: string): Promise<ContainerInspect> {
-    return inspectOf(this.core.viewContext, this.core.find(id));
+  async inspect(id: string, options: { size: boolean }): Promise<ContainerInspect> {
+    const live = this.core.find(id);
+    const lower = await this.core.store.lowerDirs(live.rec.image).catch(() => []);
+    const view = inspectOf(this.core.viewContext, live, lower);
+    return options.size ? { ...view, ...(await containerSizes(this.core, live.rec)) } : view;
   }
 
   async list(options: ContainerListOptions): Promise<ContainerSummary[]> {
@@ -75,7 +82,9 @@ export class Containers implements ContainerBackend {
       const id = await this.core.store.resolve(a).catch(() => undefined);
       if (id) ancestors.add(id);
     }
-    return listContainers(this.core.viewContext, this.core.containers.values(), options, ancestors);
+    const list = listContainers(this.core.viewContext, this.core.containers.values(), options, ancestors);
+    if (!options.size) return list;
+    return Promise.all(list.map(async (c) => ({ ...c, ...(await containerSizes(this.core, this.core.find(c.Id).rec)) })));
   }
 
   logs(id: string, options: LogsOptions): Promise<LogStream> {
@@ -124,5 +133,17 @@ export class Containers implements ContainerBackend {
 
   archivePut(id: string, p: string, tar: Readable, options: ArchivePutOptions): Promise<void> {
     return archivePut(this.core, id, p, tar, options);
+  }
+
+  changes(id: string): Promise<FilesystemChange[]> {
+    return containerChanges(this.core, id);
+  }
+
+  export(id: string, signal: AbortSignal): Promise<Readable> {
+    return exportContainer(this.core, id, signal);
+  }
+
+  commit(id: string, options: ContainerCommitOptions): Promise<{ Id: string }> {
+    return commitContainer(this.core, id, options);
   }
 }

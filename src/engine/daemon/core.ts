@@ -7,19 +7,21 @@
 // Layout under the roots: <root>/records/<id>.json (records), <root>/containers/<id>/ (runner:
 // bundle, rootfs, upper, log, status), <root>/image/ (ImageStore); <runRoot>/runc (runc state).
 
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import PQueue from 'p-queue';
 import { ConflictError, InvalidArgumentError, type MountPoint } from '../backend.js';
 import { recordPath, primaryEndpoint, type ContainerRecord } from '../container/record.js';
 import { ContainerTable, type LiveContainer } from '../container/table.js';
+import type { HostFacts } from '../container/resource-checks.js';
 import type { ContainerViewContext } from '../container/views.js';
 import { EventBus } from '../events/bus.js';
 import type { ImageStore } from '../images/store.js';
 import type { AddressPool } from '../networks/ipam.js';
 import type { NetworkManager } from '../networks/manager.js';
 import type { AttachedContainer } from '../networks/store.js';
+import { hostCgroupMounts } from '../runtime/cgroups.js';
 import { ContainerRunner, type ContainerPaths } from '../runtime/container-runner.js';
 import { defaultShimPath } from '../runtime/monitor.js';
 import { parseExtraHosts, planMounts } from '../runtime/translate.js';
@@ -135,6 +137,35 @@ export class EngineCore {
     this.exitWatch = new ExitWatch(onStatusChange);
   }
 
+  private cgroupV1Cached: boolean | undefined;
+
+  /** Whether the host's cgroups are v1 (or hybrid): what CgroupnsMode defaults to depends on it. */
+  get cgroupV1(): boolean {
+    this.cgroupV1Cached ??= hostCgroupMounts().some((m) => m.version === 1 && m.controllers.includes('memory'));
+    return this.cgroupV1Cached;
+  }
+
+  private hostFactsCached: HostFacts | undefined;
+
+  /** What the resource checks compare against: CPUs, memory nodes, block I/O weight support. */
+  get hostFacts(): HostFacts {
+    const read = (file: string, fallback: string): string => {
+      try {
+        return readFileSync(file, 'utf8').trim();
+      } catch {
+        return fallback;
+      }
+    };
+    const ncpu = os.availableParallelism();
+    this.hostFactsCached ??= {
+      ncpu,
+      cpus: read('/sys/devices/system/cpu/online', `0-${ncpu - 1}`),
+      mems: read('/sys/devices/system/node/online', '0'),
+      blkioWeight: ['/sys/fs/cgroup/blkio/blkio.weight', '/sys/fs/cgroup/blkio/blkio.bfq.weight', '/sys/fs/cgroup/io.weight'].some((f) => existsSync(f)),
+    };
+    return this.hostFactsCached;
+  }
+
   paths(id: string): ContainerPaths {
     return this.runner.paths(id);
   }
@@ -178,6 +209,8 @@ export class EngineCore {
       endpoints: rec.endpoints ?? {},
       hostsFile: path.join(this.paths(rec.id).etc, 'hosts'),
       hostname: rec.config.Hostname ?? rec.id.slice(0, 12),
+      ...(rec.config.Domainname ? { domainname: rec.config.Domainname } : {}),
+      ...(rec.hostConfig.Dns && rec.hostConfig.Dns.length > 0 ? { dns: rec.hostConfig.Dns } : {}),
       extraHosts: (() => {
         try {
           return parseExtraHosts(rec.hostConfig.ExtraHosts ?? [], primaryEndpoint(rec)?.gateway);

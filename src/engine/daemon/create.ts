@@ -3,6 +3,8 @@
 // record and queues the preparation of its run.
 
 import { randomBytes } from 'node:crypto';
+import { lstat } from 'node:fs/promises';
+import path from 'node:path';
 import os from 'node:os';
 import {
   ConflictError,
@@ -14,11 +16,16 @@ import {
   type ContainerCreateResponse,
   type EndpointSettings,
 } from '../backend.js';
+import { configWithDefaults, hostConfigWithDefaults } from '../container/defaults.js';
+import { checkLogConfig } from '../container/log-config.js';
+import { checkHostOptions, checkResources } from '../container/resource-checks.js';
 import type { ContainerRecord } from '../container/record.js';
 import { ImageError } from '../images/errors.js';
 import type { NetworkManager } from '../networks/manager.js';
+import { checkDeviceMappings } from '../runtime/devices.js';
 import { PortError, planPortRequests } from '../networks/ports.js';
-import { buildContainerSpec, commandOf, mergeImageConfig, networkChoice, parseExtraHosts, planMounts, restartPolicyOf, TranslateError, type ImageRunConfig } from '../runtime/translate.js';
+import { buildContainerSpec } from '../runtime/container-spec.js';
+import { commandOf, mergeImageConfig, networkChoice, parseExtraHosts, planMounts, restartPolicyOf, TranslateError, type ImageRunConfig } from '../runtime/translate.js';
 import type { ContainerMount } from '../volumes/service.js';
 import { iso, ZERO_TIME, type EngineCore } from './core.js';
 import { prepareAfterCreate } from './run.js';
@@ -60,13 +67,16 @@ export async function createContainer(core: EngineCore, request: ContainerCreate
     if (e instanceof ImageError && e.kind === 'not-found') throw new NotFoundError(`No such image: ${request.Image}`);
     throw toEngineError(e);
   }
+  const checked = checkResources(hostConfig, core.hostFacts);
+  const refused = [...checked.problems, ...checkHostOptions(hostConfig)];
+  if (refused.length > 0) throw new InvalidArgumentError(refused.join('; '));
+  warnings.push(...checked.warnings);
   try {
     restartPolicyOf(hostConfig);
     planMounts(hostConfig);
     // host-gateway is resolved at start, from the network the container is then on.
     parseExtraHosts(hostConfig.ExtraHosts ?? [], networkChoice(hostConfig.NetworkMode).kind === 'network' ? '0.0.0.0' : undefined);
-    const lt = hostConfig.LogConfig?.Type ?? '';
-    if (lt !== '' && lt !== 'json-file') throw new TranslateError([`logging driver "${lt}" is not supported by the built-in engine (json-file only)`], true);
+    checkLogConfig(hostConfig.LogConfig?.Type, hostConfig.LogConfig?.Config ?? {});
   } catch (e) {
     throw toEngineError(e);
   }
@@ -84,17 +94,33 @@ export async function createContainer(core: EngineCore, request: ContainerCreate
     if (publishes) throw new InvalidArgumentError('conflicting options: port publishing and the container type network mode');
   }
   if (choice.kind === 'host' && publishes) warnings.push('Published ports are discarded when using host network mode');
+  // NetworkDisabled: no network at all, which is what NetworkMode none gives.
+  if (request.NetworkDisabled && choice.kind === 'network') {
+    if (hostConfig.NetworkMode && !['default', 'bridge'].includes(hostConfig.NetworkMode)) throw new InvalidArgumentError(`conflicting options: NetworkDisabled and the network ${hostConfig.NetworkMode}`);
+    hostConfig.NetworkMode = 'none';
+    choice = networkChoice('none');
+  }
   const wantedNetworks = networksToJoin(core.net, choice, request);
   if (hostConfig.Init && !core.initBinary) warnings.push('Init requested but no init binary (docker-init, tini, catatonit) is installed: running without one');
+  const endpointProblems = checkEndpointConfigs(request);
+  if (endpointProblems.length > 0) throw new InvalidArgumentError(endpointProblems.join('; '));
+  // Per-network links (the CLI copies --link into them on a user network) are links like HostConfig.Links.
+  const endpointLinks = Object.values(request.NetworkingConfig?.EndpointsConfig ?? {}).flatMap((c) => c?.Links ?? []);
+  if (endpointLinks.length > 0) hostConfig.Links = [...new Set([...(hostConfig.Links ?? []), ...endpointLinks])];
   const { HostConfig: _h, NetworkingConfig: _n, ...userConfig } = request;
   const id = randomId();
   const config = mergeImageConfig(userConfig, imageConfig);
-  // With the host's network a container is named like the host, as dockerd does.
-  if (!config.Hostname) config.Hostname = hostConfig.NetworkMode === 'host' ? os.hostname() : id.slice(0, 12);
+  // In the host's network or UTS namespace a container is named like the host, as dockerd does.
+  if (hostConfig.UTSMode === 'host' && config.Hostname) throw new InvalidArgumentError('Conflicting options: hostname and the UTS mode');
+  if (!config.Hostname) config.Hostname = hostConfig.NetworkMode === 'host' || hostConfig.UTSMode === 'host' ? os.hostname() : id.slice(0, 12);
   if (commandOf(config).length === 0) throw new InvalidArgumentError('No command specified');
-  // Validate the runtime translation now (namespaces, caps), so errors come at create like dockerd's.
+  // Validate the runtime translation now (caps, working dir, security options), so errors come at
+  // create like dockerd's; what dockerd refuses only at start (an IPC mode) waits for the start.
   try {
-    buildContainerSpec({ config, hostConfig, user: { uid: 0, gid: 0 }, mounts: [], containerPid: () => 1 });
+    buildContainerSpec({ config, hostConfig, user: { uid: 0, gid: 0 }, mounts: [], containerPid: () => 1, phase: 'create' });
+    const deviceProblems = checkDeviceMappings(hostConfig.Devices ?? []);
+    if (deviceProblems.length > 0) throw new TranslateError(deviceProblems);
+    await checkWorkingDir(core, imageId, config.WorkingDir);
   } catch (e) {
     throw toEngineError(e);
   }
@@ -120,8 +146,8 @@ export async function createContainer(core: EngineCore, request: ContainerCreate
     created: iso(core.clock.now()),
     image: imageId,
     imageRef: request.Image,
-    config,
-    hostConfig: { ...hostConfig, NetworkMode: hostConfig.NetworkMode || 'bridge', LogConfig: { Type: 'json-file', Config: hostConfig.LogConfig?.Config ?? {} } },
+    config: configWithDefaults(config),
+    hostConfig: hostConfigWithDefaults({ ...hostConfig, NetworkMode: hostConfig.NetworkMode || 'bridge', LogConfig: { Type: hostConfig.LogConfig?.Type || 'json-file', Config: hostConfig.LogConfig?.Config ?? {} } }, { cgroupV1: core.cgroupV1 }),
     state: { Status: 'created', Running: false, Paused: false, Restarting: false, OOMKilled: false, Dead: false, Pid: 0, ExitCode: 0, Error: '', StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME },
     monitorPid: 0,
     restartCount: 0,
@@ -130,10 +156,6 @@ export async function createContainer(core: EngineCore, request: ContainerCreate
     warnings,
     mounts,
   };
-  if (request.Healthcheck || config.Healthcheck) {
-    const test = config.Healthcheck?.Test ?? [];
-    if (test.length > 0 && test[0] !== 'NONE') rec.state.Health = { Status: 'starting', FailingStreak: 0, Log: [] };
-  }
   // In the table before addresses are planned: allocation reads the table, so two creates never get one address.
   const live = core.containers.add(rec);
   try {
@@ -148,7 +170,6 @@ export async function createContainer(core: EngineCore, request: ContainerCreate
     throw toEngineError(e);
   }
   core.emit(live, 'create');
-  for (const w of wantedNetworks) core.net.event(w.net, 'connect', id);
   core.logger.info('container created', { id, name });
   // The start's work begins now, in the container's queue: a start (or remove) waits for it there.
   prepareAfterCreate(core, live);
@@ -157,16 +178,53 @@ export async function createContainer(core: EngineCore, request: ContainerCreate
 
 type Network = NonNullable<ReturnType<NetworkManager['tryFind']>>;
 
+/**
+ * EndpointSettings the engine cannot honour are refused by name (no IPv6, no link-local
+ * addresses, no driver options on its bridges); the fields inspect reports (NetworkID,
+ * IPAddress, Gateway…) are outputs that dockerd ignores on input too.
+ */
+function checkEndpointConfigs(request: ContainerCreateRequest): string[] {
+  return Object.entries(request.NetworkingConfig?.EndpointsConfig ?? {}).flatMap(([name, cfg]) => (cfg ? endpointProblems(`EndpointsConfig.${name}`, cfg) : []));
+}
+
+/** The problems of one endpoint's settings (create's EndpointsConfig, connect's EndpointConfig). */
+export function endpointProblems(at: string, cfg: EndpointSettings): string[] {
+  const problems: string[] = [];
+  if (cfg.IPAMConfig?.IPv6Address) problems.push(`${at}.IPAMConfig.IPv6Address: IPv6 is not supported by the built-in engine`);
+  if (cfg.IPAMConfig?.LinkLocalIPs && cfg.IPAMConfig.LinkLocalIPs.length > 0) problems.push(`${at}.IPAMConfig.LinkLocalIPs: link-local addresses are not supported by the built-in engine`);
+  if (cfg.DriverOpts && Object.keys(cfg.DriverOpts).length > 0) problems.push(`${at}.DriverOpts: the built-in engine's bridge driver takes no endpoint options`);
+  return problems;
+}
+
+/**
+ * dockerd makes the working directory at create and refuses a path that is a file in the image
+ * ("Cannot mkdir: … is not a directory"). Looked up in the image's layers, top first.
+ */
+async function checkWorkingDir(core: EngineCore, imageId: string, wd: string | undefined): Promise<void> {
+  if (!wd || !wd.startsWith('/') || wd === '/') return;
+  const layers = await core.store.lowerDirs(imageId).catch(() => [] as string[]);
+  for (const layer of layers) {
+    const st = await lstat(path.join(layer, wd)).catch(() => undefined);
+    if (!st) continue;
+    if (!st.isDirectory() && !st.isSymbolicLink()) throw new InvalidArgumentError(`Cannot mkdir: ${wd} is not a directory`);
+    return;
+  }
+}
+
 /** The bridge networks a container joins at create: its NetworkMode's, then every one its EndpointsConfig names. */
 function networksToJoin(net: NetworkManager, choice: ReturnType<typeof networkChoice>, request: ContainerCreateRequest): { net: Network; cfg: EndpointSettings }[] {
   if (choice.kind !== 'network') return [];
   const wanted: { net: Network; cfg: EndpointSettings }[] = [];
   const primary = net.tryFind(choice.network);
-  if (!primary) throw new NotFoundError(`network ${choice.network} not found`);
+  // As dockerd: a missing network is the start's error ("network X not found"), not a 404 at create,
+  // which the CLI would take for a missing image (and try to pull it).
+  if (!primary) return [];
   if (primary.driver !== 'bridge') throw new InvalidArgumentError(`network ${primary.name} (driver ${primary.driver}) is only usable as NetworkMode ${primary.driver === 'null' ? 'none' : 'host'}`);
   const configs = request.NetworkingConfig?.EndpointsConfig ?? {};
   const cfgOf = (n: { id: string; name: string }): EndpointSettings => configs[n.name] ?? configs[n.id] ?? (n.name === 'bridge' ? configs.default ?? configs[choice.network] : configs[choice.network]) ?? {};
-  wanted.push({ net: primary, cfg: cfgOf(primary) });
+  // The container-wide (deprecated) Config.MacAddress is its primary endpoint's, as with dockerd.
+  const primaryCfg = cfgOf(primary);
+  wanted.push({ net: primary, cfg: request.MacAddress && !primaryCfg.MacAddress ? { ...primaryCfg, MacAddress: request.MacAddress } : primaryCfg });
   for (const key of Object.keys(configs)) {
     const n = net.tryFind(key === 'default' ? 'bridge' : key);
     if (!n) throw new NotFoundError(`network ${key} not found`);

@@ -21,10 +21,11 @@ export async function removeNow(core: EngineCore, live: LiveContainer, force: bo
   const rec = live.rec;
   if (!core.containers.has(rec.id)) return;
   if (rec.state.Running && !force) {
+    // dockerd 20.10's words (daemon/delete.go).
     throw new ConflictError(
       rec.state.Paused
-        ? `cannot remove container "/${rec.name}": container is paused and must be unpaused first`
-        : `cannot remove container "/${rec.name}": container is running: stop the container before removing or force remove`,
+        ? `You cannot remove a paused container ${rec.id}. Unpause and then stop the container before attempting removal or force remove`
+        : `You cannot remove a running container ${rec.id}. Stop the container before attempting removal or force remove`,
     );
   }
   live.removing = true;
@@ -40,7 +41,7 @@ export async function removeNow(core: EngineCore, live: LiveContainer, force: bo
   await live.cleaning;
   core.exitWatch.unwatch(rec.id);
   try {
-    await core.runner.remove(rec.id);
+    await core.runner.remove(rec.id, { cgroupParent: rec.hostConfig.CgroupParent });
   } catch (e) {
     live.removing = false;
     throw toEngineError(e);
@@ -55,10 +56,6 @@ export async function removeNow(core: EngineCore, live: LiveContainer, force: bo
   core.health.forget(rec.id);
   core.containers.delete(rec.id);
   await unlink(recordPath(core.recordsDir, rec.id)).catch(() => undefined);
-  for (const netId of Object.keys(rec.endpoints ?? {})) {
-    const n = core.net.get(netId);
-    if (n) core.net.event(n, 'disconnect', rec.id);
-  }
   await core.net.refreshHosts({ endpoints: rec.endpoints ?? {} });
   // Only now, with the container gone, are its anonymous volumes unreferenced.
   if (volumes) await core.vols.removeAnonymous(core.mountsOf(rec)).catch((e: unknown) => core.logger.error('removing anonymous volumes failed', { id: rec.id, error: String(e) }));

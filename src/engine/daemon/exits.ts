@@ -8,7 +8,7 @@ import type { LiveContainer } from '../container/table.js';
 import { readExitStatus, type ExitStatus } from '../runtime/monitor.js';
 import { iso, type EngineCore } from './core.js';
 import { removeNow } from './delete.js';
-import { cleanupRun } from './run.js';
+import { cleanupRun, networkEvents } from './run.js';
 import { onExited } from './supervision.js';
 
 export class ExitHandler {
@@ -74,6 +74,7 @@ export class ExitHandler {
     live.exits++;
     if (status.oomKilled) core.emit(live, 'oom');
     core.emit(live, 'die', { exitCode: String(status.exitCode) });
+    networkEvents(core, rec, 'disconnect');
     core.logger.info('container exited', { id: rec.id, exitCode: status.exitCode, oomKilled: status.oomKilled });
     for (const f of live.onExit.splice(0)) f();
     // Taken now: a `docker wait` that comes after this exit waits for the next one.

@@ -16,7 +16,8 @@ import {
 } from '../backend.js';
 import { networkChoice } from '../runtime/translate.js';
 import type { EngineCore } from './core.js';
-import { discardPrepared } from './run.js';
+import { endpointProblems } from './create.js';
+import { discardPrepared, resolvConfFor } from './run.js';
 
 async function apiErrors<T>(fn: () => Promise<T>): Promise<T> {
   try {
@@ -50,6 +51,8 @@ export class Networks implements NetworkBackend {
   }
 
   connect(ref: string, request: NetworkConnectRequest): Promise<void> {
+    const problems = endpointProblems('EndpointConfig', request.EndpointConfig ?? {});
+    if (problems.length > 0) return Promise.reject(new InvalidArgumentError(problems.join('; ')));
     return apiErrors(() => this.connectContainer(ref, request.Container, request.EndpointConfig ?? {}));
   }
 
@@ -77,7 +80,9 @@ export class Networks implements NetworkBackend {
       // A prepared run got the endpoint plugged into its sandbox like a running one; its resolv.conf
       // (bind-mounted already) now names this network's DNS too. Compose connects right after create.
       if (live.prepared) {
-        await core.runner.rewriteResolvConf(rec.id, core.net.nameserversFor(core.attachedView(live))).catch(async (e: unknown) => {
+        const view = core.attachedView(live);
+        const predefinedOnly = Object.keys(view.endpoints).every((id) => core.net.get(id)?.predefined === true);
+        await core.runner.rewriteResolvConf(rec.id, resolvConfFor(rec, { nameservers: core.net.nameserversFor(view), predefinedOnly })).catch(async (e: unknown) => {
           core.logger.info('updating a prepared run after connect failed; the start will do it', { id: rec.id, error: String(e) });
           await discardPrepared(core, live);
         });

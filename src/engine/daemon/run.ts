@@ -5,7 +5,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { ConflictError, InvalidArgumentError, toEngineError } from '../backend.js';
+import { ConflictError, InvalidArgumentError, NotFoundError, toEngineError } from '../backend.js';
 import { primaryEndpoint, type ContainerRecord } from '../container/record.js';
 import type { LiveContainer } from '../container/table.js';
 import { PortError, planPortRequests } from '../networks/ports.js';
@@ -13,8 +13,12 @@ import type { CreateRequest } from '../runtime/container-runner.js';
 import { attachStdin } from '../runtime/monitor.js';
 import { unmountRootfs } from '../runtime/rootfs.js';
 import { RuncError } from '../runtime/runc.js';
-import { buildContainerSpec, networkChoice, parseExtraHosts } from '../runtime/translate.js';
-import { resolveUser } from '../runtime/user.js';
+import { buildContainerSpec } from '../runtime/container-spec.js';
+import { networkChoice, parseExtraHosts } from '../runtime/translate.js';
+import { dockerAdditionalGids, resolveUser } from '../runtime/user.js';
+import { hostDevices, resolveDeviceMappings, resolveThrottles } from '../runtime/devices.js';
+import type { ResolvConfOverrides } from '../runtime/etc-files.js';
+import { logPolicy } from '../container/log-config.js';
 import { iso, type EngineCore } from './core.js';
 import { onStarted } from './supervision.js';
 
@@ -62,10 +66,23 @@ async function readImageFile(upper: string, lowerDirs: readonly string[], rel: s
 }
 
 /**
+ * A container whose network did not exist at create (dockerd creates it anyway): the network is
+ * looked up again now, and the start fails with dockerd's "network X not found" if it still is not there.
+ */
+async function joinLateNetwork(core: EngineCore, live: LiveContainer, name: string): Promise<void> {
+  const n = core.net.tryFind(name);
+  if (!n) throw new NotFoundError(`network ${name} not found`);
+  if (n.driver !== 'bridge') throw new InvalidArgumentError(`network ${n.name} (driver ${n.driver}) is only usable as NetworkMode ${n.driver === 'null' ? 'none' : 'host'}`);
+  const ep = await core.net.planEndpoint(core.attachedView(live), n, {});
+  live.rec.endpoints = { [n.id]: ep };
+  await core.persist(live);
+}
+
+/**
  * The network namespace a run joins, and what its /etc/hosts and resolv.conf say: its own sandbox
  * (made now if missing, endpoints plugged), another container's (container:<ref>), or the host's.
  */
-async function sandboxFor(core: EngineCore, live: LiveContainer, depth = 0): Promise<{ netnsPath?: string; hosts?: string; nameservers?: string[] }> {
+async function sandboxFor(core: EngineCore, live: LiveContainer, depth = 0): Promise<{ netnsPath?: string; hosts?: string; nameservers?: string[]; predefinedOnly?: boolean }> {
   const choice = networkChoice(live.rec.hostConfig.NetworkMode);
   if (choice.kind === 'host') return {};
   if (choice.kind === 'container') {
@@ -79,10 +96,29 @@ async function sandboxFor(core: EngineCore, live: LiveContainer, depth = 0): Pro
     return { ...theirs, ...(theirs.hosts !== undefined ? { hosts: core.net.hostsFor({ ...core.attachedView(other), hostname: live.rec.config.Hostname ?? other.rec.config.Hostname ?? '' }) } : {}) };
   }
   // `none`: runc makes a fresh namespace with loopback only; nothing to create or tear down.
-  if (choice.kind === 'none') return { nameservers: [] };
+  if (choice.kind === 'none') return { nameservers: [], predefinedOnly: true };
+  if (Object.keys(live.rec.endpoints ?? {}).length === 0) await joinLateNetwork(core, live, choice.network);
   const view = core.attachedView(live);
   const netnsPath = await core.net.ensureSandbox(view);
-  return { netnsPath, hosts: core.net.hostsFor(view), nameservers: core.net.nameserversFor(view) };
+  const predefinedOnly = Object.keys(view.endpoints).every((id) => core.net.get(id)?.predefined === true);
+  return { netnsPath, hosts: core.net.hostsFor(view), nameservers: core.net.nameserversFor(view), predefinedOnly };
+}
+
+/**
+ * What the container's resolv.conf says: the engine's DNS servers on its networks, the user's
+ * --dns instead on the default bridge and the host's network (as dockerd writes them), and the
+ * user's search domains and options. On a user-defined network the engine's DNS stays the
+ * nameserver and relays to the user's --dns servers (networks/names.ts), as dockerd's embedded one.
+ */
+export function resolvConfFor(rec: ContainerRecord, sandbox: { nameservers?: string[]; predefinedOnly?: boolean }): ResolvConfOverrides {
+  const hc = rec.hostConfig;
+  const given = (l: readonly string[] | null | undefined): readonly string[] | undefined => (l && l.length > 0 ? l : undefined);
+  const dns = given(hc.Dns);
+  const direct = dns && (sandbox.nameservers === undefined || sandbox.predefinedOnly === true);
+  const nameservers = direct ? dns : sandbox.nameservers;
+  const search = given(hc.DnsSearch);
+  const options = given(hc.DnsOptions);
+  return { ...(nameservers ? { nameservers } : {}), ...(search ? { search } : {}), ...(options ? { options } : {}) };
 }
 
 /** Binds the container's published ports on the host (a proxy per port, forwarding to its primary endpoint). */
@@ -135,13 +171,34 @@ async function runRequest(core: EngineCore, live: LiveContainer): Promise<Create
   const config = { ...rec.config };
   // dockerd sets HOME from the passwd entry unless the container's env has one.
   if (!(config.Env ?? []).some((e) => e.startsWith('HOME='))) config.Env = [...(config.Env ?? []), `HOME=${user.home}`];
+  // Host devices and block devices are looked up now: a missing one fails the start, as with dockerd.
+  let devices: Awaited<ReturnType<typeof resolveDeviceMappings>>;
+  let blockIO: Awaited<ReturnType<typeof resolveThrottles>>;
+  try {
+    const mapped = await resolveDeviceMappings(hc.Devices ?? []);
+    const host = hc.Privileged ? await hostDevices() : { devices: [], rules: [] };
+    devices = { devices: [...host.devices, ...mapped.devices], rules: [...host.rules, ...mapped.rules] };
+    blockIO = await resolveThrottles(hc);
+  } catch (e) {
+    await core.vols.release(id).catch(() => undefined);
+    throw toEngineError(e);
+  }
+  let log: ReturnType<typeof logPolicy>;
+  try {
+    log = logPolicy(hc.LogConfig?.Type, hc.LogConfig?.Config ?? {});
+  } catch (e) {
+    await core.vols.release(id).catch(() => undefined);
+    throw toEngineError(e);
+  }
   const sandbox = await sandboxFor(core, live);
   const spec = buildContainerSpec({
     config,
     hostConfig: hc,
-    user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
+    user: { uid: user.uid, gid: user.gid, additionalGids: dockerAdditionalGids(user) },
     mounts: volumes.specs,
     containerPid: (ref) => core.containerPid(ref),
+    devices,
+    ...(blockIO ? { blockIO } : {}),
     ...(core.initBinary ? { initBinary: core.initBinary } : {}),
     ...(sandbox.netnsPath ? { netnsPath: sandbox.netnsPath } : {}),
   });
@@ -149,9 +206,12 @@ async function runRequest(core: EngineCore, live: LiveContainer): Promise<Create
     id,
     lowerDirs,
     spec,
+    ...(hc.CgroupParent ? { cgroupParent: hc.CgroupParent } : {}),
+    ...(rec.config.Hostname ? { hostname: rec.config.Hostname } : {}),
+    log: { ...(log.maxSize !== undefined ? { maxSize: log.maxSize } : {}), maxFiles: log.maxFiles },
     extraHosts: parseExtraHosts(hc.ExtraHosts ?? [], primaryEndpoint(rec)?.gateway),
     ...(sandbox.hosts !== undefined ? { hostsContent: sandbox.hosts } : {}),
-    ...(sandbox.nameservers ? { nameservers: sandbox.nameservers } : {}),
+    resolvConf: resolvConfFor(rec, sandbox),
     prepareRootfs: volumes.populate,
     stdin: { open: rec.config.OpenStdin === true, once: rec.config.StdinOnce === true },
   };
@@ -276,9 +336,19 @@ export async function startRun(core: EngineCore, live: LiveContainer): Promise<v
   rec.manuallyStopped = false;
   onStarted(core, live);
   await core.persist(live);
+  // As dockerd: a container joins its networks when it starts (and leaves them when it exits, exits.ts).
+  networkEvents(core, rec, 'connect');
   core.emit(live, 'start');
   await core.net.refreshHosts(core.attachedView(live));
   core.logger.info('container started', { id, pid: started.pid });
+}
+
+/** `network connect` / `disconnect` events for each network the container has an endpoint on. */
+export function networkEvents(core: EngineCore, rec: ContainerRecord, action: 'connect' | 'disconnect'): void {
+  for (const netId of Object.keys(rec.endpoints ?? {})) {
+    const n = core.net.get(netId);
+    if (n) core.net.event(n, action, rec.id);
+  }
 }
 
 /** Relays a client's input to the running container's stdin through its monitor. */

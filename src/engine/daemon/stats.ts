@@ -99,3 +99,57 @@ export async function sampleCgroups(cgroupsPath: string, mounts: readonly Cgroup
   }
   return { cpu_stats: cpu as unknown as Record<string, unknown>, memory_stats: memory, pids_stats: pids };
 }
+
+/** One device's counter in dockerd's blkio_stats shape. */
+export interface BlkioEntry {
+  major: number;
+  minor: number;
+  op: string;
+  value: number;
+}
+
+/** `8:0 Read 4096` lines of a v1 blkio file → entries (the `Total` line without a device is left out). */
+export function parseBlkio(text: string): BlkioEntry[] {
+  const out: BlkioEntry[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^(\d+):(\d+) (\w+) (\d+)$/.exec(line.trim());
+    if (m) out.push({ major: Number(m[1]), minor: Number(m[2]), op: m[3], value: Number(m[4]) });
+  }
+  return out;
+}
+
+/**
+ * blkio_stats as dockerd fills it on cgroup v1: the recursive entries of the CFQ files when the
+ * kernel has them, else of the throttle files (what this kind of kernel keeps); the other lists empty.
+ */
+export async function sampleBlkio(cgroupsPath: string, mounts: readonly CgroupMount[] = hostCgroupMounts()): Promise<Record<string, BlkioEntry[]>> {
+  const rel = cgroupsPath.replace(/^\/+/, '');
+  const dir = dirFor(mounts, 'blkio', rel);
+  const empty = { io_service_bytes_recursive: [], io_serviced_recursive: [], io_queue_recursive: [], io_service_time_recursive: [], io_wait_time_recursive: [], io_merged_recursive: [], io_time_recursive: [], sectors_recursive: [] };
+  if (!dir || dir.v2) return empty;
+  const read = async (name: string): Promise<BlkioEntry[]> => parseBlkio((await readText(path.join(dir.dir, name))) ?? '');
+  let bytes = await read('blkio.io_service_bytes_recursive');
+  let ios = await read('blkio.io_serviced_recursive');
+  if (bytes.length === 0 && ios.length === 0) {
+    bytes = await read('blkio.throttle.io_service_bytes_recursive');
+    ios = await read('blkio.throttle.io_serviced_recursive');
+  }
+  return { ...empty, io_service_bytes_recursive: bytes, io_serviced_recursive: ios };
+}
+
+/**
+ * Per-interface counters from inside the container's network namespace (/proc/<pid>/net/dev of its
+ * init), in dockerd's `networks` shape; loopback is left out as dockerd only reports endpoints.
+ */
+export async function sampleNetworks(pid: number): Promise<Record<string, Record<string, number>> | undefined> {
+  const text = await readText(`/proc/${pid}/net/dev`);
+  if (text === undefined) return undefined;
+  const out: Record<string, Record<string, number>> = {};
+  for (const line of text.split('\n').slice(2)) {
+    const m = /^\s*([^:\s]+):\s*(.*)$/.exec(line);
+    if (!m || m[1] === 'lo') continue;
+    const f = m[2].trim().split(/\s+/).map(Number);
+    out[m[1]] = { rx_bytes: f[0], rx_packets: f[1], rx_errors: f[2], rx_dropped: f[3], tx_bytes: f[8], tx_packets: f[9], tx_errors: f[10], tx_dropped: f[11] };
+  }
+  return out;
+}

@@ -6,17 +6,30 @@ import { Channel } from '../../lib/channel.js';
 
 const HISTORY = 1024;
 
-/** Whether an event passes Docker's `/events` filters (each key ORs its values, keys AND). */
+/**
+ * Whether an event passes Docker's `/events` filters, as moby's daemon/events Filter.Include
+ * decides (keys AND, values OR): `type`, `event` (exact, or a prefix for health_status,
+ * exec_create and exec_start), `scope`, and for each object kind (container, image, network,
+ * volume, daemon, and the swarm kinds, of which this engine has no events) a match on the
+ * actor's id or name prefix, which events of other kinds fail; `label` on the attributes.
+ */
 export function eventMatches(e: EventMessage, f: Filters): boolean {
   const attrs = e.Actor.Attributes;
-  const any = (key: string, test: (v: string) => boolean): boolean => !f[key] || f[key].length === 0 || f[key].some(test);
+  const values = (key: string): readonly string[] => f[key] ?? [];
+  const exact = (key: string, source: string | undefined): boolean => values(key).length === 0 || (source !== undefined && values(key).includes(source));
+  const fuzzy = (key: string, source: string | undefined): boolean => values(key).length === 0 || (source !== undefined && values(key).some((v) => source === v || source.startsWith(v)));
+  const byName = (key: string): boolean => fuzzy(key, e.Actor.ID) || fuzzy(key, attrs.name);
+  const fuzzyEvents = values('event').some((v) => v === 'health_status' || v === 'exec_create' || v === 'exec_start');
+  const stripTag = (ref: string | undefined): string | undefined => ref?.replace(/:[^:/]*$/, '');
+  const imageName = e.Type === 'image' ? attrs.name : attrs.image;
+  const image = values('image').length === 0 || [e.Actor.ID, imageName, stripTag(e.Actor.ID), stripTag(imageName)].some((s) => s !== undefined && values('image').includes(s));
   return (
-    any('type', (v) => v === e.Type) &&
-    any('event', (v) => v === e.Action || e.Action.startsWith(`${v}:`)) &&
-    any('container', (v) => e.Type === 'container' && (e.Actor.ID === v || e.Actor.ID.startsWith(v) || attrs.name === v)) &&
-    any('volume', (v) => e.Type === 'volume' && e.Actor.ID === v) &&
-    any('image', (v) => (e.Type === 'image' ? e.Actor.ID === v || attrs.name === v : attrs.image === v)) &&
-    any('label', (v) => {
+    (fuzzyEvents ? fuzzy('event', e.Action) : exact('event', e.Action)) &&
+    exact('type', e.Type) &&
+    exact('scope', e.scope) &&
+    ['daemon', 'container', 'plugin', 'volume', 'network', 'node', 'service', 'secret', 'config'].every(byName) &&
+    image &&
+    values('label').every((v) => {
       const eq = v.indexOf('=');
       return eq < 0 ? v in attrs : attrs[v.slice(0, eq)] === v.slice(eq + 1);
     })

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   ConflictError,
+  InternalError,
   InvalidArgumentError,
   NotFoundError,
   toEngineError,
@@ -25,8 +26,10 @@ import type { ContainerPaths } from '../runtime/container-runner.js';
 import type { OciSpec } from '../runtime/oci-spec.js';
 import type { Runc } from '../runtime/runc.js';
 import { signalNumber } from '../runtime/translate.js';
-import { resolveUserInRootfs } from '../runtime/user.js';
+import { dockerAdditionalGids, resolveUserInRootfs } from '../runtime/user.js';
+import { ALL_CAPABILITIES } from '../runtime/oci-spec.js';
 import { Channel } from '../../lib/channel.js';
+import { parseDetachKeys, watchDetachKeys } from '../runtime/detach-keys.js';
 
 /** What exec needs of the engine: its containers, their paths, runc, the shim, events. */
 export interface ExecHost {
@@ -47,6 +50,27 @@ export interface ExecRecord {
   started: boolean;
   /** A TTY exec's resize channel (fd 3 of berth-shim --exec-tty). */
   resize?: NodeJS.WritableStream;
+  /** When the process ended (or failed to start), for the record's collection. */
+  finishedAt?: number;
+}
+
+/** How long a finished exec stays inspectable (dockerd collects them every few minutes). */
+const EXEC_RECORD_TTL_MS = 5 * 60_000;
+
+/** The error runc logged (JSON lines) when it could not start the process; undefined when it logged none. */
+async function runcFailure(logFile: string): Promise<string | undefined> {
+  const text = await readFile(logFile, 'utf8').catch(() => '');
+  let found: string | undefined;
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      const entry = JSON.parse(line) as { level?: string; msg?: string };
+      if ((entry.level === 'error' || entry.level === 'fatal') && entry.msg) found = entry.msg;
+    } catch {
+      // not JSON: runc wrote something else
+    }
+  }
+  return found;
 }
 
 export class Execs implements ExecBackend {
@@ -57,7 +81,8 @@ export class Execs implements ExecBackend {
   async create(ref: string, request: ExecCreateRequest): Promise<{ Id: string }> {
     const live = this.host.find(ref);
     if (!live.rec.state.Running) throw new ConflictError(`Container ${live.rec.id} is not running`);
-    if (live.rec.state.Paused) throw new ConflictError(`Container ${live.rec.id} is paused, unpause the container before exec`);
+    // dockerd names the container as the client did here (errExecPaused(name)).
+    if (live.rec.state.Paused) throw new ConflictError(`Container ${ref} is paused, unpause the container before exec`);
     if (!request.Cmd || request.Cmd.length === 0) throw new InvalidArgumentError('No exec command specified');
     const id = randomBytes(32).toString('hex');
     this.records.set(id, { id, containerId: live.rec.id, request, running: false, exitCode: null, pid: 0, started: false });
@@ -92,7 +117,10 @@ export class Execs implements ExecBackend {
       for (const e of req.Env) {
         const key = e.split('=')[0];
         const at = env.findIndex((x) => x.split('=')[0] === key);
-        if (at >= 0) env[at] = e;
+        // `-e KEY` for a variable the CLI does not have arrives bare: it removes KEY, as with dockerd.
+        if (!e.includes('=')) {
+          if (at >= 0) env.splice(at, 1);
+        } else if (at >= 0) env[at] = e;
         else env.push(e);
       }
       proc.env = env;
@@ -100,9 +128,48 @@ export class Execs implements ExecBackend {
     if (req.WorkingDir) proc.cwd = req.WorkingDir;
     if (req.User) {
       const u = await resolveUserInRootfs(p.rootfs, req.User);
-      proc.user = { uid: u.uid, gid: u.gid, ...(u.additionalGids.length ? { additionalGids: u.additionalGids } : {}) };
+      proc.user = { uid: u.uid, gid: u.gid, additionalGids: dockerAdditionalGids(u) };
+    }
+    // moby's exec --privileged: every capability in every set (the container's seccomp filter stays:
+    // runc applies the container's to every process it starts in it).
+    if (req.Privileged) {
+      const all = [...ALL_CAPABILITIES];
+      proc.capabilities = { bounding: all, effective: all, permitted: all, inheritable: all };
     }
     return proc;
+  }
+
+  /**
+   * An exec that could not start (unknown user, missing binary or directory): as dockerd answers
+   * it — the connection is upgraded as for any exec, the reason is written on its output and the
+   * exit code is 126. A detached one gets the reason as its error.
+   */
+  private failed(ex: ExecRecord, live: LiveContainer, message: string, options: ExecStartOptions): ExecSession {
+    ex.running = false;
+    ex.exitCode = 126;
+    this.finished(ex, live);
+    if (options.detach) throw new InternalError(message);
+    const out = new Channel<OutputChunk>(options.signal);
+    out.push({ stream: 'stdout', data: Buffer.from(`${message}\r\n`) });
+    out.end();
+    return { tty: ex.request.Tty === true || options.tty, output: out };
+  }
+
+  /**
+   * A finished exec leaves its container's ExecIDs, as dockerd removes it from the container's exec
+   * store at exit; its record stays inspectable (`docker exec` reads the exit code after the
+   * stream ends) until the container goes or it is collected (`collect`).
+   */
+  private finished(ex: ExecRecord, live: LiveContainer): void {
+    live.execIds = live.execIds.filter((x) => x !== ex.id);
+    ex.finishedAt = Date.now();
+    this.collect();
+  }
+
+  /** Drops records of execs finished more than EXEC_RECORD_TTL_MS ago (dockerd's exec GC). */
+  private collect(): void {
+    const cutoff = Date.now() - EXEC_RECORD_TTL_MS;
+    for (const [id, r] of this.records) if (r.finishedAt !== undefined && r.finishedAt < cutoff) this.records.delete(id);
   }
 
   async start(execId: string, options: ExecStartOptions): Promise<ExecSession> {
@@ -110,17 +177,21 @@ export class Execs implements ExecBackend {
     if (ex.started) throw new ConflictError(`Error: Exec command ${execId} has already run`);
     const live = this.host.find(ex.containerId);
     if (!live.rec.state.Running) throw new ConflictError(`Container ${live.rec.id} is not running`);
+    const detachKeys = parseDetachKeys(ex.request.DetachKeys);
+    ex.started = true;
     let proc: OciSpec['process'];
     try {
       proc = await this.processSpec(live, ex.request, options.consoleSize ?? ex.request.ConsoleSize ?? undefined);
     } catch (e) {
-      throw toEngineError(e);
+      const err = toEngineError(e);
+      if (err instanceof InternalError) throw err;
+      return this.failed(ex, live, err.message, options);
     }
-    ex.started = true;
     ex.running = true;
     const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-exec-'));
     const processFile = path.join(dir, 'process.json');
     const pidFile = path.join(dir, 'pid');
+    const runcLog = path.join(dir, 'runc.log');
     await writeFile(processFile, JSON.stringify(proc), { mode: 0o600 });
     const withStdin = ex.request.AttachStdin === true && options.stdin !== undefined && !options.detach;
     const tty = ex.request.Tty === true || options.tty;
@@ -129,7 +200,7 @@ export class Execs implements ExecBackend {
     // native shim can receive: it relays its stdio to the pty and takes resize lines on fd 3.
     const [command, args] = tty
       ? [this.host.shimBinary, ['--exec-tty', '--runc', runc.binary, '--root', runc.root, '--id', live.rec.id, '--process', processFile, '--pid-file', pidFile, ...(withStdin ? ['--stdin'] : [])]]
-      : [runc.binary, ['--root', runc.root, 'exec', '--process', processFile, '--pid-file', pidFile, live.rec.id]];
+      : [runc.binary, ['--root', runc.root, '--log', runcLog, '--log-format', 'json', 'exec', '--process', processFile, '--pid-file', pidFile, live.rec.id]];
     const child = spawn(command, args, {
       stdio: [withStdin ? 'pipe' : 'ignore', options.detach ? 'ignore' : 'pipe', options.detach ? 'ignore' : 'pipe', tty ? 'pipe' : 'ignore'],
     });
@@ -140,27 +211,61 @@ export class Execs implements ExecBackend {
     }
     this.host.emit(live, `exec_start: ${ex.request.Cmd.join(' ')}`, { execID: ex.id });
     const out = new Channel<OutputChunk>(options.detach ? undefined : options.signal);
+    // runc also prints its own failure on the stderr it shares with the process: until the process
+    // is known to run (runc wrote its pid), stderr is held back, and dropped if runc failed.
+    let held: Buffer[] | undefined = tty ? undefined : [];
+    const release = (): void => {
+      for (const d of held ?? []) out.push({ stream: 'stderr', data: d });
+      held = undefined;
+    };
     if (!options.detach) {
       child.stdout?.on('data', (d: Buffer) => out.push({ stream: 'stdout', data: d }));
-      child.stderr?.on('data', (d: Buffer) => out.push({ stream: tty ? 'stdout' : 'stderr', data: d }));
+      child.stderr?.on('data', (d: Buffer) => {
+        if (held) held.push(d);
+        else out.push({ stream: tty ? 'stdout' : 'stderr', data: d });
+      });
     }
     if (withStdin && child.stdin && options.stdin) {
       child.stdin.on('error', () => undefined);
-      options.stdin.pipe(child.stdin);
+      // The detach keys end the client's session; the process goes on.
+      watchDetachKeys(options.stdin, detachKeys, () => out.end()).pipe(child.stdin);
     }
-    void readFile(pidFile, 'utf8').then((t) => (ex.pid = Number(t.trim()) || 0), () => undefined);
+    let closed = false;
+    void (async () => {
+      while (!closed) {
+        const text = await readFile(pidFile, 'utf8').catch(() => '');
+        if (text.trim() !== '') {
+          ex.pid = Number(text.trim()) || 0;
+          release();
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
     child.on('close', (code, signal) => {
-      ex.running = false;
-      ex.exitCode = code ?? (signal ? 128 + (signalNumber(signal) ?? 0) : 255);
-      out.end();
-      void rm(dir, { recursive: true, force: true });
-      this.host.emit(live, 'exec_die', { execID: ex.id, exitCode: String(ex.exitCode) });
+      closed = true;
+      void (async () => {
+        ex.running = false;
+        ex.exitCode = code ?? (signal ? 128 + (signalNumber(signal) ?? 0) : 255);
+        // runc's own failure (the process never ran) is in its log, not the process's output.
+        const failure = !tty && code === 255 ? await runcFailure(runcLog) : undefined;
+        if (failure !== undefined) {
+          held = undefined;
+          ex.exitCode = 126;
+          out.push({ stream: 'stdout', data: Buffer.from(`OCI runtime exec failed: ${failure}: unknown\r\n`) });
+        } else release();
+        out.end();
+        this.finished(ex, live);
+        await rm(dir, { recursive: true, force: true });
+        this.host.emit(live, 'exec_die', { execID: ex.id, exitCode: String(ex.exitCode) });
+      })();
     });
     child.on('error', (e) => {
       ex.running = false;
       ex.exitCode = 126;
       out.push({ stream: 'stderr', data: Buffer.from(`${e.message}\n`) });
       out.end();
+      this.finished(ex, live);
     });
     if (options.detach) out.end();
     return { tty, output: out };

@@ -507,6 +507,40 @@ export class ImageStore {
   }
 
   /**
+   * `docker commit`: a container's changes (a layer in Docker's format, whiteouts as `.wh.` files)
+   * on top of the image it was made from, with the container's config. The one entry point the
+   * engine's commit uses (daemon/commit.ts); the host image cannot be a parent (it has no layers).
+   */
+  async commit(parent: string, layer: ByteSource, options: { config: ContainerConfig; repoTag?: string; comment?: string; author?: string; createdBy?: string }): Promise<LoadedImage> {
+    const parentId = await this.resolve(parent);
+    if (this.hostEnabled && parentId === this.hostImageId) throw new ImageError('invalid', `a container of ${familiarName(HOST_IMAGE_TAG)} cannot be committed: the host image has no layers to build on`);
+    const base = await this.readConfig(parentId);
+    const record = await this.readRecord(parentId);
+    if (!record) throw new ImageError('not-found', `No such image: ${parent}`);
+    if (options.repoTag) this.assertTaggable(normalizeTagged(options.repoTag));
+    const ingested = await this.ingestLayer(layer);
+    const release = this.pin(ingested.diffId);
+    try {
+      const added = await this.commitLayer(ingested);
+      const created = this.now().toISOString();
+      const config: ImageConfigFile = {
+        architecture: base.architecture,
+        os: base.os,
+        ...(base.variant ? { variant: base.variant } : {}),
+        created,
+        ...(options.author ? { author: options.author } : {}),
+        ...(options.comment ? { comment: options.comment } : {}),
+        config: options.config,
+        rootfs: { type: 'layers', diff_ids: [...base.rootfs.diff_ids, ingested.diffId] },
+        history: [...(base.history ?? []), { created, ...(options.createdBy ? { created_by: options.createdBy } : {}), ...(options.comment ? { comment: options.comment } : {}) }],
+      };
+      return await this.commitImage(Buffer.from(JSON.stringify(config)), [...record.layers, added], options.repoTag ? [options.repoTag] : []);
+    } finally {
+      release();
+    }
+  }
+
+  /**
    * `docker load`: a `docker save` archive (manifest.json, legacy or OCI-style paths) or an OCI
    * image-layout archive (index.json), plain or gzip. Every blob is checked against its digest
    * and every layer against the config's diff ids.

@@ -82,6 +82,8 @@ export interface DnsResolver {
   lookup(name: string, client: string): string[] | undefined;
   /** `d.c.b.a.in-addr.arpa` → container name, when the address is one of the engine's. */
   reverse(address: string, client: string): string | undefined;
+  /** The asking container's own servers (its --dns, as host:port), which replace the engine's upstream for it. */
+  upstreamFor?(client: string): readonly string[] | undefined;
 }
 
 export interface DnsServerOptions {
@@ -194,7 +196,8 @@ export class DnsServer {
   }
 
   private async handle(msg: Buffer, client: string): Promise<Buffer | undefined> {
-    const upstream = this.opts.upstream ?? [];
+    const own = this.opts.resolver.upstreamFor?.(client);
+    const upstream = own && own.length > 0 ? own : (this.opts.upstream ?? []);
     const local = answerQuery(msg, client, this.opts.resolver, upstream.length > 0);
     if (local || upstream.length === 0) return local;
     return relay(msg, upstream[0]).catch(() => {

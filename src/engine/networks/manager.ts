@@ -41,6 +41,7 @@ import {
 } from './ipam.js';
 import { addIsolationRule, disableOutboundNat, enableOutboundNat, isolateBridge, isolationRuleBridges, isolationRuleDeletes, ISOLATION_RULE_PRIORITY } from './isolation.js';
 import { PortPublisher } from './ports.js';
+import { networkListFilter, refusedNetworkOptions, unparsable } from './requests.js';
 import { NetworkStore, type AttachedContainer, type EndpointState, type NetworkRecord } from './store.js';
 import { addEndpoint, createBridge, createSandbox, deleteLink, deleteLinkAfter, deleteNetns, LinkReaper, linkExists, listLinks, netnsMounted, routedSubnets, type EndpointPlan } from './sysnet.js';
 
@@ -322,7 +323,8 @@ export class NetworkManager {
 
   inspectOf(r: NetworkRecord): NetworkInspect {
     const containers: NetworkInspect['Containers'] = {};
-    for (const c of this.attached(r)) {
+    // As dockerd: an endpoint exists while its container runs (berth keeps a stopped one's address reserved).
+    for (const c of this.attached(r).filter((a) => a.running)) {
       const ep = c.endpoints[r.id];
       containers[c.id] = { Name: c.name, EndpointID: ep.endpointId, MacAddress: ep.mac, IPv4Address: `${ep.address}/${ep.prefix}`, IPv6Address: '' };
     }
@@ -335,7 +337,7 @@ export class NetworkManager {
       EnableIPv6: false,
       IPAM: {
         Driver: 'default',
-        Options: Object.keys(r.ipamOptions).length > 0 ? r.ipamOptions : null,
+        Options: { ...r.ipamOptions },
         Config: r.subnet ? [{ Subnet: r.subnet, Gateway: r.gateway, ...(r.ipRange ? { IPRange: r.ipRange } : {}) }] : [],
       },
       Internal: r.internal,
@@ -349,24 +351,13 @@ export class NetworkManager {
     };
   }
 
+  /** `docker network ls`: moby's network filters (networks/requests.ts), keys validated first. */
   async list(filters: Filters): Promise<NetworkInspect[]> {
-    let list = [...this.nets.values()];
-    const keep = (key: string, test: (r: NetworkRecord, v: string) => boolean): void => {
-      const values = filters[key];
-      if (values && values.length > 0) list = list.filter((r) => values.some((v) => test(r, v)));
-    };
-    keep('name', (r, v) => r.name.includes(v));
-    keep('id', (r, v) => r.id.startsWith(v));
-    keep('driver', (r, v) => r.driver === v);
-    keep('type', (r, v) => (v === 'builtin' ? r.predefined : v === 'custom' ? !r.predefined : false));
-    keep('scope', (_r, v) => v === 'local');
-    for (const label of filters.label ?? []) {
-      const eq = label.indexOf('=');
-      list = list.filter((r) => (eq < 0 ? label in r.labels : r.labels[label.slice(0, eq)] === label.slice(eq + 1)));
-    }
-    const dangling = filters.dangling?.[0];
-    if (dangling !== undefined) list = list.filter((r) => (dangling === 'true' || dangling === '1') === (!r.predefined && this.attached(r).length === 0));
-    return list.sort((a, b) => (a.name < b.name ? -1 : 1)).map((r) => this.inspectOf(r));
+    const keep = networkListFilter(filters);
+    return [...this.nets.values()]
+      .filter((r) => keep(r, () => this.attached(r).length))
+      .sort((a, b) => (a.name < b.name ? -1 : 1))
+      .map((r) => this.inspectOf(r));
   }
 
   async create(req: NetworkCreateRequest): Promise<{ Id: string; Warning: string }> {
@@ -376,6 +367,8 @@ export class NetworkManager {
     if (driver === 'host' || driver === 'null') throw new ForbiddenError(`only one instance of "${driver}" network is allowed`);
     if (driver !== 'bridge') throw new InvalidArgumentError(`plugin "${driver}" not found: the built-in engine offers the bridge driver only`);
     if (req.EnableIPv6) throw new InvalidArgumentError('IPv6 networks are not supported by the built-in engine');
+    const refused = refusedNetworkOptions(req);
+    if (refused.length > 0) throw new InvalidArgumentError(refused.join('; '));
     const configs = req.IPAM?.Config ?? [];
     if (configs.length > 1) throw new InvalidArgumentError('the built-in engine supports one IPAM.Config entry per network');
     const cfg = configs[0] ?? {};
@@ -399,7 +392,13 @@ export class NetworkManager {
           ...(cfg.IPRange ? { ipRange: cfg.IPRange } : {}),
         });
       } catch (e) {
-        if (e instanceof IpamError) throw new InvalidArgumentError(`network ${req.Name}: ${e.message}`, { cause: e });
+        if (e instanceof IpamError) {
+          // dockerd's words for a subnet that does not parse.
+          if (cfg.Subnet && unparsable(cfg.Subnet)) {
+            throw new InvalidArgumentError(`Invalid subnet ${cfg.Subnet} : invalid CIDR address: ${cfg.Subnet}`, { cause: e });
+          }
+          throw new InvalidArgumentError(`network ${req.Name}: ${e.message}`, { cause: e });
+        }
         throw e;
       }
       this.emit(rec, 'create');
@@ -414,7 +413,7 @@ export class NetworkManager {
     await this.serial(async () => {
       if (!this.nets.has(r.id)) throw new NotFoundError(`network ${ref} not found`);
       const users = this.attached(r);
-      if (users.length > 0) throw new ConflictError(`error while removing network: network ${r.name} id ${r.id} has active endpoints (${users.map((u) => u.name).join(', ')})`);
+      if (users.length > 0) throw new ConflictError(`error while removing network: network ${r.name} id ${r.id} has active endpoints`);
       // Out of the lookup at once: nothing attaches to a network on its way out.
       this.nets.delete(r.id);
     });
@@ -457,7 +456,7 @@ export class NetworkManager {
    * Allocates the endpoint of `c` on network `r` (address from IPAM or the one asked for). Pure
    * bookkeeping: the veth is made when the sandbox is (start) or right away by `plug` (connect).
    */
-  planEndpoint(c: AttachedContainer, r: NetworkRecord, cfg: { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null } = {}): Promise<EndpointState> {
+  planEndpoint(c: AttachedContainer, r: NetworkRecord, cfg: { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null; MacAddress?: string } = {}): Promise<EndpointState> {
     return this.serial(async () => {
       if (r.driver !== 'bridge') throw new InvalidArgumentError(`container cannot be connected to network ${r.name} (driver ${r.driver}): use NetworkMode ${r.name === 'none' ? 'none' : 'host'}`);
       if (c.endpoints[r.id]) throw new ForbiddenError(`endpoint with name ${c.name} already exists in network ${r.name}`);
@@ -468,6 +467,8 @@ export class NetworkManager {
         if (ep && other.id !== c.id) used.add(parseIp(ep.address));
       }
       const requested = cfg.IPAMConfig?.IPv4Address || undefined;
+      const mac = cfg.MacAddress || undefined;
+      if (mac && !/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(mac)) throw new InvalidArgumentError(`invalid MAC address: ${mac}`);
       if (requested && !r.userSubnet) throw new InvalidArgumentError(`user specified IP address is supported only when connecting to networks with user configured subnets (network ${r.name})`);
       let ip: number;
       try {
@@ -486,7 +487,7 @@ export class NetworkManager {
         address: formatIp(ip),
         prefix: plan.subnet.prefix,
         gateway: formatIp(plan.gateway),
-        mac: macFor(ip),
+        mac: mac ? mac.toLowerCase() : macFor(ip),
         aliases: [...(cfg.Aliases ?? [])],
         ...(requested ? { requestedAddress: requested } : {}),
         ifName: `eth${n}`,

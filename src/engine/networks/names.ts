@@ -3,7 +3,7 @@
 // resolvers that skip DNS. Answers come from the network manager's view of the containers; nothing
 // here touches the kernel.
 
-import { writeFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { renderHosts, type HostsEntry } from '../runtime/etc-files.js';
 import { withLock } from '../../lib/atomic.js';
 import type { DnsResolver } from './dns.js';
@@ -58,10 +58,11 @@ export class ContainerNames {
     return out.length > 0 ? out : undefined;
   }
 
-  /** What a network's DNS server asks: forward lookups for its clients, reverse lookups. */
+  /** What a network's DNS server asks: forward lookups for its clients, reverse lookups, the asker's own upstream. */
   resolverFor(networkId: string): DnsResolver {
     return {
       lookup: (name, client) => this.lookup(name, client, networkId),
+      upstreamFor: (client) => this.clientContainer(client)?.dns?.map((d) => (d.includes(':') && !d.includes('.') ? `[${d}]:53` : `${d}:53`)),
       reverse: (address) => {
         for (const c of this.host.containers()) {
           for (const ep of Object.values(c.endpoints)) {
@@ -91,7 +92,7 @@ export class ContainerNames {
       }
     }
     const own = this.host.gatewayEndpoint(c) ?? Object.values(c.endpoints)[0];
-    return renderHosts({ hostname: c.hostname, ...(own ? { ip: own.address } : {}), extraHosts: [...c.extraHosts, ...peers] });
+    return renderHosts({ hostname: c.hostname, ...(c.domainname ? { domainname: c.domainname } : {}), ...(own ? { ip: own.address } : {}), extraHosts: [...c.extraHosts, ...peers] });
   }
 
   /** Rewrites (in place: the file is bind-mounted) the /etc/hosts of every running container sharing a network with `changed`. */
@@ -100,6 +101,30 @@ export class ContainerNames {
     const peers = [...this.host.containers()].filter((c) => c.running && c.hostsFile && Object.keys(c.endpoints).some((id) => nets.has(id)));
     // Concurrently: an exit in a compose stack rewrites every peer's file, and the stop waits for that.
     // One write at a time per file, its content taken when it runs: overlapping refreshes never interleave, the newest lands last.
-    await Promise.all(peers.map((c) => withLock(`hosts:${c.hostsFile!}`, () => writeFile(c.hostsFile!, this.hostsFor(c))).catch(() => undefined)));
+    await Promise.all(peers.map((c) => withLock(`hosts:${c.hostsFile!}`, () => rewriteInPlace(c.hostsFile!, this.hostsFor(c))).catch(() => undefined)));
+  }
+}
+
+/**
+ * Replaces a bind-mounted file's content without ever leaving it empty: a container may be reading
+ * it at that moment (a start refreshes the file its own process is about to `cat`). A truncating
+ * write (O_TRUNC, then write) shows such a reader an empty or partial /etc/hosts — extra hosts and
+ * all gone. So an unchanged file is not touched at all, and a changed one is overwritten from
+ * offset 0 and only then cut to its new length.
+ */
+export async function rewriteInPlace(file: string, content: string): Promise<void> {
+  const data = Buffer.from(content);
+  const fh = await open(file, 'r+');
+  try {
+    const { size } = await fh.stat();
+    if (size === data.length) {
+      const current = Buffer.alloc(size);
+      const { bytesRead } = await fh.read(current, 0, size, 0);
+      if (bytesRead === size && current.equals(data)) return;
+    }
+    await fh.write(data, 0, data.length, 0);
+    if (size > data.length) await fh.truncate(data.length);
+  } finally {
+    await fh.close();
   }
 }

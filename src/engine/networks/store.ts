@@ -99,5 +99,9 @@ export interface AttachedContainer {
   /** Host file bind-mounted on the container's /etc/hosts, rewritten in place as peers come and go. */
   hostsFile?: string;
   hostname: string;
+  /** HostConfig.Domainname: the hosts file names the container `hostname.domainname hostname`. */
+  domainname?: string;
   extraHosts: readonly HostsEntry[];
+  /** HostConfig.Dns: where the engine's DNS server relays this container's other names. */
+  dns?: readonly string[];
 }

@@ -11,8 +11,9 @@ import { constants } from 'node:os';
 import path from 'node:path';
 import { buildOciSpec, type ContainerSpec } from './oci-spec.js';
 import { cgroupDirs, memoryCgroupDir } from './cgroups.js';
-import { renderHostname, renderHosts, renderResolvConf, type HostsEntry } from './etc-files.js';
+import { renderHostname, renderHosts, renderResolvConf, type HostsEntry, type ResolvConfOverrides } from './etc-files.js';
 import { readExitStatus, signalInit, startMonitor, startPrepared, waitForExit, type ExitStatus, type MonitorOptions, type MonitorStarted } from './monitor.js';
+import { ensureInitLayer } from './init-layer.js';
 import { hostImageMaskedPaths, isHostImage, mountRootfs, mountsUnder, prepareRootfsDirs, unmountRootfs } from './rootfs.js';
 import { Runc } from './runc.js';
 
@@ -41,8 +42,14 @@ export interface CreateRequest {
   extraHosts?: readonly HostsEntry[];
   /** The whole /etc/hosts (the network manager's, with peers); otherwise rendered from ip and extraHosts. */
   hostsContent?: string;
-  /** resolv.conf nameservers (the engine's DNS servers); undefined keeps the host's reachable ones. */
-  nameservers?: readonly string[];
+  /** resolv.conf: nameservers (the engine's DNS servers; undefined keeps the host's reachable ones), search, options. */
+  resolvConf?: ResolvConfOverrides;
+  /** The name for /etc/hostname when the spec sets none (a container in the host's UTS namespace). */
+  hostname?: string;
+  /** HostConfig.CgroupParent: the container's cgroups go under it instead of the engine's parent. */
+  cgroupParent?: string;
+  /** Log rotation the monitor applies (container/log-config.ts). */
+  log?: { maxSize?: number; maxFiles: number };
   /** Runs once the rootfs is mounted, before the container starts (volume copy-up reads the image there). */
   prepareRootfs?: (rootfs: string) => Promise<void>;
   /** The container's stdin comes through the monitor (OpenStdin / StdinOnce). */
@@ -56,6 +63,8 @@ export interface ContainerPaths {
   rootfs: string;
   upper: string;
   work: string;
+  /** The init layer (init-layer.ts), between the upper dir and the image's layers. */
+  init: string;
   etc: string;
   log: string;
   status: string;
@@ -113,6 +122,7 @@ export class ContainerRunner {
       rootfs: path.join(dir, 'rootfs'),
       upper: path.join(dir, 'upper'),
       work: path.join(dir, 'work'),
+      init: path.join(dir, 'init'),
       etc: path.join(dir, 'etc'),
       log: path.join(dir, 'container-json.log'),
       status: path.join(dir, 'status.json'),
@@ -122,7 +132,19 @@ export class ContainerRunner {
     };
   }
 
-  cgroupsPath(id: string): string {
+  /** The read-only layers of a container's root, top first: its init layer, then its image's. */
+  async layers(id: string, imageLowerDirs: readonly string[]): Promise<string[]> {
+    const init = this.paths(id).init;
+    await ensureInitLayer(init);
+    return [init, ...imageLowerDirs];
+  }
+
+  /**
+   * Where a container's cgroups are: under its own --cgroup-parent when it has one (absolute, or
+   * relative to the root as dockerd's cgroupfs driver reads it), else under the engine's parent.
+   */
+  cgroupsPath(id: string, cgroupParent?: string): string {
+    if (cgroupParent) return path.posix.join('/', cgroupParent, id);
     return `${this.cgroupParent}/${id}`;
   }
 
@@ -135,9 +157,9 @@ export class ContainerRunner {
     const monitor = await this.prepare(req);
     try {
       const started = await startMonitor({ ...monitor, ...(opts.prepare ? { prepare: true } : {}), ...(opts.prepareTimeoutMs !== undefined ? { prepareTimeoutMs: opts.prepareTimeoutMs } : {}) });
-      return { id: req.id, paths: this.paths(req.id), cgroupsPath: this.cgroupsPath(req.id), ...started };
+      return { id: req.id, paths: this.paths(req.id), cgroupsPath: this.cgroupsPath(req.id, req.cgroupParent), ...started };
     } catch (err) {
-      await this.remove(req.id).catch(() => undefined);
+      await this.remove(req.id, { cgroupParent: req.cgroupParent }).catch(() => undefined);
       throw err;
     }
   }
@@ -149,12 +171,14 @@ export class ContainerRunner {
   async prepare(req: CreateRequest): Promise<MonitorOptions> {
     const p = this.paths(req.id);
     if (await this.runc.stateIfExists(req.id)) throw new ContainerRunnerError(`container ${req.id} already exists`);
-    const cgroupsPath = this.cgroupsPath(req.id);
-    const hostname = req.spec.hostname ?? req.id.slice(0, 12);
+    const cgroupsPath = this.cgroupsPath(req.id, req.cgroupParent);
+    // A container in the host's UTS namespace has no hostname of its own to set (runc refuses
+    // one there), but its /etc/hostname still names it (the host's name, chosen at create).
+    const hostname = req.spec.hostname ?? req.hostname ?? req.id.slice(0, 12);
     const spec: ContainerSpec = {
       ...req.spec,
       ...(this.opts.seccompCompatArches ? { seccompCompatArches: true } : {}),
-      hostname,
+      ...(req.spec.hostname !== undefined || req.hostname === undefined ? { hostname } : {}),
       rootfs: p.rootfs,
       cgroupsPath,
       etcFiles: { hosts: path.join(p.etc, 'hosts'), hostname: path.join(p.etc, 'hostname'), resolvConf: path.join(p.etc, 'resolv.conf') },
@@ -174,10 +198,10 @@ export class ContainerRunner {
       await Promise.all([
         writeAtomic(path.join(p.etc, 'hosts'), req.hostsContent ?? renderHosts({ hostname, ip: req.ip, extraHosts: req.extraHosts })),
         writeAtomic(path.join(p.etc, 'hostname'), renderHostname(hostname)),
-        writeAtomic(path.join(p.etc, 'resolv.conf'), renderResolvConf(hostResolv, req.nameservers ? { nameservers: req.nameservers } : {})),
+        writeAtomic(path.join(p.etc, 'resolv.conf'), renderResolvConf(hostResolv, req.resolvConf ?? {})),
         writeAtomic(p.config, `${JSON.stringify(config, null, 2)}\n`),
       ]);
-      const layout = { lowerDirs: req.lowerDirs, upperDir: p.upper, workDir: p.work, target: p.rootfs };
+      const layout = { lowerDirs: await this.layers(req.id, req.lowerDirs), upperDir: p.upper, workDir: p.work, target: p.rootfs };
       // The root is mounted here only when something must work in it before the run (volume copy-up);
       // otherwise the monitor mounts it, one process spawn less.
       let overlay: MonitorOptions['overlay'];
@@ -202,10 +226,11 @@ export class ContainerRunner {
         openStdin: req.stdin?.open ?? false,
         stdinOnce: req.stdin?.once ?? false,
         ioSocket: p.ioSocket,
+        ...(req.log?.maxSize !== undefined ? { logMaxSize: req.log.maxSize, logMaxFiles: req.log.maxFiles } : {}),
         ...(overlay ? { overlay } : {}),
       };
     } catch (err) {
-      await this.remove(req.id).catch(() => undefined);
+      await this.remove(req.id, { cgroupParent: req.cgroupParent }).catch(() => undefined);
       throw err;
     }
   }
@@ -214,8 +239,8 @@ export class ContainerRunner {
    * Rewrites a created container's resolv.conf in place (runc has bind-mounted the file: a rename
    * would leave the container the old one) — for a network connected before its start.
    */
-  async rewriteResolvConf(id: string, nameservers: readonly string[]): Promise<void> {
-    await writeFile(path.join(this.paths(id).etc, 'resolv.conf'), renderResolvConf(await this.hostResolvConf(), { nameservers }));
+  async rewriteResolvConf(id: string, overrides: ResolvConfOverrides): Promise<void> {
+    await writeFile(path.join(this.paths(id).etc, 'resolv.conf'), renderResolvConf(await this.hostResolvConf(), overrides));
   }
 
   /** The host's resolv.conf, which containers' are derived from; empty when it has none. */
@@ -255,7 +280,7 @@ export class ContainerRunner {
    * Removes everything the container had: runc state (killing it if it still runs), its cgroups,
    * the rootfs mount and the state directory. Idempotent.
    */
-  async remove(id: string): Promise<void> {
+  async remove(id: string, opts: { cgroupParent?: string } = {}): Promise<void> {
     const p = this.paths(id);
     const state = await this.runc.stateIfExists(id);
     if (state) {
@@ -267,7 +292,7 @@ export class ContainerRunner {
       await this.runc.delete(id, { force: true });
     }
     // runc removes the cgroups it made; an interrupted create can leave empty ones behind.
-    for (const dir of cgroupDirs(this.cgroupsPath(id))) await rmdir(dir).catch(() => undefined);
+    for (const dir of cgroupDirs(this.cgroupsPath(id, opts.cgroupParent))) await rmdir(dir).catch(() => undefined);
     await unmountRootfs(p.rootfs);
     const left = await mountsUnder(p.dir);
     if (left.length > 0) throw new ContainerRunnerError(`container ${id}: still mounted: ${left.join(', ')}`);

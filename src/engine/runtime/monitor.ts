@@ -38,6 +38,9 @@ export interface MonitorOptions {
   prepare?: boolean;
   /** How long a prepared container waits for its start before the monitor deletes it (default 120 s). */
   prepareTimeoutMs?: number;
+  /** json-file rotation: the monitor rotates the log once it holds this many bytes, keeping `logMaxFiles` files. */
+  logMaxSize?: number;
+  logMaxFiles?: number;
 }
 
 export interface MonitorStarted {
@@ -95,6 +98,7 @@ export function shimArgs(o: MonitorOptions): string[] {
   if (o.overlay) args.push('--mount-overlay', o.overlay.options, '--rootfs', o.overlay.rootfs);
   if (o.prepare) args.push('--prepare');
   if (o.prepareTimeoutMs !== undefined) args.push('--prepare-timeout-ms', String(o.prepareTimeoutMs));
+  if (o.logMaxSize !== undefined) args.push('--log-max-size', String(o.logMaxSize), '--log-max-files', String(o.logMaxFiles ?? 1));
   return args;
 }
 

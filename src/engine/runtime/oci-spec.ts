@@ -3,7 +3,9 @@
 // this module only applies Docker's defaults (moby oci/defaults.go and daemon/oci_linux.go) so a
 // container behaves the same under berth and under dockerd.
 
-import { renderSeccomp, isSeccompArch, type SeccompArch, type SeccompProfile } from './seccomp-profile.js';
+import type { DeviceRule, OciDevice } from './devices.js';
+import { dockerSeccompToOci, type OciSeccomp } from './seccomp-docker.js';
+import { renderSeccomp, isSeccompArch, type SeccompArch } from './seccomp-profile.js';
 
 export type NamespaceType = 'pid' | 'network' | 'ipc' | 'uts' | 'mount' | 'cgroup' | 'user';
 
@@ -41,6 +43,27 @@ export interface ResourceSpec {
   cpusetMems?: string;
   /** > 0 limits; ≤ 0 or unset: unlimited. */
   pidsLimit?: number;
+  /** 0–100 (memory.swappiness). */
+  swappiness?: number;
+  oomKillDisable?: boolean;
+  /** Block I/O throttles per device (major:minor from the host). */
+  blockIO?: BlockIOSpec;
+}
+
+export interface ThrottleDevice {
+  major: number;
+  minor: number;
+  rate: number;
+}
+
+export interface BlockIOSpec {
+  /** 10–1000, where the kernel has a block I/O weight (the engine refuses it otherwise). */
+  weight?: number;
+  weightDevice?: { major: number; minor: number; weight: number }[];
+  throttleReadBpsDevice?: ThrottleDevice[];
+  throttleWriteBpsDevice?: ThrottleDevice[];
+  throttleReadIOPSDevice?: ThrottleDevice[];
+  throttleWriteIOPSDevice?: ThrottleDevice[];
 }
 
 export interface ContainerUser {
@@ -56,7 +79,11 @@ export interface ContainerSpec {
   cwd?: string;
   user?: ContainerUser;
   hostname?: string;
+  /** The UTS domain name (Config.Domainname). */
+  domainname?: string;
   tty?: boolean;
+  /** Initial size of the container's terminal (HostConfig.ConsoleSize: height, width). */
+  consoleSize?: { height: number; width: number };
   /** Absolute path of the mounted root filesystem. */
   rootfs: string;
   readonlyRootfs?: boolean;
@@ -73,11 +100,25 @@ export interface ContainerSpec {
   oomScoreAdj?: number;
   /** /dev/shm size in bytes (Docker's default 64 MiB). */
   shmSize?: number;
+  /**
+   * What /dev/shm is: a tmpfs of its own (the default), none at all (`--ipc none`), or a bind of a
+   * host path (`--ipc host`: the host's /dev/shm; `--ipc container:`: that container's).
+   */
+  shm?: { kind: 'tmpfs' } | { kind: 'none' } | { kind: 'bind'; source: string };
+  /** HostConfig.MaskedPaths / ReadonlyPaths: replace Docker's defaults when given. */
+  maskedPaths?: readonly string[];
+  readonlyPaths?: readonly string[];
+  /** Device nodes made in the container, and cgroup rules added after Docker's default ones. */
+  devices?: readonly OciDevice[];
+  deviceRules?: readonly DeviceRule[];
+  /** HostConfig.Annotations, passed to the runtime. */
+  annotations?: Readonly<Record<string, string>>;
   /** Host files bind-mounted over the container's /etc/hosts, /etc/hostname, /etc/resolv.conf. */
   etcFiles?: { hosts?: string; hostname?: string; resolvConf?: string };
   /** Extra paths hidden from the container (e.g. the engine's state dir when the rootfs is the host's /). */
   extraMaskedPaths?: readonly string[];
-  seccomp?: 'default' | 'unconfined';
+  /** Docker's default filter, none, or a user's profile in Docker's format (JSON text). */
+  seccomp?: 'default' | 'unconfined' | { profile: string };
   /** Node's process.arch naming; defaults to the running machine's. */
   arch?: string;
   /** The seccomp filter also covers the compat ABIs (x86 and x32 on x86_64), as Docker's does. */
@@ -93,6 +134,7 @@ export interface OciMount {
 
 export interface OciSpec {
   ociVersion: '1.0.2';
+  annotations?: Record<string, string>;
   process: {
     terminal: boolean;
     /** Initial pty size (terminal only), applied by runc before the process starts. */
@@ -108,20 +150,23 @@ export interface OciSpec {
   };
   root: { path: string; readonly: boolean };
   hostname?: string;
+  domainname?: string;
   mounts: OciMount[];
   linux: {
     namespaces: { type: NamespaceType; path?: string }[];
     cgroupsPath?: string;
+    devices?: OciDevice[];
     resources: {
       devices: { allow: boolean; type?: string; major?: number; minor?: number; access: string }[];
-      memory?: { limit?: number; reservation?: number; swap?: number };
+      memory?: { limit?: number; reservation?: number; swap?: number; swappiness?: number; disableOOMKiller?: boolean };
       cpu?: { shares?: number; quota?: number; period?: number; cpus?: string; mems?: string };
       pids?: { limit: number };
+      blockIO?: BlockIOSpec;
     };
     sysctl?: Record<string, string>;
     maskedPaths: string[];
     readonlyPaths: string[];
-    seccomp?: SeccompProfile;
+    seccomp?: OciSeccomp;
   };
 }
 
@@ -214,7 +259,10 @@ function processEnv(spec: ContainerSpec): string[] {
   for (const entry of spec.env ?? []) {
     const key = entry.includes('=') ? entry.slice(0, entry.indexOf('=')) : entry;
     const at = env.findIndex((e) => e.slice(0, e.indexOf('=')) === key);
-    if (at >= 0) env[at] = entry;
+    // A bare `KEY` (the CLI's `-e KEY` for a variable it does not have) removes it, as dockerd does.
+    if (!entry.includes('=')) {
+      if (at >= 0) env.splice(at, 1);
+    } else if (at >= 0) env[at] = entry;
     else env.push(entry);
   }
   return env;
@@ -225,8 +273,8 @@ function rlimitName(type: string): string {
   return upper.startsWith('RLIMIT_') ? upper : `RLIMIT_${upper}`;
 }
 
-function defaultMounts(shmSize: number): OciMount[] {
-  return [
+function defaultMounts(shmSize: number, shm: ContainerSpec['shm'] = { kind: 'tmpfs' }): OciMount[] {
+  const mounts: OciMount[] = [
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
     {
@@ -238,13 +286,10 @@ function defaultMounts(shmSize: number): OciMount[] {
     { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
     { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro', 'nosuid', 'noexec', 'nodev'] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-    {
-      destination: '/dev/shm',
-      type: 'tmpfs',
-      source: 'shm',
-      options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${shmSize}`],
-    },
   ];
+  if (shm.kind === 'tmpfs') mounts.push({ destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${shmSize}`] });
+  else if (shm.kind === 'bind') mounts.push({ destination: '/dev/shm', type: 'bind', source: shm.source, options: ['rbind', 'rprivate'] });
+  return mounts;
 }
 
 function userMount(m: MountSpec): OciMount {
@@ -264,7 +309,7 @@ function userMount(m: MountSpec): OciMount {
 const depth = (p: string): number => p.split('/').filter((s) => s !== '').length;
 
 function buildMounts(spec: ContainerSpec): OciMount[] {
-  const mounts = defaultMounts(spec.shmSize ?? DEFAULT_SHM_SIZE);
+  const mounts = defaultMounts(spec.shmSize ?? DEFAULT_SHM_SIZE, spec.shm);
   const etc: OciMount[] = [];
   const files = spec.etcFiles ?? {};
   // Writable unless the whole rootfs is read-only (moby container.NetworkMounts).
@@ -283,11 +328,13 @@ function buildMounts(spec: ContainerSpec): OciMount[] {
     .map(({ m }) => m);
 }
 
-function buildResources(r: ResourceSpec | undefined): OciSpec['linux']['resources'] {
-  const out: OciSpec['linux']['resources'] = { devices: DOCKER_DEVICE_RULES.map((d) => ({ ...d })) };
+function buildResources(r: ResourceSpec | undefined, extraRules: readonly DeviceRule[] = []): OciSpec['linux']['resources'] {
+  const out: OciSpec['linux']['resources'] = { devices: [...DOCKER_DEVICE_RULES.map((d) => ({ ...d })), ...extraRules.map((d) => ({ ...d }))] };
   if (!r) return out;
   const memory: NonNullable<OciSpec['linux']['resources']['memory']> = {};
   if (r.memory && r.memory > 0) memory.limit = r.memory;
+  if (r.swappiness !== undefined) memory.swappiness = r.swappiness;
+  if (r.oomKillDisable) memory.disableOOMKiller = true;
   if (r.memoryReservation && r.memoryReservation > 0) memory.reservation = r.memoryReservation;
   // dockerd (daemon.adaptContainerSettings) doubles the memory for swap when none is given.
   if (r.memorySwap !== undefined && r.memorySwap !== 0) memory.swap = r.memorySwap;
@@ -308,6 +355,7 @@ function buildResources(r: ResourceSpec | undefined): OciSpec['linux']['resource
   if (r.cpusetMems) cpu.mems = r.cpusetMems;
   if (Object.keys(cpu).length > 0) out.cpu = cpu;
   if (r.pidsLimit !== undefined && r.pidsLimit > 0) out.pids = { limit: r.pidsLimit };
+  if (r.blockIO && Object.values(r.blockIO).some((l) => (Array.isArray(l) ? l.length > 0 : l !== undefined))) out.blockIO = r.blockIO;
   return out;
 }
 
@@ -329,7 +377,7 @@ function validate(spec: ContainerSpec): string[] {
     problems.push('minimum memoryswap limit should be larger than memory limit');
   }
   const arch = spec.arch ?? process.arch;
-  if ((spec.seccomp ?? 'default') === 'default' && !isSeccompArch(arch)) {
+  if ((spec.seccomp === undefined || spec.seccomp === 'default') && !isSeccompArch(arch)) {
     problems.push(`no seccomp profile for architecture "${arch}"`);
   }
   return problems;
@@ -348,6 +396,16 @@ export function buildOciSpec(spec: ContainerSpec): OciSpec {
   if (problems.length > 0) throw new ContainerSpecError(problems);
 
   const user = spec.user ?? { uid: 0, gid: 0 };
+  let seccomp: OciSeccomp | undefined;
+  const wanted = spec.seccomp ?? 'default';
+  if (wanted === 'default') seccomp = renderSeccomp(caps, (spec.arch ?? process.arch) as SeccompArch, { compatArches: spec.seccompCompatArches === true });
+  else if (wanted !== 'unconfined') {
+    try {
+      seccomp = dockerSeccompToOci(wanted.profile, caps, spec.arch ?? process.arch);
+    } catch (e) {
+      throw new ContainerSpecError([(e as Error).message]);
+    }
+  }
   const out: OciSpec = {
     ociVersion: '1.0.2',
     process: {
@@ -364,9 +422,9 @@ export function buildOciSpec(spec: ContainerSpec): OciSpec {
     mounts: buildMounts(spec),
     linux: {
       namespaces: (spec.namespaces ?? DEFAULT_NAMESPACES).map((n) => (n.path ? { type: n.type, path: n.path } : { type: n.type })),
-      resources: buildResources(spec.resources),
-      maskedPaths: [...DOCKER_MASKED_PATHS, ...(spec.extraMaskedPaths ?? [])],
-      readonlyPaths: [...DOCKER_READONLY_PATHS],
+      resources: buildResources(spec.resources, spec.deviceRules),
+      maskedPaths: [...(spec.maskedPaths ?? DOCKER_MASKED_PATHS), ...(spec.extraMaskedPaths ?? [])],
+      readonlyPaths: [...(spec.readonlyPaths ?? DOCKER_READONLY_PATHS)],
     },
   };
   if (user.additionalGids && user.additionalGids.length > 0) out.process.user.additionalGids = [...user.additionalGids];
@@ -380,8 +438,10 @@ export function buildOciSpec(spec: ContainerSpec): OciSpec {
   if (spec.sysctls && Object.keys(spec.sysctls).length > 0) {
     out.linux.sysctl = Object.fromEntries(Object.entries(spec.sysctls).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   }
-  if ((spec.seccomp ?? 'default') === 'default') {
-    out.linux.seccomp = renderSeccomp(caps, (spec.arch ?? process.arch) as SeccompArch, { compatArches: spec.seccompCompatArches === true });
-  }
+  if (seccomp) out.linux.seccomp = seccomp;
+  if (spec.domainname) out.domainname = spec.domainname;
+  if (spec.consoleSize && spec.tty && spec.consoleSize.height > 0 && spec.consoleSize.width > 0) out.process.consoleSize = { ...spec.consoleSize };
+  if (spec.devices && spec.devices.length > 0) out.linux.devices = spec.devices.map((d) => ({ ...d }));
+  if (spec.annotations && Object.keys(spec.annotations).length > 0) out.annotations = { ...spec.annotations };
   return out;
 }

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { constants as osConstants } from 'node:os';
 import type { ApiErrorKind, ContainerConfig, HealthConfig, HostConfig, MountSpec as ApiMount } from '../backend.js';
-import type { ContainerSpec, MountSpec, NamespaceSpec, NamespaceType, Propagation, Rlimit } from './oci-spec.js';
+import type { MountSpec, Propagation } from './oci-spec.js';
 import type { HostsEntry } from './etc-files.js';
 
 /** The image's `config` as the store keeps it (a subset of ContainerConfig). */
@@ -47,7 +47,9 @@ const nonEmpty = <T>(a: readonly T[] | null | undefined): a is readonly T[] => A
  * set are appended; the image's Cmd is only used when the user set neither Cmd nor Entrypoint;
  * ExposedPorts and Volumes are unions; image Labels are overridden key by key.
  */
-export function mergeImageConfig(user: ContainerConfig, image: ImageRunConfig | undefined): ContainerConfig {
+export function mergeImageConfig(given: ContainerConfig, image: ImageRunConfig | undefined): ContainerConfig {
+  // `--entrypoint ''` arrives as [""]: "reset to no entrypoint" — none, and not the image's either.
+  const user: ContainerConfig = given.Entrypoint && given.Entrypoint.length === 1 && given.Entrypoint[0] === '' ? { ...given, Entrypoint: [] } : given;
   const out: ContainerConfig = { ...user };
   if (!image) return out;
   if (!out.User && image.User) out.User = image.User;
@@ -57,9 +59,10 @@ export function mergeImageConfig(user: ContainerConfig, image: ImageRunConfig | 
     for (const e of image.Env) if (!keys.has(envKey(e))) env.push(e);
     out.Env = env;
   }
+  // moby daemon/commit.go merge: an entrypoint the user set (even an empty one) is not replaced.
   if (!nonEmpty(user.Entrypoint)) {
     if (!nonEmpty(user.Cmd)) out.Cmd = image.Cmd ? [...image.Cmd] : user.Cmd;
-    if (nonEmpty(image.Entrypoint)) out.Entrypoint = [...image.Entrypoint];
+    if ((user.Entrypoint === undefined || user.Entrypoint === null) && nonEmpty(image.Entrypoint)) out.Entrypoint = [...image.Entrypoint];
   }
   if (!out.WorkingDir && image.WorkingDir) out.WorkingDir = image.WorkingDir;
   if (image.ExposedPorts && Object.keys(image.ExposedPorts).length > 0) {
@@ -115,6 +118,8 @@ export type PlannedMount =
       createSource?: boolean;
       /** Sources that must exist (Mounts of type bind: Docker refuses a missing one). */
       requireSource?: boolean;
+      /** HostConfig.Tmpfs: mounted, but not listed in inspect's Mounts (dockerd lists only --mount ones). */
+      unlisted?: boolean;
     }
   | { volume: PlannedVolume; spec?: undefined };
 
@@ -194,7 +199,7 @@ export function planMounts(hc: HostConfig): PlannedMount[] {
       continue;
     }
     try {
-      out.push({ spec: { type: 'tmpfs', target, ...parseTmpfsOptions(options) } });
+      out.push({ spec: { type: 'tmpfs', target, ...parseTmpfsOptions(options) }, unlisted: true });
     } catch (e) {
       problems.push(e instanceof Error ? e.message : String(e));
     }
@@ -273,8 +278,10 @@ function planApiMount(m: ApiMount, problems: string[], unsupported: () => void):
     const o = m.TmpfsOptions ?? {};
     return [{ spec: { type: 'tmpfs', target, readonly: m.ReadOnly === true, ...(o.SizeBytes ? { sizeBytes: o.SizeBytes } : {}), ...(o.Mode ? { mode: o.Mode } : {}) } }];
   }
-  unsupported();
-  problems.push(`mount type "${m.Type ?? ''}" is not supported by the built-in engine yet`);
+  if (m.Type === 'npipe' || m.Type === 'cluster' || m.Type === 'image') {
+    unsupported();
+    problems.push(`mount type "${m.Type}" is not supported by the built-in engine yet`);
+  } else problems.push(`invalid mount config for type "${m.Type ?? ''}": mount type unknown`);
   return [];
 }
 
@@ -317,95 +324,6 @@ export function networkChoice(mode: string | undefined): NetworkChoice {
     return { kind: 'container', ref };
   }
   return { kind: 'network', network: m };
-}
-
-/** One namespace mode (IpcMode, PidMode, UTSMode): host, another container's, or a new one. */
-function namespaceFor(
-  type: NamespaceType,
-  mode: string | undefined,
-  containerPid: (ref: string) => number,
-  problems: string[],
-): NamespaceSpec | undefined {
-  const m = mode ?? '';
-  if (m === 'host') return undefined;
-  if (m.startsWith('container:')) {
-    const pid = containerPid(m.slice('container:'.length));
-    const file = { pid: 'pid', ipc: 'ipc', uts: 'uts', network: 'net', mount: 'mnt', cgroup: 'cgroup', user: 'user' }[type];
-    return { type, path: `/proc/${pid}/ns/${file}` };
-  }
-  if (m === '' || m === 'private' || m === 'shareable' || (type === 'ipc' && m === 'none')) return { type };
-  problems.push(`invalid ${type === 'uts' ? 'UTS' : type.toUpperCase()} mode: ${m}`);
-  return { type };
-}
-
-export interface SpecInputs {
-  config: ContainerConfig;
-  hostConfig: HostConfig;
-  user: ContainerSpec['user'];
-  mounts: readonly MountSpec[];
-  /** Host pid of a running container named in `container:<ref>` modes. */
-  containerPid: (ref: string) => number;
-  /** Host path of an init binary when HostConfig.Init asks for one. */
-  initBinary?: string;
-  /** The network namespace to join (the container's sandbox, or another container's); none: a new empty one. */
-  netnsPath?: string;
-}
-
-export const INIT_PATH = '/sbin/docker-init';
-
-/** The ContainerSpec parts the engine decides (the runner adds rootfs, cgroups and etc files). */
-export function buildContainerSpec(i: SpecInputs): Omit<ContainerSpec, 'rootfs' | 'cgroupsPath' | 'etcFiles'> {
-  const problems: string[] = [];
-  const hc = i.hostConfig;
-  let args = commandOf(i.config);
-  if (args.length === 0) problems.push('no command specified');
-  const mounts = [...i.mounts];
-  if (hc.Init && i.initBinary) {
-    mounts.push({ type: 'bind', source: i.initBinary, target: INIT_PATH, readonly: true });
-    args = [INIT_PATH, '--', ...args];
-  }
-  const namespaces: NamespaceSpec[] = [{ type: 'mount' }];
-  const net = networkChoice(hc.NetworkMode);
-  if (net.kind !== 'host') namespaces.push(i.netnsPath ? { type: 'network', path: i.netnsPath } : { type: 'network' });
-  for (const [type, mode] of [['uts', hc.UTSMode], ['pid', hc.PidMode], ['ipc', hc.IpcMode]] as const) {
-    const ns = namespaceFor(type, mode, i.containerPid, problems);
-    if (ns) namespaces.push(ns);
-  }
-  const rlimits: Rlimit[] = (hc.Ulimits ?? []).map((u) => ({ type: u.Name, soft: u.Soft, hard: u.Hard }));
-  if (problems.length > 0) throw new TranslateError(problems);
-  const hostNet = net.kind === 'host';
-  return {
-    args,
-    env: i.config.Env ?? [],
-    cwd: i.config.WorkingDir || '/',
-    user: i.user,
-    // With the host's network and UTS namespace the container keeps the host's name, as in Docker.
-    ...(hostNet && hc.UTSMode === 'host' ? {} : { hostname: i.config.Hostname }),
-    tty: i.config.Tty === true,
-    readonlyRootfs: hc.ReadonlyRootfs === true,
-    mounts,
-    namespaces,
-    // Privileged gets every capability and no seccomp filter; devices stay Docker's default set (documented gap).
-    capAdd: hc.Privileged ? ['ALL'] : (hc.CapAdd ?? []),
-    capDrop: hc.CapDrop ?? [],
-    rlimits,
-    resources: {
-      memory: hc.Memory || undefined,
-      memoryReservation: hc.MemoryReservation || undefined,
-      memorySwap: hc.MemorySwap || undefined,
-      cpuShares: hc.CpuShares || undefined,
-      nanoCpus: hc.NanoCpus || undefined,
-      cpuPeriod: hc.CpuPeriod || undefined,
-      cpuQuota: hc.CpuQuota || undefined,
-      cpusetCpus: hc.CpusetCpus || undefined,
-      cpusetMems: hc.CpusetMems || undefined,
-      pidsLimit: hc.PidsLimit ?? undefined,
-    },
-    sysctls: hc.Sysctls ?? {},
-    ...(hc.ShmSize ? { shmSize: hc.ShmSize } : {}),
-    ...(hc.OomScoreAdj ? { oomScoreAdj: hc.OomScoreAdj } : {}),
-    seccomp: (hc.SecurityOpt ?? []).includes('seccomp=unconfined') || hc.Privileged ? 'unconfined' : 'default',
-  };
 }
 
 /** `SIGTERM`, `TERM`, `15` → 15; undefined for an unknown name. */

@@ -141,6 +141,15 @@ export function resolveUser(
   return result;
 }
 
+/**
+ * The supplementary groups dockerd gives a container's process: its primary group first, then the
+ * ones from /etc/group and --group-add (moby daemon/oci_linux.go getUser), so `id` lists the
+ * user's own group too.
+ */
+export function dockerAdditionalGids(u: ExecUser): number[] {
+  return [...new Set([u.gid, ...u.additionalGids])];
+}
+
 async function readOptional(file: string): Promise<string | undefined> {
   try {
     return await readFile(file, 'utf8');

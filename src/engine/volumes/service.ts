@@ -17,6 +17,7 @@ import {
   type VolumePruneResponse,
 } from '../backend.js';
 import { resolveInRoot } from '../archive/resolve.js';
+import { boolFilter, exactMatch, labelMatches, regexMatch, validateFilterKeys } from '../filters.js';
 import type { PlannedMount } from '../runtime/translate.js';
 import type { MountSpec, Propagation } from '../runtime/oci-spec.js';
 import { ANONYMOUS_LABEL, VolumeStore, type VolumeRecord } from './store.js';
@@ -43,6 +44,8 @@ export interface ContainerMount {
   createSource?: boolean;
   requireSource?: boolean;
   tmpfs?: { sizeBytes?: number; mode?: number; options?: string[] };
+  /** HostConfig.Tmpfs mounts: applied, but not in inspect's Mounts, as with dockerd. */
+  unlisted?: boolean;
 }
 
 export interface VolumeServiceHooks {
@@ -58,21 +61,10 @@ export interface VolumesFromSource {
   mode?: 'ro' | 'rw';
 }
 
-const LABEL_FILTER = (labels: Record<string, string>, want: string): boolean => {
-  const eq = want.indexOf('=');
-  return eq < 0 ? want in labels : labels[want.slice(0, eq)] === want.slice(eq + 1);
-};
+const LABEL_FILTER = labelMatches;
 
-const TRUE_WORDS = new Set(['1', 'true']);
-
-function filterBool(key: string, values: readonly string[]): boolean {
-  const v = values[values.length - 1].toLowerCase();
-  if (!TRUE_WORDS.has(v) && v !== '0' && v !== 'false') throw new InvalidArgumentError(`invalid filter '${key}=${values[values.length - 1]}'`);
-  return TRUE_WORDS.has(v);
-}
-
-function checkFilterKeys(filters: Filters, allowed: readonly string[]): void {
-  for (const key of Object.keys(filters)) if (!allowed.includes(key)) throw new InvalidArgumentError(`invalid filter '${key}'`);
+function filterBool(filters: Filters, key: string): boolean {
+  return boolFilter(filters, key) === true;
 }
 
 export class VolumeService implements VolumeBackend {
@@ -97,10 +89,10 @@ export class VolumeService implements VolumeBackend {
       Driver: rec.driver,
       Mountpoint: this.store.dataDir(rec.name),
       CreatedAt: rec.createdAt,
-      Labels: { ...rec.labels },
+      Labels: rec.nullLabels && Object.keys(rec.labels).length === 0 ? null : { ...rec.labels },
       Scope: 'local',
-      Options: Object.keys(rec.options).length > 0 ? { ...rec.options } : null,
-      UsageData: { Size: -1, RefCount: this.hooks.referencedBy(rec.name).length },
+      Options: rec.nullOptions && Object.keys(rec.options).length === 0 ? null : { ...rec.options },
+      // UsageData is only filled by `system df -v` (dockerd leaves it out of inspect and list).
     };
   }
 
@@ -113,18 +105,23 @@ export class VolumeService implements VolumeBackend {
   async create(request: VolumeCreateRequest): Promise<Volume> {
     // As dockerd's volume service: a volume created without a name is anonymous (prune takes it by default).
     const labels = request.Name ? request.Labels : { ...(request.Labels ?? {}), [ANONYMOUS_LABEL]: '' };
-    return this.view(await this.ensure({ name: request.Name, driver: request.Driver, driverOpts: request.DriverOpts, labels }));
+    try {
+      return this.view(await this.ensure({ name: request.Name, driver: request.Driver, driverOpts: request.DriverOpts, labels }));
+    } catch (e) {
+      // dockerd's volume create names the volume in front of a refusal of it.
+      if (e instanceof InvalidArgumentError && request.Name && e.message.includes('includes invalid characters')) throw new InvalidArgumentError(`create ${request.Name}: ${e.message}`, { cause: e });
+      throw e;
+    }
   }
 
   async list(filters: Filters): Promise<VolumeListResponse> {
-    checkFilterKeys(filters, ['name', 'label', 'dangling', 'driver']);
+    validateFilterKeys(filters, ['name', 'label', 'dangling', 'driver']);
     let list = this.store.list();
     const f = filters;
-    if (f.name?.length) list = list.filter((v) => f.name.some((n) => v.name.includes(n)));
-    if (f.driver?.length) list = list.filter((v) => f.driver.includes(v.driver));
+    list = list.filter((v) => regexMatch(f, 'name', v.name) && exactMatch(f, 'driver', v.driver));
     for (const want of f.label ?? []) list = list.filter((v) => LABEL_FILTER(v.labels, want));
     if (f.dangling?.length) {
-      const dangling = filterBool('dangling', f.dangling);
+      const dangling = filterBool(f, 'dangling');
       list = list.filter((v) => (this.hooks.referencedBy(v.name).length === 0) === dangling);
     }
     return { Volumes: list.map((v) => this.view(v)), Warnings: null };
@@ -149,8 +146,8 @@ export class VolumeService implements VolumeBackend {
   }
 
   async prune(filters: Filters, options: { allByDefault: boolean }): Promise<VolumePruneResponse> {
-    checkFilterKeys(filters, ['label', 'label!', 'all']);
-    const all = filters.all?.length ? filterBool('all', filters.all) : options.allByDefault;
+    validateFilterKeys(filters, ['label', 'label!', 'all']);
+    const all = filters.all?.length ? filterBool(filters, 'all') : options.allByDefault;
     const deleted: string[] = [];
     let reclaimed = 0;
     for (const v of this.store.list()) {
@@ -212,7 +209,7 @@ export class VolumeService implements VolumeBackend {
         });
       } else {
         const { sizeBytes, mode, options } = p.spec;
-        byTarget.set(p.spec.target, { type: 'tmpfs', source: '', destination: p.spec.target, readonly: p.spec.readonly === true, tmpfs: { sizeBytes, mode, options } });
+        byTarget.set(p.spec.target, { type: 'tmpfs', source: '', destination: p.spec.target, readonly: p.spec.readonly === true, tmpfs: { sizeBytes, mode, options }, ...(p.unlisted ? { unlisted: true } : {}) });
       }
     }
     for (const m of byTarget.values()) {
@@ -315,7 +312,7 @@ export class VolumeService implements VolumeBackend {
 
   /** inspect's and list's `Mounts`. */
   mountPoints(mounts: readonly ContainerMount[]): MountPoint[] {
-    return mounts.map((m): MountPoint => {
+    return mounts.filter((m) => !m.unlisted).map((m): MountPoint => {
       if (m.type === 'volume') return { Type: 'volume', Name: m.name, Source: m.source, Destination: m.destination, Driver: 'local', Mode: m.readonly ? 'ro' : 'z', RW: !m.readonly, Propagation: '' };
       if (m.type === 'bind') return { Type: 'bind', Source: m.source, Destination: m.destination, Mode: m.readonly ? 'ro' : '', RW: !m.readonly, Propagation: m.propagation ?? 'rprivate' };
       return { Type: 'tmpfs', Source: '', Destination: m.destination, Mode: '', RW: !m.readonly, Propagation: '' };

@@ -30,6 +30,9 @@ export interface VolumeRecord {
   labels: Record<string, string>;
   /** DriverOpts as given. */
   options: Record<string, string>;
+  /** Created without labels / driver options at all (not even `{}`): inspect shows null, as dockerd's does. */
+  nullLabels?: true;
+  nullOptions?: true;
 }
 
 export interface VolumeCreateInput {
@@ -125,7 +128,15 @@ export class VolumeStore {
         }
         return { record: existing, created: false };
       }
-      const record: VolumeRecord = { name, driver: 'local', createdAt: now.toISOString().replace(/\.\d+Z$/, 'Z'), labels: { ...(input.labels ?? {}) }, options };
+      const record: VolumeRecord = {
+        name,
+        driver: 'local',
+        createdAt: now.toISOString().replace(/\.\d+Z$/, 'Z'),
+        labels: { ...(input.labels ?? {}) },
+        options,
+        ...(input.labels === undefined || input.labels === null ? { nullLabels: true as const } : {}),
+        ...(input.driverOpts === undefined || input.driverOpts === null ? { nullOptions: true as const } : {}),
+      };
       const dir = path.join(this.dir, name);
       await fs.mkdir(path.join(dir, '_data'), { recursive: true, mode: 0o755 });
       await writeFileAtomic(path.join(dir, 'volume.json'), `${JSON.stringify(record, null, 2)}\n`);

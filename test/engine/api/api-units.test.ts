@@ -8,7 +8,7 @@ import { Query, parseFilters, parseTimestamp } from '../../../src/engine/api/que
 import { Router } from '../../../src/engine/api/router.js';
 import { classifyFirstRequest } from '../../../src/engine/api/sniff.js';
 import { pumpOutput, streamMediaType } from '../../../src/engine/api/routes/common.js';
-import { formatRfc3339Nano, frame, writeWithBackpressure } from '../../../src/engine/api/streams.js';
+import { formatLogTimestamp, formatRfc3339Nano, frame, writeWithBackpressure } from '../../../src/engine/api/streams.js';
 import { compareVersions, negotiateVersion } from '../../../src/engine/api/versions.js';
 
 describe('versions', () => {
@@ -78,6 +78,11 @@ describe('streams', () => {
   it('renders times as Go RFC3339Nano does', () => {
     expect(formatRfc3339Nano(new Date('2024-01-02T03:04:05.120Z'))).toBe('2024-01-02T03:04:05.12Z');
     expect(formatRfc3339Nano(new Date('2024-01-02T03:04:05.000Z'))).toBe('2024-01-02T03:04:05Z');
+    // `logs -t`: dockerd's RFC3339NanoFixed, the log's nanoseconds kept.
+    expect(formatLogTimestamp(new Date(0), '2026-12-06T15:47:28.243532875Z')).toBe('2026-12-06T15:47:28.243532875Z');
+    expect(formatLogTimestamp(new Date(0), '2026-12-06T15:47:28.2435Z')).toBe('2026-12-06T15:47:28.243500000Z');
+    expect(formatLogTimestamp(new Date(0), '2026-12-06T15:47:28Z')).toBe('2026-12-06T15:47:28.000000000Z');
+    expect(formatLogTimestamp(new Date('2024-01-02T03:04:05.120Z'))).toBe('2024-01-02T03:04:05.120000000Z');
   });
 
   it('waits for drain before resolving, and resolves false once the destination closed', async () => {

@@ -12,8 +12,8 @@ import { EventBus, eventMatches } from '../../../src/engine/events/bus.js';
 import { parseChunk } from '../../../src/engine/daemon/logs.js';
 import { writeJsonAtomic } from '../../../src/lib/atomic.js';
 import { loadRecords, recordPath } from '../../../src/engine/container/record.js';
+import { buildContainerSpec } from '../../../src/engine/runtime/container-spec.js';
 import {
-  buildContainerSpec,
   humanDuration,
   mergeImageConfig,
   networkChoice,
@@ -66,6 +66,11 @@ describe('mergeImageConfig (dockerd merge rules)', () => {
     const e = mergeImageConfig({ Entrypoint: ['sh'] }, image);
     expect(e.Entrypoint).toEqual(['sh']);
     expect(e.Cmd).toBeUndefined();
+  });
+
+  it("`--entrypoint ''` ([\"\"]) clears the image's entrypoint and keeps the user's command", () => {
+    expect(mergeImageConfig({ Entrypoint: [''], Cmd: ['echo', 'hi'] }, image)).toMatchObject({ Entrypoint: [], Cmd: ['echo', 'hi'] });
+    expect(mergeImageConfig({ Entrypoint: [''] }, image)).toMatchObject({ Entrypoint: [], Cmd: ['nginx', '-g', 'daemon off;'] });
   });
 
   it('labels and exposed ports are unions, the user\'s label values winning', () => {
@@ -209,6 +214,21 @@ describe('events', () => {
     expect(eventMatches(e, { event: ['exec_start'] })).toBe(true);
     expect(eventMatches(e, { image: ['busybox'] })).toBe(true);
     expect(eventMatches(e, { type: ['image'] })).toBe(false);
+  });
+
+  it("filters network, volume, scope and the kinds this engine has no events of, as moby's Filter.Include", () => {
+    const net = event('network', 'connect', 'n1d2', { name: 'confnet', container: 'abcdef', type: 'bridge' });
+    expect(eventMatches(net, { network: ['confnet'] })).toBe(true);
+    expect(eventMatches(net, { network: ['n1'] })).toBe(true);
+    // A container filter asks for that container's own events: a network event is not one.
+    expect(eventMatches(net, { container: ['abcdef'] })).toBe(false);
+    expect(eventMatches(net, { scope: ['local'] })).toBe(true);
+    expect(eventMatches(net, { scope: ['swarm'] })).toBe(false);
+    expect(eventMatches(net, { service: ['web'] })).toBe(false);
+    const c = event('container', 'start', 'abcdef', { name: 'web', image: 'busybox:latest' });
+    expect(eventMatches(c, { image: ['busybox'] })).toBe(true);
+    expect(eventMatches(c, { event: ['stop'] })).toBe(false);
+    expect(eventMatches(c, { event: ['sta'] })).toBe(false);
   });
 
   it('replays history from `since`, streams live events, ends at `until`', async () => {

@@ -17,6 +17,7 @@ import {
   planSubnet,
 } from '../../../src/engine/networks/ipam.js';
 import { parsePortKey, planPortRequests } from '../../../src/engine/networks/ports.js';
+import { networkListFilter, refusedNetworkOptions } from '../../../src/engine/networks/requests.js';
 
 function query(name: string, type = TYPE_A, id = 0x1234): Buffer {
   const labels = name.split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)]));
@@ -170,5 +171,31 @@ describe('engine network settings from the environment', () => {
       outboundNat: true,
     });
     expect(() => networkSettingsFromEnv({ BERTH_ADDRESS_POOLS: '10.77.0.0/16' })).toThrow(/BERTH_ADDRESS_POOLS/);
+  });
+});
+
+describe('network requests (requests.ts)', () => {
+  const rec = (name: string, predefined = false) => ({ id: `${name}0123`, name, created: '', driver: 'bridge' as const, internal: false, attachable: false, labels: { scope: name }, options: {}, ipamOptions: {}, predefined });
+
+  it('filters network ls as moby does and refuses unknown keys and values with its words', () => {
+    const keep = (f: Record<string, string[]>, attached = 0) => [rec('bridge', true), rec('confnet'), rec('other')].filter((r) => networkListFilter(f)(r, () => attached)).map((r) => r.name);
+    expect(keep({ name: ['conf'] })).toEqual(['confnet']);
+    expect(keep({ name: ['^o'] })).toEqual(['other']);
+    expect(keep({ type: ['builtin'] })).toEqual(['bridge']);
+    expect(keep({ label: ['scope=other'] })).toEqual(['other']);
+    expect(keep({ dangling: ['true'] })).toEqual(['confnet', 'other']);
+    expect(keep({ dangling: ['1'] }, 1)).toEqual([]);
+    expect(() => keep({ bogus: ['1'] })).toThrow("Invalid filter 'bogus'");
+    expect(() => keep({ type: ['odd'] })).toThrow("Invalid filter 'type=odd'");
+    expect(() => keep({ dangling: ['maybe'] })).toThrow('invalid value for filter \'dangling\'');
+  });
+
+  it('refuses by name what the bridges cannot honour, and accepts what they already do', () => {
+    expect(refusedNetworkOptions({ Name: 'n', Options: { 'com.docker.network.bridge.enable_icc': 'true' } })).toEqual([]);
+    expect(refusedNetworkOptions({ Name: 'n', Options: { 'com.docker.network.driver.mtu': '1400' }, Scope: 'swarm', IPAM: { Driver: 'dhcp' } })).toEqual([
+      "Scope swarm: the built-in engine's networks are local",
+      'IPAM driver dhcp: only the default IPAM driver is available',
+      "driver option com.docker.network.driver.mtu=1400 is not supported by the built-in engine's bridge driver",
+    ]);
   });
 });

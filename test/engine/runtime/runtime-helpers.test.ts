@@ -87,9 +87,14 @@ describe('etc files', () => {
       'nameserver 10.0.0.2\nsearch corp\noptions edns0\n',
     );
     expect(renderResolvConf('nameserver 127.0.0.1\n')).toBe('\n');
-    expect(renderResolvConf('nameserver 10.0.0.2\nsearch corp\n', { nameservers: ['10.1.1.1'], search: ['svc'] })).toBe(
-      'nameserver 10.1.1.1\nsearch svc\n',
+    // With --dns-search / --dns-option: dockerd's resolvconf.Build layout, the host's other half kept.
+    expect(renderResolvConf('nameserver 10.0.0.2\nsearch corp\noptions edns0\n', { nameservers: ['10.1.1.1'], search: ['svc'] })).toBe(
+      'search svc\nnameserver 10.1.1.1\noptions edns0\n',
     );
+    expect(renderResolvConf('nameserver 10.0.0.2\nsearch corp\n', { nameservers: ['10.0.0.53'], search: ['example.org'], options: ['ndots:2'] })).toBe(
+      'search example.org\nnameserver 10.0.0.53\noptions ndots:2\n',
+    );
+    expect(renderResolvConf('nameserver 10.0.0.2\nsearch corp\n', { search: ['.'] })).toBe('nameserver 10.0.0.2\n');
   });
 });
 

@@ -80,8 +80,11 @@ describe('VolumeStore and VolumeService', () => {
       Labels: { tier: 'web' },
       Scope: 'local',
       Options: null,
-      UsageData: { Size: -1, RefCount: 0 },
     });
+    // As dockerd: maps the client sent (even empty) are shown, absent ones are null; no UsageData outside system df.
+    expect(await service.create({ Name: 'given', Labels: {}, DriverOpts: {} })).toMatchObject({ Labels: {}, Options: {} });
+    expect(await service.create({ Name: 'absent' })).toMatchObject({ Labels: null, Options: null });
+    for (const n of ['given', 'absent']) await service.remove(n, { force: false });
     expect((await service.create({ Name: 'web-data' })).Labels).toEqual({ tier: 'web' });
     await expect(service.create({ Name: 'web-data', DriverOpts: { type: 'tmpfs', device: 'tmpfs' } })).rejects.toMatchObject({ status: 409 });
     expect(events.filter((e) => e === 'create web-data')).toHaveLength(1);
@@ -98,7 +101,7 @@ describe('VolumeStore and VolumeService', () => {
     expect(await names({ label: ['tier'], dangling: ['true'] })).toEqual(['web-data']);
     expect(await names({ dangling: ['false'] })).toEqual(['db-data']);
     expect(await names({ driver: ['local'], name: ['web'] })).toEqual(['web-data']);
-    await expect(service.list({ colour: ['red'] })).rejects.toMatchObject({ status: 400, message: "invalid filter 'colour'" });
+    await expect(service.list({ colour: ['red'] })).rejects.toMatchObject({ status: 400, message: "Invalid filter 'colour'" });
     await expect(service.remove('db-data', { force: false })).rejects.toMatchObject({ status: 409, message: 'remove db-data: volume is in use - [c1]' });
     await expect(service.remove('nope', { force: false })).rejects.toMatchObject({ status: 404 });
     await service.remove('nope', { force: true });

@@ -5,13 +5,15 @@
 import { PassThrough } from 'node:stream';
 import {
   InvalidArgumentError,
+  type ContainerConfig,
   type ContainerCreateRequest,
   type ContainerUpdateRequest,
   type PathStat,
   type WaitCondition,
 } from '../../backend.js';
+import { checkBody, CREATE_BODY, normalizeStrslices, UPDATE_BODY } from '../body-schema.js';
 import type { Route, RouteContext } from '../router.js';
-import { formatRfc3339Nano, frame, streamNumber } from '../streams.js';
+import { formatLogTimestamp, frame, streamNumber } from '../streams.js';
 import { pumpOutput, readJson, streamMediaType, writeStreamError } from './common.js';
 
 function stopOptions({ query }: RouteContext): { signal?: string; timeout?: number } {
@@ -64,6 +66,9 @@ export const containerRoutes: Route[] = [
       if (body === undefined || body === null || typeof body !== 'object') {
         throw new InvalidArgumentError('config cannot be empty in order to create a container');
       }
+      checkBody(body, CREATE_BODY, 'ContainerConfigWrapper');
+      normalizeStrslices(body as Record<string, unknown>, ['Cmd', 'Entrypoint', 'Shell']);
+      if (body.HostConfig) normalizeStrslices(body.HostConfig as Record<string, unknown>, ['CapAdd', 'CapDrop']);
       const created = await backend.containers.create(body, {
         name: query.string('name') || undefined,
         platform: query.string('platform') || undefined,
@@ -107,7 +112,7 @@ export const containerRoutes: Route[] = [
       const out = x.stream(200, streamMediaType(logs.tty, version));
       try {
         for await (const entry of logs.entries) {
-          const line = timestamps ? Buffer.concat([Buffer.from(`${formatRfc3339Nano(entry.time)} `), entry.line]) : entry.line;
+          const line = timestamps ? Buffer.concat([Buffer.from(`${formatLogTimestamp(entry.time, entry.timeText)} `), entry.line]) : entry.line;
           if (!(await out.write(logs.tty ? line : frame(streamNumber(entry.stream), line)))) break;
         }
       } catch (e) {
@@ -188,6 +193,7 @@ export const containerRoutes: Route[] = [
     path: '/containers/{id}/update',
     handler: async ({ x, params, backend }) => {
       const body = (await readJson<ContainerUpdateRequest>(x)) ?? {};
+      checkBody(body, UPDATE_BODY, 'container.UpdateConfig');
       const result = await backend.containers.update(params.id, body);
       x.reply(200, { Warnings: result.Warnings ?? [] });
     },
@@ -267,6 +273,51 @@ export const containerRoutes: Route[] = [
     handler: async ({ x, params, query, backend }) => {
       await backend.containers.remove(params.id, { force: query.bool('force'), volumes: query.bool('v'), link: query.bool('link') });
       x.reply(204);
+    },
+  },
+  {
+    method: 'GET',
+    path: '/containers/{id}/changes',
+    handler: async ({ x, params, backend }) => {
+      x.reply(200, await backend.containers.changes(params.id));
+    },
+  },
+  {
+    method: 'GET',
+    path: '/containers/{id}/export',
+    handler: async ({ x, params, backend }) => {
+      const tar = await backend.containers.export(params.id, x.signal);
+      const out = x.stream(200, 'application/x-tar');
+      try {
+        for await (const chunk of tar) {
+          if (!(await out.write(chunk as Buffer))) {
+            tar.destroy();
+            return;
+          }
+        }
+      } finally {
+        out.end();
+      }
+    },
+  },
+  {
+    method: 'POST',
+    path: '/commit',
+    handler: async ({ x, query, backend }) => {
+      const container = query.string('container');
+      if (!container) throw new InvalidArgumentError('container must be given (?container=)');
+      const config = await readJson<ContainerConfig>(x);
+      const created = await backend.containers.commit(container, {
+        repo: query.string('repo') || undefined,
+        tag: query.string('tag') || undefined,
+        comment: query.string('comment') || undefined,
+        author: query.string('author') || undefined,
+        // moby: pause unless `pause` is given and false.
+        pause: query.bool('pause', true),
+        changes: query.all('changes'),
+        ...(config && typeof config === 'object' ? { config } : {}),
+      });
+      x.reply(201, { Id: created.Id });
     },
   },
   {

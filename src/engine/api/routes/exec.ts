@@ -3,6 +3,7 @@
 
 import { PassThrough } from 'node:stream';
 import { InvalidArgumentError, type ExecCreateRequest } from '../../backend.js';
+import { checkBody, EXEC_BODY } from '../body-schema.js';
 import type { Route } from '../router.js';
 import { consoleSize } from './containers.js';
 import { pumpOutput, readJson, streamMediaType } from './common.js';
@@ -19,6 +20,9 @@ export const execRoutes: Route[] = [
     path: '/containers/{id}/exec',
     handler: async ({ x, params, backend }) => {
       const body = await readJson<ExecCreateRequest>(x);
+      checkBody(body, EXEC_BODY, 'types.ExecConfig');
+      // Cmd may be one string (strslice), as for a container.
+      if (body && typeof body.Cmd === 'string') body.Cmd = [body.Cmd];
       if (!body || !Array.isArray(body.Cmd) || body.Cmd.length === 0) throw new InvalidArgumentError('No exec command specified');
       const created = await backend.exec.create(params.id, body);
       x.reply(201, { Id: created.Id });

@@ -2,6 +2,7 @@
 // remove, connect, disconnect, prune, as moby's swagger describes them.
 
 import { InvalidArgumentError, type NetworkConnectRequest, type NetworkCreateRequest, type NetworkDisconnectRequest } from '../../backend.js';
+import { checkBody, NETWORK_CONNECT_BODY, NETWORK_CREATE_BODY, NETWORK_DISCONNECT_BODY } from '../body-schema.js';
 import type { Route } from '../router.js';
 import { readJson } from './common.js';
 
@@ -26,6 +27,7 @@ export const networkRoutes: Route[] = [
     handler: async ({ x, backend }) => {
       const body = await readJson<NetworkCreateRequest>(x);
       if (!body || typeof body !== 'object') throw new InvalidArgumentError('network create needs a JSON body with Name');
+      checkBody(body, NETWORK_CREATE_BODY, 'types.NetworkCreateRequest');
       x.reply(201, await backend.networks.create(body));
     },
   },
@@ -56,6 +58,7 @@ export const networkRoutes: Route[] = [
     path: '/networks/{id}/connect',
     handler: async ({ x, params, backend }) => {
       const body = await readJson<NetworkConnectRequest>(x);
+      checkBody(body, NETWORK_CONNECT_BODY, 'types.NetworkConnect');
       if (!body?.Container) throw new InvalidArgumentError('Container must be given');
       await backend.networks.connect(params.id, body);
       x.reply(200);
@@ -66,6 +69,7 @@ export const networkRoutes: Route[] = [
     path: '/networks/{id}/disconnect',
     handler: async ({ x, params, backend }) => {
       const body = await readJson<NetworkDisconnectRequest>(x);
+      checkBody(body, NETWORK_DISCONNECT_BODY, 'types.NetworkDisconnect');
       if (!body?.Container) throw new InvalidArgumentError('Container must be given');
       await backend.networks.disconnect(params.id, body);
       x.reply(200);
