@@ -256,6 +256,19 @@ export class EngineCore {
     return other.rec.state.Pid;
   }
 
+  /**
+   * The host-side /dev/shm of a running container another joins with `--ipc container:<ref>`:
+   * only a shareable one has it (moby's getIpcContainer refuses the others the same way).
+   */
+  containerShm(ref: string): string {
+    const other = this.find(ref);
+    if (!other.rec.state.Running) throw new ConflictError(`cannot join IPC of a non running container: ${other.rec.id}`);
+    if (other.rec.hostConfig.IpcMode !== 'shareable') {
+      throw new ConflictError(`container ${other.rec.id}: non-shareable IPC (hint: use IpcMode:shareable for the donor container)`);
+    }
+    return this.runner.paths(other.rec.id).shm;
+  }
+
   /** What the inspect and list views read from the other rooms. */
   readonly viewContext: ContainerViewContext = {
     now: () => this.clock.now(),

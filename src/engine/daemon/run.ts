@@ -197,6 +197,7 @@ async function runRequest(core: EngineCore, live: LiveContainer): Promise<Create
     user: { uid: user.uid, gid: user.gid, additionalGids: dockerAdditionalGids(user) },
     mounts: volumes.specs,
     containerPid: (ref) => core.containerPid(ref),
+    containerShm: (ref) => core.containerShm(ref),
     devices,
     ...(blockIO ? { blockIO } : {}),
     ...(core.initBinary ? { initBinary: core.initBinary } : {}),

@@ -9,7 +9,8 @@
 import { readFile, rm, rmdir, writeFile, mkdir, rename } from 'node:fs/promises';
 import { constants } from 'node:os';
 import path from 'node:path';
-import { buildOciSpec, type ContainerSpec } from './oci-spec.js';
+import { buildOciSpec, DEFAULT_SHM_SIZE, type ContainerSpec } from './oci-spec.js';
+import { execCommand as run } from './spawner.js';
 import { cgroupDirs, memoryCgroupDir } from './cgroups.js';
 import { renderHostname, renderHosts, renderResolvConf, type HostsEntry, type ResolvConfOverrides } from './etc-files.js';
 import { readExitStatus, signalInit, startMonitor, startPrepared, waitForExit, type ExitStatus, type MonitorOptions, type MonitorStarted } from './monitor.js';
@@ -65,6 +66,8 @@ export interface ContainerPaths {
   work: string;
   /** The init layer (init-layer.ts), between the upper dir and the image's layers. */
   init: string;
+  /** A shareable container's /dev/shm, a tmpfs mounted here on the host side so others can bind it. */
+  shm: string;
   etc: string;
   log: string;
   status: string;
@@ -103,6 +106,17 @@ async function writeAtomic(file: string, data: string): Promise<void> {
   await rename(tmp, file);
 }
 
+/** A tmpfs for a shareable /dev/shm, on the host side (moby's containers/<id>/mounts/shm). */
+async function mountShareableShm(dir: string, size: number): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o1777 });
+  try {
+    await run('mount', ['-t', 'tmpfs', '-o', `nosuid,noexec,nodev,mode=1777,size=${size}`, 'shm', dir]);
+  } catch (err) {
+    const stderr = (err as { stderr?: string }).stderr?.trim();
+    throw new ContainerRunnerError(`mounting the shareable /dev/shm at ${dir} failed: ${stderr || String(err)}`);
+  }
+}
+
 export class ContainerRunner {
   readonly runc: Runc;
   private readonly cgroupParent: string;
@@ -123,6 +137,7 @@ export class ContainerRunner {
       upper: path.join(dir, 'upper'),
       work: path.join(dir, 'work'),
       init: path.join(dir, 'init'),
+      shm: path.join(dir, 'shm'),
       etc: path.join(dir, 'etc'),
       log: path.join(dir, 'container-json.log'),
       status: path.join(dir, 'status.json'),
@@ -132,8 +147,14 @@ export class ContainerRunner {
     };
   }
 
-  /** The read-only layers of a container's root, top first: its init layer, then its image's. */
+  /**
+   * The read-only layers of a container's root, top first: its init layer, then its image's.
+   * The host image (`/`) gets none: the init layer lives under `/`, and overlayfs refuses a lower
+   * layer inside another ("overlapping lowerdir path", ELOOP, since Linux 5.2's layer checks).
+   * Its containers' upper dirs then hold the runtime's mount points, as they do under runc alone.
+   */
   async layers(id: string, imageLowerDirs: readonly string[]): Promise<string[]> {
+    if (isHostImage(imageLowerDirs)) return [...imageLowerDirs];
     const init = this.paths(id).init;
     await ensureInitLayer(init);
     return [init, ...imageLowerDirs];
@@ -175,8 +196,10 @@ export class ContainerRunner {
     // A container in the host's UTS namespace has no hostname of its own to set (runc refuses
     // one there), but its /etc/hostname still names it (the host's name, chosen at create).
     const hostname = req.spec.hostname ?? req.hostname ?? req.id.slice(0, 12);
+    const shareableShm = req.spec.shm?.kind === 'shareable';
     const spec: ContainerSpec = {
       ...req.spec,
+      ...(shareableShm ? { shm: { kind: 'bind', source: p.shm } } : {}),
       ...(this.opts.seccompCompatArches ? { seccompCompatArches: true } : {}),
       ...(req.spec.hostname !== undefined || req.hostname === undefined ? { hostname } : {}),
       rootfs: p.rootfs,
@@ -195,6 +218,7 @@ export class ContainerRunner {
       await mkdir(p.bundle, { recursive: true });
       await mkdir(p.etc, { recursive: true });
       await mkdir(path.dirname(p.ioSocket), { recursive: true, mode: 0o700 });
+      if (shareableShm) await mountShareableShm(p.shm, req.spec.shmSize ?? DEFAULT_SHM_SIZE);
       await Promise.all([
         writeAtomic(path.join(p.etc, 'hosts'), req.hostsContent ?? renderHosts({ hostname, ip: req.ip, extraHosts: req.extraHosts })),
         writeAtomic(path.join(p.etc, 'hostname'), renderHostname(hostname)),
@@ -294,6 +318,7 @@ export class ContainerRunner {
     // runc removes the cgroups it made; an interrupted create can leave empty ones behind.
     for (const dir of cgroupDirs(this.cgroupsPath(id, opts.cgroupParent))) await rmdir(dir).catch(() => undefined);
     await unmountRootfs(p.rootfs);
+    await unmountRootfs(p.shm);
     const left = await mountsUnder(p.dir);
     if (left.length > 0) throw new ContainerRunnerError(`container ${id}: still mounted: ${left.join(', ')}`);
     await rm(p.dir, { recursive: true, force: true });

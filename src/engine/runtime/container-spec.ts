@@ -18,6 +18,8 @@ export interface SpecInputs {
   mounts: readonly MountSpec[];
   /** Host pid of a running container named in `container:<ref>` modes. */
   containerPid: (ref: string) => number;
+  /** Host path of the shareable /dev/shm of a running container named in `--ipc container:<ref>`. */
+  containerShm?: (ref: string) => string;
   /** Host path of an init binary when HostConfig.Init asks for one. */
   initBinary?: string;
   /** The network namespace to join (the container's sandbox, or another container's); none: a new empty one. */
@@ -47,11 +49,16 @@ function namespaceFor(type: NamespaceType, mode: string | undefined, containerPi
 }
 
 /** What /dev/shm is for an IpcMode (moby daemon/container_operations_unix.go setupIpcDirs). */
-function shmFor(mode: string | undefined, containerPid: (ref: string) => number): ContainerSpec['shm'] {
+function shmFor(mode: string | undefined, containerShm: ((ref: string) => string) | undefined): ContainerSpec['shm'] {
   const m = mode ?? '';
   if (m === 'none') return { kind: 'none' };
   if (m === 'host') return { kind: 'bind', source: '/dev/shm' };
-  if (m.startsWith('container:')) return { kind: 'bind', source: `/proc/${containerPid(m.slice('container:'.length))}/root/dev/shm` };
+  if (m === 'shareable') return { kind: 'shareable' };
+  if (m.startsWith('container:')) {
+    // Only checked at create (phase 'create' passes no resolver): the donor is looked up at start.
+    if (!containerShm) return { kind: 'tmpfs' };
+    return { kind: 'bind', source: containerShm(m.slice('container:'.length)) };
+  }
   return { kind: 'tmpfs' };
 }
 
@@ -141,7 +148,7 @@ export function buildContainerSpec(i: SpecInputs): Omit<ContainerSpec, 'rootfs' 
     },
     sysctls: hc.Sysctls ?? {},
     ...(hc.ShmSize ? { shmSize: hc.ShmSize } : {}),
-    shm: shmFor(hc.IpcMode, i.containerPid),
+    shm: shmFor(hc.IpcMode, i.containerShm),
     ...(hc.OomScoreAdj ? { oomScoreAdj: hc.OomScoreAdj } : {}),
     noNewPrivileges: security.options.noNewPrivileges,
     seccomp: privileged ? 'unconfined' : security.options.seccomp,

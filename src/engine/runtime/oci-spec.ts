@@ -102,9 +102,12 @@ export interface ContainerSpec {
   shmSize?: number;
   /**
    * What /dev/shm is: a tmpfs of its own (the default), none at all (`--ipc none`), or a bind of a
-   * host path (`--ipc host`: the host's /dev/shm; `--ipc container:`: that container's).
+   * host path (`--ipc host`: the host's /dev/shm; `--ipc container:`: that container's). A
+   * shareable one (`--ipc shareable`) is a tmpfs the runner mounts on the host side, as moby does,
+   * so that others can bind it: a mount inside a container's own mount namespace cannot be bound
+   * from another (EINVAL). The runner turns it into a bind before the spec is built.
    */
-  shm?: { kind: 'tmpfs' } | { kind: 'none' } | { kind: 'bind'; source: string };
+  shm?: { kind: 'tmpfs' } | { kind: 'none' } | { kind: 'bind'; source: string } | { kind: 'shareable' };
   /** HostConfig.MaskedPaths / ReadonlyPaths: replace Docker's defaults when given. */
   maskedPaths?: readonly string[];
   readonlyPaths?: readonly string[];
@@ -198,7 +201,8 @@ export const ALL_CAPABILITIES: readonly string[] = [
 ];
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
+/** Docker's default /dev/shm size. */
+export const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
 
 // moby oci/defaults.go, plus /sys/devices/virtual/powercap which moby masks since v25 (CVE-2020-8694).
 export const DOCKER_MASKED_PATHS: readonly string[] = [
@@ -288,6 +292,7 @@ function defaultMounts(shmSize: number, shm: ContainerSpec['shm'] = { kind: 'tmp
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
   ];
   if (shm.kind === 'tmpfs') mounts.push({ destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${shmSize}`] });
+  else if (shm.kind === 'shareable') throw new ContainerSpecError(['a shareable /dev/shm must be mounted by the runner first (ContainerRunner.prepare)']);
   else if (shm.kind === 'bind') mounts.push({ destination: '/dev/shm', type: 'bind', source: shm.source, options: ['rbind', 'rprivate'] });
   return mounts;
 }

@@ -51,7 +51,7 @@ describe.skipIf(skip)('berth engine as a process', () => {
     mkdirSync(build, { recursive: true });
     execFileSync(process.execPath, [path.join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', path.join(repoRoot, 'tsconfig.build.json'), '--outDir', build], { stdio: 'ignore' });
     entry = path.join(build, 'entry.mjs');
-    writeFileSync(entry, "import { main } from '../cli/main.js';\nprocess.exitCode = await main(process.argv);\n");
+    writeFileSync(entry, "import { main } from './cli/main.js';\nprocess.exitCode = await main(process.argv);\n");
   }, 120_000);
 
   afterAll(async () => {
@@ -72,7 +72,8 @@ describe.skipIf(skip)('berth engine as a process', () => {
 
   it('starts in the background, survives kill -9 without losing its containers, and stops', async () => {
     const flags = ['--shim', shim, '--runc', RUNC ?? 'runc', '--cgroup-parent', cgroupParent];
-    expect(await berth(['status'])).toMatchObject({ code: 1, stdout: 'not running\n' });
+    const notYet = await berth(['status']);
+    expect(notYet, notYet.stderr).toMatchObject({ code: 1, stdout: 'not running\n' });
     const started = await berth(['start', ...flags]);
     expect(started.stderr).toBe('');
     expect(started).toMatchObject({ code: 0 });
@@ -121,7 +122,8 @@ describe.skipIf(skip)('berth engine as a process', () => {
     await docker.getContainer(long.id).remove({ force: true });
     await docker.getContainer(short.id).remove();
     expect(await berth(['stop'])).toMatchObject({ code: 0 });
-    expect(await berth(['status'])).toMatchObject({ code: 1, stdout: 'not running\n' });
+    const before = await berth(['status']);
+    expect(before, before.stderr).toMatchObject({ code: 1, stdout: 'not running\n' });
     // Nothing ran on its default bridge when it stopped: the bridge went with it (the next start makes it again).
     expect((await listLinks()).filter((l) => l.ifalias === `berth ${root}`).map((l) => l.ifname)).toEqual([]);
     expect(await mountsUnder(root)).toEqual([]);
