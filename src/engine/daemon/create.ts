@@ -9,6 +9,7 @@ import {
   InvalidArgumentError,
   NotFoundError,
   toEngineError,
+  type ContainerConfig,
   type ContainerCreateOptions,
   type ContainerCreateRequest,
   type ContainerCreateResponse,
@@ -18,7 +19,7 @@ import type { ContainerRecord } from '../container/record.js';
 import { ImageError } from '../images/errors.js';
 import type { NetworkManager } from '../networks/manager.js';
 import { PortError, planPortRequests } from '../networks/ports.js';
-import { buildContainerSpec, commandOf, mergeImageConfig, networkChoice, parseExtraHosts, planMounts, restartPolicyOf, TranslateError, type ImageRunConfig } from '../runtime/translate.js';
+import { buildContainerSpec, commandOf, mergeImageConfig, networkChoice, parseExtraHosts, planMounts, restartPolicyOf, TranslateError } from '../runtime/translate.js';
 import type { ContainerMount } from '../volumes/service.js';
 import { iso, ZERO_TIME, type EngineCore } from './core.js';
 import { prepareAfterCreate } from './run.js';
@@ -51,7 +52,7 @@ export async function createContainer(core: EngineCore, request: ContainerCreate
   }
   name = name.replace(/^\//, '');
   let imageId: string;
-  let imageConfig: ImageRunConfig | undefined;
+  let imageConfig: ContainerConfig | undefined;
   try {
     const found = await core.store.config(request.Image);
     imageId = found.id;

@@ -14,6 +14,7 @@ import {
 } from '../backend.js';
 import { applyChanges } from '../images/changes.js';
 import type { EngineCore } from './core.js';
+import { imageInspect, imageSummary } from './image-views.js';
 
 async function apiErrors<T>(fn: () => Promise<T>): Promise<T> {
   try {
@@ -27,11 +28,11 @@ export class Images implements ImageBackend {
   constructor(private readonly core: EngineCore) {}
 
   list(): Promise<ImageSummary[]> {
-    return apiErrors(async () => (await this.core.store.list()).map((i) => ({ ...i, Containers: -1 })));
+    return apiErrors(async () => (await this.core.store.list()).map((i) => imageSummary(i)));
   }
 
   inspect(name: string): Promise<ImageInspect> {
-    return apiErrors(async () => (await this.core.store.inspect(name)) as unknown as ImageInspect);
+    return apiErrors(async () => imageInspect(await this.core.store.get(name)));
   }
 
   import(options: ImageImportOptions): AsyncIterable<ProgressMessage> {
