@@ -86,7 +86,8 @@ describe.skipIf(!busybox)('importRootfs of a busybox root filesystem', () => {
       { path: 'etc/hostname', body: 'bb\n' },
       { path: 'tmp/', type: 'directory', mode: 0o1777 },
     ]);
-    const { id, repoTags } = await store.importRootfs([gzipSync(tar)], {
+    const gz = gzipSync(tar);
+    const { id, repoTags } = await store.importRootfs([gz], {
       repoTag: 'busybox',
       changes: { Cmd: ['/bin/sh'], Env: ['PATH=/bin'], WorkingDir: '/tmp', ExposedPorts: { '80/tcp': {} } },
       message: 'from test',
@@ -106,8 +107,10 @@ describe.skipIf(!busybox)('importRootfs of a busybox root filesystem', () => {
       Os: 'linux',
     });
     expect(info.Size).toBe(readFileSync(busybox!).length + 3);
-    // The layer blob is stored uncompressed, so its digest is the diff id.
-    expect(existsSync(path.join(store.root, 'blobs/sha256', hex(digest(tar))))).toBe(true);
+    // The layer blob is kept as it came (gzip here); the snapshot is keyed by the diff id.
+    expect(existsSync(path.join(store.root, 'blobs/sha256', hex(digest(gz))))).toBe(true);
+    expect(existsSync(path.join(store.root, 'blobs/sha256', hex(digest(tar))))).toBe(false);
+    expect((await store.get(id)).layers).toEqual([{ diffId: digest(tar), size: info.Size, blob: { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: digest(gz), size: gz.length } }]);
     const lower = await store.lowerDirs(id);
     expect(lower).toEqual([path.join(store.root, 'layers', hex(digest(tar)))]);
     expect(readFileSync(path.join(store.root, 'oci-layout'), 'utf8')).toBe('{"imageLayoutVersion":"1.0.0"}');

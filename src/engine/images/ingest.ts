@@ -3,18 +3,15 @@
 // layout, or an OCI image layout archive). Every blob is checked against its digest and every
 // layer against the config's diff ids before anything is committed; layers are pinned while
 // they are being stored, so a concurrent removal cannot collect them.
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
-import { MediaType } from '../distribution/manifest.js';
 import type { ContainerConfig } from '../backend.js';
-import { maybeGunzip, type ByteSource } from '../../lib/tar.js';
+import { RegistryError } from '../distribution/errors.js';
+import type { ByteSource } from '../../lib/tar.js';
 import { ImageError } from './errors.js';
 import { hexOf, ociArchitecture, parseImageConfig, sha256, type ImageConfigFile } from './image-config.js';
-import type { OciLayout } from './layout.js';
+import { storeLayer, type LayerStoreContext } from './layers.js';
 import type { LayerRecord } from './records.js';
 import { normalizeTagged } from './reference.js';
-import type { Snapshots } from './snapshots.js';
 import { spoolArchive, type SpooledFiles } from './spool.js';
 
 export interface ImportOptions {
@@ -31,24 +28,10 @@ export interface LoadedImage {
 }
 
 /** What ingestion needs from the store. */
-export interface IngestContext {
-  layout: OciLayout;
-  snapshots: Snapshots;
+export interface IngestContext extends LayerStoreContext {
   now(): Date;
-  tmpPath(): string;
-  /** Keeps blobs and snapshots from being collected until the returned function is called. */
-  pin(digests: string[]): () => void;
   assertTaggable(fullName: string): void;
   commitImage(configBytes: Buffer, layers: LayerRecord[], repoTags: string[]): Promise<LoadedImage>;
-}
-
-interface IngestedLayer {
-  diffId: string;
-  /** Uncompressed size. */
-  size: number;
-  /** Digest of the bytes as they came (compressed or not), for checking descriptors. */
-  rawDigest: string;
-  tmpPath: string;
 }
 
 interface Descriptor {
@@ -59,53 +42,11 @@ interface Descriptor {
   annotations?: Record<string, string>;
 }
 
-/** Streams a (possibly gzip) layer into a temporary uncompressed file, hashing both forms. */
-async function ingestLayer(ctx: IngestContext, source: ByteSource): Promise<IngestedLayer> {
-  const raw = createHash('sha256');
-  async function* tap(): AsyncGenerator<Uint8Array> {
-    for await (const chunk of source) {
-      raw.update(chunk);
-      yield chunk;
-    }
-  }
-  const tmpPath = ctx.tmpPath();
-  const handle = await fs.open(tmpPath, 'wx', 0o644);
-  const plain = createHash('sha256');
-  let size = 0;
-  try {
-    for await (const chunk of maybeGunzip(tap())) {
-      plain.update(chunk);
-      size += chunk.length;
-      await handle.write(chunk);
-    }
-    await handle.sync();
-  } catch (e) {
-    await handle.close();
-    await fs.rm(tmpPath, { force: true });
-    throw e;
-  }
-  await handle.close();
-  return { diffId: `sha256:${plain.digest('hex')}`, size, rawDigest: `sha256:${raw.digest('hex')}`, tmpPath };
-}
-
-/** Unpacks the layer once and moves its blob in; the temporary file is gone afterwards either way. */
-async function commitLayer(ctx: IngestContext, layer: IngestedLayer): Promise<LayerRecord> {
-  try {
-    const snap = await ctx.snapshots.unpack(createReadStream(layer.tmpPath), layer.diffId);
-    await ctx.layout.adopt(layer.tmpPath, layer.diffId);
-    return { diffId: layer.diffId, size: snap.size, blob: { mediaType: MediaType.ociLayer, digest: layer.diffId, size: layer.size } };
-  } finally {
-    await fs.rm(layer.tmpPath, { force: true });
-  }
-}
-
 /** `docker import` / `POST /images/create?fromSrc=-`: a root filesystem tarball (plain or gzip) becomes a one-layer image. */
 export async function importRootfs(ctx: IngestContext, source: ByteSource, options: ImportOptions = {}): Promise<LoadedImage> {
   if (options.repoTag) ctx.assertTaggable(normalizeTagged(options.repoTag));
-  const layer = await ingestLayer(ctx, source);
-  const release = ctx.pin([layer.diffId]);
+  const { layer, release } = await storeLayer(ctx, chunks(source), { what: 'the imported root filesystem' });
   try {
-    const record = await commitLayer(ctx, layer);
     const created = ctx.now().toISOString();
     const config: ImageConfigFile = {
       architecture: ociArchitecture(),
@@ -116,7 +57,7 @@ export async function importRootfs(ctx: IngestContext, source: ByteSource, optio
       rootfs: { type: 'layers', diff_ids: [layer.diffId] },
       history: [{ created, created_by: 'berth import', ...(options.message ? { comment: options.message } : {}) }],
     };
-    return await ctx.commitImage(Buffer.from(JSON.stringify(config)), [record], options.repoTag ? [options.repoTag] : []);
+    return await ctx.commitImage(Buffer.from(JSON.stringify(config)), [layer], options.repoTag ? [options.repoTag] : []);
   } finally {
     release();
   }
@@ -149,14 +90,14 @@ async function loadImage(ctx: IngestContext, files: SpooledFiles, configBytes: B
   try {
     const layers: LayerRecord[] = [];
     for (let i = 0; i < layerPaths.length; i++) {
-      const layer = await ingestLayer(ctx, files.open(layerPaths[i].path));
-      releases.push(ctx.pin([layer.diffId]));
-      const expected = layerPaths[i].digest;
-      if (layer.diffId !== diffIds[i] || (expected && expected !== layer.rawDigest && expected !== layer.diffId)) {
-        await fs.rm(layer.tmpPath, { force: true });
-        throw new ImageError('invalid', `layer ${layerPaths[i].path} does not match its digest: got ${layer.diffId}, the config says ${diffIds[i]}`);
-      }
-      layers.push(await commitLayer(ctx, layer));
+      const { path: p, digest } = layerPaths[i];
+      const stored = await storeLayer(ctx, chunks(files.open(p)), { diffId: diffIds[i], ...(digest ? { digest } : {}), what: `layer ${p}` }).catch((e: unknown) => {
+        // A digest mismatch in an archive is bad input, whoever noticed it.
+        if (e instanceof RegistryError && e.kind === 'digest-mismatch') throw new ImageError('invalid', `layer ${p} does not match its digest: ${e.detail}`, { cause: e });
+        throw e;
+      });
+      releases.push(stored.release);
+      layers.push(stored.layer);
     }
     return await ctx.commitImage(configBytes, layers, repoTags);
   } finally {
@@ -201,9 +142,6 @@ async function loadOciArchive(ctx: IngestContext, files: SpooledFiles): Promise<
       return;
     }
     if (!doc.config || !Array.isArray(doc.layers)) throw new ImageError('invalid', `blob ${d.digest} is neither an image index nor a manifest`);
-    for (const l of doc.layers) {
-      if (/zstd/.test(l.mediaType ?? '')) throw new ImageError('invalid', `layer ${l.digest} is zstd-compressed, which is not supported; gzip or plain tar is`);
-    }
     const configBytes = await readBlob(doc.config);
     const layerPaths = doc.layers.map((l) => ({ path: `blobs/sha256/${hexOf(l.digest)}`, digest: l.digest }));
     out.push(await loadImage(ctx, files, configBytes, layerPaths, name ? [name] : []));
@@ -218,6 +156,10 @@ async function loadOciArchive(ctx: IngestContext, files: SpooledFiles): Promise<
     await visit(d, name);
   }
   return out;
+}
+
+async function* chunks(source: ByteSource): AsyncGenerator<Uint8Array> {
+  yield* source;
 }
 
 export function tryNormalize(ref: string): string | undefined {

@@ -28,6 +28,12 @@ export interface ImageRecord {
   lastTagTime?: string;
   /** Full `repository@sha256:…` names the image was pulled or pushed as (Docker's RepoDigests). */
   repoDigests?: string[];
+  /**
+   * A tombstone: the image was force-removed while a container used it. It is no longer listed
+   * or found by name, but its layers stay (the container's root is made of them) until no
+   * container uses it; then a collection removes it.
+   */
+  deleted?: true;
 }
 
 /** The shape engines before the content store wrote. */

@@ -67,20 +67,37 @@ export class Snapshots {
       }
       return { ...have, warnings: [] };
     }
-    const work = this.tmpPath();
+    const work = await this.unpackToWork(source);
     try {
-      const result = await applyLayer(source, work, { allowDevices: this.allowDevices });
-      const meta: SnapshotMeta = { diffId, size: result.size };
-      await writeFileAtomic(this.metaFile(diffId), JSON.stringify(meta));
-      await fs.rename(work, this.dir(diffId)).catch(async (e: NodeJS.ErrnoException) => {
-        // Someone else unpacked the same layer meanwhile: theirs is as good as ours.
-        if (e.code !== 'ENOTEMPTY' && e.code !== 'EEXIST') throw e;
-      });
-      await fsyncDir(this.dirRoot);
-      return { ...meta, warnings: result.warnings };
+      return { ...(await this.commit(work.dir, diffId, work.result.size)), warnings: work.result.warnings };
     } finally {
-      await fs.rm(work, { recursive: true, force: true });
+      await fs.rm(work.dir, { recursive: true, force: true });
     }
+  }
+
+  /** Unpacks into a fresh work dir (removed again if unpacking fails); `commit` or remove it after. */
+  async unpackToWork(source: ByteSource): Promise<{ dir: string; result: ApplyLayerResult }> {
+    const dir = this.tmpPath();
+    try {
+      return { dir, result: await applyLayer(source, dir, { allowDevices: this.allowDevices }) };
+    } catch (e) {
+      await fs.rm(dir, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
+  /** Makes an unpacked work dir the snapshot of `diffId` (metadata first, then the rename); an existing one wins. */
+  async commit(work: string, diffId: string, size: number): Promise<SnapshotMeta> {
+    const have = await this.get(diffId);
+    if (have) return have;
+    const meta: SnapshotMeta = { diffId, size };
+    await writeFileAtomic(this.metaFile(diffId), JSON.stringify(meta));
+    await fs.rename(work, this.dir(diffId)).catch(async (e: NodeJS.ErrnoException) => {
+      // Someone else unpacked the same layer meanwhile: theirs is as good as ours.
+      if (e.code !== 'ENOTEMPTY' && e.code !== 'EEXIST') throw e;
+    });
+    await fsyncDir(this.dirRoot);
+    return meta;
   }
 
   async remove(diffId: string): Promise<void> {

@@ -23,8 +23,10 @@ import { withLock } from '../../lib/atomic.js';
 import type { ByteSource } from '../../lib/tar.js';
 import { ImageError } from './errors.js';
 import { HOST_IMAGE_TAG, hostImageConfig } from './host-image.js';
-import { parseImageConfig, shortId, type ImageConfigFile } from './image-config.js';
+import { parseImageConfig, sha256, shortId, type ImageConfigFile } from './image-config.js';
+import { checkConsistency, collect, type CollectResult, type GcContext } from './gc.js';
 import { importRootfs, loadArchive, tryNormalize, type ImportOptions, type IngestContext, type LoadedImage } from './ingest.js';
+import type { LayerStoreContext } from './layers.js';
 import { exists, OciLayout, type BlobRef } from './layout.js';
 import { Records, type ImageRecord, type LayerRecord } from './records.js';
 import { familiarName, normalizeTagged, parseReference, repositoryOf } from './reference.js';
@@ -44,6 +46,8 @@ export interface ImageStoreOptions {
   hostRoot?: string;
   /** Create root-owned device nodes found in layers (default false: skipped with a warning). */
   allowDevices?: boolean;
+  /** Whether containers use an image; the engine answers from its container table (default: none do). */
+  inUse?: (id: string) => InUse;
 }
 
 /** What the store knows of one image. */
@@ -75,6 +79,21 @@ export interface RemoveOptions {
 
 export type DeleteResponseItem = { Untagged: string } | { Deleted: string };
 
+export interface PruneOptions {
+  /** Only images without tags (`docker image prune`); false: every unused image (`-a`). */
+  dangling: boolean;
+  /** Only images created before this time. */
+  until?: Date;
+  /** `key` or `key=value` the image's labels must have (all of them), and must not have. */
+  labels?: string[];
+  notLabels?: string[];
+}
+
+export interface PruneResult {
+  deleted: DeleteResponseItem[];
+  reclaimed: number;
+}
+
 /** In-flight work (imports, pulls) per store root: digests that must not be collected yet. */
 const pins = new Map<string, Map<string, number>>();
 
@@ -82,8 +101,9 @@ export class ImageStore {
   readonly root: string;
   readonly layout: OciLayout;
   readonly snapshots: Snapshots;
-  private readonly records: Records;
+  readonly records: Records;
   private readonly now: () => Date;
+  private readonly inUseOf: (id: string) => InUse;
   private readonly hostEnabled: boolean;
   private readonly hostRoot: string;
   private readonly host = hostImageConfig();
@@ -95,6 +115,7 @@ export class ImageStore {
     this.now = options.now ?? (() => new Date());
     this.hostEnabled = options.hostImage ?? true;
     this.hostRoot = options.hostRoot ?? '/';
+    this.inUseOf = options.inUse ?? (() => false);
     this.hostImageId = this.host.id;
     this.layout = new OciLayout(this.root);
     this.records = new Records(this.root, (d) => this.layout.size(d));
@@ -117,12 +138,29 @@ export class ImageStore {
       if (!(await exists(path.join(this.root, 'repositories.json')))) await this.records.writeRepositories({});
       if (!(await exists(path.join(this.root, 'index.json')))) await this.writeIndex();
     });
-    // Work left by a process that died mid-import; a live process's work is left alone.
+    // Work left by a process that died mid-import or mid-pull; a live process's work is left alone.
     for (const name of await fs.readdir(path.join(this.root, 'tmp'))) {
       const pid = Number(name.split('-')[0]);
       if (pid === process.pid || (Number.isInteger(pid) && isAlive(pid))) continue;
       await fs.rm(path.join(this.root, 'tmp', name), { recursive: true, force: true });
     }
+    // Blobs and snapshots a dead process put in place but never recorded an image for. The
+    // containers are not known yet, so every tombstone's layers stay.
+    await this.locked(() => collect(this.gcContext(), { keepTombstones: true }));
+  }
+
+  private gcContext(): GcContext {
+    return { root: this.root, layout: this.layout, snapshots: this.snapshots, records: this.records, pinned: () => this.pinned(), inUse: (id) => this.inUseOf(id) !== false };
+  }
+
+  /** Removes every blob and snapshot no image, tombstone in use, or work in flight references. */
+  collect(): Promise<CollectResult> {
+    return this.locked(() => collect(this.gcContext()));
+  }
+
+  /** The consistency check (gc.ts); `deep` also hashes every blob. Returns the problems found. */
+  check(opts: { deep?: boolean } = {}): Promise<string[]> {
+    return this.locked(() => checkConsistency(this.gcContext(), { ...opts, ...(this.hostEnabled ? { hostImageId: this.hostImageId } : {}) }));
   }
 
   locked<T>(fn: () => Promise<T>): Promise<T> {
@@ -159,10 +197,19 @@ export class ImageStore {
     return this.hostEnabled && id === this.hostImageId;
   }
 
+  private async liveRecords(): Promise<ImageRecord[]> {
+    return (await this.records.all()).filter((r) => !r.deleted);
+  }
+
   private async writeIndex(): Promise<void> {
     const repos = await this.records.readRepositories();
-    const entries = (await this.records.all()).map((r) => ({ manifest: r.manifest, names: Object.keys(repos).filter((t) => repos[t] === r.id) }));
+    const entries = (await this.liveRecords()).map((r) => ({ manifest: r.manifest, names: Object.keys(repos).filter((t) => repos[t] === r.id) }));
     await this.layout.writeIndex(entries);
+  }
+
+  /** What storing a layer needs (layers.ts): the layout, the snapshots, tmp paths and pins. */
+  layerContext(): LayerStoreContext {
+    return { layout: this.layout, snapshots: this.snapshots, tmpPath: () => this.tmpPath(), pin: (d) => this.pin(d) };
   }
 
   private ingestContext(): IngestContext {
@@ -188,30 +235,41 @@ export class ImageStore {
    * manifest over the layer blobs), the record and the names, under the lock.
    */
   async commitImage(configBytes: Buffer, layers: LayerRecord[], repoTags: string[], extra: { manifest?: { bytes: Buffer; mediaType: string }; repoDigests?: string[] } = {}): Promise<LoadedImage> {
-    const id = await this.layout.put(configBytes);
-    const configType = extra.manifest?.mediaType === MediaType.dockerManifest ? MediaType.dockerConfig : MediaType.ociConfig;
+    const id = sha256(configBytes);
     const manifestBytes =
       extra.manifest?.bytes ??
       Buffer.from(
         JSON.stringify({
           schemaVersion: 2,
           mediaType: MediaType.ociManifest,
-          config: { mediaType: configType, digest: id, size: configBytes.length },
+          config: { mediaType: MediaType.ociConfig, digest: id, size: configBytes.length },
           layers: layers.map((l) => l.blob),
         }),
       );
-    const manifest: BlobRef = { mediaType: extra.manifest?.mediaType ?? MediaType.ociManifest, digest: await this.layout.put(manifestBytes), size: manifestBytes.length };
+    const manifest: BlobRef = { mediaType: extra.manifest?.mediaType ?? MediaType.ociManifest, digest: sha256(manifestBytes), size: manifestBytes.length };
     const full = repoTags.map((t) => normalizeTagged(t));
     for (const t of full) this.assertTaggable(t);
+    // Pinned until the record names them, so a collection meanwhile cannot take the blobs.
+    const release = this.pin([id, manifest.digest]);
+    try {
+      await this.layout.put(configBytes);
+      await this.layout.put(manifestBytes);
+      return await this.writeImage(id, manifest, layers, full, extra.repoDigests ?? []);
+    } finally {
+      release();
+    }
+  }
+
+  private writeImage(id: string, manifest: BlobRef, layers: LayerRecord[], full: string[], newDigests: string[]): Promise<LoadedImage> {
     return this.locked(async () => {
       const before = await this.records.read(id);
-      const repoDigests = [...new Set([...(before?.repoDigests ?? []), ...(extra.repoDigests ?? [])])].sort();
+      const repoDigests = [...new Set([...(before && !before.deleted ? (before.repoDigests ?? []) : []), ...newDigests])].sort();
       const record: ImageRecord = {
         id,
         manifest,
         layers,
         size: layers.reduce((n, l) => n + l.size, 0),
-        ...(full.length > 0 ? { lastTagTime: this.now().toISOString() } : before?.lastTagTime ? { lastTagTime: before.lastTagTime } : {}),
+        ...(full.length > 0 ? { lastTagTime: this.now().toISOString() } : before?.lastTagTime && !before.deleted ? { lastTagTime: before.lastTagTime } : {}),
         ...(repoDigests.length > 0 ? { repoDigests } : {}),
       };
       await this.records.write(record);
@@ -234,7 +292,7 @@ export class ImageStore {
   }
 
   private async imageIds(): Promise<string[]> {
-    const ids = (await this.records.all()).map((r) => r.id);
+    const ids = (await this.liveRecords()).map((r) => r.id);
     if (this.hostEnabled) ids.push(this.hostImageId);
     return ids;
   }
@@ -251,7 +309,7 @@ export class ImageStore {
     if (ref.includes('@')) {
       const r = parseReference(ref);
       const name = `${r.domain}/${r.path}@${r.digest}`;
-      const hit = (await this.records.all()).find((rec) => rec.repoDigests?.includes(name) || (rec.manifest.digest === r.digest && this.hasRepository(rec, `${r.domain}/${r.path}`)));
+      const hit = (await this.liveRecords()).find((rec) => rec.repoDigests?.includes(name) || (rec.manifest.digest === r.digest && this.hasRepository(rec, `${r.domain}/${r.path}`)));
       if (hit) return { id: hit.id, digestRef: name };
       throw new ImageError('not-found', `No such image: ${ref}`);
     }
@@ -282,12 +340,12 @@ export class ImageStore {
     return tags.sort();
   }
 
-  private async stored(id: string, repos: Record<string, string>): Promise<StoredImage> {
+  private async stored(id: string, repos: Record<string, string>, tombstones = false): Promise<StoredImage> {
     if (this.isHost(id)) {
       return { id, names: await this.tagsOf(id, repos), digests: [], config: this.host.config, size: 0, layers: [], lowerDirs: [this.hostRoot], host: true };
     }
     const record = await this.records.read(id);
-    if (!record) throw new ImageError('not-found', `No such image: ${id}`);
+    if (!record || (record.deleted && !tombstones)) throw new ImageError('not-found', `No such image: ${id}`);
     const config = parseImageConfig(await this.layout.read(id), `the config of ${shortId(id)}`);
     return {
       id,
@@ -324,8 +382,16 @@ export class ImageStore {
     return out.sort((a, b) => created(b) - created(a) || (a.id < b.id ? -1 : 1));
   }
 
-  /** Overlay lower dirs of an image, top-most first. */
+  /**
+   * Overlay lower dirs of an image, top-most first. A full id also finds an image force-removed
+   * from under its containers (a tombstone): they still start from its layers.
+   */
   async lowerDirs(ref: string): Promise<string[]> {
+    const full = /^(?:sha256:)?([0-9a-f]{64})$/.exec(ref);
+    if (full) {
+      const record = await this.records.read(`sha256:${full[1]}`);
+      if (record?.deleted) return (await this.stored(record.id, {}, true)).lowerDirs;
+    }
     return (await this.get(ref)).lowerDirs;
   }
 
@@ -370,7 +436,12 @@ export class ImageStore {
    * container's image stays even then. Layers no other image uses are removed with the image,
    * except when it was force-removed from under a container, which still needs them.
    */
-  async remove(ref: string, options: RemoveOptions = {}): Promise<DeleteResponseItem[]> {
+  remove(ref: string, options: RemoveOptions = {}): Promise<DeleteResponseItem[]> {
+    return this.removeImage(ref, options, true);
+  }
+
+  /** `remove`, collecting what the image held afterwards only when `sweep` (prune sweeps once, at the end). */
+  private async removeImage(ref: string, options: RemoveOptions, sweep: boolean): Promise<DeleteResponseItem[]> {
     const force = options.force ?? false;
     return this.locked(async () => {
       const { id, tag, digestRef } = await this.resolveDetailed(ref);
@@ -379,7 +450,7 @@ export class ImageStore {
       const tags = await this.tagsOf(id, repos);
       const record = isHost ? undefined : await this.records.read(id);
       const digests = record?.repoDigests ?? [];
-      const use = options.inUse?.(id) ?? false;
+      const use = (options.inUse ?? this.inUseOf)(id);
       const out: DeleteResponseItem[] = [];
 
       if (tag || digestRef) {
@@ -422,28 +493,47 @@ export class ImageStore {
         for (const d of digests) out.push({ Untagged: familiarName(d) });
       }
 
-      await this.records.remove(id);
+      // Forced from under a container: a tombstone keeps the layers its root is made of.
+      if (record && use) await this.records.write({ ...record, repoDigests: [], deleted: true });
+      else await this.records.remove(id);
       await this.records.writeRepositories(repos);
       await this.writeIndex();
       out.push({ Deleted: id });
-      if (record && !use) await this.collectGarbage(record);
+      if (record && !use && sweep) await collect(this.gcContext());
       return out;
     });
   }
 
-  /** Removes the blobs and snapshots of a deleted image that no remaining image (or work in flight) uses. */
-  private async collectGarbage(deleted: ImageRecord): Promise<void> {
-    const used = new Set<string>(this.pinned());
-    for (const r of await this.records.all()) {
-      used.add(r.id).add(r.manifest.digest);
-      for (const l of r.layers) used.add(l.diffId).add(l.blob.digest);
+  /**
+   * `docker image prune`: unused images (no container uses them, not even a stopped one) that are
+   * dangling (or any, with `dangling: false`), created before `until`, with the labels asked for;
+   * each is removed with all its names, then everything unreferenced is collected. The host image
+   * is never pruned.
+   */
+  async prune(options: PruneOptions): Promise<PruneResult> {
+    const deleted: DeleteResponseItem[] = [];
+    const candidates = (await this.list()).filter((image) => {
+      if (image.host || this.inUseOf(image.id) !== false) return false;
+      if (options.dangling && image.names.length > 0) return false;
+      if (options.until && (Date.parse(image.config.created ?? '') || 0) >= options.until.getTime()) return false;
+      const labels = image.config.config?.Labels ?? {};
+      const has = (want: string): boolean => {
+        const eq = want.indexOf('=');
+        return eq === -1 ? want in labels : labels[want.slice(0, eq)] === want.slice(eq + 1);
+      };
+      return (options.labels ?? []).every(has) && !(options.notLabels ?? []).some(has);
+    });
+    for (const image of candidates) {
+      // Forced past the several-repositories rule, never past a container (checked again inside).
+      const items = await this.removeImage(image.id, { force: true }, false).catch((e: unknown) => {
+        if (e instanceof ImageError && (e.kind === 'conflict' || e.kind === 'not-found')) return [];
+        throw e;
+      });
+      deleted.push(...items);
     }
-    for (const digest of [deleted.id, deleted.manifest.digest, ...deleted.layers.map((l) => l.blob.digest)]) {
-      if (!used.has(digest)) await this.layout.remove(digest);
-    }
-    for (const l of deleted.layers) {
-      if (!used.has(l.diffId)) await this.snapshots.remove(l.diffId);
-    }
+    // What was actually freed: blob files and unpacked content nothing else uses.
+    const swept = await this.collect();
+    return { deleted, reclaimed: swept.reclaimed };
   }
 
   // ------------------------------------------------------------------------------------------
