@@ -7,6 +7,8 @@ import path from 'node:path';
 
 export const DOCKER_CLI = '/usr/local/bin/docker';
 export const haveDockerCli = existsSync(DOCKER_CLI);
+/** Debian's docker.io client (20.10, API 1.41): what CI installs; the image tests use it. */
+export const DEBIAN_DOCKER_CLI = '/usr/bin/docker';
 
 export interface CliResult {
   code: number | null;
@@ -20,6 +22,8 @@ export interface DockerCliOptions {
   cwd?: string;
   /** `latin1` keeps binary output (a tar from `docker cp … -`) byte for byte. */
   stdoutEncoding?: BufferEncoding;
+  /** Another docker client binary (default DOCKER_CLI). */
+  cli?: string;
 }
 
 /** The environment every test's docker CLI runs with: the engine's socket, a private HOME and config. */
@@ -38,7 +42,7 @@ export function dockerCliEnv(engine: { dir: string; socketPath: string }, extra:
 /** Runs `docker ARGS` against the engine whose socket and scratch dir are given. */
 export function runDockerCli(engine: { dir: string; socketPath: string }, args: string[], opts: DockerCliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(DOCKER_CLI, args, {
+    const child = spawn(opts.cli ?? DOCKER_CLI, args, {
       ...(opts.cwd ? { cwd: opts.cwd } : {}),
       env: dockerCliEnv(engine),
       stdio: ['pipe', 'pipe', 'pipe'],
