@@ -75,6 +75,8 @@ export function buildProgram(io: CliIO): Command {
     .option('-q, --quiet', 'only validate; print nothing')
     .option('--no-interpolate', 'do not interpolate environment variables')
     .option('-o, --output <file>', 'write to a file instead of stdout')
+    .option('--resolve-image-digests', 'pin every image to the digest its registry has now (asks the engine)')
+    .option('--lock-image-digests', 'print an override file that pins every image to its digest')
     .argument('[services...]', 'restrict the output to these services (and what they need)')
     .action(async (services: string[], opts) => {
       const { runConfig } = await import('./commands/config.js');

@@ -19,9 +19,10 @@ import type { ObservedContainer } from '../observe/observe.js';
 import type { ObservedState } from '../observe/state.js';
 import { containerSpec, imageOf, type ContainerSpec } from './container-spec.js';
 import { resolvePlacement, type ResolvedGroup } from './placement.js';
+import { planPulls, type PullPolicy, type PullStep } from './pulls.js';
 import { byString, hashOf } from './util.js';
 
-export type PullPolicy = 'always' | 'missing' | 'never' | 'build';
+export type { PullPolicy, PullStep } from './pulls.js';
 
 export interface PlanOptions {
   /** Services named on the command line; empty means all. Their dependencies come too unless noDeps. */
@@ -43,6 +44,10 @@ export interface PlanOptions {
   configFiles?: string[];
   /** The service config hash; injectable so tests do not read env files. */
   hash?: (project: Project, service: string) => string;
+  /** The clock daily/weekly/every_ pull policies compare with (default Date.now). */
+  now?: () => number;
+  /** Plan no pulls: they were just done (converge re-plans after pulling). */
+  skipPulls?: boolean;
 }
 
 export interface NetworkStep {
@@ -120,6 +125,8 @@ export interface PlanUnit {
 
 export interface Plan {
   project: string;
+  /** Images to pull before anything is created. */
+  pulls: PullStep[];
   networks: NetworkStep[];
   volumes: VolumeStep[];
   /** In start order (by level, then id). */
@@ -217,7 +224,7 @@ class Planner {
     const selectedSet = new Set(selected);
     const networks = this.planNetworks(selected);
     const volumes = this.planVolumes(selected);
-    this.checkImages(selected);
+    const pulls = this.planImages(selected);
     const graph = buildGraph(project);
     const levelOf = new Map<string, number>();
     graph.startLevels().forEach((level, i) => level.forEach((node) => node.startsWith('service:') && levelOf.set(node.slice(8), i)));
@@ -284,6 +291,7 @@ class Planner {
     const normalise = units.map((u, i, all) => ({ ...u, level: all.slice(0, i + 1).reduce((acc, x, j) => (j === 0 ? 0 : x.level !== all[j - 1].level ? acc + 1 : acc), 0) }));
     const plan: Plan = {
       project: project.name,
+      pulls,
       networks,
       volumes,
       units: normalise,
@@ -291,6 +299,7 @@ class Planner {
       warnings: this.warnings,
       get empty() {
         return (
+          pulls.length === 0 &&
           networks.every((n) => n.action !== 'create') &&
           volumes.every((v) => v.action !== 'create') &&
           removals.length === 0 &&
@@ -433,34 +442,15 @@ class Planner {
     return steps;
   }
 
-  /** No registry: an image must be on the engine already, whatever the pull policy. */
-  private checkImages(selected: string[]): void {
-    const images = new Set<string>();
-    for (const s of selected) {
+  /** The pulls the selected services need (pulls.ts); a missing image that may not be pulled is an error. */
+  private planImages(selected: string[]): PullStep[] {
+    const services = selected.filter((s) => {
       const g = this.placement.groupOf(s);
-      if (g?.mode === 'single' && g.services[0] !== s) continue;
-      images.add(s);
-    }
-    for (const s of [...images].sort(byString)) {
-      const svc = this.project.services[s];
-      let ref: string;
-      try {
-        ref = imageOf(this.project, s);
-      } catch (e) {
-        this.errors.push(e as ComposeError);
-        continue;
-      }
-      const policy = this.opts.pull ?? (svc.pull_policy as PullPolicy | undefined) ?? (svc.build && !svc.image ? 'build' : 'missing');
-      const present = this.state.images[ref] !== undefined;
-      const at = { location: { path: ['services', s, 'image'] } };
-      if (policy === 'build') {
-        if (!present) this.errors.push(new ComposeError(`service "${s}" needs image ${ref} built, and berth does not build images yet`, { ...at, hint: 'build it with docker build and load it into the engine' }));
-      } else if (!present) {
-        this.errors.push(new ComposeError(`image ${ref} for service "${s}" is not on the engine, and berth has no registry to pull it from (pull_policy ${policy})`, { ...at, hint: 'load it first (docker load / docker import), or use the built-in berth/host image' }));
-      } else if (policy === 'always') {
-        this.warnings.push(`service "${s}": pull_policy always, but there is no registry; using the local ${ref}`);
-      }
-    }
+      return !(g?.mode === 'single' && g.services[0] !== s);
+    });
+    const { pulls, errors } = planPulls(this.project, this.state, services, { ...(this.opts.pull ? { pull: this.opts.pull } : {}), now: (this.opts.now ?? Date.now)() });
+    this.errors.push(...errors);
+    return this.opts.skipPulls ? [] : pulls;
   }
 
   private removeStep(c: ObservedContainer, cause: string): ContainerStep {
