@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { jsonRequest, progressRequest, type Endpoint, type ProgressLine, type Query } from './http-json.js';
-import { registryAuthHeader, type CredentialSource } from './registry-auth.js';
+import { encodeAuthHeader, registryAuthHeader, type CredentialSource } from './registry-auth.js';
 import { parseRegistryReference } from '../engine/distribution/names.js';
 import {
   EnginePortError,
@@ -205,7 +205,7 @@ export class DockerPort implements EnginePort {
      * header on a push even when empty.
      */
     const transfer = async (operation: string, ref: string, method: string, path: string, query: Query, o: TransferOptions, onLine: (line: ProgressLine) => void): Promise<void> => {
-      const auth = (await registryAuthHeader(ref, credentials)) ?? Buffer.from('{}').toString('base64url');
+      const auth = (await registryAuthHeader(ref, credentials)) ?? encodeAuthHeader({});
       let failure: string | undefined;
       let r;
       try {

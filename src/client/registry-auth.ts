@@ -20,5 +20,13 @@ export async function registryAuthHeader(ref: string, credentials: CredentialSou
     ...(c.registryToken ? { registrytoken: c.registryToken } : {}),
     serveraddress,
   };
-  return Buffer.from(JSON.stringify(auth)).toString('base64url');
+  return encodeAuthHeader(auth);
+}
+
+/**
+ * URL-safe base64 *with* padding, as the docker CLI encodes it (Go's base64.URLEncoding):
+ * dockerd decodes it with padding required, so Node's unpadded `base64url` would be dropped.
+ */
+export function encodeAuthHeader(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
 }
