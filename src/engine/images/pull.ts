@@ -37,6 +37,8 @@ export interface PullTimings {
   downloadMs: number;
   unpackMs: number;
   overlapMs: number;
+  /** From the last byte in to the last layer unpacked: what unpacking adds after the download. */
+  afterDownloadMs: number;
   bytes: number;
   layersFetched: number;
   layersPresent: number;
@@ -187,6 +189,7 @@ export async function pullImage(store: ImageStore, client: RegistryClient, refer
       downloadMs: covered(downloads),
       unpackMs: covered(unpacks),
       overlapMs: overlap(downloads, unpacks),
+      afterDownloadMs: downloads.length > 0 && unpacks.length > 0 ? Math.max(0, Math.max(...unpacks.map((u) => u[1])) - Math.max(...downloads.map((d) => d[1]))) : 0,
       bytes,
       layersFetched: fetched,
       layersPresent: present,
