@@ -9,8 +9,7 @@ declare -A wanted=(
   [busybox-static]=busybox   # test images are built from it
   [iproute2]=ip              # bridges, veth pairs, network namespaces (ss: the tests' listener check)
   [util-linux]=nsenter       # unshare --net=FILE / nsenter --net=FILE: the containers' named network namespaces
-  [gcc]=gcc                  # compiles the per-container monitor (native/)
-  [python3]=python3          # device nodes and xattrs for overlay whiteouts (src/engine/images/sysops.ts)
+  [gcc]=gcc                  # compiles the native helpers (native/: monitor, spawner, netns, fsops)
   [tini]=tini-static         # the reaping init of containers created with Init: true (--init)
   [docker.io]=dockerd        # a private Docker Engine: berth's compose tests and benches run on it too
   [docker-compose]=docker-compose  # docker-compose 1.29: the peer berth is compared with, and reads berth's labels

@@ -24,7 +24,10 @@ function humanSize(bytes: number): string {
 }
 
 export function formatImages(rows: ImageRow[]): string {
-  return table([['CONTAINER', 'REPOSITORY', 'TAG', 'IMAGE ID', 'SIZE'], ...rows.map((r) => [r.ContainerName, r.Repository, r.Tag, r.ID.replace(/^sha256:/, '').slice(0, 12), humanSize(r.Size)])]);
+  return table([
+    ['CONTAINER', 'REPOSITORY', 'TAG', 'DIGEST', 'IMAGE ID', 'SIZE'],
+    ...rows.map((r) => [r.ContainerName, r.Repository, r.Tag, r.Digest ? r.Digest.slice(0, 19) : '<none>', r.ID.replace(/^sha256:/, '').slice(0, 12), humanSize(r.Size)]),
+  ]);
 }
 
 /** One event as `docker compose events --json` prints it. */

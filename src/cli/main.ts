@@ -75,6 +75,8 @@ export function buildProgram(io: CliIO): Command {
     .option('-q, --quiet', 'only validate; print nothing')
     .option('--no-interpolate', 'do not interpolate environment variables')
     .option('-o, --output <file>', 'write to a file instead of stdout')
+    .option('--resolve-image-digests', 'pin every image to the digest its registry has now (asks the engine)')
+    .option('--lock-image-digests', 'print an override file that pins every image to its digest')
     .argument('[services...]', 'restrict the output to these services (and what they need)')
     .action(async (services: string[], opts) => {
       const { runConfig } = await import('./commands/config.js');
@@ -99,7 +101,15 @@ export function buildProgram(io: CliIO): Command {
       .option('--root <dir>', 'state root (default $BERTH_ROOT or /var/lib/berth)')
       .option('--run-root <dir>', 'runtime files (default $BERTH_RUN_ROOT or /run/berth)')
       .option('--socket <path>', 'API socket (default <run-root>/engine.sock)');
-  engineOptions(engine.command('run').description('run the engine in the foreground'))
+  const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+  const registryOptions = (c: Command): Command =>
+    c
+      .option('--config-file <file>', 'engine config in dockerd\'s daemon.json keys (default <root>/daemon.json when present)')
+      .option('--registry-mirror <url>', 'a mirror of docker.io, or host:port=URL for another registry (repeatable)', collect)
+      .option('--insecure-registry <host>', 'a registry (host[:port] or CIDR) reached over plain HTTP or unverified TLS (repeatable; loopback always is)', collect)
+      .option('--max-concurrent-downloads <n>', 'layers a pull fetches and unpacks at once (default 4)')
+      .option('--max-concurrent-uploads <n>', 'layers a push uploads at once (default 4)');
+  registryOptions(engineOptions(engine.command('run').description('run the engine in the foreground')))
     .option('--runc <path>', 'runc binary')
     .option('--shim <path>', 'berth-shim binary')
     .option('--cgroup-parent <path>', 'parent cgroup of the containers (default /berth)')
@@ -108,7 +118,7 @@ export function buildProgram(io: CliIO): Command {
       const { runEngineForeground } = await import('./commands/engine.js');
       await runEngineForeground(opts, io);
     });
-  engineOptions(engine.command('start').description('start the engine in the background and wait until it answers'))
+  registryOptions(engineOptions(engine.command('start').description('start the engine in the background and wait until it answers')))
     .option('--runc <path>', 'runc binary')
     .option('--shim <path>', 'berth-shim binary')
     .option('--cgroup-parent <path>', 'parent cgroup of the containers (default /berth)')

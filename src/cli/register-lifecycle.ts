@@ -1,5 +1,5 @@
 // Declarations of the remaining lifecycle verbs (flags as in `docker compose`): logs, start, stop,
-// restart, kill, rm, pause, unpause, exec, run, create, top, port, images, events, wait, ls, scale.
+// restart, kill, rm, pause, unpause, exec, run, create, top, port, images, pull, push, events, wait, ls, scale.
 // Each command's code is imported when it runs (src/cli/commands/<verb>.ts), its logic lives in
 // src/compose/. A non-zero result (exec's and run's passed-through exit codes) is thrown as ExitCode.
 import type { Command } from 'commander';
@@ -221,6 +221,31 @@ export function registerLifecycleCommands(program: Command, io: CliIO, globals: 
     .action(async (services: string[], opts) => {
       const { runImages } = await import('./commands/images.js');
       exitWith(await runImages(globals(), opts, services, io));
+    });
+
+  program
+    .command('pull')
+    .description('pull the services\' images (each once; pull_policy never and built services are skipped)')
+    .argument('[services...]', 'only these services')
+    .option('-q, --quiet', 'no progress')
+    .option('--ignore-pull-failures', 'go on when an image cannot be pulled (and say so)')
+    .option('--parallel <n>', 'pulls at once (default $COMPOSE_PARALLEL_LIMIT, else all)')
+    .option('--progress <mode>', 'tty, plain, json or quiet')
+    .action(async (services: string[], opts) => {
+      const { runTransfer } = await import('./commands/pull.js');
+      exitWith(await runTransfer('pull', globals(), opts, services, io));
+    });
+
+  program
+    .command('push')
+    .description('push the services\' images to their registries')
+    .argument('[services...]', 'only these services')
+    .option('--ignore-push-failures', 'go on when an image cannot be pushed (and say so)')
+    .option('--parallel <n>', 'pushes at once')
+    .option('--progress <mode>', 'tty, plain, json or quiet')
+    .action(async (services: string[], opts) => {
+      const { runTransfer } = await import('./commands/pull.js');
+      exitWith(await runTransfer('push', globals(), opts, services, io));
     });
 
   program

@@ -6,7 +6,9 @@
 import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { jsonRequest, type Endpoint, type Query } from './http-json.js';
+import { jsonRequest, progressRequest, type Endpoint, type ProgressLine, type Query } from './http-json.js';
+import { encodeAuthHeader, registryAuthHeader, type CredentialSource } from './registry-auth.js';
+import { parseRegistryReference } from '../engine/distribution/names.js';
 import {
   EnginePortError,
   type AttachOptions,
@@ -26,6 +28,7 @@ import {
   type NetworkPort,
   type OutputChunk,
   type StopOptions,
+  type TransferOptions,
   type VolumePort,
 } from './engine-port.js';
 
@@ -40,6 +43,8 @@ export interface DockerPortOptions {
   description?: string;
   /** See EnginePort.createsWithAllNetworks. */
   createsWithAllNetworks?: boolean;
+  /** Registry credentials for pulls and pushes (default: Docker's config.json, as the docker CLI). */
+  credentials?: CredentialSource;
 }
 
 /** Parses a DOCKER_HOST value (`unix:///path`, `tcp://h:p`) into dockerode options. */
@@ -176,7 +181,7 @@ export class DockerPort implements EnginePort {
   }
 
   constructor(options: DockerPortOptions) {
-    const { description, createsWithAllNetworks, ...connection } = options;
+    const { description, createsWithAllNetworks, credentials, ...connection } = options;
     this.connection = connection;
     this.createsWithAllNetworks = createsWithAllNetworks === true;
     this.description = description ?? (options.socketPath ? `engine at ${options.socketPath}` : `engine at ${options.host}:${options.port}`);
@@ -194,6 +199,38 @@ export class DockerPort implements EnginePort {
       throw new EnginePortError(operation, target, r.status, message);
     };
     const filters = (f: Filters | undefined): string | undefined => filterQuery(f);
+    /**
+     * A pull or push: the progress stream goes to `onProgress`, an error line (a failure after the
+     * stream began) is thrown at the end with the engine's message. dockerd requires the auth
+     * header on a push even when empty.
+     */
+    const transfer = async (operation: string, ref: string, method: string, path: string, query: Query, o: TransferOptions, onLine: (line: ProgressLine) => void): Promise<void> => {
+      const auth = (await registryAuthHeader(ref, credentials)) ?? encodeAuthHeader({});
+      let failure: string | undefined;
+      let r;
+      try {
+        r = await progressRequest(endpoint, method, path, {
+          query,
+          headers: { 'X-Registry-Auth': auth },
+          ...(o.signal ? { signal: o.signal } : {}),
+          onLine: (line) => {
+            if (typeof line.error === 'string') failure = line.error;
+            onLine(line);
+            const detail = line.progressDetail as { current?: number; total?: number } | undefined;
+            if (typeof line.status === 'string') {
+              o.onProgress?.({ ...(typeof line.id === 'string' ? { id: line.id } : {}), status: line.status, ...(detail?.current !== undefined ? { current: detail.current } : {}), ...(detail?.total !== undefined ? { total: detail.total } : {}) });
+            }
+          },
+        });
+      } catch (e) {
+        throw new EnginePortError(operation, ref, 0, (e as Error).message, { cause: e });
+      }
+      if (r.status < 200 || r.status >= 300) {
+        const b = r.body as { message?: unknown } | string | undefined;
+        throw new EnginePortError(operation, ref, r.status, typeof b === 'object' && b && typeof b.message === 'string' ? b.message : String(b ?? `HTTP ${r.status}`));
+      }
+      if (failure) throw new EnginePortError(operation, ref, 500, failure);
+    };
     const stopQuery = (o: StopOptions): Query => ({ t: o.timeout, signal: o.signal });
     const isTty = async (id: string): Promise<boolean> => Boolean((await this.containers.inspect(id)).Config?.Tty);
 
@@ -299,6 +336,36 @@ export class DockerPort implements EnginePort {
       list: (f) => api('image.list', undefined, 'GET', '/images/json', { query: { filters: filters(f) } }),
       inspect: (name) => api('image.inspect', name, 'GET', `/images/${encImage(name)}/json`),
       remove: (name, o = {}) => api<void>('image.remove', name, 'DELETE', `/images/${encImage(name)}`, { query: { force: o.force ?? false, noprune: o.noprune ?? false } }).then(() => undefined),
+      pull: async (ref, o = {}) => {
+        const r = parseRegistryReference(ref);
+        let digest: string | undefined;
+        let updated = true;
+        await transfer('image.pull', ref, 'POST', '/images/create', { fromImage: `${r.domain}/${r.path}`, tag: r.digest ?? r.tag, platform: o.platform }, o, (line) => {
+          const status = typeof line.status === 'string' ? line.status : '';
+          const d = /^Digest: (sha256:[0-9a-f]{64})/.exec(status);
+          if (d) digest = d[1];
+          if (/^Status: Image is up to date/.test(status)) updated = false;
+        });
+        return { ...(digest ? { digest } : {}), updated };
+      },
+      push: async (ref, o = {}) => {
+        const r = parseRegistryReference(ref);
+        let digest: string | undefined;
+        await transfer('image.push', ref, 'POST', `/images/${encImage(`${r.domain}/${r.path}`)}/push`, { tag: r.tag }, o, (line) => {
+          const aux = line.aux as { Digest?: unknown } | undefined;
+          if (aux && typeof aux.Digest === 'string') digest = aux.Digest;
+        });
+        return digest ? { digest } : {};
+      },
+      registryDigest: async (ref, o = {}) => {
+        const auth = await registryAuthHeader(ref, credentials);
+        const r = await jsonRequest(endpoint, 'GET', `/distribution/${encImage(ref)}/json`, { ...(o.signal ? { signal: o.signal } : {}), ...(auth ? { headers: { 'X-Registry-Auth': auth } } : {}) }).catch((e: unknown) => {
+          throw new EnginePortError('image.distribution', ref, 0, (e as Error).message, { cause: e });
+        });
+        const body = r.body as { Descriptor?: { digest?: string }; message?: string } | undefined;
+        if (r.status !== 200 || typeof body?.Descriptor?.digest !== 'string') throw new EnginePortError('image.distribution', ref, r.status, body?.message ?? `HTTP ${r.status}`);
+        return body.Descriptor.digest;
+      },
     };
     this.pingApi = () => api('ping', this.description, 'GET', '/_ping').then(() => undefined);
     this.versionApi = () => api('version', this.description, 'GET', '/version');

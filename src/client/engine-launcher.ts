@@ -26,6 +26,12 @@ export interface EngineFlags {
   cgroupParent?: string;
   log?: string;
   timeout?: string;
+  /** Registry settings (engine/daemon/daemon-config.ts). */
+  configFile?: string;
+  registryMirror?: string[];
+  insecureRegistry?: string[];
+  maxConcurrentDownloads?: string;
+  maxConcurrentUploads?: string;
 }
 
 export interface Resolved {
@@ -74,9 +80,19 @@ export async function startEngineBackground(flags: EngineFlags, io: LauncherIO):
   }
   mkdirSync(r.runRoot, { recursive: true });
   const args = ['engine', 'run', '--root', r.root, '--run-root', r.runRoot, '--socket', r.socketPath];
-  for (const [flag, value] of [['--runc', flags.runc], ['--shim', flags.shim], ['--cgroup-parent', flags.cgroupParent], ['--log', flags.log]] as const) {
+  for (const [flag, value] of [
+    ['--runc', flags.runc],
+    ['--shim', flags.shim],
+    ['--cgroup-parent', flags.cgroupParent],
+    ['--log', flags.log],
+    ['--config-file', flags.configFile ? path.resolve(io.cwd, flags.configFile) : undefined],
+    ['--max-concurrent-downloads', flags.maxConcurrentDownloads],
+    ['--max-concurrent-uploads', flags.maxConcurrentUploads],
+  ] as const) {
     if (value) args.push(flag, value);
   }
+  for (const m of flags.registryMirror ?? []) args.push('--registry-mirror', m);
+  for (const r of flags.insecureRegistry ?? []) args.push('--insecure-registry', r);
   // The daemon's own stderr (crashes before its logger exists) goes next to its JSON log.
   const errFd = openSync(path.join(r.runRoot, 'engine.stderr'), 'a', 0o600);
   // The launcher next to this module's tree (not process.argv[1]: an embedding program — a test

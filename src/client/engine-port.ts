@@ -206,10 +206,43 @@ export interface VolumePort {
   remove(name: string, force?: boolean): Promise<void>;
 }
 
+/** One line of a pull or push progress stream, as the engine sent it (moby's jsonmessage). */
+export interface TransferProgress {
+  /** A layer's short id; absent for messages about the whole image. */
+  id?: string;
+  status: string;
+  current?: number;
+  total?: number;
+}
+
+export interface TransferOptions {
+  /** `os/arch[/variant]` (pull only). */
+  platform?: string;
+  signal?: AbortSignal;
+  onProgress?(p: TransferProgress): void;
+}
+
+export interface PullOutcome {
+  /** The manifest digest the engine reported (`Digest: sha256:…`). */
+  digest?: string;
+  /** Whether anything new came in (`Downloaded newer image`) or the image was `up to date`. */
+  updated: boolean;
+}
+
 export interface ImagePort {
   list(filters?: Filters): Promise<ImageSummary[]>;
   inspect(name: string): Promise<ImageInspect>;
   remove(name: string, options?: { force?: boolean; noprune?: boolean }): Promise<void>;
+  /**
+   * Pulls `ref` (`name[:tag]` or `name@digest`) into the engine, with the user's registry
+   * credentials (Docker's config.json) for its registry. An error half-way is thrown, with the
+   * engine's message.
+   */
+  pull(ref: string, options?: TransferOptions): Promise<PullOutcome>;
+  /** Pushes `ref` (`name:tag`) to its registry; the pushed manifest digest. */
+  push(ref: string, options?: TransferOptions): Promise<{ digest?: string }>;
+  /** The digest the registry has under `ref` now (its index's, for a multi-platform image), asked through the engine. */
+  registryDigest(ref: string, options?: { signal?: AbortSignal }): Promise<string>;
 }
 
 export interface EnginePort {

@@ -29,13 +29,13 @@ export function queryString(q: Query | undefined): string {
 }
 
 /** One request; resolves with the status and the parsed JSON body (or the text, or undefined). */
-export function jsonRequest(endpoint: Endpoint, method: string, path: string, options: { query?: Query; body?: unknown; signal?: AbortSignal } = {}): Promise<JsonResponse> {
+export function jsonRequest(endpoint: Endpoint, method: string, path: string, options: { query?: Query; body?: unknown; signal?: AbortSignal; headers?: Record<string, string> } = {}): Promise<JsonResponse> {
   return new Promise((resolve, reject) => {
     const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
     const req: RequestOptions = {
       method,
       path: `${path}${queryString(options.query)}`,
-      headers: { ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': payload.length } : {}), Host: 'docker' },
+      headers: { ...(options.headers ?? {}), ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': payload.length } : {}), Host: 'docker' },
       ...(endpoint.socketPath ? { socketPath: endpoint.socketPath } : { host: endpoint.host, port: endpoint.port }),
       ...(options.signal ? { signal: options.signal } : {}),
     };
@@ -62,6 +62,69 @@ export function jsonRequest(endpoint: Endpoint, method: string, path: string, op
     });
     r.on('error', reject);
     if (payload) r.write(payload);
+    r.end();
+  });
+}
+
+/** One parsed line of a JSON progress stream. */
+export type ProgressLine = Record<string, unknown>;
+
+/**
+ * A call answered with a JSON progress stream (pull, push): each line is handed to `onLine` as
+ * it arrives. A non-2xx answer resolves with its status and parsed body instead (the engine's
+ * error); an `error` line (a failure half-way) is left to the caller, which sees every line.
+ */
+export function progressRequest(
+  endpoint: Endpoint,
+  method: string,
+  path: string,
+  options: { query?: Query; headers?: Record<string, string>; signal?: AbortSignal; onLine: (line: ProgressLine) => void },
+): Promise<JsonResponse> {
+  return new Promise((resolve, reject) => {
+    const req: RequestOptions = {
+      method,
+      path: `${path}${queryString(options.query)}`,
+      headers: { ...(options.headers ?? {}), Host: 'docker' },
+      ...(endpoint.socketPath ? { socketPath: endpoint.socketPath } : { host: endpoint.host, port: endpoint.port }),
+      ...(options.signal ? { signal: options.signal } : {}),
+    };
+    (req as RequestOptions & { servername?: string }).servername = '';
+    const r = request(req, (res) => {
+      const status = res.statusCode ?? 0;
+      const chunks: Buffer[] = [];
+      let pending = '';
+      res.on('data', (c: Buffer) => {
+        if (status < 200 || status >= 300) return void chunks.push(c);
+        pending += c.toString('utf8');
+        let nl: number;
+        while ((nl = pending.indexOf('\n')) !== -1) {
+          const line = pending.slice(0, nl).trim();
+          pending = pending.slice(nl + 1);
+          if (line === '') continue;
+          try {
+            options.onLine(JSON.parse(line) as ProgressLine);
+          } catch {
+            options.onLine({ status: line });
+          }
+        }
+      });
+      res.on('error', reject);
+      res.on('end', () => {
+        if (status >= 200 && status < 300) {
+          if (pending.trim()) options.onLine(JSON.parse(pending) as ProgressLine);
+          return resolve({ status, body: undefined });
+        }
+        const text = Buffer.concat(chunks).toString('utf8');
+        let body: unknown = text;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          // plain text
+        }
+        resolve({ status, body });
+      });
+    });
+    r.on('error', reject);
     r.end();
   });
 }

@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { BerthError, UsageError } from '../errors.js';
 import { DockerPort, dockerHostOptions } from './docker-port.js';
 import type { EnginePort } from './engine-port.js';
+import { dockerConfigCredentials, type CredentialSource } from '../engine/distribution/credentials.js';
 
 export type EngineKind = 'builtin' | 'docker';
 
@@ -67,7 +68,12 @@ function apiAtLeast(version: string, major: number, minor: number): boolean {
   return a > major || (a === major && b >= minor);
 }
 
-async function tryDockerHost(dockerHost: string, origin: string): Promise<Attempt> {
+/** The user's registry credentials (Docker's config.json, found through this command's environment). */
+function credentialsFor(opts: SelectOptions): CredentialSource {
+  return dockerConfigCredentials({ env: { ...opts.env } });
+}
+
+async function tryDockerHost(dockerHost: string, origin: string, opts: SelectOptions): Promise<Attempt> {
   let port: DockerPort;
   try {
     port = new DockerPort({ ...dockerHostOptions(dockerHost), description: `engine at ${dockerHost}` });
@@ -85,7 +91,7 @@ async function tryDockerHost(dockerHost: string, origin: string): Promise<Attemp
   const kind: EngineKind = version.flavour === 'berth' ? 'builtin' : 'docker';
   const description = `${kind === 'builtin' ? 'built-in engine' : 'Docker Engine'} at ${dockerHost}`;
   const createsWithAllNetworks = kind === 'builtin' || apiAtLeast(version.apiVersion, 1, 44);
-  return { selected: { kind, port: new DockerPort({ ...dockerHostOptions(dockerHost), description, createsWithAllNetworks }), description } };
+  return { selected: { kind, port: new DockerPort({ ...dockerHostOptions(dockerHost), description, createsWithAllNetworks, credentials: credentialsFor(opts) }), description } };
 }
 
 async function tryBuiltin(opts: SelectOptions): Promise<Attempt> {
@@ -94,7 +100,7 @@ async function tryBuiltin(opts: SelectOptions): Promise<Attempt> {
   const { builtinSocketPath, startEngineBackground } = await import('./engine-launcher.js');
   const socketPath = builtinSocketPath(opts.env, opts.cwd);
   const description = `built-in engine at ${socketPath}`;
-  const port = new DockerPort({ socketPath, description, createsWithAllNetworks: true });
+  const port = new DockerPort({ socketPath, description, createsWithAllNetworks: true, credentials: credentialsFor(opts) });
   if ((await reachable(port)) === undefined) return { selected: { kind: 'builtin', port, description } };
   if (opts.autoStart === false) return { failed: `${description}: not running` };
   try {
@@ -118,12 +124,12 @@ export async function selectEngine(opts: SelectOptions): Promise<SelectedEngine>
   if (wanted === 'builtin') {
     strategies.push(() => tryBuiltin(opts));
   } else if (wanted === 'docker') {
-    strategies.push(() => tryDockerHost(dockerHost || `unix://${DEFAULT_DOCKER_SOCKET}`, dockerHost ? 'DOCKER_HOST' : 'Docker Engine at'));
+    strategies.push(() => tryDockerHost(dockerHost || `unix://${DEFAULT_DOCKER_SOCKET}`, dockerHost ? 'DOCKER_HOST' : 'Docker Engine at', opts));
   } else {
-    if (dockerHost) strategies.push(() => tryDockerHost(dockerHost, 'DOCKER_HOST'));
+    if (dockerHost) strategies.push(() => tryDockerHost(dockerHost, 'DOCKER_HOST', opts));
     else {
       strategies.push(() => tryBuiltin(opts));
-      strategies.push(() => tryDockerHost(`unix://${DEFAULT_DOCKER_SOCKET}`, 'Docker Engine at'));
+      strategies.push(() => tryDockerHost(`unix://${DEFAULT_DOCKER_SOCKET}`, 'Docker Engine at', opts));
     }
   }
   const attempts: string[] = [];

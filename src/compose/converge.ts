@@ -5,6 +5,7 @@
 
 import type { EnginePort } from '../client/engine-port.js';
 import { executeUp, type UpResult } from '../apply/up.js';
+import { executePulls } from '../apply/pull.js';
 import type { ContainerWatch } from '../apply/container-watch.js';
 import type { ProgressTracker } from '../apply/progress.js';
 import { planUp, type Plan, type PlanOptions } from '../plan/plan.js';
@@ -18,6 +19,8 @@ export interface ConvergeContext {
   progress: ProgressTracker;
   now?: () => number;
   signal?: AbortSignal;
+  /** Where pull progress goes (`up --quiet-pull`: nowhere); default `progress`. */
+  pullProgress?: ProgressTracker;
 }
 
 export interface ApplyOptions {
@@ -58,8 +61,14 @@ export async function applyPlan(plan: Plan, x: Omit<ConvergeContext, 'project'>,
  * returning false stops there, and nothing is applied.
  */
 export async function converge(x: ConvergeContext, options: PlanOptions, run: ApplyOptions & { review?: (plan: Plan) => boolean | void } = {}): Promise<{ plan: Plan; applied?: Applied }> {
-  const plan = await planConvergence(x.port, x.project, options);
+  let plan = await planConvergence(x.port, x.project, options);
   if (run.review?.(plan) === false) return { plan };
+  if (plan.pulls.length > 0) {
+    // Images first, all at once, before anything is created; then plan again against what the
+    // engine has now (a pulled image that changed recreates its containers).
+    await executePulls(plan.pulls, { port: x.port, progress: x.pullProgress ?? x.progress, now: x.now ?? Date.now, ...(run.parallel !== undefined ? { parallel: run.parallel } : {}), ...(x.signal ? { signal: x.signal } : {}) });
+    plan = await planConvergence(x.port, x.project, { ...options, skipPulls: true });
+  }
   return { plan, applied: await applyPlan(plan, x, run) };
 }
 

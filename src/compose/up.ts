@@ -7,7 +7,7 @@ import type { EnginePort } from '../client/engine-port.js';
 import { BerthError } from '../errors.js';
 import type { Project } from '../model/project.js';
 import { waitForStack } from '../apply/wait.js';
-import { ProgressTracker, reporterFor, type ProgressMode } from '../apply/progress.js';
+import { ProgressTracker, quietReporter, reporterFor, type ProgressMode } from '../apply/progress.js';
 import { formatPlan } from '../plan/format.js';
 import type { PlanOptions } from '../plan/plan.js';
 import { converge } from './converge.js';
@@ -29,6 +29,8 @@ export interface UpOptions extends PlanOptions {
   /** -t for stops during recreate and attached-mode shutdown. */
   timeout?: number;
   progress: ProgressMode;
+  /** --quiet-pull: pulls report nothing. */
+  quietPull?: boolean;
 }
 
 export interface UpEnvironment {
@@ -57,7 +59,8 @@ export async function composeUp(project: Project, opts: UpOptions, env: UpEnviro
   });
   try {
     const waits = opts.wait === true && !opts.noStart;
-    const { plan, applied } = await converge({ port: env.port, project, progress: tracker, now: env.now, signal: abort.signal }, opts, {
+    const pullProgress = opts.quietPull ? new ProgressTracker(quietReporter, env.now) : tracker;
+    const { plan, applied } = await converge({ port: env.port, project, progress: tracker, pullProgress, now: env.now, signal: abort.signal }, opts, {
       parallel: opts.parallel,
       noStart: opts.noStart,
       stopTimeout: opts.timeout,

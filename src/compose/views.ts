@@ -36,6 +36,8 @@ export interface ImageRow {
   ContainerName: string;
   Repository: string;
   Tag: string;
+  /** The registry digest the image has for that repository (`sha256:…`), '' when none (built, loaded). */
+  Digest: string;
   ID: string;
   Size: number;
 }
@@ -48,10 +50,13 @@ export async function imagesOf(target: ProjectTarget, services: readonly string[
     const tag = image?.RepoTags?.find((t) => t === c.image || t === `${c.image}:latest`) ?? image?.RepoTags?.[0] ?? c.image;
     const colon = tag.lastIndexOf(':');
     const slash = tag.lastIndexOf('/');
+    const repository = colon > slash ? tag.slice(0, colon) : tag;
+    const digest = image?.RepoDigests?.find((d) => d.startsWith(`${repository}@`)) ?? image?.RepoDigests?.[0] ?? '';
     rows.push({
       ContainerName: c.name,
-      Repository: colon > slash ? tag.slice(0, colon) : tag,
+      Repository: repository,
       Tag: colon > slash ? tag.slice(colon + 1) : 'latest',
+      Digest: digest.includes('@') ? digest.slice(digest.indexOf('@') + 1) : '',
       ID: c.imageId,
       Size: image?.Size ?? 0,
     });

@@ -47,12 +47,21 @@ export class NotImplementedError extends EngineError {
   override readonly status: number = 501;
 }
 
+/** Credentials missing or refused (a registry's 401): 401. */
+export class UnauthorizedError extends EngineError {
+  override readonly status: number = 401;
+}
+/** Something the engine depends on cannot be reached (a registry): 503. */
+export class UnavailableError extends EngineError {
+  override readonly status: number = 503;
+}
+
 /**
  * What an error of one of the engine's rooms (images, networks, runtime…) is in API terms. The room
  * that throws it says so (an `apiKind` on its error class), so the daemon turns any of them into the
  * API's error at its boundary without knowing their classes or parsing messages.
  */
-export type ApiErrorKind = 'not-found' | 'conflict' | 'invalid' | 'not-implemented';
+export type ApiErrorKind = 'not-found' | 'conflict' | 'invalid' | 'not-implemented' | 'unauthorized' | 'forbidden' | 'unavailable';
 
 /** The API error for whatever a lower layer threw: its own kind when it has one, else 500. */
 export function toEngineError(e: unknown): Error {
@@ -68,6 +77,12 @@ export function toEngineError(e: unknown): Error {
       return new InvalidArgumentError(message, { cause: e });
     case 'not-implemented':
       return new NotImplementedError(message, { cause: e });
+    case 'unauthorized':
+      return new UnauthorizedError(message, { cause: e });
+    case 'forbidden':
+      return new ForbiddenError(message, { cause: e });
+    case 'unavailable':
+      return new UnavailableError(message, { cause: e });
     default:
       return new InternalError(message, { cause: e });
   }
@@ -632,6 +647,61 @@ export interface ImageDeleteResponseItem {
   Deleted?: string;
 }
 
+export interface ImagePruneResponse {
+  ImagesDeleted: ImageDeleteResponseItem[] | null;
+  SpaceReclaimed: number;
+}
+
+/**
+ * Registry credentials as clients send them (`X-Registry-Auth`, base64url JSON; the body of
+ * `POST /auth`): a user and password, or an identity token (`docker login`'s refresh token), or a
+ * registry token to send as is.
+ */
+export interface AuthConfig {
+  username?: string;
+  password?: string;
+  /** `base64(user:password)`, as config.json stores it. */
+  auth?: string;
+  email?: string;
+  serveraddress?: string;
+  identitytoken?: string;
+  registrytoken?: string;
+}
+
+export interface ImagePullOptions {
+  /** The image as the client named it (`busybox`, `host:5000/app`, `app@sha256:…`). */
+  fromImage: string;
+  /** `?tag=`: a tag, or a digest (`sha256:…`), for `fromImage` without one. */
+  tag?: string;
+  /** `os/arch[/variant]`. */
+  platform?: string;
+  auth?: AuthConfig;
+  signal: AbortSignal;
+}
+
+export interface ImagePushOptions {
+  /** `?tag=`: push only this tag of the repository (all its tags when absent, as Docker does). */
+  tag?: string;
+  auth?: AuthConfig;
+  signal: AbortSignal;
+}
+
+/** One row of `GET /images/{name}/history`, newest first. */
+export interface ImageHistoryItem {
+  Id: string;
+  Created: number;
+  CreatedBy: string;
+  Tags: string[] | null;
+  Size: number;
+  Comment: string;
+}
+
+/** `GET /distribution/{name}/json`. */
+export interface DistributionInspect {
+  Descriptor: { mediaType: string; digest: string; size: number };
+  Platforms: { architecture: string; os: string; variant?: string; 'os.version'?: string }[];
+}
+
 // ---------------------------------------------------------------------------------------------
 // Volumes
 
@@ -836,6 +906,14 @@ export interface ExecBackend {
 export interface ImageBackend {
   list(options: ImageListOptions): Promise<ImageSummary[]>;
   inspect(name: string): Promise<ImageInspect>;
+  history(name: string): Promise<ImageHistoryItem[]>;
+  /** Docker's JSON progress, one message per layer event; a failure half-way is the last message's `error`. */
+  pull(options: ImagePullOptions): AsyncIterable<ProgressMessage>;
+  push(name: string, options: ImagePushOptions): AsyncIterable<ProgressMessage>;
+  /** Filters: dangling, until, label, label!. */
+  prune(filters: Filters): Promise<ImagePruneResponse>;
+  /** What the registry has under the reference (its manifest descriptor and platforms), without pulling. */
+  distribution(name: string, auth: AuthConfig | undefined, signal: AbortSignal): Promise<DistributionInspect>;
   /** Progress as it goes; the last message's `status` is the new image id. */
   import(options: ImageImportOptions): AsyncIterable<ProgressMessage>;
   /** `docker save` tarball in; one `{"stream": "Loaded image: …\n"}` per image. */
@@ -846,8 +924,21 @@ export interface ImageBackend {
   save(names: string[], signal: AbortSignal): Promise<Readable>;
 }
 
+/** `GET /system/df`. */
+export interface SystemDataUsage {
+  LayersSize: number;
+  Images: ImageSummary[];
+  Containers: ContainerSummary[];
+  Volumes: Volume[];
+  BuildCache: unknown[];
+}
+
 export interface SystemBackend {
   info(): Promise<SystemInfo>;
+  /** `docker login`: checks the credentials against the registry; nothing is stored. */
+  auth(config: AuthConfig): Promise<{ Status: string; IdentityToken?: string }>;
+  /** `docker system df`; `types` limits it to some of image, container, volume, build-cache. */
+  dataUsage(types: readonly string[]): Promise<SystemDataUsage>;
   version(): Promise<SystemVersion>;
   /** Resolves when the engine can serve requests; rejects (e.g. InternalError) when it cannot. */
   ping(): Promise<void>;

@@ -83,6 +83,9 @@ export interface Ulimit {
 export interface ServiceConfig {
   image?: string;
   build?: BuildConfig;
+  /** always, missing, never, build, daily, weekly, every_<duration>, refresh (plan/pulls.ts). */
+  pull_policy?: string;
+  pull_refresh_after?: string;
   command?: string[] | null;
   entrypoint?: string[] | null;
   environment?: Record<string, string | null>;

@@ -9,19 +9,23 @@
 // --always-recreate-deps → recreate; not running → start; else no-op. A recreate keeps the old
 // container's anonymous volumes (unless -V).
 
-import type { NetworkCreateBody, VolumeCreateBody } from '../client/engine-port.js';
 import { ComposeError, throwIfAny } from '../errors.js';
 import { buildGraph, serviceReferences } from '../graph/graph.js';
 import { serviceConfigHash } from '../loader/hash.js';
 import type { DependsOnCondition, PlacementMode, Project, ServiceConfig } from '../model/project.js';
-import { containerLabels, groupContainerName, LABEL, networkLabels, sandboxName, volumeLabels, type PlacementRole } from '../observe/labels.js';
+import { containerLabels, groupContainerName, LABEL, sandboxName, type PlacementRole } from '../observe/labels.js';
 import type { ObservedContainer } from '../observe/observe.js';
 import type { ObservedState } from '../observe/state.js';
 import { containerSpec, imageOf, type ContainerSpec } from './container-spec.js';
 import { resolvePlacement, type ResolvedGroup } from './placement.js';
+import { planPulls, type PullPolicy, type PullStep } from './pulls.js';
+import { planNetworks, planVolumes, type NetworkStep, type VolumeStep } from './resources.js';
+import { checkScaleFitsPlacement, desiredScale } from './scale.js';
 import { byString, hashOf } from './util.js';
 
-export type PullPolicy = 'always' | 'missing' | 'never' | 'build';
+export type { PullPolicy, PullStep } from './pulls.js';
+export { desiredScale, PlacementScaleError, type ScaleRefusal } from './scale.js';
+export type { NetworkStep, VolumeStep } from './resources.js';
 
 export interface PlanOptions {
   /** Services named on the command line; empty means all. Their dependencies come too unless noDeps. */
@@ -43,24 +47,10 @@ export interface PlanOptions {
   configFiles?: string[];
   /** The service config hash; injectable so tests do not read env files. */
   hash?: (project: Project, service: string) => string;
-}
-
-export interface NetworkStep {
-  resource: 'network';
-  action: 'create' | 'exists' | 'external';
-  key: string;
-  name: string;
-  cause: string;
-  body?: NetworkCreateBody;
-}
-
-export interface VolumeStep {
-  resource: 'volume';
-  action: 'create' | 'exists' | 'external';
-  key: string;
-  name: string;
-  cause: string;
-  body?: VolumeCreateBody;
+  /** The clock daily/weekly/every_ pull policies compare with (default Date.now). */
+  now?: () => number;
+  /** Plan no pulls: they were just done (converge re-plans after pulling). */
+  skipPulls?: boolean;
 }
 
 export type ContainerAction = 'create' | 'recreate' | 'start' | 'restart' | 'noop' | 'remove';
@@ -120,6 +110,8 @@ export interface PlanUnit {
 
 export interface Plan {
   project: string;
+  /** Images to pull before anything is created. */
+  pulls: PullStep[];
   networks: NetworkStep[];
   volumes: VolumeStep[];
   /** In start order (by level, then id). */
@@ -132,37 +124,6 @@ export interface Plan {
 }
 
 const SANDBOX_COMMAND = ['sleep', '2147483647'];
-
-/** Replicas of a service that its placement group cannot hold, and why. */
-export interface ScaleRefusal {
-  service: string;
-  replicas: number;
-  group: string;
-  mode: 'single' | 'pod';
-  /** Why, in a few words ("the group is one container"). */
-  why: string;
-  /** Why, as the error message says it. */
-  detail: string;
-  remedy: string;
-}
-
-/** The planner refuses replicas a placement cannot hold; `refusals` says which and why (compare's table reads them). */
-export class PlacementScaleError extends ComposeError {
-  constructor(readonly refusals: readonly ScaleRefusal[]) {
-    super(
-      refusals
-        .map((r) => `services.${r.service}: ${r.replicas} replicas cannot run in placement group "${r.group}" (mode ${r.mode}): ${r.detail}. ${r.remedy}`)
-        .join('\n'),
-    );
-  }
-}
-
-export function desiredScale(svc: ServiceConfig, override: number | undefined): number {
-  if (override !== undefined) return override;
-  if (typeof svc.scale === 'number') return svc.scale;
-  if (typeof svc.deploy?.replicas === 'number') return svc.deploy.replicas;
-  return 1;
-}
 
 /** The services an `up` touches: the named ones and, unless noDeps, everything they need. */
 export function selectServices(project: Project, named: readonly string[] | undefined, noDeps: boolean): string[] {
@@ -189,58 +150,32 @@ export function supervisorCommand(member: SupervisedMember): string[] {
 }
 
 class Planner {
-  private readonly errors: ComposeError[] = [];
-  private readonly warnings: string[] = [];
+  readonly errors: ComposeError[] = [];
+  readonly warnings: string[] = [];
   private readonly hash: (project: Project, service: string) => string;
   /** Units that will get a new container: dependents may need recreating. */
   private readonly replaced = new Set<string>();
   /** Units whose containers are kept but restarted (`depends_on.<dep>.restart: true`); dependents of theirs restart too. */
   private readonly restarted = new Set<string>();
-  private readonly placement;
+  readonly placement;
 
   constructor(
-    private readonly project: Project,
-    private readonly state: ObservedState,
+    readonly project: Project,
+    readonly state: ObservedState,
     private readonly opts: PlanOptions,
   ) {
     this.hash = opts.hash ?? ((p, s) => serviceConfigHash(p, s));
     this.placement = resolvePlacement(project, opts.placement);
   }
 
-  /**
-   * Replicas a placement cannot hold are refused up front, not left to crash-loop: a `single`
-   * group is one container; in a `pod` the members share one network namespace, so replicas of a
-   * service that listens on ports (`ports`/`expose`) would all bind the same ones.
-   */
-  private checkScaleFitsPlacement(selected: readonly string[]): void {
-    const refusals: ScaleRefusal[] = [];
-    for (const service of selected) {
-      const group = this.placement.groupOf(service);
-      if (!group || group.mode === 'split') continue;
-      const svc = this.project.services[service];
-      const count = desiredScale(svc, this.opts.scale?.[service]);
-      if (count <= 1) continue;
-      if (group.mode === 'single') {
-        refusals.push({ service, replicas: count, group: group.name, mode: 'single', why: 'the group is one container', detail: 'the group is one container', remedy: 'Use --placement split or pod, or scale it to 1.' });
-        continue;
-      }
-      const ports = [...(svc.ports ?? []).map((p) => `${p.target}/${p.protocol}`), ...(svc.expose ?? [])];
-      if (ports.length > 0) {
-        const bound = [...new Set(ports)].join(', ');
-        refusals.push({ service, replicas: count, group: group.name, mode: 'pod', why: `every replica would bind ${bound} in the shared namespace`, detail: `its members share one network namespace and every replica would bind ${bound}`, remedy: 'Use --placement split, or scale it to 1.' });
-      }
-    }
-    if (refusals.length > 0) throw new PlacementScaleError(refusals);
-  }
-
   plan(): Plan {
     const project = this.project;
     const selected = selectServices(project, this.opts.services, this.opts.noDeps ?? false);
-    this.checkScaleFitsPlacement(selected);
+    checkScaleFitsPlacement(this.project, this.placement, this.opts.scale, selected);
     const selectedSet = new Set(selected);
-    const networks = this.planNetworks(selected);
-    const volumes = this.planVolumes(selected);
-    this.checkImages(selected);
+    const networks = planNetworks(this, selected);
+    const volumes = planVolumes(this, selected);
+    const pulls = this.planImages(selected);
     const graph = buildGraph(project);
     const levelOf = new Map<string, number>();
     graph.startLevels().forEach((level, i) => level.forEach((node) => node.startsWith('service:') && levelOf.set(node.slice(8), i)));
@@ -307,6 +242,7 @@ class Planner {
     const normalise = units.map((u, i, all) => ({ ...u, level: all.slice(0, i + 1).reduce((acc, x, j) => (j === 0 ? 0 : x.level !== all[j - 1].level ? acc + 1 : acc), 0) }));
     const plan: Plan = {
       project: project.name,
+      pulls,
       networks,
       volumes,
       units: normalise,
@@ -314,6 +250,7 @@ class Planner {
       warnings: this.warnings,
       get empty() {
         return (
+          pulls.length === 0 &&
           networks.every((n) => n.action !== 'create') &&
           volumes.every((v) => v.action !== 'create') &&
           removals.length === 0 &&
@@ -354,136 +291,15 @@ class Planner {
     return [...deps.values()].sort((a, b) => byString(a.unit, b.unit));
   }
 
-  private planNetworks(selected: string[]): NetworkStep[] {
-    const used = new Set<string>();
-    for (const s of selected) {
-      const svc = this.project.services[s];
+  /** The pulls the selected services need (pulls.ts); a missing image that may not be pulled is an error. */
+  private planImages(selected: string[]): PullStep[] {
+    const services = selected.filter((s) => {
       const g = this.placement.groupOf(s);
-      if (svc.network_mode && !g) continue;
-      for (const key of Object.keys(svc.networks ?? {})) used.add(key);
-    }
-    const steps: NetworkStep[] = [];
-    if (!this.state.networksSupported) {
-      const named = [...used].filter((k) => k !== 'default');
-      if (named.length) this.warnings.push(`the engine has no networks: ${named.join(', ')} not created; containers get loopback only`);
-      return steps;
-    }
-    for (const key of [...used].sort(byString)) {
-      const net = this.project.networks[key];
-      if (!net) continue;
-      if (net.external) {
-        if (!this.state.externalNetworks[net.name]) {
-          this.errors.push(new ComposeError(`network ${net.name} declared as external, but could not be found`, { location: { path: ['networks', key] }, hint: `create it first (docker network create ${net.name})` }));
-        }
-        steps.push({ resource: 'network', action: 'external', key, name: net.name, cause: 'external' });
-        continue;
-      }
-      const found = this.state.networks.find((n) => n.name === net.name);
-      if (found) {
-        const wantDriver = net.driver ?? 'bridge';
-        if (found.driver && found.driver !== wantDriver) {
-          this.errors.push(new ComposeError(`network ${net.name} exists with driver ${found.driver}, but the project wants ${wantDriver}`, { location: { path: ['networks', key] }, hint: 'run `berth down` to remove it, then `berth up`' }));
-        }
-        steps.push({ resource: 'network', action: 'exists', key, name: net.name, cause: 'up to date' });
-        continue;
-      }
-      const ipam = net.ipam
-        ? {
-            ...(net.ipam.driver ? { Driver: net.ipam.driver } : {}),
-            ...(net.ipam.config ? { Config: net.ipam.config.map((c) => ({ ...(c.subnet ? { Subnet: c.subnet } : {}), ...(c.ip_range ? { IPRange: c.ip_range } : {}), ...(c.gateway ? { Gateway: c.gateway } : {}), ...(c.aux_addresses ? { AuxiliaryAddresses: c.aux_addresses } : {}) })) } : {}),
-            ...(net.ipam.options ? { Options: net.ipam.options } : {}),
-          }
-        : undefined;
-      steps.push({
-        resource: 'network',
-        action: 'create',
-        key,
-        name: net.name,
-        cause: 'not found',
-        body: {
-          Name: net.name,
-          CheckDuplicate: true,
-          Driver: net.driver ?? 'bridge',
-          ...(net.driver_opts ? { Options: net.driver_opts } : {}),
-          ...(net.internal ? { Internal: true } : {}),
-          ...(net.attachable ? { Attachable: true } : {}),
-          ...(net.enable_ipv6 ? { EnableIPv6: true } : {}),
-          ...(ipam ? { IPAM: ipam } : {}),
-          Labels: networkLabels(this.project.name, key, net.labels),
-        },
-      });
-    }
-    return steps;
-  }
-
-  private planVolumes(selected: string[]): VolumeStep[] {
-    const used = new Set<string>();
-    for (const s of selected) for (const v of this.project.services[s].volumes ?? []) if (v.type === 'volume' && v.source) used.add(v.source);
-    const steps: VolumeStep[] = [];
-    if (!this.state.volumesSupported) {
-      if (used.size) this.errors.push(new ComposeError(`the engine has no volumes, but the project mounts ${[...used].sort().join(', ')}`, { hint: 'use a Docker Engine (--engine docker) or a berth engine with volumes' }));
-      return steps;
-    }
-    for (const key of [...used].sort(byString)) {
-      const vol = this.project.volumes[key];
-      if (!vol) continue;
-      if (vol.external) {
-        if (!this.state.externalVolumes[vol.name]) {
-          this.errors.push(new ComposeError(`external volume "${vol.name}" not found`, { location: { path: ['volumes', key] }, hint: `create it first (docker volume create ${vol.name})` }));
-        }
-        steps.push({ resource: 'volume', action: 'external', key, name: vol.name, cause: 'external' });
-        continue;
-      }
-      const found = this.state.volumes.find((v) => v.name === vol.name);
-      if (found) {
-        const wantDriver = vol.driver ?? 'local';
-        if (found.driver !== wantDriver) {
-          // Never recreate a volume: that would lose its data.
-          this.errors.push(new ComposeError(`volume ${vol.name} exists with driver ${found.driver}, but the project wants ${wantDriver}; berth does not replace a volume (its data would be lost)`, { location: { path: ['volumes', key] }, hint: `remove it yourself (docker volume rm ${vol.name}) if the data may go, or set the driver back` }));
-        }
-        steps.push({ resource: 'volume', action: 'exists', key, name: vol.name, cause: 'up to date' });
-        continue;
-      }
-      steps.push({
-        resource: 'volume',
-        action: 'create',
-        key,
-        name: vol.name,
-        cause: 'not found',
-        body: { Name: vol.name, Driver: vol.driver ?? 'local', ...(vol.driver_opts ? { DriverOpts: vol.driver_opts } : {}), Labels: volumeLabels(this.project.name, key, vol.labels) },
-      });
-    }
-    return steps;
-  }
-
-  /** No registry: an image must be on the engine already, whatever the pull policy. */
-  private checkImages(selected: string[]): void {
-    const images = new Set<string>();
-    for (const s of selected) {
-      const g = this.placement.groupOf(s);
-      if (g?.mode === 'single' && g.services[0] !== s) continue;
-      images.add(s);
-    }
-    for (const s of [...images].sort(byString)) {
-      const svc = this.project.services[s];
-      let ref: string;
-      try {
-        ref = imageOf(this.project, s);
-      } catch (e) {
-        this.errors.push(e as ComposeError);
-        continue;
-      }
-      const policy = this.opts.pull ?? (svc.pull_policy as PullPolicy | undefined) ?? (svc.build && !svc.image ? 'build' : 'missing');
-      const present = this.state.images[ref] !== undefined;
-      const at = { location: { path: ['services', s, 'image'] } };
-      if (policy === 'build') {
-        if (!present) this.errors.push(new ComposeError(`service "${s}" needs image ${ref} built, and berth does not build images yet`, { ...at, hint: 'build it with docker build and load it into the engine' }));
-      } else if (!present) {
-        this.errors.push(new ComposeError(`image ${ref} for service "${s}" is not on the engine, and berth has no registry to pull it from (pull_policy ${policy})`, { ...at, hint: 'load it first (docker load / docker import), or use the built-in berth/host image' }));
-      } else if (policy === 'always') {
-        this.warnings.push(`service "${s}": pull_policy always, but there is no registry; using the local ${ref}`);
-      }
-    }
+      return !(g?.mode === 'single' && g.services[0] !== s);
+    });
+    const { pulls, errors } = planPulls(this.project, this.state, services, { ...(this.opts.pull ? { pull: this.opts.pull } : {}), now: (this.opts.now ?? Date.now)() });
+    this.errors.push(...errors);
+    return this.opts.skipPulls ? [] : pulls;
   }
 
   private removeStep(c: ObservedContainer, cause: string): ContainerStep {

@@ -4,6 +4,7 @@ import { FakeEngine } from '../support/fake-engine.js';
 import { loadProject } from '../../src/loader/loader.js';
 import { gatherState } from '../../src/observe/state.js';
 import { PlacementScaleError, planUp } from '../../src/plan/plan.js';
+import { parsePullPolicy } from '../../src/plan/pulls.js';
 import { formatPlanForTest } from '../../src/plan/format.js';
 
 const load = (yaml: string) => loadProject({ files: ['-'], readStdin: () => yaml, workingDir: '/tmp', environment: {}, projectName: 'app' }).project;
@@ -24,14 +25,36 @@ describe('planUp refuses', () => {
     expect(() => planUp(project, state)).toThrow(/volume app_vol exists with driver other, but the project wants local; berth does not replace a volume/);
   });
 
-  it('build without an image on the engine, and --pull always warns instead of pulling', async () => {
+  it('build without an image on the engine; --pull always pulls even what is there', async () => {
     const fake = new FakeEngine({ images: ['busybox'] });
     const built = load('services:\n  a:\n    build: .\n');
     expect(() => planUp(built, { containers: [], networks: [], volumes: [], images: {}, externalNetworks: {}, externalVolumes: {}, networksSupported: true, volumesSupported: true, project: 'app' })).toThrow(/needs image app-a built, and berth does not build images yet/);
     const project = load('services:\n  a:\n    image: busybox\n');
     const plan = planUp(project, await gatherState(fake, project), { pull: 'always', hash: () => 'h' });
-    expect(plan.warnings.join()).toMatch(/pull_policy always, but there is no registry; using the local busybox/);
-    expect(formatPlanForTest(plan)).toContain('container app-a-1: create (not found)');
+    const text = formatPlanForTest(plan);
+    expect(text.split('\n')[0]).toBe('image busybox: pull (pull_policy always) for a');
+    expect(text).toContain('container app-a-1: create (not found)');
+  });
+
+  it('pull policies: daily/weekly/every_ against the time the engine last pulled the image; bad ones named', async () => {
+    const day = 86_400_000;
+    const t0 = Date.UTC(2026, 5, 1);
+    const fake = new FakeEngine({ registry: { 'busybox:latest': 'v1', 'alpine:latest': 'v1' }, now: () => t0 });
+    await fake.images.pull('busybox');
+    await fake.images.pull('alpine');
+    const project = load('services:\n  a: { image: busybox, pull_policy: daily }\n  b: { image: alpine, pull_policy: every_3d }\n  c: { image: busybox, pull_policy: weekly }\n');
+    const state = await gatherState(fake, project);
+    const at = (ms: number) => formatPlanForTest(planUp(project, state, { hash: () => 'h', now: () => ms })).split('\n').filter((l) => l.startsWith('image'));
+    expect(at(t0 + day / 2)).toEqual([]);
+    // c shares a's image, but weekly is not due: only a asks for the pull.
+    expect(at(t0 + 2 * day)).toEqual(['image busybox: pull (pull_policy daily, last pulled 2 days ago) for a']);
+    expect(at(t0 + 4 * day)).toEqual(['image alpine: pull (pull_policy every_3d, last pulled 4 days ago) for b', 'image busybox: pull (pull_policy daily, last pulled 4 days ago) for a']);
+    expect(at(t0 + 8 * day)).toContain('image busybox: pull (pull_policy daily, last pulled 8 days ago) for a, c');
+    // A value outside compose's grammar is the loader's error, with its line.
+    expect(() => load('services:\n  a: { image: busybox, pull_policy: every_soon }\n')).toThrow(/2:24: services.a.pull_policy must match the pattern/);
+    expect(() => parsePullPolicy('refresh', undefined, 'services.a')).toThrow(/pull_policy refresh needs pull_refresh_after/);
+    const refresh = load('services:\n  a: { image: busybox, pull_policy: refresh, pull_refresh_after: 1h }\n');
+    expect(formatPlanForTest(planUp(refresh, state, { hash: () => 'h', now: () => t0 + 2 * 3_600_000 }))).toContain('image busybox: pull (pull_policy refresh after 1h, last pulled 2 h ago) for a');
   });
 
   it('replicas a placement cannot hold: single always, pod when they listen on ports', async () => {

@@ -208,9 +208,11 @@ services:
     expect(formatPlanForTest(removed)).toContain('container app-web-1: remove (orphan: service not in the project)');
   });
 
-  it('no registry: a missing image is a clear error; --no-recreate never recreates', async () => {
+  it('a missing image is pulled first (one pull per image); with --pull never it is a clear error; --no-recreate never recreates', async () => {
     const fake = new FakeEngine({ images: [] });
-    await expect(plan(fake, load(STACK))).rejects.toThrow(/image busybox for service "api" is not on the engine, and berth has no registry/);
+    const p0 = await plan(fake, load(STACK));
+    expect(formatPlanForTest(p0).split('\n')[0]).toBe('image busybox: pull (not on the engine) for api, db, migrate, web');
+    await expect(plan(fake, load(STACK), { pull: 'never' })).rejects.toThrow(/image busybox for service "api" is not on the engine, and its pull policy is never/);
     const f2 = engine();
     await up(f2, load(STACK));
     const p = await plan(f2, load(STACK, { MODE: 'z' }), { noRecreate: true });

@@ -8,6 +8,7 @@ import {
   ConflictError,
   InvalidArgumentError,
   NotFoundError,
+  UnauthorizedError,
   NotModifiedError,
   type AttachOptions,
   type Volume,
@@ -655,8 +656,50 @@ export class FakeBackend {
           for (const n of names) self.findImage(n);
           return Readable.from([Buffer.from(`tar of ${names.join(',')}`)]);
         },
+        async history(name) {
+          self.record('images.history', name);
+          const i = self.findImage(name);
+          return [{ Id: i.id, Created: Math.floor(i.created.getTime() / 1000), CreatedBy: 'fake', Tags: i.tags, Size: i.size, Comment: i.comment }];
+        },
+        pull(options) {
+          self.record('images.pull', { fromImage: options.fromImage, tag: options.tag, platform: options.platform, auth: options.auth });
+          return (async function* (): AsyncGenerator<ProgressMessage> {
+            // A name with "missing" in it stands for a reference the registry does not have.
+            if (options.fromImage.includes('missing')) throw new NotFoundError(`manifest for ${options.fromImage} not found: manifest unknown`);
+            const name = withTag(options.tag ? `${options.fromImage}:${options.tag}` : options.fromImage);
+            yield { status: `Pulling from ${options.fromImage}`, id: options.tag ?? 'latest' };
+            yield { status: 'Pull complete', progressDetail: {}, id: 'aaaaaaaaaaaa' };
+            if (![...self.images.values()].some((i) => i.tags.includes(name))) self.addImage([name], Buffer.from(name));
+            yield { status: `Status: Downloaded newer image for ${name}` };
+          })();
+        },
+        push(name, options) {
+          self.record('images.push', name, { tag: options.tag, auth: options.auth });
+          return (async function* (): AsyncGenerator<ProgressMessage> {
+            self.findImage(options.tag ? `${name}:${options.tag}` : name);
+            yield { status: `The push refers to repository [${name}]` };
+            yield { progressDetail: {}, aux: { Tag: options.tag ?? 'latest', Digest: `sha256:${'f'.repeat(64)}`, Size: 1 } };
+          })();
+        },
+        async prune(filters) {
+          self.record('images.prune', filters);
+          return { ImagesDeleted: null, SpaceReclaimed: 0 };
+        },
+        async distribution(name, auth) {
+          self.record('images.distribution', name, auth);
+          return { Descriptor: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${'e'.repeat(64)}`, size: 1 }, Platforms: [{ architecture: 'amd64', os: 'linux' }] };
+        },
       },
       system: {
+        async auth(config) {
+          self.record('system.auth', config.serveraddress, config.username);
+          if (config.password !== 'secret') throw new UnauthorizedError('login failed: incorrect username or password');
+          return { Status: 'Login Succeeded' };
+        },
+        async dataUsage(types) {
+          self.record('system.dataUsage', types);
+          return { LayersSize: 0, Images: [], Containers: [], Volumes: [], BuildCache: [] };
+        },
         async info() {
           self.record('system.info');
           const running = [...self.containers.values()].filter((c) => c.status === 'running').length;

@@ -65,11 +65,18 @@ export interface FakeContainer {
   networks: Record<string, EndpointSettings>;
   restartCount: number;
   log: { stream: 'stdout' | 'stderr'; data: Buffer }[];
+  /** The image's id when the container was made (a later pull moves the tag, not the container). */
+  imageId?: string;
 }
 
 export interface FakeEngineOptions {
   /** Image references present from the start (`busybox:latest`, `berth/host:latest`). */
   images?: string[];
+  /**
+   * What the fake registry serves: reference → a version string; a pull of it creates (or, when
+   * the version changed, replaces) the image. A reference not listed fails to pull (404).
+   */
+  registry?: Record<string, string>;
   /** Milliseconds since the epoch; inject to make timestamps deterministic. */
   now?: () => number;
   /** Decides each container's behaviour at start; default: keeps running, becomes healthy. */
@@ -113,7 +120,7 @@ export class FakeEngine implements EnginePort {
     containers: new Map<string, FakeContainer>(),
     networks: new Map<string, FakeNetwork>(),
     volumes: new Map<string, VolumeInspect>(),
-    images: new Map<string, { id: string; tags: string[] }>(),
+    images: new Map<string, { id: string; tags: string[]; lastTagTime?: string; digests?: string[] }>(),
     execs: new Map<string, FakeExec>(),
   };
   private readonly bus = new EventEmitter();
@@ -123,6 +130,10 @@ export class FakeEngine implements EnginePort {
   behaviour: (c: FakeContainer) => FakeBehaviour | undefined;
   readonly supportsNetworks: boolean;
   readonly supportsVolumes: boolean;
+  /** The fake registry (see FakeEngineOptions.registry); tests may change it between calls. */
+  readonly registry: Record<string, string>;
+  /** What pushes sent: reference → image id. */
+  readonly pushed = new Map<string, string>();
 
   constructor(options: FakeEngineOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -130,6 +141,7 @@ export class FakeEngine implements EnginePort {
     this.supportsNetworks = options.networks ?? true;
     this.supportsVolumes = options.volumes ?? true;
     this.createsWithAllNetworks = options.createsWithAllNetworks ?? false;
+    this.registry = { ...(options.registry ?? {}) };
     this.bus.setMaxListeners(0);
     for (const ref of options.images ?? []) this.addImage(ref);
     if (this.supportsNetworks) {
@@ -224,7 +236,7 @@ export class FakeEngine implements EnginePort {
     return c;
   }
 
-  private findImage(ref: string): { id: string; tags: string[] } | undefined {
+  private findImage(ref: string): { id: string; tags: string[]; lastTagTime?: string; digests?: string[] } | undefined {
     if (this.store.images.has(ref)) return this.store.images.get(ref);
     const tag = normaliseRef(ref);
     for (const img of this.store.images.values()) if (img.tags.includes(tag) || img.id.startsWith(`sha256:${ref}`)) return img;
@@ -269,7 +281,7 @@ export class FakeEngine implements EnginePort {
   private summary(c: FakeContainer): ContainerSummary {
     const health = c.health !== 'none' && c.status === 'running' ? ` (${c.health === 'starting' ? 'health: starting' : c.health})` : '';
     const status = c.status === 'running' ? `Up${health}` : c.status === 'exited' ? `Exited (${c.exitCode})` : c.status === 'paused' ? 'Up (Paused)' : 'Created';
-    const image = this.findImage(c.body.Image ?? '');
+    const image = (c.imageId ? this.store.images.get(c.imageId) ?? { id: c.imageId, tags: [] } : this.findImage(c.body.Image ?? ''));
     return {
       Id: c.Id,
       Names: [`/${c.Name}`],
@@ -303,7 +315,7 @@ export class FakeEngine implements EnginePort {
   }
 
   private inspectOf(c: FakeContainer): ContainerInspect {
-    const image = this.findImage(c.body.Image ?? '');
+    const image = (c.imageId ? this.store.images.get(c.imageId) ?? { id: c.imageId, tags: [] } : this.findImage(c.body.Image ?? ''));
     return {
       Id: c.Id,
       Created: new Date(c.Created).toISOString(),
@@ -461,6 +473,7 @@ export class FakeEngine implements EnginePort {
         Name: name || `fake_${this.seq}`,
         Created: this.now(),
         body: structuredClone(body),
+        imageId: this.findImage(body.Image)?.id,
         status: 'created',
         exitCode: 0,
         health: 'none',
@@ -784,17 +797,53 @@ export class FakeEngine implements EnginePort {
       this.record('image.inspect', name);
       const i = this.findImage(name);
       if (!i) throw notFound('image.inspect', name, `image: ${name}`);
-      return { Id: i.id, RepoTags: [...i.tags], RepoDigests: [], Parent: '', Comment: '', Created: new Date(0).toISOString(), Container: '', ContainerConfig: {}, DockerVersion: '', Author: '', Config: { Cmd: ['sh'] }, Architecture: 'amd64', Os: 'linux', Size: 0, VirtualSize: 0, GraphDriver: { Name: 'fake', Data: {} }, RootFS: { Type: 'layers', Layers: [] } } as unknown as ImageInspect;
+      return { Metadata: { LastTagTime: i.lastTagTime ?? '0001-01-01T00:00:00Z' }, Id: i.id, RepoTags: [...i.tags], RepoDigests: [...(i.digests ?? [])], Parent: '', Comment: '', Created: new Date(0).toISOString(), Container: '', ContainerConfig: {}, DockerVersion: '', Author: '', Config: { Cmd: ['sh'] }, Architecture: 'amd64', Os: 'linux', Size: 0, VirtualSize: 0, GraphDriver: { Name: 'fake', Data: {} }, RootFS: { Type: 'layers', Layers: [] } } as unknown as ImageInspect;
     },
     remove: async (name) => {
       this.record('image.remove', name);
       const i = this.findImage(name);
       if (!i) throw notFound('image.remove', name, `image: ${name}`);
       for (const c of this.store.containers.values()) {
-        if (this.findImage(c.body.Image ?? '')?.id === i.id) throw conflict('image.remove', name, `conflict: unable to remove repository reference "${name}" (must force) - container ${c.Id.slice(0, 12)} is using its referenced image`);
+        if ((c.imageId ? this.store.images.get(c.imageId) ?? { id: c.imageId, tags: [] } : this.findImage(c.body.Image ?? ''))?.id === i.id) throw conflict('image.remove', name, `conflict: unable to remove repository reference "${name}" (must force) - container ${c.Id.slice(0, 12)} is using its referenced image`);
       }
       this.store.images.delete(i.id);
       this.emit('image', 'delete', i.id, { name });
+    },
+    pull: async (ref, o = {}) => {
+      this.record('image.pull', ref);
+      const tag = normaliseRef(ref);
+      const version = this.registry[tag] ?? this.registry[ref];
+      if (version === undefined) throw new EnginePortError('image.pull', ref, 404, `manifest for ${ref} not found: manifest unknown`);
+      const id = `sha256:${hex(64, `${tag}@${version}`)}`;
+      const digest = `sha256:${hex(64, `manifest ${tag}@${version}`)}`;
+      const before = this.findImage(tag);
+      o.onProgress?.({ status: `Pulling from ${tag}`, id: 'latest' });
+      if (before?.id !== id) {
+        o.onProgress?.({ id: id.slice(7, 19), status: 'Downloading', current: 1, total: 2 });
+        o.onProgress?.({ id: id.slice(7, 19), status: 'Pull complete' });
+      }
+      if (before) before.tags = before.tags.filter((t) => t !== tag);
+      const image = this.store.images.get(id) ?? { id, tags: [] };
+      if (!image.tags.includes(tag)) image.tags.push(tag);
+      image.lastTagTime = new Date(this.now()).toISOString();
+      image.digests = [`${tag.slice(0, tag.lastIndexOf(':'))}@${digest}`];
+      this.store.images.set(id, image);
+      this.emit('image', 'pull', id, { name: tag });
+      return { digest, updated: before?.id !== id };
+    },
+    registryDigest: async (ref) => {
+      this.record('image.distribution', ref);
+      const tag = normaliseRef(ref);
+      const version = this.registry[tag] ?? this.registry[ref];
+      if (version === undefined) throw new EnginePortError('image.distribution', ref, 404, `${ref}: manifest unknown`);
+      return `sha256:${hex(64, `manifest ${tag}@${version}`)}`;
+    },
+    push: async (ref) => {
+      this.record('image.push', ref);
+      const i = this.findImage(ref);
+      if (!i) throw notFound('image.push', ref, `image: ${ref}`);
+      this.pushed.set(normaliseRef(ref), i.id);
+      return { digest: `sha256:${hex(64, `pushed ${i.id}`)}` };
     },
   };
 

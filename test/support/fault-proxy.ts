@@ -25,6 +25,8 @@ export interface BodyFault {
   corruptAt?: number;
   /** Destroy the connection after this many body bytes. */
   cutAfter?: number;
+  /** Pause this long after each chunk passed on (a slow link), in ms. */
+  delayMs?: number;
 }
 
 export interface ProxyHooks {
@@ -79,6 +81,10 @@ export async function startFaultProxy(target: string, hooks: ProxyHooks = {}): P
         }
         offset += out.length;
         res.write(out);
+        if (fault?.delayMs) {
+          up.pause();
+          setTimeout(() => up.resume(), fault.delayMs);
+        }
       });
       up.on('end', () => offset !== Infinity && res.end());
       up.on('error', () => res.destroy());

@@ -110,3 +110,28 @@ export const tini = (): Prereq => ({
 
 export const file = (name: string, present: boolean, install: string): Prereq => ({ name, missing: present ? undefined : 'not found', install });
 
+
+/** The Debian package each command-line tool of the tests comes from (the install hint). */
+const TOOL_PACKAGES: Readonly<Record<string, string>> = {
+  'docker-registry': 'docker-registry',
+  htpasswd: 'apache2-utils',
+  skopeo: 'skopeo',
+  umoci: 'umoci',
+  zstd: 'zstd',
+  openssl: 'openssl',
+  mmdebstrap: 'mmdebstrap',
+  dockerd: 'docker.io',
+  setcap: 'libcap2-bin',
+  getcap: 'libcap2-bin',
+  mkfifo: 'coreutils',
+  [DOCKER_CLI]: 'docker.io',
+};
+
+/** Command-line tools (names on PATH or absolute paths), one prerequisite each. */
+export const tools = (names: readonly string[]): Prereq[] =>
+  names.map((t) => ({ name: t, missing: (t.startsWith('/') ? existsSync(t) : hasCommand(t)) ? undefined : 'not installed', install: `apt-get install ${TOOL_PACKAGES[t] ?? t} (${DEPS})` }));
+
+/** `!requirePrereq(area, tools(names))`: true when every tool is there. */
+export function haveTools(area: string, names: readonly string[]): boolean {
+  return !requirePrereq(area, tools(names));
+}

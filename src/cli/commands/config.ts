@@ -23,6 +23,10 @@ export interface ConfigFlags {
   quiet?: boolean;
   interpolate: boolean;
   output?: string;
+  /** Pin every image to its registry digest (asked through the engine). */
+  resolveImageDigests?: boolean;
+  /** Print only an override file that pins the images (to commit beside the stack). */
+  lockImageDigests?: boolean;
 }
 
 export async function runConfig(globals: GlobalFlags, flags: ConfigFlags, only: string[], io: CliIO): Promise<void> {
@@ -35,11 +39,20 @@ export async function runConfig(globals: GlobalFlags, flags: ConfigFlags, only: 
     explicitServices: only.length ? only : undefined,
     profiles: flags.profiles ? ['*'] : globals.profile,
   });
-  const project = only.length ? withServices(loaded.project, only) : loaded.project;
+  let project = only.length ? withServices(loaded.project, only) : loaded.project;
+  let lock: Record<string, string> | undefined;
+  if (flags.resolveImageDigests || flags.lockImageDigests) {
+    const { engineFor } = await import('../engine-for.js');
+    const { resolveImageDigests } = await import('../../compose/pull.js');
+    const pinned = await resolveImageDigests((await engineFor(globals, io)).port, project);
+    if (flags.lockImageDigests) lock = pinned;
+    else project = { ...project, services: Object.fromEntries(Object.entries(project.services).map(([n, svc]) => [n, pinned[n] ? { ...svc, image: pinned[n] } : svc])) };
+  }
   if (flags.quiet) return;
 
   let text: string;
-  if (flags.services) text = lines(Object.keys(project.services));
+  if (lock) text = lockFile(lock, flags.format);
+  else if (flags.services) text = lines(Object.keys(project.services));
   else if (flags.volumes) text = lines(Object.keys(project.volumes));
   else if (flags.networks) text = lines(Object.keys(project.networks));
   else if (flags.profiles) text = lines(listProfiles(project));
@@ -50,6 +63,13 @@ export async function runConfig(globals: GlobalFlags, flags: ConfigFlags, only: 
 
   if (flags.output) writeFileSync(path.resolve(io.cwd, flags.output), text);
   else io.stdout(text);
+}
+
+/** `--lock-image-digests`: an override file that pins each service's image. */
+function lockFile(pinned: Record<string, string>, format: string): string {
+  const services = Object.fromEntries(Object.entries(pinned).map(([n, image]) => [n, { image }]));
+  if (format === 'json') return `${JSON.stringify({ services }, null, 2)}\n`;
+  return `services:\n${Object.entries(pinned).map(([n, image]) => `  ${JSON.stringify(n)}:\n    image: ${JSON.stringify(image)}\n`).join('')}`;
 }
 
 function lines(items: string[]): string {

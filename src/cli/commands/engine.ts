@@ -1,6 +1,7 @@
 // `berth engine run`: the built-in engine's daemon in the foreground. `start`, `stop` and `status`
 // are the launcher's (src/client/engine-launcher.ts), which engine selection also uses.
 
+import path from 'node:path';
 import { resolveEnginePaths, type EngineFlags } from '../../client/engine-launcher.js';
 import { BerthError } from '../../errors.js';
 import type { CliIO } from '../io.js';
@@ -10,11 +11,14 @@ import type { CliIO } from '../io.js';
 export async function runEngineForeground(flags: EngineFlags, io: CliIO): Promise<void> {
   const { startDaemon, DaemonLockError } = await import('../../engine/daemon/daemon.js');
   const { networkSettingsFromEnv, NetworkSettingsError } = await import('../../engine/networks/config.js');
+  const { registrySettings, DaemonConfigError } = await import('../../engine/daemon/daemon-config.js');
   const r = resolveEnginePaths(flags, io);
   let daemon;
   try {
     daemon = await startDaemon({
       ...r,
+      // <root>/daemon.json or --config-file, then --registry-mirror, --insecure-registry, --max-concurrent-*.
+      ...(await registrySettings(r.root, { ...flags, ...(flags.configFile ? { configFile: path.resolve(io.cwd, flags.configFile) } : {}) })),
       // BERTH_ADDRESS_POOLS, BERTH_DNS_UPSTREAM, BERTH_OUTBOUND_NAT (`engine start` passes its environment on).
       ...networkSettingsFromEnv(io.env),
       ...(flags.runc ? { runcBinary: flags.runc } : {}),
@@ -27,7 +31,7 @@ export async function runEngineForeground(flags: EngineFlags, io: CliIO): Promis
       ...(/^(0|false|no)$/i.test(io.env.BERTH_PREPARE_AHEAD ?? '') ? { prepareAhead: false } : {}),
     });
   } catch (e) {
-    if (e instanceof DaemonLockError || e instanceof NetworkSettingsError) throw new BerthError(e.message);
+    if (e instanceof DaemonLockError || e instanceof NetworkSettingsError || e instanceof DaemonConfigError) throw new BerthError(e.message);
     throw e;
   }
   io.stderr(`berth engine listening on ${daemon.socketPath} (pid ${process.pid})\n`);

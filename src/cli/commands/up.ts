@@ -29,6 +29,7 @@ export interface UpFlags {
   deps?: boolean;
   renewAnonVolumes?: boolean;
   pull?: string;
+  quietPull?: boolean;
   placement?: string;
   progress?: string;
   timeout?: string;
@@ -87,6 +88,7 @@ export async function runUp(globals: GlobalFlags, flags: UpFlags, services: stri
       removeOrphans: flags.removeOrphans ?? ['1', 'true'].includes(io.env.COMPOSE_REMOVE_ORPHANS ?? ''),
       scale: parseScale(flags.scale),
       pull: oneOf<PullPolicy>('--pull', flags.pull, ['always', 'missing', 'never', 'build']),
+      quietPull: flags.quietPull,
       placement: oneOf<PlacementMode>('--placement', flags.placement, ['split', 'pod', 'single']),
       workingDir: ctx.workingDir,
       configFiles: ctx.configFiles,

@@ -3,7 +3,8 @@
 //
 // Request flow: a sniffer keeps connections whose first request is a non-upgrade hijack (see
 // sniff.ts) and hands the rest to node:http, which parses the head → the version prefix is negotiated (400 outside the
-// served range) → the route table is matched (404 "page not found" otherwise) → the handler runs
+// served range) → the route table is matched (Docker paths the engine lacks answer 501 from
+// routes/unimplemented.ts; anything else is 404 "page not found") → the handler runs
 // over an Exchange, which hides whether the connection is ordinary HTTP or was upgraded to a raw
 // stream (`Upgrade: tcp`, used by attach and exec start). Errors thrown before a response started
 // become `{"message": …}` with the EngineError's status; after that they can only end the stream.
@@ -22,6 +23,7 @@ import { execRoutes } from './routes/exec.js';
 import { imageRoutes } from './routes/images.js';
 import { networkRoutes } from './routes/networks.js';
 import { systemRoutes } from './routes/system.js';
+import { unimplementedRoutes } from './routes/unimplemented.js';
 import { volumeRoutes } from './routes/volumes.js';
 import { MAX_API_VERSION, negotiateVersion } from './versions.js';
 
@@ -46,7 +48,8 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-export const apiRoutes: readonly Route[] = [...systemRoutes, ...containerRoutes, ...execRoutes, ...imageRoutes, ...networkRoutes, ...volumeRoutes];
+// Real routes first: the 501 table only answers what none of them does.
+export const apiRoutes: readonly Route[] = [...systemRoutes, ...containerRoutes, ...execRoutes, ...imageRoutes, ...networkRoutes, ...volumeRoutes, ...unimplementedRoutes];
 
 const silentLogger: ApiLogger = { debug: () => {}, error: () => {} };
 

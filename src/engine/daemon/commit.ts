@@ -7,7 +7,7 @@ import { ConflictError, toEngineError, type ContainerCommitOptions, type Filesys
 import type { LiveContainer } from '../container/table.js';
 import { rootfsTar, upperChanges, upperLayerTar } from '../archive/changes.js';
 import { applyChanges } from '../images/changes.js';
-import type { ContainerConfig as ImageContainerConfig } from '../images/store.js';
+import type { ContainerConfig as ImageContainerConfig } from '../backend.js';
 import { mountRootfs, unmountRootfs } from '../runtime/rootfs.js';
 import { commandOf } from '../runtime/translate.js';
 import type { EngineCore } from './core.js';

@@ -16,6 +16,7 @@ import { recordPath, primaryEndpoint, type ContainerRecord } from '../container/
 import { ContainerTable, type LiveContainer } from '../container/table.js';
 import type { HostFacts } from '../container/resource-checks.js';
 import type { ContainerViewContext } from '../container/views.js';
+import { RegistryClient, type RegistryConfig } from '../distribution/index.js';
 import { EventBus } from '../events/bus.js';
 import type { ImageStore } from '../images/store.js';
 import type { AddressPool } from '../networks/ipam.js';
@@ -70,6 +71,12 @@ export interface BuiltinEngineOptions {
    */
   prepareAhead?: boolean;
   prepareAheadMs?: number;
+  /** Mirrors, insecure registries, proxy (daemon.json / `--registry-mirror`, `--insecure-registry`). */
+  registry?: RegistryConfig;
+  /** Layers a pull fetches and unpacks at once (default 4; daemon.json `max-concurrent-downloads`). */
+  maxConcurrentDownloads?: number;
+  /** Layers a push uploads at once (default 4; daemon.json `max-concurrent-uploads`). */
+  maxConcurrentUploads?: number;
 }
 
 const INIT_CANDIDATES = ['/usr/bin/docker-init', '/usr/libexec/docker/docker-init', '/usr/bin/tini-static', '/usr/bin/tini', '/usr/bin/catatonit', '/usr/libexec/podman/catatonit'];
@@ -107,6 +114,9 @@ export class EngineCore {
   net!: NetworkManager;
   restarts!: RestartSupervisor;
   health!: HealthMonitor;
+  readonly registryConfig: RegistryConfig;
+  /** The engine's anonymous registry client (pings and tokens cached); requests with credentials get their own. */
+  readonly registryClient: RegistryClient;
   /** The exec room's records: a removed container's execs go with it. */
   execs: { forget(ids: readonly string[]): void } = { forget: () => undefined };
   closed = false;
@@ -134,6 +144,9 @@ export class EngineCore {
       ...(opts.seccompCompatArches ? { seccompCompatArches: true } : {}),
     });
     this.events = new EventBus(() => this.clock.now());
+    this.registryConfig = opts.registry ?? {};
+    // The engine reads no credentials of its own: only what a request carries (X-Registry-Auth).
+    this.registryClient = new RegistryClient({ config: this.registryConfig, credentials: async () => undefined });
     this.exitWatch = new ExitWatch(onStatusChange);
   }
 
@@ -195,6 +208,17 @@ export class EngineCore {
   emit(live: LiveContainer, action: string, extra: Record<string, string> = {}): void {
     const r = live.rec;
     this.events.emit('container', action, r.id, { ...(r.config.Labels ?? {}), image: r.imageRef, name: r.name, ...extra });
+  }
+
+  /** Whether containers use an image: 'running' when one of them runs (force cannot remove it then). */
+  imageInUse(imageId: string): boolean | 'running' {
+    let used: boolean | 'running' = false;
+    for (const l of this.containers.values()) {
+      if (l.rec.image !== imageId) continue;
+      if (l.rec.state.Running) return 'running';
+      used = true;
+    }
+    return used;
   }
 
   /** The container as the network room sees it (names, endpoints, hosts file). */

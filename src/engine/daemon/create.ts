@@ -11,6 +11,7 @@ import {
   InvalidArgumentError,
   NotFoundError,
   toEngineError,
+  type ContainerConfig,
   type ContainerCreateOptions,
   type ContainerCreateRequest,
   type ContainerCreateResponse,
@@ -25,7 +26,7 @@ import type { NetworkManager } from '../networks/manager.js';
 import { checkDeviceMappings } from '../runtime/devices.js';
 import { PortError, planPortRequests } from '../networks/ports.js';
 import { buildContainerSpec } from '../runtime/container-spec.js';
-import { commandOf, mergeImageConfig, networkChoice, parseExtraHosts, planMounts, restartPolicyOf, TranslateError, type ImageRunConfig } from '../runtime/translate.js';
+import { commandOf, mergeImageConfig, networkChoice, parseExtraHosts, planMounts, restartPolicyOf, TranslateError } from '../runtime/translate.js';
 import type { ContainerMount } from '../volumes/service.js';
 import { iso, ZERO_TIME, type EngineCore } from './core.js';
 import { prepareAfterCreate } from './run.js';
@@ -58,7 +59,7 @@ export async function createContainer(core: EngineCore, request: ContainerCreate
   }
   name = name.replace(/^\//, '');
   let imageId: string;
-  let imageConfig: ImageRunConfig | undefined;
+  let imageConfig: ContainerConfig | undefined;
   try {
     const found = await core.store.config(request.Image);
     imageId = found.id;

@@ -1,19 +1,32 @@
-// The image part of the backend: the image store's verbs, with the engine's events, and removal
-// that knows which images containers use.
+// The image part of the backend: the image store's verbs, with the engine's events, removal and
+// prune that know which images containers use, and pull/push through the registry client
+// (image-transfer.ts).
 
 import type { Readable } from 'node:stream';
 import {
+  InvalidArgumentError,
   toEngineError,
+  type AuthConfig,
+  type DistributionInspect,
+  type Filters,
   type ImageBackend,
   type ImageDeleteResponseItem,
+  type ImageHistoryItem,
   type ImageImportOptions,
   type ImageInspect,
+  type ImageListOptions,
+  type ImagePruneResponse,
+  type ImagePullOptions,
+  type ImagePushOptions,
   type ImageRemoveOptions,
   type ImageSummary,
   type ProgressMessage,
 } from '../backend.js';
 import { applyChanges } from '../images/changes.js';
+import { familiarName } from '../reference/reference.js';
 import type { EngineCore } from './core.js';
+import { distributionInspect, pullMessages, pushMessages } from './image-transfer.js';
+import { imageInspect, imageSummary } from './image-views.js';
 
 async function apiErrors<T>(fn: () => Promise<T>): Promise<T> {
   try {
@@ -23,15 +36,99 @@ async function apiErrors<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** A progress stream whose failures are the API's errors (with their status, until the first message). */
+async function* apiStream(messages: () => AsyncIterable<ProgressMessage> | Promise<AsyncIterable<ProgressMessage>>): AsyncGenerator<ProgressMessage> {
+  try {
+    yield* await messages();
+  } catch (e) {
+    throw toEngineError(e);
+  }
+}
+
+const PRUNE_FILTERS = new Set(['dangling', 'until', 'label', 'label!']);
+const LIST_FILTERS = new Set(['reference', 'dangling', 'label', 'before', 'since']);
+
+/** Docker's `reference` filter: a glob (`*` and `?` stop at `/`) over the familiar name, with or without its tag. */
+export function referenceMatches(pattern: string, fullName: string): boolean {
+  const familiar = familiarName(fullName);
+  const colon = familiar.lastIndexOf(':');
+  const repo = colon > familiar.lastIndexOf('/') ? familiar.slice(0, colon) : familiar;
+  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`);
+  return re.test(familiar) || re.test(repo);
+}
+
+function labelMatches(labels: Record<string, string>, want: string): boolean {
+  const eq = want.indexOf('=');
+  return eq < 0 ? want in labels : labels[want.slice(0, eq)] === want.slice(eq + 1);
+}
+
+/** Docker's `until`: a Unix time (seconds, fractions allowed), an RFC 3339 time, or a duration before now (`24h`, `10m`). */
+export function parseUntil(value: string, now: number): Date {
+  if (/^\d+(\.\d+)?$/.test(value)) return new Date(Number(value) * 1000);
+  const duration = /^(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)$/.exec(value);
+  if (duration) {
+    const ms = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[duration[2] as 'ns'] * Number(duration[1]);
+    return new Date(now - ms);
+  }
+  const t = Date.parse(value);
+  if (Number.isNaN(t)) throw new InvalidArgumentError(`invalid filter 'until=${value}': not a timestamp or a duration`);
+  return new Date(t);
+}
+
 export class Images implements ImageBackend {
   constructor(private readonly core: EngineCore) {}
 
-  list(): Promise<ImageSummary[]> {
-    return apiErrors(async () => (await this.core.store.list()).map((i) => ({ ...i, Containers: -1 })));
+  /** `GET /images/json` with Docker's filters: reference (globs), dangling, label, before, since. */
+  list(options: ImageListOptions): Promise<ImageSummary[]> {
+    return apiErrors(async () => {
+      const f = options.filters;
+      for (const key of Object.keys(f)) if (!LIST_FILTERS.has(key)) throw new InvalidArgumentError(`invalid filter '${key}'`);
+      const counts = new Map<string, number>();
+      for (const l of this.core.containers.values()) counts.set(l.rec.image, (counts.get(l.rec.image) ?? 0) + 1);
+      let images = await this.core.store.list();
+      const createdOf = async (ref: string): Promise<number> => Date.parse((await this.core.store.get(ref)).config.created ?? '') || 0;
+      if (f.reference?.length) images = images.filter((i) => f.reference.some((p) => i.names.some((n) => referenceMatches(p, n))));
+      if (f.dangling?.length) {
+        const dangling = !['false', '0'].includes(f.dangling[f.dangling.length - 1]);
+        images = images.filter((i) => (i.names.length === 0) === dangling);
+      }
+      for (const want of f.label ?? []) images = images.filter((i) => labelMatches(i.config.config?.Labels ?? {}, want));
+      if (f.before?.length) {
+        const t = await createdOf(f.before[0]);
+        images = images.filter((i) => (Date.parse(i.config.created ?? '') || 0) < t);
+      }
+      if (f.since?.length) {
+        const t = await createdOf(f.since[0]);
+        images = images.filter((i) => (Date.parse(i.config.created ?? '') || 0) > t);
+      }
+      // As dockerd: with a reference filter, an image shows only the names that matched.
+      const shown = f.reference?.length
+        ? images.map((i) => ({ ...i, names: i.names.filter((n) => f.reference.some((p) => referenceMatches(p, n))), digests: i.digests.filter((d) => f.reference.some((p) => referenceMatches(p, d.replace(/@.*$/, '')))) }))
+        : images;
+      return shown.map((i) => imageSummary(i, counts.get(i.id) ?? 0));
+    });
   }
 
   inspect(name: string): Promise<ImageInspect> {
-    return apiErrors(async () => (await this.core.store.inspect(name)) as unknown as ImageInspect);
+    return apiErrors(async () => imageInspect(await this.core.store.get(name)));
+  }
+
+  /** Newest first: each history entry, with the size of the layer it made (empty layers are 0). */
+  history(name: string): Promise<ImageHistoryItem[]> {
+    return apiErrors(async () => {
+      const image = await this.core.store.get(name);
+      const entries = image.config.history ?? [];
+      const layers = [...image.layers];
+      const rows = entries.map((h, i): ImageHistoryItem => ({
+        Id: i === entries.length - 1 ? image.id : '<missing>',
+        Created: Math.floor((Date.parse(h.created ?? '') || 0) / 1000),
+        CreatedBy: h.created_by ?? '',
+        Tags: i === entries.length - 1 ? image.names.map(familiarName) : null,
+        Size: h.empty_layer ? 0 : (layers.shift()?.size ?? 0),
+        Comment: h.comment ?? '',
+      }));
+      return rows.reverse();
+    });
   }
 
   import(options: ImageImportOptions): AsyncIterable<ProgressMessage> {
@@ -50,6 +147,18 @@ export class Images implements ImageBackend {
       if (repoTag) core.events.emit('image', 'tag', loaded.id, { name: repoTag });
       yield { status: loaded.id };
     })();
+  }
+
+  pull(options: ImagePullOptions): AsyncIterable<ProgressMessage> {
+    return apiStream(() => pullMessages(this.core, options));
+  }
+
+  push(name: string, options: ImagePushOptions): AsyncIterable<ProgressMessage> {
+    return apiStream(() => pushMessages(this.core, name, options));
+  }
+
+  distribution(name: string, auth: AuthConfig | undefined, signal: AbortSignal): Promise<DistributionInspect> {
+    return apiErrors(() => distributionInspect(this.core, name, auth, signal));
   }
 
   load(tar: Readable): AsyncIterable<ProgressMessage> {
@@ -74,12 +183,21 @@ export class Images implements ImageBackend {
 
   remove(name: string, options: ImageRemoveOptions): Promise<ImageDeleteResponseItem[]> {
     return apiErrors(async () => {
-      const items = await this.core.store.remove(name, { force: options.force, inUse: (id) => this.inUse(id) });
-      for (const item of items) {
-        if ('Untagged' in item) this.core.events.emit('image', 'untag', item.Untagged, { name: item.Untagged });
-        else this.core.events.emit('image', 'delete', item.Deleted, { name: item.Deleted });
-      }
+      const items = await this.core.store.remove(name, { force: options.force, inUse: (id) => this.core.imageInUse(id) });
+      this.emitDeletions(items);
       return items;
+    });
+  }
+
+  prune(filters: Filters): Promise<ImagePruneResponse> {
+    return apiErrors(async () => {
+      for (const key of Object.keys(filters)) if (!PRUNE_FILTERS.has(key)) throw new InvalidArgumentError(`invalid filter '${key}'`);
+      const dangling = filters.dangling?.length ? !['false', '0'].includes(filters.dangling[filters.dangling.length - 1]) : true;
+      const until = filters.until?.length ? parseUntil(filters.until[filters.until.length - 1], this.core.clock.now()) : undefined;
+      const result = await this.core.store.prune({ dangling, ...(until ? { until } : {}), labels: [...(filters.label ?? [])], notLabels: [...(filters['label!'] ?? [])] });
+      this.emitDeletions(result.deleted);
+      this.core.events.emit('image', 'prune', '', { reclaimed: String(result.reclaimed) });
+      return { ImagesDeleted: result.deleted.length > 0 ? result.deleted : null, SpaceReclaimed: result.reclaimed };
     });
   }
 
@@ -87,14 +205,10 @@ export class Images implements ImageBackend {
     return apiErrors(() => this.core.store.save(names) as Promise<Readable>);
   }
 
-  /** Whether containers use the image: 'running' when one of them runs (force cannot remove it then). */
-  private inUse(imageId: string): boolean | 'running' {
-    let used: boolean | 'running' = false;
-    for (const l of this.core.containers.values()) {
-      if (l.rec.image !== imageId) continue;
-      if (l.rec.state.Running) return 'running';
-      used = true;
+  private emitDeletions(items: ImageDeleteResponseItem[]): void {
+    for (const item of items) {
+      if (item.Untagged) this.core.events.emit('image', 'untag', item.Untagged, { name: item.Untagged });
+      else if (item.Deleted) this.core.events.emit('image', 'delete', item.Deleted, { name: item.Deleted });
     }
-    return used;
   }
 }

@@ -40,6 +40,6 @@ export async function directorySize(dir: string): Promise<number> {
 
 export async function containerSizes(core: EngineCore, rec: ContainerRecord): Promise<{ SizeRw: number; SizeRootFs: number }> {
   const rw = await directorySize(core.paths(rec.id).upper);
-  const image = await core.store.inspect(rec.image).then((i) => i.Size, () => 0);
+  const image = await core.store.get(rec.image).then((i) => i.size, () => 0);
   return { SizeRw: rw, SizeRootFs: rw + image };
 }

@@ -1,11 +1,23 @@
 // The system part of the backend: /info, /version, /_ping and the event stream.
 
 import os from 'node:os';
-import { InternalError, type EventMessage, type EventsOptions, type SystemBackend, type SystemInfo, type SystemVersion } from '../backend.js';
+import { InternalError, InvalidArgumentError, toEngineError, type AuthConfig, type EventMessage, type EventsOptions, type SystemBackend, type SystemDataUsage, type SystemInfo, type SystemVersion } from '../backend.js';
 import { hostCgroupMounts, probeCgroupFeatures } from '../runtime/cgroups.js';
 import { iso, type EngineCore } from './core.js';
+import { dataUsage } from './disk-usage.js';
+import { checkLogin } from './image-transfer.js';
 
 export const ENGINE_VERSION = '0.1.0';
+
+/** `docker info`'s registry section: mirrors and insecure registries as dockerd reports them. */
+function registryInfo(core: EngineCore): Record<string, unknown> {
+  const c = core.registryConfig;
+  return {
+    InsecureRegistryCIDRs: [...(c.loopbackInsecure === false ? [] : ['127.0.0.0/8', '::1/128']), ...(c.insecureRegistries ?? []).filter((r) => r.includes('/'))],
+    IndexConfigs: {},
+    Mirrors: c.mirrors?.['docker.io'] ?? [],
+  };
+}
 
 export class System implements SystemBackend {
   constructor(private readonly core: EngineCore) {}
@@ -53,7 +65,8 @@ export class System implements SystemBackend {
       Architecture: os.machine(),
       NCPU: os.cpus().length,
       MemTotal: os.totalmem(),
-      IndexServerAddress: '',
+      IndexServerAddress: 'https://index.docker.io/v1/',
+      RegistryConfig: registryInfo(core),
       DockerRootDir: core.root,
       HttpProxy: '',
       HttpsProxy: '',
@@ -86,6 +99,23 @@ export class System implements SystemBackend {
       KernelVersion: os.release(),
       BuildTime: '',
     };
+  }
+
+  async auth(config: AuthConfig): Promise<{ Status: string; IdentityToken?: string }> {
+    try {
+      return await checkLogin(this.core, config);
+    } catch (e) {
+      throw toEngineError(e);
+    }
+  }
+
+  async dataUsage(types: readonly string[]): Promise<SystemDataUsage> {
+    try {
+      return await dataUsage(this.core, types);
+    } catch (e) {
+      if (e instanceof Error && /^unknown type/.test(e.message)) throw new InvalidArgumentError(e.message);
+      throw toEngineError(e);
+    }
   }
 
   async ping(): Promise<void> {

@@ -3,6 +3,7 @@
 // host it was talking to and what the registry itself said (`errors[].code: message`), plus a
 // hint when there is something the user can do (log in, mark a registry insecure).
 import { BerthError } from '../../errors.js';
+import type { ApiErrorKind } from '../backend.js';
 
 export type RegistryErrorKind =
   /** The reference cannot be parsed or is not usable here (a digest where a tag is needed). */
@@ -68,6 +69,28 @@ export class RegistryError extends BerthError {
     this.status = ctx.status;
     this.errors = ctx.errors ?? [];
     this.hint = ctx.hint;
+  }
+
+  /** What the engine's API answers with (as dockerd maps the same registry errors). */
+  get apiKind(): ApiErrorKind | undefined {
+    switch (this.kind) {
+      case 'not-found':
+      case 'platform-not-found':
+        return 'not-found';
+      case 'invalid-reference':
+      case 'unsupported':
+        return 'invalid';
+      // 403, not 401, as dockerd answers a refused pull: the docker CLI answers a 401 by
+      // prompting for a login, which hides the registry's message on a non-TTY.
+      case 'unauthorized':
+      case 'denied':
+        return 'forbidden';
+      case 'unreachable':
+      case 'tls':
+        return 'unavailable';
+      default:
+        return undefined;
+    }
   }
 }
 

@@ -35,5 +35,5 @@ export { MediaType, parsePlatform, formatPlatform, type Descriptor, type ImageCo
 export { resolveImage, fetchLayer, type ResolvedImage, type ResolvedLayer, type FetchedLayer } from './pull.js';
 export { pushImage, pushBlob, pushManifest, pushIndex, type PushBlobSource, type PushOptions, type PushedImage, type BlobPushOutcome } from './push.js';
 export { login, type LoginResult } from './login.js';
-export type { BlobProgress } from './blobs.js';
+export { fetchBlob, type BlobProgress } from './blobs.js';
 export type { Clock, RetryPolicy } from './retry.js';

@@ -1,9 +1,8 @@
-// References as the registry client needs them: the parsed name (from the image store's own
-// parser, so the engine has one grammar), plus which host serves it and which manifest to ask
+// References as the registry client needs them: the parsed name (from the engine's one grammar,
+// reference/reference.ts), plus which host serves it and which manifest to ask
 // for. A digest wins over a tag (`repo:tag@sha256:…` fetches by digest, as Docker does); the tag
 // is then kept only for display.
-import { ImageError } from '../images/errors.js';
-import { DEFAULT_TAG, formatReference, parseReference, registryHostOf, type ImageReference } from '../images/reference.js';
+import { DEFAULT_TAG, formatReference, InvalidReferenceError, parseReference, registryHostOf, type ImageReference } from '../reference/reference.js';
 import { RegistryError } from './errors.js';
 
 export interface RegistryReference extends ImageReference {
@@ -21,7 +20,7 @@ export function parseRegistryReference(ref: string): RegistryReference {
   try {
     parsed = parseReference(ref);
   } catch (e) {
-    if (e instanceof ImageError) throw new RegistryError('invalid-reference', e.message, { reference: ref });
+    if (e instanceof InvalidReferenceError) throw new RegistryError('invalid-reference', e.message, { reference: ref });
     throw e;
   }
   return withRegistry(parsed);

@@ -54,6 +54,8 @@ export interface ResolvedImage {
   /** Set when the reference named an index (manifest list). */
   indexDigest?: string;
   index?: ImageIndex;
+  indexMediaType?: string;
+  indexSize?: number;
   manifestDigest: string;
   manifestMediaType: string;
   manifest: ImageManifest;
@@ -105,7 +107,7 @@ export async function resolveImage(client: RegistryClient, reference: string | R
     reference: ref,
     endpoint: chosen.endpoint,
     endpoints: blobEndpoints,
-    ...(index ? { index, indexDigest: top.digest } : {}),
+    ...(index ? { index, indexDigest: top.digest, indexMediaType: index.mediaType, indexSize: top.bytes.length } : {}),
     manifestDigest: chosen.digest,
     manifestMediaType: manifest.mediaType,
     manifest,

@@ -2,7 +2,7 @@
 // an image's container config. Docker accepts CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL,
 // USER, VOLUME and WORKDIR here (plus HEALTHCHECK and ONBUILD, which berth refuses for now).
 import { ImageError } from './errors.js';
-import type { ContainerConfig } from './store.js';
+import type { ContainerConfig } from '../backend.js';
 
 /** Parses a JSON array of strings (Dockerfile "exec form"), or `undefined` when it is not one. */
 function execForm(text: string): string[] | undefined {

@@ -1,93 +1,44 @@
-// The built-in engine's image store: content-addressed, in OCI image-layout under one root,
-// with berth's own records beside it:
+// The built-in engine's image store: content-addressed, in OCI image-layout under one root, with
+// berth's own records beside it:
 //
-//   <root>/oci-layout                     {"imageLayoutVersion":"1.0.0"}
-//   <root>/index.json                     OCI index: one manifest descriptor per image and tag
-//   <root>/blobs/sha256/<hex>             configs, manifests, layer tars (stored uncompressed, so a
-//                                         layer's blob digest is its diff id)
-//   <root>/images/<hex>.json              berth's record of one image (id = config digest)
-//   <root>/repositories.json              full tagged name → image id
-//   <root>/layers/<diffhex>/              the layer extracted once, overlay-ready (whiteouts as
-//                                         char 0/0 devices, opaque dirs as xattrs); an overlay lower dir
-//   <root>/layers/<diffhex>.json          its size
-//   <root>/tmp/<pid>-<random>             work in progress; left-overs of dead processes are removed on open
+//   <root>/oci-layout, index.json        the OCI layout (layout.ts): one manifest descriptor per image and name
+//   <root>/blobs/sha256/<hex>            configs, manifests and layer blobs
+//   <root>/images/<hex>.json             berth's record of one image (records.ts; id = config digest)
+//   <root>/repositories.json             full tagged name → image id
+//   <root>/layers/<diffhex>/ and .json   each layer unpacked once, an overlay lower dir of its own (snapshots.ts)
+//   <root>/tmp/<pid>-<random>            work in progress; left-overs of dead processes are removed on open
 //
-// Layer dirs are keyed by diff id rather than chain id: an extracted overlay layer does not
-// depend on the layers under it (whiteouts are recorded, not applied), so one diff is stored once
-// however many images share it.
+// The store answers with its own records (StoredImage: ids, names, config, layers, sizes);
+// turning them into the Docker API's shapes is the daemon's job (daemon/image-views.ts).
 //
 // Every record is written atomically (write, fsync, rename, fsync dir). Read-modify-write of the
-// shared records (repositories.json, index.json) happens under a per-root lock; the slow parts
-// (hashing, extraction) happen outside it.
-//
-// The built-in host image (`berth/host:latest`) is virtual: nothing is stored for it. Its only
-// "layer" is the machine's own `/`, used read-only as the overlay lower dir, so a container of it
-// sees the host's programs without a copy. It is listed and inspected like any image but cannot be
-// removed, saved or have its name taken by another image.
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+// shared records (repositories.json, index.json, image records) happens under a per-root lock;
+// the slow parts (hashing, unpacking) happen outside it.
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { fsyncDir, withLock, writeFileAtomic } from '../../lib/atomic.js';
+import { MediaType } from '../distribution/manifest.js';
+import { withLock } from '../../lib/atomic.js';
+import type { ByteSource } from '../../lib/tar.js';
 import { ImageError } from './errors.js';
-import { applyLayer } from './extract.js';
-import { familiarName, normalizeTagged, parseReference, repositoryOf } from './reference.js';
-import { spoolArchive, type SpooledFiles } from './spool.js';
-import { maybeGunzip, tarStream, type ByteSource, type TarWriteEntry } from '../../lib/tar.js';
+import { HOST_IMAGE_TAG, hostImageConfig } from './host-image.js';
+import { parseImageConfig, sha256, shortId, type ImageConfigFile } from './image-config.js';
+import { checkConsistency, collect, type CollectResult, type GcContext } from './gc.js';
+import { commitChanges, importRootfs, loadArchive, tryNormalize, type CommitOptions, type ImportOptions, type IngestContext, type LoadedImage } from './ingest.js';
+import type { LayerStoreContext } from './layers.js';
+import { exists, OciLayout, type BlobRef } from './layout.js';
+import { Records, type ImageRecord, type LayerRecord } from './records.js';
+import { familiarName, normalizeTagged, parseReference, repositoryOf } from '../reference/reference.js';
+import { saveArchive } from './save.js';
+import { Snapshots } from './snapshots.js';
 
-export const HOST_IMAGE_TAG = 'docker.io/berth/host:latest';
-export const HOST_IMAGE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-
-const MEDIA = {
-  index: 'application/vnd.oci.image.index.v1+json',
-  manifest: 'application/vnd.oci.image.manifest.v1+json',
-  config: 'application/vnd.oci.image.config.v1+json',
-  layer: 'application/vnd.oci.image.layer.v1.tar',
-  dockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
-};
-
-export interface HealthConfig {
-  Test?: string[];
-  Interval?: number;
-  Timeout?: number;
-  StartPeriod?: number;
-  StartInterval?: number;
-  Retries?: number;
-}
-
-/** The `config` part of an image config: what a container of the image starts with. */
-export interface ContainerConfig {
-  User?: string;
-  ExposedPorts?: Record<string, Record<string, never>> | null;
-  Env?: string[] | null;
-  Entrypoint?: string[] | null;
-  Cmd?: string[] | null;
-  Volumes?: Record<string, Record<string, never>> | null;
-  WorkingDir?: string;
-  Labels?: Record<string, string> | null;
-  StopSignal?: string;
-  Healthcheck?: HealthConfig;
-  OnBuild?: string[] | null;
-  Shell?: string[];
-}
-
-/** The OCI image config (the blob whose digest is the image id). */
-export interface ImageConfigFile {
-  architecture: string;
-  os: string;
-  variant?: string;
-  created?: string;
-  author?: string;
-  comment?: string;
-  config?: ContainerConfig;
-  rootfs: { type: string; diff_ids: string[] };
-  history?: { created?: string; created_by?: string; comment?: string; empty_layer?: boolean }[];
-}
+export { HOST_IMAGE_PATH, HOST_IMAGE_TAG } from './host-image.js';
+export type { ImportOptions, LoadedImage } from './ingest.js';
 
 export interface ImageStoreOptions {
   root: string;
-  /** Injected clock for `created` of imported images. */
+  /** Injected clock for `created` of imported images and tag times. */
   now?: () => Date;
   /** Offer the built-in host image (default true). */
   hostImage?: boolean;
@@ -95,61 +46,27 @@ export interface ImageStoreOptions {
   hostRoot?: string;
   /** Create root-owned device nodes found in layers (default false: skipped with a warning). */
   allowDevices?: boolean;
+  /** Whether containers use an image; the engine answers from its container table (default: none do). */
+  inUse?: (id: string) => InUse;
 }
 
-export interface ImportOptions {
-  repoTag?: string;
-  changes?: ContainerConfig;
-  /** History comment, as `docker import -m`. */
-  message?: string;
-}
-
-export interface LoadedImage {
+/** What the store knows of one image. */
+export interface StoredImage {
   id: string;
-  repoTags: string[];
-}
-
-export interface ImageSummary {
-  Id: string;
-  ParentId: string;
-  RepoTags: string[];
-  RepoDigests: string[];
-  Created: number;
-  Size: number;
-  SharedSize: number;
-  Labels: Record<string, string>;
-  Containers: number;
-}
-
-export interface ImageInspect {
-  Id: string;
-  RepoTags: string[];
-  RepoDigests: string[];
-  Parent: string;
-  Comment: string;
-  Created: string;
-  Author: string;
-  Config: {
-    User: string;
-    Env: string[];
-    Cmd: string[] | null;
-    Entrypoint: string[] | null;
-    WorkingDir: string;
-    ExposedPorts: Record<string, Record<string, never>> | null;
-    Volumes: Record<string, Record<string, never>> | null;
-    Labels: Record<string, string> | null;
-    OnBuild: string[] | null;
-    StopSignal?: string;
-    Healthcheck?: HealthConfig;
-    Shell?: string[];
-  };
-  Architecture: string;
-  Variant?: string;
-  Os: string;
-  Size: number;
-  GraphDriver: { Name: string; Data: { LowerDir: string } };
-  RootFS: { Type: string; Layers: string[] };
-  Metadata: { LastTagTime: string };
+  /** Full tagged names (`docker.io/library/busybox:latest`), sorted. */
+  names: string[];
+  /** Full `repository@sha256:…` names, sorted. */
+  digests: string[];
+  config: ImageConfigFile;
+  /** Unpacked size of its layers in bytes. */
+  size: number;
+  layers: LayerRecord[];
+  /** Overlay lower dirs, top-most first (the order of `lowerdir=`). */
+  lowerDirs: string[];
+  /** Undefined for the host image, which has no manifest. */
+  manifest?: BlobRef;
+  lastTagTime?: string;
+  host: boolean;
 }
 
 /** In-use answer for `remove`: a running container is a conflict even `force` cannot override (as in Docker). */
@@ -162,78 +79,34 @@ export interface RemoveOptions {
 
 export type DeleteResponseItem = { Untagged: string } | { Deleted: string };
 
-interface LayerRecord {
-  diffId: string;
-  size: number;
+export interface PruneOptions {
+  /** Only images without tags (`docker image prune`); false: every unused image (`-a`). */
+  dangling: boolean;
+  /** Only images created before this time. */
+  until?: Date;
+  /** `key` or `key=value` the image's labels must have (all of them), and must not have. */
+  labels?: string[];
+  notLabels?: string[];
 }
 
-interface ImageRecord {
-  id: string;
-  manifestDigest: string;
-  manifestSize: number;
-  layers: LayerRecord[];
-  size: number;
-  lastTagTime?: string;
+export interface PruneResult {
+  deleted: DeleteResponseItem[];
+  reclaimed: number;
 }
 
-interface IngestedLayer {
-  diffId: string;
-  size: number;
-  /** Digest and size of the bytes as they came (compressed or not), for verifying descriptors. */
-  rawDigest: string;
-  tmpPath: string;
-}
-
+/** In-flight work (imports, pulls) per store root: digests that must not be collected yet. */
 const pins = new Map<string, Map<string, number>>();
-
-function sha256(data: Buffer | string): string {
-  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
-}
-
-function hexOf(digest: string): string {
-  const hex = digest.startsWith('sha256:') ? digest.slice(7) : digest;
-  if (!/^[0-9a-f]{64}$/.test(hex)) throw new ImageError('invalid', `invalid digest ${JSON.stringify(digest)}`);
-  return hex;
-}
-
-export function ociArchitecture(arch: string = process.arch): string {
-  const map: Record<string, string> = { x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
-  return map[arch] ?? arch;
-}
-
-function shortId(id: string): string {
-  return id.replace(/^sha256:/, '').slice(0, 12);
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await fs.lstat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function readJson<T>(file: string): Promise<T | undefined> {
-  try {
-    return JSON.parse(await fs.readFile(file, 'utf8')) as T;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
-}
-
-function sortedObject<T>(o: Record<string, T>): Record<string, T> {
-  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
 
 export class ImageStore {
   readonly root: string;
+  readonly layout: OciLayout;
+  readonly snapshots: Snapshots;
+  readonly records: Records;
   private readonly now: () => Date;
+  private readonly inUseOf: (id: string) => InUse;
   private readonly hostEnabled: boolean;
   private readonly hostRoot: string;
-  private readonly allowDevices: boolean;
-  private readonly hostConfigBytes: Buffer;
+  private readonly host = hostImageConfig();
   /** The host image's id: the digest of its (deterministic) config. */
   readonly hostImageId: string;
 
@@ -242,18 +115,11 @@ export class ImageStore {
     this.now = options.now ?? (() => new Date());
     this.hostEnabled = options.hostImage ?? true;
     this.hostRoot = options.hostRoot ?? '/';
-    this.allowDevices = options.allowDevices ?? false;
-    const hostConfig: ImageConfigFile = {
-      architecture: ociArchitecture(),
-      os: 'linux',
-      // Fixed, so the host image keeps one id across restarts and containers can refer to it.
-      created: '1970-01-01T00:00:00Z',
-      comment: "this machine's root filesystem, read-only",
-      config: { Env: [`PATH=${HOST_IMAGE_PATH}`], Cmd: ['/bin/sh'], Labels: { 'io.berth.image.host': 'true' } },
-      rootfs: { type: 'layers', diff_ids: [] },
-    };
-    this.hostConfigBytes = Buffer.from(JSON.stringify(hostConfig));
-    this.hostImageId = sha256(this.hostConfigBytes);
+    this.inUseOf = options.inUse ?? (() => false);
+    this.hostImageId = this.host.id;
+    this.layout = new OciLayout(this.root);
+    this.records = new Records(this.root, (d) => this.layout.size(d));
+    this.snapshots = new Snapshots(this.root, () => this.tmpPath(), options.allowDevices ?? false);
   }
 
   /** Opens (creating if needed) a store under `options.root`. */
@@ -263,393 +129,176 @@ export class ImageStore {
     return store;
   }
 
-  private p(...parts: string[]): string {
-    return path.join(this.root, ...parts);
-  }
-
   private async init(): Promise<void> {
-    for (const dir of ['blobs/sha256', 'images', 'layers', 'tmp']) await fs.mkdir(this.p(dir), { recursive: true });
-    if (!(await exists(this.p('oci-layout')))) await writeFileAtomic(this.p('oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
-    if (!(await exists(this.p('repositories.json')))) {
-      await this.locked(async () => {
-        if (!(await exists(this.p('repositories.json')))) await this.writeRepositories({});
-      });
-    }
-    if (!(await exists(this.p('index.json')))) await this.locked(() => this.writeIndex());
-    // Work left by a process that died mid-import; a live process's work is left alone.
-    for (const name of await fs.readdir(this.p('tmp'))) {
+    await fs.mkdir(path.join(this.root, 'tmp'), { recursive: true });
+    await this.layout.init();
+    await this.records.init();
+    await this.snapshots.init();
+    await this.locked(async () => {
+      if (!(await exists(path.join(this.root, 'repositories.json')))) await this.records.writeRepositories({});
+      if (!(await exists(path.join(this.root, 'index.json')))) await this.writeIndex();
+    });
+    // Work left by a process that died mid-import or mid-pull; a live process's work is left alone.
+    for (const name of await fs.readdir(path.join(this.root, 'tmp'))) {
       const pid = Number(name.split('-')[0]);
       if (pid === process.pid || (Number.isInteger(pid) && isAlive(pid))) continue;
-      await fs.rm(this.p('tmp', name), { recursive: true, force: true });
+      await fs.rm(path.join(this.root, 'tmp', name), { recursive: true, force: true });
     }
+    // Blobs and snapshots a dead process put in place but never recorded an image for. The
+    // containers are not known yet, so every tombstone's layers stay.
+    await this.locked(() => collect(this.gcContext(), { keepTombstones: true }));
   }
 
-  private locked<T>(fn: () => Promise<T>): Promise<T> {
+  private gcContext(): GcContext {
+    return { root: this.root, layout: this.layout, snapshots: this.snapshots, records: this.records, pinned: () => this.pinned(), inUse: (id) => this.inUseOf(id) !== false };
+  }
+
+  /** Removes every blob and snapshot no image, tombstone in use, or work in flight references. */
+  collect(): Promise<CollectResult> {
+    return this.locked(() => collect(this.gcContext()));
+  }
+
+  /** The consistency check (gc.ts); `deep` also hashes every blob. Returns the problems found. */
+  check(opts: { deep?: boolean } = {}): Promise<string[]> {
+    return this.locked(() => checkConsistency(this.gcContext(), { ...opts, ...(this.hostEnabled ? { hostImageId: this.hostImageId } : {}) }));
+  }
+
+  locked<T>(fn: () => Promise<T>): Promise<T> {
     return withLock(`image-store:${this.root}`, fn);
   }
 
-  private tmpPath(): string {
-    return this.p('tmp', `${process.pid}-${randomBytes(8).toString('hex')}`);
+  tmpPath(): string {
+    return path.join(this.root, 'tmp', `${process.pid}-${randomBytes(8).toString('hex')}`);
   }
 
-  // ------------------------------------------------------------------------------------------
-  // Records
-
-  private async readRepositories(): Promise<Record<string, string>> {
-    return (await readJson<Record<string, string>>(this.p('repositories.json'))) ?? {};
-  }
-
-  private async writeRepositories(repos: Record<string, string>): Promise<void> {
-    await writeFileAtomic(this.p('repositories.json'), `${JSON.stringify(sortedObject(repos), null, 2)}\n`);
-  }
-
-  private async readRecord(id: string): Promise<ImageRecord | undefined> {
-    return readJson<ImageRecord>(this.p('images', `${hexOf(id)}.json`));
-  }
-
-  private async allRecords(): Promise<ImageRecord[]> {
-    const names = (await fs.readdir(this.p('images'))).filter((n) => /^[0-9a-f]{64}\.json$/.test(n)).sort();
-    const records = await Promise.all(names.map((n) => readJson<ImageRecord>(this.p('images', n))));
-    return records.filter((r): r is ImageRecord => r !== undefined);
-  }
-
-  private async imageIds(): Promise<string[]> {
-    const ids = (await this.allRecords()).map((r) => r.id);
-    if (this.hostEnabled) ids.push(this.hostImageId);
-    return ids;
-  }
-
-  private async readConfig(id: string): Promise<ImageConfigFile> {
-    if (this.hostEnabled && id === this.hostImageId) return JSON.parse(this.hostConfigBytes.toString()) as ImageConfigFile;
-    return JSON.parse(await fs.readFile(this.blobPath(id), 'utf8')) as ImageConfigFile;
-  }
-
-  private blobPath(digest: string): string {
-    return this.p('blobs', 'sha256', hexOf(digest));
-  }
-
-  private async writeIndex(): Promise<void> {
-    const repos = await this.readRepositories();
-    const manifests: Record<string, unknown>[] = [];
-    for (const record of await this.allRecords()) {
-      const base = { mediaType: MEDIA.manifest, digest: record.manifestDigest, size: record.manifestSize };
-      const tags = Object.keys(repos)
-        .filter((t) => repos[t] === record.id)
-        .sort();
-      if (tags.length === 0) manifests.push(base);
-      for (const tag of tags) {
-        manifests.push({ ...base, annotations: { 'io.containerd.image.name': tag, 'org.opencontainers.image.ref.name': tag.slice(tag.lastIndexOf(':') + 1) } });
-      }
-    }
-    await writeFileAtomic(this.p('index.json'), `${JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.index, manifests }, null, 2)}\n`);
-  }
-
-  // ------------------------------------------------------------------------------------------
-  // Blobs and layers
-
-  private async putBlob(data: Buffer): Promise<string> {
-    const digest = sha256(data);
-    const file = this.blobPath(digest);
-    if (!(await exists(file))) await writeFileAtomic(file, data);
-    return digest;
-  }
-
-  /** Streams a (possibly gzip) layer into a temporary uncompressed blob, hashing both forms. */
-  private async ingestLayer(source: ByteSource): Promise<IngestedLayer> {
-    const raw = createHash('sha256');
-    async function* tap(): AsyncGenerator<Uint8Array> {
-      for await (const chunk of source) {
-        raw.update(chunk);
-        yield chunk;
-      }
-    }
-    const tmpPath = this.tmpPath();
-    const handle = await fs.open(tmpPath, 'wx', 0o644);
-    const plain = createHash('sha256');
-    let size = 0;
-    try {
-      for await (const chunk of maybeGunzip(tap())) {
-        plain.update(chunk);
-        size += chunk.length;
-        await handle.write(chunk);
-      }
-      await handle.sync();
-    } catch (e) {
-      await handle.close();
-      await fs.rm(tmpPath, { force: true });
-      throw e;
-    }
-    await handle.close();
-    return { diffId: `sha256:${plain.digest('hex')}`, size, rawDigest: `sha256:${raw.digest('hex')}`, tmpPath };
-  }
-
-  private pin(diffId: string): () => void {
+  /** Keeps digests (blobs, snapshots) from being collected until the returned function is called. */
+  pin(digests: string[]): () => void {
     let byRoot = pins.get(this.root);
     if (!byRoot) pins.set(this.root, (byRoot = new Map()));
-    byRoot.set(diffId, (byRoot.get(diffId) ?? 0) + 1);
+    const held = byRoot;
+    for (const d of digests) held.set(d, (held.get(d) ?? 0) + 1);
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      const n = (byRoot.get(diffId) ?? 1) - 1;
-      if (n <= 0) byRoot.delete(diffId);
-      else byRoot.set(diffId, n);
+      for (const d of digests) {
+        const n = (held.get(d) ?? 1) - 1;
+        if (n <= 0) held.delete(d);
+        else held.set(d, n);
+      }
     };
   }
 
-  /**
-   * Makes the layer's blob and extracted dir exist (extracting at most once), then removes the
-   * temporary blob. Extraction happens in a temporary dir renamed into place, so a layer that is
-   * rejected half-way leaves nothing behind.
-   */
-  private async commitLayer(layer: IngestedLayer): Promise<LayerRecord> {
-    const hex = hexOf(layer.diffId);
-    const dir = this.p('layers', hex);
-    const metaFile = this.p('layers', `${hex}.json`);
-    try {
-      let meta = (await exists(dir)) ? await readJson<LayerRecord>(metaFile) : undefined;
-      if (!meta) {
-        const work = this.tmpPath();
-        try {
-          const result = await applyLayer(createReadStream(layer.tmpPath), work, { allowDevices: this.allowDevices });
-          meta = { diffId: layer.diffId, size: result.size };
-          await writeFileAtomic(metaFile, JSON.stringify(meta));
-          await fs.rename(work, dir).catch(async (e: NodeJS.ErrnoException) => {
-            // Someone else extracted the same layer meanwhile: theirs is as good as ours.
-            if (e.code !== 'ENOTEMPTY' && e.code !== 'EEXIST') throw e;
-          });
-          await fsyncDir(this.p('layers'));
-        } finally {
-          await fs.rm(work, { recursive: true, force: true });
-        }
-      }
-      const blob = this.blobPath(layer.diffId);
-      if (!(await exists(blob))) {
-        await fs.rename(layer.tmpPath, blob);
-        await fsyncDir(path.dirname(blob));
-      }
-      return meta;
-    } finally {
-      await fs.rm(layer.tmpPath, { force: true });
+  private pinned(): Set<string> {
+    return new Set(pins.get(this.root)?.keys() ?? []);
+  }
+
+  private isHost(id: string): boolean {
+    return this.hostEnabled && id === this.hostImageId;
+  }
+
+  private async liveRecords(): Promise<ImageRecord[]> {
+    return (await this.records.all()).filter((r) => !r.deleted);
+  }
+
+  private async writeIndex(): Promise<void> {
+    const repos = await this.records.readRepositories();
+    const entries = (await this.liveRecords()).map((r) => ({ manifest: r.manifest, names: Object.keys(repos).filter((t) => repos[t] === r.id) }));
+    await this.layout.writeIndex(entries);
+  }
+
+  /** What storing a layer needs (layers.ts): the layout, the snapshots, tmp paths and pins. */
+  layerContext(): LayerStoreContext {
+    return { layout: this.layout, snapshots: this.snapshots, tmpPath: () => this.tmpPath(), pin: (d) => this.pin(d) };
+  }
+
+  private ingestContext(): IngestContext {
+    return {
+      layout: this.layout,
+      snapshots: this.snapshots,
+      now: this.now,
+      tmpPath: () => this.tmpPath(),
+      pin: (d) => this.pin(d),
+      assertTaggable: (n) => this.assertTaggable(n),
+      commitImage: (config, layers, tags) => this.commitImage(config, layers, tags),
+    };
+  }
+
+  assertTaggable(full: string): void {
+    if (this.hostEnabled && full === HOST_IMAGE_TAG) {
+      throw new ImageError('conflict', `${familiarName(HOST_IMAGE_TAG)} is the built-in host image's name and cannot be given to another image`);
     }
   }
 
-  /** Writes config and manifest blobs, the record, and the tags, under the lock. */
-  private async commitImage(configBytes: Buffer, layers: LayerRecord[], repoTags: string[]): Promise<LoadedImage> {
-    const id = await this.putBlob(configBytes);
-    const layerDescriptors = [];
-    for (const l of layers) {
-      layerDescriptors.push({ mediaType: MEDIA.layer, digest: l.diffId, size: (await fs.stat(this.blobPath(l.diffId))).size });
-    }
-    const manifestBytes = Buffer.from(
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: MEDIA.manifest,
-        config: { mediaType: MEDIA.config, digest: id, size: configBytes.length },
-        layers: layerDescriptors,
-      }),
-    );
-    const manifestDigest = await this.putBlob(manifestBytes);
+  /**
+   * Writes the config blob, a manifest (the one given, as the registry served it, or a new OCI
+   * manifest over the layer blobs), the record and the names, under the lock.
+   */
+  async commitImage(configBytes: Buffer, layers: LayerRecord[], repoTags: string[], extra: { manifest?: { bytes: Buffer; mediaType: string }; repoDigests?: string[] } = {}): Promise<LoadedImage> {
+    const id = sha256(configBytes);
+    const manifestBytes =
+      extra.manifest?.bytes ??
+      Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: MediaType.ociManifest,
+          config: { mediaType: MediaType.ociConfig, digest: id, size: configBytes.length },
+          layers: layers.map((l) => l.blob),
+        }),
+      );
+    const manifest: BlobRef = { mediaType: extra.manifest?.mediaType ?? MediaType.ociManifest, digest: sha256(manifestBytes), size: manifestBytes.length };
     const full = repoTags.map((t) => normalizeTagged(t));
+    for (const t of full) this.assertTaggable(t);
+    // Pinned until the record names them, so a collection meanwhile cannot take the blobs.
+    const release = this.pin([id, manifest.digest]);
+    try {
+      await this.layout.put(configBytes);
+      await this.layout.put(manifestBytes);
+      return await this.writeImage(id, manifest, layers, full, extra.repoDigests ?? []);
+    } finally {
+      release();
+    }
+  }
+
+  private writeImage(id: string, manifest: BlobRef, layers: LayerRecord[], full: string[], newDigests: string[]): Promise<LoadedImage> {
     return this.locked(async () => {
+      const before = await this.records.read(id);
+      const repoDigests = [...new Set([...(before && !before.deleted ? (before.repoDigests ?? []) : []), ...newDigests])].sort();
       const record: ImageRecord = {
         id,
-        manifestDigest,
-        manifestSize: manifestBytes.length,
+        manifest,
         layers,
         size: layers.reduce((n, l) => n + l.size, 0),
-        ...(full.length > 0 ? { lastTagTime: this.now().toISOString() } : {}),
+        ...(full.length > 0 ? { lastTagTime: this.now().toISOString() } : before?.lastTagTime && !before.deleted ? { lastTagTime: before.lastTagTime } : {}),
+        ...(repoDigests.length > 0 ? { repoDigests } : {}),
       };
-      await writeFileAtomic(this.p('images', `${hexOf(id)}.json`), `${JSON.stringify(record, null, 2)}\n`);
+      await this.records.write(record);
       if (full.length > 0) {
-        const repos = await this.readRepositories();
-        for (const t of full) {
-          this.assertTaggable(t);
-          repos[t] = id;
-        }
-        await this.writeRepositories(repos);
+        const repos = await this.records.readRepositories();
+        for (const t of full) repos[t] = id;
+        await this.records.writeRepositories(repos);
       }
       await this.writeIndex();
       return { id, repoTags: full.map(familiarName) };
     });
   }
 
-  private assertTaggable(full: string): void {
-    if (this.hostEnabled && full === HOST_IMAGE_TAG) {
-      throw new ImageError('conflict', `${familiarName(HOST_IMAGE_TAG)} is the built-in host image's name and cannot be given to another image`);
-    }
-  }
-
   // ------------------------------------------------------------------------------------------
-  // Operations
+  // Reading
 
-  /** `docker import` / `POST /images/create?fromSrc=-`: a root filesystem tarball (plain or gzip) becomes a one-layer image. */
-  async importRootfs(source: ByteSource, options: ImportOptions = {}): Promise<LoadedImage> {
-    if (options.repoTag) this.assertTaggable(normalizeTagged(options.repoTag));
-    const layer = await this.ingestLayer(source);
-    const release = this.pin(layer.diffId);
-    try {
-      const record = await this.commitLayer(layer);
-      const created = this.now().toISOString();
-      const config: ImageConfigFile = {
-        architecture: ociArchitecture(),
-        os: 'linux',
-        created,
-        ...(options.message ? { comment: options.message } : {}),
-        config: { ...options.changes },
-        rootfs: { type: 'layers', diff_ids: [layer.diffId] },
-        history: [{ created, created_by: 'berth import', ...(options.message ? { comment: options.message } : {}) }],
-      };
-      return await this.commitImage(Buffer.from(JSON.stringify(config)), [record], options.repoTag ? [options.repoTag] : []);
-    } finally {
-      release();
-    }
-  }
-
-  /**
-   * `docker commit`: a container's changes (a layer in Docker's format, whiteouts as `.wh.` files)
-   * on top of the image it was made from, with the container's config. The one entry point the
-   * engine's commit uses (daemon/commit.ts); the host image cannot be a parent (it has no layers).
-   */
-  async commit(parent: string, layer: ByteSource, options: { config: ContainerConfig; repoTag?: string; comment?: string; author?: string; createdBy?: string }): Promise<LoadedImage> {
-    const parentId = await this.resolve(parent);
-    if (this.hostEnabled && parentId === this.hostImageId) throw new ImageError('invalid', `a container of ${familiarName(HOST_IMAGE_TAG)} cannot be committed: the host image has no layers to build on`);
-    const base = await this.readConfig(parentId);
-    const record = await this.readRecord(parentId);
-    if (!record) throw new ImageError('not-found', `No such image: ${parent}`);
-    if (options.repoTag) this.assertTaggable(normalizeTagged(options.repoTag));
-    const ingested = await this.ingestLayer(layer);
-    const release = this.pin(ingested.diffId);
-    try {
-      const added = await this.commitLayer(ingested);
-      const created = this.now().toISOString();
-      const config: ImageConfigFile = {
-        architecture: base.architecture,
-        os: base.os,
-        ...(base.variant ? { variant: base.variant } : {}),
-        created,
-        ...(options.author ? { author: options.author } : {}),
-        ...(options.comment ? { comment: options.comment } : {}),
-        config: options.config,
-        rootfs: { type: 'layers', diff_ids: [...base.rootfs.diff_ids, ingested.diffId] },
-        history: [...(base.history ?? []), { created, ...(options.createdBy ? { created_by: options.createdBy } : {}), ...(options.comment ? { comment: options.comment } : {}) }],
-      };
-      return await this.commitImage(Buffer.from(JSON.stringify(config)), [...record.layers, added], options.repoTag ? [options.repoTag] : []);
-    } finally {
-      release();
-    }
-  }
-
-  /**
-   * `docker load`: a `docker save` archive (manifest.json, legacy or OCI-style paths) or an OCI
-   * image-layout archive (index.json), plain or gzip. Every blob is checked against its digest
-   * and every layer against the config's diff ids.
-   */
-  async load(archive: ByteSource): Promise<LoadedImage[]> {
-    const work = this.tmpPath();
-    await fs.mkdir(work);
-    try {
-      const files = await spoolArchive(archive, work);
-      if (files.has('manifest.json')) return await this.loadDockerArchive(files);
-      if (files.has('index.json')) return await this.loadOciArchive(files);
-      throw new ImageError('invalid', 'not an image archive: it has neither manifest.json (docker save) nor index.json (OCI layout)');
-    } finally {
-      await fs.rm(work, { recursive: true, force: true });
-    }
-  }
-
-  private async loadImage(files: SpooledFiles, configBytes: Buffer, layerPaths: { path: string; digest?: string }[], repoTags: string[]): Promise<LoadedImage> {
-    let config: ImageConfigFile;
-    try {
-      config = JSON.parse(configBytes.toString('utf8')) as ImageConfigFile;
-    } catch {
-      throw new ImageError('invalid', 'image config is not valid JSON');
-    }
-    const diffIds = config.rootfs?.diff_ids ?? [];
-    if (diffIds.length !== layerPaths.length) {
-      throw new ImageError('invalid', `image config lists ${diffIds.length} layers but the manifest has ${layerPaths.length}`);
-    }
-    const releases: (() => void)[] = [];
-    try {
-      const layers: LayerRecord[] = [];
-      for (let i = 0; i < layerPaths.length; i++) {
-        const layer = await this.ingestLayer(files.open(layerPaths[i].path));
-        releases.push(this.pin(layer.diffId));
-        const expected = layerPaths[i].digest;
-        if (layer.diffId !== diffIds[i] || (expected && expected !== layer.rawDigest && expected !== layer.diffId)) {
-          await fs.rm(layer.tmpPath, { force: true });
-          throw new ImageError('invalid', `layer ${layerPaths[i].path} does not match its digest: got ${layer.diffId}, the config says ${diffIds[i]}`);
-        }
-        layers.push(await this.commitLayer(layer));
-      }
-      return await this.commitImage(configBytes, layers, repoTags);
-    } finally {
-      for (const r of releases) r();
-    }
-  }
-
-  private async loadDockerArchive(files: SpooledFiles): Promise<LoadedImage[]> {
-    const manifest = JSON.parse((await files.read('manifest.json')).toString('utf8')) as unknown;
-    if (!Array.isArray(manifest)) throw new ImageError('invalid', 'manifest.json must be a sequence of images');
-    const out: LoadedImage[] = [];
-    for (const entry of manifest as { Config?: string; RepoTags?: string[] | null; Layers?: string[] }[]) {
-      if (typeof entry.Config !== 'string' || !Array.isArray(entry.Layers)) throw new ImageError('invalid', 'manifest.json entry needs Config and Layers');
-      const configBytes = await files.read(entry.Config);
-      const blobDigest = /^blobs\/sha256\/([0-9a-f]{64})$/.exec(entry.Config);
-      if (blobDigest && sha256(configBytes) !== `sha256:${blobDigest[1]}`) throw new ImageError('invalid', `${entry.Config} does not match its digest`);
-      const layerPaths = entry.Layers.map((p) => {
-        const m = /^blobs\/sha256\/([0-9a-f]{64})$/.exec(p);
-        return m ? { path: p, digest: `sha256:${m[1]}` } : { path: p };
-      });
-      out.push(await this.loadImage(files, configBytes, layerPaths, entry.RepoTags ?? []));
-    }
-    return out;
-  }
-
-  private async loadOciArchive(files: SpooledFiles): Promise<LoadedImage[]> {
-    const out: LoadedImage[] = [];
-    const readBlob = async (d: Descriptor): Promise<Buffer> => {
-      const data = await files.read(`blobs/sha256/${hexOf(d.digest)}`);
-      if (sha256(data) !== d.digest) throw new ImageError('invalid', `blob ${d.digest} does not match its digest`);
-      return data;
-    };
-    const visit = async (d: Descriptor, name: string | undefined): Promise<void> => {
-      const data = await readBlob(d);
-      const doc = JSON.parse(data.toString('utf8')) as { mediaType?: string; manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] };
-      if (Array.isArray(doc.manifests)) {
-        // A multi-platform index: take this machine's platform, or the only/first entry.
-        const arch = ociArchitecture();
-        const pick = doc.manifests.find((m) => m.platform?.os === 'linux' && m.platform.architecture === arch) ?? doc.manifests.find((m) => !m.platform) ?? doc.manifests[0];
-        if (!pick) throw new ImageError('invalid', `index ${d.digest} lists no manifests`);
-        await visit(pick, name);
-        return;
-      }
-      if (!doc.config || !Array.isArray(doc.layers)) throw new ImageError('invalid', `blob ${d.digest} is neither an image index nor a manifest`);
-      for (const l of doc.layers) {
-        if (/zstd/.test(l.mediaType ?? '')) throw new ImageError('invalid', `layer ${l.digest} is zstd-compressed, which is not supported; gzip or plain tar is`);
-      }
-      const configBytes = await readBlob(doc.config);
-      const layerPaths = doc.layers.map((l) => ({ path: `blobs/sha256/${hexOf(l.digest)}`, digest: l.digest }));
-      out.push(await this.loadImage(files, configBytes, layerPaths, name ? [name] : []));
-    };
-    const index = JSON.parse((await files.read('index.json')).toString('utf8')) as { manifests?: Descriptor[] };
-    for (const d of index.manifests ?? []) {
-      const ann = d.annotations ?? {};
-      let name = ann['io.containerd.image.name'];
-      const refName = ann['org.opencontainers.image.ref.name'];
-      // A bare ref.name is only a tag; it names an image only when it is a full reference.
-      if (!name && refName && refName.includes(':') && tryNormalize(refName)) name = refName;
-      await visit(d, name);
-    }
-    return out;
-  }
-
-  /** Resolves a reference to an image id: full or short id (with or without `sha256:`), `name`, `name:tag`. */
+  /** Resolves a reference to an image id: full or short id (with or without `sha256:`), `name`, `name:tag`, `name@digest`. */
   async resolve(ref: string): Promise<string> {
     return (await this.resolveDetailed(ref)).id;
   }
 
-  private async resolveDetailed(ref: string): Promise<{ id: string; tag?: string }> {
+  private async imageIds(): Promise<string[]> {
+    const ids = (await this.liveRecords()).map((r) => r.id);
+    if (this.hostEnabled) ids.push(this.hostImageId);
+    return ids;
+  }
+
+  /** The id, and the name (tag or digest reference, full form) the reference went through, if any. */
+  private async resolveDetailed(ref: string): Promise<{ id: string; tag?: string; digestRef?: string }> {
     const ids = await this.imageIds();
     const asId = /^(?:sha256:)?([0-9a-f]{64})$/.exec(ref);
     if (asId) {
@@ -657,9 +306,16 @@ export class ImageStore {
       if (ids.includes(id)) return { id };
       throw new ImageError('not-found', `No such image: ${ref}`);
     }
+    if (ref.includes('@')) {
+      const r = parseReference(ref);
+      const name = `${r.domain}/${r.path}@${r.digest}`;
+      const hit = (await this.liveRecords()).find((rec) => rec.repoDigests?.includes(name) || (rec.manifest.digest === r.digest && this.hasRepository(rec, `${r.domain}/${r.path}`)));
+      if (hit) return { id: hit.id, digestRef: name };
+      throw new ImageError('not-found', `No such image: ${ref}`);
+    }
     const full = tryNormalize(ref);
     if (full) {
-      const repos = await this.readRepositories();
+      const repos = await this.records.readRepositories();
       if (repos[full] && ids.includes(repos[full])) return { id: repos[full], tag: full };
       if (this.hostEnabled && full === HOST_IMAGE_TAG) return { id: this.hostImageId, tag: full };
     }
@@ -669,16 +325,85 @@ export class ImageStore {
       if (matches.length === 1) return { id: matches[0] };
       if (matches.length > 1) throw new ImageError('conflict', `${ref} is ambiguous: it is the start of ${matches.length} image ids`);
     }
-    if (!full && !prefix) parseReference(ref); // throws the precise "invalid reference" message
+    if (!full && !prefix) parseReference(ref); // throws the precise "invalid reference format" message
     throw new ImageError('not-found', `No such image: ${ref}`);
   }
 
+  private hasRepository(rec: ImageRecord, repository: string): boolean {
+    return (rec.repoDigests ?? []).some((d) => d.slice(0, d.indexOf('@')) === repository);
+  }
+
   private async tagsOf(id: string, repos?: Record<string, string>): Promise<string[]> {
-    const r = repos ?? (await this.readRepositories());
+    const r = repos ?? (await this.records.readRepositories());
     const tags = Object.keys(r).filter((t) => r[t] === id);
-    if (this.hostEnabled && id === this.hostImageId) tags.push(HOST_IMAGE_TAG);
+    if (this.isHost(id)) tags.push(HOST_IMAGE_TAG);
     return tags.sort();
   }
+
+  private async stored(id: string, repos: Record<string, string>, tombstones = false): Promise<StoredImage> {
+    if (this.isHost(id)) {
+      return { id, names: await this.tagsOf(id, repos), digests: [], config: this.host.config, size: 0, layers: [], lowerDirs: [this.hostRoot], host: true };
+    }
+    const record = await this.records.read(id);
+    if (!record || (record.deleted && !tombstones)) throw new ImageError('not-found', `No such image: ${id}`);
+    const config = parseImageConfig(await this.layout.read(id), `the config of ${shortId(id)}`);
+    return {
+      id,
+      names: await this.tagsOf(id, repos),
+      digests: [...(record.repoDigests ?? [])].sort(),
+      config,
+      size: record.size,
+      layers: record.layers,
+      lowerDirs: record.layers.map((l) => this.snapshots.dir(l.diffId)).reverse(),
+      manifest: record.manifest,
+      ...(record.lastTagTime ? { lastTagTime: record.lastTagTime } : {}),
+      host: false,
+    };
+  }
+
+  /** The image a reference names, as the store knows it. */
+  async get(ref: string): Promise<StoredImage> {
+    return this.stored(await this.resolve(ref), await this.records.readRepositories());
+  }
+
+  /** Every image, newest first (ties by id, so the order is stable). */
+  async list(): Promise<StoredImage[]> {
+    const repos = await this.records.readRepositories();
+    const out: StoredImage[] = [];
+    for (const id of await this.imageIds()) {
+      // An image removed while we were listing is simply not listed.
+      const image = await this.stored(id, repos).catch((e: unknown) => {
+        if (e instanceof ImageError && e.kind === 'not-found') return undefined;
+        throw e;
+      });
+      if (image) out.push(image);
+    }
+    const created = (i: StoredImage): number => Date.parse(i.config.created ?? '1970-01-01T00:00:00Z') || 0;
+    return out.sort((a, b) => created(b) - created(a) || (a.id < b.id ? -1 : 1));
+  }
+
+  /**
+   * Overlay lower dirs of an image, top-most first. A full id also finds an image force-removed
+   * from under its containers (a tombstone): they still start from its layers.
+   */
+  async lowerDirs(ref: string): Promise<string[]> {
+    const full = /^(?:sha256:)?([0-9a-f]{64})$/.exec(ref);
+    if (full) {
+      const record = await this.records.read(`sha256:${full[1]}`);
+      if (record?.deleted) return (await this.stored(record.id, {}, true)).lowerDirs;
+    }
+    return (await this.get(ref)).lowerDirs;
+  }
+
+  /** The image's OCI config (what a container of it starts with). */
+  async config(ref: string): Promise<{ id: string; config: ImageConfigFile }> {
+    const id = await this.resolve(ref);
+    if (this.isHost(id)) return { id, config: this.host.config };
+    return { id, config: parseImageConfig(await this.layout.read(id)) };
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Names
 
   /** `docker tag`: points `newRef` (default tag `latest`) at the image `ref` names, moving it if it named another. */
   async tag(ref: string, newRef: string): Promise<void> {
@@ -686,46 +411,70 @@ export class ImageStore {
     this.assertTaggable(full);
     await this.locked(async () => {
       const id = await this.resolve(ref);
-      const repos = await this.readRepositories();
+      const repos = await this.records.readRepositories();
       repos[full] = id;
-      await this.writeRepositories(repos);
-      const record = await this.readRecord(id).catch(() => undefined);
-      if (record) await writeFileAtomic(this.p('images', `${hexOf(id)}.json`), `${JSON.stringify({ ...record, lastTagTime: this.now().toISOString() }, null, 2)}\n`);
+      await this.records.writeRepositories(repos);
+      const record = await this.records.read(id);
+      if (record) await this.records.write({ ...record, lastTagTime: this.now().toISOString() });
       await this.writeIndex();
+    });
+  }
+
+  /** Adds `repository@digest` names (after a pull or push). */
+  async addRepoDigests(id: string, names: string[]): Promise<void> {
+    await this.locked(async () => {
+      const record = await this.records.read(id);
+      if (!record) return;
+      await this.records.write({ ...record, repoDigests: [...new Set([...(record.repoDigests ?? []), ...names])].sort() });
     });
   }
 
   /**
    * `docker rmi`, with Docker's rules: a name is untagged, and the image goes only with its last
-   * name; an id deletes the image with all its names when they are all in one repository (or
-   * `force`). An image a container uses stays unless forced; a running container's image stays
-   * even then. Layers no other image uses are removed with the image, except when it was
-   * force-removed from under a container, which still needs them.
+   * tag (its digest names go with it); an id deletes the image with all its names when they are
+   * all in one repository (or `force`). An image a container uses stays unless forced; a running
+   * container's image stays even then. Layers no other image uses are removed with the image,
+   * except when it was force-removed from under a container, which still needs them.
    */
-  async remove(ref: string, options: RemoveOptions = {}): Promise<DeleteResponseItem[]> {
+  remove(ref: string, options: RemoveOptions = {}): Promise<DeleteResponseItem[]> {
+    return this.removeImage(ref, options, true);
+  }
+
+  /** `remove`, collecting what the image held afterwards only when `sweep` (prune sweeps once, at the end). */
+  private async removeImage(ref: string, options: RemoveOptions, sweep: boolean): Promise<DeleteResponseItem[]> {
     const force = options.force ?? false;
     return this.locked(async () => {
-      const { id, tag } = await this.resolveDetailed(ref);
-      const isHost = this.hostEnabled && id === this.hostImageId;
-      const repos = await this.readRepositories();
+      const { id, tag, digestRef } = await this.resolveDetailed(ref);
+      const isHost = this.isHost(id);
+      const repos = await this.records.readRepositories();
       const tags = await this.tagsOf(id, repos);
-      const use = options.inUse?.(id) ?? false;
+      const record = isHost ? undefined : await this.records.read(id);
+      const digests = record?.repoDigests ?? [];
+      const use = (options.inUse ?? this.inUseOf)(id);
       const out: DeleteResponseItem[] = [];
 
-      if (tag) {
-        if (isHost && tag === HOST_IMAGE_TAG) throw new ImageError('conflict', `${familiarName(tag)} is the built-in host image and cannot be removed`);
-        if (!force && tags.length === 1 && use) {
+      if (tag || digestRef) {
+        const name = (tag ?? digestRef)!;
+        if (isHost && tag === HOST_IMAGE_TAG) throw new ImageError('conflict', `${familiarName(HOST_IMAGE_TAG)} is the built-in host image and cannot be removed`);
+        const leftTags = tags.filter((t) => t !== name);
+        if (!force && leftTags.length === 0 && use && tag) {
           throw new ImageError(
             'conflict',
             `conflict: unable to remove repository reference "${ref}" (must force) - a ${use === 'running' ? 'running' : 'stopped'} container is using its referenced image ${shortId(id)}`,
           );
         }
-        delete repos[tag];
-        out.push({ Untagged: familiarName(tag) });
-        const left = tags.filter((t) => t !== tag);
-        if (left.length > 0 || isHost || use) {
+        if (tag) delete repos[tag];
+        out.push({ Untagged: familiarName(name) });
+        let leftDigests = digests.filter((d) => d !== name);
+        // Docker: digest names of a repository whose last tag went are cleaned up with it.
+        if (tag && !leftTags.some((t) => repositoryOf(t) === repositoryOf(tag))) {
+          for (const d of leftDigests.filter((d) => d.slice(0, d.indexOf('@')) === repositoryOf(tag))) out.push({ Untagged: familiarName(d) });
+          leftDigests = leftDigests.filter((d) => d.slice(0, d.indexOf('@')) !== repositoryOf(tag));
+        }
+        if (record) await this.records.write({ ...record, repoDigests: leftDigests });
+        if (leftTags.length > 0 || leftDigests.length > 0 || isHost || use) {
           // Still named, built in, or (forced) in use: the image itself stays, possibly dangling.
-          await this.writeRepositories(repos);
+          await this.records.writeRepositories(repos);
           await this.writeIndex();
           return out;
         }
@@ -741,183 +490,98 @@ export class ImageStore {
           delete repos[t];
           out.push({ Untagged: familiarName(t) });
         }
+        for (const d of digests) out.push({ Untagged: familiarName(d) });
       }
 
-      const record = await this.readRecord(id);
-      await fs.rm(this.p('images', `${hexOf(id)}.json`), { force: true });
-      await this.writeRepositories(repos);
+      // Forced from under a container: a tombstone keeps the layers its root is made of.
+      if (record && use) await this.records.write({ ...record, repoDigests: [], deleted: true });
+      else await this.records.remove(id);
+      await this.records.writeRepositories(repos);
       await this.writeIndex();
       out.push({ Deleted: id });
-      if (record && !use) await this.collectGarbage(record);
+      if (record && !use && sweep) await collect(this.gcContext());
       return out;
     });
   }
 
-  /** Removes the blobs and layer dirs of a deleted image that no remaining image (or import in flight) uses. */
-  private async collectGarbage(deleted: ImageRecord): Promise<void> {
-    const remaining = await this.allRecords();
-    const used = new Set<string>();
-    for (const r of remaining) {
-      used.add(r.id);
-      used.add(r.manifestDigest);
-      for (const l of r.layers) used.add(l.diffId);
-    }
-    const pinned = pins.get(this.root) ?? new Map<string, number>();
-    for (const digest of [deleted.id, deleted.manifestDigest]) {
-      if (!used.has(digest)) await fs.rm(this.blobPath(digest), { force: true });
-    }
-    for (const l of deleted.layers) {
-      if (used.has(l.diffId) || pinned.has(l.diffId)) continue;
-      const hex = hexOf(l.diffId);
-      // The dir is renamed away first (a half-deleted dir must never pass for an extracted
-      // layer), then its metadata goes: a dir without metadata is re-extracted, never trusted.
-      const doomed = this.tmpPath();
-      await fs.rename(this.p('layers', hex), doomed).catch(() => undefined);
-      await fs.rm(this.p('layers', `${hex}.json`), { force: true });
-      await fs.rm(this.blobPath(l.diffId), { force: true });
-      await fs.rm(doomed, { recursive: true, force: true });
-    }
-  }
-
-  /** Overlay lower dirs of an image, top-most first (the order of overlayfs's `lowerdir=`). */
-  async lowerDirs(ref: string): Promise<string[]> {
-    const id = await this.resolve(ref);
-    if (this.hostEnabled && id === this.hostImageId) return [this.hostRoot];
-    const record = await this.readRecord(id);
-    if (!record) throw new ImageError('not-found', `No such image: ${ref}`);
-    return record.layers.map((l) => this.p('layers', hexOf(l.diffId))).reverse();
-  }
-
-  /** The image's OCI config (what a container of it starts with). */
-  async config(ref: string): Promise<{ id: string; config: ImageConfigFile }> {
-    const id = await this.resolve(ref);
-    return { id, config: await this.readConfig(id) };
-  }
-
-  /** `GET /images/json`: every image, newest first (ties by id, so the order is stable). */
-  async list(): Promise<ImageSummary[]> {
-    const repos = await this.readRepositories();
-    const out: ImageSummary[] = [];
-    for (const id of await this.imageIds()) {
-      const config = await this.readConfig(id);
-      const record = id === this.hostImageId ? undefined : await this.readRecord(id);
-      out.push({
-        Id: id,
-        ParentId: '',
-        RepoTags: (await this.tagsOf(id, repos)).map(familiarName),
-        RepoDigests: [],
-        Created: Math.floor(Date.parse(config.created ?? '1970-01-01T00:00:00Z') / 1000),
-        Size: record?.size ?? 0,
-        SharedSize: -1,
-        Labels: config.config?.Labels ?? {},
-        Containers: -1,
+  /**
+   * `docker image prune`: unused images (no container uses them, not even a stopped one) that are
+   * dangling (or any, with `dangling: false`), created before `until`, with the labels asked for;
+   * each is removed with all its names, then everything unreferenced is collected. The host image
+   * is never pruned.
+   */
+  async prune(options: PruneOptions): Promise<PruneResult> {
+    const deleted: DeleteResponseItem[] = [];
+    const candidates = (await this.list()).filter((image) => {
+      if (image.host || this.inUseOf(image.id) !== false) return false;
+      if (options.dangling && image.names.length > 0) return false;
+      if (options.until && (Date.parse(image.config.created ?? '') || 0) >= options.until.getTime()) return false;
+      const labels = image.config.config?.Labels ?? {};
+      const has = (want: string): boolean => {
+        const eq = want.indexOf('=');
+        return eq === -1 ? want in labels : labels[want.slice(0, eq)] === want.slice(eq + 1);
+      };
+      return (options.labels ?? []).every(has) && !(options.notLabels ?? []).some(has);
+    });
+    for (const image of candidates) {
+      // Forced past the several-repositories rule, never past a container (checked again inside).
+      const items = await this.removeImage(image.id, { force: true }, false).catch((e: unknown) => {
+        if (e instanceof ImageError && (e.kind === 'conflict' || e.kind === 'not-found')) return [];
+        throw e;
       });
+      deleted.push(...items);
     }
-    return out.sort((a, b) => b.Created - a.Created || (a.Id < b.Id ? -1 : 1));
+    // What was actually freed: blob files and unpacked content nothing else uses.
+    const swept = await this.collect();
+    return { deleted, reclaimed: swept.reclaimed };
   }
 
-  /** `GET /images/{name}/json`. */
-  async inspect(ref: string): Promise<ImageInspect> {
-    const id = await this.resolve(ref);
-    const config = await this.readConfig(id);
-    const record = id === this.hostImageId ? undefined : await this.readRecord(id);
-    const c = config.config ?? {};
-    return {
-      Id: id,
-      RepoTags: (await this.tagsOf(id)).map(familiarName),
-      RepoDigests: [],
-      Parent: '',
-      Comment: config.comment ?? '',
-      Created: config.created ?? '',
-      Author: config.author ?? '',
-      Config: {
-        User: c.User ?? '',
-        Env: c.Env ?? [],
-        Cmd: c.Cmd ?? null,
-        Entrypoint: c.Entrypoint ?? null,
-        WorkingDir: c.WorkingDir ?? '',
-        ExposedPorts: c.ExposedPorts ?? null,
-        Volumes: c.Volumes ?? null,
-        Labels: c.Labels ?? null,
-        OnBuild: c.OnBuild ?? null,
-        ...(c.StopSignal !== undefined ? { StopSignal: c.StopSignal } : {}),
-        ...(c.Healthcheck !== undefined ? { Healthcheck: c.Healthcheck } : {}),
-        ...(c.Shell !== undefined ? { Shell: c.Shell } : {}),
-      },
-      Architecture: config.architecture,
-      ...(config.variant ? { Variant: config.variant } : {}),
-      Os: config.os,
-      Size: record?.size ?? 0,
-      GraphDriver: { Name: 'overlay', Data: { LowerDir: (await this.lowerDirs(id)).join(':') } },
-      RootFS: { Type: 'layers', Layers: config.rootfs?.diff_ids ?? [] },
-      Metadata: { LastTagTime: record?.lastTagTime ?? '0001-01-01T00:00:00Z' },
-    };
+  // ------------------------------------------------------------------------------------------
+  // Import, load, save
+
+  /** `docker import` / `POST /images/create?fromSrc=-`: a root filesystem tarball (plain or gzip) becomes a one-layer image. */
+  importRootfs(source: ByteSource, options: ImportOptions = {}): Promise<LoadedImage> {
+    return importRootfs(this.ingestContext(), source, options);
+  }
+
+  /** `docker load`: a `docker save` archive or an OCI image-layout archive, plain or gzip. */
+  load(archive: ByteSource): Promise<LoadedImage[]> {
+    return loadArchive(this.ingestContext(), archive);
   }
 
   /**
-   * `docker save`: a tar with Docker 25's layout — OCI `blobs/sha256/…`, `index.json`,
-   * `oci-layout`, and `manifest.json` with `RepoTags` — so both `docker load` and OCI tools read it.
-   * References are resolved before the stream starts, so a missing image fails early.
+   * `docker commit` (daemon/commit.ts): a container's changes as a new layer on the image it was
+   * made from. The host image cannot be a parent: it has no layers to build on.
+   */
+  async commit(parent: string, layer: ByteSource, options: CommitOptions): Promise<LoadedImage> {
+    const parentId = await this.resolve(parent);
+    if (this.isHost(parentId)) throw new ImageError('invalid', `a container of ${familiarName(HOST_IMAGE_TAG)} cannot be committed: the host image has no layers to build on`);
+    const record = await this.records.read(parentId);
+    if (!record) throw new ImageError('not-found', `No such image: ${parent}`);
+    const { config } = await this.config(parentId);
+    return commitChanges(this.ingestContext(), { config, layers: record.layers }, layer, options);
+  }
+
+  /**
+   * `docker save` of the images the references name (see save.ts). References are resolved
+   * before the stream starts, so a missing image fails early.
    */
   async save(refs: readonly string[]): Promise<Readable> {
     const images = new Map<string, string[]>();
     for (const ref of refs) {
       const { id, tag } = await this.resolveDetailed(ref);
-      if (this.hostEnabled && id === this.hostImageId) throw new ImageError('invalid', `${ref} is the built-in host image: it is this machine's filesystem and cannot be saved`);
+      if (this.isHost(id)) throw new ImageError('invalid', `${ref} is the built-in host image: it is this machine's filesystem and cannot be saved`);
       const tags = images.get(id) ?? [];
       if (tag && !tags.includes(tag)) tags.push(tag);
       images.set(id, tags);
     }
-    const manifestJson: { Config: string; RepoTags: string[]; Layers: string[] }[] = [];
-    const index: Record<string, unknown>[] = [];
-    const blobs = new Set<string>();
-    for (const [id, tags] of images) {
-      const record = await this.readRecord(id);
+    const saved = [];
+    for (const [id, names] of images) {
+      const record = await this.records.read(id);
       if (!record) throw new ImageError('not-found', `No such image: ${id}`);
-      blobs.add(id).add(record.manifestDigest);
-      for (const l of record.layers) blobs.add(l.diffId);
-      manifestJson.push({
-        Config: `blobs/sha256/${hexOf(id)}`,
-        RepoTags: tags.map(familiarName),
-        Layers: record.layers.map((l) => `blobs/sha256/${hexOf(l.diffId)}`),
-      });
-      const base = { mediaType: MEDIA.manifest, digest: record.manifestDigest, size: record.manifestSize };
-      if (tags.length === 0) index.push(base);
-      for (const t of tags) index.push({ ...base, annotations: { 'io.containerd.image.name': t, 'org.opencontainers.image.ref.name': t.slice(t.lastIndexOf(':') + 1) } });
+      saved.push({ record, names });
     }
-    const sizes = new Map<string, number>();
-    for (const digest of blobs) sizes.set(digest, (await fs.stat(this.blobPath(digest))).size);
-    const entries: TarWriteEntry[] = [
-      { path: 'blobs/', type: 'directory' },
-      { path: 'blobs/sha256/', type: 'directory' },
-      ...[...blobs].sort().map(
-        (digest): TarWriteEntry => ({
-          path: `blobs/sha256/${hexOf(digest)}`,
-          size: sizes.get(digest),
-          body: () => createReadStream(this.blobPath(digest)),
-        }),
-      ),
-      { path: 'index.json', body: JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.index, manifests: index }) },
-      { path: 'manifest.json', body: JSON.stringify(manifestJson) },
-      { path: 'oci-layout', body: '{"imageLayoutVersion":"1.0.0"}' },
-    ];
-    return tarStream(entries);
-  }
-}
-
-interface Descriptor {
-  mediaType?: string;
-  digest: string;
-  size?: number;
-  platform?: { os?: string; architecture?: string };
-  annotations?: Record<string, string>;
-}
-
-function tryNormalize(ref: string): string | undefined {
-  try {
-    return normalizeTagged(ref);
-  } catch {
-    return undefined;
+    return saveArchive(this.layout, saved);
   }
 }
 
@@ -929,3 +593,4 @@ function isAlive(pid: number): boolean {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
+

@@ -1,36 +1,13 @@
 // The few system calls extraction needs that Node does not expose: mknod (device nodes, fifos,
-// overlay whiteouts) and extended attributes (overlay opaque markers, file capabilities).
-// They run in one python3 helper process per extraction, spoken to over a line protocol, so a
-// layer with a thousand whiteouts costs one process start, not a thousand. python3 is on every
-// machine berth's engine runs on (Debian base); a missing python3 fails with a clear message the
-// first time a layer actually needs one of these calls.
+// overlay whiteouts) and extended attributes (overlay opaque markers, file capabilities). They
+// run in one native helper process per extraction (native/berth-fsops.c, built at install time
+// with the other helpers), spoken to over a line protocol, so a layer with a thousand whiteouts
+// costs one process start, not a thousand. The helper starts on the first call, so extracting
+// a layer that needs none of these calls starts no process at all.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface, type Interface } from 'node:readline';
 import { BerthError } from '../../errors.js';
-
-const HELPER = String.raw`
-import base64, json, os, stat, sys
-for line in sys.stdin:
-    req = json.loads(line)
-    try:
-        op = req["op"]
-        res = None
-        if op == "mknod":
-            kind = {"char": stat.S_IFCHR, "block": stat.S_IFBLK, "fifo": stat.S_IFIFO}[req["kind"]]
-            os.mknod(req["path"], kind | req["mode"], os.makedev(req["major"], req["minor"]))
-        elif op == "setxattr":
-            os.setxattr(req["path"], req["name"], base64.b64decode(req["value"]), follow_symlinks=False)
-        elif op == "listxattr":
-            res = {}
-            for name in os.listxattr(req["path"], follow_symlinks=False):
-                res[name] = base64.b64encode(os.getxattr(req["path"], name, follow_symlinks=False)).decode()
-        sys.stdout.write(json.dumps({"ok": True, "result": res}) + "\n")
-    except OSError as e:
-        sys.stdout.write(json.dumps({"ok": False, "error": e.strerror or str(e), "errno": e.errno}) + "\n")
-    except Exception as e:
-        sys.stdout.write(json.dumps({"ok": False, "error": str(e), "errno": 0}) + "\n")
-    sys.stdout.flush()
-`;
+import { nativeBinaryPath } from '../runtime/native-binaries.js';
 
 export class SysOpError extends BerthError {
   constructor(
@@ -41,12 +18,14 @@ export class SysOpError extends BerthError {
   }
 }
 
-interface Reply {
-  ok: boolean;
-  result?: unknown;
-  error?: string;
-  errno?: number;
+/** Where berth-fsops is: $BERTH_FSOPS, else dist/native/ of this package. */
+export function fsopsBinaryPath(): string {
+  return nativeBinaryPath('berth-fsops', 'BERTH_FSOPS');
 }
+
+type Reply = { ok: true; fields: string[] } | { ok: false; errno: number; message: string };
+
+const hex = (v: Buffer | string): string => Buffer.from(v).toString('hex');
 
 export class SysOps {
   private child?: ChildProcessWithoutNullStreams;
@@ -54,8 +33,10 @@ export class SysOps {
   private waiting: { resolve: (r: Reply) => void; reject: (e: Error) => void }[] = [];
   private failure?: Error;
 
+  constructor(private readonly binary: string = fsopsBinaryPath()) {}
+
   private start(): void {
-    const child = spawn('python3', ['-u', '-c', HELPER], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(this.binary, [], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child = child;
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -63,41 +44,59 @@ export class SysOps {
       this.failure = e;
       for (const w of this.waiting.splice(0)) w.reject(e);
     };
-    child.on('error', (e) => failAll(new BerthError(`cannot start python3 for mknod/xattr calls: ${e.message}`, { cause: e })));
-    child.on('exit', (code) => failAll(new BerthError(`the mknod/xattr helper exited (${code}): ${stderr.trim()}`)));
+    child.on('error', (e) =>
+      failAll(
+        new BerthError(
+          `cannot start ${this.binary} for mknod/xattr calls: ${e.message}${(e as NodeJS.ErrnoException).code === 'ENOENT' ? ' (build the native helpers: npm run build, or sh native/build.sh)' : ''}`,
+          { cause: e },
+        ),
+      ),
+    );
+    child.on('exit', (code, signal) => failAll(new BerthError(`the mknod/xattr helper exited (${signal ?? code})${stderr.trim() ? `: ${stderr.trim()}` : ''}`)));
     child.stdin.on('error', () => {});
     this.lines = createInterface({ input: child.stdout });
-    this.lines.on('line', (line) => this.waiting.shift()?.resolve(JSON.parse(line) as Reply));
+    this.lines.on('line', (line) => {
+      const [status, ...fields] = line.split('\t');
+      const reply: Reply = status === 'ok' ? { ok: true, fields } : { ok: false, errno: Number(fields[0]) || 0, message: fields.slice(1).join('\t') };
+      this.waiting.shift()?.resolve(reply);
+    });
   }
 
-  private async call(req: Record<string, unknown>): Promise<unknown> {
+  private async call(what: string, fields: string[]): Promise<string[]> {
     if (this.failure) throw this.failure;
     if (!this.child) this.start();
     const reply = await new Promise<Reply>((resolve, reject) => {
       this.waiting.push({ resolve, reject });
-      this.child!.stdin.write(`${JSON.stringify(req)}\n`);
+      this.child!.stdin.write(`${fields.join('\t')}\n`);
     });
-    if (!reply.ok) throw new SysOpError(`${String(req.op)} ${String(req.path)}: ${reply.error}`, reply.errno ?? 0);
-    return reply.result;
+    if (!reply.ok) throw new SysOpError(`${what}: ${reply.message}`, reply.errno);
+    return reply.fields;
   }
 
-  mknod(path: string, kind: 'char' | 'block' | 'fifo', mode: number, major = 0, minor = 0): Promise<void> {
-    return this.call({ op: 'mknod', path, kind, mode: mode & 0o7777, major, minor }).then(() => undefined);
+  async mknod(path: string, kind: 'char' | 'block' | 'fifo', mode: number, major = 0, minor = 0): Promise<void> {
+    const k = kind === 'char' ? 'c' : kind === 'block' ? 'b' : 'p';
+    await this.call(`mknod ${path}`, ['mknod', hex(path), k, (mode & 0o7777).toString(8), String(major), String(minor)]);
   }
 
   /** Sets an attribute on the path itself, never on what a symlink points to. */
-  setxattr(path: string, name: string, value: Buffer | string): Promise<void> {
-    return this.call({ op: 'setxattr', path, name, value: Buffer.from(value).toString('base64') }).then(() => undefined);
+  async setxattr(path: string, name: string, value: Buffer | string): Promise<void> {
+    await this.call(`setxattr ${path} ${name}`, ['setxattr', hex(path), hex(name), hex(value)]);
   }
 
+  /** Every attribute of the path itself (a symlink's own, not its target's). */
   async listxattr(path: string): Promise<Record<string, Buffer>> {
-    const raw = (await this.call({ op: 'listxattr', path })) as Record<string, string>;
-    return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Buffer.from(v, 'base64')]));
+    const fields = await this.call(`listxattr ${path}`, ['listxattr', hex(path)]);
+    const out: Record<string, Buffer> = {};
+    for (const f of fields) {
+      const [name, value] = f.split('=');
+      out[Buffer.from(name, 'hex').toString('utf8')] = Buffer.from(value ?? '', 'hex');
+    }
+    return out;
   }
 
   async close(): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.stdin.end();
     await exited;

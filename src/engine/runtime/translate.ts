@@ -9,21 +9,6 @@ import type { ApiErrorKind, ContainerConfig, HealthConfig, HostConfig, MountSpec
 import type { MountSpec, Propagation } from './oci-spec.js';
 import type { HostsEntry } from './etc-files.js';
 
-/** The image's `config` as the store keeps it (a subset of ContainerConfig). */
-export interface ImageRunConfig {
-  User?: string;
-  ExposedPorts?: Record<string, Record<string, never>> | null;
-  Env?: string[] | null;
-  Entrypoint?: string[] | null;
-  Cmd?: string[] | null;
-  Volumes?: Record<string, Record<string, never>> | null;
-  WorkingDir?: string;
-  Labels?: Record<string, string> | null;
-  StopSignal?: string;
-  Healthcheck?: HealthConfig;
-  Shell?: string[];
-}
-
 /** A problem with the request: the engine answers 400 (or 501 for `notImplemented`). */
 export class TranslateError extends Error {
   constructor(
@@ -47,7 +32,7 @@ const nonEmpty = <T>(a: readonly T[] | null | undefined): a is readonly T[] => A
  * set are appended; the image's Cmd is only used when the user set neither Cmd nor Entrypoint;
  * ExposedPorts and Volumes are unions; image Labels are overridden key by key.
  */
-export function mergeImageConfig(given: ContainerConfig, image: ImageRunConfig | undefined): ContainerConfig {
+export function mergeImageConfig(given: ContainerConfig, image: ContainerConfig | undefined): ContainerConfig {
   // `--entrypoint ''` arrives as [""]: "reset to no entrypoint" — none, and not the image's either.
   const user: ContainerConfig = given.Entrypoint && given.Entrypoint.length === 1 && given.Entrypoint[0] === '' ? { ...given, Entrypoint: [] } : given;
   const out: ContainerConfig = { ...user };

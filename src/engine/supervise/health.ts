@@ -5,16 +5,7 @@
  */
 import { Buffer } from 'node:buffer';
 import type { Clock, TimerHandle } from '../../lib/clock.js';
-
-/** Docker's `Config.Healthcheck`; durations in nanoseconds, 0 or absent meaning the default. */
-export interface HealthConfig {
-  Test?: string[];
-  Interval?: number;
-  Timeout?: number;
-  Retries?: number;
-  StartPeriod?: number;
-  StartInterval?: number;
-}
+import type { HealthConfig } from '../backend.js';
 
 export type HealthStatus = 'starting' | 'healthy' | 'unhealthy' | 'none';
 

@@ -13,6 +13,7 @@ import { ConflictError, InternalError, InvalidArgumentError, NotFoundError } fro
 import { writeFileAtomic, withLock } from '../../lib/atomic.js';
 import { mountsUnder } from '../runtime/rootfs.js';
 import { execCommand as run } from '../runtime/spawner.js';
+import { directorySize } from '../../lib/du.js';
 
 
 /** dockerd's volume name rule (volume/local: validName). */
@@ -259,15 +260,7 @@ export class VolumeStore {
 
   /** Bytes under the volume's data directory (for prune's SpaceReclaimed). */
   async size(name: string): Promise<number> {
-    let total = 0;
-    const walk = async (dir: string): Promise<void> => {
-      for (const e of await fs.readdir(dir, { withFileTypes: true }).catch(() => [])) {
-        const p = path.join(dir, e.name);
-        if (e.isDirectory()) await walk(p);
-        else if (e.isFile()) total += (await fs.lstat(p).catch(() => ({ size: 0 }))).size;
-      }
-    };
-    await walk(this.dataDir(name));
-    return total;
+    return directorySize(this.dataDir(name));
   }
+
 }

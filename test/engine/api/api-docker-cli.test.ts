@@ -96,10 +96,11 @@ describe.skipIf(skip)('docker CLI against the berth API server', () => {
   });
 
   it('docker run of a missing image reports the daemon errors', async () => {
-    const r = await docker(engine, ['run', '--rm', 'nosuch', 'true']);
+    // The fake backend's registry has no image with "missing" in its name.
+    const r = await docker(engine, ['run', '--rm', 'missing', 'true']);
     expect(r.code).toBe(125);
-    expect(r.stderr).toContain("Unable to find image 'nosuch:latest' locally");
-    expect(r.stderr).toContain('pulling images from a registry is not supported by the berth engine');
+    expect(r.stderr).toContain("Unable to find image 'missing:latest' locally");
+    expect(r.stderr).toMatch(/Error response from daemon: manifest for (docker\.io\/library\/)?missing not found: manifest unknown/);
   });
 
   it('docker exec -i passes stdin through and returns the exit code', async () => {

@@ -136,6 +136,22 @@ describe('berth API server protocol', () => {
       });
     });
 
+    it('answers Docker endpoints the engine lacks with 501 saying what is missing, and only unknown paths with 404', async () => {
+      const cases: [string, string, RegExp][] = [
+        ['POST', '/v1.43/build', /building images \(docker build\) is not implemented/],
+        ['GET', '/swarm', /swarm mode is not offered/],
+        ['POST', '/services/create', /swarm services/],
+        ['GET', '/plugins/foo/json', /plugins are not supported/],
+        ['GET', '/images/search?term=x', /docker search/],
+      ];
+      for (const [method, p, message] of cases) {
+        const r = await call(engine, method, p);
+        expect([p, r.status]).toEqual([p, 501]);
+        expect((r.json() as { message: string }).message).toMatch(message);
+      }
+      expect((await call(engine, 'GET', '/swarmy')).status).toBe(404);
+    });
+
     it('answers unknown routes and verbs with 404 page not found', async () => {
       for (const [method, p] of [['GET', '/nope'], ['PATCH', '/containers/json'], ['GET', '/v1.40/containers/x/nope']]) {
         const r = await call(engine, method, p);
@@ -154,8 +170,8 @@ describe('berth API server protocol', () => {
       expect((dup.json() as { message: string }).message).toMatch(/^Conflict\. The container name "\/web" is already in use/);
       const again = await call(engine, 'POST', `/containers/${id}/start`);
       expect([again.status, again.body.length]).toEqual([304, 0]);
-      const pull = await call(engine, 'POST', '/images/create?fromImage=alpine&tag=3');
-      expect(pull.status).toBe(501);
+      const build = await call(engine, 'POST', '/build');
+      expect(build.status).toBe(501);
       const badFilter = await call(engine, 'GET', '/containers/json?filters=%7Bnope');
       expect(badFilter.status).toBe(400);
       expect((badFilter.json() as { message: string }).message).toMatch(/^invalid filter: /);
@@ -487,6 +503,44 @@ describe('berth API server protocol', () => {
       const signal = engine.fake.lastSignal;
       await new Promise((r) => setTimeout(r, 50));
       expect(signal?.aborted).toBe(true);
+    });
+
+    it('pull: fromImage streams progress; X-Registry-Auth reaches the backend decoded, and a bad one is refused', async () => {
+      const auth = { username: 'u', password: 'p', serveraddress: '127.0.0.1:5000' };
+      const header = Buffer.from(JSON.stringify(auth)).toString('base64url');
+      const ok = await call(engine, 'POST', '/images/create?fromImage=127.0.0.1:5000/app&tag=1&platform=linux/amd64', '', { 'X-Registry-Auth': header });
+      expect(ok.status).toBe(200);
+      const lines = ok.body.toString().trim().split('\n').map((l) => JSON.parse(l) as { status?: string });
+      expect(lines[0].status).toBe('Pulling from 127.0.0.1:5000/app');
+      expect(lines.at(-1)?.status).toMatch(/^Status: Downloaded newer image for/);
+      expect(engine.fake.callsTo('images.pull').at(-1)?.args[0]).toEqual({ fromImage: '127.0.0.1:5000/app', tag: '1', platform: 'linux/amd64', auth });
+      const missing = await call(engine, 'POST', '/images/create?fromImage=missing&tag=1');
+      expect([missing.status, (missing.json() as { message: string }).message]).toEqual([404, 'manifest for missing not found: manifest unknown']);
+      const bad = await call(engine, 'POST', '/images/create?fromImage=x', '', { 'X-Registry-Auth': 'not json!' });
+      expect([bad.status, (bad.json() as { message: string }).message]).toEqual([400, expect.stringMatching(/X-Registry-Auth is not base64-encoded JSON/)]);
+      const mixed = await call(engine, 'POST', '/images/create?fromImage=x&repo=y');
+      expect(mixed.status).toBe(400);
+    });
+
+    it('push, prune, history, distribution, auth and system df reach the backend', async () => {
+      await call(engine, 'POST', '/images/create?fromImage=me/app&tag=2');
+      const push = await call(engine, 'POST', '/images/me%2Fapp/push?tag=2', '', { 'X-Registry-Auth': Buffer.from('{"username":"a","password":"b"}').toString('base64') });
+      expect(push.status).toBe(200);
+      expect(engine.fake.callsTo('images.push').at(-1)?.args).toEqual(['me/app', { tag: '2', auth: { username: 'a', password: 'b' } }]);
+      const prune = await call(engine, 'POST', '/images/prune?filters=%7B%22dangling%22%3A%5B%22false%22%5D%7D');
+      expect([prune.status, prune.json()]).toEqual([200, { ImagesDeleted: null, SpaceReclaimed: 0 }]);
+      expect(engine.fake.callsTo('images.prune').at(-1)?.args[0]).toEqual({ dangling: ['false'] });
+      const history = await call(engine, 'GET', '/images/me/app:2/history');
+      expect(history.status).toBe(200);
+      const dist = await call(engine, 'GET', '/distribution/me/app:2/json');
+      expect(dist.json()).toMatchObject({ Platforms: [{ os: 'linux', architecture: 'amd64' }] });
+      const login = await postJson(engine, '/auth', { username: 'u', password: 'secret', serveraddress: 'r.example' });
+      expect([login.status, login.json()]).toEqual([200, { Status: 'Login Succeeded' }]);
+      const refused = await postJson(engine, '/auth', { username: 'u', password: 'wrong', serveraddress: 'r.example' });
+      expect(refused.status).toBe(401);
+      const df = await call(engine, 'GET', '/system/df?type=image&type=volume');
+      expect(df.status).toBe(200);
+      expect(engine.fake.callsTo('system.dataUsage').at(-1)?.args[0]).toEqual(['image', 'volume']);
     });
 
     it('import: an error before any progress is a proper status; the body is the tarball', async () => {

@@ -18,7 +18,7 @@ import {
 } from '../../../src/engine/distribution/index.js';
 import { TokenCache } from '../../../src/engine/distribution/auth.js';
 import { makeImage, pushSources } from '../../support/images.js';
-import { haveTools } from '../../support/prerequisites.js';
+import { haveTools } from '../../support/gates.js';
 import { startRegistry, type TestRegistry } from '../../support/registry.js';
 import { startTokenServer, type TokenServer } from '../../support/token-server.js';
 

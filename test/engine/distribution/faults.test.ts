@@ -21,7 +21,7 @@ import {
 } from '../../../src/engine/distribution/index.js';
 import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.js';
 import { makeImage, noise, pushSources, readAll, type TestImage } from '../../support/images.js';
-import { haveTools } from '../../support/prerequisites.js';
+import { haveTools } from '../../support/gates.js';
 import { startRegistry, type TestRegistry } from '../../support/registry.js';
 
 const ready = haveTools('registry fault tests', ['docker-registry', 'openssl', 'htpasswd']);

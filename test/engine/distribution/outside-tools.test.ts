@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchLayer, MediaType, pushImage, RegistryClient, resolveImage, staticCredentials } from '../../../src/engine/distribution/index.js';
 import { makeImage, pushSources, readAll } from '../../support/images.js';
-import { haveTools } from '../../support/prerequisites.js';
+import { haveTools } from '../../support/gates.js';
 import { startRegistry, type TestRegistry } from '../../support/registry.js';
 
 const ready = haveTools('registry interoperability tests', ['docker-registry', 'skopeo', 'umoci', 'zstd']);

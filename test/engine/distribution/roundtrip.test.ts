@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchLayer, MediaType, parseRegistryReference, pushBlob, pushImage, pushIndex, RegistryClient, RegistryError, resolveImage, staticCredentials } from '../../../src/engine/distribution/index.js';
 import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.js';
 import { makeImage, noise, pushSources, readAll } from '../../support/images.js';
-import { haveTools } from '../../support/prerequisites.js';
+import { haveTools } from '../../support/gates.js';
 import { startRegistry, type TestRegistry } from '../../support/registry.js';
 
 const ready = haveTools('registry round-trip tests', ['docker-registry', 'zstd']);

@@ -7,7 +7,7 @@ import { RegistryError } from '../../../src/engine/distribution/errors.js';
 import { MediaType, parseImageConfig, parseManifest, parsePlatform, selectPlatform, type ImageIndex } from '../../../src/engine/distribution/manifest.js';
 import { parseRegistryHost, parseRegistryReference } from '../../../src/engine/distribution/names.js';
 import { backoffDelay, parseRetryAfter } from '../../../src/engine/distribution/retry.js';
-import { familiarName, normalizeTagged, parseReference } from '../../../src/engine/images/reference.js';
+import { familiarName, normalizeTagged, parseReference } from '../../../src/engine/reference/reference.js';
 
 const D = `sha256:${'a'.repeat(64)}`;
 const E = `sha256:${'b'.repeat(64)}`;

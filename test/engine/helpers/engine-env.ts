@@ -26,6 +26,11 @@ export function buildNetns(outDir: string): string {
   return buildNative(outDir, 'berth-netns');
 }
 
+/** The same build; the mknod/xattr helper's path (native/berth-fsops.c). */
+export function buildFsops(outDir: string): string {
+  return buildNative(outDir, 'berth-fsops');
+}
+
 function buildNative(outDir: string, name: string): string {
   const out = path.join(outDir, 'native');
   const printed = execFileSync('sh', [path.join(repoRoot, 'native/build.sh'), out], { encoding: 'utf8' });

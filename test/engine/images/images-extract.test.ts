@@ -5,7 +5,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { applyLayer, cleanArchivePath } from '../../../src/engine/images/extract.js';
-import { withSysOps } from '../../../src/engine/images/sysops.js';
+import { SysOpError, withSysOps } from '../../../src/engine/images/sysops.js';
 import { writeTar, type TarWriteEntry } from '../../../src/lib/tar.js';
 import { overlayfs, requirePrereq, root as rootUser } from '../../support/gates.js';
 
@@ -217,6 +217,42 @@ describe('applyLayer: content', () => {
     expect(existsSync(path.join(root, '.wh..wh.plnk'))).toBe(false);
     const attrs = await withSysOps((ops) => ops.listxattr(path.join(root, 'var/cache')));
     expect(attrs['trusted.overlay.opaque']?.toString()).toBe('y');
+  });
+});
+
+describe('the native fsops helper (berth-fsops)', () => {
+  it('sets and lists attributes byte for byte, on names with tabs and newlines, and reports errno', async () => {
+    const dir = path.join(base, 'fsops');
+    mkdirSync(dir, { recursive: true });
+    const odd = path.join(dir, 'tab\tnew\nline');
+    writeFileSync(odd, '');
+    const bytes = Buffer.from([0, 9, 10, 0xff, 0x3d]);
+    await withSysOps(async (ops) => {
+      await ops.setxattr(odd, 'user.bin', bytes);
+      await ops.setxattr(odd, 'user.empty', '');
+      const attrs = await ops.listxattr(odd);
+      expect(attrs['user.bin']).toEqual(bytes);
+      expect(attrs['user.empty']).toEqual(Buffer.alloc(0));
+      const err = await ops.listxattr(path.join(dir, 'missing')).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SysOpError);
+      expect((err as SysOpError).errno).toBe(2);
+      // The helper keeps serving after an error.
+      expect(Object.keys(await ops.listxattr(odd)).sort()).toEqual(['user.bin', 'user.empty']);
+    });
+  });
+
+  it.skipIf(noRoot)('makes fifos and whiteout devices, and does not follow a symlink', async () => {
+    const dir = path.join(base, 'fsops-nodes');
+    mkdirSync(dir, { recursive: true });
+    await withSysOps(async (ops) => {
+      await ops.mknod(path.join(dir, 'fifo'), 'fifo', 0o640);
+      await ops.mknod(path.join(dir, 'wh'), 'char', 0, 0, 0);
+      execFileSync('ln', ['-s', '/nonexistent', path.join(dir, 'dangling')]);
+      expect(await ops.listxattr(path.join(dir, 'dangling'))).toEqual({});
+    });
+    expect(lstatSync(path.join(dir, 'fifo')).isFIFO()).toBe(true);
+    expect(lstatSync(path.join(dir, 'fifo')).mode & 0o777).toBe(0o640 & ~process.umask());
+    expect(lstatSync(path.join(dir, 'wh')).isCharacterDevice()).toBe(true);
   });
 });
 

@@ -8,9 +8,9 @@ import {
   probeCommand,
   resolveHealthTiming,
   truncateProbeOutput,
-  type HealthConfig,
   type HealthState,
 } from '../../../src/engine/supervise/health.js';
+import type { HealthConfig } from '../../../src/engine/backend.js';
 
 const T0 = Date.UTC(2024, 0, 1);
 const S = 1_000_000_000; // one second in ns, the unit of the Docker API

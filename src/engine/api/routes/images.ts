@@ -1,7 +1,8 @@
-// /images/…: list, inspect, import (`fromSrc=-`), load, save, tag, remove. Image names may hold
-// slashes (`library/busybox:latest`), hence `{name*}`. Pulling from a registry is not offered.
+// /images/…: list, inspect, history, pull (`fromImage`), import (`fromSrc=-`), push, load, save,
+// tag, remove, prune; /distribution/{name}/json. Image names may hold slashes
+// (`library/busybox:latest`), hence `{name*}`. Registry credentials come in X-Registry-Auth.
 
-import { InvalidArgumentError, NotImplementedError } from '../../backend.js';
+import { InvalidArgumentError, NotImplementedError, type AuthConfig } from '../../backend.js';
 import type { Exchange } from '../exchange.js';
 import type { Route } from '../router.js';
 import type { Readable } from 'node:stream';
@@ -21,6 +22,26 @@ async function sendTar(x: Exchange, tar: Readable): Promise<void> {
   }
 }
 
+/**
+ * X-Registry-Auth: base64 (URL-safe or not) of the AuthConfig JSON. Absent or `{}` means
+ * anonymous; anything that is not such JSON is refused rather than silently ignored.
+ */
+export function registryAuth(x: Exchange): AuthConfig | undefined {
+  const raw = x.headers['x-registry-auth'];
+  const value = Array.isArray(raw) ? raw[0] : raw;
+  if (!value || value.trim() === '') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(value.trim(), 'base64').toString('utf8'));
+  } catch {
+    throw new InvalidArgumentError('X-Registry-Auth is not base64-encoded JSON (an AuthConfig: username, password, serveraddress…)');
+  }
+  if (parsed === null) return undefined;
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new InvalidArgumentError('X-Registry-Auth must encode a JSON object (an AuthConfig)');
+  const auth = parsed as AuthConfig;
+  return Object.values(auth).some((v) => v !== undefined && v !== '') ? auth : undefined;
+}
+
 export const imageRoutes: Route[] = [
   {
     method: 'GET',
@@ -38,8 +59,23 @@ export const imageRoutes: Route[] = [
     path: '/images/create',
     handler: async ({ x, query, backend }) => {
       const fromSrc = query.string('fromSrc');
-      if (query.string('fromImage')) {
-        throw new NotImplementedError('pulling images from a registry is not supported by the berth engine; import or load the image instead');
+      const fromImage = query.string('fromImage');
+      if (fromImage && fromSrc) throw new InvalidArgumentError('fromImage and fromSrc cannot both be given');
+      if (fromImage) {
+        for (const key of ['repo', 'message', 'changes']) {
+          if (query.has(key)) throw new InvalidArgumentError(`?${key}= applies to an import (fromSrc), not to a pull`);
+        }
+        await streamProgress(
+          x,
+          backend.images.pull({
+            fromImage,
+            tag: query.string('tag') || undefined,
+            platform: query.string('platform') || undefined,
+            auth: registryAuth(x),
+            signal: x.signal,
+          }),
+        );
+        return;
       }
       if (!fromSrc) throw new InvalidArgumentError('fromSrc or fromImage must be given');
       if (fromSrc !== '-') {
@@ -80,6 +116,34 @@ export const imageRoutes: Route[] = [
     path: '/images/{name*}/get',
     handler: async ({ x, params, backend }) => {
       await sendTar(x, await backend.images.save([params.name], x.signal));
+    },
+  },
+  {
+    method: 'POST',
+    path: '/images/prune',
+    handler: async ({ x, query, backend }) => {
+      x.reply(200, await backend.images.prune(query.filters()));
+    },
+  },
+  {
+    method: 'POST',
+    path: '/images/{name*}/push',
+    handler: async ({ x, params, query, backend }) => {
+      await streamProgress(x, backend.images.push(params.name, { tag: query.string('tag') || undefined, auth: registryAuth(x), signal: x.signal }));
+    },
+  },
+  {
+    method: 'GET',
+    path: '/images/{name*}/history',
+    handler: async ({ x, params, backend }) => {
+      x.reply(200, await backend.images.history(params.name));
+    },
+  },
+  {
+    method: 'GET',
+    path: '/distribution/{name*}/json',
+    handler: async ({ x, params, backend }) => {
+      x.reply(200, await backend.images.distribution(params.name, registryAuth(x), x.signal));
     },
   },
   {

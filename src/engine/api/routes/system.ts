@@ -1,8 +1,9 @@
-// /_ping, /version, /info, /events. The ping's headers are how clients negotiate: `docker`
+// /_ping, /version, /info, /events, /auth (docker login), /system/df. The ping's headers are how clients negotiate: `docker`
 // reads Api-Version and downgrades to it.
 
-import { InvalidArgumentError } from '../../backend.js';
+import { InvalidArgumentError, type AuthConfig } from '../../backend.js';
 import type { Route } from '../router.js';
+import { readJson } from './common.js';
 import { formatRfc3339Nano } from '../streams.js';
 import { MAX_API_VERSION, MIN_API_VERSION } from '../versions.js';
 
@@ -56,6 +57,22 @@ export const systemRoutes: Route[] = [
       // berth has no swarm mode; without this `docker info` prints an empty, half-formed Swarm section.
       const noSwarm = { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null };
       x.reply(200, { Swarm: noSwarm, ...(await backend.system.info()) });
+    },
+  },
+  {
+    method: 'POST',
+    path: '/auth',
+    handler: async ({ x, backend }) => {
+      const auth = await readJson<AuthConfig>(x);
+      if (!auth || typeof auth !== 'object') throw new InvalidArgumentError('the body must be an AuthConfig (username, password, serveraddress)');
+      x.reply(200, await backend.system.auth(auth));
+    },
+  },
+  {
+    method: 'GET',
+    path: '/system/df',
+    handler: async ({ x, query, backend }) => {
+      x.reply(200, await backend.system.dataUsage(query.all('type')));
     },
   },
   {

@@ -4,7 +4,7 @@
 // then the target picks the stages it needs and they are levelled: stages of one level do not
 // depend on each other, so the solver can build them at the same time.
 import { ImageError } from '../../images/errors.js';
-import { parseReference } from '../../images/reference.js';
+import { InvalidReferenceError, parseReference } from '../../reference/reference.js';
 import { DockerfileError, warningAt, type BuildWarning, type SourcePosition } from '../dockerfile/errors.js';
 import { LexError, processWord } from '../dockerfile/lex.js';
 import type { ParsedDockerfile, Stage, StageInstruction } from '../dockerfile/model.js';
@@ -140,7 +140,7 @@ export function buildStageGraph(
       node.images.add(ref);
       if (config?.onBuild?.length) node.triggers = parseTriggers(config.onBuild, file, node.stage.from.position, errors);
     } catch (e) {
-      if (!(e instanceof ImageError)) throw e;
+      if (!(e instanceof ImageError || e instanceof InvalidReferenceError)) throw e;
       const stages = parsed.stages.filter((s) => s.name).map((s) => s.name);
       fail(e.message, node.stage.from.image.position, stages.length ? `stages are ${stages.join(', ')}` : undefined);
     }
@@ -233,7 +233,7 @@ export function resolveFrom(
   try {
     return { kind: 'image', ref: normalizeImageRef(value) };
   } catch (e) {
-    if (!(e instanceof ImageError)) throw e;
+    if (!(e instanceof ImageError || e instanceof InvalidReferenceError)) throw e;
     const names = parsed.stages.filter((s) => s.name).map((s) => s.name);
     return fail(
       `${what}=${value} is neither a stage of this Dockerfile nor a valid image reference`,

@@ -1,8 +1,19 @@
 // Image references the way Docker reads them (distribution/reference): `busybox` is
 // `docker.io/library/busybox:latest`, `me/app` is `docker.io/me/app:latest`, a first component
 // with a `.` or `:` or equal to `localhost` is a registry. The store keys tags by the full form
-// and shows the short ("familiar") form, as `docker images` does.
-import { ImageError } from './errors.js';
+// and shows the short ("familiar") form, as `docker images` does. Its own room, below both the
+// image store and the registry client, as moby's distribution/reference is: one grammar for all.
+import { BerthError } from '../../errors.js';
+import type { ApiErrorKind } from '../backend.js';
+
+/** A reference Docker would refuse; the API answers 400. */
+export class InvalidReferenceError extends BerthError {
+  readonly kind = 'invalid';
+
+  get apiKind(): ApiErrorKind {
+    return 'invalid';
+  }
+}
 
 export const DEFAULT_DOMAIN = 'docker.io';
 export const DEFAULT_TAG = 'latest';
@@ -22,9 +33,9 @@ const TAG = /^[\w][\w.-]{0,127}$/;
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 const DOMAIN = /^(?:localhost|[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?$/;
 
-/** Parses and normalises a reference; throws `ImageError('invalid')` for anything Docker would refuse. */
+/** Parses and normalises a reference; throws `InvalidReferenceError` for anything Docker would refuse. */
 export function parseReference(ref: string): ImageReference {
-  const invalid = (why: string): ImageError => new ImageError('invalid', `invalid reference format: ${JSON.stringify(ref)}: ${why}`);
+  const invalid = (why: string): InvalidReferenceError => new InvalidReferenceError(`invalid reference format: ${JSON.stringify(ref)}: ${why}`);
   let rest = ref;
   let digest: string | undefined;
   const at = rest.indexOf('@');
@@ -62,7 +73,7 @@ export function parseReference(ref: string): ImageReference {
 /** `docker.io/library/busybox:latest` for `busybox`; a missing tag becomes `latest` (unless there is a digest). */
 export function normalizeTagged(ref: string): string {
   const r = parseReference(ref);
-  if (r.digest) throw new ImageError('invalid', `${JSON.stringify(ref)} is a digest reference; a tag is needed here`);
+  if (r.digest) throw new InvalidReferenceError(`${JSON.stringify(ref)} is a digest reference; a tag is needed here`);
   return `${r.domain}/${r.path}:${r.tag ?? DEFAULT_TAG}`;
 }
 

@@ -1,0 +1,115 @@
+// The engine's registry settings, from dockerd's places: a JSON config file (`--config-file`, else
+// `<root>/daemon.json` when it exists) with dockerd's keys, and flags that add to it
+// (`--registry-mirror`, `--insecure-registry`, `--max-concurrent-downloads`,
+// `--max-concurrent-uploads`). Loopback registries are insecure without saying so, as in Docker.
+//
+//   {
+//     "registry-mirrors": ["https://mirror.example"],                  mirrors of docker.io, as dockerd
+//     "registry-mirrors": {"docker.io": [...], "host:5000": [...]},    or per registry (berth)
+//     "insecure-registries": ["host:5000", "10.0.0.0/8"],
+//     "max-concurrent-downloads": 4, "max-concurrent-uploads": 4,
+//     "proxies": {"http-proxy": "...", "https-proxy": "...", "no-proxy": "a,b"}
+//   }
+//
+// A key berth does not know is refused with its name, so a setting never silently does nothing.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { BerthError } from '../../errors.js';
+import type { RegistryConfig } from '../distribution/index.js';
+
+export class DaemonConfigError extends BerthError {}
+
+export interface RegistrySettings {
+  registry: RegistryConfig;
+  maxConcurrentDownloads?: number;
+  maxConcurrentUploads?: number;
+}
+
+export interface RegistryFlags {
+  configFile?: string;
+  registryMirror?: string[];
+  insecureRegistry?: string[];
+  maxConcurrentDownloads?: string;
+  maxConcurrentUploads?: string;
+}
+
+const KEYS = new Set(['registry-mirrors', 'insecure-registries', 'max-concurrent-downloads', 'max-concurrent-uploads', 'proxies']);
+
+function stringList(value: unknown, where: string): string[] {
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new DaemonConfigError(`${where} must be a list of strings`);
+  return value;
+}
+
+function positive(value: unknown, where: string): number {
+  const n = typeof value === 'string' ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 64) throw new DaemonConfigError(`${where} must be a whole number from 1 to 64`);
+  return n;
+}
+
+/** Parses daemon.json's text (`file` for messages). */
+export function parseDaemonConfig(text: string, file: string): RegistrySettings {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new DaemonConfigError(`${file}: not valid JSON: ${(e as Error).message}`);
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new DaemonConfigError(`${file}: must be a JSON object`);
+  const c = doc as Record<string, unknown>;
+  const unknown = Object.keys(c).filter((k) => !KEYS.has(k));
+  if (unknown.length > 0) throw new DaemonConfigError(`${file}: ${unknown.map((k) => JSON.stringify(k)).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not supported by the berth engine (it knows ${[...KEYS].join(', ')})`);
+  const registry: RegistryConfig = {};
+  const out: RegistrySettings = { registry };
+  const mirrors = c['registry-mirrors'];
+  if (mirrors !== undefined) {
+    if (Array.isArray(mirrors)) registry.mirrors = { 'docker.io': stringList(mirrors, `${file}: registry-mirrors`) };
+    else if (typeof mirrors === 'object' && mirrors !== null) {
+      registry.mirrors = Object.fromEntries(Object.entries(mirrors).map(([domain, list]) => [domain, stringList(list, `${file}: registry-mirrors.${domain}`)]));
+    } else throw new DaemonConfigError(`${file}: registry-mirrors must be a list of mirror URLs, or an object of them per registry`);
+  }
+  if (c['insecure-registries'] !== undefined) registry.insecureRegistries = stringList(c['insecure-registries'], `${file}: insecure-registries`);
+  if (c['max-concurrent-downloads'] !== undefined) out.maxConcurrentDownloads = positive(c['max-concurrent-downloads'], `${file}: max-concurrent-downloads`);
+  if (c['max-concurrent-uploads'] !== undefined) out.maxConcurrentUploads = positive(c['max-concurrent-uploads'], `${file}: max-concurrent-uploads`);
+  const proxies = c.proxies;
+  if (proxies !== undefined) {
+    if (typeof proxies !== 'object' || proxies === null || Array.isArray(proxies)) throw new DaemonConfigError(`${file}: proxies must be an object`);
+    const p = proxies as Record<string, unknown>;
+    const bad = Object.keys(p).filter((k) => !['http-proxy', 'https-proxy', 'no-proxy'].includes(k));
+    if (bad.length > 0) throw new DaemonConfigError(`${file}: proxies.${bad[0]} is not one of http-proxy, https-proxy, no-proxy`);
+    for (const k of Object.keys(p)) if (typeof p[k] !== 'string') throw new DaemonConfigError(`${file}: proxies.${k} must be a string`);
+    registry.proxy = {
+      ...(p['http-proxy'] ? { http: p['http-proxy'] as string } : {}),
+      ...(p['https-proxy'] ? { https: p['https-proxy'] as string } : {}),
+      ...(p['no-proxy'] ? { noProxy: (p['no-proxy'] as string).split(',').map((s) => s.trim()).filter(Boolean) } : {}),
+    };
+  }
+  return out;
+}
+
+/**
+ * The settings for an engine under `root`: the config file (the one named must exist; the default
+ * one may not), then the flags on top. `--registry-mirror URL` mirrors docker.io;
+ * `--registry-mirror host:5000=URL` mirrors another registry.
+ */
+export async function registrySettings(root: string, flags: RegistryFlags): Promise<RegistrySettings> {
+  const file = flags.configFile ?? path.join(root, 'daemon.json');
+  let settings: RegistrySettings = { registry: {} };
+  try {
+    settings = parseDaemonConfig(await readFile(file, 'utf8'), file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || flags.configFile) {
+      if (e instanceof DaemonConfigError) throw e;
+      throw new DaemonConfigError(`cannot read the engine config ${file}: ${(e as Error).message}`);
+    }
+  }
+  const registry = settings.registry;
+  for (const m of flags.registryMirror ?? []) {
+    const eq = /^([^=/]+)=(.+)$/.exec(m);
+    const [domain, url] = eq ? [eq[1], eq[2]] : ['docker.io', m];
+    registry.mirrors = { ...registry.mirrors, [domain]: [...(registry.mirrors?.[domain] ?? []), url] };
+  }
+  if (flags.insecureRegistry?.length) registry.insecureRegistries = [...(registry.insecureRegistries ?? []), ...flags.insecureRegistry];
+  if (flags.maxConcurrentDownloads !== undefined) settings.maxConcurrentDownloads = positive(flags.maxConcurrentDownloads, '--max-concurrent-downloads');
+  if (flags.maxConcurrentUploads !== undefined) settings.maxConcurrentUploads = positive(flags.maxConcurrentUploads, '--max-concurrent-uploads');
+  return settings;
+}
