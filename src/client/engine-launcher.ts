@@ -52,9 +52,11 @@ export const BERTH_LAUNCHER = path.resolve(path.dirname(fileURLToPath(import.met
 export function selfCommand(args: readonly string[]): string[] {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const packageRoot = path.resolve(here, '../..');
-  if (here === path.join(packageRoot, 'dist', 'client') && existsSync(BERTH_LAUNCHER)) return [BERTH_LAUNCHER, ...args];
+  // `--` first: node reads `--env-file` anywhere before one, the script's arguments included
+  // (see bin/berth.js).
+  if (here === path.join(packageRoot, 'dist', 'client') && existsSync(BERTH_LAUNCHER)) return ['--', BERTH_LAUNCHER, ...args];
   const main = new URL('../cli/main.js', import.meta.url).href;
-  return ['--input-type=module', '-e', `import { main } from ${JSON.stringify(main)}; process.exitCode = await main(['node', 'berth', ...process.argv.slice(1)]);`, ...args];
+  return ['--input-type=module', '-e', `import { main } from ${JSON.stringify(main)}; process.exitCode = await main(['node', 'berth', ...process.argv.slice(1)]);`, '--', ...args];
 }
 
 /** Where the built-in engine's socket is by default (flags aside): <run-root>/engine.sock. */

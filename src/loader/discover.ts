@@ -64,8 +64,11 @@ function readProjectEnvironment(opts: DiscoveryOptions, baseDir: string): { envi
   const candidates = explicit ?? [path.join(baseDir, '.env')];
   const merged: Record<string, string> = {};
   const read: string[] = [];
-  for (const file of candidates) {
+  for (const [i, file] of candidates.entries()) {
     if (!explicit && !isFile(file)) continue;
+    if (explicit && !existsSync(file)) {
+      throw new ComposeError(`--env-file ${opts.envFiles?.[i]}: no such file`, { location: { file }, hint: 'check the path, relative to the working directory' });
+    }
     const values = readEnvFile(file, { lookup, fallback: (k) => merged[k], required: true });
     if (!values) continue;
     read.push(file);
