@@ -84,7 +84,7 @@ const BERTH_WORDING: Record<string, string> = {
   'TestInvalidProjectNameType#0': 'filename0.yml:1:1: name must be a string',
   'TestBadDevelopConfig#0': 'services.frontend.develop.watch[0] missing required key "action"',
   'TestDevelopMissingAction#0': 'services.web.develop.watch[0] missing required key "action"',
-  'Test_DuplicateReset#0': 'filename0.yml:6:6: invalid YAML: Map keys must be unique',
+  'Test_DuplicateReset#0': 'filename0.yml:6:6: services.foo: invalid YAML: mapping key "command" already defined at line 5',
   'TestAliasBombPrevented#1': 'the document expands to more than 1000000 nodes through aliases',
   'TestAliasNodePreservation#0': 'the document expands to more than 1000000 nodes through aliases',
   // berth locates the conflicting key itself, so the key path goes one level deeper.
