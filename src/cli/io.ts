@@ -1,5 +1,6 @@
 // What a command may touch of its surroundings. Injected so tests run the CLI in-process.
 import type { Readable } from 'node:stream';
+import type { Command } from 'commander';
 
 export interface CliIO {
   stdout: (text: string) => void;
@@ -21,4 +22,9 @@ export interface CliIO {
   stdinStream?: () => Readable;
   /** Whether stdin is a terminal (exec/run allocate a TTY only then). */
   stdinIsTTY?: boolean;
+  /**
+   * Tests only: sees (and may wrap) the options object each command's action receives, so a
+   * test can tell which options the command's code actually reads (test/cli/options-audit.test.ts).
+   */
+  observeOptions?: (command: Command, options: Record<string, unknown>) => Record<string, unknown>;
 }

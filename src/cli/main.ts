@@ -1,8 +1,11 @@
 // The CLI only declares commands; each command's code is imported when it runs, so
-// `berth --help` stays fast. One place maps errors to exit codes:
-// 0 ok, 1 user error, 2 usage, 3 internal.
+// `berth --help` stays fast. One place maps errors to exit codes (exitCodeFor): 0 ok, 1 a problem
+// with the stack files or the environment, 2 usage, 3 internal, 130 interrupted; a command that
+// passes a container's exit code on throws ExitCode. Errors that escape a command — thrown in a
+// callback, an unhandled rejection — go through the same policy (guardProcess), never through
+// Node's default printer, which quotes the source line: the whole one-line bundle.
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, type OptionValues } from 'commander';
 import { BerthError } from '../errors.js';
 import type { CliIO } from './io.js';
 import { registerWatchCommands } from './register-watch.js';
@@ -11,6 +14,7 @@ import { ExitCode, registerComposeCommands } from './register-compose.js';
 import { registerLifecycleCommands } from './register-lifecycle.js';
 import { registerCompareCommands } from './register-compare.js';
 import { registerSwarmLabCommands } from './register-swarm-lab.js';
+import { ansiMode } from './output-style.js';
 
 export const VERSION = '0.1.0';
 
@@ -141,20 +145,49 @@ export function buildProgram(io: CliIO): Command {
       io.stdout(opts.short ? `${VERSION}\n` : `berth version ${VERSION}\n`);
     });
 
+  // --ansi (and COMPOSE_ANSI) is a global flag: a bad value is a usage error whatever the command.
+  program.hook('preAction', () => {
+    ansiMode(globals(), io.env);
+  });
+  if (io.observeOptions) observeEveryCommand(program, io.observeOptions);
   return program;
 }
 
-export async function main(argv: string[], io: CliIO = defaultIO()): Promise<number> {
-  const program = buildProgram(io);
+/** Every command's action receives its options through `opts()`: route it through the observer. */
+function observeEveryCommand(command: Command, observe: NonNullable<CliIO['observeOptions']>): void {
+  const own = command.opts.bind(command);
+  command.opts = <T extends OptionValues>(): T => observe(command, own()) as T;
+  for (const sub of command.commands) observeEveryCommand(sub, observe);
+}
+
+export async function main(argv: string[], io?: CliIO): Promise<number> {
+  const cliIO = io ?? guardProcess(defaultIO());
+  const program = buildProgram(cliIO);
   try {
     await program.parseAsync(argv);
     return 0;
   } catch (e) {
-    return exitCodeFor(e, io);
+    return exitCodeFor(e, cliIO);
   }
 }
 
-function exitCodeFor(e: unknown, io: CliIO): number {
+/**
+ * The running process (not a test's in-process run): an error nothing caught — thrown from an
+ * event handler or timer, a rejection nobody awaited — is reported by exitCodeFor and ends the
+ * process with its exit code.
+ */
+function guardProcess(io: CliIO): CliIO {
+  const fatal = (e: unknown): void => {
+    process.exitCode = exitCodeFor(e, io);
+    process.exit();
+  };
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', fatal);
+  return io;
+}
+
+/** The one error → exit-code policy. Prints what the user needs (one or two lines) and returns the code. */
+export function exitCodeFor(e: unknown, io: Pick<CliIO, 'stderr' | 'env'>): number {
   if (e instanceof CommanderError) {
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
     return 2; // commander already printed the message
@@ -162,8 +195,11 @@ function exitCodeFor(e: unknown, io: CliIO): number {
   if (e instanceof ExitCode) return e.exitCode;
   if (e instanceof BerthError) {
     io.stderr(`${e.message}\n`);
+    if (io.env.BERTH_DEBUG && e.stack) io.stderr(`${e.stack}\n`);
     return e.exitCode;
   }
-  io.stderr(`internal error: ${e instanceof Error ? (io.env.BERTH_DEBUG ? e.stack : e.message) : String(e)}\n`);
+  const message = e instanceof Error ? e.message : String(e);
+  if (io.env.BERTH_DEBUG) io.stderr(`internal error: ${e instanceof Error && e.stack ? e.stack : message}\n`);
+  else io.stderr(`internal error: ${message.split('\n')[0]}\n(a bug in berth: BERTH_DEBUG=1 prints where it happened)\n`);
   return 3;
 }

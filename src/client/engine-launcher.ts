@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BerthError } from '../errors.js';
+import { BerthError, UsageError } from '../errors.js';
 
 /** Where the launcher reports and resolves relative paths. */
 export interface LauncherIO {
@@ -70,23 +70,29 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 export async function startEngineBackground(flags: EngineFlags, io: LauncherIO): Promise<void> {
   const { pingSocket, readLockPid, lockPath, processAlive } = await import('../engine/daemon/daemon.js');
   const r = resolveEnginePaths(flags, io);
-  if (await pingSocket(r.socketPath)) {
-    io.stdout(`berth engine already running on ${r.socketPath}\n`);
-    return;
-  }
-  mkdirSync(r.runRoot, { recursive: true });
+  const timeoutMs = engineTimeoutMs(flags.timeout);
   const args = ['engine', 'run', '--root', r.root, '--run-root', r.runRoot, '--socket', r.socketPath];
   for (const [flag, value] of [['--runc', flags.runc], ['--shim', flags.shim], ['--cgroup-parent', flags.cgroupParent], ['--log', flags.log]] as const) {
     if (value) args.push(flag, value);
   }
+  if (await pingSocket(r.socketPath)) {
+    io.stdout(`berth engine already running on ${r.socketPath}\n`);
+    return;
+  }
   // The daemon's own stderr (crashes before its logger exists) goes next to its JSON log.
-  const errFd = openSync(path.join(r.runRoot, 'engine.stderr'), 'a', 0o600);
+  let errFd: number;
+  try {
+    mkdirSync(r.runRoot, { recursive: true });
+    errFd = openSync(path.join(r.runRoot, 'engine.stderr'), 'a', 0o600);
+  } catch (e) {
+    throw new BerthError(`cannot prepare the engine's runtime directory ${r.runRoot}: ${(e as NodeJS.ErrnoException).code ?? String(e)} (choose another with --run-root or BERTH_RUN_ROOT)`);
+  }
   // The launcher next to this module's tree (not process.argv[1]: an embedding program — a test
   // runner, a bench — may start the engine too).
   const child = spawn(process.execPath, selfCommand(args), { detached: true, stdio: ['ignore', 'ignore', errFd] });
   closeSync(errFd);
   child.unref();
-  const deadline = Date.now() + Number(flags.timeout ?? 15) * 1000;
+  const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await pingSocket(r.socketPath, 500)) {
       io.stdout(`berth engine started (pid ${(await readLockPid(lockPath(r.root))) ?? child.pid}) on ${r.socketPath}\n`);
@@ -98,16 +104,25 @@ export async function startEngineBackground(flags: EngineFlags, io: LauncherIO):
   throw new BerthError(`berth engine did not start; see ${path.join(r.runRoot, 'engine.stderr')} and ${path.join(r.runRoot, 'engine.log')}`);
 }
 
+/** `--timeout S` of engine start/stop: seconds, else a usage error. */
+export function engineTimeoutMs(value: string | undefined): number {
+  if (value === undefined) return 15_000;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`--timeout ${value}: expected a number of seconds`);
+  return n * 1000;
+}
+
 export async function stopEngine(flags: EngineFlags, io: LauncherIO): Promise<void> {
   const { readLockPid, lockPath, processAlive } = await import('../engine/daemon/daemon.js');
   const r = resolveEnginePaths(flags, io);
+  const timeoutMs = engineTimeoutMs(flags.timeout);
   const pid = await readLockPid(lockPath(r.root));
   if (pid === undefined || !processAlive(pid)) {
     io.stdout('berth engine is not running\n');
     return;
   }
   process.kill(pid, 'SIGTERM');
-  const deadline = Date.now() + Number(flags.timeout ?? 15) * 1000;
+  const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (!processAlive(pid)) {
       io.stdout(`berth engine stopped (pid ${pid}); containers keep running\n`);

@@ -16,8 +16,8 @@ export interface PsOptions {
 
 const STATES = new Set(['paused', 'restarting', 'removing', 'running', 'dead', 'created', 'exited']);
 
-/** The project's containers `ps` shows: running ones unless -a, of the named services, in the given states. */
-export async function psContainers(port: EnginePort, project: string, opts: PsOptions): Promise<ObservedContainer[]> {
+/** The states --status and --filter status=X ask for; a usage error for anything else. Pure: checked before any engine call. */
+export function psStates(opts: Pick<PsOptions, 'status' | 'filter'>): Set<string> {
   const statuses = new Set(opts.status ?? []);
   for (const f of opts.filter ?? []) {
     const [key, value] = f.split('=');
@@ -25,6 +25,12 @@ export async function psContainers(port: EnginePort, project: string, opts: PsOp
     statuses.add(value);
   }
   for (const s of statuses) if (!STATES.has(s)) throw new UsageError(`--status ${s}: one of ${[...STATES].join(', ')}`);
+  return statuses;
+}
+
+/** The project's containers `ps` shows: running ones unless -a, of the named services, in the given states. */
+export async function psContainers(port: EnginePort, project: string, opts: PsOptions): Promise<ObservedContainer[]> {
+  const statuses = psStates(opts);
   let list = await observeContainers(port, project);
   if (opts.only?.length) list = list.filter((c) => opts.only!.includes(c.service));
   if (statuses.size) list = list.filter((c) => statuses.has(c.state));

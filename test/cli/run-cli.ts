@@ -8,7 +8,7 @@ export interface CliResult {
   stderr: string;
 }
 
-export async function runCli(args: string[], opts: { cwd: string; env?: Record<string, string>; stdin?: string }): Promise<CliResult> {
+export async function runCli(args: string[], opts: { cwd: string; env?: Record<string, string>; stdin?: string; isTTY?: boolean }): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
   const code = await main(['node', 'berth', ...args], {
@@ -22,7 +22,7 @@ export async function runCli(args: string[], opts: { cwd: string; env?: Record<s
     cwd: opts.cwd,
     readStdin: () => opts.stdin ?? '',
     stdinStream: () => Readable.from([Buffer.from(opts.stdin ?? '')]),
-    isTTY: false,
+    isTTY: opts.isTTY ?? false,
   });
   return { code, stdout, stderr };
 }

@@ -24,6 +24,7 @@ import {
   type ImageInspect,
   type ImageSummary,
   type LogEntry,
+  type NetworkInspect,
   type OutputChunk,
   type PathStat,
   type ProgressMessage,
@@ -135,6 +136,7 @@ export class FakeBackend {
   readonly execs = new Map<string, FakeExec>();
   readonly images = new Map<string, FakeImage>();
   readonly volumes = new Map<string, Volume>();
+  readonly networks = new Map<string, NetworkInspect>();
   readonly events: EventMessage[] = [];
   private readonly eventListeners = new Set<Channel<EventMessage>>();
   /** The signal of the latest streaming call, to check the server aborts it when a client leaves. */
@@ -300,11 +302,42 @@ export class FakeBackend {
   /** The EngineBackend view, every method recorded. */
   backend(): EngineBackend {
     const self = this;
-    const notHere = async (): Promise<never> => {
-      throw new NotFoundError('networks are not modelled by the fake backend');
+    // Networks are records only (no endpoints): enough for a compose client to create, find and
+    // remove a project's networks.
+    const network = (ref: string): NetworkInspect => {
+      const found = [...self.networks.values()].find((n) => n.Id === ref || n.Name === ref || (ref.length >= 12 && n.Id.startsWith(ref)));
+      if (!found) throw new NotFoundError(`network ${ref} not found`);
+      return found;
     };
     return {
-      networks: { list: async () => [], inspect: notHere, create: notHere, remove: notHere, connect: notHere, disconnect: notHere, prune: async () => ({ NetworksDeleted: [] }) },
+      networks: {
+        list: async (filters) =>
+          [...self.networks.values()].filter((n) =>
+            (filters.label ?? []).every((l) => {
+              const [k, v] = l.split('=', 2);
+              return k in n.Labels && (v === undefined || n.Labels[k] === v);
+            }) && (filters.name ?? []).every((name) => n.Name.includes(name)),
+          ),
+        inspect: async (ref) => network(ref),
+        async create(request) {
+          self.record('networks.create', request);
+          if ([...self.networks.values()].some((n) => n.Name === request.Name)) throw new ConflictError(`network with name ${request.Name} already exists`);
+          const n: NetworkInspect = {
+            Name: request.Name, Id: hexId(), Created: new Date().toISOString(), Scope: 'local', Driver: request.Driver ?? 'bridge', EnableIPv6: false,
+            IPAM: { Driver: 'default', Options: null, Config: [] }, Internal: request.Internal ?? false, Attachable: request.Attachable ?? false, Ingress: false,
+            ConfigFrom: { Network: '' }, ConfigOnly: false, Containers: {}, Options: request.Options ?? {}, Labels: request.Labels ?? {},
+          };
+          self.networks.set(n.Id, n);
+          return { Id: n.Id, Warning: '' };
+        },
+        async remove(ref) {
+          self.record('networks.remove', ref);
+          self.networks.delete(network(ref).Id);
+        },
+        connect: async (ref) => void network(ref),
+        disconnect: async (ref) => void network(ref),
+        prune: async () => ({ NetworksDeleted: [] }),
+      },
       containers: {
         async create(request, options) {
           self.record('containers.create', request, options);

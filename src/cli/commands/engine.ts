@@ -28,6 +28,9 @@ export async function runEngineForeground(flags: EngineFlags, io: CliIO): Promis
     });
   } catch (e) {
     if (e instanceof DaemonLockError || e instanceof NetworkSettingsError) throw new BerthError(e.message);
+    // Its state and runtime directories could not be made (a file in the way, no permission).
+    const fsError = e as NodeJS.ErrnoException;
+    if (fsError.syscall && fsError.path && fsError.code) throw new BerthError(`cannot prepare ${fsError.path}: ${fsError.code} (choose another place with --root / --run-root)`);
     throw e;
   }
   io.stderr(`berth engine listening on ${daemon.socketPath} (pid ${process.pid})\n`);

@@ -1,8 +1,9 @@
 // `berth ps`: thin over src/compose/ps.ts (selection) and src/cli/format-ps.ts (printing).
-import { UsageError } from '../../errors.js';
+import { psStates } from '../../compose/ps.js';
 import { composePs } from '../format-ps.js';
 import { engineFor } from '../engine-for.js';
 import type { CliIO } from '../io.js';
+import { choiceFlag } from '../lifecycle-context.js';
 import type { GlobalFlags } from '../project-options.js';
 import { projectContext } from '../project-context.js';
 
@@ -16,9 +17,11 @@ export interface PsFlags {
 }
 
 export async function runPs(globals: GlobalFlags, flags: PsFlags, services: string[], io: CliIO): Promise<number> {
-  if (flags.format !== undefined && flags.format !== 'table' && flags.format !== 'json') throw new UsageError(`--format ${flags.format}: table or json`);
+  const format = choiceFlag('--format', flags.format, ['table', 'json'] as const) ?? 'table';
+  const { all, quiet, status, filter, services: namesOnly } = flags;
+  psStates({ status, filter });
   const ctx = projectContext(globals, io, { required: false });
-  const { port } = await engineFor(globals, io);
-  io.stdout(await composePs(port, ctx.name, { ...flags, format: flags.format as 'table' | 'json' | undefined, only: services }, Date.now()));
+  const { port } = await engineFor(globals, io, 'observe');
+  io.stdout(await composePs(port, ctx.name, { all, quiet, services: namesOnly, status, filter, format, only: services }, Date.now()));
   return 0;
 }
