@@ -114,6 +114,12 @@ const REMOTE = 'the Go test registers a custom `remote:` ResourceLoader (a libra
  */
 const DIFFERENCES: Record<string, { reason: string; outcome: 'loads' | { error: string } }> = {
   'TestLoadVolumeSubpath#0': { reason: CONSISTENCY, outcome: { error: 'refers to undefined volume asdf' } },
+  'TestLoadWithLabelFile#0': { reason: CONSISTENCY, outcome: { error: 'has neither an image nor a build context specified' } },
+  'TestLoadLegacyBoolean#0': { reason: CONSISTENCY, outcome: { error: 'has neither an image nor a build context specified' } },
+  'TestParseYAMLFilesMergeOverride#0': { reason: CONSISTENCY, outcome: { error: 'has neither an image nor a build context specified' } },
+  'TestOverrideVolume#1': { reason: CONSISTENCY, outcome: { error: 'has neither an image nor a build context specified' } },
+  'TestEnvironmentWhitespace#0': { reason: CONSISTENCY, outcome: { error: 'has neither an image nor a build context specified' } },
+  'TestModels#0': { reason: CONSISTENCY, outcome: { error: 'has neither an image nor a build context specified' } },
   'TestLoadWithDependsOn#0': { reason: CONSISTENCY, outcome: { error: 'depends on undefined service "bar"' } },
   'TestSecretFileModeNumber#0': { reason: CONSISTENCY, outcome: { error: 'refers to undefined secret server-certificate' } },
   'TestSecretFileModeString#0': { reason: CONSISTENCY, outcome: { error: 'refers to undefined secret server-certificate' } },
