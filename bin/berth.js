@@ -14,11 +14,11 @@
 import { fileURLToPath } from 'node:url';
 import { bundledMain } from './bundle-loader.js';
 
-// Traces name src/ files (the bundle and dist/ carry source maps) instead of printing a line of
-// the bundle. Only BERTH_DEBUG=1 prints traces at all (src/cli/main.ts).
+// Traces name src/ files (the bundle and dist/ carry source maps). Only BERTH_DEBUG=1 prints
+// traces at all (src/cli/main.ts), and then loads the bundle the way Node maps it.
 process.setSourceMapsEnabled(true);
 
-const bundled = process.env.BERTH_NO_BUNDLE ? undefined : bundledMain(fileURLToPath(new URL('../dist/cli/', import.meta.url)));
+const bundled = process.env.BERTH_NO_BUNDLE ? undefined : bundledMain(fileURLToPath(new URL('../dist/cli/', import.meta.url)), { debug: Boolean(process.env.BERTH_DEBUG) });
 const main = bundled ?? (await import('../dist/cli/main.js')).main;
 
 process.exitCode = await main(process.argv);
