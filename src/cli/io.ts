@@ -4,6 +4,8 @@ import type { Command } from 'commander';
 
 export interface CliIO {
   stdout: (text: string) => void;
+  /** Bytes as they are (a tar stream from `cp SERVICE:PATH -`); absent, they go through `stdout` as UTF-8. */
+  stdoutBytes?: (data: Buffer) => void;
   stderr: (text: string) => void;
   env: Readonly<Record<string, string | undefined>>;
   cwd: string;
@@ -14,7 +16,7 @@ export interface CliIO {
    * Registers a Ctrl-C (SIGINT/SIGTERM) handler while a long command runs; returns its removal.
    * Absent: the command cannot be interrupted gracefully (tests inject it to simulate Ctrl-C).
    */
-  onInterrupt?: (handler: () => void) => () => void;
+  onInterrupt?: (handler: (signal?: NodeJS.Signals) => void) => () => void;
   /**
    * The user's input as a stream, for `exec` and `run` (attached to the container's stdin).
    * Absent: those commands attach no stdin.

@@ -6,12 +6,13 @@
 // Node's default printer, which quotes the source line: the whole one-line bundle.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, type OptionValues } from 'commander';
-import { BerthError } from '../errors.js';
+import { BerthError, UsageError } from '../errors.js';
 import type { CliIO } from './io.js';
 import { registerWatchCommands } from './register-watch.js';
 import { addGlobalOptions, type GlobalFlags } from './project-options.js';
 import { ExitCode, registerComposeCommands } from './register-compose.js';
 import { registerLifecycleCommands } from './register-lifecycle.js';
+import { registerToolCommands } from './register-tools.js';
 import { registerCompareCommands } from './register-compare.js';
 import { registerSwarmLabCommands } from './register-swarm-lab.js';
 import { ansiMode } from './output-style.js';
@@ -33,6 +34,7 @@ export function defaultIO(): CliIO {
   exitQuietlyOnClosedPipe(process.stdout);
   return {
     stdout: (t) => process.stdout.write(t),
+    stdoutBytes: (b) => process.stdout.write(b),
     stderr: (t) => process.stderr.write(t),
     env: process.env,
     cwd: process.cwd(),
@@ -44,11 +46,13 @@ export function defaultIO(): CliIO {
       return Boolean(process.stdin.isTTY);
     },
     onInterrupt: (handler) => {
-      process.on('SIGINT', handler);
-      process.on('SIGTERM', handler);
+      const int = (): void => handler('SIGINT');
+      const term = (): void => handler('SIGTERM');
+      process.on('SIGINT', int);
+      process.on('SIGTERM', term);
       return () => {
-        process.off('SIGINT', handler);
-        process.off('SIGTERM', handler);
+        process.off('SIGINT', int);
+        process.off('SIGTERM', term);
       };
     },
   };
@@ -96,6 +100,7 @@ export function buildProgram(io: CliIO): Command {
 
   registerComposeCommands(program, io, globals);
   registerLifecycleCommands(program, io, globals);
+  registerToolCommands(program, io, globals);
 
   const engine = program.command('engine').description('run and control the built-in container engine');
   const engineOptions = (c: Command): Command =>
@@ -141,8 +146,12 @@ export function buildProgram(io: CliIO): Command {
     .command('version')
     .description('print the version')
     .option('--short', 'only the number')
-    .action((opts: { short?: boolean }) => {
-      io.stdout(opts.short ? `${VERSION}\n` : `berth version ${VERSION}\n`);
+    .option('--format <format>', 'pretty or json', 'pretty')
+    .action((opts: { short?: boolean; format: string }) => {
+      const { short, format } = opts;
+      if (format !== 'pretty' && format !== 'json') throw new UsageError(`--format ${format}: expected pretty or json`);
+      if (short) io.stdout(`${VERSION}\n`);
+      else io.stdout(format === 'json' ? `${JSON.stringify({ version: VERSION })}\n` : `berth version ${VERSION}\n`);
     });
 
   // --ansi (and COMPOSE_ANSI) is a global flag: a bad value is a usage error whatever the command.

@@ -12,6 +12,9 @@ export interface PsOptions {
   filter?: string[];
   /** Services named on the command line. */
   only?: string[];
+  /** The services the files define: with `orphans: false`, containers of any other service are left out. */
+  known?: readonly string[];
+  orphans?: boolean;
 }
 
 const STATES = new Set(['paused', 'restarting', 'removing', 'running', 'dead', 'created', 'exited']);
@@ -33,6 +36,7 @@ export async function psContainers(port: EnginePort, project: string, opts: PsOp
   const statuses = psStates(opts);
   let list = await observeContainers(port, project);
   if (opts.only?.length) list = list.filter((c) => opts.only!.includes(c.service));
+  if (opts.orphans === false && opts.known) list = list.filter((c) => opts.known!.includes(c.service));
   if (statuses.size) list = list.filter((c) => statuses.has(c.state));
   else if (!opts.all) list = list.filter((c) => c.state === 'running' || c.state === 'restarting' || c.state === 'paused');
   return list;

@@ -84,6 +84,8 @@ const SAMPLES: Record<string, string> = {
   '--managers': '1',
   '--grace': '0',
   '--detach-keys': 'ctrl-p,ctrl-q',
+  '--sig-proxy': 'false',
+  '--orphans': 'false',
 };
 
 /** Positional arguments a command needs to get as far as its options. */

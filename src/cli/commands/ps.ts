@@ -2,6 +2,7 @@
 import { psStates } from '../../compose/ps.js';
 import { composePs } from '../format-ps.js';
 import { engineFor } from '../engine-for.js';
+import { booleanFlag } from '../flags.js';
 import type { CliIO } from '../io.js';
 import { choiceFlag } from '../lifecycle-context.js';
 import type { GlobalFlags } from '../project-options.js';
@@ -14,14 +15,20 @@ export interface PsFlags {
   format?: string;
   status?: string[];
   filter?: string[];
+  /** commander's `--no-trunc`: false when given. */
+  trunc?: boolean;
+  orphans?: string | boolean;
 }
 
 export async function runPs(globals: GlobalFlags, flags: PsFlags, services: string[], io: CliIO): Promise<number> {
   const format = choiceFlag('--format', flags.format, ['table', 'json'] as const) ?? 'table';
   const { all, quiet, status, filter, services: namesOnly } = flags;
+  const noTrunc = flags.trunc === false;
+  const orphans = booleanFlag('--orphans', flags.orphans, true);
   psStates({ status, filter });
   const ctx = projectContext(globals, io, { required: false });
   const { port } = await engineFor(globals, io, 'observe');
-  io.stdout(await composePs(port, ctx.name, { all, quiet, services: namesOnly, status, filter, format, only: services }, Date.now()));
+  const known = ctx.project ? Object.keys(ctx.project.services) : undefined;
+  io.stdout(await composePs(port, ctx.name, { all, quiet, services: namesOnly, status, filter, format, noTrunc, orphans, ...(known ? { known } : {}), only: services }, Date.now()));
   return 0;
 }
