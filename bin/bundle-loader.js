@@ -38,8 +38,12 @@ export function compileBundle(file, cachedData) {
  * The bundle's main(), or undefined when there is no bundle or it is older than dist/cli/main.js
  * (tsc rebuilt dist/ without the bundle step: the bundle would run stale code; main.js is then
  * the truth). A cache V8 rejects (another Node version, other V8 flags) only costs the compile.
+ *
+ * `debug` (BERTH_DEBUG=1): the bundle is required as an ordinary module instead, without the code
+ * cache. Node applies source maps (berth.cjs.map, with process.setSourceMapsEnabled) only to
+ * modules its loader compiled, not to a vm.Script, and a debug run wants traces that name src/.
  */
-export function bundledMain(distCliDir) {
+export function bundledMain(distCliDir, { debug = false } = {}) {
   const paths = bundlePaths(distCliDir);
   let cachedData;
   try {
@@ -47,6 +51,7 @@ export function bundledMain(distCliDir) {
   } catch {
     return undefined;
   }
+  if (debug) return createRequire(import.meta.url)(paths.bundle).main;
   try {
     // A cache older than the bundle was made for an earlier build of it: compile instead.
     if (statSync(paths.cache).mtimeMs >= statSync(paths.bundle).mtimeMs) cachedData = readFileSync(paths.cache);

@@ -55,8 +55,12 @@ const { outputFiles } = await build({
   plugins: [keepModuleUrls],
   banner: { js: MODULE_URL_HELPER },
   // Whitespace and comments dropped: half the bytes to read and hash at every start (~5 ms).
-  // Names stay; for stack traces that name the real files, BERTH_NO_BUNDLE=1 runs the modules.
   minifyWhitespace: true,
+  // berth.cjs.map, chained through tsc's maps of dist/ to src/: with BERTH_DEBUG=1 the launcher
+  // loads the bundle as a module Node maps, so a trace names src/ files (bundle-loader.js).
+  // Without the sources' text: only names and positions are needed.
+  sourcemap: 'linked',
+  sourcesContent: false,
   logLevel: 'warning',
 });
 for (const out of outputFiles) {

@@ -58,6 +58,7 @@ export class ContainerWatch {
   async healthy(id: string, name: string, signal?: AbortSignal): Promise<void> {
     this.open();
     let off: () => void = () => undefined;
+    let onAbort: () => void = () => undefined;
     const evented = new Promise<void>((resolve, reject) => {
       off = this.on(id, (e) => {
         if (e.Action === 'health_status: healthy' || e.Action === 'health_status:healthy') resolve();
@@ -65,8 +66,14 @@ export class ContainerWatch {
         else if (e.Action === 'die') reject(new DependencyFailedError(`container ${name} exited${e.Actor.Attributes.exitCode ? ` (${e.Actor.Attributes.exitCode})` : ''} before it was healthy`));
         else if (e.Action === 'stream-error') reject(new DependencyFailedError(`lost the engine's event stream while waiting for ${name} to be healthy: ${String((this.streamError as Error)?.message ?? this.streamError)}`));
       });
-      signal?.addEventListener('abort', () => reject(new DependencyFailedError(`interrupted while waiting for ${name} to be healthy`)), { once: true });
+      onAbort = () => reject(new DependencyFailedError(`interrupted while waiting for ${name} to be healthy`));
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
+    // The events may settle this before it is awaited: a `die` while the inspect below is in
+    // flight (a database killed by compare's blast-radius experiment as its dependents wait) was
+    // an unhandled rejection, which ended the process and left the stack running. Marked handled
+    // at once; `await evented` below still sees the rejection.
+    evented.catch(() => undefined);
     try {
       const now = await this.port.containers.inspect(id);
       const health = now.State.Health?.Status;
@@ -77,7 +84,7 @@ export class ContainerWatch {
       await evented;
     } finally {
       off();
-      evented.catch(() => undefined);
+      signal?.removeEventListener('abort', onAbort);
     }
   }
 

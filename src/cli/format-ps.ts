@@ -11,6 +11,8 @@ export interface PsFormat {
   quiet?: boolean;
   services?: boolean;
   format?: 'table' | 'json';
+  /** --no-trunc: the whole command. */
+  noTrunc?: boolean;
 }
 
 function publishers(c: ObservedContainer): { URL: string; TargetPort: number; PublishedPort: number; Protocol: string }[] {
@@ -69,7 +71,7 @@ export async function composePs(port: EnginePort, project: string, opts: PsOptio
   if (opts.format === 'json') return list.map((c) => `${JSON.stringify(psJson(c, project, now))}\n`).join('');
   const rows = [['NAME', 'IMAGE', 'COMMAND', 'SERVICE', 'CREATED', 'STATUS', 'GROUP', 'MODE', 'PORTS']];
   for (const c of list) {
-    const command = c.command.length > 20 ? `"${c.command.slice(0, 19)}…"` : `"${c.command}"`;
+    const command = c.command.length > 20 && !opts.noTrunc ? `"${c.command.slice(0, 19)}…"` : `"${c.command}"`;
     rows.push([c.name, c.image, command, c.service, ago(c.created, now), c.status, c.placement?.group ?? '-', c.placement?.mode ?? 'split', portsText(c)]);
   }
   return table(rows);

@@ -1,16 +1,21 @@
 // The CLI only declares commands; each command's code is imported when it runs, so
-// `berth --help` stays fast. One place maps errors to exit codes:
-// 0 ok, 1 user error, 2 usage, 3 internal.
+// `berth --help` stays fast. One place maps errors to exit codes (exitCodeFor): 0 ok, 1 a problem
+// with the stack files or the environment, 2 usage, 3 internal, 130 interrupted; a command that
+// passes a container's exit code on throws ExitCode. Errors that escape a command — thrown in a
+// callback, an unhandled rejection — go through the same policy (guardProcess), never through
+// Node's default printer, which quotes the source line: the whole one-line bundle.
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
-import { BerthError } from '../errors.js';
+import { Command, CommanderError, type OptionValues } from 'commander';
+import { BerthError, UsageError } from '../errors.js';
 import type { CliIO } from './io.js';
 import { registerWatchCommands } from './register-watch.js';
 import { addGlobalOptions, type GlobalFlags } from './project-options.js';
 import { ExitCode, registerComposeCommands } from './register-compose.js';
 import { registerLifecycleCommands } from './register-lifecycle.js';
+import { registerToolCommands } from './register-tools.js';
 import { registerCompareCommands } from './register-compare.js';
 import { registerSwarmLabCommands } from './register-swarm-lab.js';
+import { ansiMode } from './output-style.js';
 
 export const VERSION = '0.1.0';
 
@@ -29,6 +34,7 @@ export function defaultIO(): CliIO {
   exitQuietlyOnClosedPipe(process.stdout);
   return {
     stdout: (t) => process.stdout.write(t),
+    stdoutBytes: (b) => process.stdout.write(b),
     stderr: (t) => process.stderr.write(t),
     env: process.env,
     cwd: process.cwd(),
@@ -40,11 +46,13 @@ export function defaultIO(): CliIO {
       return Boolean(process.stdin.isTTY);
     },
     onInterrupt: (handler) => {
-      process.on('SIGINT', handler);
-      process.on('SIGTERM', handler);
+      const int = (): void => handler('SIGINT');
+      const term = (): void => handler('SIGTERM');
+      process.on('SIGINT', int);
+      process.on('SIGTERM', term);
       return () => {
-        process.off('SIGINT', handler);
-        process.off('SIGTERM', handler);
+        process.off('SIGINT', int);
+        process.off('SIGTERM', term);
       };
     },
   };
@@ -94,6 +102,7 @@ export function buildProgram(io: CliIO): Command {
 
   registerComposeCommands(program, io, globals);
   registerLifecycleCommands(program, io, globals);
+  registerToolCommands(program, io, globals);
 
   const engine = program.command('engine').description('run and control the built-in container engine');
   const engineOptions = (c: Command): Command =>
@@ -147,24 +156,57 @@ export function buildProgram(io: CliIO): Command {
     .command('version')
     .description('print the version')
     .option('--short', 'only the number')
-    .action((opts: { short?: boolean }) => {
-      io.stdout(opts.short ? `${VERSION}\n` : `berth version ${VERSION}\n`);
+    .option('--format <format>', 'pretty or json', 'pretty')
+    .action((opts: { short?: boolean; format: string }) => {
+      const { short, format } = opts;
+      if (format !== 'pretty' && format !== 'json') throw new UsageError(`--format ${format}: expected pretty or json`);
+      if (short) io.stdout(`${VERSION}\n`);
+      else io.stdout(format === 'json' ? `${JSON.stringify({ version: VERSION })}\n` : `berth version ${VERSION}\n`);
     });
 
+  // --ansi (and COMPOSE_ANSI) is a global flag: a bad value is a usage error whatever the command.
+  program.hook('preAction', () => {
+    ansiMode(globals(), io.env);
+  });
+  if (io.observeOptions) observeEveryCommand(program, io.observeOptions);
   return program;
 }
 
-export async function main(argv: string[], io: CliIO = defaultIO()): Promise<number> {
-  const program = buildProgram(io);
+/** Every command's action receives its options through `opts()`: route it through the observer. */
+function observeEveryCommand(command: Command, observe: NonNullable<CliIO['observeOptions']>): void {
+  const own = command.opts.bind(command);
+  command.opts = <T extends OptionValues>(): T => observe(command, own()) as T;
+  for (const sub of command.commands) observeEveryCommand(sub, observe);
+}
+
+export async function main(argv: string[], io?: CliIO): Promise<number> {
+  const cliIO = io ?? guardProcess(defaultIO());
+  const program = buildProgram(cliIO);
   try {
     await program.parseAsync(argv);
     return 0;
   } catch (e) {
-    return exitCodeFor(e, io);
+    return exitCodeFor(e, cliIO);
   }
 }
 
-function exitCodeFor(e: unknown, io: CliIO): number {
+/**
+ * The running process (not a test's in-process run): an error nothing caught — thrown from an
+ * event handler or timer, a rejection nobody awaited — is reported by exitCodeFor and ends the
+ * process with its exit code.
+ */
+function guardProcess(io: CliIO): CliIO {
+  const fatal = (e: unknown): void => {
+    process.exitCode = exitCodeFor(e, io);
+    process.exit();
+  };
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', fatal);
+  return io;
+}
+
+/** The one error → exit-code policy. Prints what the user needs (one or two lines) and returns the code. */
+export function exitCodeFor(e: unknown, io: Pick<CliIO, 'stderr' | 'env'>): number {
   if (e instanceof CommanderError) {
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
     return 2; // commander already printed the message
@@ -172,8 +214,11 @@ function exitCodeFor(e: unknown, io: CliIO): number {
   if (e instanceof ExitCode) return e.exitCode;
   if (e instanceof BerthError) {
     io.stderr(`${e.message}\n`);
+    if (io.env.BERTH_DEBUG && e.stack) io.stderr(`${e.stack}\n`);
     return e.exitCode;
   }
-  io.stderr(`internal error: ${e instanceof Error ? (io.env.BERTH_DEBUG ? e.stack : e.message) : String(e)}\n`);
+  const message = e instanceof Error ? e.message : String(e);
+  if (io.env.BERTH_DEBUG) io.stderr(`internal error: ${e instanceof Error && e.stack ? e.stack : message}\n`);
+  else io.stderr(`internal error: ${message.split('\n')[0]}\n(a bug in berth: BERTH_DEBUG=1 prints where it happened)\n`);
   return 3;
 }

@@ -11,7 +11,8 @@ export function loadOptionsFrom(flags: GlobalFlags, io: CliIO, extra: Partial<Lo
     files: flags.file,
     projectName: flags.projectName,
     profiles: flags.profile,
-    envFiles: flags.envFile,
+    // COMPOSE_ENV_FILES (comma-separated) stands in for --env-file, as in compose.
+    envFiles: flags.envFile ?? (io.env.COMPOSE_ENV_FILES ? io.env.COMPOSE_ENV_FILES.split(',').map((f) => f.trim()).filter(Boolean) : undefined),
     projectDirectory: flags.projectDirectory,
     workingDir: io.cwd,
     environment: io.env,

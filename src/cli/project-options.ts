@@ -9,7 +9,8 @@ export interface GlobalFlags {
   profile?: string[];
   envFile?: string[];
   projectDirectory?: string;
-  ansi?: 'never' | 'always' | 'auto';
+  /** As given; src/cli/output-style.ts checks it (and COMPOSE_ANSI). */
+  ansi?: string;
   /** `--engine builtin|docker`; see src/client/select.ts for the default. */
   engine?: string;
 }
@@ -23,6 +24,6 @@ export function addGlobalOptions(program: Command): Command {
     .option('--profile <name>', 'enable a profile (repeatable)', collect)
     .option('--env-file <path>', 'alternate environment file (repeatable)', collect)
     .option('--project-directory <dir>', 'alternate working directory (default: the first compose file\'s directory)')
-    .option('--ansi <when>', 'control characters: never|always|auto', 'auto')
+    .option('--ansi <when>', 'control characters (colour, redrawn progress): never, always or auto (default $COMPOSE_ANSI, else auto)')
     .option('--engine <kind>', 'container engine: builtin or docker (default: $BERTH_ENGINE, $DOCKER_HOST, the built-in engine where it can run, else Docker)');
 }

@@ -90,6 +90,8 @@ export function registerComposeCommands(program: Command, io: CliIO, globals: ()
     .option('--format <format>', 'table or json', 'table')
     .option('--status <status>', 'only containers in this state (repeatable)', collect)
     .option('--filter <filter>', 'status=<state> (repeatable)', collect)
+    .option('--no-trunc', 'do not truncate the command')
+    .option('--orphans [bool]', 'include containers of services no longer in the files (default true; --orphans=false leaves them out)')
     .action(async (services: string[], opts) => {
       const { runPs } = await import('./commands/ps.js');
       exitWith(await runPs(globals(), opts, services, io));

@@ -96,7 +96,7 @@ export function registerLifecycleCommands(program: Command, io: CliIO, globals: 
     .description('send a signal to the services\' running containers')
     .argument('[services...]', 'only these services')
     .option('-s, --signal <signal>', 'signal to send', 'SIGKILL')
-    .option('--remove-orphans', 'accepted for compatibility; orphans are left alone')
+    .option('--remove-orphans', 'also signal containers of services no longer in the files')
     .action(async (services: string[], opts) => {
       const { runKill } = await import('./commands/kill.js');
       exitWith(await runKill(globals(), opts, services, io));
@@ -148,7 +148,7 @@ export function registerLifecycleCommands(program: Command, io: CliIO, globals: 
     .option('--privileged', 'extended privileges')
     .action(async (service: string, command: string[], opts) => {
       const { runExec } = await import('./commands/exec.js');
-      exitWith(await runExec(globals(), { ...opts, tty: opts.TTY }, service, command, io));
+      exitWith(await runExec(globals(), opts, service, command, io));
     });
 
   program
@@ -173,7 +173,7 @@ export function registerLifecycleCommands(program: Command, io: CliIO, globals: 
     .option('-i, --interactive', 'keep stdin attached (default)', true)
     .action(async (service: string, command: string[], opts) => {
       const { runRun } = await import('./commands/run.js');
-      exitWith(await runRun(globals(), { ...opts, tty: opts.TTY }, service, command, io));
+      exitWith(await runRun(globals(), opts, service, command, io));
     });
 
   program.enablePositionalOptions(false);
@@ -205,7 +205,7 @@ export function registerLifecycleCommands(program: Command, io: CliIO, globals: 
     .description('print the host address a container port is published on')
     .argument('<service>')
     .argument('<private_port>')
-    .option('--protocol <proto>', 'tcp or udp', 'tcp')
+    .option('--protocol <proto>', 'tcp, udp or sctp', 'tcp')
     .option('--index <n>', 'the container with this number (default 1)')
     .action(async (service: string, privatePort: string, opts) => {
       const { runPort } = await import('./commands/port.js');

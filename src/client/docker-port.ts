@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { jsonRequest, progressRequest, type Endpoint, type ProgressLine, type Query } from './http-json.js';
+import { jsonRequest, progressRequest, streamingRequest, type Endpoint, type ProgressLine, type Query, type StreamingResponse } from './http-json.js';
 import { encodeAuthHeader, registryAuthHeader, type CredentialSource } from './registry-auth.js';
 import { parseRegistryReference } from '../engine/distribution/names.js';
 import {
@@ -15,6 +15,7 @@ import {
   type ContainerCreateBody,
   type ContainerInspect,
   type ContainerPort,
+  type ContainerStats,
   type EndpointSettings,
   type EngineEvent,
   type EnginePort,
@@ -27,6 +28,8 @@ import {
   type LogsOptions,
   type NetworkPort,
   type OutputChunk,
+  type PathStat,
+  type PutArchiveOptions,
   type StopOptions,
   type TransferOptions,
   type VolumePort,
@@ -139,7 +142,15 @@ async function* quietly<T>(source: AsyncIterable<T>, signal: AbortSignal | undef
   }
 }
 
-async function* jsonLines(stream: AsyncIterable<Buffer | string>): AsyncGenerator<EngineEvent> {
+/** The archive API's `X-Docker-Container-Path-Stat` header: base64 of a JSON PathStat. */
+function pathStatOf(headers: Record<string, string | string[] | undefined>): PathStat {
+  const raw = headers['x-docker-container-path-stat'];
+  const text = Array.isArray(raw) ? raw[0] : raw;
+  if (!text) return { name: '', size: 0, mode: 0, mtime: '', linkTarget: '' };
+  return JSON.parse(Buffer.from(text, 'base64').toString('utf8')) as PathStat;
+}
+
+async function* jsonLines<T = EngineEvent>(stream: AsyncIterable<Buffer | string>): AsyncGenerator<T> {
   let rest = '';
   for await (const piece of stream) {
     rest += typeof piece === 'string' ? piece : piece.toString('utf8');
@@ -147,10 +158,10 @@ async function* jsonLines(stream: AsyncIterable<Buffer | string>): AsyncGenerato
     while ((nl = rest.indexOf('\n')) >= 0) {
       const line = rest.slice(0, nl).trim();
       rest = rest.slice(nl + 1);
-      if (line) yield JSON.parse(line) as EngineEvent;
+      if (line) yield JSON.parse(line) as T;
     }
   }
-  if (rest.trim()) yield JSON.parse(rest) as EngineEvent;
+  if (rest.trim()) yield JSON.parse(rest) as T;
 }
 
 const filterQuery = (filters: Filters | undefined): string | undefined =>
@@ -197,6 +208,16 @@ export class DockerPort implements EnginePort {
       const b = r.body as { message?: unknown } | string | undefined;
       const message = typeof b === 'object' && b && typeof b.message === 'string' ? b.message : typeof b === 'string' && b.trim() ? b.trim() : `HTTP ${r.status}`;
       throw new EnginePortError(operation, target, r.status, message);
+    };
+    const streamed = async (operation: string, target: string, method: string, path: string, o: { query?: Query; signal?: AbortSignal } = {}): Promise<StreamingResponse> => {
+      let r: StreamingResponse;
+      try {
+        r = await streamingRequest(endpoint, method, path, o);
+      } catch (e) {
+        throw new EnginePortError(operation, target, 0, (e as Error).message, { cause: e });
+      }
+      if (r.message !== undefined) throw new EnginePortError(operation, target, r.status, r.message);
+      return r;
     };
     const filters = (f: Filters | undefined): string | undefined => filterQuery(f);
     /**
@@ -291,9 +312,25 @@ export class DockerPort implements EnginePort {
       unpause: (id) => api<void>('container.unpause', id, 'POST', `/containers/${enc(id)}/unpause`).then(() => undefined),
       top: (id, psArgs) => api('container.top', id, 'GET', `/containers/${enc(id)}/top`, { query: { ps_args: psArgs } }),
       stats: (id) => api('container.stats', id, 'GET', `/containers/${enc(id)}/stats`, { query: { stream: false, 'one-shot': true } }),
+      statsStream: (id, signal) =>
+        (async function* () {
+          const r = await streamed('container.stats', id, 'GET', `/containers/${enc(id)}/stats`, { query: { stream: true }, ...(signal ? { signal } : {}) });
+          yield* jsonLines<ContainerStats>(quietly(r.body, signal));
+        })(),
       rename: (id, newName) => api<void>('container.rename', id, 'POST', `/containers/${enc(id)}/rename`, { query: { name: newName } }).then(() => undefined),
-      putArchive: (id, path, tar) =>
-        call('container.putArchive', id, () => this.docker.getContainer(id).putArchive(Buffer.isBuffer(tar) ? Readable.from([tar]) : tar, { path })).then(() => undefined),
+      putArchive: (id, path, tar, o: PutArchiveOptions = {}) =>
+        call('container.putArchive', id, () =>
+          this.docker.getContainer(id).putArchive(Buffer.isBuffer(tar) ? Readable.from([tar]) : tar, {
+            path,
+            ...(o.copyUIDGID ? { copyUIDGID: '1' } : {}),
+            ...(o.noOverwriteDirNonDir ? { noOverwriteDirNonDir: '1' } : {}),
+          }),
+        ).then(() => undefined),
+      archiveStat: async (id, path) => pathStatOf((await streamed('container.archiveStat', `${id}:${path}`, 'HEAD', `/containers/${enc(id)}/archive`, { query: { path } })).headers),
+      getArchive: async (id, path, signal) => {
+        const r = await streamed('container.getArchive', `${id}:${path}`, 'GET', `/containers/${enc(id)}/archive`, { query: { path }, ...(signal ? { signal } : {}) });
+        return { stat: pathStatOf(r.headers), tar: quietly(r.body, signal) };
+      },
     };
 
     this.exec = {

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BerthError } from '../errors.js';
+import { BerthError, UsageError } from '../errors.js';
 
 /** Where the launcher reports and resolves relative paths. */
 export interface LauncherIO {
@@ -58,9 +58,11 @@ export const BERTH_LAUNCHER = path.resolve(path.dirname(fileURLToPath(import.met
 export function selfCommand(args: readonly string[]): string[] {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const packageRoot = path.resolve(here, '../..');
-  if (here === path.join(packageRoot, 'dist', 'client') && existsSync(BERTH_LAUNCHER)) return [BERTH_LAUNCHER, ...args];
+  // `--` first: node reads `--env-file` anywhere before one, the script's arguments included
+  // (see bin/berth.js).
+  if (here === path.join(packageRoot, 'dist', 'client') && existsSync(BERTH_LAUNCHER)) return ['--', BERTH_LAUNCHER, ...args];
   const main = new URL('../cli/main.js', import.meta.url).href;
-  return ['--input-type=module', '-e', `import { main } from ${JSON.stringify(main)}; process.exitCode = await main(['node', 'berth', ...process.argv.slice(1)]);`, ...args];
+  return ['--input-type=module', '-e', `import { main } from ${JSON.stringify(main)}; process.exitCode = await main(['node', 'berth', ...process.argv.slice(1)]);`, '--', ...args];
 }
 
 /** Where the built-in engine's socket is by default (flags aside): <run-root>/engine.sock. */
@@ -74,11 +76,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 export async function startEngineBackground(flags: EngineFlags, io: LauncherIO): Promise<void> {
   const { pingSocket, readLockPid, lockPath, processAlive } = await import('../engine/daemon/daemon.js');
   const r = resolveEnginePaths(flags, io);
-  if (await pingSocket(r.socketPath)) {
-    io.stdout(`berth engine already running on ${r.socketPath}\n`);
-    return;
-  }
-  mkdirSync(r.runRoot, { recursive: true });
+  const timeoutMs = engineTimeoutMs(flags.timeout);
   const args = ['engine', 'run', '--root', r.root, '--run-root', r.runRoot, '--socket', r.socketPath];
   for (const [flag, value] of [
     ['--runc', flags.runc],
@@ -93,14 +91,24 @@ export async function startEngineBackground(flags: EngineFlags, io: LauncherIO):
   }
   for (const m of flags.registryMirror ?? []) args.push('--registry-mirror', m);
   for (const r of flags.insecureRegistry ?? []) args.push('--insecure-registry', r);
+  if (await pingSocket(r.socketPath)) {
+    io.stdout(`berth engine already running on ${r.socketPath}\n`);
+    return;
+  }
   // The daemon's own stderr (crashes before its logger exists) goes next to its JSON log.
-  const errFd = openSync(path.join(r.runRoot, 'engine.stderr'), 'a', 0o600);
+  let errFd: number;
+  try {
+    mkdirSync(r.runRoot, { recursive: true });
+    errFd = openSync(path.join(r.runRoot, 'engine.stderr'), 'a', 0o600);
+  } catch (e) {
+    throw new BerthError(`cannot prepare the engine's runtime directory ${r.runRoot}: ${(e as NodeJS.ErrnoException).code ?? String(e)} (choose another with --run-root or BERTH_RUN_ROOT)`);
+  }
   // The launcher next to this module's tree (not process.argv[1]: an embedding program — a test
   // runner, a bench — may start the engine too).
   const child = spawn(process.execPath, selfCommand(args), { detached: true, stdio: ['ignore', 'ignore', errFd] });
   closeSync(errFd);
   child.unref();
-  const deadline = Date.now() + Number(flags.timeout ?? 15) * 1000;
+  const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await pingSocket(r.socketPath, 500)) {
       io.stdout(`berth engine started (pid ${(await readLockPid(lockPath(r.root))) ?? child.pid}) on ${r.socketPath}\n`);
@@ -112,16 +120,25 @@ export async function startEngineBackground(flags: EngineFlags, io: LauncherIO):
   throw new BerthError(`berth engine did not start; see ${path.join(r.runRoot, 'engine.stderr')} and ${path.join(r.runRoot, 'engine.log')}`);
 }
 
+/** `--timeout S` of engine start/stop: seconds, else a usage error. */
+export function engineTimeoutMs(value: string | undefined): number {
+  if (value === undefined) return 15_000;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`--timeout ${value}: expected a number of seconds`);
+  return n * 1000;
+}
+
 export async function stopEngine(flags: EngineFlags, io: LauncherIO): Promise<void> {
   const { readLockPid, lockPath, processAlive } = await import('../engine/daemon/daemon.js');
   const r = resolveEnginePaths(flags, io);
+  const timeoutMs = engineTimeoutMs(flags.timeout);
   const pid = await readLockPid(lockPath(r.root));
   if (pid === undefined || !processAlive(pid)) {
     io.stdout('berth engine is not running\n');
     return;
   }
   process.kill(pid, 'SIGTERM');
-  const deadline = Date.now() + Number(flags.timeout ?? 15) * 1000;
+  const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (!processAlive(pid)) {
       io.stdout(`berth engine stopped (pid ${pid}); containers keep running\n`);

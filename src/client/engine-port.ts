@@ -153,6 +153,27 @@ export interface EventsOptions {
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
+/** `X-Docker-Container-Path-Stat` of the archive API: what a path inside a container is. */
+export interface PathStat {
+  name: string;
+  size: number;
+  /** Go's os.FileMode bits: type bits high (directory 1<<31, symlink 1<<27), permissions low. */
+  mode: number;
+  mtime: string;
+  /** Where a symlink points (absolute, inside the container); '' otherwise. */
+  linkTarget: string;
+}
+
+export const FILE_MODE_DIR = 2 ** 31;
+export const FILE_MODE_SYMLINK = 2 ** 27;
+
+export interface PutArchiveOptions {
+  /** Keep the archive's uid/gid (`cp -a`); otherwise files belong to the container's root. */
+  copyUIDGID?: boolean;
+  /** Refuse to replace a directory with a non-directory or the reverse (the docker CLI always asks this). */
+  noOverwriteDirNonDir?: boolean;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The port
 
@@ -178,9 +199,15 @@ export interface ContainerPort {
   top(id: string, psArgs?: string): Promise<{ Titles: string[]; Processes: string[][] }>;
   /** One resource sample (one-shot: no second sample for a CPU delta). */
   stats(id: string): Promise<ContainerStats>;
+  /** Samples as the engine produces them (about one a second) until the signal fires or the container goes. */
+  statsStream(id: string, signal?: AbortSignal): AsyncIterable<ContainerStats>;
   rename(id: string, newName: string): Promise<void>;
   /** Extracts a tar archive into the directory `path` inside the container. */
-  putArchive(id: string, path: string, tar: Buffer | Readable): Promise<void>;
+  putArchive(id: string, path: string, tar: Buffer | Readable, options?: PutArchiveOptions): Promise<void>;
+  /** What `path` is inside the container (404 when it does not exist). */
+  archiveStat(id: string, path: string): Promise<PathStat>;
+  /** `path` as a tar archive whose root entry is its base name, and its stat. */
+  getArchive(id: string, path: string, signal?: AbortSignal): Promise<{ stat: PathStat; tar: AsyncIterable<Buffer> }>;
 }
 
 export interface ExecPort {

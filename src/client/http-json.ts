@@ -128,3 +128,49 @@ export function progressRequest(
     r.end();
   });
 }
+
+export interface StreamingResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** The body as it arrives; for an error status, already read into `message`. */
+  body: AsyncIterable<Buffer>;
+  /** The engine's error message when the status is not 2xx. */
+  message?: string;
+}
+
+/**
+ * One request whose answer is a stream (an archive, stats lines): resolves once the headers are
+ * in. A non-2xx answer is read whole and its `message` given, so callers wrap it once.
+ */
+export function streamingRequest(endpoint: Endpoint, method: string, path: string, options: { query?: Query; signal?: AbortSignal } = {}): Promise<StreamingResponse> {
+  return new Promise((resolve, reject) => {
+    const req: RequestOptions = {
+      method,
+      path: `${path}${queryString(options.query)}`,
+      headers: { Host: 'docker' },
+      ...(endpoint.socketPath ? { socketPath: endpoint.socketPath } : { host: endpoint.host, port: endpoint.port }),
+      ...(options.signal ? { signal: options.signal } : {}),
+    };
+    (req as RequestOptions & { servername?: string }).servername = '';
+    const r = request(req, (res) => {
+      const status = res.statusCode ?? 0;
+      if (status >= 200 && status < 300) return resolve({ status, headers: res.headers, body: res });
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8').trim();
+        let message = text || `HTTP ${status}`;
+        try {
+          const parsed = JSON.parse(text) as { message?: unknown };
+          if (typeof parsed.message === 'string') message = parsed.message;
+        } catch {
+          /* not JSON: the text is the message */
+        }
+        resolve({ status, headers: res.headers, body: (async function* () {})(), message });
+      });
+    });
+    r.on('error', reject);
+    r.end();
+  });
+}

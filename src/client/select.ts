@@ -19,6 +19,11 @@ export interface SelectedEngine {
   port: EnginePort;
   /** `built-in engine at /run/berth/engine.sock`, `Docker Engine at unix:///var/run/docker.sock`. */
   description: string;
+  /**
+   * false: the built-in engine is the one to use but does not run, and `autoStart` was false;
+   * `port` is then not-running-port.ts's (empty lists, every other call refused).
+   */
+  running: boolean;
 }
 
 export interface SelectOptions {
@@ -26,7 +31,11 @@ export interface SelectOptions {
   engine?: string;
   env: Readonly<Record<string, string | undefined>>;
   cwd: string;
-  /** Start the built-in engine when it is not running (default true). */
+  /**
+   * Start the built-in engine when it is not running (default true). false (read-only commands):
+   * a built-in engine that can run here but does not is selected as not running, rather than
+   * started or passed over for another engine the next `up` would not use.
+   */
   autoStart?: boolean;
   /** Where "starting the built-in engine" notices go. */
   notice?: (text: string) => void;
@@ -91,7 +100,7 @@ async function tryDockerHost(dockerHost: string, origin: string, opts: SelectOpt
   const kind: EngineKind = version.flavour === 'berth' ? 'builtin' : 'docker';
   const description = `${kind === 'builtin' ? 'built-in engine' : 'Docker Engine'} at ${dockerHost}`;
   const createsWithAllNetworks = kind === 'builtin' || apiAtLeast(version.apiVersion, 1, 44);
-  return { selected: { kind, port: new DockerPort({ ...dockerHostOptions(dockerHost), description, createsWithAllNetworks, credentials: credentialsFor(opts) }), description } };
+  return { selected: { kind, port: new DockerPort({ ...dockerHostOptions(dockerHost), description, createsWithAllNetworks, credentials: credentialsFor(opts) }), description, running: true } };
 }
 
 async function tryBuiltin(opts: SelectOptions): Promise<Attempt> {
@@ -101,8 +110,11 @@ async function tryBuiltin(opts: SelectOptions): Promise<Attempt> {
   const socketPath = builtinSocketPath(opts.env, opts.cwd);
   const description = `built-in engine at ${socketPath}`;
   const port = new DockerPort({ socketPath, description, createsWithAllNetworks: true, credentials: credentialsFor(opts) });
-  if ((await reachable(port)) === undefined) return { selected: { kind: 'builtin', port, description } };
-  if (opts.autoStart === false) return { failed: `${description}: not running` };
+  if ((await reachable(port)) === undefined) return { selected: { kind: 'builtin', port, description, running: true } };
+  if (opts.autoStart === false) {
+    const { notRunningPort } = await import('./not-running-port.js');
+    return { selected: { kind: 'builtin', port: notRunningPort(description), description, running: false } };
+  }
   try {
     opts.notice?.(`starting the built-in engine (${socketPath})\n`);
     const quiet = (): void => undefined;
@@ -111,7 +123,7 @@ async function tryBuiltin(opts: SelectOptions): Promise<Attempt> {
     return { failed: `${description}: could not start it: ${(e as Error).message}` };
   }
   const why = await reachable(port);
-  return why ? { failed: `${description}: ${why}` } : { selected: { kind: 'builtin', port, description } };
+  return why ? { failed: `${description}: ${why}` } : { selected: { kind: 'builtin', port, description, running: true } };
 }
 
 export async function selectEngine(opts: SelectOptions): Promise<SelectedEngine> {

@@ -128,8 +128,15 @@ export async function restartContainers(x: LifecycleContext, services: readonly 
   });
 }
 
-export async function killContainers(x: LifecycleContext, services: readonly string[], signal = 'SIGKILL'): Promise<void> {
-  const containers = (await containersOf(x.target, services)).filter((c) => c.state === 'running' || c.state === 'paused' || c.state === 'restarting');
+/**
+ * `kill`: with the model known, only containers of its services — unless `orphans` (compose's
+ * `kill --remove-orphans`), which signals those of services no longer in the files too.
+ */
+export async function killContainers(x: LifecycleContext, services: readonly string[], signal = 'SIGKILL', options: { orphans?: boolean } = {}): Promise<void> {
+  const model = x.target.model;
+  const containers = (await containersOf(x.target, services)).filter(
+    (c) => (c.state === 'running' || c.state === 'paused' || c.state === 'restarting') && (options.orphans || !model || c.service in model.services),
+  );
   if (containers.length === 0) throw new NoContainerError('no container to kill');
   await eachLevel([containers], async (c) => {
     x.progress.emit('Container', c.name, 'Killing');

@@ -119,23 +119,31 @@ export function cycleMessage(cycle: readonly string[]): string {
   return `dependency cycle detected: ${[...cycle, cycle[0]].join(' -> ')}`;
 }
 
-/** Depth-first from `start`, successors in order, until an edge leads back to `start`. */
+/**
+ * Depth-first from `start`, successors in order, until an edge leads back to `start`. With an
+ * explicit stack: a chain of thousands of services must not exhaust the call stack.
+ */
 function pathBack(start: string, succ: (n: string) => string[]): string[] | undefined {
   const visited = new Set<string>([start]);
-  const walk = (path: string[]): string[] | undefined => {
-    for (const next of succ(path[path.length - 1])) {
-      if (next === start) return path;
-      if (visited.has(next)) continue;
-      visited.add(next);
-      const found = walk([...path, next]);
-      if (found) return found;
+  const path: string[] = [start];
+  const pending: string[][] = [succ(start)];
+  while (pending.length > 0) {
+    const next = pending[pending.length - 1].shift();
+    if (next === undefined) {
+      pending.pop();
+      path.pop();
+      continue;
     }
-    return undefined;
-  };
-  return walk([start]);
+    if (next === start) return path;
+    if (visited.has(next)) continue;
+    visited.add(next);
+    path.push(next);
+    pending.push(succ(next));
+  }
+  return undefined;
 }
 
-/** Tarjan's algorithm; recursive, its depth bounded by the number of services. */
+/** Tarjan's algorithm, with an explicit stack (its depth would be the longest dependency chain). */
 function stronglyConnected(nodes: readonly string[], succ: (n: string) => string[]): string[][] {
   let counter = 0;
   const index = new Map<string, number>();
@@ -144,33 +152,42 @@ function stronglyConnected(nodes: readonly string[], succ: (n: string) => string
   const stack: string[] = [];
   const out: string[][] = [];
   const known = new Set(nodes);
-  const visit = (v: string): void => {
+  const open = (v: string): { v: string; next: string[] } => {
     index.set(v, counter);
     low.set(v, counter);
     counter++;
     stack.push(v);
     onStack.add(v);
-    for (const w of succ(v)) {
-      if (!known.has(w)) continue;
-      if (!index.has(w)) {
-        visit(w);
-        low.set(v, Math.min(low.get(v)!, low.get(w)!));
-      } else if (onStack.has(w)) {
-        low.set(v, Math.min(low.get(v)!, index.get(w)!));
-      }
-    }
-    if (low.get(v) === index.get(v)) {
-      const component: string[] = [];
-      let w: string;
-      do {
-        w = stack.pop()!;
-        onStack.delete(w);
-        component.push(w);
-      } while (w !== v);
-      out.push(component);
-    }
+    return { v, next: succ(v).filter((w) => known.has(w)) };
   };
-  for (const v of nodes) if (!index.has(v)) visit(v);
+  for (const root of nodes) {
+    if (index.has(root)) continue;
+    const frames = [open(root)];
+    while (frames.length > 0) {
+      const frame = frames[frames.length - 1];
+      const w = frame.next.shift();
+      if (w !== undefined) {
+        if (!index.has(w)) frames.push(open(w));
+        else if (onStack.has(w)) low.set(frame.v, Math.min(low.get(frame.v)!, index.get(w)!));
+        continue;
+      }
+      // Every successor seen: close v, as the recursive version does on return.
+      frames.pop();
+      const v = frame.v;
+      if (low.get(v) === index.get(v)) {
+        const component: string[] = [];
+        let x: string;
+        do {
+          x = stack.pop()!;
+          onStack.delete(x);
+          component.push(x);
+        } while (x !== v);
+        out.push(component);
+      }
+      const parent = frames[frames.length - 1];
+      if (parent) low.set(parent.v, Math.min(low.get(parent.v)!, low.get(v)!));
+    }
+  }
   return out;
 }
 

@@ -51,7 +51,7 @@ export function discover(opts: DiscoveryOptions): Discovery {
   }
 
   const name = opts.projectName ?? env.environment.COMPOSE_PROJECT_NAME;
-  if (name !== undefined && name !== '') assertValidProjectName(name);
+  if (name !== undefined && name !== '') assertValidProjectName(name, opts.projectName !== undefined ? '-p' : 'COMPOSE_PROJECT_NAME');
   return { files, projectDir, envFiles: env.files, environment: env.environment, explicitName: name || undefined };
 }
 
@@ -64,8 +64,11 @@ function readProjectEnvironment(opts: DiscoveryOptions, baseDir: string): { envi
   const candidates = explicit ?? [path.join(baseDir, '.env')];
   const merged: Record<string, string> = {};
   const read: string[] = [];
-  for (const file of candidates) {
+  for (const [i, file] of candidates.entries()) {
     if (!explicit && !isFile(file)) continue;
+    if (explicit && !existsSync(file)) {
+      throw new ComposeError(`--env-file ${opts.envFiles?.[i]}: no such file`, { location: { file }, hint: 'check the path, relative to the working directory' });
+    }
     const values = readEnvFile(file, { lookup, fallback: (k) => merged[k], required: true });
     if (!values) continue;
     read.push(file);
@@ -108,21 +111,28 @@ function overrideFileFor(main: string): string | undefined {
 }
 
 function requireFile(abs: string, given: string, from = '-f'): string {
+  if (isDirectory(abs)) {
+    const inside = DEFAULT_FILE_NAMES.map((n) => path.join(abs, n)).find(isFile);
+    throw new UsageError(
+      `${from} ${given}: is a directory, not a compose file (${inside ? `pass the file itself, -f ${path.join(given, path.basename(inside))}` : 'pass a compose file'}, or use --project-directory ${given} to work in it)`,
+    );
+  }
   if (!isFile(abs)) {
     throw new ComposeError(`${from} ${given}: no such file`, { location: { file: abs }, hint: 'check the path, relative to the working directory' });
   }
   return abs;
 }
 
-const VALID_NAME = /^[a-z0-9][a-z0-9_-]*$/;
+export const VALID_PROJECT_NAME = /^[a-z0-9][a-z0-9_-]*$/;
+
+/** Compose v2's words. */
+export function invalidProjectNameMessage(name: string): string {
+  return `invalid project name ${JSON.stringify(name)}: must consist only of lowercase alphanumeric characters, hyphens, and underscores as well as start with a letter or number`;
+}
 
 /** Names given explicitly (`-p`, COMPOSE_PROJECT_NAME) must already be valid; compose refuses them otherwise. */
-export function assertValidProjectName(name: string): void {
-  if (!VALID_NAME.test(name)) {
-    throw new ComposeError(
-      `invalid project name "${name}": must consist only of lowercase alphanumeric characters, hyphens, and underscores as well as start with a letter or number`,
-    );
-  }
+export function assertValidProjectName(name: string, from: string): void {
+  if (!VALID_PROJECT_NAME.test(name)) throw new UsageError(`${from}: ${invalidProjectNameMessage(name)}`);
 }
 
 /** Names derived from `name:` or the directory are normalised: lower case, other characters dropped. */

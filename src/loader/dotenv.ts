@@ -224,6 +224,12 @@ export interface ReadEnvFileOptions {
 }
 
 /**
+ * The env file itself could not be read (missing, a directory, no permission): the place to
+ * point at is where it is named (an `env_file` entry, `--env-file`), which the caller knows.
+ */
+export class EnvFileUnreadableError extends ComposeError {}
+
+/**
  * Reads an env file. A missing file is an error when required, else `undefined`; any other
  * failure to read it (a directory, no permission) is always an error naming the file.
  */
@@ -241,13 +247,13 @@ export function readEnvFile(path: string, opts: ReadEnvFileOptions): Map<string,
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
       if (!opts.required) return undefined;
-      throw new ComposeError(`env file ${path} not found`, {
+      throw new EnvFileUnreadableError(`env file ${path} not found`, {
         location: { file: path },
         hint: 'create it, or mark it optional with `required: false` in env_file',
       });
     }
-    if (code === 'EISDIR') throw new ComposeError(`env file ${path} is a directory`, { location: { file: path }, hint: 'point env_file at a file' });
-    throw new ComposeError(`cannot read env file ${path}: ${code ?? String(e)}`, {
+    if (code === 'EISDIR') throw new EnvFileUnreadableError(`env file ${path} is a directory`, { location: { file: path }, hint: 'point env_file at a file' });
+    throw new EnvFileUnreadableError(`cannot read env file ${path}: ${code ?? String(e)}`, {
       location: { file: path },
       hint: 'check that the file is readable',
     });

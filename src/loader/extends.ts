@@ -90,7 +90,7 @@ export function resolveExtends(model: Record<string, unknown>, opts: ExtendsOpti
   };
   for (const name of Object.keys(services)) {
     try {
-      define(out, name, resolver.resolve(root, name, []));
+      define(out, name, resolver.resolve(root, name));
     } catch (e) {
       if (e instanceof ExtendsCycle) report(resolver.cycleError(e.chain));
       else if (e instanceof ComposeError) report(e);
@@ -113,37 +113,49 @@ class Resolver {
     this.scopes.set(root.key, root);
   }
 
-  /** The service with its extends chain applied. `stack` is the chain that led here. */
-  resolve(scope: FileScope, name: string, stack: Node[]): unknown {
-    const id = nodeId({ scope, service: name });
-    if (this.done.has(id)) return this.done.get(id);
-    const service = scope.services[name];
-    if (!isPlainObject(service) || !('extends' in service)) return service;
-
-    const at = stack.findIndex((n) => nodeId(n) === id);
-    if (at !== -1) throw new ExtendsCycle(stack.slice(at));
-    const here: Node[] = [...stack, { scope, service: name }];
-
-    const ref = this.reference(scope, name, service.extends);
-    if (!ref) {
+  /**
+   * The service with its extends chain applied. Iterative: first down the chain to a service
+   * already resolved (or extending nothing), then merging back up, so a chain of any length
+   * costs no stack.
+   */
+  resolve(scope: FileScope, name: string): unknown {
+    const links: { node: Node; own: Mapping; baseScope: FileScope; baseName: string }[] = [];
+    const onChain = new Map<string, number>();
+    let node: Node = { scope, service: name };
+    for (;;) {
+      const id = nodeId(node);
+      if (this.done.has(id)) break;
+      const service = node.scope.services[node.service];
+      if (!isPlainObject(service) || !('extends' in service)) break;
+      const at = onChain.get(id);
+      if (at !== undefined) throw new ExtendsCycle(links.slice(at).map((l) => l.node));
+      const ref = this.reference(node.scope, node.service, service.extends);
       // `extends: !reset` (or an `!override` tag on it) is for the file merge, not for us.
-      return service;
+      if (!ref) break;
+      const baseScope = ref.file === undefined ? node.scope : this.scopeOf(node.scope, node.service, ref.file);
+      if (!Object.prototype.hasOwnProperty.call(baseScope.services, ref.service)) {
+        const where = baseScope === node.scope ? '' : ` in ${baseScope.display}`;
+        throw new ComposeError(`cannot extend service "${node.service}" in ${node.scope.display}: service "${ref.service}" not found${where}`, {
+          location: node.scope.locate(['services', node.service, 'extends']),
+          hint: `define "${ref.service}" there, or fix the name`,
+        });
+      }
+      const { extends: _extends, ...own } = service;
+      onChain.set(id, links.length);
+      links.push({ node, own, baseScope, baseName: ref.service });
+      node = { scope: baseScope, service: ref.service };
     }
-    const baseScope = ref.file === undefined ? scope : this.scopeOf(scope, name, ref.file);
-    if (!Object.prototype.hasOwnProperty.call(baseScope.services, ref.service)) {
-      const where = baseScope === scope ? '' : ` in ${baseScope.display}`;
-      throw new ComposeError(`cannot extend service "${name}" in ${scope.display}: service "${ref.service}" not found${where}`, {
-        location: scope.locate(['services', name, 'extends']),
-        hint: `define "${ref.service}" there, or fix the name`,
-      });
+    const bottom = nodeId(node);
+    let value: unknown = this.done.has(bottom) ? this.done.get(bottom) : node.scope.services[node.service];
+    for (const link of links.reverse()) {
+      const base = value;
+      // A null base (`nil:` left empty) adds nothing, as in compose-go.
+      const merged = isPlainObject(base) ? mergeService(stripTags(base) as Mapping, link.own, { locate: link.node.scope.locate }) : link.own;
+      if (link.node.scope.isRoot && link.baseScope !== link.node.scope && isPlainObject(base)) this.checkReferences(link.node.service, merged, base, link.baseName, link.baseScope);
+      this.done.set(nodeId(link.node), merged);
+      value = merged;
     }
-    const base = this.resolve(baseScope, ref.service, here);
-    const { extends: _extends, ...own } = service;
-    // A null base (`nil:` left empty) adds nothing, as in compose-go.
-    const merged = isPlainObject(base) ? mergeService(stripTags(base) as Mapping, own, { locate: scope.locate }) : own;
-    if (scope.isRoot && baseScope !== scope && isPlainObject(base)) this.checkReferences(name, merged, base, ref.service, baseScope);
-    this.done.set(id, merged);
-    return merged;
+    return value;
   }
 
   private reference(scope: FileScope, name: string, value: unknown): { service: string; file?: string } | undefined {

@@ -198,7 +198,9 @@ export function interpolateModel(model: unknown, opts: InterpolateOptions): { va
         if (!(e instanceof TemplateError)) throw e;
         const at = formatKeyPath(path);
         if (e.kind === 'invalid') {
-          errorAt(path.slice(), `invalid interpolation format for ${at}.\nYou may need to escape any $ with another $.\n${text}`);
+          // compose-go's words on one line (its message spans three), the template cut short.
+          const shown = JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}…` : text);
+          errorAt(path.slice(), `invalid interpolation format for ${at}: ${shown}${e.reason ? `: ${e.reason}` : ''}`, 'escape a literal $ as $$');
         } else {
           errorAt(path.slice(), `error while interpolating ${at}: ${e.message}`, `set ${e.variable} in the shell environment or in the project's .env file`);
         }

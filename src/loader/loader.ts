@@ -4,9 +4,9 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ComposeError, throwIfAny, type Warning } from '../errors.js';
-import { discover, isFile, normalizeProjectName, type Discovery, type DiscoveryOptions } from './discover.js';
-import { readEnvFile } from './dotenv.js';
+import { ComposeError, throwIfAny, type KeyPath, type Warning } from '../errors.js';
+import { discover, invalidProjectNameMessage, isFile, normalizeProjectName, VALID_PROJECT_NAME, type Discovery, type DiscoveryOptions } from './discover.js';
+import { EnvFileUnreadableError, readEnvFile } from './dotenv.js';
 import { resolveServiceEnvironment } from './environment.js';
 import { resolveExtends, type LoadedFile } from './extends.js';
 import { interpolateModel } from './interpolate.js';
@@ -167,7 +167,15 @@ function projectName(discovery: Discovery, ctx: LoadContext): string {
         continue; // interpolating the whole file reports it, located
       }
     }
-    if (normalizeProjectName(value)) fromModel = normalizeProjectName(value);
+    // As compose-go: a name written in the file must already be valid (only the directory's
+    // name is normalised); an empty one falls back to the directory.
+    if (value !== '' && !VALID_PROJECT_NAME.test(value)) {
+      throw new ComposeError(invalidProjectNameMessage(value), {
+        location: ctx.index.locate(['name']),
+        hint: 'write it in lower case, e.g. ' + JSON.stringify(normalizeProjectName(value) || 'my-project'),
+      });
+    }
+    if (value !== '') fromModel = value;
   }
   if (fromModel) return fromModel;
   const fromDir = normalizeProjectName(path.basename(discovery.projectDir));
@@ -347,6 +355,22 @@ function mergeIncluded(
 }
 
 /**
+ * Runs `read`; an env or label file that cannot be read at all is reported where the compose file
+ * names it (`services.web.env_file[1]`, its line and column), the file's own path in the message.
+ */
+function atEntry<T>(list: KeyPath, indexOf: (file: string) => number, ctx: LoadContext, read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    if (!(e instanceof EnvFileUnreadableError) || !e.location?.file) throw e;
+    const i = indexOf(e.location.file);
+    const at: KeyPath = i >= 0 ? [...list, i] : list;
+    // A single `env_file: x.env` is normalised into a list: the index then points at the key itself.
+    throw new ComposeError(e.detail, { location: ctx.index.locate(at), hint: e.hint });
+  }
+}
+
+/**
  * env_file contents go into `environment` (explicit entries win) and label_file contents into
  * `labels` (explicit labels win), so the printed model is what containers get.
  */
@@ -356,14 +380,19 @@ function withResolvedEnvironment(project: Project, lookup: Lookup, ctx: LoadCont
     let out = svc;
     for (const f of svc.env_file ?? []) ctx.inputs.add(f.path);
     if (svc.environment || svc.env_file) {
-      out = { ...out, environment: resolveServiceEnvironment(svc.environment, svc.env_file, lookup) };
+      const envFiles = svc.env_file ?? [];
+      const environment = atEntry(['services', name, 'env_file'], (file) => envFiles.findIndex((f) => f.path === file), ctx, () =>
+        resolveServiceEnvironment(svc.environment, svc.env_file, lookup),
+      );
+      out = { ...out, environment };
     }
     if (svc.label_file?.length) {
       const files = svc.label_file.map((f) => path.resolve(projectDir, f));
       const fromFiles: Record<string, string> = {};
       for (const file of files) {
         ctx.inputs.add(file);
-        for (const [k, v] of readEnvFile(file, { required: true }) ?? []) fromFiles[k] = v;
+        const values = atEntry(['services', name, 'label_file'], (f) => files.indexOf(f), ctx, () => readEnvFile(file, { required: true }));
+        for (const [k, v] of values ?? []) fromFiles[k] = v;
       }
       out = { ...out, label_file: files, labels: { ...fromFiles, ...svc.labels } };
     }

@@ -2,8 +2,9 @@
 // are expanded here; `!reset` / `!override` become tag markers for the merge stage.
 // We walk the yaml AST ourselves (rather than toJS) so every node keeps its position.
 import { createRequire } from 'node:module';
-import type { Node } from 'yaml';
+import type { CST, Node } from 'yaml';
 import { ComposeError, throwIfAny, type KeyPath } from '../errors.js';
+import { MAX_NESTING } from './limits.js';
 import { keyOf, lineStartsOf, SourceMap, type Position } from './source-map.js';
 import { OverrideTag, ResetTag } from './tags.js';
 import { parseYamlSubset, UNSUPPORTED, type SubsetResult } from './yaml-subset.js';
@@ -39,14 +40,24 @@ const yaml = (): typeof import('yaml') => (yamlModule ??= require('yaml') as typ
 export function parseYamlDocument(text: string, file: string): ParsedFile {
   const YAML = yaml();
   const lineCounter = new YAML.LineCounter();
-  const docs = YAML.parseAllDocuments(text, { lineCounter, merge: true, prettyErrors: false, uniqueKeys: true });
   const sourceMap = new SourceMap(file, lineCounter.lineStarts);
   const posOf = (offset: number): Position => {
     const { line, col } = lineCounter.linePos(offset);
     return { line, column: col };
   };
-
-  const list = Array.isArray(docs) ? docs : [docs];
+  // parseAllDocuments in two steps, so the depth is checked between them: yaml's parser is
+  // iterative, its composer recursive (it overflows the stack at 800–900 levels).
+  const tokens = Array.from(new YAML.Parser(lineCounter.addNewLine).parse(text));
+  const tooDeep = tokenPastNesting(tokens);
+  if (tooDeep !== undefined) {
+    throw new ComposeError(`collections nest more than ${MAX_NESTING} levels deep`, {
+      location: { file, ...posOf(tooDeep) },
+      hint: 'flatten the structure; berth reads at most that depth',
+    });
+  }
+  // Duplicate keys are the walker's to find: yaml's uniqueKeys compares each key with every
+  // earlier one of its mapping, quadratic in a mapping's size (20,000 keys: 12 s).
+  const list = Array.from(new YAML.Composer({ merge: true, prettyErrors: false, uniqueKeys: false }).compose(tokens));
   const errors: ComposeError[] = [];
   for (const doc of list) {
     for (const e of doc.errors) {
@@ -72,6 +83,25 @@ export function parseYamlDocument(text: string, file: string): ParsedFile {
   return { file, value, sourceMap };
 }
 
+/** The offset of the first collection nested past MAX_NESTING in yaml's token tree, if any; no recursion. */
+function tokenPastNesting(tokens: readonly CST.Token[]): number | undefined {
+  const stack: [CST.Token | undefined, number][] = tokens.map((t) => [t, 0]);
+  while (stack.length > 0) {
+    const [token, depth] = stack.pop()!;
+    if (!token) continue;
+    if (token.type === 'document') {
+      stack.push([token.value, depth]);
+    } else if (token.type === 'block-map' || token.type === 'block-seq' || token.type === 'flow-collection') {
+      if (depth + 1 > MAX_NESTING) return token.offset;
+      for (const item of token.items) {
+        if ('key' in item) stack.push([item.key ?? undefined, depth + 1]);
+        stack.push([item.value, depth + 1]);
+      }
+    }
+  }
+  return undefined;
+}
+
 function firstLine(s: string): string {
   return s.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
 }
@@ -94,7 +124,7 @@ class Walker {
     throw new ComposeError(message, { location: { file: this.file, ...pos, path }, hint });
   }
 
-  toValue(node: Node | null | undefined, path: KeyPath, aliasDepth = 0): unknown {
+  toValue(node: Node | null | undefined, path: KeyPath, aliasDepth = 0, depth = 0): unknown {
     if (++this.expanded > MAX_EXPANDED_NODES) {
       this.fail(`the document expands to more than ${MAX_EXPANDED_NODES} nodes through aliases`, node, path);
     }
@@ -119,20 +149,24 @@ class Walker {
         this.fail(`the document expands to more than ${MAX_EXPANDED_NODES} nodes through aliases`, node, path);
       }
       const before = this.expanded;
-      const value = this.toValue(target as Node, path, aliasDepth + 1);
+      const value = this.toValue(target as Node, path, aliasDepth + 1, depth);
       this.aliasSizes.set(target as Node, this.expanded - before);
       return value;
     }
     if (node.anchor) this.anchors.set(node.anchor, node);
     const tag = node.tag;
     if (tag === '!reset') return new ResetTag();
+    if ((this.yaml.isSeq(node) || this.yaml.isMap(node)) && depth + 1 > MAX_NESTING) {
+      this.fail(`collections nest more than ${MAX_NESTING} levels deep${aliasDepth > 0 ? ' once aliases are expanded' : ''}`, node, path, 'flatten the structure; berth reads at most that depth');
+    }
     this.open.add(node);
-    const value = this.untagged(node, path, aliasDepth);
+    const value = this.untagged(node, path, aliasDepth, depth + 1);
     this.open.delete(node);
     return tag === '!override' ? new OverrideTag(value) : value;
   }
 
-  private untagged(node: Node, path: KeyPath, aliasDepth: number): unknown {
+  /** `depth`: the collections around node's children, node included when it is one. */
+  private untagged(node: Node, path: KeyPath, aliasDepth: number, depth: number): unknown {
     if (this.yaml.isScalar(node)) {
       // Compose files write file modes as `0440`; go-yaml (compose's parser) reads a plain
       // scalar with a leading zero as octal, YAML 1.2 as decimal. Follow compose.
@@ -141,21 +175,27 @@ class Walker {
       }
       return node.value;
     }
-    if (this.yaml.isSeq(node)) return node.items.map((item, i) => this.toValue(item as Node, [...path, i], aliasDepth));
+    if (this.yaml.isSeq(node)) return node.items.map((item, i) => this.toValue(item as Node, [...path, i], aliasDepth, depth));
     if (this.yaml.isMap(node)) {
       const out: Record<string, unknown> = {};
+      const keyNodes = new Map<string, Node | null>();
       const merged: Record<string, unknown>[] = [];
       for (const pair of node.items) {
         if (!this.yaml.isPair(pair)) continue;
         const keyNode = pair.key as Node | null;
         if (this.yaml.isScalar(keyNode) && typeof keyNode.value === 'symbol') {
-          merged.push(...this.mergeSources(pair.value as Node, path, aliasDepth));
+          merged.push(...this.mergeSources(pair.value as Node, path, aliasDepth, depth));
           continue;
         }
         const key = this.keyString(keyNode, path);
+        if (keyNodes.has(key)) {
+          const first = keyNodes.get(key)?.range;
+          this.fail(`invalid YAML: mapping key ${JSON.stringify(key)} already defined${first ? ` at line ${this.posOf(first[0]).line}` : ''}`, keyNode, path);
+        }
+        keyNodes.set(key, keyNode);
         const childPath = [...path, key];
         if (aliasDepth === 0 && keyNode?.range) this.sourceMap.setOffset(keyOf(childPath), keyNode.range[0]);
-        defineKey(out, key, this.toValue(pair.value as Node, childPath, aliasDepth));
+        defineKey(out, key, this.toValue(pair.value as Node, childPath, aliasDepth, depth));
       }
       // Merge keys: explicit keys win, then earlier sources in `<<: [*a, *b]` win over later.
       if (merged.length === 0) return out;
@@ -167,16 +207,16 @@ class Walker {
     this.fail('unsupported YAML node', node, path);
   }
 
-  private mergeSources(node: Node | null, path: KeyPath, aliasDepth: number): Record<string, unknown>[] {
+  private mergeSources(node: Node | null, path: KeyPath, aliasDepth: number, depth: number): Record<string, unknown>[] {
     const mapping = (n: Node | null, v: unknown): Record<string, unknown> => {
       if (typeof v !== 'object' || v === null || Array.isArray(v)) {
         this.fail('a merge key (<<) takes a mapping or a sequence of mappings', n, path);
       }
       return v as Record<string, unknown>;
     };
-    if (this.yaml.isSeq(node)) return node.items.map((n) => mapping(n as Node, this.toValue(n as Node, path, aliasDepth)));
+    if (this.yaml.isSeq(node)) return node.items.map((n) => mapping(n as Node, this.toValue(n as Node, path, aliasDepth, depth)));
     // `<<: *list`, an alias to a sequence of mappings, means what writing that sequence would (as in go-yaml).
-    const value = this.toValue(node, path, aliasDepth);
+    const value = this.toValue(node, path, aliasDepth, depth);
     return Array.isArray(value) ? value.map((v) => mapping(node, v)) : [mapping(node, value)];
   }
 

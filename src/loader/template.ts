@@ -3,6 +3,7 @@
 // (even in a default that will never be used) is reported, and then evaluated lazily: a
 // default, alternate or error message is only expanded when its branch is taken, so a
 // variable named only there is neither looked up nor warned about otherwise.
+import { MAX_TEMPLATE_NESTING } from './limits.js';
 import { OverrideTag } from './tags.js';
 import { isPlainObject } from '../lib/object.js';
 
@@ -24,12 +25,15 @@ export class TemplateError extends Error {
   readonly variable?: string;
   readonly template: string;
   readonly kind: 'invalid' | 'required';
-  constructor(kind: 'invalid' | 'required', template: string, message: string, variable?: string) {
+  /** For an invalid template, what is wrong when it is more than the syntax. */
+  readonly reason?: string;
+  constructor(kind: 'invalid' | 'required', template: string, message: string, variable?: string, reason?: string) {
     super(message);
     this.name = 'TemplateError';
     this.kind = kind;
     this.template = template;
     this.variable = variable;
+    this.reason = reason;
   }
 }
 
@@ -62,9 +66,32 @@ function closingBrace(text: string, from: number): number {
  */
 const parsedTemplates = new Map<string, readonly Part[]>();
 
+/**
+ * Refuses `${` nested past MAX_TEMPLATE_NESTING before parseParts recurses into it, in one pass
+ * (each `{` counts, as in closingBrace).
+ */
+function checkNesting(template: string): void {
+  let open = 0;
+  const braces: boolean[] = [];
+  for (let i = 0; i < template.length; i++) {
+    const c = template[i];
+    if (c === '$' && template[i + 1] === '$') i++;
+    else if (c === '$' && template[i + 1] === '{') {
+      braces.push(true);
+      if (++open > MAX_TEMPLATE_NESTING) {
+        const reason = `variables nest more than ${MAX_TEMPLATE_NESTING} levels deep`;
+        throw new TemplateError('invalid', template, `Invalid template: ${reason}`, undefined, reason);
+      }
+      i++;
+    } else if (c === '{') braces.push(false);
+    else if (c === '}' && braces.length > 0 && braces.pop()) open--;
+  }
+}
+
 function templateParts(template: string): readonly Part[] {
   let parts = parsedTemplates.get(template);
   if (parts === undefined) {
+    checkNesting(template);
     parts = parseParts(template, template);
     if (parsedTemplates.size >= 10_000) parsedTemplates.clear();
     parsedTemplates.set(template, parts);
@@ -201,6 +228,7 @@ export function extractVariables(value: unknown): Map<string, VariableUse> {
     if (!text.includes('$')) return;
     let parts: Part[];
     try {
+      checkNesting(text);
       parts = parseParts(text, text);
     } catch (e) {
       if (e instanceof TemplateError) return;

@@ -18,6 +18,7 @@ type Check = (project: Project) => Problem[];
 
 /** The checks, in the order their problems are produced (the result is sorted anyway). */
 const CHECKS: Record<string, Check> = {
+  imageOrBuild: checkImageOrBuild,
   serviceReferences: checkServiceReferences,
   resourceReferences: checkResourceReferences,
   cycles: checkCycles,
@@ -55,6 +56,25 @@ export function sortByLocation(errors: readonly ComposeError[]): ComposeError[] 
 }
 
 const sortedNames = (record: Record<string, unknown>): string[] => Object.keys(record).sort();
+
+// ---- what a container is made from ------------------------------------------------------
+
+/**
+ * compose-go's consistency check: a container needs an image to run, or a build to make one. A
+ * `provider:` service is made by a plugin instead, and is exempt there too.
+ */
+function checkImageOrBuild(project: Project): Problem[] {
+  return sortedNames(project.services)
+    .filter((name) => {
+      const svc = project.services[name];
+      return !svc.image && !svc.build && !('provider' in svc);
+    })
+    .map((name) => ({
+      detail: `service "${name}" has neither an image nor a build context specified`,
+      path: ['services', name],
+      hint: 'add `image:` (an image on the engine) or `build:` (a directory with a Dockerfile)',
+    }));
+}
 
 // ---- references -------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@
 // result is the general path's exactly: same values (core schema, go-yaml octals, merge key
 // order), same offsets for the same key paths; test/loader/yaml-subset.test.ts checks that on
 // every file of the corpus and on the cases below.
+import { MAX_NESTING, nestingOf } from './limits.js';
 import { OverrideTag, ResetTag } from './tags.js';
 
 export const UNSUPPORTED = Symbol('unsupported YAML');
@@ -42,7 +43,12 @@ export interface SubsetResult {
 export function parseYamlSubset(text: string, recordOffsets = true): SubsetResult | typeof UNSUPPORTED {
   if (AWKWARD_TEXT.test(text)) return UNSUPPORTED;
   try {
-    return new SubsetParser(text, recordOffsets).document();
+    const parser = new SubsetParser(text, recordOffsets);
+    const result = parser.document();
+    // An alias repeats its anchor's collections where it is used: the sum may nest past the
+    // limit, which the general parser then reports at the alias.
+    if (parser.usedAliases && nestingOf(result.value) > MAX_NESTING) return UNSUPPORTED;
+    return result;
   } catch (e) {
     if (e instanceof Unsupported) return UNSUPPORTED;
     throw e;
@@ -66,6 +72,9 @@ class SubsetParser {
   /** Offset where the line holding `i` starts. */
   private lineStart = 0;
   private nodes = 0;
+  /** Collections open around i; past MAX_NESTING the general parser reports where. */
+  private depth = 0;
+  usedAliases = false;
   private readonly anchors = new Map<string, Anchor>();
   readonly offsets = new Map<string, number>();
 
@@ -182,6 +191,10 @@ class SubsetParser {
     if (++this.nodes > MAX_NODES) unsupported();
   }
 
+  private enter(): void {
+    if (++this.depth > MAX_NESTING) unsupported();
+  }
+
   // ------------------------------------------------------------------------------------------
   // Block context
 
@@ -208,6 +221,13 @@ class SubsetParser {
   private pendingBlock = false;
 
   private blockSequence(column: number, key: string): unknown[] {
+    this.enter();
+    const out = this.blockSequenceItems(column, key);
+    this.depth--;
+    return out;
+  }
+
+  private blockSequenceItems(column: number, key: string): unknown[] {
     const s = this.s;
     this.count();
     this.record(key, this.i);
@@ -241,6 +261,13 @@ class SubsetParser {
   }
 
   private blockMapping(column: number, key: string): Record<string, unknown> {
+    this.enter();
+    const out = this.blockMappingEntries(column, key);
+    this.depth--;
+    return out;
+  }
+
+  private blockMappingEntries(column: number, key: string): Record<string, unknown> {
     const s = this.s;
     this.count();
     this.record(key, this.i);
@@ -437,6 +464,7 @@ class SubsetParser {
     const entry = this.anchors.get(name);
     if (!entry || !entry.done) unsupported(); // unknown, or inside its own anchor: reported by the general parser
     this.count();
+    this.usedAliases = true;
     this.nodes += (entry as Anchor).size;
     if (this.nodes > MAX_NODES) unsupported();
     this.record(key, at);
@@ -587,6 +615,13 @@ class SubsetParser {
 
   /** `itemsAtKey`: the sequence's items are located at its own key path (merge sources). */
   private flowNode(parent: number, key: string, itemsAtKey = false): unknown {
+    this.enter();
+    const out = this.flowCollection(parent, key, itemsAtKey);
+    this.depth--;
+    return out;
+  }
+
+  private flowCollection(parent: number, key: string, itemsAtKey: boolean): unknown {
     const s = this.s;
     const open = s.charCodeAt(this.i);
     this.count();

@@ -37,6 +37,8 @@ export interface PlanOptions {
   /** -V: recreate anonymous volumes instead of keeping them. */
   renewAnonVolumes?: boolean;
   removeOrphans?: boolean;
+  /** COMPOSE_IGNORE_ORPHANS: no warning about orphans left in place. */
+  ignoreOrphans?: boolean;
   /** --scale svc=n. */
   scale?: Record<string, number>;
   /** --pull; overrides every service's pull_policy. */
@@ -231,7 +233,7 @@ class Planner {
     const realOrphans = orphans.filter((c) => !placementLeftovers.includes(c));
     if (realOrphans.length) {
       if (this.opts.removeOrphans) for (const c of realOrphans) removals.push(this.removeStep(c, 'orphan: service not in the project'));
-      else {
+      else if (!this.opts.ignoreOrphans) {
         this.warnings.push(
           `Found orphan containers (${realOrphans.map((c) => c.name).join(', ')}) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.`,
         );

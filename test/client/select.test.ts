@@ -1,6 +1,6 @@
 // Engine selection: an explicit choice is honoured, and when nothing answers the error lists
 // every attempt.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -45,6 +45,20 @@ describe('selectEngine', () => {
       } finally {
         await endpoint.close();
       }
+    }
+  });
+
+  it('without autoStart, a built-in engine that could run but does not is selected as not running, not started', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'berth-select-idle-'));
+    try {
+      const runRoot = path.join(dir, 'run');
+      const selected = await selectEngine({ env: { BERTH_RUN_ROOT: runRoot, BERTH_ROOT: path.join(dir, 'root') }, cwd: '/tmp', builtinRunnable: () => undefined, autoStart: false });
+      expect(selected).toMatchObject({ kind: 'builtin', running: false, description: `built-in engine at ${runRoot}/engine.sock` });
+      expect(await selected.port.containers.list()).toEqual([]);
+      await expect(selected.port.containers.inspect('x')).rejects.toThrow(`the built-in engine at ${runRoot}/engine.sock is not running (start it with \`berth engine start\`, or \`berth up\`)`);
+      expect(existsSync(runRoot)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

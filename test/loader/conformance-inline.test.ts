@@ -84,7 +84,7 @@ const BERTH_WORDING: Record<string, string> = {
   'TestInvalidProjectNameType#0': 'filename0.yml:1:1: name must be a string',
   'TestBadDevelopConfig#0': 'services.frontend.develop.watch[0] missing required key "action"',
   'TestDevelopMissingAction#0': 'services.web.develop.watch[0] missing required key "action"',
-  'Test_DuplicateReset#0': 'filename0.yml:6:6: invalid YAML: Map keys must be unique',
+  'Test_DuplicateReset#0': 'filename0.yml:6:6: services.foo: invalid YAML: mapping key "command" already defined at line 5',
   'TestAliasBombPrevented#1': 'the document expands to more than 1000000 nodes through aliases',
   'TestAliasNodePreservation#0': 'the document expands to more than 1000000 nodes through aliases',
   // berth locates the conflicting key itself, so the key path goes one level deeper.
@@ -114,6 +114,12 @@ const REMOTE = 'the Go test registers a custom `remote:` ResourceLoader (a libra
  */
 const DIFFERENCES: Record<string, { reason: string; outcome: 'loads' | { error: string } }> = {
   'TestLoadVolumeSubpath#0': { reason: CONSISTENCY, outcome: { error: 'refers to undefined volume asdf' } },
+  'TestLoadWithLabelFile#0': { reason: CONSISTENCY, outcome: { error: 'has neither an image nor a build context specified' } },
+  'TestLoadLegacyBoolean#0': { reason: CONSISTENCY, outcome: { error: 'has neither an image nor a build context specified' } },
+  'TestParseYAMLFilesMergeOverride#0': { reason: CONSISTENCY, outcome: { error: 'has neither an image nor a build context specified' } },
+  'TestOverrideVolume#1': { reason: CONSISTENCY, outcome: { error: 'has neither an image nor a build context specified' } },
+  'TestEnvironmentWhitespace#0': { reason: CONSISTENCY, outcome: { error: 'has neither an image nor a build context specified' } },
+  'TestModels#0': { reason: CONSISTENCY, outcome: { error: 'has neither an image nor a build context specified' } },
   'TestLoadWithDependsOn#0': { reason: CONSISTENCY, outcome: { error: 'depends on undefined service "bar"' } },
   'TestSecretFileModeNumber#0': { reason: CONSISTENCY, outcome: { error: 'refers to undefined secret server-certificate' } },
   'TestSecretFileModeString#0': { reason: CONSISTENCY, outcome: { error: 'refers to undefined secret server-certificate' } },

@@ -127,7 +127,7 @@ describe('project name', () => {
     expect(discover({ workingDir: root, projectName: 'my_project', environment: {} }).explicitName).toBe('my_project');
     expect(discover({ workingDir: root, environment: { COMPOSE_PROJECT_NAME: '42my_project_env' } }).explicitName).toBe('42my_project_env');
     for (const bad of ['-my_project', '_my_project', 'www.my.project', 'MY_PROJECT']) {
-      expect(() => assertValidProjectName(bad)).toThrow(`invalid project name "${bad}"`);
+      expect(() => assertValidProjectName(bad, '-p')).toThrow(`-p: invalid project name "${bad}"`);
       expect(() => discover({ workingDir: root, projectName: bad, environment: {} })).toThrow(`invalid project name "${bad}"`);
     }
   });

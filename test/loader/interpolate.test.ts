@@ -56,7 +56,10 @@ describe.skipIf(!file)('compose-go interpolation cases (interpolation-cases.json
     if (c.error) {
       const [err, ...rest] = composeErrorsOf(run);
       expect(rest).toEqual([]);
-      expect(err.message).toContain(c.errorContains);
+      // compose-go's invalid-template message spans three lines (the template on the last);
+      // berth says it on one: its first line's words, then the template quoted.
+      const wanted = c.errorContains?.split('\n')[0].replace(/\.$/, ':');
+      expect(err.message).toContain(wanted);
       return;
     }
     expect(dig(run().value, path)).toBe(c.expected);
@@ -129,7 +132,7 @@ describe('interpolateModel', () => {
     const errors = composeErrorsOf(() => interpolateModel(parsed.value, { lookup: () => undefined, sourceMap: parsed.sourceMap }));
     expect(errors.map((e) => e.detail)).toEqual([
       'error while interpolating services.web.image: required variable TAG is missing a value: set TAG',
-      'invalid interpolation format for services.web.user.\nYou may need to escape any $ with another $.\n${',
+      'invalid interpolation format for services.web.user: "${"',
       'error while interpolating services.web.read_only: failed to cast to expected type: invalid boolean: maybe',
       'error while interpolating services.db.image: required variable DB is missing a value',
     ]);

@@ -32,8 +32,13 @@ describe('loading a project', () => {
   it('names the project from name:, else the directory, and -p wins over both', () => {
     write('compose.yaml', 'services:\n  web:\n    image: nginx\n');
     expect(load().project.name).toBe(path.basename(dir).toLowerCase().replace(/[^a-z0-9_-]/g, ''));
-    write('compose.yaml', 'name: My.App\nservices:\n  web:\n    image: nginx\n');
-    expect(load().project.name).toBe('myapp');
+    write('compose.yaml', 'name: my.app\nservices:\n  web:\n    image: nginx\n');
+    // As Compose v2: a name written in the file must be valid as it is; only the directory's is normalised.
+    expect(loadErrors()).toEqual([
+      `${path.join(dir, 'compose.yaml')}:1:1: name: invalid project name "my.app": must consist only of lowercase alphanumeric characters, hyphens, and underscores as well as start with a letter or number (write it in lower case, e.g. "myapp")`,
+    ]);
+    write('compose.yaml', 'name: my_app-2\nservices:\n  web:\n    image: nginx\n');
+    expect(load().project.name).toBe('my_app-2');
     expect(load({ projectName: 'explicit' }).project.name).toBe('explicit');
     expect(load({ environment: { COMPOSE_PROJECT_NAME: 'fromenv' } }).project.name).toBe('fromenv');
   });

@@ -8,6 +8,7 @@ import {
   ConflictError,
   InvalidArgumentError,
   NotFoundError,
+  NotImplementedError,
   UnauthorizedError,
   NotModifiedError,
   type AttachOptions,
@@ -25,6 +26,7 @@ import {
   type ImageInspect,
   type ImageSummary,
   type LogEntry,
+  type NetworkInspect,
   type OutputChunk,
   type PathStat,
   type ProgressMessage,
@@ -33,6 +35,7 @@ import {
   type WaitCondition,
 } from '../../src/engine/backend.js';
 import { Channel } from '../../src/lib/channel.js';
+import { FakeArchiveFs } from './fake-archive-fs.js';
 
 interface FakeProcess {
   exitCode: number;
@@ -42,7 +45,7 @@ interface FakeProcess {
 }
 
 /** Runs a fake script; output goes to `emit`, input comes from `stdin`. */
-function runScript(cmd: string[], emit: (c: OutputChunk) => void, stdin: () => Readable | undefined): FakeProcess {
+function runScript(cmd: string[], emit: (c: OutputChunk) => void, stdin: () => Readable | undefined, openStdin = false): FakeProcess {
   const script = cmd[0] === 'sh' && cmd[1] === '-c' ? (cmd[2] ?? '') : cmd.join(' ');
   let killed: ((code: number) => void) | undefined;
   const killedP = new Promise<number>((resolve) => {
@@ -61,7 +64,18 @@ function runScript(cmd: string[], emit: (c: OutputChunk) => void, stdin: () => R
       if (echo) {
         emit({ stream: echo[2] ? 'stderr' : 'stdout', data: Buffer.from(`${echo[1]}\n`) });
       } else if (stmt === 'cat') {
-        const input = stdin();
+        // A container started with open stdin (`stdin_open`, `docker run -i`) waits for an attach.
+        let input = stdin();
+        let stopped = false;
+        void killedP.then(() => (stopped = true));
+        while (!input && openStdin && !stopped) {
+          await new Promise((r) => setTimeout(r, 5));
+          input = stdin();
+        }
+        if (stopped) {
+          proc.exitCode = await killedP;
+          return;
+        }
         if (input) for await (const chunk of input) emit({ stream: 'stdout', data: Buffer.from(chunk as Buffer) });
       } else if (stmt === 'sleep') {
         proc.exitCode = await killedP;
@@ -136,6 +150,18 @@ export class FakeBackend {
   readonly execs = new Map<string, FakeExec>();
   readonly images = new Map<string, FakeImage>();
   readonly volumes = new Map<string, Volume>();
+  readonly networks = new Map<string, NetworkInspect>();
+  /**
+   * Containers (by id) whose archive calls use an in-memory filesystem instead of the canned
+   * `/etc/hostname` answers: set one with `filesystemFor(name)`.
+   */
+  readonly filesystems = new Map<string, FakeArchiveFs>();
+
+  filesystemFor(ref: string, seed: ConstructorParameters<typeof FakeArchiveFs>[0] = {}): FakeArchiveFs {
+    const fs = new FakeArchiveFs(seed);
+    this.filesystems.set(this.find(ref).id, fs);
+    return fs;
+  }
   readonly events: EventMessage[] = [];
   private readonly eventListeners = new Set<Channel<EventMessage>>();
   /** The signal of the latest streaming call, to check the server aborts it when a client leaves. */
@@ -301,11 +327,45 @@ export class FakeBackend {
   /** The EngineBackend view, every method recorded. */
   backend(): EngineBackend {
     const self = this;
-    const notHere = async (): Promise<never> => {
-      throw new NotFoundError('networks are not modelled by the fake backend');
+    const notModelled = async (): Promise<never> => {
+      throw new NotImplementedError('not modelled by the fake backend');
+    };
+    // Networks are records only (no endpoints): enough for a compose client to create, find and
+    // remove a project's networks.
+    const network = (ref: string): NetworkInspect => {
+      const found = [...self.networks.values()].find((n) => n.Id === ref || n.Name === ref || (ref.length >= 12 && n.Id.startsWith(ref)));
+      if (!found) throw new NotFoundError(`network ${ref} not found`);
+      return found;
     };
     return {
-      networks: { list: async () => [], inspect: notHere, create: notHere, remove: notHere, connect: notHere, disconnect: notHere, prune: async () => ({ NetworksDeleted: [] }) },
+      networks: {
+        list: async (filters) =>
+          [...self.networks.values()].filter((n) =>
+            (filters.label ?? []).every((l) => {
+              const [k, v] = l.split('=', 2);
+              return k in n.Labels && (v === undefined || n.Labels[k] === v);
+            }) && (filters.name ?? []).every((name) => n.Name.includes(name)),
+          ),
+        inspect: async (ref) => network(ref),
+        async create(request) {
+          self.record('networks.create', request);
+          if ([...self.networks.values()].some((n) => n.Name === request.Name)) throw new ConflictError(`network with name ${request.Name} already exists`);
+          const n: NetworkInspect = {
+            Name: request.Name, Id: hexId(), Created: new Date().toISOString(), Scope: 'local', Driver: request.Driver ?? 'bridge', EnableIPv6: false,
+            IPAM: { Driver: 'default', Options: null, Config: [] }, Internal: request.Internal ?? false, Attachable: request.Attachable ?? false, Ingress: false,
+            ConfigFrom: { Network: '' }, ConfigOnly: false, Containers: {}, Options: request.Options ?? {}, Labels: request.Labels ?? {},
+          };
+          self.networks.set(n.Id, n);
+          return { Id: n.Id, Warning: '' };
+        },
+        async remove(ref) {
+          self.record('networks.remove', ref);
+          self.networks.delete(network(ref).Id);
+        },
+        connect: async (ref) => void network(ref),
+        disconnect: async (ref) => void network(ref),
+        prune: async () => ({ NetworksDeleted: [] }),
+      },
       containers: {
         async create(request, options) {
           self.record('containers.create', request, options);
@@ -344,7 +404,7 @@ export class FakeBackend {
           c.status = 'running';
           c.startedAt = new Date();
           self.containerEvent(c, 'start');
-          const proc = runScript([...(c.request.Entrypoint ?? []), ...(c.request.Cmd ?? [])], (chunk) => self.output(c, chunk), () => c.stdin);
+          const proc = runScript([...(c.request.Entrypoint ?? []), ...(c.request.Cmd ?? [])], (chunk) => self.output(c, chunk), () => c.stdin, Boolean(c.request.OpenStdin));
           c.process = proc;
           void proc.done.then(() => self.finish(c, proc.exitCode));
         },
@@ -476,7 +536,9 @@ export class FakeBackend {
         },
         async archiveStat(id, path) {
           self.record('containers.archiveStat', id, path);
-          self.find(id);
+          const c = self.find(id);
+          const fs = self.filesystems.get(c.id);
+          if (fs) return fs.stat(path, id);
           if (path !== '/etc/hostname') throw new NotFoundError(`Could not find the file ${path} in container ${id}`);
           const stat: PathStat = { name: 'hostname', size: 5, mode: 0o644, mtime: '2024-01-02T03:04:05Z', linkTarget: '' };
           return stat;
@@ -484,18 +546,25 @@ export class FakeBackend {
         async archiveGet(id, path) {
           self.record('containers.archiveGet', id, path);
           const stat = await this.archiveStat(id, path);
+          const fs = self.filesystems.get(self.find(id).id);
+          if (fs) return { stat, tar: fs.archive(path, id) };
           return { stat, tar: Readable.from([Buffer.from('fake tar of '), Buffer.from(path)]) };
         },
         async archivePut(id, path, tar, options) {
+          const fs = self.filesystems.get(self.find(id).id);
+          if (fs) {
+            self.record('containers.archivePut', id, path, await fs.extract(path, tar as AsyncIterable<Buffer>, id, options), options);
+            return;
+          }
           const chunks: Buffer[] = [];
           for await (const chunk of tar) chunks.push(chunk as Buffer);
           self.record('containers.archivePut', id, path, Buffer.concat(chunks).toString(), options);
           self.find(id);
         },
-        // Filesystems are not modelled: the engine's own tests cover diff, export and commit.
-        changes: notHere,
-        export: notHere,
-        commit: notHere,
+        // Filesystem changes are not modelled: the engine's own tests cover diff, export and commit.
+        changes: notModelled,
+        export: notModelled,
+        commit: notModelled,
       },
       exec: {
         async create(containerId, request) {

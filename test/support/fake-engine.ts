@@ -613,9 +613,29 @@ export class FakeEngine implements EnginePort {
       c.Name = newName;
       this.emit('container', 'rename', c.Id, this.attrs(c));
     },
+    statsStream: (id, signal) => {
+      const self = this;
+      return (async function* () {
+        while (!signal?.aborted) {
+          yield await self.containers.stats(id);
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      })();
+    },
     putArchive: async (id) => {
       this.record('container.putArchive', id);
       this.mustContainer('container.putArchive', id);
+    },
+    // No filesystem here: the archive API tests use the API fake backend (test/support/api-fake-backend.ts).
+    archiveStat: async (id, path) => {
+      this.record('container.archiveStat', id);
+      this.mustContainer('container.archiveStat', id);
+      throw new EnginePortError('container.archiveStat', `${id}:${path}`, 404, `Could not find the file ${path} in container ${id}`);
+    },
+    getArchive: async (id, path) => {
+      this.record('container.getArchive', id);
+      this.mustContainer('container.getArchive', id);
+      throw new EnginePortError('container.getArchive', `${id}:${path}`, 404, `Could not find the file ${path} in container ${id}`);
     },
   };
 

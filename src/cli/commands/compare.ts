@@ -12,6 +12,7 @@ import { BerthError, UsageError } from '../../errors.js';
 import { parseDuration } from '../../loader/durations.js';
 import type { CliIO } from '../io.js';
 import { engineFor } from '../engine-for.js';
+import { outputStyle } from '../output-style.js';
 import { loadForCommand } from '../project-load.js';
 import type { GlobalFlags } from '../project-options.js';
 
@@ -61,11 +62,15 @@ export async function runCompareCommand(globals: GlobalFlags, flags: CompareFlag
     skipScaling: !flags.scaling,
   };
   if (opts.durationMs <= 0) throw new UsageError('--duration must be longer than 0');
+  const reportDir = path.resolve(io.cwd, flags.reportDir);
+  const output = flags.output ? path.resolve(io.cwd, flags.output) : undefined;
+  const group = flags.group;
+  const style = outputStyle(globals, io);
   const loaded = loadForCommand(globals, io);
-  const target = resolveCompareTarget(loaded.project, flags.group);
-  const engine = await engineFor(globals, io);
+  const target = resolveCompareTarget(loaded.project, group);
+  const engine = await engineFor(globals, io, 'change');
   const driver = createComposeDriver(engine.port, { files: loaded.discovery.files, workingDir: loaded.discovery.projectDir });
-  const progress = createProgress({ write: io.stderr, isTTY: io.isTTY }, opts.modes.length * opts.repeat);
+  const progress = createProgress({ write: io.stderr, isTTY: style.redraw }, opts.modes.length * opts.repeat);
   io.stderr(`comparing ${target.group} (${target.members.join(', ')}) as ${opts.modes.join(', ')} on the ${engine.description}\n`);
   let report;
   try {
@@ -73,11 +78,11 @@ export async function runCompareCommand(globals: GlobalFlags, flags: CompareFlag
   } finally {
     progress.close();
   }
-  const written = writeReportFiles(report, path.resolve(io.cwd, flags.reportDir));
+  const written = writeReportFiles(report, reportDir);
   const text = renderReport(report, format);
-  if (flags.output) {
-    writeOutput(path.resolve(io.cwd, flags.output), text);
-    written.push(path.resolve(io.cwd, flags.output));
+  if (output) {
+    writeOutput(output, text);
+    written.push(output);
   } else io.stdout(text);
   io.stderr(`wrote ${written.map((f) => path.relative(io.cwd, f) || f).join(', ')}\n`);
   const failures = report.modes.flatMap((m) => m.failures);

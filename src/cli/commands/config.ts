@@ -44,7 +44,7 @@ export async function runConfig(globals: GlobalFlags, flags: ConfigFlags, only: 
   if (flags.resolveImageDigests || flags.lockImageDigests) {
     const { engineFor } = await import('../engine-for.js');
     const { resolveImageDigests } = await import('../../compose/pull.js');
-    const pinned = await resolveImageDigests((await engineFor(globals, io)).port, project);
+    const pinned = await resolveImageDigests((await engineFor(globals, io, 'change')).port, project);
     if (flags.lockImageDigests) lock = pinned;
     else project = { ...project, services: Object.fromEntries(Object.entries(project.services).map(([n, svc]) => [n, pinned[n] ? { ...svc, image: pinned[n] } : svc])) };
   }

@@ -1,12 +1,13 @@
 // `berth down`: thin over src/apply/down.ts.
-import { UsageError } from '../../errors.js';
 import { executeDown } from '../../apply/down.js';
-import { ProgressTracker, reporterFor, type ProgressMode } from '../../apply/progress.js';
-import { engineFor, wantsColour } from '../engine-for.js';
+import { ProgressTracker, reporterFor } from '../../apply/progress.js';
+import { engineFor } from '../engine-for.js';
 import type { CliIO } from '../io.js';
+import { choiceFlag } from '../lifecycle-context.js';
+import { outputStyle } from '../output-style.js';
 import type { GlobalFlags } from '../project-options.js';
 import { projectContext } from '../project-context.js';
-import { parallelLimit } from './up.js';
+import { parallelLimit, seconds } from './up.js';
 
 export interface DownFlags {
   volumes?: boolean;
@@ -18,15 +19,17 @@ export interface DownFlags {
 }
 
 export async function runDown(globals: GlobalFlags, flags: DownFlags, io: CliIO): Promise<number> {
-  if (flags.rmi !== undefined && flags.rmi !== 'all' && flags.rmi !== 'local') throw new UsageError(`--rmi ${flags.rmi}: all or local`);
-  const timeout = flags.timeout === undefined ? undefined : Number(flags.timeout);
-  if (timeout !== undefined && (!Number.isFinite(timeout) || timeout < 0)) throw new UsageError(`-t ${flags.timeout}: expected seconds`);
+  const rmi = choiceFlag('--rmi', flags.rmi, ['all', 'local'] as const);
+  const timeout = seconds('-t', flags.timeout);
+  const parallel = parallelLimit(flags.parallel, io.env);
+  const volumes = flags.volumes ?? false;
+  const removeOrphans = flags.removeOrphans ?? ['1', 'true'].includes(io.env.COMPOSE_REMOVE_ORPHANS ?? '');
+  const style = outputStyle(globals, io, flags.progress);
   const ctx = projectContext(globals, io, { required: false });
-  const { port } = await engineFor(globals, io);
-  const mode = (flags.progress as ProgressMode | undefined) ?? (io.isTTY ? 'tty' : 'plain');
-  const tracker = new ProgressTracker(reporterFor(mode, io.stderr, wantsColour(globals, io)), Date.now);
+  const { port } = await engineFor(globals, io, 'change');
+  const tracker = new ProgressTracker(reporterFor(style.progress, io.stderr, style.colour), Date.now);
   try {
-    await executeDown(ctx.name, ctx.project, { volumes: flags.volumes, rmi: flags.rmi as 'all' | 'local' | undefined, removeOrphans: flags.removeOrphans, timeout, parallel: parallelLimit(flags.parallel, io.env) }, { port, progress: tracker });
+    await executeDown(ctx.name, ctx.project, { volumes, rmi, removeOrphans, timeout, parallel }, { port, progress: tracker });
   } finally {
     tracker.close();
   }

@@ -6,7 +6,6 @@ import { resolveEnginePaths, type EngineFlags } from '../../client/engine-launch
 import { BerthError } from '../../errors.js';
 import type { CliIO } from '../io.js';
 
-
 /** Foreground: serves until SIGTERM/SIGINT, then stops serving (containers keep running). */
 export async function runEngineForeground(flags: EngineFlags, io: CliIO): Promise<void> {
   const { startDaemon, DaemonLockError } = await import('../../engine/daemon/daemon.js');
@@ -18,7 +17,13 @@ export async function runEngineForeground(flags: EngineFlags, io: CliIO): Promis
     daemon = await startDaemon({
       ...r,
       // <root>/daemon.json or --config-file, then --registry-mirror, --insecure-registry, --max-concurrent-*.
-      ...(await registrySettings(r.root, { ...flags, ...(flags.configFile ? { configFile: path.resolve(io.cwd, flags.configFile) } : {}) })),
+      ...(await registrySettings(r.root, {
+        ...(flags.configFile ? { configFile: path.resolve(io.cwd, flags.configFile) } : {}),
+        ...(flags.registryMirror ? { registryMirror: flags.registryMirror } : {}),
+        ...(flags.insecureRegistry ? { insecureRegistry: flags.insecureRegistry } : {}),
+        ...(flags.maxConcurrentDownloads !== undefined ? { maxConcurrentDownloads: flags.maxConcurrentDownloads } : {}),
+        ...(flags.maxConcurrentUploads !== undefined ? { maxConcurrentUploads: flags.maxConcurrentUploads } : {}),
+      })),
       // BERTH_ADDRESS_POOLS, BERTH_DNS_UPSTREAM, BERTH_OUTBOUND_NAT (`engine start` passes its environment on).
       ...networkSettingsFromEnv(io.env),
       ...(flags.runc ? { runcBinary: flags.runc } : {}),
@@ -32,6 +37,9 @@ export async function runEngineForeground(flags: EngineFlags, io: CliIO): Promis
     });
   } catch (e) {
     if (e instanceof DaemonLockError || e instanceof NetworkSettingsError || e instanceof DaemonConfigError) throw new BerthError(e.message);
+    // Its state and runtime directories could not be made (a file in the way, no permission).
+    const fsError = e as NodeJS.ErrnoException;
+    if (fsError.syscall && fsError.path && fsError.code) throw new BerthError(`cannot prepare ${fsError.path}: ${fsError.code} (choose another place with --root / --run-root)`);
     throw e;
   }
   io.stderr(`berth engine listening on ${daemon.socketPath} (pid ${process.pid})\n`);

@@ -7,10 +7,11 @@ import { interruptSignal, lifecycleContext } from '../lifecycle-context.js';
 import type { GlobalFlags } from '../project-options.js';
 
 export async function runEvents(globals: GlobalFlags, flags: { json?: boolean }, services: string[], io: CliIO): Promise<number> {
-  const c = await lifecycleContext(globals, io);
+  const json = flags.json ?? false;
+  const c = await lifecycleContext(globals, io, { engine: 'require' });
   const { signal, release } = interruptSignal(io);
   try {
-    await streamEvents(c.target, services, (e) => io.stdout(flags.json ? `${JSON.stringify(composeEvent(e))}\n` : formatEvent(e)), signal);
+    await streamEvents(c.target, services, (e) => io.stdout(json ? `${JSON.stringify(composeEvent(e))}\n` : formatEvent(e)), signal);
   } finally {
     release();
   }

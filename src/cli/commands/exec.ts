@@ -9,7 +9,8 @@ import { terminalSession } from './terminal.js';
 
 export interface ExecFlags {
   detach?: boolean;
-  tty?: boolean;
+  /** commander's `-T, --no-TTY`: false when given. */
+  TTY?: boolean;
   env?: string[];
   user?: string;
   workdir?: string;
@@ -19,21 +20,27 @@ export interface ExecFlags {
 }
 
 export async function runExec(globals: GlobalFlags, flags: ExecFlags, service: string, command: string[], io: CliIO): Promise<number> {
-  const c = await lifecycleContext(globals, io);
   const index = intFlag('--index', flags.index);
-  const session = terminalSession(io, { wantTty: flags.tty !== false, attachStdin: !flags.detach && flags.interactive !== false });
+  const detach = flags.detach ?? false;
+  const wantTty = flags.TTY !== false;
+  const attachStdin = !detach && flags.interactive !== false;
+  const env = flags.env ?? [];
+  const { user, workdir } = flags;
+  const privileged = flags.privileged ?? false;
+  const c = await lifecycleContext(globals, io, { engine: 'change' });
+  const session = terminalSession(io, { wantTty, attachStdin });
   try {
     return await execInService(
       c.target,
       service,
       command,
       {
-        detach: flags.detach ?? false,
+        detach,
         tty: session.tty,
-        env: flags.env ?? [],
-        ...(flags.user ? { user: flags.user } : {}),
-        ...(flags.workdir ? { workdir: flags.workdir } : {}),
-        ...(flags.privileged ? { privileged: true } : {}),
+        env,
+        ...(user ? { user } : {}),
+        ...(workdir ? { workdir } : {}),
+        ...(privileged ? { privileged: true } : {}),
         ...(index !== undefined ? { index } : {}),
         ...(session.stdin ? { stdin: session.stdin } : {}),
       },

@@ -1,4 +1,4 @@
-// `berth logs [-f] [--tail N] [--since T] [--until T] [-t] [--no-log-prefix] [--index N] [services]`:
+// `berth logs [-f] [--tail N] [--since T] [--until T] [-t] [--no-log-prefix] [--no-color] [--index N] [services]`:
 // thin over src/compose/logs.ts.
 import { parseLogTime, parseTail, showLogs } from '../../compose/logs.js';
 import type { CliIO } from '../io.js';
@@ -17,23 +17,29 @@ export interface LogsFlags {
 }
 
 export async function runLogs(globals: GlobalFlags, flags: LogsFlags, services: string[], io: CliIO): Promise<number> {
-  const c = await lifecycleContext(globals, io);
   const now = Date.now();
-  const { signal, release } = interruptSignal(io);
   const index = intFlag('--index', flags.index);
   const tail = parseTail(flags.tail);
+  const since = flags.since ? parseLogTime(flags.since, now, '--since') : undefined;
+  const until = flags.until ? parseLogTime(flags.until, now, '--until') : undefined;
+  const follow = flags.follow ?? false;
+  const timestamps = flags.timestamps ?? false;
+  const noPrefix = flags.logPrefix === false;
+  const colourWanted = flags.color !== false;
+  const c = await lifecycleContext(globals, io, { engine: 'observe' });
+  const { signal, release } = interruptSignal(io);
   try {
     await showLogs(
       c.target,
       services,
       {
-        follow: flags.follow ?? false,
+        follow,
         ...(tail !== undefined ? { tail } : {}),
-        ...(flags.since ? { since: parseLogTime(flags.since, now, '--since') } : {}),
-        ...(flags.until ? { until: parseLogTime(flags.until, now, '--until') } : {}),
-        timestamps: flags.timestamps ?? false,
-        noPrefix: flags.logPrefix === false,
-        colour: c.colour && flags.color !== false,
+        ...(since !== undefined ? { since } : {}),
+        ...(until !== undefined ? { until } : {}),
+        timestamps,
+        noPrefix,
+        colour: c.colour && colourWanted,
         ...(index !== undefined ? { index } : {}),
         signal,
       },

@@ -1,23 +1,26 @@
 // `berth ls [-a] [-q] [--format table|json] [--filter name=X]`: every project on the engine.
 import { listProjects } from '../../compose/views.js';
-import { formatProjects } from '../format.js';
 import { UsageError } from '../../errors.js';
 import { engineFor } from '../engine-for.js';
+import { formatProjects } from '../format.js';
 import type { CliIO } from '../io.js';
+import { choiceFlag } from '../lifecycle-context.js';
 import type { GlobalFlags } from '../project-options.js';
 
 export async function runLs(globals: GlobalFlags, flags: { all?: boolean; quiet?: boolean; format?: string; filter?: string[] }, io: CliIO): Promise<number> {
-  if (flags.format && flags.format !== 'table' && flags.format !== 'json') throw new UsageError(`--format ${flags.format}: table or json`);
+  const format = choiceFlag('--format', flags.format, ['table', 'json'] as const) ?? 'table';
+  const quiet = flags.quiet ?? false;
+  const all = flags.all ?? false;
   let filterName: string | undefined;
   for (const f of flags.filter ?? []) {
     const m = /^name=(.*)$/.exec(f);
     if (!m) throw new UsageError(`--filter ${f}: only name=<text> is supported`);
     filterName = m[1];
   }
-  const { port } = await engineFor(globals, io);
-  const rows = await listProjects(port, { all: flags.all ?? false, ...(filterName !== undefined ? { filterName } : {}) });
-  if (flags.quiet) io.stdout(rows.map((r) => `${r.Name}\n`).join(''));
-  else if (flags.format === 'json') io.stdout(`${JSON.stringify(rows)}\n`);
+  const { port } = await engineFor(globals, io, 'observe');
+  const rows = await listProjects(port, { all, ...(filterName !== undefined ? { filterName } : {}) });
+  if (quiet) io.stdout(rows.map((r) => `${r.Name}\n`).join(''));
+  else if (format === 'json') io.stdout(`${JSON.stringify(rows)}\n`);
   else io.stdout(formatProjects(rows));
   return 0;
 }

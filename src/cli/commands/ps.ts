@@ -1,8 +1,10 @@
 // `berth ps`: thin over src/compose/ps.ts (selection) and src/cli/format-ps.ts (printing).
-import { UsageError } from '../../errors.js';
+import { psStates } from '../../compose/ps.js';
 import { composePs } from '../format-ps.js';
 import { engineFor } from '../engine-for.js';
+import { booleanFlag } from '../flags.js';
 import type { CliIO } from '../io.js';
+import { choiceFlag } from '../lifecycle-context.js';
 import type { GlobalFlags } from '../project-options.js';
 import { projectContext } from '../project-context.js';
 
@@ -13,12 +15,20 @@ export interface PsFlags {
   format?: string;
   status?: string[];
   filter?: string[];
+  /** commander's `--no-trunc`: false when given. */
+  trunc?: boolean;
+  orphans?: string | boolean;
 }
 
 export async function runPs(globals: GlobalFlags, flags: PsFlags, services: string[], io: CliIO): Promise<number> {
-  if (flags.format !== undefined && flags.format !== 'table' && flags.format !== 'json') throw new UsageError(`--format ${flags.format}: table or json`);
+  const format = choiceFlag('--format', flags.format, ['table', 'json'] as const) ?? 'table';
+  const { all, quiet, status, filter, services: namesOnly } = flags;
+  const noTrunc = flags.trunc === false;
+  const orphans = booleanFlag('--orphans', flags.orphans, true);
+  psStates({ status, filter });
   const ctx = projectContext(globals, io, { required: false });
-  const { port } = await engineFor(globals, io);
-  io.stdout(await composePs(port, ctx.name, { ...flags, format: flags.format as 'table' | 'json' | undefined, only: services }, Date.now()));
+  const { port } = await engineFor(globals, io, 'observe');
+  const known = ctx.project ? Object.keys(ctx.project.services) : undefined;
+  io.stdout(await composePs(port, ctx.name, { all, quiet, services: namesOnly, status, filter, format, noTrunc, orphans, ...(known ? { known } : {}), only: services }, Date.now()));
   return 0;
 }

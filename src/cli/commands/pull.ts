@@ -16,12 +16,16 @@ export interface TransferFlags {
 }
 
 export async function runTransfer(verb: 'pull' | 'push', globals: GlobalFlags, flags: TransferFlags, services: string[], io: CliIO): Promise<number> {
-  const c = await lifecycleContext(globals, io, { required: true, ...(flags.progress ? { progress: flags.progress } : {}) });
+  // Every flag is read (and checked) before the files and the engine.
+  const quiet = flags.quiet === true;
+  const parallel = parallelLimit(flags.parallel, io.env);
+  const ignoreFailures = verb === 'pull' ? flags.ignorePullFailures : flags.ignorePushFailures;
+  const c = await lifecycleContext(globals, io, { engine: 'change', required: true, ...(flags.progress ? { progress: flags.progress } : {}) });
   const project = requireModel(c, verb);
-  const progress = flags.quiet ? new ProgressTracker(quietReporter, Date.now) : c.progress;
+  const progress = quiet ? new ProgressTracker(quietReporter, Date.now) : c.progress;
   const { signal, release } = interruptSignal(io);
   try {
-    const request = { port: c.target.port, project, progress, signal, parallel: parallelLimit(flags.parallel, io.env), ignoreFailures: verb === 'pull' ? flags.ignorePullFailures : flags.ignorePushFailures };
+    const request = { port: c.target.port, project, progress, signal, parallel, ignoreFailures };
     const failures = verb === 'pull' ? await pullServices(request, services) : await pushServices(request, services);
     // Ignored failures are still told, once each, on stderr.
     for (const f of failures) io.stderr(`warning: ${verb} of ${f.image} (for ${f.services.join(', ')}) failed: ${f.message}\n`);

@@ -5,7 +5,9 @@ import { intFlag, lifecycleContext } from '../lifecycle-context.js';
 import type { GlobalFlags } from '../project-options.js';
 
 export async function runRestart(globals: GlobalFlags, flags: { timeout?: string; deps?: boolean }, services: string[], io: CliIO): Promise<number> {
-  const c = await lifecycleContext(globals, io);
-  await restartContainers(c, services, intFlag('-t', flags.timeout), flags.deps === false);
+  const timeout = intFlag('-t', flags.timeout);
+  const noDeps = flags.deps === false;
+  const c = await lifecycleContext(globals, io, { engine: 'change' });
+  await restartContainers(c, services, timeout, noDeps);
   return 0;
 }

@@ -7,14 +7,17 @@ import { lifecycleContext } from '../lifecycle-context.js';
 import type { GlobalFlags } from '../project-options.js';
 
 export async function runRm(globals: GlobalFlags, flags: { force?: boolean; stop?: boolean; volumes?: boolean }, services: string[], io: CliIO): Promise<number> {
-  const c = await lifecycleContext(globals, io);
+  const force = flags.force ?? false;
+  const stop = flags.stop ?? false;
+  const volumes = flags.volumes ?? false;
+  const c = await lifecycleContext(globals, io, { engine: 'change' });
   const removed = await removeContainers(c, services, {
-    force: flags.force ?? false,
-    stop: flags.stop ?? false,
-    volumes: flags.volumes ?? false,
+    force,
+    stop,
+    volumes,
     confirm: async (names) => {
       io.stderr(`Going to remove ${names.join(', ')}\n`);
-      if (!process.stdin.isTTY) throw new UsageError('rm: not removing without confirmation; use -f (--force) when not on a terminal');
+      if (!io.stdinIsTTY) throw new UsageError('rm: not removing without confirmation; use -f (--force) when not on a terminal');
       io.stderr('Are you sure? [yN] ');
       const answer = io.readStdin().trim().toLowerCase();
       return answer === 'y' || answer === 'yes';

@@ -1,7 +1,7 @@
 // `berth run [--rm] [-d] [-e K=V] [--entrypoint CMD] [-p PORT] [--service-ports] [--no-deps]
 // [--name N] [-v VOL] [-w DIR] [-u USER] [-T] [-l K=V] SERVICE [COMMAND...]`: thin over
 // src/compose/run.ts. Attached, the CLI exits with the container's exit code; -d prints its name.
-import { runOneOff } from '../../compose/run.js';
+import { parsePublish, runOneOff } from '../../compose/run.js';
 import type { CliIO } from '../io.js';
 import { lifecycleContext, requireModel } from '../lifecycle-context.js';
 import type { GlobalFlags } from '../project-options.js';
@@ -19,40 +19,45 @@ export interface RunFlags {
   volume?: string[];
   workdir?: string;
   user?: string;
-  tty?: boolean;
+  /** commander's `-T, --no-TTY`: false when given. */
+  TTY?: boolean;
   interactive?: boolean;
   label?: string[];
 }
 
 export async function runRun(globals: GlobalFlags, flags: RunFlags, service: string, command: string[], io: CliIO): Promise<number> {
-  const c = await lifecycleContext(globals, io, { required: true });
+  const detach = flags.detach ?? false;
+  const wantTty = flags.TTY !== false;
+  const attachStdin = !detach && flags.interactive !== false;
+  const { entrypoint, name, workdir, user } = flags;
+  const options = {
+    rm: flags.rm ?? false,
+    detach,
+    env: flags.env ?? [],
+    ...(entrypoint !== undefined ? { entrypoint } : {}),
+    publish: flags.publish ?? [],
+    servicePorts: flags.servicePorts ?? false,
+    noDeps: flags.deps === false,
+    ...(name ? { name } : {}),
+    volumes: flags.volume ?? [],
+    ...(workdir ? { workdir } : {}),
+    ...(user ? { user } : {}),
+    labels: flags.label ?? [],
+    environment: io.env,
+  };
+  for (const spec of options.publish) parsePublish(spec);
+  const c = await lifecycleContext(globals, io, { engine: 'change', required: true });
   const project = requireModel(c, 'run');
-  const session = terminalSession(io, { wantTty: flags.tty !== false, attachStdin: !flags.detach && flags.interactive !== false });
+  const session = terminalSession(io, { wantTty, attachStdin });
   try {
     const result = await runOneOff(
       { port: c.target.port, project, progress: c.progress },
       service,
       command,
-      {
-        rm: flags.rm ?? false,
-        detach: flags.detach ?? false,
-        env: flags.env ?? [],
-        ...(flags.entrypoint !== undefined ? { entrypoint: flags.entrypoint } : {}),
-        publish: flags.publish ?? [],
-        servicePorts: flags.servicePorts ?? false,
-        noDeps: flags.deps === false,
-        ...(flags.name ? { name: flags.name } : {}),
-        volumes: flags.volume ?? [],
-        ...(flags.workdir ? { workdir: flags.workdir } : {}),
-        ...(flags.user ? { user: flags.user } : {}),
-        tty: session.tty,
-        labels: flags.label ?? [],
-        environment: io.env,
-        ...(session.stdin ? { stdin: session.stdin } : {}),
-      },
+      { ...options, tty: session.tty, ...(session.stdin ? { stdin: session.stdin } : {}) },
       session.output,
     );
-    if (flags.detach) io.stdout(`${result.name}\n`);
+    if (detach) io.stdout(`${result.name}\n`);
     return result.exitCode;
   } finally {
     session.restore();

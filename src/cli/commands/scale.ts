@@ -5,7 +5,9 @@ import { lifecycleContext, requireModel } from '../lifecycle-context.js';
 import type { GlobalFlags } from '../project-options.js';
 
 export async function runScale(globals: GlobalFlags, flags: { deps?: boolean }, pairs: string[], io: CliIO): Promise<number> {
-  const c = await lifecycleContext(globals, io, { required: true });
-  await scaleServices({ port: c.target.port, project: requireModel(c, 'scale'), progress: c.progress }, parseScale(pairs), flags.deps === false);
+  const scale = parseScale(pairs);
+  const noDeps = flags.deps === false;
+  const c = await lifecycleContext(globals, io, { engine: 'change', required: true });
+  await scaleServices({ port: c.target.port, project: requireModel(c, 'scale'), progress: c.progress }, scale, noDeps);
   return 0;
 }

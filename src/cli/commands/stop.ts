@@ -5,7 +5,8 @@ import { intFlag, lifecycleContext } from '../lifecycle-context.js';
 import type { GlobalFlags } from '../project-options.js';
 
 export async function runStop(globals: GlobalFlags, flags: { timeout?: string }, services: string[], io: CliIO): Promise<number> {
-  const c = await lifecycleContext(globals, io);
-  await stopContainers(c, services, intFlag('-t', flags.timeout));
+  const timeout = intFlag('-t', flags.timeout);
+  const c = await lifecycleContext(globals, io, { engine: 'change' });
+  await stopContainers(c, services, timeout);
   return 0;
 }

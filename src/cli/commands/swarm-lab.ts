@@ -25,10 +25,12 @@ function count(flag: string, value: string | undefined): number {
 }
 
 export async function runSwarmLabUp(flags: SwarmLabFlags, io: CliIO): Promise<void> {
+  const { nodes, managers } = flags;
+  const dir = labDir(flags, io);
   const state = await upLab({
-    dir: labDir(flags, io),
-    nodes: count('nodes', flags.nodes),
-    managers: count('managers', flags.managers),
+    dir,
+    nodes: count('nodes', nodes),
+    managers: count('managers', managers),
     log: (line) => io.stderr(`${line}\n`),
   });
   io.stdout(`DOCKER_HOST=${state.nodes[0].dockerHost}\n`);

@@ -1,10 +1,11 @@
 // `berth watch` and `berth up --watch`: thin over src/watch/session.ts.
-import { selectEngine } from '../../client/select.js';
 import { UsageError } from '../../errors.js';
 import type { StackApplier } from '../../watch/applier.js';
 import { composeApplier } from '../../watch/compose-applier.js';
 import { runWatch } from '../../watch/session.js';
+import { engineFor } from '../engine-for.js';
 import type { CliIO } from '../io.js';
+import { outputStyle } from '../output-style.js';
 import { loadOptionsFrom } from '../project-load.js';
 import type { GlobalFlags } from '../project-options.js';
 
@@ -24,18 +25,21 @@ export function parseDebounce(value: string | undefined): number {
 
 export async function runWatchCommand(globals: GlobalFlags, flags: WatchFlags, io: CliIO): Promise<void> {
   const debounceMs = parseDebounce(flags.debounce);
-  const engine = await selectEngine({ engine: globals.engine, env: io.env, cwd: io.cwd, notice: io.stderr });
+  const dryRun = flags.dryRun ?? false;
+  const skipInitialApply = flags.up === false;
+  outputStyle(globals, io);
+  const engine = await engineFor(globals, io, 'change');
   const loadOptions = loadOptionsFrom(globals, io);
-  const applier: StackApplier = composeApplier(engine.port, { dryRun: flags.dryRun, print: io.stderr });
+  const applier: StackApplier = composeApplier(engine.port, { dryRun, print: io.stderr });
   const signal = interruptSignal(io);
   await runWatch({
     loadOptions,
     explicitFiles: Boolean(globals.file?.length || io.env.COMPOSE_FILE),
     explicitEnvFiles: Boolean(globals.envFile?.length),
     applier,
-    engine: flags.dryRun ? undefined : engine.port,
+    engine: dryRun ? undefined : engine.port,
     debounceMs,
-    skipInitialApply: flags.up === false,
+    skipInitialApply,
     print: io.stderr,
     cwd: io.cwd,
     signal,

@@ -97,7 +97,9 @@ export async function registrySettings(root: string, flags: RegistryFlags): Prom
   try {
     settings = parseDaemonConfig(await readFile(file, 'utf8'), file);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || flags.configFile) {
+    // No daemon.json in the root (or no root yet) is no configuration; a named file must exist.
+    const absent = (e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR';
+    if (!absent || flags.configFile) {
       if (e instanceof DaemonConfigError) throw e;
       throw new DaemonConfigError(`cannot read the engine config ${file}: ${(e as Error).message}`);
     }
