@@ -17,6 +17,7 @@ import { HttpExchange, RawExchange, type Exchange } from './exchange.js';
 import { Query } from './query.js';
 import { Router, type Route } from './router.js';
 import { classifyFirstRequest } from './sniff.js';
+import { buildRoutes } from './routes/build.js';
 import { containerRoutes } from './routes/containers.js';
 import { execRoutes } from './routes/exec.js';
 import { imageRoutes } from './routes/images.js';
@@ -46,7 +47,7 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-export const apiRoutes: readonly Route[] = [...systemRoutes, ...containerRoutes, ...execRoutes, ...imageRoutes, ...networkRoutes, ...volumeRoutes];
+export const apiRoutes: readonly Route[] = [...systemRoutes, ...containerRoutes, ...execRoutes, ...imageRoutes, ...networkRoutes, ...volumeRoutes, ...buildRoutes];
 
 const silentLogger: ApiLogger = { debug: () => {}, error: () => {} };
 

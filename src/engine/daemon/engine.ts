@@ -15,6 +15,7 @@ import { HealthMonitor } from '../supervise/health.js';
 import { RestartSupervisor } from '../supervise/restart.js';
 import { VolumeService } from '../volumes/service.js';
 import type { EventBus } from '../events/bus.js';
+import { Builds } from './build.js';
 import { Containers } from './containers.js';
 import { EngineCore, type BuiltinEngineOptions } from './core.js';
 import { ExitHandler } from './exits.js';
@@ -37,6 +38,7 @@ export class BuiltinEngine implements EngineBackend {
   readonly exec: Execs;
   readonly images: Images;
   readonly system: System;
+  readonly build: Builds;
 
   private constructor(opts: BuiltinEngineOptions) {
     let exits: ExitHandler | undefined;
@@ -58,6 +60,7 @@ export class BuiltinEngine implements EngineBackend {
     this.networks = new Networks(this.core);
     this.images = new Images(this.core);
     this.system = new System(this.core);
+    this.build = new Builds(this.core);
   }
 
   get root(): string {

@@ -25,10 +25,12 @@
 // sees the host's programs without a copy. It is listed and inspected like any image but cannot be
 // removed, saved or have its name taken by another image.
 import { createHash, randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { promisify } from 'node:util';
 import { fsyncDir, withLock, writeFileAtomic } from '../../lib/atomic.js';
 import { ImageError } from './errors.js';
 import { applyLayer } from './extract.js';
@@ -37,6 +39,8 @@ import { spoolArchive, type SpooledFiles } from './spool.js';
 import { maybeGunzip, tarStream, type ByteSource, type TarWriteEntry } from '../../lib/tar.js';
 
 export const HOST_IMAGE_TAG = 'docker.io/berth/host:latest';
+/** The host image's label; images built on it inherit it, which stacks their layers on the host's root. */
+export const HOST_BASE_LABEL = 'io.berth.image.host';
 export const HOST_IMAGE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 const MEDIA = {
@@ -185,6 +189,7 @@ interface IngestedLayer {
 }
 
 const pins = new Map<string, Map<string, number>>();
+const execFileAsync = promisify(execFile);
 
 function sha256(data: Buffer | string): string {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`;
@@ -249,7 +254,7 @@ export class ImageStore {
       // Fixed, so the host image keeps one id across restarts and containers can refer to it.
       created: '1970-01-01T00:00:00Z',
       comment: "this machine's root filesystem, read-only",
-      config: { Env: [`PATH=${HOST_IMAGE_PATH}`], Cmd: ['/bin/sh'], Labels: { 'io.berth.image.host': 'true' } },
+      config: { Env: [`PATH=${HOST_IMAGE_PATH}`], Cmd: ['/bin/sh'], Labels: { [HOST_BASE_LABEL]: 'true' } },
       rootfs: { type: 'layers', diff_ids: [] },
     };
     this.hostConfigBytes = Buffer.from(JSON.stringify(hostConfig));
@@ -751,7 +756,50 @@ export class ImageStore {
     if (this.hostEnabled && id === this.hostImageId) return [this.hostRoot];
     const record = await this.readRecord(id);
     if (!record) throw new ImageError('not-found', `No such image: ${ref}`);
-    return record.layers.map((l) => this.p('layers', hexOf(l.diffId))).reverse();
+    const dirs = record.layers.map((l) => this.p('layers', hexOf(l.diffId))).reverse();
+    // An image built FROM the host image inherits its label: its layers stack on the host's root.
+    if (this.hostEnabled && (await this.readConfig(id)).config?.Labels?.[HOST_BASE_LABEL] === 'true') dirs.push(this.hostRoot);
+    return dirs;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // For the image builder (daemon/build-store.ts): it makes its layers itself, as an uncompressed
+  // tar and the same content as an overlay-ready dir, so the store takes them as they are — hard
+  // links, nothing extracted again.
+
+  /** A built layer joins the store (a layer it has is left as it is). */
+  async adoptLayer(diffId: string, tarPath: string, dir: string): Promise<void> {
+    const hex = hexOf(diffId);
+    const target = this.p('layers', hex);
+    const metaFile = this.p('layers', `${hex}.json`);
+    if ((await exists(target)) && (await readJson<LayerRecord>(metaFile))) return;
+    const work = this.tmpPath();
+    try {
+      await execFileAsync('cp', ['-al', dir, work]);
+      const size = (await fs.stat(tarPath)).size;
+      await writeFileAtomic(metaFile, JSON.stringify({ diffId, size }));
+      await fs.rename(work, target).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== 'ENOTEMPTY' && e.code !== 'EEXIST') throw e;
+      });
+      const blob = this.blobPath(diffId);
+      if (!(await exists(blob))) await fs.link(tarPath, blob).catch(() => fs.copyFile(tarPath, blob));
+      await fsyncDir(this.p('layers'));
+    } finally {
+      await fs.rm(work, { recursive: true, force: true });
+    }
+  }
+
+  /** An image from its config over layers the store has, tagged. */
+  async createImage(configBytes: Buffer, repoTags: readonly string[]): Promise<LoadedImage> {
+    const config = JSON.parse(configBytes.toString('utf8')) as ImageConfigFile;
+    const layers: LayerRecord[] = [];
+    for (const diffId of config.rootfs.diff_ids) {
+      const meta = await readJson<LayerRecord>(this.p('layers', `${hexOf(diffId)}.json`));
+      if (!meta || !(await exists(this.blobPath(diffId)))) throw new ImageError('not-found', `layer ${diffId} is not in the store`);
+      layers.push(meta);
+    }
+    for (const t of repoTags) this.assertTaggable(normalizeTagged(t));
+    return this.commitImage(configBytes, layers, [...repoTags]);
   }
 
   /** The image's OCI config (what a container of it starts with). */

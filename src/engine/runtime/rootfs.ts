@@ -41,8 +41,9 @@ export function overlayOptions(layout: RootfsLayout): string {
   return options;
 }
 
+/** The root stacks on the host's own `/` (the host image, or an image built FROM it): the engine's dirs must be masked. */
 export function isHostImage(lowerDirs: readonly string[]): boolean {
-  return lowerDirs.length === 1 && lowerDirs[0] === '/';
+  return lowerDirs.length > 0 && lowerDirs[lowerDirs.length - 1] === '/';
 }
 
 /**
