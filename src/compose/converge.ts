@@ -11,6 +11,7 @@ import { planUp, type Plan, type PlanOptions } from '../plan/plan.js';
 import { gatherState } from '../observe/state.js';
 import { UsageError } from '../errors.js';
 import type { Project } from '../model/project.js';
+import { executeBuilds, type BuildOptions } from './build.js';
 
 export interface ConvergeContext {
   port: EnginePort;
@@ -29,6 +30,10 @@ export interface ApplyOptions {
   stopTimeout?: number;
   /** Keep the container watch open (up --wait reads it); the caller closes it. */
   keepWatch?: boolean;
+  /** How the plan's image builds run (--no-cache, --pull, --build-arg). */
+  build?: BuildOptions;
+  /** Where build warnings go. */
+  warn?: (message: string) => void;
 }
 
 export type Applied = UpResult & { watch: ContainerWatch };
@@ -58,8 +63,15 @@ export async function applyPlan(plan: Plan, x: Omit<ConvergeContext, 'project'>,
  * returning false stops there, and nothing is applied.
  */
 export async function converge(x: ConvergeContext, options: PlanOptions, run: ApplyOptions & { review?: (plan: Plan) => boolean | void } = {}): Promise<{ plan: Plan; applied?: Applied }> {
-  const plan = await planConvergence(x.port, x.project, options);
+  let plan = await planConvergence(x.port, x.project, options);
   if (run.review?.(plan) === false) return { plan };
+  if (plan.builds.length > 0) {
+    // Images first: the containers are planned against what the builds made ("image changed").
+    const builds = plan.builds;
+    await executeBuilds(x.port, x.project, builds, { ...run.build, ...(x.signal ? { signal: x.signal } : {}) }, x.progress, run.warn);
+    plan = await planConvergence(x.port, x.project, { ...options, build: 'never' });
+    plan.builds = builds;
+  }
   return { plan, applied: await applyPlan(plan, x, run) };
 }
 

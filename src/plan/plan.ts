@@ -19,6 +19,7 @@ import type { ObservedContainer } from '../observe/observe.js';
 import type { ObservedState } from '../observe/state.js';
 import { containerSpec, imageOf, type ContainerSpec } from './container-spec.js';
 import { resolvePlacement, type ResolvedGroup } from './placement.js';
+import { planBuilds, type BuildMode, type BuildStep } from './builds.js';
 import { byString, hashOf } from './util.js';
 
 export type PullPolicy = 'always' | 'missing' | 'never' | 'build';
@@ -37,6 +38,8 @@ export interface PlanOptions {
   scale?: Record<string, number>;
   /** --pull; overrides every service's pull_policy. */
   pull?: PullPolicy;
+  /** Which services with `build:` get built first: missing images (default), all (--build), none (--no-build). */
+  build?: BuildMode;
   placement?: PlacementMode;
   /** Compose project labels. */
   workingDir?: string;
@@ -120,6 +123,8 @@ export interface PlanUnit {
 
 export interface Plan {
   project: string;
+  /** Images to build before anything else (see src/compose/build.ts). */
+  builds: BuildStep[];
   networks: NetworkStep[];
   volumes: VolumeStep[];
   /** In start order (by level, then id). */
@@ -217,7 +222,8 @@ class Planner {
     const selectedSet = new Set(selected);
     const networks = this.planNetworks(selected);
     const volumes = this.planVolumes(selected);
-    this.checkImages(selected);
+    const builds = planBuilds(project, selected, this.state.images, this.opts.build ?? 'missing', this.opts.pull);
+    this.checkImages(selected, new Set(builds.map((b) => b.service)));
     const graph = buildGraph(project);
     const levelOf = new Map<string, number>();
     graph.startLevels().forEach((level, i) => level.forEach((node) => node.startsWith('service:') && levelOf.set(node.slice(8), i)));
@@ -284,6 +290,7 @@ class Planner {
     const normalise = units.map((u, i, all) => ({ ...u, level: all.slice(0, i + 1).reduce((acc, x, j) => (j === 0 ? 0 : x.level !== all[j - 1].level ? acc + 1 : acc), 0) }));
     const plan: Plan = {
       project: project.name,
+      builds,
       networks,
       volumes,
       units: normalise,
@@ -291,6 +298,7 @@ class Planner {
       warnings: this.warnings,
       get empty() {
         return (
+          builds.length === 0 &&
           networks.every((n) => n.action !== 'create') &&
           volumes.every((v) => v.action !== 'create') &&
           removals.length === 0 &&
@@ -433,8 +441,8 @@ class Planner {
     return steps;
   }
 
-  /** No registry: an image must be on the engine already, whatever the pull policy. */
-  private checkImages(selected: string[]): void {
+  /** No registry: an image must be on the engine already (or be built first), whatever the pull policy. */
+  private checkImages(selected: string[], building: ReadonlySet<string>): void {
     const images = new Set<string>();
     for (const s of selected) {
       const g = this.placement.groupOf(s);
@@ -450,13 +458,14 @@ class Planner {
         this.errors.push(e as ComposeError);
         continue;
       }
+      if (building.has(s)) continue;
       const policy = this.opts.pull ?? (svc.pull_policy as PullPolicy | undefined) ?? (svc.build && !svc.image ? 'build' : 'missing');
       const present = this.state.images[ref] !== undefined;
       const at = { location: { path: ['services', s, 'image'] } };
-      if (policy === 'build') {
-        if (!present) this.errors.push(new ComposeError(`service "${s}" needs image ${ref} built, and berth does not build images yet`, { ...at, hint: 'build it with docker build and load it into the engine' }));
+      if (!present && svc.build) {
+        this.errors.push(new ComposeError(`image ${ref} for service "${s}" is not on the engine, and building was turned off (--no-build)`, { ...at, hint: 'run berth build first, or drop --no-build' }));
       } else if (!present) {
-        this.errors.push(new ComposeError(`image ${ref} for service "${s}" is not on the engine, and berth has no registry to pull it from (pull_policy ${policy})`, { ...at, hint: 'load it first (docker load / docker import), or use the built-in berth/host image' }));
+        this.errors.push(new ComposeError(`image ${ref} for service "${s}" is not on the engine, and berth has no registry to pull it from (pull_policy ${policy})`, { ...at, hint: 'load it first (docker load / docker import), build it (build:), or use the built-in berth/host image' }));
       } else if (policy === 'always') {
         this.warnings.push(`service "${s}": pull_policy always, but there is no registry; using the local ${ref}`);
       }

@@ -33,6 +33,8 @@ export interface UpFlags {
   progress?: string;
   timeout?: string;
   parallel?: string;
+  /** --build (true) / --no-build (false). */
+  build?: boolean;
   /** `--watch` (src/watch): after up, apply each saved change of the stack files until Ctrl-C. */
   watch?: boolean;
   debounce?: string;
@@ -87,6 +89,7 @@ export async function runUp(globals: GlobalFlags, flags: UpFlags, services: stri
       removeOrphans: flags.removeOrphans ?? ['1', 'true'].includes(io.env.COMPOSE_REMOVE_ORPHANS ?? ''),
       scale: parseScale(flags.scale),
       pull: oneOf<PullPolicy>('--pull', flags.pull, ['always', 'missing', 'never', 'build']),
+      ...(flags.build === true ? { build: 'always' as const } : flags.build === false ? { build: 'never' as const } : {}),
       placement: oneOf<PlacementMode>('--placement', flags.placement, ['split', 'pod', 'single']),
       workingDir: ctx.workingDir,
       configFiles: ctx.configFiles,

@@ -1,0 +1,60 @@
+// `berth build [SVC…]`: thin over src/compose/build.ts — flags → options, engine selection, progress.
+import { ProgressTracker, reporterFor, type ProgressMode } from '../../apply/progress.js';
+import { buildServices } from '../../compose/build.js';
+import { UsageError } from '../../errors.js';
+import { engineFor, wantsColour } from '../engine-for.js';
+import type { CliIO } from '../io.js';
+import type { GlobalFlags } from '../project-options.js';
+import { projectContext } from '../project-context.js';
+
+export interface BuildFlags {
+  /** commander's `--no-cache`: false when given. */
+  cache?: boolean;
+  pull?: boolean;
+  buildArg?: string[];
+  quiet?: boolean;
+  push?: boolean;
+  progress?: string;
+  parallel?: string;
+}
+
+export function parseBuildArgs(entries: readonly string[] | undefined, env: CliIO['env']): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of entries ?? []) {
+    const eq = e.indexOf('=');
+    if (eq === 0) throw new UsageError(`--build-arg ${e}: expected KEY=VALUE`);
+    // `--build-arg KEY` takes the value from the environment, as docker compose does.
+    if (eq < 0) {
+      if (env[e] !== undefined) out[e] = env[e]!;
+    } else out[e.slice(0, eq)] = e.slice(eq + 1);
+  }
+  return out;
+}
+
+export async function runBuild(globals: GlobalFlags, flags: BuildFlags, services: string[], io: CliIO): Promise<number> {
+  if (flags.push) {
+    throw new UsageError('berth build --push: pushing needs the engine port\'s image push API, which berth does not have yet (it comes with registry support); build, then push with the docker CLI');
+  }
+  const mode = flags.quiet ? 'quiet' : (flags.progress ?? (io.isTTY ? 'tty' : 'plain'));
+  if (!['tty', 'plain', 'json', 'quiet'].includes(mode)) throw new UsageError(`--progress ${mode}: one of tty, plain, json, quiet`);
+  const parallel = flags.parallel === undefined ? undefined : Number(flags.parallel);
+  if (parallel !== undefined && (!Number.isInteger(parallel) || parallel < 1)) throw new UsageError(`--parallel ${flags.parallel}: a positive integer`);
+  const ctx = projectContext(globals, io, { required: true, services });
+  const { port } = await engineFor(globals, io);
+  const tracker = new ProgressTracker(reporterFor(mode as ProgressMode, io.stderr, wantsColour(globals, io)), Date.now);
+  try {
+    await buildServices(
+      port,
+      ctx.project!,
+      services,
+      { noCache: flags.cache === false, pull: flags.pull === true, buildArgs: parseBuildArgs(flags.buildArg, io.env), ...(parallel ? { parallel } : {}) },
+      tracker,
+      (w) => {
+        if (!flags.quiet) io.stderr(`warning: ${w}\n`);
+      },
+    );
+  } finally {
+    tracker.close();
+  }
+  return 0;
+}
