@@ -72,7 +72,7 @@ export async function buildRequestFor(project: Project, service: string, o: Buil
 const shortText = (t: string): string => (t.length > 60 ? `${t.slice(0, 57)}...` : t);
 
 /** Builds each step's service; progress rows per Dockerfile step; the first failure stops the rest. */
-export async function executeBuilds(port: EnginePort, project: Project, steps: readonly BuildStep[], o: BuildOptions, progress: ProgressTracker, warn: (w: string) => void = () => undefined): Promise<Map<string, string>> {
+export async function executeBuilds(port: Pick<EnginePort, 'images' | 'version'>, project: Project, steps: readonly BuildStep[], o: BuildOptions, progress: ProgressTracker, warn: (w: string) => void = () => undefined): Promise<Map<string, string>> {
   const built = new Map<string, string>();
   if (steps.length === 0) return built;
   const arch = (await port.version()).arch;
@@ -93,7 +93,7 @@ export async function executeBuilds(port: EnginePort, project: Project, steps: r
   return built;
 }
 
-async function buildOne(port: EnginePort, project: Project, step: BuildStep, o: BuildOptions, progress: ProgressTracker, arch: string, warn: (w: string) => void): Promise<string> {
+async function buildOne(port: Pick<EnginePort, 'images' | 'version'>, project: Project, step: BuildStep, o: BuildOptions, progress: ProgressTracker, arch: string, warn: (w: string) => void): Promise<string> {
   const { request, warnings } = await buildRequestFor(project, step.service, o, arch);
   for (const w of warnings) warn(`${step.service}: ${w}`);
   let row: string | undefined;
