@@ -43,7 +43,13 @@ export function parseSteps(text: string): { text: string; cached: boolean }[] {
 
 export async function build(docker: Docker, files: ContextFiles, options: Record<string, unknown> = {}): Promise<BuildOutcome> {
   const tar = await contextTar(files);
-  const stream = (await docker.buildImage(Readable.from([tar]) as unknown as NodeJS.ReadableStream, options as Docker.ImageBuildOptions)) as unknown as AsyncIterable<Buffer>;
+  let stream: AsyncIterable<Buffer>;
+  try {
+    stream = (await docker.buildImage(Readable.from([tar]) as unknown as NodeJS.ReadableStream, options as Docker.ImageBuildOptions)) as unknown as AsyncIterable<Buffer>;
+  } catch (e) {
+    // Refused before the stream started: an HTTP error (400 for a bad Dockerfile or context).
+    return { messages: [], text: '', error: (e as Error).message, steps: [] };
+  }
   let raw = '';
   for await (const chunk of stream) raw += chunk.toString('utf8');
   const messages = raw
