@@ -30,11 +30,13 @@ function refuseUnsupported(query: Query): void {
   const refuse = (what: string, hint: string): never => {
     throw new InvalidArgumentError(`${what} is not supported by the berth engine's builder (${hint})`);
   };
+  const version = query.string('version');
+  if ((version && version !== '1') || query.string('remote') === 'client-session') {
+    throw new InvalidArgumentError('BuildKit builds are not served by the berth engine: build with DOCKER_BUILDKIT=0 docker build (the classic builder API, with heredocs and RUN --mount), or with berth build');
+  }
   if (query.string('remote')) refuse('remote (a git or URL context)', 'send the context as the request body');
   if (query.bool('squash')) refuse('squash', 'leave it off');
   if (query.string('outputs')) refuse('outputs', 'the image goes to the engine');
-  const version = query.string('version');
-  if (version && version !== '1') refuse(`builder version ${version} (BuildKit)`, 'use DOCKER_BUILDKIT=0 docker build, or berth build');
   for (const key of ['cpushares', 'cpuperiod', 'cpuquota', 'memory', 'memswap']) {
     const n = query.int(key);
     if (n !== undefined && n !== 0 && !(key === 'memswap' && n === -1)) refuse(`${key} for RUN steps`, 'leave it unset');
