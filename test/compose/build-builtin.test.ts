@@ -2,6 +2,9 @@
 // as a build, built through POST /build, run; progress shows one row per Dockerfile step with
 // its cache verdict; a second build is all cache; a change rebuilds and `up` recreates.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { runCli } from '../cli/run-cli.js';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
@@ -114,4 +117,26 @@ describe.skipIf(skip)('compose build on the built-in engine', () => {
       stack.cleanup();
     }
   }, 180_000);
+
+  it('the quick start builds its web front end FROM berth/host and serves the page', async () => {
+    const example = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples/quickstart');
+    const port = await new Promise<number>((resolve) => {
+      const srv = createServer().listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as { port: number }).port;
+        srv.close(() => resolve(p));
+      });
+    });
+    const project = `qs${process.pid}`;
+    const env = { DOCKER_HOST: `unix://${engine.socketPath}`, PATH: process.env.PATH ?? '', WEB_PORT: String(port) };
+    const berth = (args: string[]) => runCli(['-p', project, ...args], { cwd: example, env });
+    try {
+      expectCode(await berth(['up', '-d', '--wait', '--wait-timeout', '60', '--progress', 'plain']), 0);
+      const res = await fetch(`http://127.0.0.1:${port}/`);
+      expect(await res.text()).toBe('hello from berth\n');
+      const built = await fetch(`http://127.0.0.1:${port}/build.txt`);
+      expect(await built.text()).toBe('built by berth\n');
+    } finally {
+      expectCode(await berth(['down', '-v', '--progress', 'quiet']), 0);
+    }
+  }, 120_000);
 });

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { BuildExecutor, RootView, RunOutcome, RunRequest } from '../build/solve/ports.js';
 import { readLayeredFile } from '../build/solve/owner.js';
 import type { MountSpec } from '../runtime/oci-spec.js';
-import { mountRootfs, unmountRootfs } from '../runtime/rootfs.js';
+import { mountRootfs, stackableLowerDirs, unmountRootfs } from '../runtime/rootfs.js';
 import { execCommand } from '../runtime/spawner.js';
 import { buildContainerSpec, parseExtraHosts } from '../runtime/translate.js';
 import { resolveUser } from '../runtime/user.js';
@@ -42,13 +42,13 @@ export class EngineBuildExecutor implements BuildExecutor {
     // One layer is its own view; overlayfs needs two lower dirs for a mount without an upper.
     if (lowerDirs.length === 1) return { path: lowerDirs[0], release: async () => undefined };
     const dir = await this.tmp('view');
-    await execCommand('mount', ['-t', 'overlay', 'overlay', '-o', `ro,lowerdir=${lowerDirs.join(':')}`, dir]);
+    await execCommand('mount', ['-t', 'overlay', 'overlay', '-o', `ro,lowerdir=${(await stackableLowerDirs(lowerDirs, this.core.runRoot)).join(':')}`, dir]);
     return { path: dir, release: () => unmountRootfs(dir, [dir]) };
   }
 
   async writable(lowerDirs: readonly string[], upper: string, work: string): Promise<RootView> {
     const target = `${upper}-mnt`;
-    await mountRootfs({ lowerDirs, upperDir: upper, workDir: work, target });
+    await mountRootfs({ lowerDirs: await stackableLowerDirs(lowerDirs, this.core.runRoot), upperDir: upper, workDir: work, target });
     return { path: target, release: () => unmountRootfs(target, [target]) };
   }
 

@@ -11,6 +11,7 @@ import { Execs } from '../exec/exec.js';
 import { ImageStore } from '../images/store.js';
 import { NetworkManager } from '../networks/manager.js';
 import type { ContainerRunner } from '../runtime/container-runner.js';
+import { releaseHostRootView } from '../runtime/rootfs.js';
 import { HealthMonitor } from '../supervise/health.js';
 import { RestartSupervisor } from '../supervise/restart.js';
 import { VolumeService } from '../volumes/service.js';
@@ -130,6 +131,7 @@ export class BuiltinEngine implements EngineBackend {
     }
     // Published ports and DNS servers live in this process: they stop now and the next daemon re-binds them.
     await core.net?.close();
+    await releaseHostRootView(core.runRoot);
   }
 
   /** Removes every network and bridge, predefined ones too (after the containers are gone): uninstall, tests. */

@@ -13,7 +13,7 @@ import { buildOciSpec, type ContainerSpec } from './oci-spec.js';
 import { cgroupDirs, memoryCgroupDir } from './cgroups.js';
 import { renderHostname, renderHosts, renderResolvConf, type HostsEntry } from './etc-files.js';
 import { readExitStatus, signalInit, startMonitor, startPrepared, waitForExit, type ExitStatus, type MonitorOptions, type MonitorStarted } from './monitor.js';
-import { hostImageMaskedPaths, isHostImage, mountRootfs, mountsUnder, prepareRootfsDirs, unmountRootfs } from './rootfs.js';
+import { hostImageMaskedPaths, isHostImage, mountRootfs, mountsUnder, prepareRootfsDirs, stackableLowerDirs, unmountRootfs } from './rootfs.js';
 import { Runc } from './runc.js';
 
 export interface RunnerOptions {
@@ -177,7 +177,7 @@ export class ContainerRunner {
         writeAtomic(path.join(p.etc, 'resolv.conf'), renderResolvConf(hostResolv, req.nameservers ? { nameservers: req.nameservers } : {})),
         writeAtomic(p.config, `${JSON.stringify(config, null, 2)}\n`),
       ]);
-      const layout = { lowerDirs: req.lowerDirs, upperDir: p.upper, workDir: p.work, target: p.rootfs };
+      const layout = { lowerDirs: await stackableLowerDirs(req.lowerDirs, path.dirname(this.opts.runcRoot)), upperDir: p.upper, workDir: p.work, target: p.rootfs };
       // The root is mounted here only when something must work in it before the run (volume copy-up);
       // otherwise the monitor mounts it, one process spawn less.
       let overlay: MonitorOptions['overlay'];
