@@ -137,7 +137,7 @@ async function main() {
       const berth = await startBuiltinEngine(root);
       try {
         await importImage(berth.docker, BASE_TAR, 'bench/debian-gcc');
-        await importImage(berth.docker, busybox, 'bench/busybox');
+        await importImage(berth.docker, busybox.tar, 'bench/busybox');
         results.berth = await measure('berth', `unix://${berth.daemon.socketPath}`, ctx);
       } finally {
         await berth.stop();
@@ -147,7 +147,7 @@ async function main() {
       const d = await startDockerd();
       try {
         await importImage(d.docker, BASE_TAR, 'bench/debian-gcc');
-        await importImage(d.docker, busybox, 'bench/busybox');
+        await importImage(d.docker, busybox.tar, 'bench/busybox');
         if (!only || only === 'buildkit') results.buildkit = await measure('buildkit', `unix://${d.socket}`, ctx);
         if (!only || only === 'legacy') results.legacy = await measure('legacy', `unix://${d.socket}`, ctx);
       } finally {
@@ -156,7 +156,7 @@ async function main() {
     }
   } finally {
     rmSync(ctx, { recursive: true, force: true });
-    rmSync(path.dirname(busybox), { recursive: true, force: true });
+    busybox.cleanup();
   }
   const s = (n) => (n === undefined ? '—' : `${(n / 1000).toFixed(2)} s`);
   console.log(`build bench: ${fileCount}-file context, gcc stage → busybox stage, median of ${runs} (wall time of docker build)`);
