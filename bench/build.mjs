@@ -107,7 +107,8 @@ async function importImage(docker, tar, repo) {
 async function measure(peer, host, ctx) {
   const env = { DOCKER_BUILDKIT: peer === 'buildkit' ? '1' : '0' };
   const tag = `bench/app-${peer}:latest`;
-  const build = () => cli(host, ['build', ...(peer === 'buildkit' ? [] : ['--network', 'none']), '-t', tag, ctx], env);
+  // RUN steps without network on every peer (the private dockerd has no bridge; berth's have loopback only).
+  const build = () => cli(host, ['build', '--network', 'none', '-t', tag, ctx], env);
   const reset = async () => {
     await cli(host, ['rmi', '-f', tag]).catch(() => undefined);
     await cli(host, ['image', 'prune', '-f']).catch(() => undefined);
@@ -121,6 +122,7 @@ async function measure(peer, host, ctx) {
     appendFileSync(path.join(ctx, 'src', 'mod3.c'), `/* change ${peer} ${i} ${Date.now()} */\n`);
     times.oneFile.push((await build()).ms);
   }
+  console.error(`${peer}: cold ${times.cold.map((t) => t.toFixed(0)).join('/')} ms, cached ${times.cached.map((t) => t.toFixed(0)).join('/')} ms, one file ${times.oneFile.map((t) => t.toFixed(0)).join('/')} ms`);
   const run = await cli(host, ['run', '--rm', '--network', 'none', tag]);
   if (!/total \d+/.test(run.out)) throw new Error(`${peer}: the built image printed ${run.out}`);
   return { cold: median(times.cold), cached: median(times.cached), oneFile: median(times.oneFile) };

@@ -8,6 +8,7 @@ import type { GlobalFlags } from '../project-options.js';
 import { terminalSession } from './terminal.js';
 
 export interface RunFlags {
+  build?: boolean;
   rm?: boolean;
   detach?: boolean;
   env?: string[];
@@ -34,6 +35,7 @@ export async function runRun(globals: GlobalFlags, flags: RunFlags, service: str
       service,
       command,
       {
+        build: flags.build === true,
         rm: flags.rm ?? false,
         detach: flags.detach ?? false,
         env: flags.env ?? [],
