@@ -4,16 +4,14 @@
 // Docker's JSON stream — `Step N/M : …`, ` ---> Using cache`, ` ---> <id>`, the steps' output,
 // `aux` with the image id, `Successfully built/tagged`. The cache is opened on first use.
 import path from 'node:path';
-import fs from 'node:fs/promises';
 import { InvalidArgumentError, NotFoundError, type BuildBackend, type BuildCachePruneOptions, type BuildCacheRecord, type ImageBuildOptions, type ProgressMessage } from '../backend.js';
 import { Channel } from '../../lib/channel.js';
-import { extractContextTar } from '../build/context/tar.js';
+import { readContextTar } from '../build/context/tar-index.js';
 import { ContextError } from '../build/context/errors.js';
 import { DockerfileError, DockerfileErrors } from '../build/dockerfile/errors.js';
 import { BuildCache } from '../build/solve/cache.js';
 import type { BuildEvent } from '../build/solve/events.js';
 import { BuildStoreError } from '../build/solve/ports.js';
-import { resolveInRoot } from '../build/solve/in-root.js';
 import { solve, type SolveRequest } from '../build/solve/solver.js';
 import { EngineBuildExecutor } from './build-executor.js';
 import { EngineBuildStore } from './build-store.js';
@@ -70,10 +68,9 @@ export class Builds implements BuildBackend {
     const out = new Channel<ProgressMessage>(o.signal);
     const run = async (): Promise<void> => {
       const cache = await this.cache();
-      const ctx = await extractContextTar(o.context, { tmpRoot: path.join(cache.dir, 'tmp') });
+      const ctx = await readContextTar(o.context as AsyncIterable<Uint8Array>, { tmpRoot: path.join(cache.dir, 'tmp') });
       try {
-        const file = await resolveInRoot(ctx.dir, o.dockerfile, { followLast: true });
-        const text = file ? await fs.readFile(file, 'utf8').catch(() => undefined) : undefined;
+        const text = (await ctx.file(o.dockerfile))?.toString('utf8');
         if (text === undefined) throw new NotFoundError(`Cannot locate specified Dockerfile: ${o.dockerfile}`);
         for (const w of ctx.warnings) out.push({ stream: `[WARNING]: ${w.message}\n` });
         if (o.cacheFrom.length > 0 && !o.quiet) out.push({ stream: `cache-from ${o.cacheFrom.join(', ')}: berth's build cache is keyed by content, so images are not needed as cache sources\n` });
@@ -82,7 +79,7 @@ export class Builds implements BuildBackend {
           {
             dockerfile: text,
             dockerfileName: path.posix.basename(o.dockerfile),
-            context: { dir: ctx.dir, metadata: ctx.metadata, dockerfilePath },
+            context: { tar: ctx, dockerfilePath },
             tags: o.tags,
             ...(o.target ? { target: o.target } : {}),
             buildArgs: o.buildArgs,
@@ -102,7 +99,8 @@ export class Builds implements BuildBackend {
           },
         );
       } finally {
-        await ctx.cleanup();
+        // The client has its answer once the image exists; the extracted context goes afterwards.
+        void ctx.cleanup().catch(() => undefined);
       }
     };
     const failure: { error?: unknown } = {};

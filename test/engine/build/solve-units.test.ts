@@ -133,3 +133,38 @@ describe('the classic builder JSON stream, read by the client', () => {
     expect(res).toMatchObject({ error: 'exit code: 2', lastOutput: ['compiling', 'failed'] });
   });
 });
+
+describe('context tars read into memory (POST /build)', () => {
+  const tarOf = async (entries: Parameters<typeof import('../../../src/lib/tar.js').writeTar>[0]): Promise<Buffer> => {
+    const { writeTar } = await import('../../../src/lib/tar.js');
+    const chunks: Buffer[] = [];
+    for await (const c of writeTar(entries)) chunks.push(c);
+    return Buffer.concat(chunks);
+  };
+
+  it('indexes like the walker would on disk, writes nothing until asked, and refuses hostile entries', async () => {
+    const { readContextTar } = await import('../../../src/engine/build/context/tar-index.js');
+    const { walkTree, walkContext } = await import('../../../src/engine/build/context/walk.js');
+    const tar = await tarOf([
+      { path: 'src/', type: 'directory', mode: 0o755 },
+      { path: 'src/a.txt', body: 'a', mode: 0o644 },
+      { path: 'src/big.bin', body: Buffer.alloc(3 << 20, 7), mode: 0o600 },
+      { path: 'link', type: 'symlink', linkpath: '/etc' },
+      { path: '.dockerignore', body: 'ignored\n' },
+      { path: 'ignored', body: 'x' },
+    ]);
+    const ctx = await readContextTar([tar], { tmpRoot: tmp(), spoolAbove: 1 << 20 });
+    const index = await walkTree(ctx.tree, 'ctx', { ignore: ctx.ignoreRules() });
+    expect([...index.entries.keys()].sort()).toEqual(['.', '.dockerignore', 'link', 'src', 'src/a.txt', 'src/big.bin']);
+    expect(index.excluded).toEqual(['ignored']);
+    const dir = await ctx.directory();
+    const onDisk = await walkContext(dir, { metadata: new Map([...index.entries.values()].map((e) => [e.path, { mode: e.mode, uid: e.uid, gid: e.gid }])) });
+    expect(onDisk.entries.get('src')!.digest).toBe(index.entries.get('src')!.digest);
+    await ctx.cleanup();
+
+    await expect(readContextTar([await tarOf([{ path: '/etc/passwd', body: 'x' }])], { tmpRoot: tmp() })).rejects.toThrow(/absolute path/);
+    await expect(readContextTar([await tarOf([{ path: 'a/../../x', body: 'x' }])], { tmpRoot: tmp() })).rejects.toThrow(/climbs out/);
+    await expect(readContextTar([await tarOf([{ path: 'l', type: 'symlink', linkpath: '/tmp' }, { path: 'l/x', body: 'x' }])], { tmpRoot: tmp() })).rejects.toThrow(/through a symlink/);
+    await expect(readContextTar([await tarOf([{ path: 'h', type: 'hardlink', linkpath: 'nothere' }])], { tmpRoot: tmp() })).rejects.toThrow(/not a file of the archive/);
+  });
+});

@@ -22,7 +22,8 @@ import { formatPlatform, parsePlatform, type Platform } from '../dockerfile/plat
 import { planBuild, stepCacheKey } from '../plan/plan.js';
 import type { BuildPlan, ImageConfigInput, PlannedStage, PlannedStep, SourceRef } from '../plan/types.js';
 import { checkContextSources, stepContextDigests } from '../context/plan-inputs.js';
-import { walkContext, type ContextIndex, type MetaOverride } from '../context/walk.js';
+import { walkContext, walkTree, type ContextIndex, type MetaOverride } from '../context/walk.js';
+import type { TarContext } from '../context/tar-index.js';
 import { ContextError } from '../context/errors.js';
 import { canonicalJson } from '../plan/canonical-json.js';
 import { createHash } from 'node:crypto';
@@ -43,7 +44,10 @@ export interface SolveRequest {
   /** The Dockerfile's name in messages (`Dockerfile`, `docker/app.Dockerfile`). */
   dockerfileName: string;
   context?: {
-    dir: string;
+    /** A directory on disk … */
+    dir?: string;
+    /** … or an archive held in memory (POST /build), written out only when a step reads it. */
+    tar?: TarContext;
     /** Modes and owners from a context tar, by relative path. */
     metadata?: ReadonlyMap<string, MetaOverride>;
     /** The Dockerfile relative to the context, when it is in it (its own .dockerignore is looked for beside it). */
@@ -143,7 +147,11 @@ export async function solve(req: SolveRequest, deps: SolveDeps): Promise<SolveRe
 
   let index: ContextIndex | undefined;
   if (req.context) {
-    index = await walkContext(req.context.dir, { ...(req.context.dockerfilePath ? { dockerfile: req.context.dockerfilePath } : {}), ...(req.context.metadata ? { metadata: req.context.metadata } : {}) });
+    const c = req.context;
+    const dockerfile = c.dockerfilePath ? { dockerfile: c.dockerfilePath } : {};
+    if (c.tar) index = await walkTree(c.tar.tree, 'build context', { ...dockerfile, ignore: c.tar.ignoreRules(c.dockerfilePath) });
+    else if (c.dir) index = await walkContext(c.dir, { ...dockerfile, ...(c.metadata ? { metadata: c.metadata } : {}) });
+    else throw new BuildError('a build context needs a directory or an archive');
     for (const w of index.warnings) emit({ type: 'warning', message: w.message });
     const missing = checkContextSources(plan, index);
     if (missing.length > 0) throw missing.length === 1 ? missing[0] : new DockerfileErrors(missing);
@@ -399,7 +407,11 @@ class StageSolver {
   private async execute(stage: PlannedStage, step: PlannedStep, root: StageRoot, lowers: string[], upper: string, work: string, fetched: Map<string, Fetched>): Promise<void> {
     const op = step.op;
     const where = this.where(step, stage);
-    const ctx = this.req.context && this.index ? { dir: this.req.context.dir, index: this.index } : undefined;
+    // The context is read from disk; an archive is written out the first time a step reads it.
+    const reads = (op.op === 'copy' && op.sources.some((s) => s.kind === 'path' && s.from.kind === 'context')) || (op.op === 'run' && op.mounts.some((m) => m.type === 'bind' && m.from.kind === 'context'));
+    const c = this.req.context;
+    const dir = reads && c ? (c.dir ?? (await c.tar!.directory())) : undefined;
+    const ctx = dir !== undefined && this.index ? { dir, index: this.index } : undefined;
     if (op.op === 'run') {
       await fs.mkdir(upper);
       const tail = new OutputTail(20);
