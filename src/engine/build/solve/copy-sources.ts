@@ -2,6 +2,7 @@
 // walker already applied .dockerignore and --exclude), or a path in another stage's or image's
 // root (a read-only view), matched with filepath.Match wildcards per component, its root
 // followed through symlinks in-root as BuildKit does, its content never followed.
+import { lstatSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ContextEntry } from '../context/digest.js';
@@ -23,7 +24,13 @@ export interface SourceTree {
   items: CopyItem[];
 }
 
-const mtimeOf = async (abs: string): Promise<number> => Math.floor(((await fs.lstat(abs).catch(() => undefined))?.mtimeMs ?? 0) / 1000);
+const mtimeOf = (abs: string): number => {
+  try {
+    return Math.floor(lstatSync(abs).mtimeMs / 1000);
+  } catch {
+    return 0;
+  }
+};
 
 /** A context selection's root and the entries under it, as items (owned by root, as Docker does). */
 export async function contextTree(contextDir: string, root: string, entries: readonly ContextEntry[]): Promise<SourceTree> {
@@ -34,7 +41,7 @@ export async function contextTree(contextDir: string, root: string, entries: rea
       const rel = e.path === root ? '' : root === '.' ? e.path : e.path.slice(root.length + 1);
       const abs = path.join(contextDir, e.path);
       const type = e.type === 'dir' ? 'dir' : e.type === 'symlink' ? 'symlink' : 'file';
-      return { rel, type, mode: e.mode, uid: 0, gid: 0, mtime: await mtimeOf(abs), ...(type === 'file' ? { source: abs } : {}), ...(e.linkTarget !== undefined ? { linkTarget: e.linkTarget } : {}) };
+      return { rel, type, mode: e.mode, uid: 0, gid: 0, mtime: mtimeOf(abs), ...(type === 'file' ? { source: abs, size: e.size } : {}), ...(e.linkTarget !== undefined ? { linkTarget: e.linkTarget } : {}) };
     }),
   );
   const top = mine.find((e) => e.path === root);
@@ -52,14 +59,14 @@ async function walkHost(root: string, excludes: IgnoreMatcher | undefined): Prom
   const out: CopyItem[] = [];
   const visit = async (rel: string): Promise<void> => {
     const abs = rel === '' ? root : path.join(root, rel);
-    const st = await fs.lstat(abs);
+    const st = lstatSync(abs);
     const base = { rel, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: Math.floor(st.mtimeMs / 1000) };
     if (rel !== '' && excludes?.ignores(rel)) return;
     if (st.isDirectory()) {
       out.push({ ...base, type: 'dir' });
       for (const name of (await fs.readdir(abs)).sort()) await visit(rel === '' ? name : `${rel}/${name}`);
     } else if (st.isSymbolicLink()) out.push({ ...base, type: 'symlink', linkTarget: await fs.readlink(abs) });
-    else if (st.isFile()) out.push({ ...base, type: 'file', source: abs });
+    else if (st.isFile()) out.push({ ...base, type: 'file', source: abs, size: st.size });
     // Devices, FIFOs and whiteouts of a plain layer dir are not copied.
   };
   await visit('');

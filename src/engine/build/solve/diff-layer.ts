@@ -6,13 +6,14 @@
 // passed through (it exists below with the same mode and owner, nothing under it changed: the
 // copy-up of /etc for runc's mount points) is left out, as BuildKit's differ does.
 import { createHash } from 'node:crypto';
-import { createReadStream, type Stats } from 'node:fs';
+import { createReadStream, lstatSync, readFileSync, type Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { writeTar, type TarWriteEntry } from '../../../lib/tar.js';
 import { treeXattrs, XattrError } from './xattrs.js';
 
 const OPAQUE = 'trusted.overlay.opaque';
+const SMALL_FILE = 256 * 1024;
 /** Markers that mean the upper dir does not hold the whole change (overlay features berth never turns on). */
 const UNSUPPORTED = ['trusted.overlay.redirect', 'trusted.overlay.metacopy'];
 
@@ -68,7 +69,7 @@ export async function diffUpper(o: DiffOptions): Promise<DiffResult> {
     for (const name of names) {
       const childRel = rel === '.' ? name : `${rel}/${name}`;
       const childAbs = path.join(abs, name);
-      const st = await fs.lstat(childAbs);
+      const st = lstatSync(childAbs);
       const mtime = clamp(Math.floor(st.mtimeMs / 1000));
       const base = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime };
       const attrs = xattrs.get(childRel);
@@ -101,7 +102,8 @@ export async function diffUpper(o: DiffOptions): Promise<DiffResult> {
           out.push({ ...common, type: 'hardlink', linkpath: first });
         } else {
           if (st.nlink > 1) links.set(inode, childRel);
-          out.push({ ...common, type: 'file', size: st.size, body: () => createReadStream(childAbs) });
+          // Small files are read in one synchronous call when the writer reaches them: a stream each costs more than the file.
+          out.push({ ...common, type: 'file', size: st.size, body: st.size <= SMALL_FILE ? () => [readFileSync(childAbs)] : () => createReadStream(childAbs) });
         }
       } else if (st.isFIFO()) {
         out.push({ ...common, type: 'fifo' });
