@@ -447,7 +447,11 @@ class StageSolver {
           where,
           outcome.exitCode,
           tail.get(),
-          outcome.networked ? undefined : op.network === 'none' ? undefined : "the step ran without network: the engine's outbound NAT is off (BERTH_OUTBOUND_NAT=1 turns it on); if it downloads something, put it in the build context instead",
+          outcome.networked || op.network === 'none'
+            ? undefined
+            : this.deps.executor.outboundNat
+              ? 'the step ran with loopback only: build steps are not attached to the engine\'s bridge yet; if it downloads something, put it in the build context instead'
+              : "the step ran without network: the engine's outbound NAT is off (BERTH_OUTBOUND_NAT=1 turns it on); if it downloads something, put it in the build context instead",
         );
       }
       return;
