@@ -104,28 +104,24 @@ async function importImage(docker, tar, repo) {
   await new Promise((resolve, reject) => docker.modem.followProgress(stream, (err) => (err ? reject(err) : resolve())));
 }
 
-async function measure(peer, host, ctx) {
+/** One round of a peer: cold (after pruning), cached, one file changed. */
+async function round(peer, host, ctx, i) {
   const env = { DOCKER_BUILDKIT: peer === 'buildkit' ? '1' : '0' };
   const tag = `bench/app-${peer}:latest`;
   // RUN steps without network on every peer (the private dockerd has no bridge; berth's have loopback only).
   const build = () => cli(host, ['build', '--network', 'none', '-t', tag, ctx], env);
-  const reset = async () => {
-    await cli(host, ['rmi', '-f', tag]).catch(() => undefined);
-    await cli(host, ['image', 'prune', '-f']).catch(() => undefined);
-    await cli(host, ['builder', 'prune', '-af']).catch(() => undefined);
-  };
-  const times = { cold: [], cached: [], oneFile: [] };
-  for (let i = 0; i < runs; i++) {
-    await reset();
-    times.cold.push((await build()).ms);
-    times.cached.push((await build()).ms);
-    appendFileSync(path.join(ctx, 'src', 'mod3.c'), `/* change ${peer} ${i} ${Date.now()} */\n`);
-    times.oneFile.push((await build()).ms);
-  }
-  console.error(`${peer}: cold ${times.cold.map((t) => t.toFixed(0)).join('/')} ms, cached ${times.cached.map((t) => t.toFixed(0)).join('/')} ms, one file ${times.oneFile.map((t) => t.toFixed(0)).join('/')} ms`);
+  await cli(host, ['rmi', '-f', tag]).catch(() => undefined);
+  await cli(host, ['image', 'prune', '-f']).catch(() => undefined);
+  await cli(host, ['builder', 'prune', '-af']).catch(() => undefined);
+  execFileSync('sync');
+  const cold = (await build()).ms;
+  const cached = (await build()).ms;
+  appendFileSync(path.join(ctx, 'src', 'mod3.c'), `/* change ${peer} ${i} ${Date.now()} */\n`);
+  const oneFile = (await build()).ms;
   const run = await cli(host, ['run', '--rm', '--network', 'none', tag]);
   if (!/total \d+/.test(run.out)) throw new Error(`${peer}: the built image printed ${run.out}`);
-  return { cold: median(times.cold), cached: median(times.cached), oneFile: median(times.oneFile) };
+  console.error(`${peer} round ${i + 1}: cold ${cold.toFixed(0)} ms, cached ${cached.toFixed(0)} ms, one file ${oneFile.toFixed(0)} ms`);
+  return { cold, cached, oneFile };
 }
 
 async function main() {
@@ -134,29 +130,36 @@ async function main() {
   const busybox = busyboxRootfsTar();
   const ctx = makeContext();
   const results = {};
+  const engines = [];
   try {
+    // Both engines up and loaded first; then the peers take turns round by round, so a change in
+    // the machine's load (it is shared) falls on all of them alike.
+    const peers = [];
     if (!only || only === 'berth') {
       const berth = await startBuiltinEngine(root);
-      try {
-        await importImage(berth.docker, BASE_TAR, 'bench/debian-gcc');
-        await importImage(berth.docker, busybox.tar, 'bench/busybox');
-        results.berth = await measure('berth', `unix://${berth.daemon.socketPath}`, ctx);
-      } finally {
-        await berth.stop();
-      }
+      engines.push(berth);
+      await importImage(berth.docker, BASE_TAR, 'bench/debian-gcc');
+      await importImage(berth.docker, busybox.tar, 'bench/busybox');
+      peers.push(['berth', `unix://${berth.daemon.socketPath}`]);
     }
     if ((!only || only !== 'berth') && dockerdAvailable()) {
       const d = await startDockerd();
-      try {
-        await importImage(d.docker, BASE_TAR, 'bench/debian-gcc');
-        await importImage(d.docker, busybox.tar, 'bench/busybox');
-        if (!only || only === 'buildkit') results.buildkit = await measure('buildkit', `unix://${d.socket}`, ctx);
-        if (!only || only === 'legacy') results.legacy = await measure('legacy', `unix://${d.socket}`, ctx);
-      } finally {
-        await d.stop();
+      engines.push(d);
+      await importImage(d.docker, BASE_TAR, 'bench/debian-gcc');
+      await importImage(d.docker, busybox.tar, 'bench/busybox');
+      if (!only || only === 'buildkit') peers.push(['buildkit', `unix://${d.socket}`]);
+      if (!only || only === 'legacy') peers.push(['legacy', `unix://${d.socket}`]);
+    }
+    const times = Object.fromEntries(peers.map(([p]) => [p, { cold: [], cached: [], oneFile: [] }]));
+    for (let i = 0; i < runs; i++) {
+      for (const [peer, host] of peers) {
+        const r = await round(peer, host, ctx, i);
+        for (const k of ['cold', 'cached', 'oneFile']) times[peer][k].push(r[k]);
       }
     }
+    for (const [peer] of peers) results[peer] = Object.fromEntries(['cold', 'cached', 'oneFile'].map((k) => [k, median(times[peer][k])]));
   } finally {
+    for (const e of engines.reverse()) await e.stop().catch((err) => console.error(`stopping an engine: ${err}`));
     rmSync(ctx, { recursive: true, force: true });
     busybox.cleanup();
   }

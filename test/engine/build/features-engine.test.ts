@@ -123,4 +123,19 @@ describe.skipIf(skip)('builder features on the built-in engine', () => {
     const ignored = await build(docker, { Dockerfile: 'FROM busybox\nCOPY secret.txt /\n', 'secret.txt': 's', '.dockerignore': 'secret.txt\n' });
     expect(ignored.error).toMatch(/excluded by \.dockerignore/);
   }, 90_000);
+
+  it('the cache survives an engine restart; builder prune empties it and df lists it', async () => {
+    const files = { Dockerfile: 'FROM busybox\nCOPY a.txt /a.txt\nRUN cat /a.txt > /b.txt\n', 'a.txt': 'persist\n' };
+    expect((await build(docker, files, { t: 'restart:1' })).error).toBeUndefined();
+    await engine.restartDaemon();
+    docker = new Docker({ socketPath: engine.socketPath });
+    const again = await build(docker, files, { t: 'restart:1' });
+    expect(again.steps.filter((s) => !s.text.startsWith('FROM')).every((s) => s.cached)).toBe(true);
+    const usage = await engine.daemon.engine.build.usage();
+    expect(usage.some((r) => r.Description.includes('RUN cat /a.txt'))).toBe(true);
+    const pruned = (await docker.pruneBuilder()) as { CachesDeleted: string[]; SpaceReclaimed: number };
+    expect(pruned.CachesDeleted.length).toBeGreaterThan(0);
+    const cold = await build(docker, files, { t: 'restart:1' });
+    expect(cold.steps.find((s) => s.text.startsWith('RUN'))?.cached).toBe(false);
+  }, 90_000);
 });

@@ -35,6 +35,8 @@ export interface TarContext {
   warnings: Warning[];
   /** A regular file's content (the Dockerfile), or undefined. */
   file(rel: string): Promise<Buffer | undefined>;
+  /** Where a COPY reads a regular file from: its bytes in memory, or its spool file; and its mtime. */
+  source(rel: string): { data: Buffer; mtime: number } | { path: string; mtime: number } | undefined;
   /** The context as a directory (written out on the first call). */
   directory(): Promise<string>;
   cleanup(): Promise<void>;
@@ -224,6 +226,11 @@ export async function readContextTar(source: ByteSource, opts: TarContextOptions
       const n = nodes.get(path.posix.normalize(rel.replace(/^\/+/, '')));
       if (n?.type !== 'file') return undefined;
       return n.data ?? (n.spooled ? fs.readFile(n.spooled.file) : Buffer.alloc(0));
+    },
+    source: (rel) => {
+      const n = nodes.get(rel);
+      if (n?.type !== 'file') return undefined;
+      return n.spooled ? { path: n.spooled.file, mtime: n.mtime } : { data: n.data ?? Buffer.alloc(0), mtime: n.mtime };
     },
     directory: () => (written ??= writeOut()),
     cleanup: () => fs.rm(base, { recursive: true, force: true }),

@@ -17,24 +17,28 @@ export type ArchiveKind = 'tar' | 'gzip' | 'bzip2' | 'xz';
 export class ArchiveError extends BerthError {}
 
 /** The archive format of a file by its first bytes, or undefined when it is not one ADD unpacks. */
-export async function archiveKind(file: string): Promise<ArchiveKind | undefined> {
+export async function archiveKind(file: string | Buffer): Promise<ArchiveKind | undefined> {
+  if (Buffer.isBuffer(file)) return kindOf(file.subarray(0, 262));
   const handle = await fs.open(file, 'r');
   try {
     const head = Buffer.alloc(262);
     const { bytesRead } = await handle.read(head, 0, head.length, 0);
-    const b = head.subarray(0, bytesRead);
-    if (b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b) return 'gzip';
-    if (b.length >= 3 && b.toString('latin1', 0, 3) === 'BZh') return 'bzip2';
-    if (b.length >= 6 && b.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
-    if (b.length >= 262 && b.toString('latin1', 257, 262) === 'ustar') return 'tar';
-    return undefined;
+    return kindOf(head.subarray(0, bytesRead));
   } finally {
     await handle.close();
   }
 }
 
-function decompressed(file: string, kind: ArchiveKind): Readable {
-  const raw = createReadStream(file);
+function kindOf(b: Buffer): ArchiveKind | undefined {
+  if (b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b) return 'gzip';
+  if (b.length >= 3 && b.toString('latin1', 0, 3) === 'BZh') return 'bzip2';
+  if (b.length >= 6 && b.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
+  if (b.length >= 262 && b.toString('latin1', 257, 262) === 'ustar') return 'tar';
+  return undefined;
+}
+
+function decompressed(file: string | Buffer, kind: ArchiveKind): Readable {
+  const raw = Buffer.isBuffer(file) ? Readable.from([file]) : createReadStream(file);
   if (kind === 'tar') return raw;
   if (kind === 'gzip') return raw.pipe(createGunzip());
   const child = spawn(kind, ['-dc'], { stdio: ['pipe', 'pipe', 'ignore'] });
@@ -45,7 +49,7 @@ function decompressed(file: string, kind: ArchiveKind): Readable {
 }
 
 /** Unpacks `file` into the directory `dest` of `root`. */
-export async function unpackArchive(root: string, dest: string, file: string, kind: ArchiveKind, o: WriteOptions): Promise<void> {
+export async function unpackArchive(root: string, dest: string, file: string | Buffer, kind: ArchiveKind, o: WriteOptions): Promise<void> {
   const items: CopyItem[] = [{ rel: '', type: 'dir', mode: 0o755, uid: 0, gid: 0, mtime: 0 }];
   const hardlinks: { rel: string; target: string }[] = [];
   try {
@@ -71,7 +75,7 @@ export async function unpackArchive(root: string, dest: string, file: string, ki
     }
   } catch (e) {
     if (e instanceof ArchiveError) throw e;
-    throw new ArchiveError(`ADD: cannot unpack ${file}: ${(e as Error).message}`);
+    throw new ArchiveError(`ADD: cannot unpack the archive: ${(e as Error).message}`);
   }
   // Parents before children, last entry of a name wins.
   const byRel = new Map(items.map((i) => [i.rel, i]));

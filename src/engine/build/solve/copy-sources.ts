@@ -32,23 +32,33 @@ const mtimeOf = (abs: string): number => {
   }
 };
 
+/** How COPY reads context files: from a directory, or (an archive held in memory) by path. */
+export type ContextFiles = { dir: string } | { source(rel: string): { data: Buffer; mtime: number } | { path: string; mtime: number } | undefined };
+
 /** A context selection's root and the entries under it, as items (owned by root, as Docker does). */
-export async function contextTree(contextDir: string, root: string, entries: readonly ContextEntry[]): Promise<SourceTree> {
+export async function contextTree(files: ContextFiles, root: string, entries: readonly ContextEntry[]): Promise<SourceTree> {
+  const contextDir = 'dir' in files ? files.dir : '';
   const under = (p: string): boolean => root === '.' || p === root || p.startsWith(`${root}/`);
   const mine = entries.filter((e) => under(e.path));
   const items = await Promise.all(
     mine.map(async (e): Promise<CopyItem> => {
       const rel = e.path === root ? '' : root === '.' ? e.path : e.path.slice(root.length + 1);
-      const abs = path.join(contextDir, e.path);
       const type = e.type === 'dir' ? 'dir' : e.type === 'symlink' ? 'symlink' : 'file';
-      return { rel, type, mode: e.mode, uid: 0, gid: 0, mtime: mtimeOf(abs), ...(type === 'file' ? { source: abs, size: e.size } : {}), ...(e.linkTarget !== undefined ? { linkTarget: e.linkTarget } : {}) };
+      const base = { rel, type, mode: e.mode, uid: 0, gid: 0, ...(e.linkTarget !== undefined ? { linkTarget: e.linkTarget } : {}) } as const;
+      if (!('dir' in files)) {
+        const src = type === 'file' ? files.source(e.path) : undefined;
+        if (!src) return { ...base, mtime: 0 };
+        return 'data' in src ? { ...base, mtime: src.mtime, data: src.data } : { ...base, mtime: src.mtime, source: src.path, size: e.size };
+      }
+      const abs = path.join(contextDir, e.path);
+      return { ...base, mtime: mtimeOf(abs), ...(type === 'file' ? { source: abs, size: e.size } : {}) };
     }),
   );
   const top = mine.find((e) => e.path === root);
   return {
     name: root === '.' ? '.' : path.posix.basename(root),
     isDir: top?.type === 'dir',
-    host: path.join(contextDir, root),
+    host: 'dir' in files ? path.join(contextDir, root) : root,
     path: root,
     items: items.filter((i) => i.type === 'dir' || i.type === 'file' || i.type === 'symlink').sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0)),
   };

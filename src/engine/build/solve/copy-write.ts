@@ -113,6 +113,8 @@ async function clearFor(target: string, keepDir: boolean): Promise<boolean> {
 export async function writeItems(root: string, dest: string, items: readonly CopyItem[], o: WriteOptions): Promise<void> {
   const create = { ...o.parentOwner, mode: 0o755 };
   const dirs = new Map<string, string>();
+  /** Directories this copy made: nothing is in them but what it writes, so no entry needs clearing. */
+  const fresh = new Set<string>();
   const dirMeta: [string, CopyItem][] = [];
   const hostDir = async (rel: string): Promise<string> => {
     const cached = dirs.get(rel);
@@ -142,10 +144,14 @@ export async function writeItems(root: string, dest: string, items: readonly Cop
       if (o.owner) await fs.lchown(host, o.owner.uid, o.owner.gid);
       continue;
     } else {
-      const parent = await hostDir(parentOf(item.rel));
+      const parentRel = parentOf(item.rel);
+      const parent = await hostDir(parentRel);
       host = path.join(parent, path.posix.basename(item.rel));
-      const kept = await clearFor(host, true);
-      if (!kept) await fs.mkdir(host, { mode: 0o700 });
+      const kept = fresh.has(parentRel) ? false : await clearFor(host, true);
+      if (!kept) {
+        await fs.mkdir(host, { mode: 0o700 });
+        fresh.add(item.rel);
+      }
       dirs.set(item.rel, host);
     }
     dirMeta.push([host, item]);
@@ -158,7 +164,7 @@ export async function writeItems(root: string, dest: string, items: readonly Cop
         limit(async () => {
           const parent = item.rel === '' ? path.dirname((await resolveInRoot(root, dest, { create }))!) : await hostDir(parentOf(item.rel));
           const target = item.rel === '' ? (await resolveInRoot(root, dest, { create }))! : path.join(parent, path.posix.basename(item.rel));
-          await clearFor(target, false);
+          if (item.rel === '' || !fresh.has(parentOf(item.rel))) await clearFor(target, false);
           const uid = o.owner?.uid ?? item.uid;
           const gid = o.owner?.gid ?? item.gid;
           if (item.type === 'symlink') {

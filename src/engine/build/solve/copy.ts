@@ -9,7 +9,7 @@ import type { ContextIndex } from '../context/walk.js';
 import type { StepOp, SourceRef } from '../plan/types.js';
 import { archiveKind, unpackArchive } from './add-archive.js';
 import type { Fetched } from './add-url.js';
-import { contextTree, viewTrees, type SourceTree } from './copy-sources.js';
+import { contextTree, viewTrees, type ContextFiles, type SourceTree } from './copy-sources.js';
 import { writeItems, type Owner } from './copy-write.js';
 import { resolveInRoot } from './in-root.js';
 import { BerthError } from '../../../errors.js';
@@ -21,7 +21,7 @@ export class CopyError extends BerthError {}
 export interface CopyEnv {
   /** The writable view of the stage's root. */
   root: string;
-  context?: { dir: string; index: ContextIndex };
+  context?: { files: ContextFiles; index: ContextIndex };
   /** Read-only views of the stages and images sources come from. */
   viewOf(ref: SourceRef): string;
   /** --chown resolved against the stage's /etc/passwd and /etc/group. */
@@ -45,7 +45,7 @@ export async function executeCopy(op: CopyOp, env: CopyEnv): Promise<void> {
     if (s.from.kind === 'context') {
       if (!env.context) throw new CopyError(`${op.instruction} ${s.path}: this build has no context`);
       const sel = selectSource(env.context.index, s.path, { what: op.instruction, excludes: op.excludes });
-      for (const r of sel.roots) trees.push(await contextTree(env.context.dir, r, sel.entries));
+      for (const r of sel.roots) trees.push(await contextTree(env.context.files, r, sel.entries));
     } else {
       trees.push(...(await viewTrees(env.viewOf(s.from), s.path, op.instruction, op.excludes)));
     }
@@ -65,9 +65,10 @@ export async function executeCopy(op: CopyOp, env: CopyEnv): Promise<void> {
     const top = t.items.find((i) => i.rel === '');
     if (!top) continue;
     if (op.extract && top.type === 'file') {
-      const kind = await archiveKind(top.source!);
+      const input = top.data ?? top.source!;
+      const kind = await archiveKind(input);
       if (kind) {
-        await unpackArchive(env.root, op.parents ? path.posix.dirname(base) : destDir, top.source!, kind, write);
+        await unpackArchive(env.root, op.parents ? path.posix.dirname(base) : destDir, input, kind, write);
         continue;
       }
     }

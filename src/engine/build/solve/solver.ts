@@ -30,6 +30,7 @@ import { createHash } from 'node:crypto';
 import { fetchUrl, type Fetched } from './add-url.js';
 import type { BuildCache } from './cache.js';
 import { executeCopy } from './copy.js';
+import type { ContextFiles } from './copy-sources.js';
 import { BuildStepError, OutputTail, type BuildEvent } from './events.js';
 import { ociConfig, type HistoryStep } from './image-config.js';
 import { resolveInRoot } from './in-root.js';
@@ -408,10 +409,12 @@ class StageSolver {
     const op = step.op;
     const where = this.where(step, stage);
     // The context is read from disk; an archive is written out the first time a step reads it.
-    const reads = (op.op === 'copy' && op.sources.some((s) => s.kind === 'path' && s.from.kind === 'context')) || (op.op === 'run' && op.mounts.some((m) => m.type === 'bind' && m.from.kind === 'context'));
+    // RUN bind mounts need the context as a directory (an archive is written out the first time);
+    // COPY reads an archive's files from memory.
+    const binds = op.op === 'run' && op.mounts.some((m) => m.type === 'bind' && m.from.kind === 'context');
     const c = this.req.context;
-    const dir = reads && c ? (c.dir ?? (await c.tar!.directory())) : undefined;
-    const ctx = dir !== undefined && this.index ? { dir, index: this.index } : undefined;
+    const dir = binds && c ? (c.dir ?? (await c.tar!.directory())) : c?.dir;
+    const ctx = c && this.index ? { dir, files: (c.dir ? { dir: c.dir } : c.tar!) as ContextFiles, index: this.index } : undefined;
     if (op.op === 'run') {
       await fs.mkdir(upper);
       const tail = new OutputTail(20);
@@ -421,7 +424,7 @@ class StageSolver {
           executor: this.deps.executor,
           cache: this.deps.cache,
           lowerDirs: lowers,
-          ...(ctx ? { context: { dir: ctx.dir } } : {}),
+          ...(ctx?.dir ? { context: { dir: ctx.dir } } : {}),
           viewOf,
           secrets: this.req.secrets ?? new Map(),
           proxyEnv: step.proxyEnv ?? [],
@@ -469,7 +472,7 @@ class StageSolver {
       }
       if (op.op !== 'copy') return;
       const owner = op.chown ? await resolveOwner(lowerOf(root), op.chown) : undefined;
-      await this.withViews(refs, (viewOf) => executeCopy(op, { root: view.path, ...(ctx ? { context: { dir: ctx.dir, index: ctx.index } } : {}), viewOf, ...(owner ? { owner } : {}), fetched }));
+      await this.withViews(refs, (viewOf) => executeCopy(op, { root: view.path, ...(ctx ? { context: { files: ctx.files, index: ctx.index } } : {}), viewOf, ...(owner ? { owner } : {}), fetched }));
     } catch (e) {
       if (e instanceof BuildStepError) throw e;
       const hint = e instanceof ContextError ? e.hint : undefined;
