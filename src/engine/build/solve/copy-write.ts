@@ -9,6 +9,12 @@ import type { Chmod } from '../dockerfile/values.js';
 import { resolveInRoot } from './in-root.js';
 
 const SMALL_FILE = 256 * 1024;
+/** The process's umask, read once (set and put back), to know when a create mode needs no chmod. */
+const UMASK = ((): number => {
+  const u = process.umask(0o022);
+  process.umask(u);
+  return u;
+})();
 
 export interface Owner {
   uid: number;
@@ -177,11 +183,14 @@ export async function writeItems(root: string, dest: string, items: readonly Cop
           if (data !== undefined) {
             // Small files in a few synchronous calls on one descriptor: a tree of thousands of
             // them otherwise waits on the thread pool four times a file.
-            const fd = openSync(target, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
+            const mode = modeOf(item, o.chmod);
+            const fd = openSync(target, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, mode & 0o777);
             try {
               if (data.length > 0) writeSync(fd, data);
-              fchownSync(fd, uid, gid);
-              fchmodSync(fd, modeOf(item, o.chmod));
+              // A root-owned file in a directory this copy made is already 0:0 (no setgid parent);
+              // a mode the umask leaves whole and without special bits is already right.
+              if (uid !== 0 || gid !== 0 || !fresh.has(parentOf(item.rel))) fchownSync(fd, uid, gid);
+              if ((mode & UMASK) !== 0 || (mode & 0o7000) !== 0 || uid !== 0 || gid !== 0 || !fresh.has(parentOf(item.rel))) fchmodSync(fd, mode);
               futimesSync(fd, item.mtime, item.mtime);
             } finally {
               closeSync(fd);
