@@ -138,4 +138,19 @@ describe.skipIf(skip)('builder features on the built-in engine', () => {
     const cold = await build(docker, files, { t: 'restart:1' });
     expect(cold.steps.find((s) => s.text.startsWith('RUN'))?.cached).toBe(false);
   }, 90_000);
+
+  it('COPY --from keys on the content it takes: a stage rebuilt into the same files leaves the copying stage cached', async () => {
+    const files = (comment: string) => ({
+      Dockerfile: 'FROM busybox AS build\nCOPY src.txt /src.txt\nRUN grep -v "^#" /src.txt > /out.txt\nFROM busybox\nCOPY --from=build /out.txt /out.txt\nRUN cat /out.txt\n',
+      'src.txt': `${comment}\nbody\n`,
+    });
+    expect((await build(docker, files('# one'))).error).toBeUndefined();
+    const again = await build(docker, files('# two'));
+    const verdict = again.steps.map((s) => [s.text.split(' ').slice(0, 2).join(' '), s.cached]);
+    // The build stage reruns (its source changed), its output is the same: the final stage stays cached.
+    expect(verdict).toEqual([
+      ['FROM docker.io/library/busybox:latest', true], ['COPY src.txt', false], ['RUN grep', false],
+      ['FROM docker.io/library/busybox:latest', true], ['COPY --from=build', true], ['RUN cat', true],
+    ]);
+  }, 60_000);
 });

@@ -5,8 +5,8 @@
 // and WORKDIR in a writable view of the stage's root) and its upper dir diffed into a layer.
 //
 // Cache keys (stepCacheKey): the step's own canonical JSON, the digests of what it reads (context
-// selections after .dockerignore, a source stage's key, a source image's id, a URL's checksum or
-// fetched digest), and its parent — the parent's key *and the diff id the parent produced*. So a
+// selections after .dockerignore, the content of what COPY --from takes from a stage, a source
+// image's id, a URL's checksum or fetched digest), and its parent — the parent's key *and the diff id the parent produced*. So a
 // RUN re-executed under --no-cache that produces a different layer re-keys what follows, while
 // one that produces the same bytes (SOURCE_DATE_EPOCH) keeps the rest cached.
 //
@@ -15,6 +15,7 @@
 // ADD of local files or checksummed URLs, and WORKDIR are pure functions of their inputs and
 // their parent's layers, so they are still taken from the cache when those are the same —
 // berth's answer to buildkit#4437 (`--no-cache` re-copying unchanged COPY layers).
+import { createReadStream, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import { DockerfileErrors } from '../dockerfile/errors.js';
 import { parseDockerfile } from '../dockerfile/parse.js';
@@ -30,7 +31,7 @@ import { createHash } from 'node:crypto';
 import { fetchUrl, type Fetched } from './add-url.js';
 import type { BuildCache } from './cache.js';
 import { executeCopy } from './copy.js';
-import type { ContextFiles } from './copy-sources.js';
+import { viewTrees, type ContextFiles } from './copy-sources.js';
 import { BuildStepError, OutputTail, type BuildEvent } from './events.js';
 import { ociConfig, type HistoryStep } from './image-config.js';
 import { resolveInRoot } from './in-root.js';
@@ -295,7 +296,8 @@ class StageSolver {
       const out: string[] = [];
       for (let i = 0; i < op.sources.length; i++) {
         const s = op.sources[i];
-        if (s.kind === 'path') out.push(ctx[i] ?? refDigest(s.from, s.path) ?? '');
+        if (s.kind === 'path' && s.from.kind === 'stage') out.push(await this.stageSourceDigest(s.from.stage, s.path, op.instruction, op.excludes));
+        else if (s.kind === 'path') out.push(ctx[i] ?? refDigest(s.from, s.path) ?? '');
         else if (s.kind === 'url') {
           if (s.checksum && !noCache) out.push(s.checksum);
           else {
@@ -309,6 +311,30 @@ class StageSolver {
     }
     if (op.op === 'run') return op.mounts.map((m, i) => ctx[i] ?? (m.type === 'bind' ? refDigest(m.from, m.source) : undefined) ?? '');
     return [];
+  }
+
+  /**
+   * What a COPY takes from another stage, by content (type, mode, owner, link target, bytes) — not
+   * by the stage's key: a stage rebuilt into the same files (a binary compiled again from a source
+   * whose change did not reach it) leaves the copying stage cached, as BuildKit's content keys do.
+   */
+  private async stageSourceDigest(stage: number, source: string, what: string, excludes: readonly string[]): Promise<string> {
+    const view = await this.deps.executor.view(lowerOf(this.results.get(stage)!));
+    try {
+      const h = createHash('sha256');
+      for (const t of await viewTrees(view.path, source, what, excludes)) {
+        for (const item of t.items) {
+          h.update(`${t.path}\0${item.rel}\0${item.type}\0${item.mode}\0${item.uid}\0${item.gid}\0${item.linkTarget ?? ''}\0`);
+          if (item.type === 'file' && item.source) {
+            if ((item.size ?? 0) <= 1 << 20) h.update(readFileSync(item.source));
+            else for await (const chunk of createReadStream(item.source)) h.update(chunk as Buffer);
+          }
+        }
+      }
+      return `stage-content:sha256:${h.digest('hex')}`;
+    } finally {
+      await view.release();
+    }
   }
 
   private async runStep(stage: PlannedStage, step: PlannedStep, root: StageRoot, missed: boolean): Promise<{ root: StageRoot; cached: boolean; layer?: string }> {
