@@ -91,7 +91,7 @@ export class Builds implements BuildBackend {
             network: o.network,
             extraHosts: o.extraHosts,
             ...(o.shmSize ? { shmSize: o.shmSize } : {}),
-            ...(process.env.SOURCE_DATE_EPOCH ? { sourceDateEpoch: Number(process.env.SOURCE_DATE_EPOCH) } : {}),
+            ...sourceDateEpoch(o.buildArgs.SOURCE_DATE_EPOCH ?? process.env.SOURCE_DATE_EPOCH),
             signal: o.signal,
           },
           (e) => {
@@ -126,6 +126,13 @@ export class Builds implements BuildBackend {
   async usage(): Promise<BuildCacheRecord[]> {
     return (await this.cache()).usage();
   }
+}
+
+/** SOURCE_DATE_EPOCH as BuildKit takes it (a build arg), else the engine's environment; seconds. */
+function sourceDateEpoch(value: string | undefined): { sourceDateEpoch?: number } {
+  if (value === undefined || value === '') return {};
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`SOURCE_DATE_EPOCH must be whole seconds since the epoch, not ${JSON.stringify(value)}`);
+  return { sourceDateEpoch: Number(value) };
 }
 
 /** Errors of the build's input are the client's (400); the message keeps file:line and hints. */

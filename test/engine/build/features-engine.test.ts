@@ -2,6 +2,9 @@
 // COPY flags (--chown by name, --chmod, --link, globs, ADD of a local tar), WORKDIR/USER/SHELL/
 // HEALTHCHECK/STOPSIGNAL/VOLUME/ENTRYPOINT/ONBUILD in the config, and hostile contexts that try
 // to reach outside the context or the layer.
+import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
 import { engineHost, requirePrereq } from '../../support/gates.js';
@@ -152,5 +155,31 @@ describe.skipIf(skip)('builder features on the built-in engine', () => {
       ['FROM docker.io/library/busybox:latest', true], ['COPY src.txt', false], ['RUN grep', false],
       ['FROM docker.io/library/busybox:latest', true], ['COPY --from=build', true], ['RUN cat', true],
     ]);
+  }, 60_000);
+
+  it('ADD of a URL (loopback) with --checksum; a wrong checksum fails the step; SOURCE_DATE_EPOCH makes the layers reproducible', async () => {
+    const body = 'downloaded\n';
+    const server = createServer((_req, res) => {
+      res.setHeader('Last-Modified', new Date(1_600_000_000_000).toUTCString());
+      res.end(body);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/files/data.txt`;
+    const sum = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+    try {
+      const ok = await build(docker, { Dockerfile: `FROM busybox\nADD --checksum=${sum} ${url} /dl/\n` }, { t: 'url:1' });
+      expect(ok.error).toBeUndefined();
+      expect(await run(docker, 'url:1', 'cat /dl/data.txt; stat -c %a /dl/data.txt')).toBe('downloaded\n600\n');
+      const bad = await build(docker, { Dockerfile: `FROM busybox\nADD --checksum=sha256:${'0'.repeat(64)} ${url} /dl/\n` });
+      expect(bad.error).toMatch(/checksum mismatch/);
+      // Two builds of the same content with SOURCE_DATE_EPOCH (a build arg, as BuildKit takes it) give one image id.
+      const files = { Dockerfile: 'FROM busybox\nCOPY a.txt /a.txt\nRUN echo x > /x\n', 'a.txt': 'a\n' };
+      const one = await build(docker, files, { nocache: true, buildargs: { SOURCE_DATE_EPOCH: '1700000000' } });
+      const two = await build(docker, files, { nocache: true, buildargs: { SOURCE_DATE_EPOCH: '1700000000' } });
+      expect(one.imageId).toBeDefined();
+      expect(two.imageId).toBe(one.imageId);
+    } finally {
+      server.close();
+    }
   }, 60_000);
 });

@@ -143,3 +143,26 @@ export async function diffUpper(o: DiffOptions): Promise<DiffResult> {
   }
   return { diffId: `sha256:${hash.digest('hex')}`, size, entries: entries.length };
 }
+
+/** Where runc and the step's mounts put their mount points, besides the step's own mount targets. */
+export const RUNTIME_MOUNT_POINTS = ['/proc', '/sys', '/dev', '/etc/hosts', '/etc/hostname', '/etc/resolv.conf'];
+
+/**
+ * Removes from a RUN's upper dir the mount points runc had to create (an empty file or directory
+ * that no layer below has: /etc/hosts, a cache mount's target …) and the parents made only for
+ * them, so the layer holds what the command wrote and nothing the sandbox needed, as BuildKit's.
+ */
+export async function removeMountStubs(upper: string, lowerDirs: readonly string[], targets: readonly string[]): Promise<void> {
+  for (const target of [...new Set(targets)].sort((a, b) => b.length - a.length)) {
+    let rel = target.replace(/^\/+|\/+$/g, '');
+    while (rel !== '' && rel !== '.') {
+      const abs = path.join(upper, rel);
+      const st = await fs.lstat(abs).catch(() => undefined);
+      if (!st || (await lowerStat(lowerDirs, rel))) break;
+      const empty = st.isDirectory() ? (await fs.readdir(abs)).length === 0 : st.isFile() && st.size === 0;
+      if (!empty) break;
+      await fs.rm(abs, { recursive: true, force: true });
+      rel = path.posix.dirname(rel);
+    }
+  }
+}

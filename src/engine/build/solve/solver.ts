@@ -37,7 +37,7 @@ import { ociConfig, type HistoryStep } from './image-config.js';
 import { resolveInRoot } from './in-root.js';
 import type { BuildExecutor, BuildImageStore, BuiltLayer, OciImageConfig, ResolvedImage, RootView } from './ports.js';
 import { executeRun, type BuildSecret } from './run-step.js';
-import { diffUpper } from './diff-layer.js';
+import { diffUpper, removeMountStubs, RUNTIME_MOUNT_POINTS } from './diff-layer.js';
 import { resolveOwner } from './owner.js';
 import { BerthError } from '../../../errors.js';
 
@@ -165,14 +165,16 @@ export async function solve(req: SolveRequest, deps: SolveDeps): Promise<SolveRe
   try {
     const final = await solver.run();
     const stage = plan.stages.find((s) => s.index === plan.target.stage)!;
+    const epoch = req.sourceDateEpoch !== undefined ? new Date(req.sourceDateEpoch * 1000).toISOString() : undefined;
     const config = ociConfig({
       config: stage.config,
       platform: target,
       labels: req.labels,
       diffIds: [...final.baseDiffIds, ...final.layers.map((l) => l.diffId)],
       baseHistory: final.baseHistory,
-      steps: final.history,
-      created: req.sourceDateEpoch !== undefined ? new Date(req.sourceDateEpoch * 1000).toISOString() : final.created,
+      // With SOURCE_DATE_EPOCH every time in the image is that one: the same inputs give the same image id.
+      steps: epoch ? final.history.map((h) => ({ ...h, created: epoch })) : final.history,
+      created: epoch ?? final.created,
     });
     const tags = req.tags.map((t) => store.normalizeTag(t));
     const imageId = await store.createImage(config, final.layers, tags);
@@ -367,6 +369,17 @@ class StageSolver {
       await this.deps.cache.commit({ key, size: 0, createdAt: now, description: `[${stage.label} ${step.ordinal}/${stage.steps.length}] ${step.text}` });
       return { root: this.withResult(root, key, undefined, step, now), cached: false };
     }
+    // A checksummed URL was keyed by its checksum alone: a miss fetches it now (and checks it).
+    if (op.op === 'copy') {
+      for (const s of op.sources) {
+        if (s.kind !== 'url' || fetched.has(s.url)) continue;
+        try {
+          fetched.set(s.url, await fetchUrl(s.url, s.checksum, this.abort.signal));
+        } catch (e) {
+          throw new BuildStepError((e as Error).message, this.where(step, stage));
+        }
+      }
+    }
     const work = await this.deps.cache.tmpDir('step');
     try {
       const upper = `${work}/upper`;
@@ -469,6 +482,7 @@ class StageSolver {
         if (e instanceof BuildStepError) throw e;
         throw new BuildStepError((e as Error).message, where);
       });
+      await removeMountStubs(upper, lowers, [...RUNTIME_MOUNT_POINTS, ...op.mounts.map((m) => m.target), ...op.files.map((f) => f.path)]);
       if (outcome.exitCode !== 0) {
         const command = op.argv.join(' ');
         throw new BuildStepError(
