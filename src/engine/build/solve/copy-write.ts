@@ -45,6 +45,8 @@ export interface WriteOptions {
   chmod?: Chmod;
   /** Owner of parent directories created on the way (root unless --chown). */
   parentOwner: Owner;
+  /** Filled with what was written from memory, by host path: the layer's differ need not read it back. */
+  written?: Map<string, Buffer>;
 }
 
 /** Applies a symbolic mode (`u+x,go-w`, `a=rX`) as chmod(1) does. */
@@ -195,6 +197,7 @@ export async function writeItems(root: string, dest: string, items: readonly Cop
             } finally {
               closeSync(fd);
             }
+            o.written?.set(target, data);
             return;
           }
           await fs.copyFile(item.source!, target, fsc.COPYFILE_EXCL);

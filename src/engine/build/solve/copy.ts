@@ -28,6 +28,8 @@ export interface CopyEnv {
   owner?: Owner;
   /** URL sources, fetched before the step's cache key was known. */
   fetched: ReadonlyMap<string, Fetched>;
+  /** Filled with the files written from memory, by host path (see WriteOptions.written). */
+  written?: Map<string, Buffer>;
 }
 
 async function isDirIn(root: string, p: string): Promise<boolean> {
@@ -37,7 +39,7 @@ async function isDirIn(root: string, p: string): Promise<boolean> {
 
 export async function executeCopy(op: CopyOp, env: CopyEnv): Promise<void> {
   const parentOwner = env.owner ?? { uid: 0, gid: 0 };
-  const write = { ...(env.owner ? { owner: env.owner } : {}), ...(op.chmod ? { chmod: op.chmod } : {}), parentOwner };
+  const write = { ...(env.owner ? { owner: env.owner } : {}), ...(op.chmod ? { chmod: op.chmod } : {}), parentOwner, ...(env.written ? { written: env.written } : {}) };
   const destDir = op.dest.replace(/\/+$/, '') || '/';
   const trees: SourceTree[] = [];
   for (const s of op.sources) {

@@ -24,6 +24,8 @@ export interface DiffOptions {
   tarPath: string;
   /** Clamp mtimes to this (seconds since the epoch). */
   sourceDateEpoch?: number;
+  /** Contents the step wrote from memory, by path relative to the upper dir (used when the size agrees). */
+  known?: ReadonlyMap<string, Buffer>;
 }
 
 export interface DiffResult {
@@ -103,7 +105,8 @@ export async function diffUpper(o: DiffOptions): Promise<DiffResult> {
         } else {
           if (st.nlink > 1) links.set(inode, childRel);
           // Small files are read in one synchronous call when the writer reaches them: a stream each costs more than the file.
-          out.push({ ...common, type: 'file', size: st.size, body: st.size <= SMALL_FILE ? () => [readFileSync(childAbs)] : () => createReadStream(childAbs) });
+          const known = o.known?.get(childRel);
+          out.push({ ...common, type: 'file', size: st.size, body: known?.length === st.size ? known : st.size <= SMALL_FILE ? () => [readFileSync(childAbs)] : () => createReadStream(childAbs) });
         }
       } else if (st.isFIFO()) {
         out.push({ ...common, type: 'fifo' });

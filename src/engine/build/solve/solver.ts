@@ -17,6 +17,7 @@
 // berth's answer to buildkit#4437 (`--no-cache` re-copying unchanged COPY layers).
 import { createReadStream, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import { DockerfileErrors } from '../dockerfile/errors.js';
 import { parseDockerfile } from '../dockerfile/parse.js';
 import { formatPlatform, parsePlatform, type Platform } from '../dockerfile/platform.js';
@@ -384,9 +385,10 @@ class StageSolver {
     try {
       const upper = `${work}/upper`;
       const lowers = linked ? [] : lowerOf(root);
-      await this.execute(stage, step, root, lowers, upper, `${work}/work`, fetched);
+      const known = new Map<string, Buffer>();
+      await this.execute(stage, step, root, lowers, upper, `${work}/work`, fetched, known);
       const tarPath = `${work}/layer.tar`;
-      const diff = await diffUpper({ upper, lowerDirs: lowers, tarPath, ...(this.req.sourceDateEpoch !== undefined ? { sourceDateEpoch: this.req.sourceDateEpoch } : {}) });
+      const diff = await diffUpper({ upper, lowerDirs: lowers, tarPath, known, ...(this.req.sourceDateEpoch !== undefined ? { sourceDateEpoch: this.req.sourceDateEpoch } : {}) });
       await this.deps.cache.commit(
         { key, ...(diff.diffId ? { diffId: diff.diffId } : {}), size: diff.size, createdAt: now, description: `[${stage.label} ${step.ordinal}/${stage.steps.length}] ${step.text}` },
         diff.diffId ? { upper, tarPath } : undefined,
@@ -444,7 +446,7 @@ class StageSolver {
     }
   }
 
-  private async execute(stage: PlannedStage, step: PlannedStep, root: StageRoot, lowers: string[], upper: string, work: string, fetched: Map<string, Fetched>): Promise<void> {
+  private async execute(stage: PlannedStage, step: PlannedStep, root: StageRoot, lowers: string[], upper: string, work: string, fetched: Map<string, Fetched>, known: Map<string, Buffer>): Promise<void> {
     const op = step.op;
     const where = this.where(step, stage);
     // The context is read from disk; an archive is written out the first time a step reads it.
@@ -512,7 +514,9 @@ class StageSolver {
       }
       if (op.op !== 'copy') return;
       const owner = op.chown ? await resolveOwner(lowerOf(root), op.chown) : undefined;
-      await this.withViews(refs, (viewOf) => executeCopy(op, { root: view.path, ...(ctx ? { context: { files: ctx.files, index: ctx.index } } : {}), viewOf, ...(owner ? { owner } : {}), fetched }));
+      const written = new Map<string, Buffer>();
+      await this.withViews(refs, (viewOf) => executeCopy(op, { root: view.path, ...(ctx ? { context: { files: ctx.files, index: ctx.index } } : {}), viewOf, ...(owner ? { owner } : {}), fetched, written }));
+      for (const [host, data] of written) known.set(path.relative(view.path, host), data);
     } catch (e) {
       if (e instanceof BuildStepError) throw e;
       const hint = e instanceof ContextError ? e.hint : undefined;
