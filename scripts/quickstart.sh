@@ -21,6 +21,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
+berth --engine builtin "${stack[@]}" build --progress plain
 berth --engine builtin "${stack[@]}" up -d --wait --wait-timeout 60 --progress plain
 berth "${stack[@]}" ps
 port="${WEB_PORT:-8080}"

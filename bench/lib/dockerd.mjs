@@ -29,7 +29,8 @@ export async function startDockerd() {
       `--containerd-namespace=berth-bench`,
       `--containerd-plugins-namespace=berth-bench-plugins`,
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    // A pull of a missing image (or a BuildKit frontend) goes to a proxy on loopback that refuses it, never to a registry.
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, HTTP_PROXY: 'http://127.0.0.1:9', HTTPS_PROXY: 'http://127.0.0.1:9', NO_PROXY: '' } },
   );
   let log = '';
   child.stderr.on('data', (d) => (log += d));

@@ -2,7 +2,7 @@
 // resource in a terminal (`tty`), one line per change otherwise (`plain`), JSON lines (`json`),
 // or nothing (`quiet`). Timings come from the injected clock, so tests see stable output.
 
-export type ResourceKind = 'Network' | 'Volume' | 'Container' | 'Image';
+export type ResourceKind = 'Network' | 'Volume' | 'Container' | 'Image' | 'Build';
 
 export type ProgressStatus =
   | 'Creating' | 'Created' | 'Recreate' | 'Recreated' | 'Starting' | 'Started' | 'Waiting' | 'Healthy'
@@ -10,7 +10,9 @@ export type ProgressStatus =
   // the lifecycle verbs (src/compose/lifecycle.ts)
   | 'Restarting' | 'Killing' | 'Killed' | 'Pausing' | 'Paused' | 'Unpausing' | 'Unpaused'
   // images (src/apply/pull.ts)
-  | 'Pulling' | 'Pulled' | 'Pushing' | 'Pushed';
+  | 'Pulling' | 'Pulled' | 'Pushing' | 'Pushed'
+  // image builds (src/compose/build.ts): one row per Dockerfile step
+  | 'Building' | 'Built' | 'Cached';
 
 export interface ProgressEvent {
   resource: ResourceKind;
@@ -43,11 +45,11 @@ export class ProgressTracker {
   emit(resource: ResourceKind, name: string, status: ProgressStatus, options: { detail?: string; done?: boolean } = {}): void {
     const key = `${resource} ${name}`;
     const t = this.now();
-    if (!this.started.has(key) || /^(Creating|Recreate|Starting|Stopping|Removing|Waiting|Restarting|Killing|Pausing|Unpausing|Pulling|Pushing)$/.test(status) && !this.started.has(`${key}#${status}`)) {
+    if (!this.started.has(key) || /^(Creating|Recreate|Starting|Stopping|Removing|Waiting|Restarting|Killing|Pausing|Unpausing|Pulling|Pushing|Building)$/.test(status) && !this.started.has(`${key}#${status}`)) {
       if (!this.started.has(key)) this.started.set(key, t);
       this.started.set(`${key}#${status}`, t);
     }
-    const doneStates: ProgressStatus[] = ['Created', 'Recreated', 'Started', 'Healthy', 'Exited', 'Running', 'Stopped', 'Removed', 'Error', 'Skipped', 'Killed', 'Paused', 'Unpaused', 'Pulled', 'Pushed'];
+    const doneStates: ProgressStatus[] = ['Created', 'Recreated', 'Started', 'Healthy', 'Exited', 'Running', 'Stopped', 'Removed', 'Error', 'Skipped', 'Killed', 'Paused', 'Unpaused', 'Pulled', 'Pushed', 'Built', 'Cached'];
     this.reporter.event({
       resource,
       name,

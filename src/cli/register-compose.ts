@@ -55,6 +55,8 @@ export function registerComposeCommands(program: Command, io: CliIO, globals: ()
     .option('-V, --renew-anon-volumes', 'new anonymous volumes instead of keeping the old ones')
     .option('--pull <policy>', 'always, missing (default per service: its pull_policy), never or build')
     .option('--quiet-pull', 'pull without progress')
+    .option('--build', 'build images before starting containers (all services with build:)')
+    .option('--no-build', 'do not build images, even those that are missing')
     .option('--placement <mode>', 'place every x-placement group as split, pod or single')
     .option('--progress <mode>', 'tty, plain, json or quiet')
     .option('-t, --timeout <seconds>', 'stop timeout for recreated and stopped containers')
@@ -64,6 +66,22 @@ export function registerComposeCommands(program: Command, io: CliIO, globals: ()
     .action(async (services: string[], opts) => {
       const { runUp } = await import('./commands/up.js');
       exitWith(await runUp(globals(), opts, services, io));
+    });
+
+  program
+    .command('build')
+    .description('build the services\' images (all services with build:, or those named)')
+    .argument('[services...]', 'only these services')
+    .option('--no-cache', 'ignore the build cache for RUN steps (COPY of unchanged files is still reused)')
+    .option('--pull', 'refresh base images (there is no registry: the local ones are used)')
+    .option('--build-arg <KEY=VALUE>', 'set a build argument (repeatable)', collect)
+    .option('-q, --quiet', 'print nothing but errors')
+    .option('--push', 'push the images after building')
+    .option('--progress <mode>', 'tty, plain, json or quiet')
+    .option('--parallel <n>', 'images built at once (default 2)')
+    .action(async (services: string[], opts) => {
+      const { runBuild } = await import('./commands/build.js');
+      exitWith(await runBuild(globals(), opts, services, io));
     });
 
   program

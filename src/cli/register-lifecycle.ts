@@ -157,6 +157,7 @@ export function registerLifecycleCommands(program: Command, io: CliIO, globals: 
     .argument('<service>')
     .argument('[command...]')
     .passThroughOptions()
+    .option('--build', 'build the service\'s image first (otherwise only when it is missing)')
     .option('--rm', 'remove the container when it exits')
     .option('-d, --detach', 'run in the background and print the container name')
     .option('-e, --env <KEY=VALUE>', 'set an environment variable (repeatable)', collect)

@@ -33,7 +33,11 @@ import {
   type StopOptions,
   type TransferOptions,
   type VolumePort,
+  type ImageBuildRequest,
+  type BuildStreamEvent,
+  ImageBuildError,
 } from './engine-port.js';
+import { BuildStreamReader } from './build-stream.js';
 
 export interface DockerPortOptions {
   /** A unix socket path. */
@@ -170,6 +174,38 @@ const filterQuery = (filters: Filters | undefined): string | undefined =>
 const enc = encodeURIComponent;
 /** Image references keep their slashes and colons in the path, as the Docker CLI sends them. */
 const encImage = (name: string): string => name.split('/').map((p) => encodeURIComponent(p).replace(/%3A/gi, ':').replace(/%40/g, '@')).join('/');
+
+/** POST /build with the classic builder; the JSON stream is read as it comes. */
+async function buildImage(docker: Docker, req: ImageBuildRequest, onEvent: (e: BuildStreamEvent) => void = () => undefined): Promise<{ id: string }> {
+  const target = req.tags[0] ?? 'image';
+  const options = {
+    t: req.tags,
+    dockerfile: req.dockerfile,
+    ...(req.buildArgs && Object.keys(req.buildArgs).length > 0 ? { buildargs: req.buildArgs } : {}),
+    ...(req.target ? { target: req.target } : {}),
+    ...(req.labels && Object.keys(req.labels).length > 0 ? { labels: req.labels } : {}),
+    ...(req.noCache ? { nocache: true } : {}),
+    ...(req.pull ? { pull: true } : {}),
+    ...(req.network ? { networkmode: req.network } : {}),
+    ...(req.shmSize ? { shmsize: req.shmSize } : {}),
+    ...(req.extraHosts?.length ? { extrahosts: req.extraHosts.join(',') } : {}),
+    ...(req.platform ? { platform: req.platform } : {}),
+    rm: true,
+    forcerm: true,
+    ...(req.signal ? { abortSignal: req.signal } : {}),
+  };
+  const stream = (await call('image.build', target, () => docker.buildImage(req.context() as unknown as NodeJS.ReadableStream, options as unknown as Docker.ImageBuildOptions))) as unknown as AsyncIterable<Buffer>;
+  const reader = new BuildStreamReader(onEvent);
+  try {
+    for await (const chunk of stream) reader.push(chunk);
+  } catch (e) {
+    throw new EnginePortError('image.build', target, 0, (e as Error).message, { cause: e });
+  }
+  const result = reader.end();
+  if (result.error !== undefined) throw new ImageBuildError(target, result.error, result.lastOutput);
+  if (!result.id) throw new ImageBuildError(target, 'the engine reported no image id', result.lastOutput);
+  return { id: result.id };
+}
 
 export class DockerPort implements EnginePort {
   readonly description: string;
@@ -403,6 +439,7 @@ export class DockerPort implements EnginePort {
         if (r.status !== 200 || typeof body?.Descriptor?.digest !== 'string') throw new EnginePortError('image.distribution', ref, r.status, body?.message ?? `HTTP ${r.status}`);
         return body.Descriptor.digest;
       },
+      build: (req, onEvent) => buildImage(this.docker, req, onEvent),
     };
     this.pingApi = () => api('ping', this.description, 'GET', '/_ping').then(() => undefined);
     this.versionApi = () => api('version', this.description, 'GET', '/version');

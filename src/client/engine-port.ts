@@ -256,6 +256,45 @@ export interface PullOutcome {
   updated: boolean;
 }
 
+/** A build through the engine's classic builder API (POST /build), which Docker Engine and berth's both serve. */
+export interface ImageBuildRequest {
+  /** The context as a tar stream (opened when the request is sent). */
+  context: () => Readable;
+  /** The Dockerfile's path in the context. */
+  dockerfile: string;
+  tags: string[];
+  buildArgs?: Record<string, string>;
+  target?: string;
+  labels?: Record<string, string>;
+  noCache?: boolean;
+  pull?: boolean;
+  /** `default` or `none`. */
+  network?: string;
+  shmSize?: number;
+  extraHosts?: string[];
+  platform?: string;
+  signal?: AbortSignal;
+}
+
+/** What a build reports, read from the engine's JSON stream. */
+export type BuildStreamEvent =
+  | { kind: 'step'; number: number; total: number; text: string }
+  | { kind: 'cached' }
+  | { kind: 'done'; id: string }
+  | { kind: 'output'; text: string }
+  | { kind: 'warning'; text: string };
+
+/** A build the engine reported as failed: its message, and the output of the step that failed. */
+export class ImageBuildError extends EnginePortError {
+  constructor(
+    target: string,
+    message: string,
+    readonly output: string[],
+  ) {
+    super('image.build', target, 0, message);
+  }
+}
+
 export interface ImagePort {
   list(filters?: Filters): Promise<ImageSummary[]>;
   inspect(name: string): Promise<ImageInspect>;
@@ -270,6 +309,8 @@ export interface ImagePort {
   push(ref: string, options?: TransferOptions): Promise<{ digest?: string }>;
   /** The digest the registry has under `ref` now (its index's, for a multi-platform image), asked through the engine. */
   registryDigest(ref: string, options?: { signal?: AbortSignal }): Promise<string>;
+  /** Builds and tags an image; resolves with its id. A failed build rejects with ImageBuildError. */
+  build(request: ImageBuildRequest, onEvent?: (e: BuildStreamEvent) => void): Promise<{ id: string }>;
 }
 
 export interface EnginePort {

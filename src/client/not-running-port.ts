@@ -49,7 +49,7 @@ export function notRunningPort(description: string): EnginePort {
     exec: { create: refuseAsync, start: refuseAsync, inspect: refuseAsync },
     networks: { list: none, inspect: refuseAsync, create: refuseAsync, remove: refuseAsync, connect: refuseAsync, disconnect: refuseAsync },
     volumes: { list: none, inspect: refuseAsync, create: refuseAsync, remove: refuseAsync },
-    images: { list: none, inspect: refuseAsync, remove: refuseAsync, pull: refuseAsync, push: refuseAsync, registryDigest: refuseAsync },
+    images: { list: none, inspect: refuseAsync, remove: refuseAsync, pull: refuseAsync, push: refuseAsync, registryDigest: refuseAsync, build: refuseAsync },
     events: refuseStream,
     ping: refuseAsync,
     version: refuseAsync,

@@ -12,6 +12,7 @@ import { planUp, type Plan, type PlanOptions } from '../plan/plan.js';
 import { gatherState } from '../observe/state.js';
 import { UsageError } from '../errors.js';
 import type { Project } from '../model/project.js';
+import { executeBuilds, type BuildOptions } from './build.js';
 
 export interface ConvergeContext {
   port: EnginePort;
@@ -32,6 +33,10 @@ export interface ApplyOptions {
   stopTimeout?: number;
   /** Keep the container watch open (up --wait reads it); the caller closes it. */
   keepWatch?: boolean;
+  /** How the plan's image builds run (--no-cache, --pull, --build-arg). */
+  build?: BuildOptions;
+  /** Where build warnings go. */
+  warn?: (message: string) => void;
 }
 
 export type Applied = UpResult & { watch: ContainerWatch };
@@ -68,6 +73,13 @@ export async function converge(x: ConvergeContext, options: PlanOptions, run: Ap
     // engine has now (a pulled image that changed recreates its containers).
     await executePulls(plan.pulls, { port: x.port, progress: x.pullProgress ?? x.progress, now: x.now ?? Date.now, ...(run.parallel !== undefined ? { parallel: run.parallel } : {}), ...(x.signal ? { signal: x.signal } : {}) });
     plan = await planConvergence(x.port, x.project, { ...options, skipPulls: true });
+  }
+  if (plan.builds.length > 0) {
+    // Images first: the containers are planned against what the builds made ("image changed").
+    const builds = plan.builds;
+    await executeBuilds(x.port, x.project, builds, { ...run.build, ...(x.signal ? { signal: x.signal } : {}) }, x.progress, run.warn);
+    plan = await planConvergence(x.port, x.project, { ...options, skipPulls: true, build: 'never' });
+    plan.builds = builds;
   }
   return { plan, applied: await applyPlan(plan, x, run) };
 }

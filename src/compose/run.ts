@@ -9,17 +9,21 @@ import type { Readable } from 'node:stream';
 import type { ContainerCreateBody } from '../client/engine-port.js';
 import { isNotFound } from '../client/engine-port.js';
 import { buildGraph } from '../graph/graph.js';
-import { containerSpec } from '../plan/container-spec.js';
+import { containerSpec, imageOf } from '../plan/container-spec.js';
 import { serviceConfigHash } from '../loader/hash.js';
 import { splitShellWords } from '../loader/normalize/command.js';
 import type { Project } from '../model/project.js';
 import { UsageError } from '../errors.js';
 import { containerLabels, LABEL } from '../observe/labels.js';
 import { startDependencies, type ConvergeContext } from './converge.js';
+import { executeBuilds } from './build.js';
+import { planBuilds } from '../plan/builds.js';
 import { relay, type Output } from './exec.js';
 import { checkServices } from './lifecycle.js';
 
 export interface RunOptions {
+  /** --build: build the service's image first (otherwise only when it is missing). */
+  build?: boolean;
   rm?: boolean;
   detach?: boolean;
   name?: string;
@@ -118,6 +122,11 @@ export async function runOneOff(x: ConvergeContext, service: string, command: st
   const project = x.project;
   checkServices({ port: x.port, name: project.name, model: project }, [service]);
   if (!o.noDeps) await startDependencies(x, buildGraph(project).dependenciesOf(service));
+  if (project.services[service].build) {
+    const image = imageOf(project, service);
+    const present = o.build ? undefined : await x.port.images.inspect(image).then((i) => i.Id, () => undefined);
+    await executeBuilds(x.port, project, planBuilds(project, [service], { [image]: present }, o.build ? 'always' : 'missing'), {}, x.progress);
+  }
   const slug = randomBytes(32).toString('hex');
   const { name, body, networks } = oneOffBody(project, service, command, o, slug);
   const port = x.port;

@@ -65,6 +65,7 @@ export async function composeUp(project: Project, opts: UpOptions, env: UpEnviro
       noStart: opts.noStart,
       stopTimeout: opts.timeout,
       keepWatch: waits,
+      warn: (w) => env.stderr(`warning: ${w}\n`),
       review: (p) => {
         for (const w of p.warnings) env.stderr(`warning: ${w}\n`);
         if (!opts.dryRun) return true;

@@ -1038,6 +1038,60 @@ export interface VolumeBackend {
   prune(filters: Filters, options: { allByDefault: boolean }): Promise<VolumePruneResponse>;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Build (the legacy builder's API: POST /build, POST /build/prune)
+
+export interface ImageBuildOptions {
+  /** The context as a tar stream (plain or gzip). */
+  context: Readable;
+  /** The Dockerfile's path in the context. */
+  dockerfile: string;
+  tags: string[];
+  buildArgs: Record<string, string>;
+  target?: string;
+  labels: Record<string, string>;
+  noCache: boolean;
+  pull: boolean;
+  /** q: only the image id is streamed. */
+  quiet: boolean;
+  platform?: string;
+  /** `none` or `default`. */
+  network: 'default' | 'none';
+  extraHosts: string[];
+  shmSize?: number;
+  /** Images offered as cache sources. */
+  cacheFrom: string[];
+  signal: AbortSignal;
+}
+
+export interface BuildCachePruneOptions {
+  all: boolean;
+  keepStorage?: number;
+  filters: Filters;
+}
+
+export interface BuildCacheRecord {
+  ID: string;
+  Parent: string;
+  Parents: string[];
+  Type: string;
+  Description: string;
+  InUse: boolean;
+  Shared: boolean;
+  Size: number;
+  CreatedAt: string;
+  LastUsedAt: string | null;
+  UsageCount: number;
+}
+
+export interface BuildBackend {
+  /** Docker's JSON stream: `stream` lines, `aux` with the image id; a failure half-way as the last message. */
+  build(options: ImageBuildOptions): AsyncIterable<ProgressMessage>;
+  prune(options: BuildCachePruneOptions): Promise<{ CachesDeleted: string[]; SpaceReclaimed: number }>;
+  /** `GET /system/df`'s BuildCache rows (the df handler calls this). */
+  usage(): Promise<BuildCacheRecord[]>;
+}
+
 export interface EngineBackend {
   containers: ContainerBackend;
   networks: NetworkBackend;
@@ -1045,4 +1099,6 @@ export interface EngineBackend {
   exec: ExecBackend;
   images: ImageBackend;
   system: SystemBackend;
+  /** Absent: the engine has no builder (POST /build answers 501). */
+  build?: BuildBackend;
 }

@@ -10,6 +10,7 @@ function containerLine(s: ContainerStep): string {
 export function formatPlan(plan: Plan, options: { includeNoop?: boolean } = {}): string {
   const lines: string[] = [];
   const includeNoop = options.includeNoop ?? true;
+  for (const b of plan.builds) lines.push(`image ${b.image}: build (${b.cause})`);
   for (const p of plan.pulls ?? []) lines.push(`image ${p.image}: pull (${p.cause}) for ${p.services.join(', ')}`);
   for (const n of plan.networks) if (includeNoop || n.action === 'create') lines.push(`network ${n.name}: ${n.action} (${n.cause})`);
   for (const v of plan.volumes) if (includeNoop || v.action === 'create') lines.push(`volume ${v.name}: ${v.action} (${v.cause})`);

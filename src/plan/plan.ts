@@ -21,6 +21,7 @@ import { resolvePlacement, type ResolvedGroup } from './placement.js';
 import { planPulls, type PullPolicy, type PullStep } from './pulls.js';
 import { planNetworks, planVolumes, type NetworkStep, type VolumeStep } from './resources.js';
 import { checkScaleFitsPlacement, desiredScale } from './scale.js';
+import { planBuilds, type BuildMode, type BuildStep } from './builds.js';
 import { byString, hashOf } from './util.js';
 
 export type { PullPolicy, PullStep } from './pulls.js';
@@ -43,6 +44,8 @@ export interface PlanOptions {
   scale?: Record<string, number>;
   /** --pull; overrides every service's pull_policy. */
   pull?: PullPolicy;
+  /** Which services with `build:` get built first: missing images (default), all (--build), none (--no-build). */
+  build?: BuildMode;
   placement?: PlacementMode;
   /** Compose project labels. */
   workingDir?: string;
@@ -114,6 +117,8 @@ export interface Plan {
   project: string;
   /** Images to pull before anything is created. */
   pulls: PullStep[];
+  /** Images to build before anything else (see src/compose/build.ts). */
+  builds: BuildStep[];
   networks: NetworkStep[];
   volumes: VolumeStep[];
   /** In start order (by level, then id). */
@@ -177,7 +182,8 @@ class Planner {
     const selectedSet = new Set(selected);
     const networks = planNetworks(this, selected);
     const volumes = planVolumes(this, selected);
-    const pulls = this.planImages(selected);
+    const builds = planBuilds(this.project, selected, this.state.images, this.opts.build ?? 'missing', this.opts.pull);
+    const pulls = this.planImages(selected, new Set(builds.map((b) => b.service)));
     const graph = buildGraph(project);
     const levelOf = new Map<string, number>();
     graph.startLevels().forEach((level, i) => level.forEach((node) => node.startsWith('service:') && levelOf.set(node.slice(8), i)));
@@ -245,6 +251,7 @@ class Planner {
     const plan: Plan = {
       project: project.name,
       pulls,
+      builds,
       networks,
       volumes,
       units: normalise,
@@ -253,6 +260,7 @@ class Planner {
       get empty() {
         return (
           pulls.length === 0 &&
+          builds.length === 0 &&
           networks.every((n) => n.action !== 'create') &&
           volumes.every((v) => v.action !== 'create') &&
           removals.length === 0 &&
@@ -294,12 +302,12 @@ class Planner {
   }
 
   /** The pulls the selected services need (pulls.ts); a missing image that may not be pulled is an error. */
-  private planImages(selected: string[]): PullStep[] {
+  private planImages(selected: string[], building: ReadonlySet<string>): PullStep[] {
     const services = selected.filter((s) => {
       const g = this.placement.groupOf(s);
       return !(g?.mode === 'single' && g.services[0] !== s);
     });
-    const { pulls, errors } = planPulls(this.project, this.state, services, { ...(this.opts.pull ? { pull: this.opts.pull } : {}), now: (this.opts.now ?? Date.now)() });
+    const { pulls, errors } = planPulls(this.project, this.state, services, { ...(this.opts.pull ? { pull: this.opts.pull } : {}), now: (this.opts.now ?? Date.now)(), building });
     this.errors.push(...errors);
     return this.opts.skipPulls ? [] : pulls;
   }

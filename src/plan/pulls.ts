@@ -74,7 +74,11 @@ function ago(ms: number): string {
  * The pulls the services need, and the errors (a missing image that may not be pulled) and
  * warnings. `services` are the selected ones whose containers run their own image.
  */
-export function planPulls(project: Project, state: ObservedState, services: readonly string[], opts: { pull?: PullPolicy; now: number }): { pulls: PullStep[]; errors: ComposeError[] } {
+/**
+ * `building`: services whose images are built first (builds.ts); nothing is pulled for them. A
+ * service with `build:` that is not built (`--no-build`) and whose image is missing is an error.
+ */
+export function planPulls(project: Project, state: ObservedState, services: readonly string[], opts: { pull?: PullPolicy; now: number; building?: ReadonlySet<string> }): { pulls: PullStep[]; errors: ComposeError[] } {
   const errors: ComposeError[] = [];
   const byImage = new Map<string, PullStep>();
   for (const s of [...services].sort(byString)) {
@@ -89,6 +93,7 @@ export function planPulls(project: Project, state: ObservedState, services: read
       errors.push(e instanceof ComposeError ? e : new ComposeError(String(e), at));
       continue;
     }
+    if (opts.building?.has(s)) continue;
     const present = state.images[ref] !== undefined;
     let cause: string | undefined;
     if (policy.kind === 'always') cause = 'pull_policy always';
@@ -102,7 +107,9 @@ export function planPulls(project: Project, state: ObservedState, services: read
       errors.push(
         policy.kind === 'never'
           ? new ComposeError(`image ${ref} for service "${s}" is not on the engine, and its pull policy is never`, { ...at, hint: `pull it (berth pull ${s}), load it, or change the pull policy` })
-          : new ComposeError(`service "${s}" needs image ${ref} built, and berth does not build images yet`, { location: { path: ['services', s, 'build'] }, hint: 'build it with docker build and load it into the engine, or give the service an image to pull' }),
+          : svc.build
+            ? new ComposeError(`image ${ref} for service "${s}" is not on the engine, and building was turned off (--no-build)`, { location: { path: ['services', s, 'image'] }, hint: 'run berth build first, or drop --no-build' })
+            : new ComposeError(`service "${s}" has pull_policy build but no build section, and image ${ref} is not on the engine`, { location: { path: ['services', s, 'pull_policy'] }, hint: 'add a build section, or pull the image (pull_policy missing)' }),
       );
     }
     if (!cause) continue;

@@ -3,8 +3,11 @@
 // watched file set is recomputed; after each apply the develop.watch rules are re-installed and
 // their own watcher feeds the DevelopSyncer. `runWatch` is what `berth watch` and
 // `berth up --watch` call; `startWatchSession` is the same without waiting, for tests and bench.
-import { EnginePortError } from '../client/engine-port.js';
+import { EnginePortError, type EnginePort } from '../client/engine-port.js';
 import { BerthError } from '../errors.js';
+import { ProgressTracker, quietReporter } from '../apply/progress.js';
+import { executeBuilds } from '../compose/build.js';
+import { imageOf } from '../plan/container-spec.js';
 import { discover } from '../loader/discover.js';
 import { loadProject, type LoadedProject, type LoadOptions } from '../loader/loader.js';
 import type { StackApplier } from './applier.js';
@@ -25,7 +28,8 @@ export interface WatchOptions {
   explicitEnvFiles: boolean;
   applier: StackApplier;
   /** The engine develop.watch syncs into; without it develop.watch rules are ignored (with a notice). */
-  engine?: DevelopEngine;
+  /** With `images` and `version`, develop.watch `rebuild` can build (the CLI passes its whole EnginePort). */
+  engine?: DevelopEngine & Partial<Pick<EnginePort, 'images' | 'version'>>;
   /** Quiet window in ms (default 50). */
   debounceMs?: number;
   /** `--no-up` / `up --watch`: the first load only records the model; changes apply from the next save on. */
@@ -88,17 +92,22 @@ export async function startWatchSession(opts: WatchOptions): Promise<WatchSessio
     rebuild: async (service) => {
       const svc = current?.loaded.project.services[service];
       if (!current || !svc) return undefined;
-      // berth has no image builder: a service made only from `build:` cannot be rebuilt. One with
-      // an `image:` is re-created from whatever the engine has under that name now (a re-tag, a
-      // `docker load`), which is what a rebuild would have produced.
-      if (!svc.image) {
-        throw new BerthError(`rebuild of ${service} needs \`build\` support, which berth does not have yet; give the service an image: and re-tag it, or use sync/restart`);
+      // A service with `build:` is rebuilt (the build cache makes an unchanged step free); one with
+      // only `image:` is re-created from whatever the engine has under that name now.
+      let note = `re-creating ${service} from the local image ${svc.image}`;
+      if (svc.build) {
+        const engine = opts.engine;
+        if (!engine?.images || !engine.version) throw new BerthError(`rebuild of ${service} needs an engine connection that can build`);
+        const started = clock.now();
+        const quiet = new ProgressTracker(quietReporter, () => clock.now());
+        await executeBuilds({ images: engine.images, version: () => engine.version!() }, current.loaded.project, [{ service, image: imageOf(current.loaded.project, service), cause: 'develop.watch rebuild' }], {}, quiet, (w) => opts.print(`watch: ${w}\n`));
+        note = `rebuilt ${service} in ${Math.round(clock.now() - started)} ms; re-creating it`;
       }
       if (!opts.applier.recreate) throw new BerthError('this engine connection cannot re-create services');
       // Through the loop, so it is never applied beside another cycle.
       rebuilds.add(service);
       loop.markDirty(`${service} (develop.watch rebuild)`);
-      return svc.build ? `no image builder: re-creating ${service} from the local image ${svc.image} instead of rebuilding it` : `re-creating ${service} from the local image ${svc.image}`;
+      return note;
     },
   });
 

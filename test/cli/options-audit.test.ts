@@ -80,6 +80,7 @@ const SAMPLES: Record<string, string> = {
   '--cgroup-parent': '/berth-audit',
   '--log': `${NOWHERE}/engine.log`,
   '--config-file': `${NOWHERE}/daemon.json`,
+  '--build-arg': 'A=1',
   '--registry-mirror': 'http://127.0.0.1:1',
   '--insecure-registry': '127.0.0.1:1',
   '--max-concurrent-downloads': '2',

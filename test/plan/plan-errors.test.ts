@@ -25,10 +25,12 @@ describe('planUp refuses', () => {
     expect(() => planUp(project, state)).toThrow(/volume app_vol exists with driver other, but the project wants local; berth does not replace a volume/);
   });
 
-  it('build without an image on the engine; --pull always pulls even what is there', async () => {
+  it('build without an image on the engine: planned as a build, refused with --no-build; --pull always pulls even what is there', async () => {
     const fake = new FakeEngine({ images: ['busybox'] });
     const built = load('services:\n  a:\n    build: .\n');
-    expect(() => planUp(built, { containers: [], networks: [], volumes: [], images: {}, externalNetworks: {}, externalVolumes: {}, networksSupported: true, volumesSupported: true, project: 'app' })).toThrow(/needs image app-a built, and berth does not build images yet/);
+    const empty = { containers: [], networks: [], volumes: [], images: {}, externalNetworks: {}, externalVolumes: {}, networksSupported: true, volumesSupported: true, project: 'app' };
+    expect(formatPlanForTest(planUp(built, empty, { hash: () => 'h' }))).toContain('image app-a: build (image not found)');
+    expect(() => planUp(built, empty, { build: 'never' })).toThrow(/image app-a for service "a" is not on the engine, and building was turned off \(--no-build\)/);
     const project = load('services:\n  a:\n    image: busybox\n');
     const plan = planUp(project, await gatherState(fake, project), { pull: 'always', hash: () => 'h' });
     const text = formatPlanForTest(plan);

@@ -865,7 +865,19 @@ export class FakeEngine implements EnginePort {
       this.pushed.set(normaliseRef(ref), i.id);
       return { digest: `sha256:${hex(64, `pushed ${i.id}`)}` };
     },
+    build: async (req, onEvent) => {
+      this.record('image.build', req.tags[0]);
+      this.builds.push(req);
+      onEvent?.({ kind: 'step', number: 1, total: 1, text: 'FROM busybox' });
+      onEvent?.({ kind: 'cached' });
+      const id = this.addImage(req.tags[0] ?? `built-${this.builds.length}`);
+      for (const t of req.tags.slice(1)) this.store.images.get(id)!.tags.push(normaliseRef(t));
+      return { id };
+    },
   };
+
+  /** Build requests the fake received, in order. */
+  readonly builds: import('../../src/client/engine-port.js').ImageBuildRequest[] = [];
 
   events(o: { filters?: Filters; since?: number; signal?: AbortSignal } = {}): AsyncIterable<EngineEvent> {
     this.record('events');

@@ -8,6 +8,7 @@ import type { GlobalFlags } from '../project-options.js';
 import { terminalSession } from './terminal.js';
 
 export interface RunFlags {
+  build?: boolean;
   rm?: boolean;
   detach?: boolean;
   env?: string[];
@@ -31,6 +32,7 @@ export async function runRun(globals: GlobalFlags, flags: RunFlags, service: str
   const attachStdin = !detach && flags.interactive !== false;
   const { entrypoint, name, workdir, user } = flags;
   const options = {
+    build: flags.build === true,
     rm: flags.rm ?? false,
     detach,
     env: flags.env ?? [],

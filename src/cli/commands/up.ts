@@ -37,6 +37,8 @@ export interface UpFlags {
   progress?: string;
   timeout?: string;
   parallel?: string;
+  /** --build (true) / --no-build (false). */
+  build?: boolean;
   /** `--watch` (src/watch): after up, apply each saved change of the stack files until Ctrl-C. */
   watch?: boolean;
   debounce?: string;
@@ -85,6 +87,7 @@ function upOptions(flags: UpFlags, services: string[], io: CliIO, progress: UpOp
     scale: parseScale(flags.scale),
     pull: choiceFlag<PullPolicy>('--pull', flags.pull, ['always', 'missing', 'never', 'build']),
     quietPull: flags.quietPull,
+    ...(flags.build === true ? { build: 'always' as const } : flags.build === false ? { build: 'never' as const } : {}),
     placement: choiceFlag<PlacementMode>('--placement', flags.placement, ['split', 'pod', 'single']),
     // --watch: up in the background, then watch in the foreground (see src/watch).
     detach: flags.detach || flags.watch,

@@ -18,6 +18,7 @@ import { HttpExchange, RawExchange, type Exchange } from './exchange.js';
 import { Query } from './query.js';
 import { Router, type Route } from './router.js';
 import { classifyFirstRequest } from './sniff.js';
+import { buildRoutes } from './routes/build.js';
 import { containerRoutes } from './routes/containers.js';
 import { execRoutes } from './routes/exec.js';
 import { imageRoutes } from './routes/images.js';
@@ -49,7 +50,7 @@ export interface ApiServer {
 }
 
 // Real routes first: the 501 table only answers what none of them does.
-export const apiRoutes: readonly Route[] = [...systemRoutes, ...containerRoutes, ...execRoutes, ...imageRoutes, ...networkRoutes, ...volumeRoutes, ...unimplementedRoutes];
+export const apiRoutes: readonly Route[] = [...systemRoutes, ...containerRoutes, ...execRoutes, ...imageRoutes, ...networkRoutes, ...volumeRoutes, ...buildRoutes, ...unimplementedRoutes];
 
 const silentLogger: ApiLogger = { debug: () => {}, error: () => {} };
 

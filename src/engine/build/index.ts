@@ -1,5 +1,6 @@
-// The build room's front half, for the solver: Dockerfile → ParsedDockerfile → BuildPlan (pure),
-// and the build context → an index with content digests (the only I/O here).
+// The build room. Front half: Dockerfile → ParsedDockerfile → BuildPlan (pure), and the build
+// context (a directory, or a tar held in memory) → an index with content digests. Back half: the
+// solver, which runs a plan against the engine through two ports (an image store and a runtime).
 export { DockerfileError, DockerfileErrors, type BuildWarning, type SourcePosition } from './dockerfile/errors.js';
 export type * from './dockerfile/model.js';
 export { parseDockerfile, isBuiltinFrontend, type ParseOptions } from './dockerfile/parse.js';
@@ -15,3 +16,10 @@ export { loadIgnoreRules, walkContext, type ContextIndex, type WalkOptions, type
 export { selectSource, selectSources, contextRelative, type SourceSelection, type SelectOptions } from './context/select.js';
 export { extractContextTar, type ExtractedContext, type ExtractOptions } from './context/tar.js';
 export { stepContextDigests, checkContextSources } from './context/plan-inputs.js';
+export { readContextTar, type TarContext } from './context/tar-index.js';
+export { walkTree, type TreeSource, type TreeStat } from './context/walk.js';
+// The back half: the solver and its ports (the daemon implements them: daemon/build-store.ts, daemon/build-executor.ts).
+export { solve, BuildError, type SolveRequest, type SolveDeps, type SolveResult } from './solve/solver.js';
+export { BuildCache, type BuildCacheUsage, type PruneOptions, type PruneResult } from './solve/cache.js';
+export { BuildStepError, type BuildEvent } from './solve/events.js';
+export { BuildStoreError, type BuildImageStore, type BuildExecutor, type BuiltLayer, type OciImageConfig, type ResolvedImage, type RunRequest, type RunOutcome, type RootView, type BuildMount } from './solve/ports.js';

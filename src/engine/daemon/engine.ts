@@ -11,10 +11,12 @@ import { Execs } from '../exec/exec.js';
 import { ImageStore } from '../images/store.js';
 import { NetworkManager } from '../networks/manager.js';
 import type { ContainerRunner } from '../runtime/container-runner.js';
+import { releaseHostRootView } from '../runtime/rootfs.js';
 import { HealthMonitor } from '../supervise/health.js';
 import { RestartSupervisor } from '../supervise/restart.js';
 import { VolumeService } from '../volumes/service.js';
 import type { EventBus } from '../events/bus.js';
+import { Builds } from './build.js';
 import { Containers } from './containers.js';
 import { EngineCore, type BuiltinEngineOptions } from './core.js';
 import { ExitHandler } from './exits.js';
@@ -37,6 +39,7 @@ export class BuiltinEngine implements EngineBackend {
   readonly exec: Execs;
   readonly images: Images;
   readonly system: System;
+  readonly build: Builds;
 
   private constructor(opts: BuiltinEngineOptions) {
     let exits: ExitHandler | undefined;
@@ -58,6 +61,7 @@ export class BuiltinEngine implements EngineBackend {
     this.networks = new Networks(this.core);
     this.images = new Images(this.core);
     this.system = new System(this.core);
+    this.build = new Builds(this.core);
   }
 
   get root(): string {
@@ -127,6 +131,7 @@ export class BuiltinEngine implements EngineBackend {
     }
     // Published ports and DNS servers live in this process: they stop now and the next daemon re-binds them.
     await core.net?.close();
+    await releaseHostRootView(core.runRoot);
   }
 
   /** Removes every network and bridge, predefined ones too (after the containers are gone): uninstall, tests. */

@@ -7,6 +7,8 @@ import { ociArchitecture, sha256, type ImageConfigFile } from './image-config.js
 
 export const HOST_IMAGE_TAG = 'docker.io/berth/host:latest';
 export const HOST_IMAGE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** The host image's label; images built on it inherit it, which stacks their layers on the host's root. */
+export const HOST_BASE_LABEL = 'io.berth.image.host';
 
 export function hostImageConfig(): { bytes: Buffer; id: string; config: ImageConfigFile } {
   const config: ImageConfigFile = {
@@ -14,7 +16,7 @@ export function hostImageConfig(): { bytes: Buffer; id: string; config: ImageCon
     os: 'linux',
     created: '1970-01-01T00:00:00Z',
     comment: "this machine's root filesystem, read-only",
-    config: { Env: [`PATH=${HOST_IMAGE_PATH}`], Cmd: ['/bin/sh'], Labels: { 'io.berth.image.host': 'true' } },
+    config: { Env: [`PATH=${HOST_IMAGE_PATH}`], Cmd: ['/bin/sh'], Labels: { [HOST_BASE_LABEL]: 'true' } },
     rootfs: { type: 'layers', diff_ids: [] },
   };
   const bytes = Buffer.from(JSON.stringify(config));

@@ -22,7 +22,8 @@ import { MediaType } from '../distribution/manifest.js';
 import { withLock } from '../../lib/atomic.js';
 import type { ByteSource } from '../../lib/tar.js';
 import { ImageError } from './errors.js';
-import { HOST_IMAGE_TAG, hostImageConfig } from './host-image.js';
+import { HOST_BASE_LABEL, HOST_IMAGE_TAG, hostImageConfig } from './host-image.js';
+import { createBuiltImage, type BuiltLayerFiles } from './built-layers.js';
 import { parseImageConfig, sha256, shortId, type ImageConfigFile } from './image-config.js';
 import { checkConsistency, collect, type CollectResult, type GcContext } from './gc.js';
 import { commitChanges, importRootfs, loadArchive, tryNormalize, type CommitOptions, type ImportOptions, type IngestContext, type LoadedImage } from './ingest.js';
@@ -33,7 +34,7 @@ import { familiarName, normalizeTagged, parseReference, repositoryOf } from '../
 import { saveArchive } from './save.js';
 import { Snapshots } from './snapshots.js';
 
-export { HOST_IMAGE_PATH, HOST_IMAGE_TAG } from './host-image.js';
+export { HOST_BASE_LABEL, HOST_IMAGE_PATH, HOST_IMAGE_TAG } from './host-image.js';
 export type { ImportOptions, LoadedImage } from './ingest.js';
 
 export interface ImageStoreOptions {
@@ -354,7 +355,8 @@ export class ImageStore {
       config,
       size: record.size,
       layers: record.layers,
-      lowerDirs: record.layers.map((l) => this.snapshots.dir(l.diffId)).reverse(),
+      // An image built FROM the host image inherits its label: its layers stack on the host's root.
+      lowerDirs: [...record.layers.map((l) => this.snapshots.dir(l.diffId)).reverse(), ...(this.hostEnabled && config.config?.Labels?.[HOST_BASE_LABEL] === 'true' ? [this.hostRoot] : [])],
       manifest: record.manifest,
       ...(record.lastTagTime ? { lastTagTime: record.lastTagTime } : {}),
       host: false,
@@ -547,6 +549,25 @@ export class ImageStore {
   /** `docker load`: a `docker save` archive or an OCI image-layout archive, plain or gzip. */
   load(archive: ByteSource): Promise<LoadedImage[]> {
     return loadArchive(this.ingestContext(), archive);
+  }
+
+  /**
+   * The image builder's entry point (daemon/build-store.ts): a config over layers the build made
+   * (`built`, adopted as they are: hard links, nothing extracted again) and layers the store has
+   * (the base image's), tagged.
+   */
+  createBuiltImage(configBytes: Buffer, built: readonly BuiltLayerFiles[], repoTags: readonly string[]): Promise<LoadedImage> {
+    return createBuiltImage(
+      {
+        ...this.layerContext(),
+        knownLayers: async () => (await this.liveRecords()).flatMap((r) => r.layers),
+        assertTaggable: (n) => this.assertTaggable(n),
+        commitImage: (config, layers, tags) => this.commitImage(config, layers, tags),
+      },
+      configBytes,
+      built,
+      repoTags,
+    );
   }
 
   /**

@@ -15,7 +15,7 @@ import { cgroupDirs, memoryCgroupDir } from './cgroups.js';
 import { renderHostname, renderHosts, renderResolvConf, type HostsEntry, type ResolvConfOverrides } from './etc-files.js';
 import { readExitStatus, signalInit, startMonitor, startPrepared, waitForExit, type ExitStatus, type MonitorOptions, type MonitorStarted } from './monitor.js';
 import { ensureInitLayer } from './init-layer.js';
-import { hostImageMaskedPaths, isHostImage, mountRootfs, mountsUnder, prepareRootfsDirs, unmountRootfs } from './rootfs.js';
+import { hostImageMaskedPaths, isHostImage, mountRootfs, mountsUnder, prepareRootfsDirs, stackableLowerDirs, unmountRootfs } from './rootfs.js';
 import { Runc } from './runc.js';
 
 export interface RunnerOptions {
@@ -154,10 +154,11 @@ export class ContainerRunner {
    * Its containers' upper dirs then hold the runtime's mount points, as they do under runc alone.
    */
   async layers(id: string, imageLowerDirs: readonly string[]): Promise<string[]> {
-    if (isHostImage(imageLowerDirs)) return [...imageLowerDirs];
+    if (imageLowerDirs.length === 1 && imageLowerDirs[0] === '/') return ['/'];
     const init = this.paths(id).init;
     await ensureInitLayer(init);
-    return [init, ...imageLowerDirs];
+    // An image built FROM the host image ends in `/`: stacked as the host root view (rootfs.ts).
+    return [init, ...(await stackableLowerDirs(imageLowerDirs, path.dirname(this.opts.runcRoot)))];
   }
 
   /**

@@ -41,8 +41,9 @@ export function overlayOptions(layout: RootfsLayout): string {
   return options;
 }
 
+/** The root stacks on the host's own `/` (the host image, or an image built FROM it): the engine's dirs must be masked. */
 export function isHostImage(lowerDirs: readonly string[]): boolean {
-  return lowerDirs.length === 1 && lowerDirs[0] === '/';
+  return lowerDirs.length > 0 && lowerDirs[lowerDirs.length - 1] === '/';
 }
 
 /**
@@ -103,4 +104,50 @@ export async function unmountRootfs(target: string, removeDirs: readonly string[
     }
   }
   for (const d of removeDirs) await rm(d, { recursive: true, force: true });
+}
+
+// An image built FROM the host image stacks its layers on `/`. overlayfs refuses a lower dir that
+// sits inside another lower dir (ELOOP, "overlapping lowerdir path"), and every layer dir on the
+// root filesystem sits inside `/`. So `/` joins such a stack as a read-only overlay of its own — a
+// superblock apart, whose root has no ancestors — mounted once under the run root (with an empty
+// tmpfs as the second lower dir an overlay without upper needs) and unmounted when the engine closes.
+const hostViews = new Map<string, Promise<string>>();
+
+function hostViewDirs(runRoot: string): { base: string; empty: string; root: string } {
+  const base = `${runRoot.replace(/\/+$/, '')}/hostroot`;
+  return { base, empty: `${base}/empty`, root: `${base}/root` };
+}
+
+async function mountHostView(runRoot: string): Promise<string> {
+  const d = hostViewDirs(runRoot);
+  const mounted = await mountsUnder(d.base);
+  if (mounted.includes(d.root)) return d.root;
+  await mkdir(d.empty, { recursive: true });
+  await mkdir(d.root, { recursive: true });
+  if (!mounted.includes(d.empty)) await run('mount', ['-t', 'tmpfs', '-o', 'ro,size=4k,mode=0755', 'tmpfs', d.empty]);
+  await run('mount', ['-t', 'overlay', 'overlay', '-o', `ro,lowerdir=/:${d.empty}`, d.root]);
+  return d.root;
+}
+
+/** The lower dirs as overlayfs takes them: `/` under other layers becomes the host root view. */
+export async function stackableLowerDirs(lowerDirs: readonly string[], runRoot: string): Promise<string[]> {
+  if (lowerDirs.length < 2 || lowerDirs[lowerDirs.length - 1] !== '/') return [...lowerDirs];
+  let view = hostViews.get(runRoot);
+  if (!view) {
+    view = mountHostView(runRoot);
+    hostViews.set(runRoot, view);
+    view.catch(() => hostViews.delete(runRoot));
+  }
+  return [...lowerDirs.slice(0, -1), await view];
+}
+
+/** Unmounts the host root view of this run root (engine close); busy (a live container) → detached lazily. */
+export async function releaseHostRootView(runRoot: string): Promise<void> {
+  hostViews.delete(runRoot);
+  const d = hostViewDirs(runRoot);
+  for (const mp of [d.root, d.empty]) {
+    if (!(await mountsUnder(mp)).includes(mp)) continue;
+    await run('umount', [mp]).catch(() => run('umount', ['-l', mp]).catch(() => undefined));
+  }
+  await rm(d.base, { recursive: true, force: true }).catch(() => undefined);
 }

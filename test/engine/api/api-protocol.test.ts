@@ -138,7 +138,6 @@ describe('berth API server protocol', () => {
 
     it('answers Docker endpoints the engine lacks with 501 saying what is missing, and only unknown paths with 404', async () => {
       const cases: [string, string, RegExp][] = [
-        ['POST', '/v1.43/build', /building images \(docker build\) is not implemented/],
         ['GET', '/swarm', /swarm mode is not offered/],
         ['POST', '/services/create', /swarm services/],
         ['GET', '/plugins/foo/json', /plugins are not supported/],

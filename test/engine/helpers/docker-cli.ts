@@ -20,6 +20,8 @@ export interface DockerCliOptions {
   cwd?: string;
   /** `latin1` keeps binary output (a tar from `docker cp … -`) byte for byte. */
   stdoutEncoding?: BufferEncoding;
+  /** More environment (DOCKER_BUILDKIT=0 …). */
+  env?: Record<string, string>;
 }
 
 /** The environment every test's docker CLI runs with: the engine's socket, a private HOME and config. */
@@ -40,7 +42,7 @@ export function runDockerCli(engine: { dir: string; socketPath: string }, args: 
   return new Promise((resolve, reject) => {
     const child = spawn(DOCKER_CLI, args, {
       ...(opts.cwd ? { cwd: opts.cwd } : {}),
-      env: dockerCliEnv(engine),
+      env: dockerCliEnv(engine, opts.env),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const out: Buffer[] = [];

@@ -9,9 +9,6 @@ const ALL: Method[] = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'];
 
 /** [methods, path, what is missing]. */
 const MISSING: [Method[], string, string][] = [
-  [['POST'], '/build', 'building images (docker build) is not implemented by the berth engine; build with dockerd and `docker save | docker load`, or pull the image'],
-  [['POST'], '/build/prune', 'there is no build cache: the berth engine does not build images'],
-  [['POST'], '/session', "BuildKit sessions are not offered: the berth engine does not build images"],
   [['GET'], '/images/search', 'searching a registry (docker search) is not implemented by the berth engine'],
   [['GET'], '/containers/{id}/attach/ws', 'attaching over a websocket is not implemented by the berth engine; use POST /containers/{id}/attach'],
   [['POST'], '/containers/prune', 'pruning containers is not implemented by the berth engine; remove them with docker rm'],

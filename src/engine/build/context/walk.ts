@@ -4,7 +4,7 @@
 // opened, and file content is streamed into the hash in 1 MiB chunks, so a huge file costs time,
 // not memory. Ignore rules come from `<Dockerfile>.dockerignore` when it exists, else
 // `.dockerignore`; the Dockerfile and the ignore file are kept even when the rules match them.
-import { constants as fsc, type Stats } from 'node:fs';
+import { closeSync, constants as fsc, fstatSync, lstatSync, openSync, readSync, type Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Warning } from '../../../errors.js';
@@ -88,7 +88,34 @@ function typeOf(st: Stats): EntryType {
   return 'other';
 }
 
-async function hashFile(abs: string, rel: string, meta: EntryMeta): Promise<string> {
+const SMALL_FILE = 256 * 1024;
+
+/** Small files hashed in a few synchronous calls: a context of thousands would otherwise wait on the thread pool per call. */
+function hashSmallFile(abs: string, rel: string, meta: EntryMeta, size: number): string {
+  let fd: number;
+  try {
+    fd = openSync(abs, fsc.O_RDONLY | fsc.O_NOFOLLOW);
+  } catch (e) {
+    throw new ContextError('io', `cannot read ${rel} in the build context: ${(e as Error).message}`, 'make it readable or exclude it in .dockerignore', { cause: e });
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size !== size) throw new ContextError('io', `${rel} changed while the context was read`);
+    const buf = Buffer.allocUnsafe(size);
+    let off = 0;
+    while (off < size) {
+      const n = readSync(fd, buf, off, size - off, off);
+      if (n === 0) throw new ContextError('io', `${rel} changed while the context was read`);
+      off += n;
+    }
+    return finishDigest(startFileDigest(meta).update(buf));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function hashFile(abs: string, rel: string, meta: EntryMeta, size: number): Promise<string> {
+  if (size <= SMALL_FILE) return hashSmallFile(abs, rel, meta, size);
   let handle: fs.FileHandle;
   try {
     handle = await fs.open(abs, fsc.O_RDONLY | fsc.O_NOFOLLOW);
@@ -111,44 +138,85 @@ async function hashFile(abs: string, rel: string, meta: EntryMeta): Promise<stri
   }
 }
 
+/** A tree the walker reads: a directory on disk, or a context tar held in memory (tar-index.ts). */
+export interface TreeSource {
+  /** lstat: undefined when absent. */
+  stat(rel: string): TreeStat | undefined;
+  readdir(rel: string): Promise<string[]>;
+  readlink(rel: string): Promise<string>;
+  /** The content digest of a regular file (startFileDigest(meta) + content). */
+  fileDigest(rel: string, meta: EntryMeta, size: number): string | Promise<string>;
+}
+
+export interface TreeStat {
+  type: EntryType;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+}
+
+function diskSource(root: string, limit: <T>(fn: () => Promise<T>) => Promise<T>): TreeSource {
+  const abs = (rel: string): string => (rel === '.' ? root : path.join(root, rel));
+  return {
+    stat: (rel) => {
+      let st: Stats;
+      try {
+        st = lstatSync(abs(rel));
+      } catch {
+        return undefined;
+      }
+      return { type: typeOf(st), mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, size: st.size };
+    },
+    readdir: (rel) => limit(() => fs.readdir(abs(rel))),
+    readlink: (rel) => limit(() => fs.readlink(abs(rel))),
+    fileDigest: (rel, meta, size) => (size <= SMALL_FILE ? hashSmallFile(abs(rel), rel, meta, size) : limit(() => hashFile(abs(rel), rel, meta, size))),
+  };
+}
+
 export async function walkContext(rootDir: string, opts: WalkOptions = {}): Promise<ContextIndex> {
   const root = path.resolve(rootDir);
   const rootStat = await fs.stat(root).catch((e: unknown) => {
     throw new ContextError('not-found', `build context ${root} cannot be read: ${(e as Error).message}`, undefined, { cause: e });
   });
   if (!rootStat.isDirectory()) throw new ContextError('invalid', `build context ${root} is not a directory`);
-
   const rules = opts.ignore ?? (await loadIgnoreRules(root, opts.dockerfile));
+  return walkTree(diskSource(root, limiter(opts.concurrency ?? 8)), root, { ...opts, ignore: rules });
+}
+
+/** The walk itself, over any tree: ignore rules, kept files, digests, the large-context warning. */
+export async function walkTree(source: TreeSource, label: string, opts: WalkOptions & { ignore: IgnoreRules }): Promise<ContextIndex> {
+  const root = label;
+  const rules = opts.ignore;
   const ignore = new IgnoreMatcher(rules);
   const keep = new Set([opts.dockerfile, rules.source].filter((k): k is string => !!k).map((k) => path.posix.normalize(k)));
   const keepsBelow = (rel: string): boolean => [...keep].some((k) => rel === '.' || k.startsWith(`${rel}/`));
-  const limit = limiter(opts.concurrency ?? 8);
   const entries = new Map<string, ContextEntry>();
   const excluded = new Set<string>();
   let totalBytes = 0;
   let fileCount = 0;
 
-  const metaOf = (rel: string, st: Stats, linkTarget?: string): EntryMeta => {
+  const metaOf = (rel: string, st: TreeStat, linkTarget?: string): EntryMeta => {
     const o = opts.metadata?.get(rel);
-    return { type: typeOf(st), mode: o?.mode ?? st.mode & 0o7777, uid: o?.uid ?? st.uid, gid: o?.gid ?? st.gid, ...(linkTarget !== undefined ? { linkTarget } : {}) };
+    return { type: st.type, mode: o?.mode ?? st.mode, uid: o?.uid ?? st.uid, gid: o?.gid ?? st.gid, ...(linkTarget !== undefined ? { linkTarget } : {}) };
   };
 
   /** Visits an entry; `implicit` directories are kept only for the included entries under them. */
-  const visit = async (rel: string, abs: string, st: Stats, implicit: boolean): Promise<ContextEntry | undefined> => {
-    const type = typeOf(st);
+  const visit = async (rel: string, st: TreeStat, implicit: boolean): Promise<ContextEntry | undefined> => {
+    const type = st.type;
     let entry: ContextEntry;
     if (type === 'dir') {
-      const names = (await limit(() => fs.readdir(abs))).sort();
+      const names = (await source.readdir(rel)).sort();
       const children = await Promise.all(
         names.map(async (name) => {
           const childRel = posixJoin(rel, name);
-          const childAbs = path.join(abs, name);
-          const cst = await fs.lstat(childAbs);
+          const cst = source.stat(childRel);
+          if (!cst) return undefined;
           const forced = keep.has(childRel);
           if (!forced && ignore.ignores(childRel)) {
             // An excluded directory may still hold re-included (`!`) or kept files.
-            if (cst.isDirectory() && (ignore.hasExceptions || keepsBelow(childRel))) {
-              const inner = await visit(childRel, childAbs, cst, true);
+            if (cst.type === 'dir' && (ignore.hasExceptions || keepsBelow(childRel))) {
+              const inner = await visit(childRel, cst, true);
               if (!inner) {
                 // Nothing under it came back: list the directory, not its content.
                 for (const e of [...excluded]) if (e.startsWith(`${childRel}/`)) excluded.delete(e);
@@ -159,7 +227,7 @@ export async function walkContext(rootDir: string, opts: WalkOptions = {}): Prom
             excluded.add(childRel);
             return undefined;
           }
-          const child = await visit(childRel, childAbs, cst, false);
+          const child = await visit(childRel, cst, false);
           return child ? ([name, child.digest] as const) : undefined;
         }),
       );
@@ -168,12 +236,12 @@ export async function walkContext(rootDir: string, opts: WalkOptions = {}): Prom
       const meta = metaOf(rel, st);
       entry = { path: rel, ...meta, size: 0, digest: dirDigest(meta, kids) };
     } else if (type === 'symlink') {
-      const target = await limit(() => fs.readlink(abs));
+      const target = await source.readlink(rel);
       const meta = metaOf(rel, st, target);
       entry = { path: rel, ...meta, size: 0, digest: leafDigest(meta) };
     } else if (type === 'file') {
       const meta = metaOf(rel, st);
-      const digest = await limit(() => hashFile(abs, rel, meta));
+      const digest = await source.fileDigest(rel, meta, st.size);
       entry = { path: rel, ...meta, size: st.size, digest };
       totalBytes += st.size;
       fileCount++;
@@ -185,7 +253,9 @@ export async function walkContext(rootDir: string, opts: WalkOptions = {}): Prom
     return entry;
   };
 
-  await visit('.', root, rootStat, false);
+  const top = source.stat('.');
+  if (!top || top.type !== 'dir') throw new ContextError('invalid', `build context ${label} is not a directory`);
+  await visit('.', top, false);
   const warnings: Warning[] = [];
   const threshold = opts.largeContextBytes ?? DEFAULT_LARGE_CONTEXT_BYTES;
   if (totalBytes > threshold) {

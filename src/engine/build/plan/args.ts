@@ -15,7 +15,7 @@ export const PROXY_ARGS = [
 ];
 
 /** Args that configure the frontend itself, never reported as unused. */
-export const isFrontendArg = (name: string): boolean => name.startsWith('BUILDKIT_');
+export const isFrontendArg = (name: string): boolean => name.startsWith('BUILDKIT_') || name === 'SOURCE_DATE_EPOCH';
 
 /** Global args in declaration order; a declared arg without value is `undefined`. */
 export type MetaArgs = Map<string, string | undefined>;
