@@ -2,13 +2,17 @@
 // resource in a terminal (`tty`), one line per change otherwise (`plain`), JSON lines (`json`),
 // or nothing (`quiet`). Timings come from the injected clock, so tests see stable output.
 
-export type ResourceKind = 'Network' | 'Volume' | 'Container' | 'Image';
+export type ResourceKind = 'Network' | 'Volume' | 'Container' | 'Image'
+  // a Swarm stack (src/swarm/)
+  | 'Service' | 'Config' | 'Secret';
 
 export type ProgressStatus =
   | 'Creating' | 'Created' | 'Recreate' | 'Recreated' | 'Starting' | 'Started' | 'Waiting' | 'Healthy'
   | 'Exited' | 'Running' | 'Stopping' | 'Stopped' | 'Removing' | 'Removed' | 'Error' | 'Skipped'
   // the lifecycle verbs (src/compose/lifecycle.ts)
-  | 'Restarting' | 'Killing' | 'Killed' | 'Pausing' | 'Paused' | 'Unpausing' | 'Unpaused';
+  | 'Restarting' | 'Killing' | 'Killed' | 'Pausing' | 'Paused' | 'Unpausing' | 'Unpaused'
+  // Swarm services: rolling updates and jobs
+  | 'Updating' | 'Updated' | 'Completed';
 
 export interface ProgressEvent {
   resource: ResourceKind;
@@ -41,11 +45,11 @@ export class ProgressTracker {
   emit(resource: ResourceKind, name: string, status: ProgressStatus, options: { detail?: string; done?: boolean } = {}): void {
     const key = `${resource} ${name}`;
     const t = this.now();
-    if (!this.started.has(key) || /^(Creating|Recreate|Starting|Stopping|Removing|Waiting|Restarting|Killing|Pausing|Unpausing)$/.test(status) && !this.started.has(`${key}#${status}`)) {
+    if (!this.started.has(key) || /^(Creating|Recreate|Starting|Stopping|Removing|Waiting|Restarting|Killing|Pausing|Unpausing|Updating)$/.test(status) && !this.started.has(`${key}#${status}`)) {
       if (!this.started.has(key)) this.started.set(key, t);
       this.started.set(`${key}#${status}`, t);
     }
-    const doneStates: ProgressStatus[] = ['Created', 'Recreated', 'Started', 'Healthy', 'Exited', 'Running', 'Stopped', 'Removed', 'Error', 'Skipped', 'Killed', 'Paused', 'Unpaused'];
+    const doneStates: ProgressStatus[] = ['Created', 'Recreated', 'Started', 'Healthy', 'Exited', 'Running', 'Stopped', 'Removed', 'Error', 'Skipped', 'Killed', 'Paused', 'Unpaused', 'Updated', 'Completed'];
     this.reporter.event({
       resource,
       name,

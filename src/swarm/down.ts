@@ -1,0 +1,128 @@
+// `down` on Swarm: the stack's services in reverse dependency order — a service goes once every
+// service that depends on it is gone, tasks and all — then its networks, configs and secrets, and
+// with -v its volumes on every node berth can reach. Found by the stack label alone, so `down -p
+// NAME` works without the files: the order comes from the depends_on label berth writes.
+//
+// Volumes: Swarm (API 1.41) has no cluster-wide volume call; each node made its own when a task
+// mounted it. berth removes them through the nodes' engines it is given (a lab's, or
+// BERTH_SWARM_NODES) and names the rest, with the nodes that ran tasks, instead of pretending.
+import type { VolumePort } from '../client/engine-port.js';
+import type { ServiceInfo } from '../client/swarm-api.js';
+import type { SwarmPort } from '../client/swarm-port.js';
+import type { ProgressTracker } from '../apply/progress.js';
+import { LABEL } from '../observe/labels.js';
+import type { StackMonitor } from './monitor.js';
+import { inNamespace, namespaceFilter, nodeNames } from './stack-state.js';
+
+/** A node's own engine, for what Swarm does not manage cluster-wide (volumes). */
+export interface NodeEngine {
+  hostname: string;
+  volumes: Pick<VolumePort, 'list' | 'remove'>;
+}
+
+export interface StackDownContext {
+  port: SwarmPort;
+  monitor: StackMonitor;
+  progress: ProgressTracker;
+  nodes?: readonly NodeEngine[];
+  warn?: (text: string) => void;
+}
+
+export interface StackDownOptions {
+  volumes?: boolean;
+  /** How long to wait for a service's tasks to be gone before going on (default 90 s). */
+  taskTimeoutMs?: number;
+}
+
+export interface StackDownResult {
+  services: string[];
+  /** Volumes left on nodes berth could not reach, with those nodes. */
+  volumesLeft: { name: string; nodes: string[] }[];
+}
+
+/** Swarm service keys (the compose service, or a single group) a service's depends_on label names. */
+function dependencyKeys(s: ServiceInfo): string[] {
+  return (s.Spec.Labels?.[LABEL.dependsOn] ?? '').split(',').filter(Boolean).map((e) => e.split(':')[0]);
+}
+
+export async function executeStackDown(namespace: string, x: StackDownContext, opts: StackDownOptions = {}): Promise<StackDownResult> {
+  const filter = namespaceFilter(namespace);
+  const [services, tasks, nodes] = await Promise.all([x.port.services.list(filter), x.port.tasks.list(filter), x.port.nodes.list()]);
+  const names = nodeNames(nodes);
+  const ranOn = [...new Set(tasks.map((t) => (t.NodeID ? names.get(t.NodeID)?.hostname : undefined)).filter((h): h is string => h !== undefined))].sort();
+  const keyOf = (s: ServiceInfo): string => s.Spec.Labels?.[LABEL.placementGroup] && s.Spec.Labels?.[LABEL.placementMode] === 'single' ? s.Spec.Labels[LABEL.placementGroup] : s.Spec.Labels?.[LABEL.service] ?? s.Spec.Name;
+  const remaining = new Map(services.map((s) => [keyOf(s), s]));
+  const removed: string[] = [];
+
+  while (remaining.size > 0) {
+    // Those nothing remaining depends on; a cycle (labels edited by hand) falls back to all at once.
+    const needed = new Set([...remaining.values()].flatMap(dependencyKeys));
+    let wave = [...remaining.entries()].filter(([k]) => !needed.has(k));
+    if (wave.length === 0) wave = [...remaining.entries()];
+    await Promise.all(
+      wave.map(async ([key, s]) => {
+        remaining.delete(key);
+        x.progress.emit('Service', s.Spec.Name, 'Removing');
+        await x.port.services.remove(s.ID).catch((e: unknown) => {
+          if ((e as { status?: number }).status !== 404) throw e;
+        });
+        await tasksGone(s, x, opts.taskTimeoutMs ?? 90_000, (id) => names.get(id)?.state !== 'ready');
+        x.progress.emit('Service', s.Spec.Name, 'Removed');
+        removed.push(s.Spec.Name);
+      }),
+    );
+  }
+
+  const [networks, configs, secrets] = await Promise.all([x.port.networks.list(filter), x.port.configs.list(filter), x.port.secrets.list(filter)]);
+  await Promise.all([
+    ...networks.filter((n) => inNamespace(n.Labels, namespace)).map(async (n) => {
+      x.progress.emit('Network', n.Name, 'Removing');
+      await x.port.networks.remove(n.Id);
+      x.progress.emit('Network', n.Name, 'Removed');
+    }),
+    ...configs.filter((c) => inNamespace(c.Spec.Labels, namespace)).map(async (c) => {
+      x.progress.emit('Config', c.Spec.Name, 'Removing');
+      await x.port.configs.remove(c.ID);
+      x.progress.emit('Config', c.Spec.Name, 'Removed');
+    }),
+    ...secrets.filter((c) => inNamespace(c.Spec.Labels, namespace)).map(async (c) => {
+      x.progress.emit('Secret', c.Spec.Name, 'Removing');
+      await x.port.secrets.remove(c.ID);
+      x.progress.emit('Secret', c.Spec.Name, 'Removed');
+    }),
+  ]);
+
+  const volumesLeft: StackDownResult['volumesLeft'] = [];
+  if (opts.volumes) {
+    const reachable = new Set((x.nodes ?? []).map((n) => n.hostname));
+    for (const node of x.nodes ?? []) {
+      for (const v of await node.volumes.list(filter)) {
+        x.progress.emit('Volume', `${v.Name}@${node.hostname}`, 'Removing');
+        await node.volumes.remove(v.Name);
+        x.progress.emit('Volume', `${v.Name}@${node.hostname}`, 'Removed');
+      }
+    }
+    const unreached = ranOn.filter((h) => !reachable.has(h));
+    if (unreached.length) {
+      const mounted = [...new Set(services.flatMap((s) => (s.Spec.TaskTemplate.ContainerSpec.Mounts ?? []).filter((m) => m.Type === 'volume' && m.Source).map((m) => m.Source!)))].sort();
+      for (const name of mounted) volumesLeft.push({ name, nodes: unreached });
+      if (mounted.length) {
+        x.warn?.(`volumes ${mounted.join(', ')} stay on ${unreached.join(', ')}: Swarm has no cluster-wide volume call and berth cannot reach those nodes' engines; remove them there (docker volume rm ${mounted.join(' ')}), or name the nodes' engines in BERTH_SWARM_NODES=host=DOCKER_HOST,…`);
+      }
+    }
+  }
+  return { services: removed.sort(), volumesLeft };
+}
+
+/**
+ * Until the manager lists no task of the service: every container stopped and removed on its
+ * node. Tasks on a node that is down are not waited for: that node removes them when it is back.
+ */
+async function tasksGone(s: ServiceInfo, x: StackDownContext, timeoutMs: number, nodeDown: (id: string) => boolean): Promise<void> {
+  try {
+    const left = (snap: { tasks: readonly { ServiceID: string; NodeID?: string }[] }) => snap.tasks.some((t) => t.ServiceID === s.ID && !(t.NodeID && nodeDown(t.NodeID)));
+    await x.monitor.until((snap) => (left(snap) ? undefined : true), { timeoutMs, describe: () => `the tasks of ${s.Spec.Name} to be removed` });
+  } catch (e) {
+    x.warn?.(`${(e as Error).message}; going on (a node that is down removes them when it is back)`);
+  }
+}

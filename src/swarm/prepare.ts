@@ -1,0 +1,113 @@
+// From a loaded project to the stack berth deploys: the images built and pushed (build.ts), every
+// other image pinned to the digest its registry serves now (so every node runs the same bytes, and
+// a re-pushed tag is an update), each pod group given a node, then the translation. Reads the
+// manager; changes nothing.
+import type { NodeInfo, ServiceInfo } from '../client/swarm-api.js';
+import type { SwarmPort } from '../client/swarm-port.js';
+import { EnginePortError } from '../client/engine-port.js';
+import { ComposeError, throwIfAny } from '../errors.js';
+import type { PlacementMode, Project } from '../model/project.js';
+import { LABEL } from '../observe/labels.js';
+import { resolvePlacement } from '../plan/placement.js';
+import { buildForSwarm, type ImageBuilder } from './build.js';
+import type { ObservedStack } from './stack-state.js';
+import { translateProject, type SwarmStack } from './translate.js';
+
+export interface PrepareOptions {
+  vip: boolean;
+  placement?: PlacementMode;
+  /** Replicas per service for this run (`--scale svc=n`). */
+  scale?: Readonly<Record<string, number>>;
+  /** never: deploy tags as written (each node resolves them itself). Default: pin digests. */
+  pull?: 'always' | 'missing' | 'never' | 'build';
+  /** The Compose services this run deploys (their images are the ones resolved). */
+  services: readonly string[];
+  builder?: ImageBuilder;
+  environment: Readonly<Record<string, string | undefined>>;
+  readFile?: (path: string) => Buffer | string;
+}
+
+export async function prepareStack(port: SwarmPort, project: Project, observed: ObservedStack, opts: PrepareOptions): Promise<SwarmStack> {
+  const scaled = withScale(project, opts.scale ?? {});
+  const built = await buildForSwarm(scaled, opts.services, opts.builder);
+  const digests = opts.pull === 'never' ? built : { ...(await resolveDigests(port, scaled, opts.services.filter((s) => scaled.services[s].build === undefined))), ...built };
+  return translateProject(scaled, {
+    vip: opts.vip,
+    digests,
+    ...(opts.placement ? { placement: opts.placement } : {}),
+    podConstraints: podNodes(scaled, opts.placement, observed),
+    environment: opts.environment,
+    ...(opts.readFile ? { readFile: opts.readFile } : {}),
+  });
+}
+
+/** `--scale svc=n` as the stack's own replicas for this run. */
+export function withScale(project: Project, scale: Readonly<Record<string, number>>): Project {
+  const entries = Object.entries(scale);
+  if (entries.length === 0) return project;
+  const services = { ...project.services };
+  for (const [name, n] of entries) {
+    if (!services[name]) throw new ComposeError(`--scale: no such service: ${name}`);
+    const deploy = { ...(services[name].deploy ?? {}), replicas: n };
+    services[name] = { ...services[name], scale: n, deploy };
+  }
+  return { ...project, services };
+}
+
+/** Image reference → digest, asked of the manager (which asks the registry), once per image. */
+async function resolveDigests(port: SwarmPort, project: Project, services: readonly string[]): Promise<Record<string, string>> {
+  const images = new Map<string, string>();
+  for (const s of services) {
+    const image = project.services[s].image;
+    if (image && !image.includes('@') && !images.has(image)) images.set(image, s);
+  }
+  const errors: ComposeError[] = [];
+  const out: Record<string, string> = {};
+  await Promise.all(
+    [...images].map(async ([image, service]) => {
+      try {
+        out[image] = await port.imageDigest(image);
+      } catch (e) {
+        const why = e instanceof EnginePortError ? e.engineMessage : (e as Error).message;
+        errors.push(new ComposeError(`the manager cannot read the digest of ${image} from its registry (${why}), so the nodes could run different bytes`, { location: { path: ['services', service, 'image'] }, hint: 'push the image to a registry every node reaches, or deploy the tag as written with --pull never' }));
+      }
+    }),
+  );
+  throwIfAny(errors.sort((a, b) => a.message.localeCompare(b.message)));
+  return out;
+}
+
+/**
+ * The node each pod group runs on: a node the user labelled `io.berth.pod.<project>_<group>=true`
+ * (the translation's default constraint); else the node its members already run on, so a redeploy
+ * does not move the pod; else a ready, active node — the one with the fewest pods, then by name.
+ */
+export function podNodes(project: Project, override: PlacementMode | undefined, observed: ObservedStack): Record<string, string> {
+  const pods = resolvePlacement(project, override).groups.filter((g) => g.mode === 'pod');
+  const usable = observed.nodes.filter((n) => n.Status?.State === 'ready' && (n.Spec.Availability ?? 'active') === 'active');
+  const hostname = (n: NodeInfo): string => n.Description?.Hostname ?? n.ID;
+  const load = new Map<string, number>();
+  const out: Record<string, string> = {};
+  for (const g of pods) {
+    const label = `io.berth.pod.${project.name}_${g.name}`;
+    if (observed.nodes.some((n) => n.Spec.Labels?.[label] === 'true')) continue;
+    const current = g.services.map((s) => pinnedHost(observed.services, s)).find((h) => h !== undefined && usable.some((n) => hostname(n) === h));
+    const chosen = current ?? [...usable].sort((a, b) => (load.get(hostname(a)) ?? 0) - (load.get(hostname(b)) ?? 0) || hostname(a).localeCompare(hostname(b), 'en', { numeric: true }))[0];
+    if (!chosen) continue; // no usable node: the translation's label constraint stands, and its notice says how to label one
+    const host = typeof chosen === 'string' ? chosen : hostname(chosen);
+    load.set(host, (load.get(host) ?? 0) + 1);
+    out[g.name] = `node.hostname==${host}`;
+  }
+  return out;
+}
+
+function pinnedHost(services: ReadonlyMap<string, ServiceInfo>, compose: string): string | undefined {
+  for (const s of services.values()) {
+    if (s.Spec.Labels?.[LABEL.service] !== compose) continue;
+    for (const c of s.Spec.TaskTemplate.Placement?.Constraints ?? []) {
+      const m = /^node\.hostname\s*==\s*(\S+)$/.exec(c);
+      if (m) return m[1];
+    }
+  }
+  return undefined;
+}
