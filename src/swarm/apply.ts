@@ -69,16 +69,19 @@ export async function executeStackPlan(plan: StackPlan, x: SwarmApplyContext): P
   // Every service step runs once its dependencies are satisfied; a failure stops the ones after it.
   const byKey = new Map(plan.services.map((s) => [s.key, s]));
   const done = new Map<string, Promise<void>>();
+  const reported = new Set<string>();
   const run = (step: ServiceStep): Promise<void> => {
     const known = done.get(step.key);
     if (known) return known;
     const p = (async () => {
+      // A service left as it is needs nothing of its dependencies now.
+      if (step.action === 'noop') return;
       for (const d of step.dependsOn) {
         const dep = byKey.get(d.key);
         if (dep) await run(dep);
-        await waitForDependency(d, dep, x);
+        await waitForDependency(d, dep, x, reported);
       }
-      if (step.action !== 'noop') await limit(() => deploy(step, ids, x));
+      await limit(() => deploy(step, ids, x));
     })();
     done.set(step.key, p);
     return p;
@@ -177,11 +180,14 @@ export async function waitForCondition(
   ).then((p) => p ?? undefined);
 }
 
-async function waitForDependency(d: ServiceDependency, dep: ServiceStep | undefined, x: SwarmApplyContext): Promise<void> {
+async function waitForDependency(d: ServiceDependency, dep: ServiceStep | undefined, x: SwarmApplyContext, reported: Set<string>): Promise<void> {
   // A dependency outside this run (`up api --no-deps`) is not waited for, as compose does.
   if (!dep) return;
   const condition = conditionWord(d.condition) as 'started' | 'healthy' | 'completed';
   const p = await waitForCondition(d.name, condition, dep.toleratedFailures, { ...x, required: d.required });
+  // Several dependents may wait for one service: its state is reported once.
+  if (reported.has(`${d.name} ${condition}`)) return;
+  reported.add(`${d.name} ${condition}`);
   if (p) x.progress.emit('Service', d.name, condition === 'completed' ? 'Completed' : condition === 'healthy' ? 'Healthy' : 'Started', { detail: describeProgress(p) });
 }
 

@@ -4,12 +4,12 @@
 // and compare's Swarm driver go through it.
 import type { SwarmPort } from '../client/swarm-port.js';
 import type { ProgressTracker } from '../apply/progress.js';
-import { systemClock, type Clock } from '../lib/clock.js';
+import type { Clock } from '../lib/clock.js';
 import type { PlacementMode, Project } from '../model/project.js';
 import { selectServices } from '../plan/plan.js';
 import { executeStackPlan, waitForStack } from './apply.js';
 import type { ImageBuilder } from './build.js';
-import { StackMonitor } from './monitor.js';
+import { StackMonitor, waitingClock } from './monitor.js';
 import { planStack, type StackPlan, type StackPlanOptions } from './plan.js';
 import { prepareStack } from './prepare.js';
 import { observeStack } from './stack-state.js';
@@ -61,7 +61,7 @@ export async function planSwarm(target: SwarmTargetRef, project: Project, opts: 
 }
 
 export async function applySwarmPlan(target: SwarmTargetRef, plan: StackPlan, x: SwarmApplyOptions): Promise<void> {
-  const clock = x.clock ?? systemClock;
+  const clock = x.clock ?? waitingClock;
   const monitor = new StackMonitor(target.port, plan.namespace, clock, x.pollMs);
   const ctx = {
     port: target.port,

@@ -3,10 +3,15 @@
 // with -v its volumes on every node berth can reach. Found by the stack label alone, so `down -p
 // NAME` works without the files: the order comes from the depends_on label berth writes.
 //
+// The manager forgets a task before its node has removed the container, and dockerd 20.10 never
+// forgets the tasks of a removed job (moby#44312, fixed in Moby 24): their containers stay on the
+// nodes. So where berth can reach the nodes' own engines (a lab's, or BERTH_SWARM_NODES) it waits
+// until no container of the stack is left on them, removing the finished jobs' itself.
+//
 // Volumes: Swarm (API 1.41) has no cluster-wide volume call; each node made its own when a task
-// mounted it. berth removes them through the nodes' engines it is given (a lab's, or
-// BERTH_SWARM_NODES) and names the rest, with the nodes that ran tasks, instead of pretending.
-import type { VolumePort } from '../client/engine-port.js';
+// mounted it. berth removes them through the nodes' engines it is given and names the rest, with
+// the nodes that ran tasks, instead of pretending.
+import { isConflict, isNotFound, type ContainerPort, type VolumePort } from '../client/engine-port.js';
 import type { ServiceInfo } from '../client/swarm-api.js';
 import type { SwarmPort } from '../client/swarm-port.js';
 import type { ProgressTracker } from '../apply/progress.js';
@@ -17,6 +22,7 @@ import { inNamespace, namespaceFilter, nodeNames } from './stack-state.js';
 /** A node's own engine, for what Swarm does not manage cluster-wide (volumes). */
 export interface NodeEngine {
   hostname: string;
+  containers: Pick<ContainerPort, 'list' | 'remove'>;
   volumes: Pick<VolumePort, 'list' | 'remove'>;
 }
 
@@ -30,8 +36,10 @@ export interface StackDownContext {
 
 export interface StackDownOptions {
   volumes?: boolean;
-  /** How long to wait for a service's tasks to be gone before going on (default 90 s). */
+  /** How long to wait for a service's tasks (and, on reachable nodes, its containers) to be gone (default 90 s). */
   taskTimeoutMs?: number;
+  /** Between two looks at the nodes' containers (default 250 ms). */
+  pollMs?: number;
 }
 
 export interface StackDownResult {
@@ -66,7 +74,8 @@ export async function executeStackDown(namespace: string, x: StackDownContext, o
         await x.port.services.remove(s.ID).catch((e: unknown) => {
           if ((e as { status?: number }).status !== 404) throw e;
         });
-        await tasksGone(s, x, opts.taskTimeoutMs ?? 90_000, (id) => names.get(id)?.state !== 'ready');
+        // A job's tasks are never reaped on dockerd 20.10: nothing to wait for (their containers go below).
+        if (!s.Spec.Mode.ReplicatedJob && !s.Spec.Mode.GlobalJob) await tasksGone(s, x, opts.taskTimeoutMs ?? 90_000, (id) => names.get(id)?.state !== 'ready');
         x.progress.emit('Service', s.Spec.Name, 'Removed');
         removed.push(s.Spec.Name);
       }),
@@ -92,9 +101,17 @@ export async function executeStackDown(namespace: string, x: StackDownContext, o
     }),
   ]);
 
+  const reachable = new Set((x.nodes ?? []).map((n) => n.hostname));
+  const jobs = new Set(services.filter((s) => s.Spec.Mode.ReplicatedJob || s.Spec.Mode.GlobalJob).map((s) => s.ID));
+  const jobContainers = new Set(tasks.filter((t) => jobs.has(t.ServiceID)).map((t) => t.Status.ContainerStatus?.ContainerID).filter((c): c is string => c !== undefined));
+  await Promise.all((x.nodes ?? []).map((n) => containersGone(n, namespace, jobContainers, x, opts)));
+  const leakedJobs = tasks.filter((t) => jobs.has(t.ServiceID) && !(t.NodeID && reachable.has(names.get(t.NodeID)?.hostname ?? '')));
+  if (leakedJobs.length) {
+    x.warn?.(`the manager keeps the finished tasks of removed jobs (${[...new Set(leakedJobs.map((t) => services.find((s) => s.ID === t.ServiceID)!.Spec.Name))].sort().join(', ')}) and their containers stay on ${[...new Set(leakedJobs.map((t) => names.get(t.NodeID ?? '')?.hostname ?? '?'))].sort().join(', ')}: a dockerd 20.10 bug (moby#44312, fixed in Moby 24); remove the containers there (docker container prune), or name the nodes' engines in BERTH_SWARM_NODES`);
+  }
+
   const volumesLeft: StackDownResult['volumesLeft'] = [];
   if (opts.volumes) {
-    const reachable = new Set((x.nodes ?? []).map((n) => n.hostname));
     for (const node of x.nodes ?? []) {
       for (const v of await node.volumes.list(filter)) {
         x.progress.emit('Volume', `${v.Name}@${node.hostname}`, 'Removing');
@@ -112,6 +129,28 @@ export async function executeStackDown(namespace: string, x: StackDownContext, o
     }
   }
   return { services: removed.sort(), volumesLeft };
+}
+
+/**
+ * Until the node runs no container of the stack: the finished jobs' are removed here (nothing else
+ * removes them on dockerd 20.10), the others are waited for — their node is removing them.
+ */
+async function containersGone(node: NodeEngine, namespace: string, jobContainers: ReadonlySet<string>, x: StackDownContext, opts: StackDownOptions): Promise<void> {
+  const deadline = Date.now() + (opts.taskTimeoutMs ?? 90_000);
+  for (;;) {
+    const left = await node.containers.list({ all: true, filters: { label: [`${LABEL.stackNamespace}=${namespace}`] } });
+    if (left.length === 0) return;
+    for (const c of left.filter((c) => jobContainers.has(c.Id) || c.State === 'exited' || c.State === 'created' || c.State === 'dead')) {
+      await node.containers.remove(c.Id, { force: true, volumes: true }).catch((e: unknown) => {
+        if (!isNotFound(e) && !isConflict(e)) throw e;
+      });
+    }
+    if (Date.now() > deadline) {
+      x.warn?.(`${node.hostname} still has ${left.length} container(s) of ${namespace} after ${(opts.taskTimeoutMs ?? 90_000) / 1000}s (${left.map((c) => (c.Names[0] ?? c.Id).replace(/^\//, '')).join(', ')}); going on`);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, opts.pollMs ?? 250));
+  }
 }
 
 /**

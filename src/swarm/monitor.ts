@@ -11,7 +11,7 @@
 import type { ServiceInfo, TaskInfo } from '../client/swarm-api.js';
 import type { SwarmPort } from '../client/swarm-port.js';
 import { BerthError } from '../errors.js';
-import { systemClock, type Clock, type TimerHandle } from '../lib/clock.js';
+import type { Clock, TimerHandle } from '../lib/clock.js';
 import { LABEL } from '../observe/labels.js';
 import { namespaceFilter } from './stack-state.js';
 
@@ -112,6 +112,16 @@ export function isCompleted(p: ServiceProgress): boolean {
   return p.job && p.completed >= p.desired;
 }
 
+/**
+ * The system clock with timers that keep the process alive: a command waiting for its stack has
+ * nothing else pending between two polls (lib/clock's systemClock unrefs its timers on purpose).
+ */
+export const waitingClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
 interface Waiter {
   check(s: StackSnapshot): boolean;
   fail(e: unknown): void;
@@ -126,7 +136,7 @@ export class StackMonitor {
   constructor(
     private readonly port: SwarmPort,
     private readonly namespace: string,
-    private readonly clock: Clock = systemClock,
+    private readonly clock: Clock = waitingClock,
     private readonly intervalMs = 250,
   ) {}
 

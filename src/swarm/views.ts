@@ -42,6 +42,22 @@ export interface TaskListOptions {
 
 const CURRENT = new Set(['running', 'ready', 'complete', 'accepted']);
 
+/** The Compose service a Swarm service runs, or its `single` group's name. */
+function keyOf(s: ServiceInfo): string {
+  return (s.Spec.Labels?.[LABEL.placementMode] === 'single' ? s.Spec.Labels[LABEL.placementGroup] : undefined) ?? s.Spec.Labels?.[LABEL.service] ?? s.Spec.Name;
+}
+
+/** Whether a Swarm service runs the named Compose service (itself, or as a member of its single group). */
+function runs(s: ServiceInfo, name: string): boolean {
+  return keyOf(s) === name || s.Spec.Labels?.[LABEL.service] === name || (s.Spec.Labels?.[LABEL.placementMembers]?.split(',').includes(name) ?? false);
+}
+
+/** The services `names` select (all when empty); an unknown name is a usage error. */
+function selectByName(services: readonly ServiceInfo[], names: readonly string[] | undefined, namespace: string): ServiceInfo[] {
+  for (const n of names ?? []) if (!services.some((s) => runs(s, n))) throw new UsageError(`no such service in stack ${namespace}: ${n}`);
+  return services.filter((s) => !names?.length || names.some((n) => runs(s, n)));
+}
+
 /** The image as the stack named it: the digest berth pinned is left out, as `docker stack ps` does. */
 function shortImage(image: string): string {
   return image.replace(/@sha256:[0-9a-f]{64}$/, '');
@@ -51,17 +67,11 @@ export async function stackTasks(port: SwarmPort, namespace: string, opts: TaskL
   const filter = namespaceFilter(namespace);
   const [services, tasks, nodes] = await Promise.all([port.services.list(filter), port.tasks.list(filter), port.nodes.list()]);
   const names = nodeNames(nodes);
-  const byId = new Map(services.map((s) => [s.ID, s]));
-  const keyOf = (s: ServiceInfo): string => (s.Spec.Labels?.[LABEL.placementMode] === 'single' ? s.Spec.Labels[LABEL.placementGroup] : undefined) ?? s.Spec.Labels?.[LABEL.service] ?? s.Spec.Name;
-  const known = new Set(services.map(keyOf));
-  for (const s of opts.services ?? []) {
-    if (!known.has(s) && !services.some((x) => x.Spec.Labels?.[LABEL.placementMembers]?.split(',').includes(s))) throw new UsageError(`no such service in stack ${namespace}: ${s}`);
-  }
-  const wanted = (s: ServiceInfo): boolean => !opts.services?.length || opts.services.includes(keyOf(s)) || opts.services.some((x) => s.Spec.Labels?.[LABEL.placementMembers]?.split(',').includes(x));
+  const byId = new Map(selectByName(services, opts.services, namespace).map((s) => [s.ID, s]));
   const rows: TaskRow[] = [];
   for (const t of tasks) {
     const svc = byId.get(t.ServiceID);
-    if (!svc || !wanted(svc)) continue;
+    if (!svc) continue;
     if (!opts.all && !CURRENT.has(t.DesiredState)) continue;
     if (opts.states?.length && !opts.states.includes(t.Status.State)) continue;
     rows.push(taskRow(t, svc, keyOf(svc), names));
@@ -147,9 +157,7 @@ export async function followStackLogs(port: SwarmPort, namespace: string, opts: 
   const refresh = async (): Promise<void> => {
     tasks = new Map((await port.tasks.list(filter)).map((t) => [t.ID, t]));
   };
-  const keyOf = (s: ServiceInfo): string => (s.Spec.Labels?.[LABEL.placementMode] === 'single' ? s.Spec.Labels[LABEL.placementGroup] : undefined) ?? s.Spec.Labels?.[LABEL.service] ?? s.Spec.Name;
-  const selected = services.filter((s) => !opts.services?.length || opts.services.includes(keyOf(s)));
-  for (const s of opts.services ?? []) if (!services.some((x) => keyOf(x) === s)) throw new UsageError(`no such service in stack ${namespace}: ${s}`);
+  const selected = selectByName(services, opts.services, namespace);
   await Promise.all(
     selected.map(async (s) => {
       const lines = port.services.logs(s.ID, { follow: opts.follow ?? false, ...(opts.tail !== undefined ? { tail: opts.tail } : {}), ...(opts.since !== undefined ? { since: opts.since } : {}), tty: s.Spec.TaskTemplate.ContainerSpec.TTY === true, ...(opts.signal ? { signal: opts.signal } : {}) });

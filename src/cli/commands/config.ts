@@ -10,6 +10,7 @@ import { extractVariables } from '../../loader/template.js';
 import type { CliIO } from '../io.js';
 import { loadForCommand } from '../project-load.js';
 import type { GlobalFlags } from '../project-options.js';
+import { wantsSwarm } from '../swarm-target.js';
 
 export interface ConfigFlags {
   format: string;
@@ -26,6 +27,7 @@ export interface ConfigFlags {
 }
 
 export async function runConfig(globals: GlobalFlags, flags: ConfigFlags, only: string[], io: CliIO): Promise<void> {
+  if (wantsSwarm(globals, io)) return (await import('./swarm-config.js')).runSwarmConfig(globals, flags, only, io);
   if (flags.format !== 'yaml' && flags.format !== 'json') {
     throw new UsageError(`--format ${flags.format}: expected yaml or json`);
   }

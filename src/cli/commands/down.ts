@@ -7,6 +7,7 @@ import type { CliIO } from '../io.js';
 import type { GlobalFlags } from '../project-options.js';
 import { projectContext } from '../project-context.js';
 import { parallelLimit } from './up.js';
+import { wantsSwarm } from '../swarm-target.js';
 
 export interface DownFlags {
   volumes?: boolean;
@@ -18,6 +19,7 @@ export interface DownFlags {
 }
 
 export async function runDown(globals: GlobalFlags, flags: DownFlags, io: CliIO): Promise<number> {
+  if (wantsSwarm(globals, io)) return (await import('./swarm-down.js')).runSwarmDown(globals, flags, io);
   if (flags.rmi !== undefined && flags.rmi !== 'all' && flags.rmi !== 'local') throw new UsageError(`--rmi ${flags.rmi}: all or local`);
   const timeout = flags.timeout === undefined ? undefined : Number(flags.timeout);
   if (timeout !== undefined && (!Number.isFinite(timeout) || timeout < 0)) throw new UsageError(`-t ${flags.timeout}: expected seconds`);

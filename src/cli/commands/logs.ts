@@ -4,6 +4,7 @@ import { parseLogTime, parseTail, showLogs } from '../../compose/logs.js';
 import type { CliIO } from '../io.js';
 import { intFlag, interruptSignal, lifecycleContext } from '../lifecycle-context.js';
 import type { GlobalFlags } from '../project-options.js';
+import { wantsSwarm } from '../swarm-target.js';
 
 export interface LogsFlags {
   follow?: boolean;
@@ -17,6 +18,7 @@ export interface LogsFlags {
 }
 
 export async function runLogs(globals: GlobalFlags, flags: LogsFlags, services: string[], io: CliIO): Promise<number> {
+  if (wantsSwarm(globals, io)) return (await import('./swarm-logs.js')).runSwarmLogs(globals, flags, services, io);
   const c = await lifecycleContext(globals, io);
   const now = Date.now();
   const { signal, release } = interruptSignal(io);

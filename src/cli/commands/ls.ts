@@ -5,8 +5,10 @@ import { UsageError } from '../../errors.js';
 import { engineFor } from '../engine-for.js';
 import type { CliIO } from '../io.js';
 import type { GlobalFlags } from '../project-options.js';
+import { wantsSwarm } from '../swarm-target.js';
 
 export async function runLs(globals: GlobalFlags, flags: { all?: boolean; quiet?: boolean; format?: string; filter?: string[] }, io: CliIO): Promise<number> {
+  if (wantsSwarm(globals, io)) return (await import('./swarm-ls.js')).runSwarmLs(flags, io, globals);
   if (flags.format && flags.format !== 'table' && flags.format !== 'json') throw new UsageError(`--format ${flags.format}: table or json`);
   let filterName: string | undefined;
   for (const f of flags.filter ?? []) {

@@ -5,6 +5,7 @@ import { engineFor } from '../engine-for.js';
 import type { CliIO } from '../io.js';
 import type { GlobalFlags } from '../project-options.js';
 import { projectContext } from '../project-context.js';
+import { wantsSwarm } from '../swarm-target.js';
 
 export interface PsFlags {
   all?: boolean;
@@ -16,6 +17,7 @@ export interface PsFlags {
 }
 
 export async function runPs(globals: GlobalFlags, flags: PsFlags, services: string[], io: CliIO): Promise<number> {
+  if (wantsSwarm(globals, io)) return (await import('./swarm-ps.js')).runSwarmPs(globals, flags, services, io);
   if (flags.format !== undefined && flags.format !== 'table' && flags.format !== 'json') throw new UsageError(`--format ${flags.format}: table or json`);
   const ctx = projectContext(globals, io, { required: false });
   const { port } = await engineFor(globals, io);

@@ -8,6 +8,7 @@ import { engineFor, wantsColour } from '../engine-for.js';
 import type { CliIO } from '../io.js';
 import type { GlobalFlags } from '../project-options.js';
 import { projectContext } from '../project-context.js';
+import { wantsSwarm } from '../swarm-target.js';
 
 export interface UpFlags {
   detach?: boolean;
@@ -70,6 +71,7 @@ export function parallelLimit(flag: string | undefined, env: CliIO['env']): numb
 }
 
 export async function runUp(globals: GlobalFlags, flags: UpFlags, services: string[], io: CliIO): Promise<number> {
+  if (wantsSwarm(globals, io)) return (await import('./swarm-up.js')).runSwarmUp(globals, flags, services, io);
   if (flags.detach && (flags.abortOnContainerExit || flags.abortOnContainerFailure)) throw new UsageError('--abort-on-container-exit and --detach are incompatible');
   if (flags.forceRecreate && flags.recreate === false) throw new UsageError('--force-recreate and --no-recreate are incompatible');
   const ctx = projectContext(globals, io, { required: true, services });

@@ -7,6 +7,7 @@ import { runWatch } from '../../watch/session.js';
 import type { CliIO } from '../io.js';
 import { loadOptionsFrom } from '../project-load.js';
 import type { GlobalFlags } from '../project-options.js';
+import { wantsSwarm } from '../swarm-target.js';
 
 export interface WatchFlags {
   debounce?: string;
@@ -24,16 +25,20 @@ export function parseDebounce(value: string | undefined): number {
 
 export async function runWatchCommand(globals: GlobalFlags, flags: WatchFlags, io: CliIO): Promise<void> {
   const debounceMs = parseDebounce(flags.debounce);
-  const engine = await selectEngine({ engine: globals.engine, env: io.env, cwd: io.cwd, notice: io.stderr });
   const loadOptions = loadOptionsFrom(globals, io);
-  const applier: StackApplier = composeApplier(engine.port, { dryRun: flags.dryRun, print: io.stderr });
+  // On Swarm each save is a rolling update of what changed; develop.watch syncs into containers need one engine.
+  const swarm = wantsSwarm(globals, io) ? await import('../swarm-target.js').then((m) => m.swarmFor(io)) : undefined;
+  const engine = swarm ? undefined : await selectEngine({ engine: globals.engine, env: io.env, cwd: io.cwd, notice: io.stderr });
+  const applier: StackApplier = swarm
+    ? (await import('../../watch/swarm-applier.js')).swarmApplier(swarm, { dryRun: flags.dryRun, print: io.stderr, environment: io.env })
+    : composeApplier(engine!.port, { dryRun: flags.dryRun, print: io.stderr });
   const signal = interruptSignal(io);
   await runWatch({
     loadOptions,
     explicitFiles: Boolean(globals.file?.length || io.env.COMPOSE_FILE),
     explicitEnvFiles: Boolean(globals.envFile?.length),
     applier,
-    engine: flags.dryRun ? undefined : engine.port,
+    engine: flags.dryRun ? undefined : engine?.port,
     debounceMs,
     skipInitialApply: flags.up === false,
     print: io.stderr,
