@@ -113,7 +113,12 @@ export async function executeStackDown(namespace: string, x: StackDownContext, o
   const volumesLeft: StackDownResult['volumesLeft'] = [];
   if (opts.volumes) {
     for (const node of x.nodes ?? []) {
-      for (const v of await node.volumes.list(filter)) {
+      const vols = await node.volumes.list(filter).catch((e: unknown) => {
+        if ((e as { status?: number }).status !== 0) throw e;
+        x.warn?.(`${node.hostname}'s engine does not answer: its volumes of ${namespace} stay`);
+        return [];
+      });
+      for (const v of vols) {
         x.progress.emit('Volume', `${v.Name}@${node.hostname}`, 'Removing');
         await node.volumes.remove(v.Name);
         x.progress.emit('Volume', `${v.Name}@${node.hostname}`, 'Removed');
@@ -138,7 +143,14 @@ export async function executeStackDown(namespace: string, x: StackDownContext, o
 async function containersGone(node: NodeEngine, namespace: string, jobContainers: ReadonlySet<string>, x: StackDownContext, opts: StackDownOptions): Promise<void> {
   const deadline = Date.now() + (opts.taskTimeoutMs ?? 90_000);
   for (;;) {
-    const left = await node.containers.list({ all: true, filters: { label: [`${LABEL.stackNamespace}=${namespace}`] } });
+    let left;
+    try {
+      left = await node.containers.list({ all: true, filters: { label: [`${LABEL.stackNamespace}=${namespace}`] } });
+    } catch (e) {
+      if ((e as { status?: number }).status !== 0) throw e;
+      x.warn?.(`${node.hostname}'s engine does not answer (${(e as Error).message}); what the stack left there stays until it is back`);
+      return;
+    }
     if (left.length === 0) return;
     for (const c of left.filter((c) => jobContainers.has(c.Id) || c.State === 'exited' || c.State === 'created' || c.State === 'dead')) {
       await node.containers.remove(c.Id, { force: true, volumes: true }).catch((e: unknown) => {
