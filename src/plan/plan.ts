@@ -18,6 +18,7 @@ import { containerLabels, groupContainerName, LABEL, networkLabels, sandboxName,
 import type { ObservedContainer } from '../observe/observe.js';
 import type { ObservedState } from '../observe/state.js';
 import { containerSpec, imageOf, type ContainerSpec } from './container-spec.js';
+import { hostPortErrors } from './host-ports.js';
 import { resolvePlacement, type ResolvedGroup } from './placement.js';
 import { byString, hashOf } from './util.js';
 
@@ -214,6 +215,7 @@ class Planner {
     const project = this.project;
     const selected = selectServices(project, this.opts.services, this.opts.noDeps ?? false);
     this.checkScaleFitsPlacement(selected);
+    this.errors.push(...hostPortErrors(project, (svc, s) => desiredScale(svc, this.opts.scale?.[s])));
     const selectedSet = new Set(selected);
     const networks = this.planNetworks(selected);
     const volumes = this.planVolumes(selected);

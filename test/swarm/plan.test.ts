@@ -161,6 +161,18 @@ describe('planStack', () => {
     await expect(planSwarm({ port: s, vip: false }, load(yaml), opts())).rejects.toThrow(/^services\.api\.build: berth cannot build images for Swarm yet .* build and push reg\.lab:5000\/busybox:latest first, then deploy the stack without build: \(docker build -t/);
   });
 
+  it('takes a published host port from several replicas (one per node on Swarm), which one engine refuses when planning', async () => {
+    const s = swarm();
+    const web = (deploy: string) => `services:\n  web:\n    image: ${IMG}\n    ports: ["8080:80"]\n    deploy: ${deploy}\n`;
+    const spread = await planSwarm({ port: s, vip: false }, load(web('{ replicas: 3, placement: { max_replicas_per_node: 1 } }')), opts());
+    expect(spread.warnings).toEqual([]);
+    expect(spread.services[0].spec!.EndpointSpec.Ports).toEqual([{ Protocol: 'tcp', TargetPort: 80, PublishedPort: 8080, PublishMode: 'host' }]);
+    expect((await planSwarm({ port: s, vip: false }, load(web('{ mode: global }')), opts())).warnings).toEqual([]);
+    expect((await planSwarm({ port: s, vip: false }, load(web('{ replicas: 3 }')), opts())).warnings).toEqual([
+      'service shop_web publishes host port 8080/tcp from 3 replicas: Swarm runs at most one such task per node, so 3 nodes must be eligible (deploy.placement.max_replicas_per_node: 1 says so)',
+    ]);
+  });
+
   it('pins a pod group to one node, and keeps it there on the next up', async () => {
     const s = swarm();
     const yaml = `${STACK()}x-placement:\n  groups:\n    backend: { mode: pod, services: [api, db] }\n`;
