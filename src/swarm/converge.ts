@@ -11,7 +11,7 @@ import { executeStackPlan, waitForStack } from './apply.js';
 import type { ImageBuilder } from './build.js';
 import { StackMonitor, waitingClock } from './monitor.js';
 import { planStack, type StackPlan, type StackPlanOptions } from './plan.js';
-import { prepareStack } from './prepare.js';
+import { desiredStack, resolveImages, withScale } from './prepare.js';
 import { observeStack } from './stack-state.js';
 
 export interface SwarmTargetRef {
@@ -38,23 +38,24 @@ export interface SwarmApplyOptions {
   wait?: boolean;
   signal?: AbortSignal;
   clock?: Clock;
-  /** Poll interval of the task monitor (default 250 ms). */
+  /** Poll interval of the task monitor (default 150 ms). */
   pollMs?: number;
   warn?: (text: string) => void;
 }
 
 /** What the Swarm has of the project's stack, and the plan that turns it into what the files say. */
 export async function planSwarm(target: SwarmTargetRef, project: Project, opts: SwarmPlanOptions): Promise<StackPlan> {
-  const observed = await observeStack(target.port, project.name);
   const services = selectServices(project, opts.services, opts.noDeps ?? false);
-  const stack = await prepareStack(target.port, project, observed, {
+  const scaled = withScale(project, opts.scale ?? {});
+  // The registry and the manager's lists answer at once: a no-op up costs the slower of the two.
+  const [observed, digests] = await Promise.all([
+    observeStack(target.port, project.name),
+    resolveImages(target.port, scaled, { services, ...(opts.pull ? { pull: opts.pull } : {}), ...(opts.builder ? { builder: opts.builder } : {}) }),
+  ]);
+  const stack = desiredStack(scaled, observed, digests, {
     vip: target.vip,
-    services,
     environment: opts.environment,
     ...(opts.placement ? { placement: opts.placement } : {}),
-    ...(opts.scale ? { scale: opts.scale } : {}),
-    ...(opts.pull ? { pull: opts.pull } : {}),
-    ...(opts.builder ? { builder: opts.builder } : {}),
     ...(opts.readFile ? { readFile: opts.readFile } : {}),
   });
   return planStack(stack, observed, project, opts);

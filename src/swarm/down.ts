@@ -1,5 +1,6 @@
 // `down` on Swarm: the stack's services in reverse dependency order — a service goes once every
-// service that depends on it is gone, tasks and all — then its networks, configs and secrets, and
+// task of every service that depends on it has stopped — then, once the manager has forgotten all
+// their tasks (their containers removed on the nodes), the stack's networks, configs and secrets, and
 // with -v its volumes on every node berth can reach. Found by the stack label alone, so `down -p
 // NAME` works without the files: the order comes from the depends_on label berth writes.
 //
@@ -61,6 +62,7 @@ export async function executeStackDown(namespace: string, x: StackDownContext, o
   const keyOf = (s: ServiceInfo): string => s.Spec.Labels?.[LABEL.placementGroup] && s.Spec.Labels?.[LABEL.placementMode] === 'single' ? s.Spec.Labels[LABEL.placementGroup] : s.Spec.Labels?.[LABEL.service] ?? s.Spec.Name;
   const remaining = new Map(services.map((s) => [keyOf(s), s]));
   const removed: string[] = [];
+  const nodeDown = (id: string): boolean => names.get(id)?.state !== 'ready';
 
   while (remaining.size > 0) {
     // Those nothing remaining depends on; a cycle (labels edited by hand) falls back to all at once.
@@ -74,13 +76,20 @@ export async function executeStackDown(namespace: string, x: StackDownContext, o
         await x.port.services.remove(s.ID).catch((e: unknown) => {
           if ((e as { status?: number }).status !== 404) throw e;
         });
-        // A job's tasks are never reaped on dockerd 20.10: nothing to wait for (their containers go below).
-        if (!s.Spec.Mode.ReplicatedJob && !s.Spec.Mode.GlobalJob) await tasksGone(s, x, opts.taskTimeoutMs ?? 90_000, (id) => names.get(id)?.state !== 'ready');
-        x.progress.emit('Service', s.Spec.Name, 'Removed');
+        // Its dependencies go once its tasks stopped; their removal from the nodes is waited for below, all at once.
+        await tasksSettled(s, x, opts.taskTimeoutMs ?? 90_000, nodeDown, 'stopped');
+        x.progress.emit('Service', s.Spec.Name, 'Stopped');
         removed.push(s.Spec.Name);
       }),
     );
   }
+  // A job's tasks are never reaped on dockerd 20.10: nothing to wait for (their containers go below).
+  await Promise.all(
+    services.map(async (s) => {
+      if (!s.Spec.Mode.ReplicatedJob && !s.Spec.Mode.GlobalJob) await tasksSettled(s, x, opts.taskTimeoutMs ?? 90_000, nodeDown, 'removed');
+      x.progress.emit('Service', s.Spec.Name, 'Removed');
+    }),
+  );
 
   const [networks, configs, secrets] = await Promise.all([x.port.networks.list(filter), x.port.configs.list(filter), x.port.secrets.list(filter)]);
   await Promise.all([
@@ -165,15 +174,19 @@ async function containersGone(node: NodeEngine, namespace: string, jobContainers
   }
 }
 
+/** Task states of a task that may still run a process. */
+const ALIVE = new Set(['new', 'allocated', 'pending', 'assigned', 'accepted', 'preparing', 'ready', 'starting', 'running']);
+
 /**
- * Until the manager lists no task of the service: every container stopped and removed on its
- * node. Tasks on a node that is down are not waited for: that node removes them when it is back.
+ * Until every task of the removed service has stopped (its dependents are down: its dependencies
+ * may go), or until the manager lists none any more (every container removed on its node). Tasks on
+ * a node that is down are not waited for: that node removes them when it is back.
  */
-async function tasksGone(s: ServiceInfo, x: StackDownContext, timeoutMs: number, nodeDown: (id: string) => boolean): Promise<void> {
+async function tasksSettled(s: ServiceInfo, x: StackDownContext, timeoutMs: number, nodeDown: (id: string) => boolean, until: 'stopped' | 'removed'): Promise<void> {
+  const waiting = (t: { ServiceID: string; NodeID?: string; Status: { State: string } }): boolean => t.ServiceID === s.ID && !(t.NodeID && nodeDown(t.NodeID)) && (until === 'removed' || ALIVE.has(t.Status.State));
   try {
-    const left = (snap: { tasks: readonly { ServiceID: string; NodeID?: string }[] }) => snap.tasks.some((t) => t.ServiceID === s.ID && !(t.NodeID && nodeDown(t.NodeID)));
-    await x.monitor.until((snap) => (left(snap) ? undefined : true), { timeoutMs, describe: () => `the tasks of ${s.Spec.Name} to be removed` });
+    await x.monitor.until((snap) => (snap.tasks.some(waiting) ? undefined : true), { timeoutMs, describe: () => `the tasks of ${s.Spec.Name} to be ${until}` });
   } catch (e) {
-    x.warn?.(`${(e as Error).message}; going on (a node that is down removes them when it is back)`);
+    x.warn?.(`${(e as Error).message}; going on`);
   }
 }

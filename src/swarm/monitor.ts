@@ -1,5 +1,5 @@
 // Watching a stack's tasks converge. Swarm has no task events in API 1.41, so one poller lists the
-// stack's services and tasks (two calls) every interval while anyone waits, and every waiter reads
+// stack's services and tasks (two calls) every 150 ms while anyone waits, and every waiter reads
 // the same snapshot: ten services waiting cost what one does. Time comes from a Clock, so waits
 // are tested without sleeping.
 //
@@ -137,7 +137,7 @@ export class StackMonitor {
     private readonly port: SwarmPort,
     private readonly namespace: string,
     private readonly clock: Clock = waitingClock,
-    private readonly intervalMs = 250,
+    private readonly intervalMs = 150,
   ) {}
 
   /** The latest snapshot, taking one when there is none yet. */

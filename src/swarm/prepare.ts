@@ -1,7 +1,7 @@
 // From a loaded project to the stack berth deploys: the images built and pushed (build.ts), every
 // other image pinned to the digest its registry serves now (so every node runs the same bytes, and
 // a re-pushed tag is an update), each pod group given a node, then the translation. Reads the
-// manager; changes nothing.
+// manager and the registry; changes nothing.
 import type { NodeInfo, ServiceInfo } from '../client/swarm-api.js';
 import type { SwarmPort } from '../client/swarm-port.js';
 import { EnginePortError } from '../client/engine-port.js';
@@ -27,15 +27,24 @@ export interface PrepareOptions {
   readFile?: (path: string) => Buffer | string;
 }
 
-export async function prepareStack(port: SwarmPort, project: Project, observed: ObservedStack, opts: PrepareOptions): Promise<SwarmStack> {
-  const scaled = withScale(project, opts.scale ?? {});
-  const built = await buildForSwarm(scaled, opts.services, opts.builder);
-  const digests = opts.pull === 'never' ? built : { ...(await resolveDigests(port, scaled, opts.services.filter((s) => scaled.services[s].build === undefined))), ...built };
-  return translateProject(scaled, {
+/**
+ * Image reference → digest for the services this run deploys: built ones from their push, the
+ * others from their registry (unless --pull never). Needs nothing of the stack's state, so it runs
+ * while the stack is observed.
+ */
+export async function resolveImages(port: SwarmPort, project: Project, opts: Pick<PrepareOptions, 'services' | 'builder' | 'pull'>): Promise<Record<string, string>> {
+  const built = await buildForSwarm(project, opts.services, opts.builder);
+  if (opts.pull === 'never') return built;
+  return { ...(await resolveDigests(port, project, opts.services.filter((s) => project.services[s].build === undefined))), ...built };
+}
+
+/** The stack berth deploys: the translation with the digests pinned and each pod group given a node. */
+export function desiredStack(project: Project, observed: ObservedStack, digests: Readonly<Record<string, string>>, opts: Pick<PrepareOptions, 'vip' | 'placement' | 'environment' | 'readFile'>): SwarmStack {
+  return translateProject(project, {
     vip: opts.vip,
     digests,
     ...(opts.placement ? { placement: opts.placement } : {}),
-    podConstraints: podNodes(scaled, opts.placement, observed),
+    podConstraints: podNodes(project, opts.placement, observed),
     environment: opts.environment,
     ...(opts.readFile ? { readFile: opts.readFile } : {}),
   });

@@ -109,6 +109,10 @@ describe('the manager', () => {
     // A Docker API that is a worker, not a manager.
     server = createServer((req, res) => {
       res.setHeader('Content-Type', 'application/json');
+      if (req.url?.startsWith('/swarm')) {
+        res.statusCode = 503;
+        return res.end(JSON.stringify({ message: "This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state." }));
+      }
       res.end(JSON.stringify(req.url?.startsWith('/info') ? { Swarm: { NodeID: 'w1', LocalNodeState: 'active', ControlAvailable: false } } : {}));
     });
     await new Promise<void>((r) => server.listen(socket, r));

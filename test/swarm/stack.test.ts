@@ -223,7 +223,7 @@ describe('berth on a 3-node Swarm', () => {
   it('down -v removes everything, in reverse order, and leaves nothing on any node', async () => {
     const r = await berth(['down', '-v', '--progress', 'plain']);
     expect(r.code).toBe(0);
-    const removed = [...r.stderr.matchAll(/^Service (\S+) {2}Removed/gm)].map((m) => m[1]);
+    const removed = [...r.stderr.matchAll(/^Service (\S+) {2}Stopped/gm)].map((m) => m[1]);
     // Dependents first: the API before the migration and the database, the migration before the database.
     expect(removed.indexOf('shop_api')).toBeLessThan(removed.indexOf('shop_migrate'));
     expect(removed.indexOf('shop_migrate')).toBeLessThan(removed.indexOf('shop_db'));

@@ -46,8 +46,11 @@ export async function runSwarmUp(globals: GlobalFlags, flags: UpFlags, services:
   const progressMode = oneOf<ProgressMode>('--progress', flags.progress, ['tty', 'plain', 'json', 'quiet']) ?? (io.isTTY ? 'tty' : 'plain');
   const pull = oneOf('--pull', flags.pull, ['always', 'missing', 'never', 'build'] as const);
   const placement = oneOf<PlacementMode>('--placement', flags.placement, ['split', 'pod', 'single']);
+  // The manager is asked while the files load.
+  const targetAsked = swarmFor(io);
+  targetAsked.catch(() => undefined);
   const ctx = projectContext(globals, io, { required: true, services });
-  const target = await swarmFor(io);
+  const target = await targetAsked;
   const colour = wantsColour(globals, io);
   const progress = new ProgressTracker(reporterFor(progressMode, io.stderr, colour), Date.now);
   const abort = new AbortController();
