@@ -7,7 +7,7 @@ import path from 'node:path';
 import { DockerPort, dockerHostOptions } from '../client/docker-port.js';
 import { selectSwarm, swarmRequested, type SwarmTarget } from '../client/select-swarm.js';
 import { UsageError } from '../errors.js';
-import { readLabState } from '../swarm/lab/state.js';
+import { readLabState, type LabState } from '../swarm/lab/state.js';
 import type { CliIO } from './io.js';
 import type { GlobalFlags } from './project-options.js';
 
@@ -17,6 +17,19 @@ export function wantsSwarm(globals: GlobalFlags, io: CliIO): boolean {
 
 export async function swarmFor(io: CliIO): Promise<SwarmTarget> {
   return selectSwarm(io.env);
+}
+
+/** The berth swarm-lab whose manager socket this is (`<dir>/<node>/docker.sock` beside `<dir>/lab.json`). */
+export function labOf(target: Pick<SwarmTarget, 'dockerHost'>): LabState | undefined {
+  const socket = dockerHostOptions(target.dockerHost).socketPath;
+  if (!socket) return undefined;
+  const dir = path.dirname(path.dirname(socket));
+  if (!existsSync(path.join(dir, 'lab.json'))) return undefined;
+  try {
+    return readLabState(dir);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -36,15 +49,7 @@ export function nodeEngines(target: Pick<SwarmTarget, 'dockerHost'>, env: CliIO[
     }
     return out;
   }
-  const socket = dockerHostOptions(target.dockerHost).socketPath;
-  if (!socket) return out;
-  const dir = path.dirname(path.dirname(socket));
-  if (!existsSync(path.join(dir, 'lab.json'))) return out;
-  try {
-    for (const n of readLabState(dir)?.nodes ?? []) out.set(n.name, new DockerPort({ socketPath: n.socket, description: `${n.name}'s engine at ${n.dockerHost}` }));
-  } catch {
-    // not a lab after all
-  }
+  for (const n of labOf(target)?.nodes ?? []) out.set(n.name, new DockerPort({ socketPath: n.socket, description: `${n.name}'s engine at ${n.dockerHost}` }));
   return out;
 }
 

@@ -46,7 +46,7 @@ export interface SwarmApplyOptions {
 /** What the Swarm has of the project's stack, and the plan that turns it into what the files say. */
 export async function planSwarm(target: SwarmTargetRef, project: Project, opts: SwarmPlanOptions): Promise<StackPlan> {
   const services = selectServices(project, opts.services, opts.noDeps ?? false);
-  const scaled = withScale(project, opts.scale ?? {});
+  const scaled = withScale(project, opts.scale ?? {}, opts.placement);
   // The registry and the manager's lists answer at once: a no-op up costs the slower of the two.
   const [observed, digests] = await Promise.all([
     observeStack(target.port, project.name),

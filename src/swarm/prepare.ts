@@ -50,13 +50,20 @@ export function desiredStack(project: Project, observed: ObservedStack, digests:
   });
 }
 
-/** `--scale svc=n` as the stack's own replicas for this run. */
-export function withScale(project: Project, scale: Readonly<Record<string, number>>): Project {
+/**
+ * `--scale svc=n` as the stack's own replicas for this run. A member of a `single` group runs in
+ * the group's one service: more than one replica would copy the whole group (the loader refuses
+ * the same in the files).
+ */
+export function withScale(project: Project, scale: Readonly<Record<string, number>>, placement?: PlacementMode): Project {
   const entries = Object.entries(scale);
   if (entries.length === 0) return project;
   const services = { ...project.services };
+  const groups = resolvePlacement(project, placement);
   for (const [name, n] of entries) {
     if (!services[name]) throw new ComposeError(`--scale: no such service: ${name}`);
+    const group = groups.groupOf(name);
+    if (group?.mode === 'single' && n > 1) throw new ComposeError(`services.${name}: ${n} replicas cannot run in placement group "${group.name}" (mode single): the group is one service, and each replica would copy all of it. Use --placement split or pod, or scale it to 1.`);
     const deploy = { ...(services[name].deploy ?? {}), replicas: n };
     services[name] = { ...services[name], scale: n, deploy };
   }

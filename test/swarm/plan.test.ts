@@ -173,6 +173,12 @@ describe('planStack', () => {
     ]);
   });
 
+  it('refuses --scale above one for a member of a single group (the group is one service)', async () => {
+    const s = swarm();
+    const yaml = `${STACK().replace('deploy: { replicas: 3 }', 'deploy: {}')}x-placement:\n  groups:\n    backend: { mode: single, services: [api, db] }\n`;
+    await expect(planSwarm({ port: s, vip: false }, load(yaml), opts({ scale: { api: 2 } }))).rejects.toThrow('services.api: 2 replicas cannot run in placement group "backend" (mode single): the group is one service, and each replica would copy all of it. Use --placement split or pod, or scale it to 1.');
+  });
+
   it('pins a pod group to one node, and keeps it there on the next up', async () => {
     const s = swarm();
     const yaml = `${STACK()}x-placement:\n  groups:\n    backend: { mode: pod, services: [api, db] }\n`;

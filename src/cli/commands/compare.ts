@@ -14,6 +14,7 @@ import type { CliIO } from '../io.js';
 import { engineFor } from '../engine-for.js';
 import { loadForCommand } from '../project-load.js';
 import type { GlobalFlags } from '../project-options.js';
+import { wantsSwarm } from '../swarm-target.js';
 
 export interface CompareFlags {
   modes: string;
@@ -63,15 +64,18 @@ export async function runCompareCommand(globals: GlobalFlags, flags: CompareFlag
   if (opts.durationMs <= 0) throw new UsageError('--duration must be longer than 0');
   const loaded = loadForCommand(globals, io);
   const target = resolveCompareTarget(loaded.project, flags.group);
-  const engine = await engineFor(globals, io);
-  const driver = createComposeDriver(engine.port, { files: loaded.discovery.files, workingDir: loaded.discovery.projectDir });
+  // On Swarm (a berth swarm-lab): services instead of containers, the nodes' engines for the probe.
+  const swarm = wantsSwarm(globals, io) ? await (await import('./swarm-compare.js')).swarmCompare(io, target) : undefined;
+  const engine = swarm ? undefined : await engineFor(globals, io);
+  const driver = swarm?.driver ?? createComposeDriver(engine!.port, { files: loaded.discovery.files, workingDir: loaded.discovery.projectDir });
   const progress = createProgress({ write: io.stderr, isTTY: io.isTTY }, opts.modes.length * opts.repeat);
-  io.stderr(`comparing ${target.group} (${target.members.join(', ')}) as ${opts.modes.join(', ')} on the ${engine.description}\n`);
+  io.stderr(`comparing ${target.group} (${target.members.join(', ')}) as ${opts.modes.join(', ')} on the ${swarm?.description ?? engine!.description}\n`);
   let report;
   try {
-    report = await runCompare({ driver, probe: portProbe(engine.port), onEvent: progress.onEvent }, loaded.project, loaded.discovery.files, target, opts);
+    report = await runCompare({ driver, probe: swarm?.probe ?? portProbe(engine!.port), onEvent: progress.onEvent }, loaded.project, loaded.discovery.files, target, opts);
   } finally {
     progress.close();
+    await swarm?.close();
   }
   const written = writeReportFiles(report, path.resolve(io.cwd, flags.reportDir));
   const text = renderReport(report, format);
