@@ -22,8 +22,9 @@ describe('acrossNodes', () => {
     const { project } = loadProject({ files: [EXAMPLE], environment: { LAB_REGISTRY: 'reg:5000' }, workingDir: path.dirname(EXAMPLE) });
     project.services.api.deploy = { placement: { constraints: ['node.role==worker'] } };
     const split = acrossNodes(project, { members: ['api', 'db'], database: 'db' }, 'node2');
-    expect(split.services.db.deploy?.placement?.constraints).toEqual(['node.hostname==node2']);
-    expect(split.services.api.deploy?.placement?.constraints).toEqual(['node.role==worker', 'node.hostname!=node2']);
+    const constraints = (s: string) => (split.services[s].deploy as { placement?: { constraints?: string[] } }).placement?.constraints;
+    expect(constraints('db')).toEqual(['node.hostname==node2']);
+    expect(constraints('api')).toEqual(['node.role==worker', 'node.hostname!=node2']);
   });
 });
 
