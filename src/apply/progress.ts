@@ -2,7 +2,9 @@
 // resource in a terminal (`tty`), one line per change otherwise (`plain`), JSON lines (`json`),
 // or nothing (`quiet`). Timings come from the injected clock, so tests see stable output.
 
-export type ResourceKind = 'Network' | 'Volume' | 'Container' | 'Image' | 'Build';
+export type ResourceKind = 'Network' | 'Volume' | 'Container' | 'Image' | 'Build'
+  // a Swarm stack (src/swarm/)
+  | 'Service' | 'Config' | 'Secret';
 
 export type ProgressStatus =
   | 'Creating' | 'Created' | 'Recreate' | 'Recreated' | 'Starting' | 'Started' | 'Waiting' | 'Healthy'
@@ -12,7 +14,9 @@ export type ProgressStatus =
   // images (src/apply/pull.ts)
   | 'Pulling' | 'Pulled' | 'Pushing' | 'Pushed'
   // image builds (src/compose/build.ts): one row per Dockerfile step
-  | 'Building' | 'Built' | 'Cached';
+  | 'Building' | 'Built' | 'Cached'
+  // Swarm services: rolling updates and jobs
+  | 'Updating' | 'Updated' | 'Completed';
 
 export interface ProgressEvent {
   resource: ResourceKind;
@@ -45,11 +49,11 @@ export class ProgressTracker {
   emit(resource: ResourceKind, name: string, status: ProgressStatus, options: { detail?: string; done?: boolean } = {}): void {
     const key = `${resource} ${name}`;
     const t = this.now();
-    if (!this.started.has(key) || /^(Creating|Recreate|Starting|Stopping|Removing|Waiting|Restarting|Killing|Pausing|Unpausing|Pulling|Pushing|Building)$/.test(status) && !this.started.has(`${key}#${status}`)) {
+    if (!this.started.has(key) || /^(Creating|Recreate|Starting|Stopping|Removing|Waiting|Restarting|Killing|Pausing|Unpausing|Pulling|Pushing|Building|Updating)$/.test(status) && !this.started.has(`${key}#${status}`)) {
       if (!this.started.has(key)) this.started.set(key, t);
       this.started.set(`${key}#${status}`, t);
     }
-    const doneStates: ProgressStatus[] = ['Created', 'Recreated', 'Started', 'Healthy', 'Exited', 'Running', 'Stopped', 'Removed', 'Error', 'Skipped', 'Killed', 'Paused', 'Unpaused', 'Pulled', 'Pushed', 'Built', 'Cached'];
+    const doneStates: ProgressStatus[] = ['Created', 'Recreated', 'Started', 'Healthy', 'Exited', 'Running', 'Stopped', 'Removed', 'Error', 'Skipped', 'Killed', 'Paused', 'Unpaused', 'Pulled', 'Pushed', 'Built', 'Cached', 'Updated', 'Completed'];
     this.reporter.event({
       resource,
       name,

@@ -11,8 +11,10 @@ export interface GlobalFlags {
   projectDirectory?: string;
   /** As given; src/cli/output-style.ts checks it (and COMPOSE_ANSI). */
   ansi?: string;
-  /** `--engine builtin|docker`; see src/client/select.ts for the default. */
+  /** `--engine builtin|docker|swarm`; see src/client/select.ts for the default. */
   engine?: string;
+  /** `--swarm-mode services|containers` on a Docker host that is a Swarm manager (src/client/select-swarm.ts). */
+  swarmMode?: string;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -25,5 +27,6 @@ export function addGlobalOptions(program: Command): Command {
     .option('--env-file <path>', 'alternate environment file (repeatable)', collect)
     .option('--project-directory <dir>', 'alternate working directory (default: the first compose file\'s directory)')
     .option('--ansi <when>', 'control characters (colour, redrawn progress): never, always or auto (default $COMPOSE_ANSI, else auto)')
-    .option('--engine <kind>', 'container engine: builtin or docker (default: $BERTH_ENGINE, $DOCKER_HOST, the built-in engine where it can run, else Docker)');
+    .option('--engine <kind>', 'container engine: builtin, docker, or swarm (services on the Swarm manager at $DOCKER_HOST) (default: $BERTH_ENGINE, $DOCKER_HOST, the built-in engine where it can run, else Docker)')
+    .option('--swarm-mode <mode>', 'on a Docker host that is a Swarm manager: deploy services or containers (default containers, as docker compose does; $BERTH_SWARM_MODE)');
 }

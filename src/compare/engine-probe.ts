@@ -62,6 +62,11 @@ export interface EngineProbe {
   exec(containerId: string, cmd: string[], opts?: { env?: string[]; user?: string; timeoutMs?: number }): Promise<ExecResult>;
   /** The last lines a container wrote (stdout and stderr), for saying why it failed. */
   logTail(containerId: string, lines: number): Promise<string>;
+  /**
+   * The loopback URL that reaches `hostPort` as the container publishes it. Absent: the port is
+   * on this machine (http://127.0.0.1:<port>). A Swarm's task publishes on its own node.
+   */
+  appBase?(container: ProjectContainer, hostPort: number): Promise<string>;
 }
 
 

@@ -85,9 +85,9 @@ export function placeMembers(containers: ProjectContainer[], target: CompareTarg
   return out;
 }
 
-function appHostPort(containers: ProjectContainer[], target: CompareTarget): number | undefined {
+function appPublisher(containers: ProjectContainer[], target: CompareTarget): { container: ProjectContainer; port: number } | undefined {
   const app = containers.find((c) => c.service === target.app && c.ports[`${target.appPort}/tcp`]) ?? containers.find((c) => c.ports[`${target.appPort}/tcp`]);
-  return app?.ports[`${target.appPort}/tcp`];
+  return app ? { container: app, port: app.ports[`${target.appPort}/tcp`] } : undefined;
 }
 
 /** Until every container runs (and is healthy where it has a health check) and the app answers. */
@@ -98,9 +98,9 @@ async function waitHealthy(probe: EngineProbe, project: string, target: CompareT
     const containers = await probe.projectContainers(project);
     const states = await Promise.all(containers.map((c) => probe.state(c.id)));
     const notReady = containers.filter((c, i) => !states[i]?.running || (states[i]?.health !== undefined && states[i]?.health !== 'none' && states[i]?.health !== 'healthy'));
-    const port = appHostPort(containers, target);
-    if (containers.length > 0 && notReady.length === 0 && port) {
-      const base = `http://127.0.0.1:${port}`;
+    const app = appPublisher(containers, target);
+    if (containers.length > 0 && notReady.length === 0 && app) {
+      const base = probe.appBase ? await probe.appBase(app.container, app.port) : `http://127.0.0.1:${app.port}`;
       try {
         await requestOnce(new URL(`${base}${target.healthPath}`), false, 1000);
         return { appBase: base };

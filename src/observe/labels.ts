@@ -34,6 +34,17 @@ export const LABEL = {
   stackNamespace: 'com.docker.stack.namespace',
   /** Swarm: the image of a service as the stack file names it (before pinning to a digest). */
   stackImage: 'com.docker.stack.image',
+  /**
+   * Swarm: sha256 of the ServiceSpec berth sent (without this label). The config hash says whether
+   * the Compose service changed; this also catches what only the translation decides (a pinned
+   * digest, replicas, a pod's node, VIP or dnsrr), so an unchanged service is never updated.
+   */
+  swarmSpecHash: 'io.berth.swarm.spec-hash',
+  /**
+   * Swarm, on the task's container labels: sha256 of the service's TaskTemplate. It changes exactly
+   * when Swarm replaces tasks (a rolling update), so a wait tells the new tasks from the old ones.
+   */
+  swarmTaskHash: 'io.berth.swarm.task-hash',
   // berth's own
   /** The x-placement group a container belongs to (absent for services in no group). */
   placementGroup: 'io.berth.placement.group',

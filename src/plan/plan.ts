@@ -17,6 +17,7 @@ import { containerLabels, groupContainerName, LABEL, sandboxName, type Placement
 import type { ObservedContainer } from '../observe/observe.js';
 import type { ObservedState } from '../observe/state.js';
 import { containerSpec, imageOf, type ContainerSpec } from './container-spec.js';
+import { hostPortErrors } from './host-ports.js';
 import { resolvePlacement, type ResolvedGroup } from './placement.js';
 import { planPulls, type PullPolicy, type PullStep } from './pulls.js';
 import { planNetworks, planVolumes, type NetworkStep, type VolumeStep } from './resources.js';
@@ -179,6 +180,7 @@ class Planner {
     const project = this.project;
     const selected = selectServices(project, this.opts.services, this.opts.noDeps ?? false);
     checkScaleFitsPlacement(this.project, this.placement, this.opts.scale, selected);
+    this.errors.push(...hostPortErrors(project, (svc, s) => desiredScale(svc, this.opts.scale?.[s])));
     const selectedSet = new Set(selected);
     const networks = planNetworks(this, selected);
     const volumes = planVolumes(this, selected);

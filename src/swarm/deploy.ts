@@ -2,7 +2,7 @@
 // mem_reservation, pids_limit, restart, platform) → the service's mode, update and rollback
 // policies, and the task's resources, restart policy and placement.
 import type { ServiceConfig } from '../model/project.js';
-import type { GenericResource, Placement, ResourceRequirements, RestartPolicy, ServiceMode, UpdateConfig } from './api-types.js';
+import type { GenericResource, Placement, ResourceRequirements, RestartPolicy, ServiceMode, UpdateConfig } from '../client/swarm-api.js';
 import { compact, decimalNumber, isRecord, nanoseconds, stringMap, wholeNumber, type Findings } from './values.js';
 
 export type DeployMode = 'replicated' | 'global' | 'replicated-job' | 'global-job';

@@ -3,7 +3,7 @@
 // resolve by DNS round robin (dnsrr) and ports are published in host mode on the node that runs
 // each task.
 import type { ServiceConfig } from '../model/project.js';
-import type { EndpointSpec, NetworkAttachment, PortConfig } from './api-types.js';
+import type { EndpointSpec, NetworkAttachment, PortConfig } from '../client/swarm-api.js';
 import type { SwarmNetwork } from './objects.js';
 import { compact, stringMap, wholeNumber, type Findings } from './values.js';
 

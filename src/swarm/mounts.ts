@@ -3,7 +3,7 @@
 // read a path of whichever node runs the task.
 import type { ServiceConfig, ServiceVolume } from '../model/project.js';
 import { parseSize, SizeError } from '../loader/sizes.js';
-import type { Labels, Mount } from './api-types.js';
+import type { Labels, Mount } from '../client/swarm-api.js';
 import type { SwarmVolume } from './objects.js';
 import { compact, stringMap, type Findings } from './values.js';
 

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { LABEL, networkLabels, volumeLabels } from '../observe/labels.js';
 import type { FileObjectConfig, Project } from '../model/project.js';
-import type { FileObjectSpec, Labels, NetworkCreateSpec } from './api-types.js';
+import type { FileObjectSpec, Labels, NetworkCreateSpec } from '../client/swarm-api.js';
 import { compact, isRecord, stringMap, type Findings } from './values.js';
 
 export interface SwarmNetwork {

@@ -4,7 +4,7 @@
 // module only reads the keys it maps.
 import { LABEL } from '../observe/labels.js';
 import type { Healthcheck, Project, ServiceConfig } from '../model/project.js';
-import type { ConfigReference, ContainerSpec, HealthConfig, Labels, NetworkAttachment, SecretReference, ServiceSpec } from './api-types.js';
+import type { ConfigReference, ContainerSpec, HealthConfig, Labels, NetworkAttachment, SecretReference, ServiceSpec } from '../client/swarm-api.js';
 import { translateDeploy } from './deploy.js';
 import { translateEndpoint, translateNetworkAttachments, type VipFallback } from './endpoint.js';
 import { translateMounts } from './mounts.js';

@@ -8,7 +8,7 @@ import { throwIfAny } from '../errors.js';
 import { serviceConfigHash } from '../loader/hash.js';
 import type { PlacementMode, Project } from '../model/project.js';
 import { resolvePlacement, type ResolvedGroup } from '../plan/placement.js';
-import type { Labels, ServiceSpec } from './api-types.js';
+import type { Labels, ServiceSpec } from '../client/swarm-api.js';
 import type { VipFallback } from './endpoint.js';
 import { podNetwork, stackLabels, translateFileObjects, translateNetworks, translateVolumes, type ObjectContext, type SwarmFileObject, type SwarmNetwork, type SwarmVolume } from './objects.js';
 import { checkServiceKeys } from './refusals.js';

@@ -117,16 +117,13 @@ const DIFFERENCES: Record<string, { reason: string; outcome: 'loads' | { error: 
   'TestLoadWithLabelFile#0': { reason: CONSISTENCY, outcome: { error: 'has neither an image nor a build context specified' } },
   'TestLoadLegacyBoolean#0': { reason: CONSISTENCY, outcome: { error: 'has neither an image nor a build context specified' } },
   'TestParseYAMLFilesMergeOverride#0': { reason: CONSISTENCY, outcome: { error: 'has neither an image nor a build context specified' } },
+  'TestLoadWithInterpolationCastFull#0': { reason: CONSISTENCY, outcome: { error: 'has neither an image nor a build context specified' } },
   'TestOverrideVolume#1': { reason: CONSISTENCY, outcome: { error: 'has neither an image nor a build context specified' } },
   'TestEnvironmentWhitespace#0': { reason: CONSISTENCY, outcome: { error: 'has neither an image nor a build context specified' } },
   'TestModels#0': { reason: CONSISTENCY, outcome: { error: 'has neither an image nor a build context specified' } },
   'TestLoadWithDependsOn#0': { reason: CONSISTENCY, outcome: { error: 'depends on undefined service "bar"' } },
   'TestSecretFileModeNumber#0': { reason: CONSISTENCY, outcome: { error: 'refers to undefined secret server-certificate' } },
   'TestSecretFileModeString#0': { reason: CONSISTENCY, outcome: { error: 'refers to undefined secret server-certificate' } },
-  'TestLoadWithInterpolationCastFull#0': {
-    reason: 'deliberate semantic check (issue 2): scale 555 with a fixed host port 555 cannot bind 555 containers; compose-go has no such check',
-    outcome: { error: 'publishes host port 555/tcp from 555 replicas' },
-  },
   'TestOverrideSelfExtends#0': {
     reason: 'deliberate semantic check (issue 2): depend_two extends depend_one and so publishes the same host port 8091; compose-go has no such check',
     outcome: { error: 'publishes host port 8091/tcp, already published by service "depend_one"' },

@@ -120,11 +120,6 @@ const EXPECTED_FAILURES: Record<string, { reason: string; error: string }> = {
   'compose-spec/spec-snippets/14-include-003.yaml': { reason: INCLUDE_ABSENT, error: 'commons/compose.yaml does not exist' },
   'compose-spec/spec-snippets/14-include-004.yaml': { reason: INCLUDE_ABSENT, error: 'commons/compose.yaml does not exist' },
   'compose-spec/spec-snippets/14-include-005.yaml': { reason: INCLUDE_ABSENT, error: 'another/compose.yaml does not exist' },
-  'compose-spec/spec-snippets/deploy-001.yaml': {
-    reason:
-      'deliberate (issue 2, semantic checks): two replicas publishing the same host port cannot both bind it; compose-go loads it and the engine fails later',
-    error: 'publishes host port 8080/tcp from 2 replicas',
-  },
 };
 
 /** Upstream rejects these and berth loads them anyway; each needs a reason. */

@@ -59,6 +59,18 @@ describe('planUp refuses', () => {
     expect(formatPlanForTest(planUp(refresh, state, { hash: () => 'h', now: () => t0 + 2 * 3_600_000 }))).toContain('image busybox: pull (pull_policy refresh after 1h, last pulled 2 h ago) for a');
   });
 
+  it('host ports every replica would bind on one engine: counted with scale, deploy.replicas and --scale (the loader lets them through, for Swarm)', async () => {
+    const state = { containers: [], networks: [], volumes: [], images: { busybox: 'x' }, externalNetworks: {}, externalVolumes: {}, networksSupported: true, volumesSupported: true, project: 'app' };
+    const fixed = load('services:\n  web: { image: busybox, ports: ["8080:80"], deploy: { replicas: 3 } }\n');
+    expect(() => planUp(fixed, state, { hash: () => 'h' })).toThrow('services.web.ports[0]: service "web" publishes host port 8080/tcp from 3 replicas; only one container can bind it (publish a range such as "8080-8082", or leave the host port out)');
+    const one = load('services:\n  web: { image: busybox, ports: ["8080:80"] }\n');
+    expect(() => planUp(one, state, { hash: () => 'h' })).not.toThrow();
+    expect(() => planUp(one, state, { scale: { web: 2 }, hash: () => 'h' })).toThrow(/publishes host port 8080\/tcp from 2 replicas/);
+    const range = load('services:\n  web: { image: busybox, ports: ["8000-8001:80"] }\n');
+    expect(() => planUp(range, state, { scale: { web: 2 }, hash: () => 'h' })).not.toThrow();
+    expect(() => planUp(range, state, { scale: { web: 3 }, hash: () => 'h' })).toThrow('services.web.ports[0]: service "web" needs 3 host port(s) from 8000-8001/tcp, one per replica, but only 2 of them are free (widen the range, or move the other services off it)');
+  });
+
   it('replicas a placement cannot hold: single always, pod when they listen on ports', async () => {
     const yaml = [
       'services:',

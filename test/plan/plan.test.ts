@@ -187,7 +187,9 @@ services:
 
   it('scales 1 → 3 → 1 by container number', async () => {
     const fake = engine();
-    const project = load(STACK);
+    // Replicas cannot share a fixed host port (one engine binds it once): published on an ephemeral one.
+    const project = load(STACK.replace('"127.0.0.1:8080:80"', '"127.0.0.1::80"'));
+    expect(() => planUp(load(STACK), { containers: [], networks: [], volumes: [], images: { busybox: 'sha256:b' }, externalNetworks: {}, externalVolumes: {}, networksSupported: true, volumesSupported: true, project: 'app' }, { services: ['web'], noDeps: true, scale: { web: 3 } })).toThrow(/publishes host port 127.0.0.1:8080\/tcp from 3 replicas/);
     await up(fake, project, { services: ['web'], noDeps: true, scale: { web: 3 } });
     expect([...fake.store.containers.values()].map((c) => c.Name).sort()).toEqual(['app-web-1', 'app-web-2', 'app-web-3']);
     const down = await plan(fake, project, { services: ['web'], noDeps: true, scale: { web: 1 } });

@@ -15,6 +15,7 @@ import { engineFor } from '../engine-for.js';
 import { outputStyle } from '../output-style.js';
 import { loadForCommand } from '../project-load.js';
 import type { GlobalFlags } from '../project-options.js';
+import { wantsSwarm } from '../swarm-target.js';
 
 export interface CompareFlags {
   modes: string;
@@ -68,15 +69,18 @@ export async function runCompareCommand(globals: GlobalFlags, flags: CompareFlag
   const style = outputStyle(globals, io);
   const loaded = loadForCommand(globals, io);
   const target = resolveCompareTarget(loaded.project, group);
-  const engine = await engineFor(globals, io, 'change');
-  const driver = createComposeDriver(engine.port, { files: loaded.discovery.files, workingDir: loaded.discovery.projectDir });
+  // On Swarm (a berth swarm-lab): services instead of containers, the nodes' engines for the probe.
+  const swarm = wantsSwarm(globals, io) ? await (await import('./swarm-compare.js')).swarmCompare(io, target) : undefined;
+  const engine = swarm ? undefined : await engineFor(globals, io, 'change');
+  const driver = swarm?.driver ?? createComposeDriver(engine!.port, { files: loaded.discovery.files, workingDir: loaded.discovery.projectDir });
   const progress = createProgress({ write: io.stderr, isTTY: style.redraw }, opts.modes.length * opts.repeat);
-  io.stderr(`comparing ${target.group} (${target.members.join(', ')}) as ${opts.modes.join(', ')} on the ${engine.description}\n`);
+  io.stderr(`comparing ${target.group} (${target.members.join(', ')}) as ${opts.modes.join(', ')} on the ${swarm?.description ?? engine!.description}\n`);
   let report;
   try {
-    report = await runCompare({ driver, probe: portProbe(engine.port), onEvent: progress.onEvent }, loaded.project, loaded.discovery.files, target, opts);
+    report = await runCompare({ driver, probe: swarm?.probe ?? portProbe(engine!.port), onEvent: progress.onEvent }, loaded.project, loaded.discovery.files, target, opts);
   } finally {
     progress.close();
+    await swarm?.close();
   }
   const written = writeReportFiles(report, reportDir);
   const text = renderReport(report, format);

@@ -1,4 +1,5 @@
 // `berth config`: the canonical model, or one facet of it, like `docker compose config`.
+import type { ConfigFlags } from './verb-flags.js';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../../errors.js';
@@ -10,26 +11,12 @@ import { extractVariables } from '../../loader/template.js';
 import type { CliIO } from '../io.js';
 import { loadForCommand } from '../project-load.js';
 import type { GlobalFlags } from '../project-options.js';
+import { wantsSwarm } from '../swarm-target.js';
 
-export interface ConfigFlags {
-  format: string;
-  services?: boolean;
-  volumes?: boolean;
-  networks?: boolean;
-  profiles?: boolean;
-  images?: boolean;
-  variables?: boolean;
-  hash?: string;
-  quiet?: boolean;
-  interpolate: boolean;
-  output?: string;
-  /** Pin every image to its registry digest (asked through the engine). */
-  resolveImageDigests?: boolean;
-  /** Print only an override file that pins the images (to commit beside the stack). */
-  lockImageDigests?: boolean;
-}
+export type { ConfigFlags } from './verb-flags.js';
 
 export async function runConfig(globals: GlobalFlags, flags: ConfigFlags, only: string[], io: CliIO): Promise<void> {
+  if (wantsSwarm(globals, io)) return (await import('./swarm-config.js')).runSwarmConfig(globals, flags, only, io);
   if (flags.format !== 'yaml' && flags.format !== 'json') {
     throw new UsageError(`--format ${flags.format}: expected yaml or json`);
   }

@@ -1,4 +1,5 @@
 // `berth down`: thin over src/apply/down.ts.
+import type { DownFlags } from './verb-flags.js';
 import { executeDown } from '../../apply/down.js';
 import { ProgressTracker, reporterFor } from '../../apply/progress.js';
 import { engineFor } from '../engine-for.js';
@@ -8,17 +9,12 @@ import { outputStyle } from '../output-style.js';
 import type { GlobalFlags } from '../project-options.js';
 import { projectContext } from '../project-context.js';
 import { parallelLimit, seconds } from './up.js';
+import { wantsSwarm } from '../swarm-target.js';
 
-export interface DownFlags {
-  volumes?: boolean;
-  rmi?: string;
-  removeOrphans?: boolean;
-  timeout?: string;
-  progress?: string;
-  parallel?: string;
-}
+export type { DownFlags } from './verb-flags.js';
 
 export async function runDown(globals: GlobalFlags, flags: DownFlags, io: CliIO): Promise<number> {
+  if (wantsSwarm(globals, io)) return (await import('./swarm-down.js')).runSwarmDown(globals, flags, io);
   const rmi = choiceFlag('--rmi', flags.rmi, ['all', 'local'] as const);
   const timeout = seconds('-t', flags.timeout);
   const parallel = parallelLimit(flags.parallel, io.env);

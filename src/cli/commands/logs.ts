@@ -1,22 +1,16 @@
 // `berth logs [-f] [--tail N] [--since T] [--until T] [-t] [--no-log-prefix] [--no-color] [--index N] [services]`:
 // thin over src/compose/logs.ts.
+import type { LogsFlags } from './verb-flags.js';
 import { parseLogTime, parseTail, showLogs } from '../../compose/logs.js';
 import type { CliIO } from '../io.js';
 import { intFlag, interruptSignal, lifecycleContext } from '../lifecycle-context.js';
 import type { GlobalFlags } from '../project-options.js';
+import { wantsSwarm } from '../swarm-target.js';
 
-export interface LogsFlags {
-  follow?: boolean;
-  tail?: string;
-  since?: string;
-  until?: string;
-  timestamps?: boolean;
-  logPrefix?: boolean;
-  index?: string;
-  color?: boolean;
-}
+export type { LogsFlags } from './verb-flags.js';
 
 export async function runLogs(globals: GlobalFlags, flags: LogsFlags, services: string[], io: CliIO): Promise<number> {
+  if (wantsSwarm(globals, io)) return (await import('./swarm-logs.js')).runSwarmLogs(globals, flags, services, io);
   const now = Date.now();
   const index = intFlag('--index', flags.index);
   const tail = parseTail(flags.tail);

@@ -6,8 +6,10 @@ import { formatProjects } from '../format.js';
 import type { CliIO } from '../io.js';
 import { choiceFlag } from '../lifecycle-context.js';
 import type { GlobalFlags } from '../project-options.js';
+import { wantsSwarm } from '../swarm-target.js';
 
 export async function runLs(globals: GlobalFlags, flags: { all?: boolean; quiet?: boolean; format?: string; filter?: string[] }, io: CliIO): Promise<number> {
+  if (wantsSwarm(globals, io)) return (await import('./swarm-ls.js')).runSwarmLs(flags, io, globals);
   const format = choiceFlag('--format', flags.format, ['table', 'json'] as const) ?? 'table';
   const quiet = flags.quiet ?? false;
   const all = flags.all ?? false;

@@ -1,4 +1,5 @@
 // `berth ps`: thin over src/compose/ps.ts (selection) and src/cli/format-ps.ts (printing).
+import type { PsFlags } from './verb-flags.js';
 import { psStates } from '../../compose/ps.js';
 import { composePs } from '../format-ps.js';
 import { engineFor } from '../engine-for.js';
@@ -7,20 +8,12 @@ import type { CliIO } from '../io.js';
 import { choiceFlag } from '../lifecycle-context.js';
 import type { GlobalFlags } from '../project-options.js';
 import { projectContext } from '../project-context.js';
+import { wantsSwarm } from '../swarm-target.js';
 
-export interface PsFlags {
-  all?: boolean;
-  quiet?: boolean;
-  services?: boolean;
-  format?: string;
-  status?: string[];
-  filter?: string[];
-  /** commander's `--no-trunc`: false when given. */
-  trunc?: boolean;
-  orphans?: string | boolean;
-}
+export type { PsFlags } from './verb-flags.js';
 
 export async function runPs(globals: GlobalFlags, flags: PsFlags, services: string[], io: CliIO): Promise<number> {
+  if (wantsSwarm(globals, io)) return (await import('./swarm-ps.js')).runSwarmPs(globals, flags, services, io);
   const format = choiceFlag('--format', flags.format, ['table', 'json'] as const) ?? 'table';
   const { all, quiet, status, filter, services: namesOnly } = flags;
   const noTrunc = flags.trunc === false;

@@ -1,5 +1,6 @@
 // `berth up`: thin over src/compose/up.ts — flags → options (all checked before the files are read
 // or an engine chosen), engine selection, exit code.
+import { parallelLimit, type UpFlags } from './verb-flags.js';
 import { UsageError } from '../../errors.js';
 import type { PlacementMode } from '../../model/project.js';
 import type { PullPolicy } from '../../plan/plan.js';
@@ -11,38 +12,9 @@ import { outputStyle } from '../output-style.js';
 import type { GlobalFlags } from '../project-options.js';
 import { projectContext } from '../project-context.js';
 import { parseDebounce } from './watch.js';
+import { wantsSwarm } from '../swarm-target.js';
 
-export interface UpFlags {
-  detach?: boolean;
-  abortOnContainerExit?: boolean;
-  abortOnContainerFailure?: boolean;
-  exitCodeFrom?: string;
-  attach?: string[];
-  noAttach?: string[];
-  start?: boolean;
-  scale?: string[];
-  wait?: boolean;
-  waitTimeout?: string;
-  timestamps?: boolean;
-  dryRun?: boolean;
-  removeOrphans?: boolean;
-  forceRecreate?: boolean;
-  recreate?: boolean;
-  alwaysRecreateDeps?: boolean;
-  deps?: boolean;
-  renewAnonVolumes?: boolean;
-  pull?: string;
-  quietPull?: boolean;
-  placement?: string;
-  progress?: string;
-  timeout?: string;
-  parallel?: string;
-  /** --build (true) / --no-build (false). */
-  build?: boolean;
-  /** `--watch` (src/watch): after up, apply each saved change of the stack files until Ctrl-C. */
-  watch?: boolean;
-  debounce?: string;
-}
+export type { UpFlags } from './verb-flags.js';
 
 function parseScale(entries: string[] | undefined): Record<string, number> {
   const out: Record<string, number> = {};
@@ -61,13 +33,7 @@ export function seconds(flag: string, value: string | undefined): number | undef
   return n;
 }
 
-export function parallelLimit(flag: string | undefined, env: CliIO['env']): number | undefined {
-  const raw = flag ?? env.COMPOSE_PARALLEL_LIMIT;
-  if (raw === undefined || raw === '') return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || (n < 1 && n !== -1)) throw new UsageError(`parallel limit ${raw}: a positive integer, or -1 for unlimited`);
-  return n === -1 ? undefined : n;
-}
+export { parallelLimit } from './verb-flags.js';
 
 const envFlag = (io: CliIO, name: string): boolean => ['1', 'true'].includes((io.env[name] ?? '').toLowerCase());
 
@@ -108,6 +74,7 @@ function upOptions(flags: UpFlags, services: string[], io: CliIO, progress: UpOp
 }
 
 export async function runUp(globals: GlobalFlags, flags: UpFlags, services: string[], io: CliIO): Promise<number> {
+  if (wantsSwarm(globals, io)) return (await import('./swarm-up.js')).runSwarmUp(globals, flags, services, io);
   const style = outputStyle(globals, io, flags.progress);
   const options = upOptions(flags, services, io, style.progress);
   const debounce = parseDebounce(flags.debounce);

@@ -8,6 +8,7 @@ import type { CliIO } from '../io.js';
 import { outputStyle } from '../output-style.js';
 import { loadOptionsFrom } from '../project-load.js';
 import type { GlobalFlags } from '../project-options.js';
+import { wantsSwarm } from '../swarm-target.js';
 
 export interface WatchFlags {
   debounce?: string;
@@ -28,16 +29,20 @@ export async function runWatchCommand(globals: GlobalFlags, flags: WatchFlags, i
   const dryRun = flags.dryRun ?? false;
   const skipInitialApply = flags.up === false;
   outputStyle(globals, io);
-  const engine = await engineFor(globals, io, 'change');
   const loadOptions = loadOptionsFrom(globals, io);
-  const applier: StackApplier = composeApplier(engine.port, { dryRun, print: io.stderr });
+  // On Swarm each save is a rolling update of what changed; develop.watch syncs into containers need one engine.
+  const swarm = wantsSwarm(globals, io) ? await import('../swarm-target.js').then((m) => m.swarmFor(io)) : undefined;
+  const engine = swarm ? undefined : await engineFor(globals, io, 'change');
+  const applier: StackApplier = swarm
+    ? (await import('../../watch/swarm-applier.js')).swarmApplier(swarm, { dryRun, print: io.stderr, environment: io.env })
+    : composeApplier(engine!.port, { dryRun, print: io.stderr });
   const signal = interruptSignal(io);
   await runWatch({
     loadOptions,
     explicitFiles: Boolean(globals.file?.length || io.env.COMPOSE_FILE),
     explicitEnvFiles: Boolean(globals.envFile?.length),
     applier,
-    engine: dryRun ? undefined : engine.port,
+    engine: dryRun ? undefined : engine?.port,
     debounceMs,
     skipInitialApply,
     print: io.stderr,

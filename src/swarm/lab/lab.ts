@@ -205,3 +205,23 @@ export async function pushBusybox(dir: string): Promise<{ reference: string; dig
   const digest = await importAndPush(nodeClient(state.nodes[0]), busyboxRootfsTar(work), repo, 'latest');
   return { reference: `${repo}:latest`, digest };
 }
+
+/** SIGKILLs a node's dockerd, as a node that dies would go: no shutdown, its containers left as they were. */
+export function killNode(dir: string, name: string): number {
+  const state = readLabState(path.resolve(dir));
+  const node = state?.nodes.find((n) => n.name === name);
+  if (!state || !node) throw new LabError(`no node ${name} in a lab in ${dir}`);
+  if (!pidAlive(node.pid)) throw new LabError(`${name}'s dockerd is not running`);
+  process.kill(node.pid, 'SIGKILL');
+  return node.pid;
+}
+
+/** Starts a stopped node's dockerd again; it rejoins the Swarm from its own data-root. */
+export async function restartNode(dir: string, name: string): Promise<void> {
+  const state = readLabState(path.resolve(dir));
+  const node = state?.nodes.find((n) => n.name === name);
+  if (!state || !node) throw new LabError(`no node ${name} in a lab in ${dir}`);
+  if (pidAlive(node.pid)) throw new LabError(`${name}'s dockerd is still running (pid ${node.pid})`);
+  node.pid = await startNodeDaemon(node, { cgroupParent: state.cgroupParent, insecureRegistry: `${state.registry.address}:${state.registry.port}` });
+  writeLabState(state);
+}

@@ -1,7 +1,9 @@
-// The Swarm objects berth creates, in the Docker Engine API's shape (swagger v1.41, the version
-// Debian's dockerd 20.10 speaks): what dockerode's createService / createNetwork / createSecret /
-// createConfig send as JSON bodies. Only the fields berth sets are listed. Durations are
-// nanoseconds, sizes bytes, as the API has them.
+// The Swarm objects in the Docker Engine API's shape (swagger v1.41, the version Debian's dockerd
+// 20.10 speaks): what berth sends (the bodies of POST /services/create, /networks/create,
+// /secrets/create, /configs/create) and what a manager answers about services, tasks, nodes and
+// objects. Only the fields berth sets or reads are listed. Durations are nanoseconds, sizes bytes,
+// as the API has them. They live beside the SwarmPort (swarm-port.ts), as the container shapes live
+// beside the EnginePort.
 
 export type Labels = Record<string, string>;
 
@@ -108,6 +110,8 @@ export interface NetworkAttachment {
 
 export interface TaskSpec {
   ContainerSpec: ContainerSpec;
+  /** Bumped to redeploy every task without another change (`docker service update --force`). */
+  ForceUpdate?: number;
   Resources?: ResourceRequirements;
   RestartPolicy?: RestartPolicy;
   Placement?: Placement;
@@ -174,4 +178,89 @@ export interface FileObjectSpec {
   Data: string;
   Driver?: { Name: string; Options?: Record<string, string> };
   Templating?: { Name: string };
+}
+
+// ---------------------------------------------------------------------------------------------
+// What a manager answers
+
+export interface ObjectVersion {
+  Index: number;
+}
+
+export type UpdateState = 'updating' | 'paused' | 'completed' | 'rollback_started' | 'rollback_paused' | 'rollback_completed';
+
+export interface ServiceInfo {
+  ID: string;
+  Version: ObjectVersion;
+  CreatedAt: string;
+  UpdatedAt: string;
+  Spec: ServiceSpec;
+  PreviousSpec?: ServiceSpec;
+  Endpoint?: { Spec?: EndpointSpec; Ports?: PortConfig[] };
+  UpdateStatus?: { State?: UpdateState; StartedAt?: string; CompletedAt?: string; Message?: string };
+  /** Present when listed with `status=true` (API ≥ 1.41). */
+  ServiceStatus?: { RunningTasks: number; DesiredTasks: number; CompletedTasks?: number };
+  JobStatus?: { JobIteration: ObjectVersion; LastExecution?: string };
+}
+
+/** swarmkit's task states, in the order a task moves through them. */
+export type TaskState =
+  | 'new' | 'allocated' | 'pending' | 'assigned' | 'accepted' | 'preparing' | 'ready' | 'starting' | 'running'
+  | 'complete' | 'shutdown' | 'failed' | 'rejected' | 'remove' | 'orphaned';
+
+export interface TaskInfo {
+  ID: string;
+  Version: ObjectVersion;
+  CreatedAt: string;
+  UpdatedAt: string;
+  Spec: TaskSpec;
+  ServiceID: string;
+  /** Replicated services number their tasks 1…N; global ones have none. */
+  Slot?: number;
+  NodeID?: string;
+  Status: {
+    Timestamp: string;
+    State: TaskState;
+    Message?: string;
+    Err?: string;
+    ContainerStatus?: { ContainerID?: string; PID?: number; ExitCode?: number };
+    PortStatus?: { Ports?: PortConfig[] };
+  };
+  DesiredState: TaskState;
+  JobIteration?: ObjectVersion;
+}
+
+export interface NodeInfo {
+  ID: string;
+  Spec: { Role?: 'manager' | 'worker'; Availability?: 'active' | 'pause' | 'drain'; Labels?: Labels; Name?: string };
+  Description?: { Hostname?: string };
+  Status?: { State?: 'unknown' | 'down' | 'ready' | 'disconnected'; Addr?: string; Message?: string };
+  ManagerStatus?: { Leader?: boolean; Reachability?: string; Addr?: string };
+}
+
+/** A network as `GET /networks` lists it. */
+export interface NetworkInfo {
+  Id: string;
+  Name: string;
+  Driver: string;
+  Scope: string;
+  Labels?: Labels | null;
+}
+
+/** A config or secret as listed (secrets never carry their data). */
+export interface FileObjectInfo {
+  ID: string;
+  CreatedAt?: string;
+  Spec: { Name: string; Labels?: Labels | null };
+}
+
+/** The `Swarm` part of `GET /info`. */
+export interface SwarmInfo {
+  NodeID: string;
+  LocalNodeState: 'inactive' | 'pending' | 'active' | 'error' | 'locked' | string;
+  /** true on a manager: only managers take service, task and node calls. */
+  ControlAvailable: boolean;
+  Nodes?: number;
+  Managers?: number;
+  Cluster?: { ID: string };
 }
