@@ -1061,6 +1061,8 @@ export interface ImageBuildOptions {
   shmSize?: number;
   /** Images offered as cache sources. */
   cacheFrom: string[];
+  /** X-Registry-Config: registry host → credentials, for pulling base images. */
+  registryAuth?: Record<string, AuthConfig>;
   signal: AbortSignal;
 }
 

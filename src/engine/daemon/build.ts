@@ -4,7 +4,7 @@
 // Docker's JSON stream — `Step N/M : …`, ` ---> Using cache`, ` ---> <id>`, the steps' output,
 // `aux` with the image id, `Successfully built/tagged`. The cache is opened on first use.
 import path from 'node:path';
-import { InvalidArgumentError, NotFoundError, type BuildBackend, type BuildCachePruneOptions, type BuildCacheRecord, type ImageBuildOptions, type ProgressMessage } from '../backend.js';
+import { InvalidArgumentError, NotFoundError, type BuildBackend, type BuildCachePruneOptions, type BuildCacheRecord, type ImageBuildOptions, type ProgressMessage, type AuthConfig } from '../backend.js';
 import { Channel } from '../../lib/channel.js';
 import { readContextTar } from '../build/context/tar-index.js';
 import { ContextError } from '../build/context/errors.js';
@@ -16,7 +16,8 @@ import { solve, type SolveRequest } from '../build/solve/solver.js';
 import { EngineBuildExecutor } from './build-executor.js';
 import { pullImage } from '../images/pull.js';
 import { familiarName } from '../reference/reference.js';
-import { pullReference } from './image-transfer.js';
+import { pullReference, registryClientFor } from './image-transfer.js';
+import { parseRegistryReference } from '../distribution/names.js';
 import { EngineBuildStore } from './build-store.js';
 import type { EngineCore } from './core.js';
 
@@ -57,18 +58,21 @@ export class Builds implements BuildBackend {
    * A base image the build needs (missing, or `--pull`): pulled as POST /images/create pulls,
    * with the engine's registry settings (mirrors, insecure registries, its own credentials).
    */
-  private async pullBase(ref: string, platform: string): Promise<void> {
+  private async pullBase(ref: string, platform: string, auths: Readonly<Record<string, AuthConfig>>): Promise<void> {
     const reference = pullReference(ref, undefined);
-    const result = await pullImage(this.core.store, this.core.registryClient, reference, { platform, concurrency: this.core.options.maxConcurrentDownloads ?? 4 });
+    const { host, domain } = parseRegistryReference(reference);
+    // The client's credentials for that registry (docker sends one per host it knows; Docker Hub's under its index URL).
+    const auth = auths[host] ?? auths[domain] ?? (domain === 'docker.io' ? auths['https://index.docker.io/v1/'] : undefined);
+    const result = await pullImage(this.core.store, registryClientFor(this.core, auth, host), reference, { platform, concurrency: this.core.options.maxConcurrentDownloads ?? 4 });
     this.core.logger.info('image pulled for a build', { reference, id: result.id });
     this.core.events.emit('image', 'pull', result.id, { name: familiarName(result.name ?? reference) });
   }
 
   /** Runs a solve with the engine's ports, reporting to `emit`. */
-  async solve(req: SolveRequest, emit: (e: BuildEvent) => void): Promise<{ imageId: string }> {
+  async solve(req: SolveRequest, emit: (e: BuildEvent) => void, auths: Readonly<Record<string, AuthConfig>> = {}): Promise<{ imageId: string }> {
     const cache = await this.cache();
     const result = await solve(req, {
-      store: new EngineBuildStore(this.core.store, (ref, platform) => this.pullBase(ref, platform)),
+      store: new EngineBuildStore(this.core.store, (ref, platform) => this.pullBase(ref, platform, auths)),
       executor: new EngineBuildExecutor(this.core, path.join(cache.dir, 'tmp')),
       cache,
       emit,
@@ -111,6 +115,7 @@ export class Builds implements BuildBackend {
           (e) => {
             for (const m of streamLines(e, o.quiet)) out.push(m);
           },
+          o.registryAuth ?? {},
         );
       } finally {
         // The client has its answer once the image exists; the extracted context goes afterwards.

@@ -94,6 +94,27 @@ describe.skipIf(skip)('docker pull, push, login, save, load, system df and prune
     expect(refused.stderr).toMatch(new RegExp(`Error response from daemon: ${locked.host}/private/busybox:1.*authentication required.*docker login ${locked.host}`));
   }, 60_000);
 
+  it('docker build pulls a base image it lacks, with the credentials the CLI sends (X-Registry-Config); without them it says so', async () => {
+    const base = `${locked.host}/private/base:1`;
+    const build = (tag: string, dockerfile: string): Promise<CliResult> =>
+      runDockerCli(engine, ['build', '-q', '-t', tag, '-'], { input: dockerfile, env: { DOCKER_BUILDKIT: '0' } });
+    expect((await docker(['login', '-u', 'alice', '--password-stdin', locked.host], 's3cret\n')).code).toBe(0);
+    expect((await docker(['tag', 'busybox:latest', base])).code).toBe(0);
+    expect((await docker(['push', base])).code).toBe(0);
+    expect((await docker(['rmi', base])).code).toBe(0);
+    // Logged in: the CLI sends its credentials per registry; the engine pulls the base for the build.
+    const built = await build('fromprivate:1', `FROM ${base}\nRUN echo built > /marker\n`);
+    expect(built.code, built.stderr).toBe(0);
+    expect((await docker(['run', '--rm', 'fromprivate:1', 'cat', '/marker'])).stdout).toBe('built\n');
+    expect((await docker(['image', 'inspect', '--format', '{{.Id}}', base])).code).toBe(0);
+    // Logged out, with the base gone again: the pull is refused and the build says why.
+    expect((await docker(['logout', locked.host])).code).toBe(0);
+    expect((await docker(['rmi', 'fromprivate:1', base])).code).toBe(0);
+    const refused = await build('fromprivate:2', `FROM ${base}\n`);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/pulling it failed: .*authentication required/);
+  }, 90_000);
+
   it('saves and loads a pulled image with its registry digests, and the loaded copy runs', async () => {
     const ref = `${open.host}/cli/busybox:1`;
     const dir = path.join(engine.dir, 'saved');

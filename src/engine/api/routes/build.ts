@@ -2,6 +2,7 @@
 // CLI sends is applied, or refused when it asks for what berth's builder does not do), streams
 // the backend's JSON progress. BuildKit's session API is not served: clients are told how to
 // build instead.
+import { registryConfigs } from './images.js';
 import { InvalidArgumentError, NotImplementedError, type ImageBuildOptions } from '../../backend.js';
 import type { Query } from '../query.js';
 import type { Route } from '../router.js';
@@ -78,6 +79,7 @@ export const buildRoutes: Route[] = [
         extraHosts,
         ...(shm ? { shmSize: shm } : {}),
         cacheFrom: jsonParam(query, 'cachefrom', isStringList, []),
+        registryAuth: registryConfigs(x),
         signal: x.signal,
       };
       // rm / forcerm: build containers are always removed, whatever the outcome (berth keeps no intermediate containers).

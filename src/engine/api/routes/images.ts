@@ -42,6 +42,27 @@ export function registryAuth(x: Exchange): AuthConfig | undefined {
   return Object.values(auth).some((v) => v !== undefined && v !== '') ? auth : undefined;
 }
 
+/**
+ * X-Registry-Config (POST /build): base64 JSON of registry host → AuthConfig, the credentials a
+ * build may use to pull its base images. Anything else is refused, not ignored.
+ */
+export function registryConfigs(x: Exchange): Record<string, AuthConfig> {
+  const raw = x.headers['x-registry-config'];
+  const value = Array.isArray(raw) ? raw[0] : raw;
+  if (!value || value.trim() === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(value.trim(), 'base64').toString('utf8'));
+  } catch {
+    throw new InvalidArgumentError('X-Registry-Config is not base64-encoded JSON (registry host → AuthConfig)');
+  }
+  if (parsed === null) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed) || !Object.values(parsed).every((v) => typeof v === 'object' && v !== null && !Array.isArray(v))) {
+    throw new InvalidArgumentError('X-Registry-Config must encode a JSON object of registry host → AuthConfig');
+  }
+  return parsed as Record<string, AuthConfig>;
+}
+
 export const imageRoutes: Route[] = [
   {
     method: 'GET',
