@@ -1,8 +1,8 @@
 // Services with `build:` on Swarm: every node pulls the same image from a registry, so berth builds
 // the image, pushes it to the registry its `image:` names, and deploys it by the digest the push
-// returned. The builder and the push belong to the engine side (EnginePort images.build/push, being
-// merged); this module needs only the small ImageBuilder below. Without one, `build:` is refused
-// with what to do instead — never skipped, which would deploy whatever the registry has.
+// returned. The builder and the push belong to the engine side (cli/swarm-builder.ts drives the
+// manager's engine); this module needs only the small ImageBuilder below. Without one, `build:` is
+// refused with what to do instead — never skipped, which would deploy whatever the registry has.
 import { ComposeError, throwIfAny } from '../errors.js';
 import type { Project } from '../model/project.js';
 

@@ -40,7 +40,7 @@ export const SERVICE_KEYS: Readonly<Record<string, KeyRule>> = {
   annotations: refuse('set OCI annotations (not in the Swarm API 1.41)'),
   attach: honour('which logs `berth up` follows; nothing on the engine'),
   blkio_config: refuse('set block IO weights or limits'),
-  build: map('not yet: with an image builder (being merged) berth builds, pushes to `image`\'s registry and deploys by digest; until then `up` refuses it and says to build and push first; always refused without `image`'),
+  build: map('built by the manager\'s engine, pushed to the registry `image` names, deployed by the pushed digest; refused without `image`'),
   cap_add: map('ContainerSpec.CapabilityAdd'),
   cap_drop: map('ContainerSpec.CapabilityDrop'),
   cgroup: refuse('choose a cgroup namespace mode'),

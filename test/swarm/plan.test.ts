@@ -155,7 +155,7 @@ describe('planStack', () => {
     expect(plan.services[0].spec!.TaskTemplate.ContainerSpec.Image).toBe(IMG);
   });
 
-  it('refuses build: until the image builder is there, saying what to do', async () => {
+  it('refuses build: when no image builder is given, saying what to do', async () => {
     const s = swarm();
     const yaml = STACK().replace('  api:\n    image:', '  api:\n    build: .\n    image:');
     await expect(planSwarm({ port: s, vip: false }, load(yaml), opts())).rejects.toThrow(/^services\.api\.build: berth cannot build images for Swarm yet .* build and push reg\.lab:5000\/busybox:latest first, then deploy the stack without build: \(docker build -t/);

@@ -6,7 +6,7 @@
 // tasks are rescheduled and `berth ps` shows it; the node comes back; `down -v` leaves nothing on
 // any node.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -193,31 +193,54 @@ describe('berth on a 3-node Swarm', () => {
 
   it('a node killed: its tasks are rescheduled on the others, and berth ps shows it', async () => {
     const names = await hostnames();
-    const onNode3 = async () => (await running('shop_api')).filter((t) => names[t.NodeID!] === 'node3').map((t) => t.ID);
-    const lost = await onNode3();
-    expect(lost).toHaveLength(1);
-    killNode(dir, 'node3');
-    await until('node3 to be down and the API back to 3 running tasks off it', 120_000, async () => {
-      const node3 = ((await manager.listNodes()) as { Description: { Hostname: string }; Status: { State: string } }[]).find((n) => n.Description.Hostname === 'node3');
+    // A worker that runs an API task: the rolling update before placed the new tasks by Swarm's
+    // spread preference, which is a preference (start-first may leave a worker without one).
+    const onNode = async (node: string) => (await running('shop_api')).filter((t) => names[t.NodeID!] === node).map((t) => t.ID);
+    const victim = (await onNode('node3')).length > 0 ? 'node3' : 'node2';
+    const lost = await onNode(victim);
+    expect(lost.length).toBeGreaterThan(0);
+    killNode(dir, victim);
+    await until(`${victim} to be down and the API back to 3 running tasks off it`, 120_000, async () => {
+      const down = ((await manager.listNodes()) as { Description: { Hostname: string }; Status: { State: string } }[]).find((n) => n.Description.Hostname === victim);
       const api = await running('shop_api');
-      return node3?.Status.State === 'down' && api.length === 3 && api.every((t) => names[t.NodeID!] !== 'node3') ? true : undefined;
+      return down?.Status.State === 'down' && api.length === 3 && api.every((t) => names[t.NodeID!] !== victim) ? true : undefined;
     });
     const ps = await berth(['ps', '-a', '--format', 'json']);
     const rows = ps.stdout.trim().split('\n').map((l) => JSON.parse(l) as { ID: string; Name: string; Node: string; NodeState: string; DesiredState: string; CurrentState: string });
     const current = rows.filter((r) => r.Name.startsWith('shop_api.') && r.DesiredState === 'running');
-    expect(current.map((r) => r.Node).filter((n) => n === 'node3')).toEqual([]);
+    expect(current.map((r) => r.Node).filter((n) => n === victim)).toEqual([]);
     expect(current.every((r) => r.CurrentState === 'running')).toBe(true);
-    // The lost task is still listed, on node3 (down), no longer wanted.
+    // A lost task is still listed, on its node (down), no longer wanted.
     const gone = rows.find((r) => r.ID === lost[0])!;
-    expect([gone.Node, gone.NodeState, gone.DesiredState]).toEqual(['node3', 'down', 'shutdown']);
-    expect((await berth(['ps'])).stdout).not.toMatch(/shop_api\.\d\s.*node3/);
-    expect((await berth(['ps', '-a'])).stdout).toMatch(/shop_api\.\d\s+\S+\s+node3 \(down\)\s+Shutdown/);
+    expect([gone.Node, gone.NodeState, gone.DesiredState]).toEqual([victim, 'down', 'shutdown']);
+    expect((await berth(['ps'])).stdout).not.toMatch(new RegExp(`shop_api\\.\\d\\s.*${victim}`));
+    expect((await berth(['ps', '-a'])).stdout).toMatch(new RegExp(`shop_api\\.\\d\\s+\\S+\\s+${victim} \\(down\\)\\s+Shutdown`));
     // The node comes back; the Swarm shuts down what it ran for the stack.
-    await restartNode(dir, 'node3');
-    await until('node3 to be ready again', 60_000, async () => {
-      const node3 = ((await manager.listNodes()) as { Description: { Hostname: string }; Status: { State: string } }[]).find((n) => n.Description.Hostname === 'node3');
-      return node3?.Status.State === 'ready' ? true : undefined;
+    await restartNode(dir, victim);
+    await until(`${victim} to be ready again`, 60_000, async () => {
+      const down = ((await manager.listNodes()) as { Description: { Hostname: string }; Status: { State: string } }[]).find((n) => n.Description.Hostname === victim);
+      return down?.Status.State === 'ready' ? true : undefined;
     });
+  }, 240_000);
+
+  it('a service with build: is built on the manager, pushed to the registry its image names, and deployed by that digest', async () => {
+    const registry = image.split('/')[0];
+    const toolDir = mkdtempSync(path.join(dir, 'tool-'));
+    mkdirSync(path.join(toolDir, 'ctx'));
+    writeFileSync(path.join(toolDir, 'ctx', 'Dockerfile'), `FROM ${image}\nRUN echo built-for-swarm > /marker\nCMD ["sh", "-c", "cat /marker; sleep 3600"]\n`);
+    writeFileSync(path.join(toolDir, 'compose.yaml'), `name: tool\nservices:\n  tool:\n    build: ./ctx\n    image: ${registry}/tool:1\n`);
+    const tool = (args: string[]): Promise<CliResult> => runCli(['--engine', 'swarm', ...args], { cwd: toolDir, env });
+    const up = await tool(['up', '-d', '--wait', '--progress', 'plain']);
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stderr).toMatch(/Build tool .*Built/);
+    const [svc] = (await manager.listServices({ filters: { label: ['com.docker.stack.namespace=tool'] } })) as unknown as ServiceInfo[];
+    const pinned = svc.Spec.TaskTemplate.ContainerSpec.Image;
+    expect(pinned).toMatch(new RegExp(`^${registry.replace(/\./g, '\\.')}/tool:1@sha256:[0-9a-f]{64}$`));
+    const task = await until('the tool task to run', 60_000, async () => (await running(svc.Spec.Name))[0]);
+    const node = (await hostnames())[task.NodeID!]!;
+    // The task runs what was built (pulled by that digest on its node).
+    expect(await exec(node, task.Status.ContainerStatus!.ContainerID!, ['cat', '/marker'])).toBe('built-for-swarm\n');
+    expect((await tool(['down'])).code).toBe(0);
   }, 240_000);
 
   it('down -v removes everything, in reverse order, and leaves nothing on any node', async () => {
@@ -232,7 +255,7 @@ describe('berth on a 3-node Swarm', () => {
     expect(await manager.listSecrets({ filters: { label: ['com.docker.stack.namespace=shop'] } })).toEqual([]);
     for (const n of state.nodes) {
       const node = nodeClient(n.name);
-      // node3 was down during the update: give it the time to shut down what it ran before.
+      // The killed node was down for a while: give it the time to shut down what it ran before.
       await until(`${n.name} to have no container of the stack`, 90_000, async () => ((await node.listContainers({ all: true, filters: { label: ['com.docker.stack.namespace=shop'] } })).length === 0 ? true : undefined));
       expect((await node.listVolumes()).Volumes ?? []).toEqual([]);
       expect((await node.listNetworks()).map((x) => x.Name).filter((x) => x.startsWith('shop'))).toEqual([]);

@@ -7,6 +7,7 @@ import { convergeSwarm } from '../../swarm/converge.js';
 import { formatStackPlan } from '../../swarm/plan.js';
 import { followStackLogs } from '../../swarm/views.js';
 import { outputStyle } from '../output-style.js';
+import { managerImageBuilder } from '../swarm-builder.js';
 import { swarmLogPrinter } from '../format-swarm.js';
 import type { CliIO } from '../io.js';
 import type { GlobalFlags } from '../project-options.js';
@@ -70,6 +71,7 @@ export async function runSwarmUp(globals: GlobalFlags, flags: UpFlags, services:
         scale: parseScale(flags.scale),
         ...(pull ? { pull } : {}),
         ...(placement ? { placement } : {}),
+        builder: managerImageBuilder(target.dockerHost, progress, (t) => io.stderr(`warning: ${t}\n`)),
         environment: io.env,
       },
       {

@@ -82,14 +82,16 @@ export class Images implements ImageBackend {
   list(options: ImageListOptions): Promise<ImageSummary[]> {
     return apiErrors(async () => {
       const f = options.filters;
-      for (const key of Object.keys(f)) if (!LIST_FILTERS.has(key)) throw new InvalidArgumentError(`invalid filter '${key}'`);
+      for (const key of Object.keys(f)) if (!LIST_FILTERS.has(key)) throw new InvalidArgumentError(`Invalid filter '${key}'`);
       const counts = new Map<string, number>();
       for (const l of this.core.containers.values()) counts.set(l.rec.image, (counts.get(l.rec.image) ?? 0) + 1);
       let images = await this.core.store.list();
       const createdOf = async (ref: string): Promise<number> => Date.parse((await this.core.store.get(ref)).config.created ?? '') || 0;
       if (f.reference?.length) images = images.filter((i) => f.reference.some((p) => i.names.some((n) => referenceMatches(p, n))));
       if (f.dangling?.length) {
-        const dangling = !['false', '0'].includes(f.dangling[f.dangling.length - 1]);
+        // moby's GetBoolOrDefault: true/1 or false/0, any case; anything else is refused.
+        if (!f.dangling.every((v) => ['true', '1', 'false', '0'].includes(v.toLowerCase()))) throw new InvalidArgumentError(`Invalid filter 'dangling=[${f.dangling.join(' ')}]'`);
+        const dangling = !['false', '0'].includes(f.dangling[f.dangling.length - 1].toLowerCase());
         images = images.filter((i) => (i.names.length === 0) === dangling);
       }
       for (const want of f.label ?? []) images = images.filter((i) => labelMatches(i.config.config?.Labels ?? {}, want));
@@ -191,7 +193,7 @@ export class Images implements ImageBackend {
 
   prune(filters: Filters): Promise<ImagePruneResponse> {
     return apiErrors(async () => {
-      for (const key of Object.keys(filters)) if (!PRUNE_FILTERS.has(key)) throw new InvalidArgumentError(`invalid filter '${key}'`);
+      for (const key of Object.keys(filters)) if (!PRUNE_FILTERS.has(key)) throw new InvalidArgumentError(`Invalid filter '${key}'`);
       const dangling = filters.dangling?.length ? !['false', '0'].includes(filters.dangling[filters.dangling.length - 1]) : true;
       const until = filters.until?.length ? parseUntil(filters.until[filters.until.length - 1], this.core.clock.now()) : undefined;
       const result = await this.core.store.prune({ dangling, ...(until ? { until } : {}), labels: [...(filters.label ?? [])], notLabels: [...(filters['label!'] ?? [])] });

@@ -52,10 +52,11 @@ export async function importRootfs(ctx: IngestContext, source: ByteSource, optio
       architecture: ociArchitecture(),
       os: 'linux',
       created,
-      ...(options.message ? { comment: options.message } : {}),
+      // dockerd's words when `docker import` is given no message (the source is the request body).
+      comment: options.message || 'Imported from -',
       config: { ...options.changes },
       rootfs: { type: 'layers', diff_ids: [layer.diffId] },
-      history: [{ created, created_by: 'berth import', ...(options.message ? { comment: options.message } : {}) }],
+      history: [{ created, comment: options.message || 'Imported from -' }],
     };
     return await ctx.commitImage(Buffer.from(JSON.stringify(config)), [layer], options.repoTag ? [options.repoTag] : []);
   } finally {

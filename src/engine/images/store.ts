@@ -412,7 +412,12 @@ export class ImageStore {
     const full = normalizeTagged(newRef);
     this.assertTaggable(full);
     await this.locked(async () => {
-      const id = await this.resolve(ref);
+      const id = await this.resolve(ref).catch((e: unknown) => {
+        // As dockerd says it for a tag's source: the name with its implied tag.
+        const last = ref.slice(ref.lastIndexOf('/') + 1);
+        if (e instanceof ImageError && e.kind === 'not-found' && !/[:@]/.test(last) && !/^[0-9a-f]{12,64}$/.test(ref)) throw new ImageError('not-found', `No such image: ${ref}:latest`);
+        throw e;
+      });
       const repos = await this.records.readRepositories();
       repos[full] = id;
       await this.records.writeRepositories(repos);
