@@ -414,9 +414,7 @@ export class ImageStore {
     await this.locked(async () => {
       const id = await this.resolve(ref).catch((e: unknown) => {
         // As dockerd says it for a tag's source: the name with its implied tag.
-        const last = ref.slice(ref.lastIndexOf('/') + 1);
-        if (e instanceof ImageError && e.kind === 'not-found' && !/[:@]/.test(last) && !/^[0-9a-f]{12,64}$/.test(ref)) throw new ImageError('not-found', `No such image: ${ref}:latest`);
-        throw e;
+        throw e instanceof ImageError && e.kind === 'not-found' && !/[:@]/.test(ref.slice(ref.lastIndexOf('/') + 1)) && !/^[0-9a-f]{12,64}$/.test(ref) ? new ImageError('not-found', `No such image: ${ref}:latest`) : e;
       });
       const repos = await this.records.readRepositories();
       repos[full] = id;
@@ -575,10 +573,7 @@ export class ImageStore {
     );
   }
 
-  /**
-   * `docker commit` (daemon/commit.ts): a container's changes as a new layer on the image it was
-   * made from. The host image cannot be a parent: it has no layers to build on.
-   */
+  /** `docker commit` (daemon/commit.ts): a container's changes as a layer on its image (never the host image). */
   async commit(parent: string, layer: ByteSource, options: CommitOptions): Promise<LoadedImage> {
     const parentId = await this.resolve(parent);
     if (this.isHost(parentId)) throw new ImageError('invalid', `a container of ${familiarName(HOST_IMAGE_TAG)} cannot be committed: the host image has no layers to build on`);
@@ -588,10 +583,7 @@ export class ImageStore {
     return commitChanges(this.ingestContext(), { config, layers: record.layers }, layer, options);
   }
 
-  /**
-   * `docker save` of the images the references name (see save.ts). References are resolved
-   * before the stream starts, so a missing image fails early.
-   */
+  /** `docker save` (save.ts); references are resolved before the stream starts: a missing image fails early. */
   async save(refs: readonly string[]): Promise<Readable> {
     const images = new Map<string, string[]>();
     for (const ref of refs) {
