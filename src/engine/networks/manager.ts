@@ -62,11 +62,7 @@ export interface NetworkManagerOptions {
   dnsUpstream?: readonly string[];
   /** Masquerade traffic leaving non-internal bridges (needs iptables); default off. */
   outboundNat?: boolean;
-  /**
-   * Called before a network is removed, outside the manager's queue: runs prepared ahead of their
-   * start (sandbox made, veth on the bridge) of stopped containers on it are undone, so they no
-   * longer hold an endpoint.
-   */
+  /** Before a network is removed (outside the queue): undoes stopped containers' prepared runs on it. */
   releaseStopped?: (networkId: string) => Promise<void>;
   /** Port of the embedded DNS servers (53; tests of the server alone use others). */
   dnsPort?: number;
