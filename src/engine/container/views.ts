@@ -113,7 +113,11 @@ export function endpointViews(ctx: ContainerViewContext, rec: ContainerRecord): 
   const gone = detached(rec);
   for (const ep of Object.values(rec.endpoints ?? {})) {
     const n = ctx.network(ep.networkId);
-    if (!n) continue;
+    if (!n) {
+      // Removed while the container was stopped: dockerd still names it, with its id and nothing else.
+      if (ep.networkName) out[ep.networkName] = { IPAMConfig: null, Links: null, Aliases: ep.aliases.length > 0 ? [...ep.aliases] : null, NetworkID: ep.networkId, EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: '', DriverOpts: null };
+      continue;
+    }
     // On a user-defined network dockerd adds the short id to the aliases when it connects the endpoint.
     const aliases = !n.predefined && rec.hasBeenStarted && !ep.aliases.includes(rec.id.slice(0, 12)) ? [...ep.aliases, rec.id.slice(0, 12)] : ep.aliases;
     out[n.name] = {

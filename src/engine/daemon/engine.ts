@@ -23,7 +23,7 @@ import { ExitHandler } from './exits.js';
 import { Images } from './images.js';
 import { Networks } from './networks.js';
 import { restoreContainers } from './restore.js';
-import { discardPrepared } from './run.js';
+import { discardPrepared, releasePreparedOn } from './run.js';
 import { policyRestart } from './start.js';
 import { healthChanged } from './supervision.js';
 import { System } from './system.js';
@@ -100,6 +100,7 @@ export class BuiltinEngine implements EngineBackend {
       ...(opts.addressPools ? { pools: opts.addressPools } : {}),
       ...(opts.dnsUpstream ? { dnsUpstream: opts.dnsUpstream.map((u) => (u.includes(':') ? u : `${u}:53`)) } : {}),
       outboundNat: opts.outboundNat === true,
+      releaseStopped: (networkId) => releasePreparedOn(core, networkId),
       now: () => core.clock.now(),
     });
     core.vols = await VolumeService.open(path.join(core.root, 'volumes'), {

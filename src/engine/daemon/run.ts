@@ -79,6 +79,26 @@ async function joinLateNetwork(core: EngineCore, live: LiveContainer, name: stri
 }
 
 /**
+ * Networks removed while the container was stopped (dockerd allows that). As dockerd: a container
+ * that never ran names its networks by name and joins a network of that name made since; one that
+ * ran names them by id, and its start fails with "network <id> not found".
+ */
+async function rejoinRemovedNetworks(core: EngineCore, live: LiveContainer): Promise<void> {
+  const rec = live.rec;
+  for (const [netId, ep] of Object.entries(rec.endpoints ?? {})) {
+    if (core.net.get(netId)) continue;
+    if (rec.hasBeenStarted || !ep.networkName) throw new NotFoundError(`network ${netId} not found`);
+    const n = core.net.tryFind(ep.networkName);
+    if (!n) throw new NotFoundError(`network ${ep.networkName} not found`);
+    const { [netId]: _removed, ...rest } = rec.endpoints ?? {};
+    rec.endpoints = rest;
+    const fresh = await core.net.planEndpoint(core.attachedView(live), n, { Aliases: ep.aliases, ...(ep.requestedAddress ? { IPAMConfig: { IPv4Address: ep.requestedAddress } } : {}) });
+    rec.endpoints = { ...rec.endpoints, [n.id]: fresh };
+    await core.persist(live);
+  }
+}
+
+/**
  * The network namespace a run joins, and what its /etc/hosts and resolv.conf say: its own sandbox
  * (made now if missing, endpoints plugged), another container's (container:<ref>), or the host's.
  */
@@ -98,6 +118,7 @@ async function sandboxFor(core: EngineCore, live: LiveContainer, depth = 0): Pro
   // `none`: runc makes a fresh namespace with loopback only; nothing to create or tear down.
   if (choice.kind === 'none') return { nameservers: [], predefinedOnly: true };
   if (Object.keys(live.rec.endpoints ?? {}).length === 0) await joinLateNetwork(core, live, choice.network);
+  else await rejoinRemovedNetworks(core, live);
   const view = core.attachedView(live);
   const netnsPath = await core.net.ensureSandbox(view);
   const predefinedOnly = Object.keys(view.endpoints).every((id) => core.net.get(id)?.predefined === true);
@@ -270,6 +291,12 @@ function takePrepared(live: LiveContainer): LiveContainer['prepared'] {
   live.prepared = undefined;
   if (prepared) clearTimeout(prepared.expiry);
   return prepared;
+}
+
+/** Undoes the prepared runs of stopped containers with an endpoint on a network about to be removed. */
+export async function releasePreparedOn(core: EngineCore, networkId: string): Promise<void> {
+  const holders = [...core.containers.values()].filter((l) => !l.rec.state.Running && l.rec.endpoints?.[networkId] !== undefined);
+  await Promise.all(holders.map((l) => core.serial(l, () => discardPrepared(core, l)).catch((e: unknown) => core.logger.error('undoing a prepared run failed', { id: l.rec.id, error: String(e) }))));
 }
 
 /** Undoes a prepared run (the monitor sees its init go and ends). Call from the container's queue. */

@@ -62,6 +62,8 @@ export interface NetworkManagerOptions {
   dnsUpstream?: readonly string[];
   /** Masquerade traffic leaving non-internal bridges (needs iptables); default off. */
   outboundNat?: boolean;
+  /** Before a network is removed (outside the queue): undoes stopped containers' prepared runs on it. */
+  releaseStopped?: (networkId: string) => Promise<void>;
   /** Port of the embedded DNS servers (53; tests of the server alone use others). */
   dnsPort?: number;
   now?: () => number;
@@ -410,9 +412,14 @@ export class NetworkManager {
   async remove(ref: string): Promise<void> {
     const r = this.find(ref);
     if (r.predefined) throw new ForbiddenError(`${r.name} is a pre-defined network and cannot be removed`);
+    await this.opts.releaseStopped?.(r.id);
     await this.serial(async () => {
       if (!this.nets.has(r.id)) throw new NotFoundError(`network ${ref} not found`);
-      const users = this.attached(r);
+      // As dockerd: only a running container holds an endpoint. A stopped one keeps its address in
+      // its record, which dies with the network; its next start fails with "network … not found".
+      // A sandbox without a running process is a start (or a prepared run) under way: in use too.
+      const users = [];
+      for (const c of this.attached(r)) if (c.running || (await netnsMounted(this.netnsPath(c.id)))) users.push(c);
       if (users.length > 0) throw new ConflictError(`error while removing network: network ${r.name} id ${r.id} has active endpoints`);
       // Out of the lookup at once: nothing attaches to a network on its way out.
       this.nets.delete(r.id);
@@ -433,7 +440,8 @@ export class NetworkManager {
   async prune(filters: Filters): Promise<{ NetworksDeleted: string[] }> {
     const deleted: string[] = [];
     for (const r of [...this.nets.values()]) {
-      if (r.predefined || this.attached(r).length > 0) continue;
+      // Networks only stopped containers reference go too, as with dockerd (remove() decides).
+      if (r.predefined || this.attached(r).some((c) => c.running)) continue;
       const labelsOk = (filters.label ?? []).every((l) => {
         const eq = l.indexOf('=');
         return eq < 0 ? l in r.labels : r.labels[l.slice(0, eq)] === l.slice(eq + 1);
@@ -483,6 +491,7 @@ export class NetworkManager {
       const digest = createHash('sha256').update(`${c.id}/${r.id}`).digest('hex');
       return {
         networkId: r.id,
+        networkName: r.name,
         endpointId: createHash('sha256').update(`${c.id}/${r.id}/${this.now()}`).digest('hex'),
         address: formatIp(ip),
         prefix: plan.subnet.prefix,

@@ -36,6 +36,12 @@ export interface NetworkRecord {
 /** Endpoint of one container on one network, kept in the container's record. */
 export interface EndpointState {
   networkId: string;
+  /**
+   * The network's name when the endpoint was planned: a network removed while the container was
+   * stopped is still named in inspect, and a container that never ran joins a new network of that
+   * name at start, as dockerd finds it by name (absent in records of older engines).
+   */
+  networkName?: string;
   endpointId: string;
   address: string;
   prefix: number;

@@ -29,7 +29,7 @@ describe.skipIf(skip)('built-in engine: network removal', () => {
   useTestEngine('netrm', (e) => {
     engine = e;
     docker = new Docker({ socketPath: engine.socketPath });
-  }, { importBusybox: false });
+  });
 
   it('removes several networks at once: bridges and isolation rules gone, a second remove of one is a 404', async () => {
     const names = [0, 1, 2].map((i) => `netrm-${process.pid}-${i}`);
@@ -52,6 +52,35 @@ describe.skipIf(skip)('built-in engine: network removal', () => {
     const left = (await docker.listNetworks()).map((n) => n.Name);
     for (const n of names) expect(left).not.toContain(n);
   }, 30_000);
+
+  it('removes a network only stopped or never-started containers are on, as dockerd does; their next start says the network is gone', async () => {
+    const name = `netrm-stopped-${process.pid}`;
+    const net = await docker.createNetwork({ Name: name });
+    const ran = await docker.createContainer({ Image: 'busybox', Cmd: ['true'], name: `${name}-ran`, HostConfig: { NetworkMode: name } });
+    await ran.start();
+    await ran.wait();
+    const fresh = await docker.createContainer({ Image: 'busybox', Cmd: ['true'], name: `${name}-fresh`, HostConfig: { NetworkMode: name } });
+    // A running one still holds an endpoint: refused.
+    const holder = await docker.createContainer({ Image: 'busybox', Cmd: ['sleep', '30'], name: `${name}-holder`, HostConfig: { NetworkMode: name } });
+    await holder.start();
+    await expect(net.remove()).rejects.toMatchObject({ statusCode: 409 });
+    await holder.remove({ force: true });
+    await net.remove();
+    expect((await docker.listNetworks()).map((n) => n.Name)).not.toContain(name);
+    // Inspect still names the network the stopped container was on.
+    expect(Object.keys((await ran.inspect()).NetworkSettings.Networks)).toEqual([name]);
+    // One that ran knows the network by id: gone for good.
+    await expect(ran.start()).rejects.toMatchObject({ statusCode: 404, json: { message: `network ${net.id} not found` } });
+    // One that never ran knows it by name: a network of that name made since is joined.
+    await expect(fresh.start()).rejects.toMatchObject({ statusCode: 404, json: { message: `network ${name} not found` } });
+    const again = await docker.createNetwork({ Name: name });
+    await fresh.start();
+    expect(Object.values((await fresh.inspect()).NetworkSettings.Networks).map((e) => e.NetworkID)).toEqual([again.id]);
+    await fresh.wait();
+    await Promise.all([ran.remove({ force: true }), fresh.remove({ force: true })]);
+    await again.remove();
+    expect(await engine.leftovers()).toMatchObject({ mounts: [], runc: [], links: [] });
+  });
 
   it('LinkReaper deletes links asked for together in one request; one already gone sends the batch down the per-link path', async () => {
     const reaper = new LinkReaper();
