@@ -21,6 +21,9 @@ declare -A wanted=(
   [zstd]=zstd                # zstd layers: made in tests, and the client decompresses them with `zstd -dc` on Node < 22.15
   [apache2-utils]=htpasswd   # htpasswd for the basic-auth test registry
   [openssl]=openssl          # the test token server's signing certificate, and TLS test certificates
+  [mmdebstrap]=mmdebstrap    # a real Debian base image (minbase bookworm) for the image interop tests and the pull bench
+  [libcap2-bin]=setcap       # file capabilities in the layer-fidelity image (setcap/getcap)
+  [wget]=wget                # the quick start's request to the published port
 )
 
 missing=()
