@@ -8,7 +8,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { it } from 'vitest';
+import { describe, it } from 'vitest';
 
 export interface Prereq {
   /** What is needed, e.g. "runc". */
@@ -134,4 +134,13 @@ export const tools = (names: readonly string[]): Prereq[] =>
 /** `!requirePrereq(area, tools(names))`: true when every tool is there. */
 export function haveTools(area: string, names: readonly string[]): boolean {
   return !requirePrereq(area, tools(names));
+}
+
+/**
+ * `describe(name, body)` when `available`, else skipped through the one gate (a notice locally, a
+ * failing test in CI) naming `what` is needed.
+ */
+export function describeNeeding(available: boolean, what: string, name: string, body: () => void): void {
+  if (requirePrereq(name, file(what, available, 'see the test file for how to provide it'))) describe.skip(name, body);
+  else describe(name, body);
 }

@@ -9,7 +9,7 @@ import tarStream from 'tar-stream';
 import { afterAll, expect, it } from 'vitest';
 import { extractContextTar } from '../../../src/engine/build/context/tar.js';
 import { walkContext } from '../../../src/engine/build/context/walk.js';
-import { describeNeeding } from './prerequisites.js';
+import { describeNeeding } from '../../support/gates.js';
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;

@@ -7,7 +7,7 @@ import { expect, it } from 'vitest';
 import { parseDockerfile } from '../../../src/engine/build/dockerfile/parse.js';
 import { planBuild } from '../../../src/engine/build/plan/plan.js';
 import { corpusPath } from '../../corpus.js';
-import { describeNeeding } from './prerequisites.js';
+import { describeNeeding } from '../../support/gates.js';
 
 const root = corpusPath('awesome-compose');
 

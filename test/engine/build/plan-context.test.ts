@@ -10,7 +10,7 @@ import { walkContext } from '../../../src/engine/build/context/walk.js';
 import { parseDockerfile } from '../../../src/engine/build/dockerfile/parse.js';
 import { planBuild } from '../../../src/engine/build/plan/plan.js';
 import { corpusPath } from '../../corpus.js';
-import { describeNeeding } from './prerequisites.js';
+import { describeNeeding } from '../../support/gates.js';
 
 const made: string[] = [];
 afterEach(() => {
