@@ -13,17 +13,7 @@ import type { CliIO } from '../io.js';
 import type { GlobalFlags } from '../project-options.js';
 import { projectContext } from '../project-context.js';
 import { swarmFor, refuseOnSwarm } from '../swarm-target.js';
-import { parallelLimit, type UpFlags } from './verb-flags.js';
-
-function parseScale(entries: string[] | undefined): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const e of entries ?? []) {
-    const m = /^([^=]+)=(\d+)$/.exec(e);
-    if (!m) throw new UsageError(`--scale ${e}: expected SERVICE=NUM`);
-    out[m[1]] = Number(m[2]);
-  }
-  return out;
-}
+import { parallelLimit, parseScale, type UpFlags } from './verb-flags.js';
 
 function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T | undefined {
   if (value === undefined) return undefined;

@@ -1,6 +1,6 @@
 // `berth up`: thin over src/compose/up.ts — flags → options (all checked before the files are read
 // or an engine chosen), engine selection, exit code.
-import { parallelLimit, type UpFlags } from './verb-flags.js';
+import { parallelLimit, parseScale, type UpFlags } from './verb-flags.js';
 import { UsageError } from '../../errors.js';
 import type { PlacementMode } from '../../model/project.js';
 import type { PullPolicy } from '../../plan/plan.js';
@@ -15,16 +15,6 @@ import { parseDebounce } from './watch.js';
 import { wantsSwarm } from '../swarm-target.js';
 
 export type { UpFlags } from './verb-flags.js';
-
-function parseScale(entries: string[] | undefined): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const e of entries ?? []) {
-    const m = /^([^=]+)=(\d+)$/.exec(e);
-    if (!m) throw new UsageError(`--scale ${e}: expected SERVICE=NUM`);
-    out[m[1]] = Number(m[2]);
-  }
-  return out;
-}
 
 export function seconds(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;

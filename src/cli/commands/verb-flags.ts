@@ -93,3 +93,14 @@ export interface UpFlags {
   watch?: boolean;
   debounce?: string;
 }
+
+/** `--scale SERVICE=NUM`, repeatable. */
+export function parseScale(entries: string[] | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const e of entries ?? []) {
+    const m = /^([^=]+)=(\d+)$/.exec(e);
+    if (!m) throw new UsageError(`--scale ${e}: expected SERVICE=NUM`);
+    out[m[1]] = Number(m[2]);
+  }
+  return out;
+}

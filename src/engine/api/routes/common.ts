@@ -1,6 +1,7 @@
 // Pieces several route groups share: JSON bodies, output pumps for attach/exec/logs, and JSON
 // progress streams whose errors go in-band once the 200 is out (as moby's streamformatter does).
 
+import type { Readable } from 'node:stream';
 import { InvalidArgumentError, type OutputChunk, type ProgressMessage } from '../../backend.js';
 import type { Exchange, ResponseStream } from '../exchange.js';
 import { frame, MEDIA_MULTIPLEXED_STREAM, MEDIA_RAW_STREAM, streamNumber, STREAM_SYSTEMERR } from '../streams.js';
@@ -73,4 +74,19 @@ export async function streamProgress(x: Exchange, messages: AsyncIterable<Progre
     await out.write(`${JSON.stringify({ errorDetail: { message }, error: message })}\n`);
   }
   (out ?? x.stream(200, 'application/json')).end();
+}
+
+/** A tar answered as it is read (save, export, archive); a client that goes away stops the source. */
+export async function sendTar(x: Exchange, tar: Readable): Promise<void> {
+  const out = x.stream(200, 'application/x-tar');
+  try {
+    for await (const chunk of tar) {
+      if (!(await out.write(chunk as Buffer))) {
+        tar.destroy();
+        return;
+      }
+    }
+  } finally {
+    out.end();
+  }
 }

@@ -14,7 +14,7 @@ import {
 import { checkBody, CREATE_BODY, normalizeStrslices, UPDATE_BODY } from '../body-schema.js';
 import type { Route, RouteContext } from '../router.js';
 import { formatLogTimestamp, frame, streamNumber } from '../streams.js';
-import { pumpOutput, readJson, streamMediaType, writeStreamError } from './common.js';
+import { pumpOutput, readJson, sendTar, streamMediaType, writeStreamError } from './common.js';
 
 function stopOptions({ query }: RouteContext): { signal?: string; timeout?: number } {
   return { signal: query.string('signal') || undefined, timeout: query.int('t') };
@@ -286,18 +286,7 @@ export const containerRoutes: Route[] = [
     method: 'GET',
     path: '/containers/{id}/export',
     handler: async ({ x, params, backend }) => {
-      const tar = await backend.containers.export(params.id, x.signal);
-      const out = x.stream(200, 'application/x-tar');
-      try {
-        for await (const chunk of tar) {
-          if (!(await out.write(chunk as Buffer))) {
-            tar.destroy();
-            return;
-          }
-        }
-      } finally {
-        out.end();
-      }
+      await sendTar(x, await backend.containers.export(params.id, x.signal));
     },
   },
   {
@@ -336,17 +325,7 @@ export const containerRoutes: Route[] = [
       const { x } = ctx;
       const { stat, tar } = await ctx.backend.containers.archiveGet(ctx.params.id, pathParam(ctx), x.signal);
       x.setHeader('X-Docker-Container-Path-Stat', pathStatHeader(stat));
-      const out = x.stream(200, 'application/x-tar');
-      try {
-        for await (const chunk of tar) {
-          if (!(await out.write(chunk as Buffer))) {
-            tar.destroy();
-            return;
-          }
-        }
-      } finally {
-        out.end();
-      }
+      await sendTar(x, tar);
     },
   },
   {

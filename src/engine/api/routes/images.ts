@@ -5,22 +5,7 @@
 import { InvalidArgumentError, NotImplementedError, type AuthConfig } from '../../backend.js';
 import type { Exchange } from '../exchange.js';
 import type { Route } from '../router.js';
-import type { Readable } from 'node:stream';
-import { streamProgress } from './common.js';
-
-async function sendTar(x: Exchange, tar: Readable): Promise<void> {
-  const out = x.stream(200, 'application/x-tar');
-  try {
-    for await (const chunk of tar) {
-      if (!(await out.write(chunk as Buffer))) {
-        tar.destroy();
-        return;
-      }
-    }
-  } finally {
-    out.end();
-  }
-}
+import { sendTar, streamProgress } from './common.js';
 
 /**
  * X-Registry-Auth: base64 (URL-safe or not) of the AuthConfig JSON. Absent or `{}` means
