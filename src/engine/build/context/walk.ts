@@ -263,7 +263,10 @@ export async function walkTree(source: TreeSource, label: string, opts: WalkOpti
       message: `the build context is ${formatBytes(totalBytes)} in ${fileCount} files; a .dockerignore could leave out what the build does not need`,
     });
   }
-  return { root, entries, ignore, excluded: [...excluded].sort(), totalBytes, fileCount, warnings };
+  // Siblings are walked concurrently, so entries arrive in completion order: the index is handed
+  // out in path order, the same on every walk (what iterates it — a context tar — is then stable too).
+  const ordered = new Map([...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return { root, entries: ordered, ignore, excluded: [...excluded].sort(), totalBytes, fileCount, warnings };
 }
 
 export function formatBytes(n: number): string {
