@@ -13,6 +13,7 @@ import { readTarToArray, writeTar, type TarWriteEntry } from '../../../src/lib/t
 import { engineHost, requirePrereq } from '../../support/gates.js';
 import { PASSWD } from '../helpers/images.js';
 import { type TestEngine } from '../helpers/daemon-harness.js';
+import { NOTHING_LEFT } from '../helpers/leftovers.js';
 import { useTestEngine } from '../../support/engines.js';
 
 const skip = requirePrereq('engine archive (docker cp)', engineHost());
@@ -103,7 +104,7 @@ describe.skipIf(skip)('built-in engine archive (docker cp)', () => {
     expect(await get(c, '/data/in.txt')).toMatchObject([{ path: 'in.txt', data: 'put before start\n' }]);
     // The rootfs and volume mounts of the copy go once the response is sent.
     for (let i = 0; i < 50 && (await engine.leftovers()).mounts.length > 0; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(await engine.leftovers()).toEqual({ mounts: [], runc: [], cgroups: [], links: [], listeners: [], volumes: [], ioSockets: [] });
+    expect(await engine.leftovers()).toEqual(NOTHING_LEFT);
     await c.remove();
     await docker.getVolume(vol).remove();
   }, 60_000);

@@ -1,77 +1,41 @@
 // The daemon as a real process, through the CLI: `berth engine start|status|stop`, then `kill -9`
 // of the daemon while containers run, and a new daemon that re-adopts them (live restore). The CLI
-// is compiled into node_modules/.cache (this repo's dist/ is not touched), so node resolves the
-// package's dependencies from the repo.
+// is compiled from src/ (helpers/daemon-process.ts).
 
-import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { existsSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lockPath, processAlive, readLockPid } from '../../../src/engine/daemon/daemon.js';
-import { cgroupDirs } from '../../../src/engine/runtime/cgroups.js';
-import { deleteLink, listLinks } from '../../../src/engine/networks/sysnet.js';
 import { mountsUnder } from '../../../src/engine/runtime/rootfs.js';
-import { buildNetns, buildShim, RUNC } from '../helpers/engine-env.js';
 import { engineHost, requirePrereq } from '../../support/gates.js';
 import { busyboxTar } from '../helpers/daemon-harness.js';
+import { startEngineProcess, type EngineProcess } from '../helpers/daemon-process.js';
+import { NOTHING_LEFT } from '../helpers/leftovers.js';
 
 const skip = requirePrereq('engine daemon process', engineHost());
-const repoRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
 
 describe.skipIf(skip)('berth engine as a process', () => {
-  let dir: string;
-  let build: string;
-  let entry: string;
+  let e: EngineProcess;
   let root: string;
   let runRoot: string;
   let socketPath: string;
-  let shim: string;
-  let netns: string;
-  const cgroupParent = `/berth-test-proc-${process.pid}`;
+  let dir: string;
 
-  function berth(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    return new Promise((resolve) => {
-      execFile(process.execPath, [entry, 'engine', ...args, '--root', root, '--run-root', runRoot], { timeout: 30_000, env: { ...process.env, BERTH_NETNS_BINARY: netns } }, (err, stdout, stderr) => {
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout: String(stdout), stderr: String(stderr) });
-      });
-    });
-  }
+  const berth = (args: string[]) => e.berth(['engine', ...args, '--root', root, '--run-root', runRoot]);
 
-  beforeAll(() => {
-    dir = mkdtempSync('/tmp/bd-proc-');
-    root = path.join(dir, 'root');
-    runRoot = path.join(dir, 'run');
-    socketPath = path.join(runRoot, 'engine.sock');
-    shim = buildShim(dir);
-    // The compiled daemon below lives outside the package's dist/, so it is told where the helper is.
-    netns = buildNetns(dir);
-    build = path.join(repoRoot, 'node_modules/.cache', `berth-daemon-test-${process.pid}`);
-    mkdirSync(build, { recursive: true });
-    execFileSync(process.execPath, [path.join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', path.join(repoRoot, 'tsconfig.build.json'), '--outDir', build], { stdio: 'ignore' });
-    entry = path.join(build, 'entry.mjs');
-    writeFileSync(entry, "import { main } from './cli/main.js';\nprocess.exitCode = await main(process.argv);\n");
+  beforeAll(async () => {
+    e = await startEngineProcess('proc', { start: false });
+    ({ root, runRoot, socketPath, dir } = e);
   }, 120_000);
 
   afterAll(async () => {
-    const pid = await readLockPid(lockPath(root ?? '/nonexistent'));
-    if (pid && processAlive(pid)) process.kill(pid, 'SIGKILL');
-    if (build) rmSync(build, { recursive: true, force: true });
-    // The engine made its default `bridge` network (a kernel bridge tagged with its root): it goes with the test.
-    if (root) for (const l of await listLinks()) if (l.ifalias === `berth ${root}`) await deleteLink(l.ifname);
-    for (const d of cgroupDirs(cgroupParent)) {
-      try {
-        rmdirSync(d);
-      } catch {
-        // not created under this hierarchy
-      }
-    }
-    if (dir && (await mountsUnder(dir)).length === 0) rmSync(dir, { recursive: true, force: true });
-  });
+    await e?.close();
+  }, 60_000);
 
   it('starts in the background, survives kill -9 without losing its containers, and stops', async () => {
-    const flags = ['--shim', shim, '--runc', RUNC ?? 'runc', '--cgroup-parent', cgroupParent];
+    const flags = e.runFlags;
     const notYet = await berth(['status']);
     expect(notYet, notYet.stderr).toMatchObject({ code: 1, stdout: 'not running\n' });
     const started = await berth(['start', ...flags]);
@@ -124,10 +88,8 @@ describe.skipIf(skip)('berth engine as a process', () => {
     expect(await berth(['stop'])).toMatchObject({ code: 0 });
     const before = await berth(['status']);
     expect(before, before.stderr).toMatchObject({ code: 1, stdout: 'not running\n' });
-    // Nothing ran on its default bridge when it stopped: the bridge went with it (the next start makes it again).
-    expect((await listLinks()).filter((l) => l.ifalias === `berth ${root}`).map((l) => l.ifname)).toEqual([]);
-    expect(await mountsUnder(root)).toEqual([]);
-    expect(readdirSync(path.join(runRoot, 'runc'))).toEqual([]);
-    for (const d of cgroupDirs(cgroupParent)) if (existsSync(d)) expect(readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory())).toEqual([]);
+    // Nothing ran on its default bridge when it stopped: the bridge went with it (the next start
+    // makes it again), and nothing else is left.
+    expect(await e.leftovers()).toEqual(NOTHING_LEFT);
   }, 90_000);
 });

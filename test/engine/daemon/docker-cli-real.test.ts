@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { DOCKER_CLI, dockerCliEnv, runDockerCli, type CliResult } from '../helpers/docker-cli.js';
 import { dockerCli, engineHost, requirePrereq } from '../../support/gates.js';
 import { busyboxTar, type TestEngine } from '../helpers/daemon-harness.js';
+import { NOTHING_LEFT } from '../helpers/leftovers.js';
 import { useTestEngine } from '../../support/engines.js';
 
 const skip = requirePrereq('docker CLI against the built-in engine', [...engineHost(), dockerCli()]);
@@ -144,7 +145,7 @@ describe.skipIf(skip)('docker CLI against the built-in engine', () => {
     const rm = await docker(['rm', '-f', 'web']);
     expect(rm).toMatchObject({ code: 0, stdout: 'web\n' });
     expect((await docker(['ps', '-a', '-q'])).stdout).toBe('');
-    expect(await engine.leftovers()).toEqual({ mounts: [], runc: [], cgroups: [], links: [], listeners: [], volumes: [], ioSockets: [] });
+    expect(await engine.leftovers()).toEqual(NOTHING_LEFT);
   }, 60_000);
 
   it('exec with user, workdir and env; logs --tail and -t; rename; update', async () => {
@@ -283,7 +284,7 @@ describe.skipIf(skip)('docker CLI against the built-in engine', () => {
     // tty or not; test/conformance's exec-missing-binary step compares the two engines.
     expect(missing.code).toBe(126);
     await docker(['rm', '-f', 'term']);
-    expect(await engine.leftovers()).toEqual({ mounts: [], runc: [], cgroups: [], links: [], listeners: [], volumes: [], ioSockets: [] });
+    expect(await engine.leftovers()).toEqual(NOTHING_LEFT);
   }, 60_000);
 
   it('isolation: own PID 1, own hostname, own root filesystem', async () => {

@@ -1,18 +1,18 @@
 // A real built-in engine for tests: its own temp state root, runtime dir, socket and cgroup parent,
 // the shim built into the temp dir, and a busybox image imported as `busybox:latest`. `close()`
-// removes every container and volume and asserts nothing is left behind (mounts, runc state,
-// cgroups, volume mounts).
+// removes every container and volume and asserts nothing is left behind (leftovers.ts: mounts,
+// runc state, cgroups, links, isolation and firewall rules, netns, listeners, io sockets).
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, rmdirSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { startDaemon, type RunningDaemon } from '../../../src/engine/daemon/daemon.js';
 import type { BuiltinEngineOptions } from '../../../src/engine/daemon/engine.js';
 import { cgroupDirs } from '../../../src/engine/runtime/cgroups.js';
-import { mountsUnder } from '../../../src/engine/runtime/rootfs.js';
 import { buildShim, RUNC } from './engine-env.js';
 import { buildBusyboxImage } from './images.js';
+import { describeLeftovers, engineLeftovers, recordedBridges, type EngineTrace, type Leftovers } from './leftovers.js';
 
 export interface TestEngine {
   dir: string;
@@ -25,16 +25,53 @@ export interface TestEngine {
   /** Starts a fresh daemon on the same root (live restore); `whileDown` runs between the two. */
   restartDaemon(opts?: { kill?: boolean; whileDown?: () => Promise<void> }): Promise<void>;
   /**
-   * What is left behind on the host: mounts under the root and the runtime dir (network
-   * namespaces), runc containers, cgroup dirs, links (bridges, veths) carrying this engine's alias,
-   * host ports the engine bound that something still listens on, and (a subset of the mounts,
-   * named apart) volume data directories still mounted by the local driver.
+   * What is left behind on the host (leftovers.ts), the bridges of networks that exist now left
+   * out: mounts under the root and the runtime dir, runc containers, cgroup dirs, links, rules,
+   * netns files, host ports the engine bound that something still listens on, io sockets.
    */
-  leftovers(): Promise<{ mounts: string[]; runc: string[]; cgroups: string[]; links: string[]; listeners: string[]; volumes: string[]; ioSockets: string[] }>;
+  leftovers(): Promise<Leftovers>;
   close(): Promise<void>;
 }
 
 let seq = 0;
+
+/** What a running daemon has left, its live networks' bridges aside (they are the engine's while it runs). */
+export async function leftoversOf(daemon: RunningDaemon, trace: EngineTrace & { bridges: Set<string> }): Promise<Leftovers> {
+  const live = recordedBridges(trace.root);
+  for (const b of live) trace.bridges.add(b);
+  return engineLeftovers({ ...trace, liveBridges: live, bound: (await daemon.engine.networkLeftovers()).listeners });
+}
+
+/**
+ * The end of every test engine: removes its containers, volumes and networks through the engine,
+ * closes the daemon, and throws when anything is left on the host (leftovers.ts). Removes `dir`
+ * unless something is still mounted under it.
+ */
+export async function closeChecked(daemon: RunningDaemon, trace: EngineTrace & { bridges: Set<string> }, dir: string): Promise<void> {
+  const list = await daemon.engine.containers.list({ all: true, size: false, filters: {} });
+  for (const c of list) await daemon.engine.containers.remove(c.Id, { force: true, volumes: false, link: false }).catch(() => undefined);
+  // With every container gone no volume may be in use: a refused remove is a leak of its own.
+  const stuck: string[] = [];
+  for (const v of (await daemon.engine.volumes.list({})).Volumes) {
+    await daemon.engine.volumes.remove(v.Name, { force: true }).catch((e: unknown) => stuck.push(`${v.Name}: ${String(e)}`));
+  }
+  for (const b of recordedBridges(trace.root)) trace.bridges.add(b);
+  const bound = (await daemon.engine.networkLeftovers()).listeners;
+  // Networks (the predefined `bridge` too) and their bridges go with the test's engine.
+  await daemon.engine.dismantleNetworks().catch((e: unknown) => console.error('dismantling networks failed:', e));
+  await daemon.close();
+  const left = await engineLeftovers({ ...trace, bound, daemonDown: true });
+  for (const d of cgroupDirs(trace.cgroupParent)) {
+    try {
+      rmdirSync(d);
+    } catch {
+      // not created under this hierarchy
+    }
+  }
+  if (left.mounts.length === 0) rmSync(dir, { recursive: true, force: true });
+  const found = describeLeftovers(left);
+  if (found || stuck.length) throw new Error(`left behind: ${found ?? '{}'}${stuck.length ? ` stuck volumes: ${JSON.stringify(stuck)}` : ''}`);
+}
 
 export async function busyboxTar(dir: string): Promise<Buffer> {
   const image = buildBusyboxImage(path.join(dir, 'busybox-rootfs'));
@@ -54,6 +91,7 @@ export async function startTestEngine(name: string, opts: { importBusybox?: bool
   const shim = buildShim(dir);
   const options = { root, runRoot, socketPath, cgroupParent, shimBinary: shim, runcBinary: opts.runcBinary ?? RUNC, pollMs: 20, ...opts.engine };
   let daemon = await startDaemon(options);
+  const trace: EngineTrace & { bridges: Set<string> } = { root, runRoot, socketPath, cgroupParent, bridges: new Set() };
   if (opts.importBusybox ?? true) {
     const tar = await busyboxTar(dir);
     for await (const _ of daemon.engine.images.import({ source: Readable.from([tar]), repo: 'busybox', tag: 'latest', changes: ['CMD ["sh"]'], signal: new AbortController().signal })) {
@@ -76,50 +114,11 @@ export async function startTestEngine(name: string, opts: { importBusybox?: bool
       await opts.whileDown?.();
       daemon = await startDaemon(options);
     },
-    async leftovers() {
-      const runc = existsSync(path.join(runRoot, 'runc'))
-        ? readdirSync(path.join(runRoot, 'runc')).filter((n) => !n.startsWith('.'))
-        : [];
-      const cgroups: string[] = [];
-      for (const d of cgroupDirs(cgroupParent)) {
-        if (!existsSync(d)) continue;
-        for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) cgroups.push(path.join(d, e.name));
-      }
-      const net = await daemon.engine.networkLeftovers();
-      const listening = new Set(
-        execFileSync('ss', ['-Hltun'], { encoding: 'utf8' })
-          .split('\n')
-          .map((l) => l.trim().split(/\s+/))
-          .filter((f) => f.length >= 5)
-          .map((f) => `${f[0]}:${f[4].replace(/^\[?::ffff:|\]$/g, '').replace(/^\*:/, '0.0.0.0:')}`),
-      );
-      const listeners = [...new Set(net.listeners)].filter((l) => listening.has(l));
-      // The monitors' stdin/resize sockets (<run-root>/io) go with their containers.
-      const ioDir = path.join(runRoot, 'io');
-      const ioSockets = existsSync(ioDir) ? readdirSync(ioDir) : [];
-      return { mounts: [...(await mountsUnder(root)), ...(await mountsUnder(runRoot))], runc, cgroups, links: net.links, listeners, volumes: await mountsUnder(path.join(root, 'volumes')), ioSockets };
+    leftovers() {
+      return leftoversOf(daemon, trace);
     },
     async close() {
-      const list = await daemon.engine.containers.list({ all: true, size: false, filters: {} });
-      for (const c of list) await daemon.engine.containers.remove(c.Id, { force: true, volumes: false, link: false }).catch(() => undefined);
-      // With every container gone no volume may be in use: a refused remove is a leak of its own.
-      const stuck: string[] = [];
-      for (const v of (await daemon.engine.volumes.list({})).Volumes) {
-        await daemon.engine.volumes.remove(v.Name, { force: true }).catch((e: unknown) => stuck.push(`${v.Name}: ${String(e)}`));
-      }
-      // Networks (the predefined `bridge` too) and their bridges go with the test's engine.
-      await daemon.engine.dismantleNetworks().catch((e: unknown) => console.error('dismantling networks failed:', e));
-      await daemon.close();
-      const left = await engine.leftovers();
-      for (const d of cgroupDirs(cgroupParent)) {
-        try {
-          rmdirSync(d);
-        } catch {
-          // not created under this hierarchy
-        }
-      }
-      if (left.mounts.length === 0) rmSync(dir, { recursive: true, force: true });
-      if (left.mounts.length || left.runc.length || left.cgroups.length || left.links.length || left.listeners.length || left.ioSockets.length || stuck.length) throw new Error(`left behind: ${JSON.stringify({ ...left, stuckVolumes: stuck })}`);
+      await closeChecked(daemon, trace, dir);
     },
   };
   return engine;
