@@ -3,18 +3,30 @@
 // the restart policy decides, and the run's cleanup (sandbox, runc state, rootfs, volumes) is
 // started in the background — stop answers once the exit is recorded, so compose's reverse-order
 // stop of a chain does not pay each link's cleanup. AutoRemove containers go after their cleanup.
+//
+// A monitor that dies before its container (someone kill -9s it, the OOM killer picks it) writes
+// no status: every second the poll also asks whether each running container's monitor lives. One
+// that does not is lost for good — nothing can become the parent of a running process again, so
+// nothing would reap the container, keep its log or learn how it ended, and its output pipe has no
+// reader left. The engine then stops the container itself and records the exit with the reason,
+// as containerd does when a shim dies; the restart policy decides what comes next.
 
 import type { LiveContainer } from '../container/table.js';
-import { readExitStatus, type ExitStatus } from '../runtime/monitor.js';
+import { monitorAlive, readExitStatus, type ExitStatus } from '../runtime/monitor.js';
+import { processAlive } from './daemon.js';
 import { iso, type EngineCore } from './core.js';
 import { removeNow } from './delete.js';
 import { cleanupRun, networkEvents } from './run.js';
 import { onExited } from './supervision.js';
 
+/** How often the poll checks that running containers' monitors are alive. */
+const MONITOR_CHECK_MS = 1_000;
+
 export class ExitHandler {
   private polling = false;
   /** A poll was asked for while one ran: run once more when it ends. */
   private pollAgain = false;
+  private lastMonitorCheck = 0;
 
   constructor(private readonly core: EngineCore) {}
 
@@ -30,10 +42,13 @@ export class ExitHandler {
     try {
       do {
         this.pollAgain = false;
+        const checkMonitors = core.clock.now() - this.lastMonitorCheck >= MONITOR_CHECK_MS;
+        if (checkMonitors) this.lastMonitorCheck = core.clock.now();
         for (const live of [...core.containers.values()]) {
           if (!live.rec.state.Running) continue;
           const status = await readExitStatus(core.paths(live.rec.id).status).catch(() => undefined);
           if (status && status.pid === live.rec.state.Pid) await this.handle(live, status);
+          else if (checkMonitors && live.rec.monitorPid > 0 && !monitorAlive(live.rec.monitorPid)) await this.monitorLost(live, 'died');
         }
       } while (this.pollAgain && !core.closed);
     } finally {
@@ -41,7 +56,37 @@ export class ExitHandler {
     }
   }
 
-  async handle(live: LiveContainer, status: ExitStatus): Promise<void> {
+  /**
+   * A running container whose monitor is gone (`when` says how, for the record's Error): its exit
+   * is recorded, after the engine has killed what still runs of it. A status the monitor wrote
+   * just before it went is taken as the exit.
+   */
+  async monitorLost(live: LiveContainer, when: string): Promise<void> {
+    const core = this.core;
+    const rec = live.rec;
+    const { Pid: pid, StartedAt: startedAt } = rec.state;
+    const monitor = rec.monitorPid;
+    const status = await readExitStatus(core.paths(rec.id).status).catch(() => undefined);
+    if (status && status.pid === pid) return this.handle(live, status);
+    let killed = false;
+    if (processAlive(pid)) {
+      killed = await core.runner.runc.kill(rec.id, 'SIGKILL', { all: true }).then(
+        () => true,
+        () => false,
+      );
+      // (runc knew it, so the pid is still the container's init, not a newer process.)
+      for (let i = 0; killed && i < 250 && processAlive(pid); i++) await new Promise((r) => setTimeout(r, 20));
+    }
+    const what = `the container's monitor (berth-shim, pid ${monitor}) ${when}`;
+    core.logger.error('container monitor lost', { id: rec.id, monitorPid: monitor, killed });
+    await this.handle(
+      live,
+      { pid, exitCode: killed ? 137 : 255, signal: killed ? 9 : 0, oomKilled: false, startedAt, finishedAt: iso(core.clock.now()) },
+      killed ? `${what}; the engine killed the container, which nothing could reap or log any more` : `${what}; how the container ended is unknown`,
+    );
+  }
+
+  async handle(live: LiveContainer, status: ExitStatus, error = ''): Promise<void> {
     const core = this.core;
     const rec = live.rec;
     if (!rec.state.Running) return;
@@ -53,6 +98,7 @@ export class ExitHandler {
       Paused: false,
       Pid: 0,
       ExitCode: status.exitCode,
+      Error: error,
       OOMKilled: status.oomKilled,
       FinishedAt: Number.isNaN(Date.parse(status.finishedAt)) ? iso(core.clock.now()) : status.finishedAt,
     };

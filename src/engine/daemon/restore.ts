@@ -7,7 +7,7 @@ import { loadRecords } from '../container/record.js';
 import { monitorAlive, readExitStatus } from '../runtime/monitor.js';
 import { mountsUnder } from '../runtime/rootfs.js';
 import { shouldRestartOnDaemonStart } from '../supervise/restart.js';
-import { iso, type EngineCore } from './core.js';
+import type { EngineCore } from './core.js';
 import type { ExitHandler } from './exits.js';
 import { cleanupRun, publishPorts, startRun } from './run.js';
 import { onStarted } from './supervision.js';
@@ -34,7 +34,9 @@ export async function restoreContainers(core: EngineCore, exits: ExitHandler): P
         continue;
       }
       const runcState = await core.runner.runc.stateIfExists(rec.id).catch(() => undefined);
-      if ((rec.monitorPid && monitorAlive(rec.monitorPid)) || runcState?.status === 'running' || runcState?.status === 'paused') {
+      // (Records of engines that kept no monitor pid: runc's word alone.)
+      const monitored = rec.monitorPid > 0 ? monitorAlive(rec.monitorPid) : runcState?.status === 'running' || runcState?.status === 'paused';
+      if (monitored) {
         rec.state.Paused = runcState?.status === 'paused';
         rec.state.Status = rec.state.Paused ? 'paused' : 'running';
         // The proxies died with the previous daemon; the same host ports are bound again.
@@ -46,10 +48,9 @@ export async function restoreContainers(core: EngineCore, exits: ExitHandler): P
         core.logger.info('container re-adopted', { id: rec.id, pid: rec.state.Pid });
         continue;
       }
-      // Neither a status nor a monitor: the machine rebooted, or the monitor was killed.
-      await exits.handle(live, { pid: rec.state.Pid, exitCode: 255, signal: 0, oomKilled: false, startedAt: rec.state.StartedAt, finishedAt: iso(core.clock.now()) });
-      rec.state.Error = 'the container\'s monitor disappeared while the engine was down';
-      await core.persist(live);
+      // Neither a status nor a monitor: the machine rebooted, or the monitor was killed (a
+      // container still running without it is stopped: nothing could reap it any more).
+      await exits.monitorLost(live, 'disappeared while the engine was down');
     } else {
       // Prepared by an earlier daemon (or it died preparing) and never started: undo; a start prepares anew.
       if (await hasRunLeftovers(core, rec.id)) {

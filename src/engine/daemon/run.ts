@@ -22,7 +22,10 @@ import { logPolicy } from '../container/log-config.js';
 import { iso, type EngineCore } from './core.js';
 import { onStarted } from './supervision.js';
 
-/** Undoes what a finished run left: runc state, the rootfs mount, the volumes it held and the old status file. */
+/**
+ * Undoes what a finished run left: runc state, the rootfs mount, the volumes it held, the network
+ * sandbox and the monitor's io socket (a monitor removes it as it ends; one that was killed cannot).
+ */
 export async function cleanupRun(core: EngineCore, id: string): Promise<void> {
   const p = core.paths(id);
   const rec = core.containers.get(id)?.rec;
@@ -36,6 +39,7 @@ export async function cleanupRun(core: EngineCore, id: string): Promise<void> {
     })(),
     (async () => {
       await deleteStoppedRunc(core, id);
+      await rm(p.ioSocket, { force: true }).catch(() => undefined);
       await unmountRootfs(p.rootfs).catch(() => undefined);
       await core.vols.release(id).catch((e: unknown) => core.logger.error('releasing volumes failed', { id, error: String(e) }));
     })(),
