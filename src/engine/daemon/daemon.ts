@@ -124,6 +124,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   try {
     const logFile = opts.logFile ?? path.join(opts.runRoot, 'engine.log');
     const sink = logFile === '-' ? process.stderr : (logStream = createWriteStream(logFile, { flags: 'a', mode: 0o600 }));
+    // A log that cannot be written (its disk is full) must not take the daemon down: an 'error'
+    // nobody listens to would. The lines are lost; stderr says so once.
+    logStream?.once('error', (e) => process.stderr.write(`berth engine: the log ${logFile} cannot be written (${e.message}); logging stops\n`));
+    logStream?.on('error', () => undefined);
     const logger = jsonLogger(sink);
     const engine = await BuiltinEngine.open({ ...opts, logger });
     const socketPath = opts.socketPath ?? defaultSocket(opts.runRoot);

@@ -23,6 +23,7 @@ import { ExitHandler } from './exits.js';
 import { Images } from './images.js';
 import { Networks } from './networks.js';
 import { restoreContainers } from './restore.js';
+import { explainingStorage, storageFullError } from './storage-full.js';
 import { discardPrepared, releasePreparedOn } from './run.js';
 import { policyRestart } from './start.js';
 import { healthChanged } from './supervision.js';
@@ -57,12 +58,18 @@ export class BuiltinEngine implements EngineBackend {
       exec: (id, cmd, timeoutMs) => this.exec.probe(id, cmd, timeoutMs),
       onChange: (id, health) => healthChanged(this.core, id, health),
     });
-    this.containers = new Containers(this.core);
-    this.networks = new Networks(this.core);
-    this.images = new Images(this.core);
-    this.system = new System(this.core);
-    this.build = new Builds(this.core);
+    // A full disk under the root is answered as such, whichever room wrote (storage-full.ts).
+    const explain = (e: unknown): unknown => storageFullError(e, this.core);
+    this.containers = explainingStorage(new Containers(this.core), explain);
+    this.networks = explainingStorage(new Networks(this.core), explain);
+    this.images = explainingStorage(new Images(this.core), explain);
+    this.system = explainingStorage(new System(this.core), explain);
+    this.build = explainingStorage(new Builds(this.core), explain);
+    this.explain = explain;
   }
+
+  private readonly explain: (e: unknown) => unknown;
+  private volumesRoom: VolumeBackend | undefined;
 
   get root(): string {
     return this.core.root;
@@ -81,7 +88,8 @@ export class BuiltinEngine implements EngineBackend {
   }
 
   get volumes(): VolumeBackend {
-    return this.core.vols;
+    this.volumesRoom ??= explainingStorage<VolumeBackend>(this.core.vols, this.explain);
+    return this.volumesRoom;
   }
 
   /** Opens the state under `root`, re-adopts containers left by an earlier daemon and starts supervising. */

@@ -4,7 +4,7 @@
 // runc state, cgroups, links, isolation and firewall rules, netns, listeners, io sockets).
 
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, rmdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { startDaemon, type RunningDaemon } from '../../../src/engine/daemon/daemon.js';
@@ -44,10 +44,10 @@ export async function leftoversOf(daemon: RunningDaemon, trace: EngineTrace & { 
 
 /**
  * The end of every test engine: removes its containers, volumes and networks through the engine,
- * closes the daemon, and throws when anything is left on the host (leftovers.ts). Removes `dir`
- * unless something is still mounted under it.
+ * closes the daemon, and throws when anything is left on the host (leftovers.ts). Removes
+ * `removeDirs` unless something is still mounted under the engine's roots.
  */
-export async function closeChecked(daemon: RunningDaemon, trace: EngineTrace & { bridges: Set<string> }, dir: string): Promise<void> {
+export async function closeChecked(daemon: RunningDaemon, trace: EngineTrace & { bridges: Set<string> }, removeDirs: readonly string[]): Promise<void> {
   const list = await daemon.engine.containers.list({ all: true, size: false, filters: {} });
   for (const c of list) await daemon.engine.containers.remove(c.Id, { force: true, volumes: false, link: false }).catch(() => undefined);
   // With every container gone no volume may be in use: a refused remove is a leak of its own.
@@ -68,7 +68,7 @@ export async function closeChecked(daemon: RunningDaemon, trace: EngineTrace & {
       // not created under this hierarchy
     }
   }
-  if (left.mounts.length === 0) rmSync(dir, { recursive: true, force: true });
+  if (left.mounts.length === 0) for (const d of removeDirs) rmSync(d, { recursive: true, force: true });
   const found = describeLeftovers(left);
   if (found || stuck.length) throw new Error(`left behind: ${found ?? '{}'}${stuck.length ? ` stuck volumes: ${JSON.stringify(stuck)}` : ''}`);
 }
@@ -80,10 +80,14 @@ export async function busyboxTar(dir: string): Promise<Buffer> {
   return tar;
 }
 
-/** `runcBinary`: another runc (e.g. a wrapper that logs its invocations); default the system's. `engine`: more engine options. */
-export async function startTestEngine(name: string, opts: { importBusybox?: boolean; runcBinary?: string; engine?: Partial<BuiltinEngineOptions> } = {}): Promise<TestEngine> {
+/**
+ * `runcBinary`: another runc (e.g. a wrapper that logs its invocations); default the system's.
+ * `engine`: more engine options. `dir`: the directory to put the engine in (the caller's, e.g. a
+ * small tmpfs; close() empties it but leaves it), else a new temp dir that close() removes.
+ */
+export async function startTestEngine(name: string, opts: { importBusybox?: boolean; runcBinary?: string; engine?: Partial<BuiltinEngineOptions>; dir?: string } = {}): Promise<TestEngine> {
   // Short paths: overlay options must fit in one page.
-  const dir = mkdtempSync(`/tmp/bd-${name}-`);
+  const dir = opts.dir ?? mkdtempSync(`/tmp/bd-${name}-`);
   const root = path.join(dir, 'root');
   const runRoot = path.join(dir, 'run');
   const socketPath = path.join(runRoot, 'engine.sock');
@@ -118,7 +122,7 @@ export async function startTestEngine(name: string, opts: { importBusybox?: bool
       return leftoversOf(daemon, trace);
     },
     async close() {
-      await closeChecked(daemon, trace, dir);
+      await closeChecked(daemon, trace, opts.dir ? readdirSync(dir).map((n) => path.join(dir, n)) : [dir]);
     },
   };
   return engine;

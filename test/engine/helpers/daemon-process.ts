@@ -159,7 +159,7 @@ export async function startEngineProcess(name: string, opts: { start?: boolean }
         if (processAlive(p)) process.kill(p, 'SIGKILL');
       }
       const daemon = await startDaemon({ root, runRoot, socketPath, cgroupParent, shimBinary: shim, runcBinary: RUNC, pollMs: 20, logFile: path.join(dir, 'engine.log') });
-      await closeChecked(daemon, { root, runRoot, socketPath, cgroupParent, bridges }, dir);
+      await closeChecked(daemon, { root, runRoot, socketPath, cgroupParent, bridges }, [dir]);
     },
   };
   if (opts.start ?? true) await e.start();
