@@ -88,8 +88,11 @@ export interface EngineProcess extends EngineTrace {
   pid(): Promise<number | undefined>;
   /** `kill -9` of the daemon; resolves once it is gone. */
   kill(): Promise<void>;
-  /** What is on the host now (the daemon may be dead or alive; bridges of its networks count unless `liveNetworks`). */
-  leftovers(opts?: { liveNetworks?: boolean }): Promise<Leftovers>;
+  /**
+   * What is on the host now (the daemon may be dead or alive): bridges of its networks count
+   * unless `liveNetworks`; `bound` are host ports it published (`tcp:127.0.0.1:8080`), which must not listen.
+   */
+  leftovers(opts?: { liveNetworks?: boolean; bound?: string[] }): Promise<Leftovers>;
   /** Ends the daemon, removes what is left through an engine on the same root, and checks the host. */
   close(): Promise<void>;
 }
@@ -149,7 +152,7 @@ export async function startEngineProcess(name: string, opts: { start?: boolean }
     async leftovers(o = {}) {
       const live = recordedBridges(root);
       for (const b of live) bridges.add(b);
-      return engineLeftovers({ root, runRoot, socketPath, cgroupParent, bridges, ...(o.liveNetworks ? { liveBridges: live } : {}) });
+      return engineLeftovers({ root, runRoot, socketPath, cgroupParent, bridges, ...(o.liveNetworks ? { liveBridges: live } : {}), ...(o.bound ? { bound: o.bound } : {}) });
     },
     async close() {
       const p = await pid();
