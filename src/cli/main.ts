@@ -147,6 +147,29 @@ export function buildProgram(io: CliIO): Command {
     const { engineStatus } = await import('../client/engine-launcher.js');
     await engineStatus(opts, io);
   });
+  engineOptions(
+    engine
+      .command('cleanup')
+      .description('remove what a dead engine left on the host; stops the containers it left running, keeps their data and volumes')
+      .addHelpText(
+        'after',
+        [
+          '',
+          'For an engine that was killed or crashed: removes its runtime leftovers — mounts under the',
+          'state root and run root, network namespaces, bridges and veths, isolation and outbound-NAT',
+          'firewall rules, runc state, cgroups, io sockets, the API socket and the pid file.',
+          'Containers still running without their engine are stopped (their processes are killed).',
+          'Containers\' records and data, images, volumes and networks are kept: the next engine lists',
+          'the containers as exited. Refused while the engine runs: `berth engine stop` it first.',
+        ].join('\n'),
+      ),
+  )
+    .option('--runc <path>', 'runc binary the engine used')
+    .option('--cgroup-parent <path>', 'parent cgroup the engine ran its containers under (default /berth)')
+    .action(async (opts) => {
+      const { cleanupEngineLeftovers } = await import('./commands/engine.js');
+      await cleanupEngineLeftovers(opts, io);
+    });
 
   registerWatchCommands(program, io, globals);
   registerCompareCommands(program, io, globals);

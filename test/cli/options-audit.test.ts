@@ -114,6 +114,7 @@ const SAFETY: Record<string, string[]> = {
   'engine start': ['--root', NOWHERE, '--run-root', NOWHERE, '--socket', `${NOWHERE}/engine.sock`],
   'engine stop': ['--root', NOWHERE, '--run-root', NOWHERE],
   'engine status': ['--root', NOWHERE, '--run-root', NOWHERE, '--socket', `${NOWHERE}/engine.sock`],
+  'engine cleanup': ['--root', NOWHERE, '--run-root', NOWHERE, '--socket', `${NOWHERE}/engine.sock`],
   'swarm-lab up': ['--nodes', '0', '--dir', NOWHERE],
   'swarm-lab status': ['--dir', NOWHERE],
   'swarm-lab down': ['--dir', NOWHERE],

@@ -1,5 +1,6 @@
-// `berth engine run`: the built-in engine's daemon in the foreground. `start`, `stop` and `status`
-// are the launcher's (src/client/engine-launcher.ts), which engine selection also uses.
+// `berth engine run`: the built-in engine's daemon in the foreground, and `berth engine cleanup`:
+// what a dead engine left on the host, removed. `start`, `stop` and `status` are the launcher's
+// (src/client/engine-launcher.ts), which engine selection also uses.
 
 import path from 'node:path';
 import { resolveEnginePaths, type EngineFlags } from '../../client/engine-launcher.js';
@@ -54,3 +55,31 @@ export async function runEngineForeground(flags: EngineFlags, io: CliIO): Promis
   });
 }
 
+
+/** `berth engine cleanup`: removes what a dead engine left (engine/daemon/cleanup.ts) and says what. */
+export async function cleanupEngineLeftovers(flags: EngineFlags, io: CliIO): Promise<void> {
+  const { cleanupEngine } = await import('../../engine/daemon/cleanup.js');
+  const r = resolveEnginePaths(flags, io);
+  const report = await cleanupEngine({
+    ...r,
+    ...(flags.cgroupParent ? { cgroupParent: flags.cgroupParent } : {}),
+    ...(flags.runc ? { runcBinary: flags.runc } : {}),
+  });
+  const lines: [string, number][] = [
+    ['container processes stopped', report.containers.length],
+    ['monitors killed', report.monitors.length],
+    ['network namespaces removed', report.netns.length],
+    ['links (bridges, veths) removed', report.links.length],
+    ['isolation rules removed', report.rules.length],
+    ['outbound NAT setups removed', report.firewall.length],
+    ['mounts unmounted', report.mounts.length],
+    ['cgroups removed', report.cgroups.length],
+    ['files removed (io sockets, API socket, pid file)', report.files.length],
+  ];
+  const done = lines.filter(([, n]) => n > 0);
+  io.stdout(done.length === 0 ? `nothing to clean up for the engine on ${r.root}\n` : `cleaned up after the engine on ${r.root}:\n${done.map(([what, n]) => `  ${n} ${what}\n`).join('')}`);
+  io.stdout('containers, their data, images, volumes and networks are kept: the next engine lists the containers as exited\n');
+  if (report.failed.length > 0) {
+    throw new BerthError(`cleanup could not remove ${report.failed.length} thing(s):\n  ${report.failed.join('\n  ')}`);
+  }
+}

@@ -89,8 +89,9 @@ export interface EngineProcess extends EngineTrace {
   /** `kill -9` of the daemon; resolves once it is gone. */
   kill(): Promise<void>;
   /**
-   * What is on the host now (the daemon may be dead or alive): bridges of its networks count
-   * unless `liveNetworks`; `bound` are host ports it published (`tcp:127.0.0.1:8080`), which must not listen.
+   * What is on the host now (the daemon may be dead or alive; its socket and pid file count once
+   * it is dead): bridges of its networks count unless `liveNetworks`; `bound` are host ports it
+   * published (`tcp:127.0.0.1:8080`), which must not listen.
    */
   leftovers(opts?: { liveNetworks?: boolean; bound?: string[] }): Promise<Leftovers>;
   /** Ends the daemon, removes what is left through an engine on the same root, and checks the host. */
@@ -152,7 +153,8 @@ export async function startEngineProcess(name: string, opts: { start?: boolean }
     async leftovers(o = {}) {
       const live = recordedBridges(root);
       for (const b of live) bridges.add(b);
-      return engineLeftovers({ root, runRoot, socketPath, cgroupParent, bridges, ...(o.liveNetworks ? { liveBridges: live } : {}), ...(o.bound ? { bound: o.bound } : {}) });
+      const daemonDown = (await pid()) === undefined;
+      return engineLeftovers({ root, runRoot, socketPath, cgroupParent, bridges, daemonDown, ...(o.liveNetworks ? { liveBridges: live } : {}), ...(o.bound ? { bound: o.bound } : {}) });
     },
     async close() {
       const p = await pid();
