@@ -171,8 +171,11 @@ describe.skipIf(skip)('conformance: the docker CLI on the built-in engine and on
   }, 480_000);
 
   afterAll(async () => {
-    await Promise.allSettled(Object.values(runs).map((r) => r.engine.close()));
+    // Both engines close whatever happens; a failed close (the built-in engine's leak check) fails the suite.
+    const closed = await Promise.allSettled(Object.values(runs).map((r) => r.engine.close()));
     removeCgroupParents();
+    const failed = closed.find((c): c is PromiseRejectedResult => c.status === 'rejected');
+    if (failed) throw failed.reason;
   }, 120_000);
 
   it('every step behaves as on dockerd, or its difference is in allowed-differences.yaml', () => {

@@ -26,7 +26,7 @@ import {
 } from '../../../src/engine/runtime/translate.js';
 import { ImageError } from '../../../src/engine/images/errors.js';
 import { thrownBy } from '../../support/errors.js';
-import { listLinks } from '../../../src/engine/networks/sysnet.js';
+import { engineLeftovers, NOTHING_LEFT } from '../helpers/leftovers.js';
 
 const dirs: string[] = [];
 function tmp(): string {
@@ -299,7 +299,7 @@ describe('records, logs and the lock', () => {
 describe('daemon process shell', () => {
   it('serves /_ping on a 0660 socket, logs JSON lines, and a second daemon on the same root is refused', async () => {
     const d = tmp();
-    const opts = { root: path.join(d, 'root'), runRoot: path.join(d, 'run'), hostImage: false };
+    const opts = { root: path.join(d, 'root'), runRoot: path.join(d, 'run'), hostImage: false, cgroupParent: `/berth-test-units-${process.pid}` };
     const daemon = await startDaemon(opts);
     try {
       expect(statSync(daemon.socketPath).mode & 0o777).toBe(0o660);
@@ -314,7 +314,7 @@ describe('daemon process shell', () => {
     // The lock is released: a new daemon can take the root.
     const again = await startDaemon(opts);
     await again.close();
-    // Nothing ran on the default bridge the engine made: closing removed it from the host.
-    expect((await listLinks()).filter((l) => l.ifalias === `berth ${opts.root}`)).toEqual([]);
+    // Nothing ran on the default bridge the engine made: closing removed it (and its rule) from the host.
+    expect(await engineLeftovers({ ...opts, daemonDown: true })).toEqual(NOTHING_LEFT);
   });
 });
