@@ -149,9 +149,8 @@ export class BuiltinEngine implements EngineBackend {
     await this.core.net.dismantle();
   }
 
-  /** Kernel objects and listeners this engine's networking still holds (the test harness checks them). */
-  async networkLeftovers(): Promise<{ links: string[]; listeners: string[] }> {
-    const { links, rules } = await this.core.net.leftovers({ excludeLiveBridges: true });
-    return { links: [...links, ...rules], listeners: this.core.net.ports.everBound.map((b) => `${b.proto}:${b.hostIp || '0.0.0.0'}:${b.hostPort}`) };
+  /** Every host port this engine has published (`tcp:127.0.0.1:8080`): leak checks ask whether any still listens. */
+  publishedPorts(): string[] {
+    return this.core.net.ports.everBound.map((b) => `${b.proto}:${b.hostIp || '0.0.0.0'}:${b.hostPort}`);
   }
 }

@@ -39,11 +39,11 @@ import {
   type Cidr,
   type SubnetPlan,
 } from './ipam.js';
-import { addIsolationRule, disableOutboundNat, enableOutboundNat, isolateBridge, isolationRuleBridges, isolationRuleDeletes, ISOLATION_RULE_PRIORITY } from './isolation.js';
+import { addIsolationRule, disableOutboundNat, enableOutboundNat, isolateBridge, isolationRuleDeletes, ISOLATION_RULE_PRIORITY } from './isolation.js';
 import { PortPublisher } from './ports.js';
 import { networkListFilter, refusedNetworkOptions, unparsable } from './requests.js';
 import { NetworkStore, type AttachedContainer, type EndpointState, type NetworkRecord } from './store.js';
-import { addEndpoint, createBridge, createSandbox, deleteLink, deleteLinkAfter, deleteNetns, LinkReaper, linkExists, listLinks, netnsMounted, routedSubnets, type EndpointPlan } from './sysnet.js';
+import { addEndpoint, createBridge, createSandbox, deleteLink, deleteLinkAfter, deleteNetns, LinkReaper, linkExists, netnsMounted, routedSubnets, type EndpointPlan } from './sysnet.js';
 
 export interface NetworkLogger {
   info(message: string, fields?: Record<string, unknown>): void;
@@ -73,8 +73,6 @@ export class NetworkManager {
   private readonly nets = new Map<string, NetworkRecord>();
   private readonly dns = new Map<string, DnsServer>();
   readonly ports = new PortPublisher();
-  /** Every bridge this manager made or adopted (to find its policy rules among other engines'). */
-  private readonly everBridges = new Set<string>();
   /** The alias every link of this engine carries (leftover checks look for it). */
   readonly linkAlias: string;
   private queue: Promise<unknown> = Promise.resolve();
@@ -262,7 +260,6 @@ export class NetworkManager {
       }
     }
     await isolateBridge(r.bridge);
-    this.everBridges.add(r.bridge);
     if (!wantsRule) {
       await this.forwarding.acquire(r.bridge);
       await enableOutboundNat(r.bridge, r.subnet!);
@@ -601,14 +598,6 @@ export class NetworkManager {
 
   refreshHosts(changed: { endpoints: Record<string, EndpointState> }): Promise<void> {
     return this.names.refreshHosts(changed);
-  }
-
-  /** Links of this engine still present (leftover checks); bridges of existing networks left out on request. */
-  async leftovers(opts: { excludeLiveBridges?: boolean } = {}): Promise<{ links: string[]; rules: string[] }> {
-    const live = new Set(opts.excludeLiveBridges ? [...this.nets.values()].map((n) => n.bridge) : []);
-    const links = (await listLinks()).filter((l) => l.ifalias === this.linkAlias && !live.has(l.ifname)).map((l) => l.ifname);
-    const rules = (await isolationRuleBridges()).filter((b) => this.everBridges.has(b) && !live.has(b)).map((b) => `iif ${b} prohibit`);
-    return { links, rules };
   }
 
   event(r: NetworkRecord, action: 'connect' | 'disconnect', containerId: string): void {

@@ -39,7 +39,7 @@ let seq = 0;
 export async function leftoversOf(daemon: RunningDaemon, trace: EngineTrace & { bridges: Set<string> }): Promise<Leftovers> {
   const live = recordedBridges(trace.root);
   for (const b of live) trace.bridges.add(b);
-  return engineLeftovers({ ...trace, liveBridges: live, bound: (await daemon.engine.networkLeftovers()).listeners });
+  return engineLeftovers({ ...trace, liveBridges: live, bound: daemon.engine.publishedPorts() });
 }
 
 /**
@@ -56,7 +56,7 @@ export async function closeChecked(daemon: RunningDaemon, trace: EngineTrace & {
     await daemon.engine.volumes.remove(v.Name, { force: true }).catch((e: unknown) => stuck.push(`${v.Name}: ${String(e)}`));
   }
   for (const b of recordedBridges(trace.root)) trace.bridges.add(b);
-  const bound = (await daemon.engine.networkLeftovers()).listeners;
+  const bound = daemon.engine.publishedPorts();
   // Networks (the predefined `bridge` too) and their bridges go with the test's engine.
   await daemon.engine.dismantleNetworks().catch((e: unknown) => console.error('dismantling networks failed:', e));
   await daemon.close();
