@@ -74,13 +74,24 @@ export function recordedBridges(root: string): string[] {
   return out;
 }
 
-function haveIptables(): boolean {
+/**
+ * The host's iptables rules as `<table>: <rule>` (iptables-save: it lists only the tables that
+ * exist, loading nothing); none where iptables is not installed.
+ */
+function iptablesRules(): string[] {
+  let text: string;
   try {
-    execFileSync('iptables', ['--version'], { stdio: 'ignore' });
-    return true;
+    text = execFileSync('iptables-save', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   } catch {
-    return false;
+    return [];
   }
+  let table = '';
+  const rules: string[] = [];
+  for (const line of text.split('\n')) {
+    if (line.startsWith('*')) table = line.slice(1);
+    else if (line.startsWith('-A ')) rules.push(`${table}: ${line}`);
+  }
+  return rules;
 }
 
 export async function engineLeftovers(e: EngineTrace): Promise<Leftovers> {
@@ -91,14 +102,8 @@ export async function engineLeftovers(e: EngineTrace): Promise<Leftovers> {
   const ruleIifs = (JSON.parse(execFileSync('ip', ['-j', '-4', 'rule', 'show'], { encoding: 'utf8' }) || '[]') as { priority?: number; iif?: string }[])
     .filter((r) => r.priority === ISOLATION_RULE_PRIORITY && r.iif !== undefined)
     .map((r) => r.iif!);
-  const firewall: string[] = [];
-  if (bridges.size > 0 && haveIptables()) {
-    for (const table of ['filter', 'nat']) {
-      for (const line of execFileSync('iptables', ['-w', '-t', table, '-S'], { encoding: 'utf8' }).split('\n')) {
-        if ([...bridges].some((b) => !live.has(b) && new RegExp(`(^| )-[io] ${b}( |$)`).test(line))) firewall.push(`${table}: ${line}`);
-      }
-    }
-  }
+  const gone = [...bridges].filter((b) => !live.has(b));
+  const firewall = gone.length === 0 ? [] : iptablesRules().filter((rule) => gone.some((b) => new RegExp(`(^| )-[io] ${b}( |$)`).test(rule.slice(rule.indexOf(': ') + 2))));
   const cgroups: string[] = [];
   for (const d of cgroupDirs(e.cgroupParent)) {
     if (!existsSync(d)) continue;
