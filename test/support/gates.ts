@@ -19,7 +19,7 @@ export interface Prereq {
   install: string;
 }
 
-const DEPS = 'scripts/install-system-deps.sh';
+const DEPS = 'scripts/install-system-deps.sh --tests';
 
 export function inCi(): boolean {
   const ci = process.env.CI;
