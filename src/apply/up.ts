@@ -13,7 +13,7 @@ import PQueue from 'p-queue';
 import type { EnginePort } from '../client/engine-port.js';
 import { EnginePortError, isConflict, isNotFound } from '../client/engine-port.js';
 import { LABEL } from '../observe/labels.js';
-import { BerthError } from '../errors.js';
+import { BerthError, ComposeError } from '../errors.js';
 import type { ContainerStep, Plan, PlanUnit } from '../plan/plan.js';
 import { supervisorCommand } from '../plan/plan.js';
 import { ContainerWatch, DependencyFailedError } from './container-watch.js';
@@ -281,7 +281,7 @@ async function runStep(port: EnginePort, step: ContainerStep, x: UpExecution, na
       names.set(step.existing!.id, step.name);
       if (x.noStart) return step.existing!.id;
       x.progress.emit('Container', step.name, 'Starting');
-      await whileAmbiguous(() => port.containers.start(step.existing!.id));
+      await startContainer(port, step, step.existing!.id);
       await startSupervised(port, step, step.existing!.id);
       x.progress.emit('Container', step.name, 'Started');
       return step.existing!.id;
@@ -305,11 +305,32 @@ async function runStep(port: EnginePort, step: ContainerStep, x: UpExecution, na
       const Id = await (created ?? createContainer(port, step, x, names));
       if (x.noStart) return Id;
       x.progress.emit('Container', step.name, 'Starting');
-      await whileAmbiguous(() => port.containers.start(Id));
+      await startContainer(port, step, Id);
       await startSupervised(port, step, Id);
       x.progress.emit('Container', step.name, 'Started');
       return Id;
     }
+  }
+}
+
+/**
+ * Starts a container, naming it (not its id) when the engine refuses. A host port something else
+ * holds is the commonest refusal a newcomer meets: it is located at the service's `ports` and
+ * says what to do.
+ */
+async function startContainer(port: EnginePort, step: ContainerStep, id: string): Promise<void> {
+  try {
+    await whileAmbiguous(() => port.containers.start(id));
+  } catch (e) {
+    if (!(e instanceof EnginePortError)) throw e;
+    if (/port is already allocated|address already in use/i.test(e.engineMessage)) {
+      throw new ComposeError(`container ${step.name} cannot start: ${e.engineMessage.replace(/^driver failed programming external connectivity[^:]*: /, '')}`, {
+        location: { path: ['services', step.service, 'ports'] },
+        hint: 'free that host port, or publish the service on another one',
+        cause: e,
+      });
+    }
+    throw new ApplyError(`container ${step.name} cannot start: ${e.engineMessage}${e.status ? ` (engine answered ${e.status})` : ''}`, { cause: e });
   }
 }
 

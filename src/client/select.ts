@@ -45,7 +45,9 @@ export interface SelectOptions {
 
 export class NoEngineError extends BerthError {
   constructor(readonly attempts: string[]) {
-    super(`no container engine available; tried:\n${attempts.map((a) => `  - ${a}`).join('\n')}\n(start one with \`berth engine start\` as root, or point DOCKER_HOST at a Docker Engine)`);
+    // One attempt (DOCKER_HOST, --engine) fits on one line; the hint is the second.
+    const tried = attempts.length === 1 ? `: ${attempts[0]}` : `; tried:\n${attempts.map((a) => `  - ${a}`).join('\n')}`;
+    super(`no container engine available${tried}\n(start one with \`berth engine start\` as root, or point DOCKER_HOST at a Docker Engine)`);
   }
 }
 
@@ -62,12 +64,32 @@ export function builtinUnavailableReason(): string | undefined {
 
 type Attempt = { selected: SelectedEngine } | { failed: string };
 
-async function reachable(port: EnginePort): Promise<string | undefined> {
+/**
+ * Why an engine endpoint did not answer, in words that say what to do: the socket's errno
+ * (found on the error's cause chain) rather than the HTTP client's "connect EACCES /path".
+ */
+export function unreachableReason(e: unknown, where: string): string {
+  let code: string | undefined;
+  for (let c: unknown = e; c && typeof c === 'object' && !code; c = (c as { cause?: unknown }).cause) code = (c as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'EACCES':
+    case 'EPERM':
+      return `permission denied on ${where}: run as root, or as a member of the socket's group (uid ${process.getuid?.() ?? '?'} here)`;
+    case 'ENOENT':
+      return `nothing at ${where} (no socket: the engine is not running there)`;
+    case 'ECONNREFUSED':
+      return `nothing answers at ${where} (connection refused: the engine is not running, or crashed and left its socket)`;
+    default:
+      return e instanceof Error ? e.message : String(e);
+  }
+}
+
+async function reachable(port: EnginePort, where: string): Promise<string | undefined> {
   try {
     await port.ping();
     return undefined;
   } catch (e) {
-    return e instanceof Error ? e.message : String(e);
+    return unreachableReason(e, where);
   }
 }
 
@@ -95,7 +117,7 @@ async function tryDockerHost(dockerHost: string, origin: string, opts: SelectOpt
   try {
     version = await port.version();
   } catch (e) {
-    return { failed: `${origin} ${dockerHost}: ${e instanceof Error ? e.message : String(e)}` };
+    return { failed: `${origin} ${dockerHost}: ${unreachableReason(e, dockerHost)}` };
   }
   const kind: EngineKind = version.flavour === 'berth' ? 'builtin' : 'docker';
   const description = `${kind === 'builtin' ? 'built-in engine' : 'Docker Engine'} at ${dockerHost}`;
@@ -110,7 +132,7 @@ async function tryBuiltin(opts: SelectOptions): Promise<Attempt> {
   const socketPath = builtinSocketPath(opts.env, opts.cwd);
   const description = `built-in engine at ${socketPath}`;
   const port = new DockerPort({ socketPath, description, createsWithAllNetworks: true, credentials: credentialsFor(opts) });
-  if ((await reachable(port)) === undefined) return { selected: { kind: 'builtin', port, description, running: true } };
+  if ((await reachable(port, socketPath)) === undefined) return { selected: { kind: 'builtin', port, description, running: true } };
   if (opts.autoStart === false) {
     const { notRunningPort } = await import('./not-running-port.js');
     return { selected: { kind: 'builtin', port: notRunningPort(description), description, running: false } };
@@ -122,7 +144,7 @@ async function tryBuiltin(opts: SelectOptions): Promise<Attempt> {
   } catch (e) {
     return { failed: `${description}: could not start it: ${(e as Error).message}` };
   }
-  const why = await reachable(port);
+  const why = await reachable(port, socketPath);
   return why ? { failed: `${description}: ${why}` } : { selected: { kind: 'builtin', port, description, running: true } };
 }
 
