@@ -181,7 +181,7 @@ describe('HostConfig translation', () => {
   it('restart policies: validated like dockerd', () => {
     expect(restartPolicyOf({})).toEqual({ name: 'no', max: 0 });
     expect(restartPolicyOf({ RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 3 } })).toEqual({ name: 'on-failure', max: 3 });
-    expect(() => restartPolicyOf({ RestartPolicy: { Name: 'always', MaximumRetryCount: 3 } })).toThrow(/only be used with 'on-failure'/);
+    expect(() => restartPolicyOf({ RestartPolicy: { Name: 'always', MaximumRetryCount: 3 } })).toThrow("maximum retry count cannot be used with restart policy 'always'");
     expect(() => restartPolicyOf({ AutoRemove: true, RestartPolicy: { Name: 'always' } })).toThrow(/AutoRemove/);
   });
 
