@@ -9,6 +9,7 @@
 // stream (`Upgrade: tcp`, used by attach and exec start). Errors thrown before a response started
 // become `{"message": …}` with the EngineError's status; after that they can only end the stream.
 
+import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, createServer as createNetServer, type Socket } from 'node:net';
 import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
@@ -81,6 +82,9 @@ export function createApiServer(backend: EngineBackend, options: ApiServerOption
   const mode = options.mode ?? 0o660;
   const router = new Router(apiRoutes);
   const lifetime = new AbortController();
+  // Every exchange in flight listens on the server's lifetime (and stops at its close): more than
+  // ten concurrent requests are normal load, not the leak Node's default limit warns about.
+  setMaxListeners(0, lifetime.signal);
   const sockets = new Set<Socket>();
   const serverHeader = `berth/${options.serverVersion ?? '0.1.0'} (linux)`;
 
