@@ -63,7 +63,6 @@ const BERTH_AS = [
 const isRoot = (user: string | undefined): boolean => !user || /^(root|0)(:(root|0))?$/.test(user);
 const sameUser = (a: string | undefined, b: string | undefined): boolean => a === b || (isRoot(a) && isRoot(b));
 
-/** What the create body would run, with the image's entrypoint and command filled in as an engine does. */
 /** The parts of an image's config a group's launch reads. */
 export interface ImageRunConfig {
   Entrypoint?: string | string[] | null;
@@ -73,6 +72,7 @@ export interface ImageRunConfig {
 
 const list = (v: string | string[] | null | undefined): string[] | undefined => (v === undefined || v === null ? undefined : typeof v === 'string' ? [v] : v);
 
+/** What the create body would run, with the image's entrypoint and command filled in as an engine does. */
 export function effectiveCommand(body: Pick<ContainerCreateBody, 'Entrypoint' | 'Cmd'>, image: ImageRunConfig): string[] {
   const entrypoint = list(body.Entrypoint);
   const cmd = list(body.Cmd);
