@@ -8,7 +8,7 @@ declare -A wanted=(
   [runc]=runc                # OCI runtime the built-in engine starts containers with
   [busybox-static]=busybox   # test images are built from it
   [iproute2]=ip              # bridges, veth pairs, network namespaces (ss: the tests' listener check)
-  [util-linux]=nsenter       # unshare --net=FILE / nsenter --net=FILE: the containers' named network namespaces
+  [util-linux]=nsenter       # unshare --net=FILE / nsenter --net=FILE: the containers' named network namespaces; setpriv (the socket access test)
   [gcc]=gcc                  # compiles the native helpers (native/: monitor, spawner, netns, fsops)
   [tini]=tini-static         # the reaping init of containers created with Init: true (--init)
   [docker.io]=dockerd        # a private Docker Engine: berth's compose tests and benches run on it too
@@ -24,6 +24,7 @@ declare -A wanted=(
   [mmdebstrap]=mmdebstrap    # a real Debian base image (minbase bookworm) for the image interop tests and the pull bench
   [libcap2-bin]=setcap       # file capabilities in the layer-fidelity image (setcap/getcap)
   [wget]=wget                # the quick start's request to the published port
+  [passwd]=groupadd          # groupadd/groupdel: the socket access test's temporary group
 )
 
 missing=()
