@@ -11,7 +11,7 @@ declare -A runtime=(
   [runc]=runc                # OCI runtime the built-in engine starts containers with
   [busybox-static]=busybox   # the host image's shell and tools (berth/host), and test images
   [iproute2]=ip              # bridges, veth pairs, network namespaces
-  [util-linux]=nsenter       # unshare --net=FILE / nsenter --net=FILE: the containers' named network namespaces
+  [util-linux]=nsenter       # unshare --net=FILE / nsenter --net=FILE: the containers' named network namespaces; setpriv (single placement groups' members as their own users)
   [gcc]=gcc                  # compiles the native helpers at `npm ci` (native/: monitor, spawner, netns, fsops)
   [tini]=tini-static         # the reaping init of containers created with Init: true (--init)
   [zstd]=zstd                # zstd-compressed layers: the registry client decompresses them with `zstd -dc` on Node < 22.15
@@ -30,6 +30,7 @@ declare -A tests=(
   [mmdebstrap]=mmdebstrap    # a real Debian base image (minbase bookworm) for the image interop tests and the pull bench
   [libcap2-bin]=setcap       # file capabilities in the layer-fidelity image (setcap/getcap)
   [procps]=ps                # the tests' process checks (ps, pgrep)
+  [passwd]=groupadd          # groupadd/groupdel: the socket access test's temporary group
 )
 
 with_tests=no

@@ -124,6 +124,10 @@ const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   setcap: 'libcap2-bin',
   getcap: 'libcap2-bin',
   mkfifo: 'coreutils',
+  setpriv: 'util-linux',
+  groupadd: 'passwd',
+  groupdel: 'passwd',
+  ss: 'iproute2',
   [DOCKER_CLI]: 'docker.io',
 };
 
