@@ -33,6 +33,11 @@ declare -A tests=(
   [passwd]=groupadd          # groupadd/groupdel: the socket access test's temporary group
 )
 
+# Packages without a command, by a file they install (always wanted).
+declare -A runtime_files=(
+  [libc6-dev]=/usr/include/stdio.h  # C headers and the static libc, which gcc only recommends: the native helpers, the containment tests' static probe
+)
+
 with_tests=no
 case "${1:-}" in
   "") ;;
@@ -43,6 +48,9 @@ esac
 missing=()
 for pkg in "${!runtime[@]}"; do
   command -v "${runtime[$pkg]}" >/dev/null 2>&1 || missing+=("$pkg")
+done
+for pkg in "${!runtime_files[@]}"; do
+  [ -e "${runtime_files[$pkg]}" ] || missing+=("$pkg")
 done
 if [ "$with_tests" = yes ]; then
   for pkg in "${!tests[@]}"; do
