@@ -1014,7 +1014,7 @@ export interface NetworkBackend {
   inspect(ref: string): Promise<NetworkInspect>;
   /** 409 when the name is taken (Docker ≥ 1.44 always checks; CheckDuplicate is accepted). */
   create(request: NetworkCreateRequest): Promise<{ Id: string; Warning: string }>;
-  /** 409 while containers are attached; 403-ish refusal for the predefined networks. */
+  /** 403 while running containers are attached (dockerd's "has active endpoints"), and for the predefined networks. */
   remove(ref: string): Promise<void>;
   connect(ref: string, request: NetworkConnectRequest): Promise<void>;
   disconnect(ref: string, request: NetworkDisconnectRequest): Promise<void>;
