@@ -100,6 +100,7 @@ const pins = new Map<string, Map<string, number>>();
 
 export class ImageStore {
   readonly root: string;
+  /** The unpacked bytes of the layers the prune freed, as dockerd reports SpaceReclaimed. */
   readonly layout: OciLayout;
   readonly snapshots: Snapshots;
   readonly records: Records;
@@ -536,9 +537,10 @@ export class ImageStore {
       });
       deleted.push(...items);
     }
-    // What was actually freed: blob files and unpacked content nothing else uses.
+    // What dockerd counts as freed: the unpacked size of the layers nothing else uses any more
+    // (0 when only the image record goes), not the config, manifest and compressed layer blobs.
     const swept = await this.collect();
-    return { deleted, reclaimed: swept.reclaimed };
+    return { deleted, reclaimed: swept.layerBytes };
   }
 
   // ------------------------------------------------------------------------------------------

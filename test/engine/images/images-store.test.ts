@@ -372,6 +372,21 @@ describe('the host image', () => {
     await expectImageError(store.tag(id, 'berth/host:latest'), 'conflict', /built-in host image's name/);
   });
 
+  it('prune reports what dockerd does: the unpacked bytes of the layers it freed, 0 when only the image goes', async () => {
+    const store = await newStore();
+    const shared = await rootfs({ a: 'x'.repeat(1000) });
+    await store.importRootfs([shared], { repoTag: 'keep:1' });
+    // Imported again (another image: another message) under a name that then moves on: dangling, its layer still keep:1's.
+    const dangling = await store.importRootfs([shared], { repoTag: 'moved:1', message: 'again' });
+    await store.tag('keep:1', 'moved:1');
+    expect(await store.prune({ dangling: true })).toEqual({ deleted: [{ Deleted: dangling.id }], reclaimed: 0 });
+    const unique = await store.importRootfs([await rootfs({ b: 'y'.repeat(5000) })], { repoTag: 'moved:1' });
+    const size = (await store.get(unique.id)).size;
+    expect(size).toBeGreaterThanOrEqual(5000);
+    await store.tag('keep:1', 'moved:1');
+    expect(await store.prune({ dangling: true })).toEqual({ deleted: [{ Deleted: unique.id }], reclaimed: size });
+  });
+
   it('can be turned off', async () => {
     const store = await newStore({ hostImage: false });
     expect(await store.list()).toEqual([]);
