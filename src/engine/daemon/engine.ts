@@ -90,7 +90,7 @@ export class BuiltinEngine implements EngineBackend {
     const core = engine.core;
     await mkdir(core.recordsDir, { recursive: true, mode: 0o700 });
     await mkdir(path.join(core.runRoot, 'runc'), { recursive: true, mode: 0o700 });
-    core.store = await ImageStore.open({ root: path.join(core.root, 'image'), hostImage: core.hostImage, inUse: (id) => core.imageInUse(id) });
+    core.store = await ImageStore.open({ root: path.join(core.root, 'image'), hostImage: core.hostImage, inUse: (id) => core.imageUser(id) });
     core.net = await NetworkManager.open({
       root: core.root,
       runRoot: core.runRoot,

@@ -299,11 +299,14 @@ describe('resolve, tag and remove', () => {
     const store = await newStore();
     const tar = await rootfs({ a: 'a' });
     const { id } = await store.importRootfs([tar], { repoTag: 'app' });
-    const stopped = { inUse: (i: string) => i === id };
-    const running = { inUse: (i: string): 'running' | false => (i === id ? 'running' : false) };
-    await expectImageError(store.remove('app', stopped), 'conflict', /must force.*stopped container/);
-    await expectImageError(store.remove(id, stopped), 'conflict', /must be forced.*stopped container/);
-    await expectImageError(store.remove(id, { ...running, force: true }), 'conflict', /cannot be forced.*running container/);
+    const container = 'c0ffee'.padEnd(64, '0');
+    const stopped = { inUse: (i: string) => (i === id ? { container, running: false } : undefined) };
+    const running = { inUse: (i: string) => (i === id ? { container, running: true } : undefined) };
+    // dockerd's words, naming the container (short ids both).
+    const short = hex(id).slice(0, 12);
+    await expectImageError(store.remove('app', stopped), 'conflict', new RegExp(`^conflict: unable to remove repository reference "app" \\(must force\\) - container c0ffee000000 is using its referenced image ${short}$`));
+    await expectImageError(store.remove(id, stopped), 'conflict', new RegExp(`^conflict: unable to delete ${short} \\(must be forced\\) - image is being used by stopped container c0ffee000000$`));
+    await expectImageError(store.remove(id, { ...running, force: true }), 'conflict', new RegExp(`^conflict: unable to delete ${short} \\(cannot be forced\\) - image is being used by running container c0ffee000000$`));
     // Forced untag of the last name keeps the image (dangling) for the container that uses it.
     expect(await store.remove('app', { ...running, force: true })).toEqual([{ Untagged: 'app:latest' }]);
     expect(await store.resolve(id)).toBe(id);
