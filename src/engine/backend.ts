@@ -600,9 +600,14 @@ export interface ImageInspect {
   Parent: string;
   Comment: string;
   Created: string;
+  /** The container an image was committed from ('' for any other image). */
+  Container: string;
+  /** That container's config (every field zero for an image not committed). */
+  ContainerConfig: ContainerConfig;
   DockerVersion: string;
   Author: string;
-  Config: ContainerConfig;
+  /** null when the image config has none. */
+  Config: ContainerConfig | null;
   Architecture: string;
   Variant?: string;
   Os: string;

@@ -49,6 +49,8 @@ export interface ImageStoreOptions {
   allowDevices?: boolean;
   /** The container using an image, if any; the engine answers from its container table (default: none does). */
   inUse?: (id: string) => ImageUser | undefined;
+  /** The engine's version, recorded as `docker_version` in the images the store makes (import, commit). */
+  dockerVersion?: string;
 }
 
 /** What the store knows of one image. */
@@ -114,6 +116,7 @@ export class ImageStore {
   private readonly inUseOf: (id: string) => ImageUser | undefined;
   private readonly hostEnabled: boolean;
   private readonly hostRoot: string;
+  private readonly dockerVersion: string | undefined;
   private readonly host = hostImageConfig();
   /** The host image's id: the digest of its (deterministic) config. */
   readonly hostImageId: string;
@@ -123,6 +126,7 @@ export class ImageStore {
     this.now = options.now ?? (() => new Date());
     this.hostEnabled = options.hostImage ?? true;
     this.hostRoot = options.hostRoot ?? '/';
+    this.dockerVersion = options.dockerVersion;
     this.inUseOf = options.inUse ?? (() => undefined);
     this.hostImageId = this.host.id;
     this.layout = new OciLayout(this.root);
@@ -225,6 +229,7 @@ export class ImageStore {
       layout: this.layout,
       snapshots: this.snapshots,
       now: this.now,
+      ...(this.dockerVersion ? { dockerVersion: this.dockerVersion } : {}),
       tmpPath: () => this.tmpPath(),
       pin: (d) => this.pin(d),
       assertTaggable: (n) => this.assertTaggable(n),
