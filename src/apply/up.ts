@@ -11,7 +11,7 @@
 
 import PQueue from 'p-queue';
 import type { ContainerCreateBody, EnginePort } from '../client/engine-port.js';
-import { EnginePortError, isConflict, isNotFound } from '../client/engine-port.js';
+import { EnginePortError, isConflict, isForbidden, isNotFound } from '../client/engine-port.js';
 import { LABEL } from '../observe/labels.js';
 import { BerthError, ComposeError } from '../errors.js';
 import { groupLaunchBody } from '../plan/group-launch.js';
@@ -185,8 +185,8 @@ async function removeDuplicateNetworks(port: EnginePort, name: string, labels: R
   const [, ...extra] = same.sort((a, b) => Date.parse(a.Created ?? '') - Date.parse(b.Created ?? '') || (a.Id < b.Id ? -1 : 1));
   for (const n of extra) {
     await port.networks.remove(n.Id).catch((e: unknown) => {
-      // Gone already (its own up removed it), or in use: another up got there first.
-      if (!isNotFound(e) && !isConflict(e)) throw e;
+      // Gone already (its own up removed it), or in use (403, "has active endpoints"): another up got there first.
+      if (!isNotFound(e) && !isForbidden(e)) throw e;
     });
   }
 }

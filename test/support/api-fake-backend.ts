@@ -672,6 +672,8 @@ export class FakeBackend {
             Parent: '',
             Comment: i.comment,
             Created: i.created.toISOString(),
+            Container: '',
+            ContainerConfig: {},
             DockerVersion: '',
             Author: '',
             Config: { Cmd: ['sh'] },
