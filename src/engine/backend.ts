@@ -589,7 +589,8 @@ export interface ImageSummary {
   Size: number;
   SharedSize: number;
   VirtualSize?: number;
-  Labels: Labels;
+  /** null when the image has none, as dockerd 20.10 answers. */
+  Labels: Labels | null;
   Containers: number;
 }
 

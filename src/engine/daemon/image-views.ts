@@ -23,7 +23,7 @@ export function imageSummary(image: StoredImage, containers = -1): ImageSummary 
     Size: image.size,
     SharedSize: -1,
     VirtualSize: image.size,
-    Labels: image.config.config?.Labels ?? {},
+    Labels: image.config.config?.Labels ?? null,
     Containers: containers,
   };
 }
