@@ -2,7 +2,7 @@
 // Placement benchmark: berth compare on examples/db-layouts (PostgreSQL + Node app) on a private
 // built-in engine started by this script, every mode against split measured in the same run.
 // Prints the side-by-side table, then each mode's ratio to split for the headline figures.
-// Needs root, runc, PostgreSQL (scripts/install-system-deps.sh) and `npm ci`.
+// Needs root, runc, PostgreSQL (scripts/install-system-deps.sh --tests) and `npm ci`.
 // Usage: node bench/compare.mjs [--duration 10s] [--repeat 3] [--clients 4] [--modes split,pod,single]
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

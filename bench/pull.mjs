@@ -38,7 +38,7 @@ if (process.getuid?.() !== 0) {
 }
 for (const tool of ['docker-registry', 'skopeo', 'mmdebstrap']) {
   if (spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status !== 0) {
-    console.log(`pull bench: needs ${tool} (scripts/install-system-deps.sh installs it); skipped`);
+    console.log(`pull bench: needs ${tool} (scripts/install-system-deps.sh --tests installs it); skipped`);
     process.exit(0);
   }
 }

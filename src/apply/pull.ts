@@ -6,6 +6,7 @@
 import PQueue from 'p-queue';
 import type { EnginePort, TransferProgress } from '../client/engine-port.js';
 import { BerthError } from '../errors.js';
+import { humanSize } from '../lib/human-size.js';
 import type { PullStep } from '../plan/pulls.js';
 import type { ProgressTracker } from './progress.js';
 
@@ -27,17 +28,6 @@ export interface TransferFailure {
   message: string;
 }
 
-function units(n: number): string {
-  const u = ['B', 'kB', 'MB', 'GB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1000 && i < u.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${Number(v.toPrecision(3))}${u[i]}`;
-}
-
 /** Sums the layers' bytes of one image's progress stream into a short detail, throttled. */
 function detailFor(x: TransferExecution, image: string, status: 'Pulling' | 'Pushing'): (p: TransferProgress) => void {
   const layers = new Map<string, { current: number; total: number }>();
@@ -54,7 +44,7 @@ function detailFor(x: TransferExecution, image: string, status: 'Pulling' | 'Pus
       current += l.current;
       total += l.total;
     }
-    x.progress.emit('Image', image, status, { detail: `${units(current)}/${units(total)}` });
+    x.progress.emit('Image', image, status, { detail: `${humanSize(current)}/${humanSize(total)}` });
   };
 }
 

@@ -10,12 +10,12 @@
 // next `up` sees either the old one (recreate again) or none (create).
 
 import PQueue from 'p-queue';
-import type { EnginePort } from '../client/engine-port.js';
-import { EnginePortError, isConflict, isNotFound } from '../client/engine-port.js';
+import type { ContainerCreateBody, EnginePort } from '../client/engine-port.js';
+import { EnginePortError, isConflict, isForbidden, isNotFound } from '../client/engine-port.js';
 import { LABEL } from '../observe/labels.js';
-import { BerthError } from '../errors.js';
+import { BerthError, ComposeError } from '../errors.js';
+import { groupLaunchBody } from '../plan/group-launch.js';
 import type { ContainerStep, Plan, PlanUnit } from '../plan/plan.js';
-import { supervisorCommand } from '../plan/plan.js';
 import { ContainerWatch, DependencyFailedError } from './container-watch.js';
 import type { ProgressTracker } from './progress.js';
 
@@ -185,8 +185,8 @@ async function removeDuplicateNetworks(port: EnginePort, name: string, labels: R
   const [, ...extra] = same.sort((a, b) => Date.parse(a.Created ?? '') - Date.parse(b.Created ?? '') || (a.Id < b.Id ? -1 : 1));
   for (const n of extra) {
     await port.networks.remove(n.Id).catch((e: unknown) => {
-      // Gone already (its own up removed it), or in use: another up got there first.
-      if (!isNotFound(e) && !isConflict(e)) throw e;
+      // Gone already (its own up removed it), or in use (403, "has active endpoints"): another up got there first.
+      if (!isNotFound(e) && !isForbidden(e)) throw e;
     });
   }
 }
@@ -239,7 +239,16 @@ async function removeContainer(port: EnginePort, step: ContainerStep, x: UpExecu
   x.progress.emit('Container', c.name, 'Removed');
 }
 
-/** One container step; returns the id of the container that now stands for it. */
+/**
+ * A single group's container runs every member from its own command. The image is read here, once it
+ * was pulled or built: the main member may take its command and user from it.
+ */
+async function singleGroupBody(port: EnginePort, step: ContainerStep): Promise<ContainerCreateBody> {
+  const body = step.spec!.body;
+  const image = await port.images.inspect(String(body.Image));
+  return groupLaunchBody({ group: body.Labels?.[LABEL.placementGroup] ?? step.service, body, members: step.supervised!, image: image.Config ?? {} });
+}
+
 /** Creates a step's new container and connects its other networks; returns its id. */
 async function createContainer(port: EnginePort, step: ContainerStep, x: UpExecution, names: Map<string, string>): Promise<string> {
   const spec = step.spec!;
@@ -247,7 +256,8 @@ async function createContainer(port: EnginePort, step: ContainerStep, x: UpExecu
   // Where the engine takes them, all networks come with the create: one call, and berth's engine
   // prepares the run with its whole sandbox at once.
   const all = port.createsWithAllNetworks === true && spec.networks.length > 1;
-  const body = all ? { ...spec.body, NetworkingConfig: { EndpointsConfig: Object.fromEntries(spec.networks.map((n) => [n.name, n.endpoint])) } } : spec.body;
+  const own = step.supervised?.length ? await singleGroupBody(port, step) : spec.body;
+  const body = all ? { ...own, NetworkingConfig: { EndpointsConfig: Object.fromEntries(spec.networks.map((n) => [n.name, n.endpoint])) } } : own;
   let Id: string;
   try {
     ({ Id } = await whileAmbiguous(() => port.containers.create(spec.name, body)));
@@ -267,6 +277,7 @@ async function createContainer(port: EnginePort, step: ContainerStep, x: UpExecu
   return Id;
 }
 
+/** One container step; returns the id of the container that now stands for it. */
 async function runStep(port: EnginePort, step: ContainerStep, x: UpExecution, names: Map<string, string>, created?: Promise<string>): Promise<string | undefined> {
   if (x.signal?.aborted) throw new ApplyError('interrupted');
   switch (step.action) {
@@ -281,8 +292,7 @@ async function runStep(port: EnginePort, step: ContainerStep, x: UpExecution, na
       names.set(step.existing!.id, step.name);
       if (x.noStart) return step.existing!.id;
       x.progress.emit('Container', step.name, 'Starting');
-      await whileAmbiguous(() => port.containers.start(step.existing!.id));
-      await startSupervised(port, step, step.existing!.id);
+      await startContainer(port, step, step.existing!.id);
       x.progress.emit('Container', step.name, 'Started');
       return step.existing!.id;
     case 'restart':
@@ -290,7 +300,6 @@ async function runStep(port: EnginePort, step: ContainerStep, x: UpExecution, na
       if (x.noStart) return step.existing!.id;
       x.progress.emit('Container', step.name, 'Restarting');
       await port.containers.restart(step.existing!.id, x.stopTimeout !== undefined ? { timeout: x.stopTimeout } : {});
-      await startSupervised(port, step, step.existing!.id);
       x.progress.emit('Container', step.name, 'Started');
       return step.existing!.id;
     case 'create':
@@ -305,25 +314,30 @@ async function runStep(port: EnginePort, step: ContainerStep, x: UpExecution, na
       const Id = await (created ?? createContainer(port, step, x, names));
       if (x.noStart) return Id;
       x.progress.emit('Container', step.name, 'Starting');
-      await whileAmbiguous(() => port.containers.start(Id));
-      await startSupervised(port, step, Id);
+      await startContainer(port, step, Id);
       x.progress.emit('Container', step.name, 'Started');
       return Id;
     }
   }
 }
 
-/** single mode: the other members start as exec sessions, each kept alive by a shell loop inside. */
-async function startSupervised(port: EnginePort, step: ContainerStep, id: string): Promise<void> {
-  for (const m of step.supervised ?? []) {
-    const { Id } = await port.exec.create(id, {
-      Cmd: supervisorCommand(m),
-      Env: [...m.env, `BERTH_SERVICE=${m.service}`],
-      ...(m.user ? { User: m.user } : {}),
-      ...(m.workingDir ? { WorkingDir: m.workingDir } : {}),
-      AttachStdout: false,
-      AttachStderr: false,
-    });
-    await port.exec.start(Id, { detach: true });
+/**
+ * Starts a container, naming it (not its id) when the engine refuses. A host port something else
+ * holds is the commonest refusal a newcomer meets: it is located at the service's `ports` and
+ * says what to do.
+ */
+async function startContainer(port: EnginePort, step: ContainerStep, id: string): Promise<void> {
+  try {
+    await whileAmbiguous(() => port.containers.start(id));
+  } catch (e) {
+    if (!(e instanceof EnginePortError)) throw e;
+    if (/port is already allocated|address already in use/i.test(e.engineMessage)) {
+      throw new ComposeError(`container ${step.name} cannot start: ${e.engineMessage.replace(/^driver failed programming external connectivity[^:]*: /, '')}`, {
+        location: { path: ['services', step.service, 'ports'] },
+        hint: 'free that host port, or publish the service on another one',
+        cause: e,
+      });
+    }
+    throw new ApplyError(`container ${step.name} cannot start: ${e.engineMessage}${e.status ? ` (engine answered ${e.status})` : ''}`, { cause: e });
   }
 }

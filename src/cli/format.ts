@@ -3,7 +3,10 @@
 
 import type { EngineEvent } from '../client/engine-port.js';
 import type { ImageRow, ProjectRow } from '../compose/views.js';
+import { humanSize } from '../lib/human-size.js';
 import { LABEL } from '../observe/labels.js';
+
+export { humanSize };
 
 /** Columns padded like Go's tabwriter with padding 3 (the last column is not padded). */
 export function table(rows: string[][]): string {
@@ -12,16 +15,6 @@ export function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] + 3))).join('').trimEnd() + '\n').join('');
 }
 
-export function humanSize(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let v = bytes;
-  let u = 0;
-  while (v >= 1000 && u < units.length - 1) {
-    v /= 1000;
-    u++;
-  }
-  return `${u === 0 ? v : Number(v.toPrecision(3))}${units[u]}`;
-}
 
 export function formatImages(rows: ImageRow[]): string {
   return table([

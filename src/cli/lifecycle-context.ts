@@ -30,11 +30,13 @@ export interface LifecycleContextOptions {
   required?: boolean;
   /** The command's `--progress`. */
   progress?: string;
+  /** The services named on the command line: checked against the stack before the engine is chosen. */
+  services?: readonly string[];
 }
 
 export async function lifecycleContext(globals: GlobalFlags, io: CliIO, opts: LifecycleContextOptions): Promise<LifecycleCommandContext> {
   const style = outputStyle(globals, io, opts.progress);
-  const ctx = projectContext(globals, io, { required: opts.required ?? false });
+  const ctx = projectContext(globals, io, { required: opts.required ?? false, ...(opts.services ? { services: opts.services } : {}) });
   const engine = await engineFor(globals, io, opts.engine);
   return {
     target: { port: engine.port, name: ctx.name, ...(ctx.project ? { model: ctx.project } : {}) },

@@ -118,7 +118,17 @@ export function buildProgram(io: CliIO): Command {
       .option('--insecure-registry <host>', 'a registry (host[:port] or CIDR) reached over plain HTTP or unverified TLS (repeatable; loopback always is)', collect)
       .option('--max-concurrent-downloads <n>', 'layers a pull fetches and unpacks at once (default 4)')
       .option('--max-concurrent-uploads <n>', 'layers a push uploads at once (default 4)');
-  registryOptions(engineOptions(engine.command('run').description('run the engine in the foreground')))
+  // dockerd's access flags (engine/daemon/listen-config.ts): where to serve, the socket's group, mutual TLS for TCP.
+  const hostOption = (c: Command): Command => c.option('-H, --host <host>', 'serve on unix:///path or tcp://host:port (repeatable; default the socket; TCP only with --tlsverify)', collect);
+  const accessOptions = (c: Command): Command =>
+    hostOption(c)
+      .option('-G, --group <group>', 'group of the unix socket, name or gid (default docker when it exists; "" keeps root\'s)')
+      .option('--tls', 'refused: TLS without client certificates (use --tlsverify)')
+      .option('--tlsverify', 'serve TCP over TLS and require client certificates signed by --tlscacert')
+      .option('--tlscacert <file>', 'CA (PEM) that signs the clients\' certificates')
+      .option('--tlscert <file>', 'the server\'s TLS certificate (PEM)')
+      .option('--tlskey <file>', 'the server\'s TLS key (PEM)');
+  accessOptions(registryOptions(engineOptions(engine.command('run').description('run the engine in the foreground'))))
     .option('--runc <path>', 'runc binary')
     .option('--shim <path>', 'berth-shim binary')
     .option('--cgroup-parent <path>', 'parent cgroup of the containers (default /berth)')
@@ -127,7 +137,7 @@ export function buildProgram(io: CliIO): Command {
       const { runEngineForeground } = await import('./commands/engine.js');
       await runEngineForeground(opts, io);
     });
-  registryOptions(engineOptions(engine.command('start').description('start the engine in the background and wait until it answers')))
+  accessOptions(registryOptions(engineOptions(engine.command('start').description('start the engine in the background and wait until it answers'))))
     .option('--runc <path>', 'runc binary')
     .option('--shim <path>', 'berth-shim binary')
     .option('--cgroup-parent <path>', 'parent cgroup of the containers (default /berth)')
@@ -143,7 +153,7 @@ export function buildProgram(io: CliIO): Command {
       const { stopEngine } = await import('../client/engine-launcher.js');
       await stopEngine(opts, io);
     });
-  engineOptions(engine.command('status').description('say whether the engine runs and answers')).action(async (opts) => {
+  hostOption(engineOptions(engine.command('status').description('say whether the engine runs and answers'))).action(async (opts) => {
     const { engineStatus } = await import('../client/engine-launcher.js');
     await engineStatus(opts, io);
   });

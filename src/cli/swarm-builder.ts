@@ -9,8 +9,8 @@ import { buildServices } from '../compose/build.js';
 import { BerthError } from '../errors.js';
 import type { ImageBuilder } from '../swarm/build.js';
 
-export function managerImageBuilder(dockerHost: string, progress: ProgressTracker, warn: (w: string) => void): ImageBuilder {
-  const port = new DockerPort({ ...dockerHostOptions(dockerHost), description: `the Swarm manager's engine at ${dockerHost}` });
+export function managerImageBuilder(dockerHost: string, env: Readonly<Record<string, string | undefined>>, progress: ProgressTracker, warn: (w: string) => void): ImageBuilder {
+  const port = new DockerPort({ ...dockerHostOptions(dockerHost, env), description: `the Swarm manager's engine at ${dockerHost}` });
   return {
     async build(project, service) {
       await buildServices(port, project, [service], {}, progress, warn);

@@ -4,7 +4,7 @@
 // does not manage cluster-wide (volumes) and what compare measures on the nodes.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { DockerPort, dockerHostOptions } from '../client/docker-port.js';
+import { DockerPort, dockerHostOptions, parseDockerHost } from '../client/docker-port.js';
 import { selectSwarm, swarmRequested, type SwarmTarget } from '../client/select-swarm.js';
 import { UsageError } from '../errors.js';
 import { readLabState, type LabState } from '../swarm/lab/state.js';
@@ -21,8 +21,9 @@ export async function swarmFor(io: CliIO): Promise<SwarmTarget> {
 
 /** The berth swarm-lab whose manager socket this is (`<dir>/<node>/docker.sock` beside `<dir>/lab.json`). */
 export function labOf(target: Pick<SwarmTarget, 'dockerHost'>): LabState | undefined {
-  const socket = dockerHostOptions(target.dockerHost).socketPath;
-  if (!socket) return undefined;
+  const where = parseDockerHost(target.dockerHost);
+  if (!('socketPath' in where)) return undefined;
+  const socket = where.socketPath;
   const dir = path.dirname(path.dirname(socket));
   if (!existsSync(path.join(dir, 'lab.json'))) return undefined;
   try {
@@ -45,7 +46,7 @@ export function nodeEngines(target: Pick<SwarmTarget, 'dockerHost'>, env: CliIO[
       const eq = entry.indexOf('=');
       if (eq <= 0) throw new UsageError(`BERTH_SWARM_NODES: "${entry}" is not hostname=DOCKER_HOST`);
       const [host, dockerHost] = [entry.slice(0, eq), entry.slice(eq + 1)];
-      out.set(host, new DockerPort({ ...dockerHostOptions(dockerHost), description: `${host}'s engine at ${dockerHost}` }));
+      out.set(host, new DockerPort({ ...dockerHostOptions(dockerHost, env), description: `${host}'s engine at ${dockerHost}` }));
     }
     return out;
   }

@@ -3,10 +3,14 @@
 // engine answered; output streams are demultiplexed (moby's 8-byte frame headers) unless the
 // container has a TTY.
 
+import { readFileSync } from 'node:fs';
+import { Agent as HttpsAgent } from 'node:https';
 import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { jsonRequest, progressRequest, streamingRequest, type Endpoint, type ProgressLine, type Query, type StreamingResponse } from './http-json.js';
+import { jsonRequest, progressRequest, streamingRequest, type ClientTls, type Endpoint, type ProgressLine, type Query, type StreamingResponse } from './http-json.js';
 import { encodeAuthHeader, registryAuthHeader, type CredentialSource } from './registry-auth.js';
 import { parseRegistryReference } from '../engine/distribution/names.js';
 import {
@@ -45,7 +49,8 @@ export interface DockerPortOptions {
   /** `tcp://host:port` or `http://host:port` (loopback only in tests). */
   host?: string;
   port?: number;
-  protocol?: 'http' | 'https';
+  /** TLS over TCP (dockerTls: DOCKER_TLS_VERIFY, DOCKER_CERT_PATH). */
+  tls?: ClientTls;
   /** For messages. */
   description?: string;
   /** See EnginePort.createsWithAllNetworks. */
@@ -54,13 +59,60 @@ export interface DockerPortOptions {
   credentials?: CredentialSource;
 }
 
-/** Parses a DOCKER_HOST value (`unix:///path`, `tcp://h:p`) into dockerode options. */
-export function dockerHostOptions(dockerHost: string): DockerPortOptions {
+/** Where a DOCKER_HOST value (`unix:///path`, `tcp://h:p`) points, without TLS settings. */
+export function parseDockerHost(dockerHost: string): { socketPath: string } | { host: string; port?: number; https: boolean } {
   if (dockerHost.startsWith('unix://')) return { socketPath: dockerHost.slice('unix://'.length) };
   if (dockerHost.startsWith('/')) return { socketPath: dockerHost };
   const m = /^(?:tcp|http|https):\/\/([^:/]+)(?::(\d+))?\/?$/.exec(dockerHost);
   if (!m) throw new EnginePortError('engine.connect', dockerHost, 0, 'DOCKER_HOST must be unix:///path or tcp://host:port');
-  return { host: m[1], port: m[2] ? Number(m[2]) : 2375, protocol: dockerHost.startsWith('https') ? 'https' : 'http' };
+  return { host: m[1], ...(m[2] ? { port: Number(m[2]) } : {}), https: dockerHost.startsWith('https') };
+}
+
+/**
+ * TLS as the docker CLI sets it up from its environment: DOCKER_TLS_VERIFY (any value) turns TLS on
+ * and checks the engine's certificate against `ca.pem`; DOCKER_TLS alone turns it on unchecked.
+ * The files are in DOCKER_CERT_PATH (else ~/.docker); `cert.pem` and `key.pem`, the client's
+ * certificate, are sent when present (an engine with --tlsverify requires them). An `https://`
+ * host is TLS too, checked against `ca.pem` when present, else the system's CAs.
+ */
+export function dockerTls(env: Readonly<Record<string, string | undefined>>, https = false): ClientTls | undefined {
+  const verify = Boolean(env.DOCKER_TLS_VERIFY);
+  if (!verify && !env.DOCKER_TLS && !https) return undefined;
+  const dir = env.DOCKER_CERT_PATH || env.DOCKER_CONFIG || path.join(env.HOME || homedir(), '.docker');
+  const read = (name: string, required: boolean): Buffer | undefined => {
+    try {
+      return readFileSync(path.join(dir, name));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (!required && code === 'ENOENT') return undefined;
+      throw new EnginePortError('engine.connect', undefined, 0, `cannot read ${path.join(dir, name)}: ${code ?? (e as Error).message} (DOCKER_CERT_PATH names the directory with ca.pem, cert.pem and key.pem)`);
+    }
+  };
+  const checked = verify || !env.DOCKER_TLS;
+  const ca = checked ? read('ca.pem', verify) : undefined;
+  const cert = read('cert.pem', false);
+  const key = read('key.pem', false);
+  if (Boolean(cert) !== Boolean(key)) throw new EnginePortError('engine.connect', undefined, 0, `${path.join(dir, cert ? 'key.pem' : 'cert.pem')} is missing: the client certificate needs both cert.pem and key.pem`);
+  return { verify: checked, ...(ca ? { ca } : {}), ...(cert && key ? { cert, key } : {}) };
+}
+
+/**
+ * A DOCKER_HOST value as DockerPort options, with TLS from the environment for a TCP host (the
+ * port defaults to 2376 with TLS, else 2375, as the docker CLI's).
+ */
+export function dockerHostOptions(dockerHost: string, env: Readonly<Record<string, string | undefined>>): DockerPortOptions {
+  const where = parseDockerHost(dockerHost);
+  if ('socketPath' in where) return where;
+  const tls = dockerTls(env, where.https);
+  return { host: where.host, port: where.port ?? (tls ? 2376 : 2375), ...(tls ? { tls } : {}) };
+}
+
+/** dockerode's connection options for ours: TLS through an agent, which also carries `verify`. */
+function dockerodeConnection(c: Omit<DockerPortOptions, 'description' | 'createsWithAllNetworks' | 'credentials'>): object {
+  if (c.socketPath) return { socketPath: c.socketPath };
+  if (!c.tls) return { host: c.host, port: c.port, protocol: 'http' };
+  const { verify, ca, cert, key } = c.tls;
+  return { host: c.host, port: c.port, protocol: 'https', agent: new HttpsAgent({ rejectUnauthorized: verify, ...(ca ? { ca } : {}), ...(cert && key ? { cert, key } : {}) }) };
 }
 
 interface DockerodeError {
@@ -222,7 +274,7 @@ export class DockerPort implements EnginePort {
   get docker(): Docker {
     if (!this.dockerode) {
       const DockerCtor = createRequire(import.meta.url)('dockerode') as new (o: object) => Docker;
-      this.dockerode = new DockerCtor(this.connection);
+      this.dockerode = new DockerCtor(dockerodeConnection(this.connection));
     }
     return this.dockerode;
   }
@@ -232,7 +284,7 @@ export class DockerPort implements EnginePort {
     this.connection = connection;
     this.createsWithAllNetworks = createsWithAllNetworks === true;
     this.description = description ?? (options.socketPath ? `engine at ${options.socketPath}` : `engine at ${options.host}:${options.port}`);
-    const endpoint: Endpoint = connection.socketPath ? { socketPath: connection.socketPath } : { host: connection.host, port: connection.port };
+    const endpoint: Endpoint = connection.socketPath ? { socketPath: connection.socketPath } : { host: connection.host, port: connection.port, ...(connection.tls ? { tls: connection.tls } : {}) };
     const api = async <T>(operation: string, target: string | undefined, method: string, path: string, o: { query?: Query; body?: unknown; signal?: AbortSignal } = {}): Promise<T> => {
       let r;
       try {

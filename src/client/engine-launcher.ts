@@ -6,8 +6,10 @@
 
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { connect } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { DaemonFlags } from '../engine/daemon/daemon-config.js';
 import { BerthError, UsageError } from '../errors.js';
 
 /** Where the launcher reports and resolves relative paths. */
@@ -32,6 +34,98 @@ export interface EngineFlags {
   insecureRegistry?: string[];
   maxConcurrentDownloads?: string;
   maxConcurrentUploads?: string;
+  /** Access (engine/daemon/listen-config.ts): `-H` hosts, the socket's group, TLS for TCP. */
+  host?: string[];
+  group?: string;
+  tls?: boolean;
+  tlsverify?: boolean;
+  tlscacert?: string;
+  tlscert?: string;
+  tlskey?: string;
+}
+
+/**
+ * The daemon's flags as daemon-config.ts takes them: each read by name (the CLI's options audit
+ * holds every command to that), file paths made absolute against the caller's directory.
+ */
+export function daemonFlagsOf(flags: EngineFlags, cwd: string): DaemonFlags {
+  const abs = (file: string | undefined): string | undefined => (file ? path.resolve(cwd, file) : undefined);
+  const all: DaemonFlags = {
+    configFile: abs(flags.configFile),
+    registryMirror: flags.registryMirror,
+    insecureRegistry: flags.insecureRegistry,
+    maxConcurrentDownloads: flags.maxConcurrentDownloads,
+    maxConcurrentUploads: flags.maxConcurrentUploads,
+    host: flags.host,
+    group: flags.group,
+    tls: flags.tls,
+    tlsverify: flags.tlsverify,
+    tlscacert: abs(flags.tlscacert),
+    tlscert: abs(flags.tlscert),
+    tlskey: abs(flags.tlskey),
+  };
+  return Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined)) as DaemonFlags;
+}
+
+/** The same flags as `engine run` arguments, for the background start. */
+function daemonArgs(d: DaemonFlags): string[] {
+  const args: string[] = [];
+  for (const [flag, value] of [
+    ['--config-file', d.configFile],
+    ['--max-concurrent-downloads', d.maxConcurrentDownloads],
+    ['--max-concurrent-uploads', d.maxConcurrentUploads],
+    ['--group', d.group],
+    ['--tlscacert', d.tlscacert],
+    ['--tlscert', d.tlscert],
+    ['--tlskey', d.tlskey],
+  ] as const) {
+    if (value !== undefined) args.push(flag, value);
+  }
+  for (const [flag, list] of [
+    ['--registry-mirror', d.registryMirror],
+    ['--insecure-registry', d.insecureRegistry],
+    ['--host', d.host],
+  ] as const) {
+    for (const value of list ?? []) args.push(flag, value);
+  }
+  if (d.tls) args.push('--tls');
+  if (d.tlsverify) args.push('--tlsverify');
+  return args;
+}
+
+/**
+ * `--socket` names the socket served when no host is given; with hosts (`-H`, or "hosts" in
+ * daemon.json) it would be ignored, so the two together are refused.
+ */
+export function checkSocketAndHosts(socketFlag: string | undefined, hosts: string[] | undefined): void {
+  if (socketFlag !== undefined && hosts?.length) throw new UsageError(`--socket and -H (or "hosts" in daemon.json) both say where to serve: name the socket among the hosts as -H unix://${socketFlag}`);
+}
+
+/**
+ * How the launcher tells that the engine answers: /_ping on its first unix socket, else a TCP
+ * connection to its first tcp host (the launcher holds no client certificate to say more).
+ */
+export async function engineProbe(hosts: string[] | undefined, socketPath: string): Promise<{ where: string; socket?: string; answers(timeoutMs?: number): Promise<boolean> }> {
+  const { pingSocket } = await import('../engine/daemon/daemon.js');
+  const { parseHost } = await import('../engine/daemon/listen-config.js');
+  const parsed = (hosts?.length ? hosts : [`unix://${socketPath}`]).map((h) => parseHost(h, socketPath));
+  const unix = parsed.find((h) => h.kind === 'unix');
+  if (unix) return { where: unix.path, socket: unix.path, answers: (ms) => pingSocket(unix.path, ms) };
+  const tcp = parsed[0] as { host: string; port: number };
+  return { where: `tcp://${tcp.host}:${tcp.port}`, answers: (ms) => portOpen(tcp.host, tcp.port, ms ?? 1000) };
+}
+
+function portOpen(host: string, port: number, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port, timeout: timeoutMs });
+    const done = (open: boolean): void => {
+      socket.destroy();
+      resolve(open);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('timeout', () => done(false));
+    socket.once('error', () => done(false));
+  });
 }
 
 export interface Resolved {
@@ -72,27 +166,30 @@ export function builtinSocketPath(env: Readonly<Record<string, string | undefine
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Background: starts `berth engine run` detached and waits until the socket answers. */
+/** Background: starts `berth engine run` detached and waits until it answers (engineProbe). */
 export async function startEngineBackground(flags: EngineFlags, io: LauncherIO): Promise<void> {
-  const { pingSocket, readLockPid, lockPath, processAlive } = await import('../engine/daemon/daemon.js');
+  const { readLockPid, lockPath, processAlive } = await import('../engine/daemon/daemon.js');
+  const { daemonSettings } = await import('../engine/daemon/daemon-config.js');
   const r = resolveEnginePaths(flags, io);
   const timeoutMs = engineTimeoutMs(flags.timeout);
-  const args = ['engine', 'run', '--root', r.root, '--run-root', r.runRoot, '--socket', r.socketPath];
+  const daemonFlags = daemonFlagsOf(flags, io.cwd);
+  const args = ['engine', 'run', '--root', r.root, '--run-root', r.runRoot, ...(flags.socket !== undefined ? ['--socket', r.socketPath] : [])];
   for (const [flag, value] of [
     ['--runc', flags.runc],
     ['--shim', flags.shim],
     ['--cgroup-parent', flags.cgroupParent],
     ['--log', flags.log],
-    ['--config-file', flags.configFile ? path.resolve(io.cwd, flags.configFile) : undefined],
-    ['--max-concurrent-downloads', flags.maxConcurrentDownloads],
-    ['--max-concurrent-uploads', flags.maxConcurrentUploads],
   ] as const) {
     if (value) args.push(flag, value);
   }
-  for (const m of flags.registryMirror ?? []) args.push('--registry-mirror', m);
-  for (const r of flags.insecureRegistry ?? []) args.push('--insecure-registry', r);
-  if (await pingSocket(r.socketPath)) {
-    io.stdout(`berth engine already running on ${r.socketPath}\n`);
+  args.push(...daemonArgs(daemonFlags));
+  // The settings the engine will read (daemon.json and these flags): a bad one is reported here,
+  // and the hosts say where to watch for the engine.
+  const hosts = (await daemonSettings(r.root, daemonFlags)).access.hosts;
+  checkSocketAndHosts(flags.socket, hosts);
+  const probe = await engineProbe(hosts, r.socketPath);
+  if (await probe.answers()) {
+    io.stdout(`berth engine already running on ${probe.where}\n`);
     return;
   }
   // The daemon's own stderr (crashes before its logger exists) goes next to its JSON log.
@@ -110,8 +207,8 @@ export async function startEngineBackground(flags: EngineFlags, io: LauncherIO):
   child.unref();
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (await pingSocket(r.socketPath, 500)) {
-      io.stdout(`berth engine started (pid ${(await readLockPid(lockPath(r.root))) ?? child.pid}) on ${r.socketPath}\n`);
+    if (await probe.answers(500)) {
+      io.stdout(`berth engine started (pid ${(await readLockPid(lockPath(r.root))) ?? child.pid}) on ${probe.where}\n`);
       return;
     }
     if (child.pid !== undefined && !processAlive(child.pid)) break;
@@ -150,13 +247,17 @@ export async function stopEngine(flags: EngineFlags, io: LauncherIO): Promise<vo
 }
 
 export async function engineStatus(flags: EngineFlags, io: LauncherIO): Promise<void> {
-  const { readLockPid, lockPath, processAlive, pingSocket } = await import('../engine/daemon/daemon.js');
+  const { readLockPid, lockPath, processAlive } = await import('../engine/daemon/daemon.js');
   const r = resolveEnginePaths(flags, io);
+  // -H, else the hosts in <root>/daemon.json: where the engine serves.
+  const { daemonSettings } = await import('../engine/daemon/daemon-config.js');
+  const hosts = (await daemonSettings(r.root, { ...(flags.host ? { host: flags.host } : {}) })).access.hosts;
+  checkSocketAndHosts(flags.socket, hosts);
+  const probe = await engineProbe(hosts, r.socketPath);
   const pid = await readLockPid(lockPath(r.root));
   const alive = pid !== undefined && processAlive(pid);
-  const answers = await pingSocket(r.socketPath);
-  if (alive && answers) {
-    io.stdout(`running (pid ${pid})\nsocket: ${r.socketPath}\nroot: ${r.root}\n`);
+  if (alive && (await probe.answers())) {
+    io.stdout(`running (pid ${pid})\n${probe.socket ? `socket: ${probe.socket}` : `host: ${probe.where}`}\nroot: ${r.root}\n`);
     return;
   }
   io.stdout(alive ? `starting or unresponsive (pid ${pid})\n` : 'not running\n');

@@ -87,6 +87,8 @@ export class EnginePortError extends BerthError {
 
 export const isNotFound = (e: unknown): boolean => e instanceof EnginePortError && e.status === 404;
 export const isConflict = (e: unknown): boolean => e instanceof EnginePortError && e.status === 409;
+/** 403: a refusal of the object's state, as dockerd answers the removal of a network with active endpoints. */
+export const isForbidden = (e: unknown): boolean => e instanceof EnginePortError && e.status === 403;
 /** 304: start of a running container, stop of a stopped one. */
 export const isNotModified = (e: unknown): boolean => e instanceof EnginePortError && e.status === 304;
 

@@ -63,8 +63,8 @@ export function swarmDockerHost(env: Readonly<Record<string, string | undefined>
 
 export async function selectSwarm(env: Readonly<Record<string, string | undefined>>): Promise<SwarmTarget> {
   const dockerHost = swarmDockerHost(env);
-  const options = dockerHostOptions(dockerHost);
-  const endpoint = options.socketPath ? { socketPath: options.socketPath } : { host: options.host, port: options.port };
+  const options = dockerHostOptions(dockerHost, env);
+  const endpoint = options.socketPath ? { socketPath: options.socketPath } : { host: options.host, port: options.port, ...(options.tls ? { tls: options.tls } : {}) };
   const description = `Swarm manager at ${dockerHost}`;
   const port = new SwarmDockerPort(endpoint, description);
   let info: SwarmInfo;

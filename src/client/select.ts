@@ -1,14 +1,15 @@
 // Which engine a command talks to. A short list of strategies tried in order, each saying what it
 // tried, so the failure message lists every attempt:
 //   1. `--engine builtin|docker`, else `BERTH_ENGINE`: only that kind;
-//   2. `DOCKER_HOST` set: that endpoint (it may be berth's own engine socket — that is fine);
+//   2. `DOCKER_HOST` set: that endpoint (it may be berth's own engine socket — that is fine), over
+//      TLS when DOCKER_TLS_VERIFY says so, as the docker CLI (docker-port.ts, dockerTls);
 //   3. the built-in engine where it can run (Linux, root, runc installed), started in the
 //      background when it is not running yet (`berth engine start`);
 //   4. a Docker Engine on /var/run/docker.sock.
 
 import { existsSync } from 'node:fs';
 import { BerthError, UsageError } from '../errors.js';
-import { DockerPort, dockerHostOptions } from './docker-port.js';
+import { DockerPort, dockerHostOptions, type DockerPortOptions } from './docker-port.js';
 import type { EnginePort } from './engine-port.js';
 import { dockerConfigCredentials, type CredentialSource } from '../engine/distribution/credentials.js';
 
@@ -45,7 +46,9 @@ export interface SelectOptions {
 
 export class NoEngineError extends BerthError {
   constructor(readonly attempts: string[]) {
-    super(`no container engine available; tried:\n${attempts.map((a) => `  - ${a}`).join('\n')}\n(start one with \`berth engine start\` as root, or point DOCKER_HOST at a Docker Engine)`);
+    // One attempt (DOCKER_HOST, --engine) fits on one line; the hint is the second.
+    const tried = attempts.length === 1 ? `: ${attempts[0]}` : `; tried:\n${attempts.map((a) => `  - ${a}`).join('\n')}`;
+    super(`no container engine available${tried}\n(start one with \`berth engine start\` as root, or point DOCKER_HOST at a Docker Engine)`);
   }
 }
 
@@ -62,12 +65,32 @@ export function builtinUnavailableReason(): string | undefined {
 
 type Attempt = { selected: SelectedEngine } | { failed: string };
 
-async function reachable(port: EnginePort): Promise<string | undefined> {
+/**
+ * Why an engine endpoint did not answer, in words that say what to do: the socket's errno
+ * (found on the error's cause chain) rather than the HTTP client's "connect EACCES /path".
+ */
+export function unreachableReason(e: unknown, where: string): string {
+  let code: string | undefined;
+  for (let c: unknown = e; c && typeof c === 'object' && !code; c = (c as { cause?: unknown }).cause) code = (c as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'EACCES':
+    case 'EPERM':
+      return `permission denied on ${where}: run as root, or as a member of the socket's group (uid ${process.getuid?.() ?? '?'} here)`;
+    case 'ENOENT':
+      return `nothing at ${where} (no socket: the engine is not running there)`;
+    case 'ECONNREFUSED':
+      return `nothing answers at ${where} (connection refused: the engine is not running, or crashed and left its socket)`;
+    default:
+      return e instanceof Error ? e.message : String(e);
+  }
+}
+
+async function reachable(port: EnginePort, where: string): Promise<string | undefined> {
   try {
     await port.ping();
     return undefined;
   } catch (e) {
-    return e instanceof Error ? e.message : String(e);
+    return unreachableReason(e, where);
   }
 }
 
@@ -82,10 +105,25 @@ function credentialsFor(opts: SelectOptions): CredentialSource {
   return dockerConfigCredentials({ env: { ...opts.env } });
 }
 
+/**
+ * What a TCP engine that hangs up on the first request most likely means: it speaks TLS and was
+ * spoken to in plain HTTP, or it did not accept the client certificate (a TLS engine that rejects
+ * one closes the connection without saying why).
+ */
+function hangUpHint(options: DockerPortOptions, e: unknown): string {
+  const cause = (e as { cause?: { code?: string } }).cause;
+  if (!options.host || (cause?.code !== 'ECONNRESET' && !/socket hang up/.test(String((e as Error).message)))) return '';
+  return options.tls
+    ? ' (a TLS engine closes the connection on a client certificate it does not accept: check cert.pem and key.pem in DOCKER_CERT_PATH)'
+    : ' (if the engine serves TLS, set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH to the directory with ca.pem, cert.pem and key.pem)';
+}
+
 async function tryDockerHost(dockerHost: string, origin: string, opts: SelectOptions): Promise<Attempt> {
   let port: DockerPort;
+  let options: DockerPortOptions;
   try {
-    port = new DockerPort({ ...dockerHostOptions(dockerHost), description: `engine at ${dockerHost}` });
+    options = dockerHostOptions(dockerHost, opts.env);
+    port = new DockerPort({ ...options, description: `engine at ${dockerHost}` });
   } catch (e) {
     return { failed: `${origin} ${dockerHost}: ${(e as Error).message}` };
   }
@@ -95,12 +133,12 @@ async function tryDockerHost(dockerHost: string, origin: string, opts: SelectOpt
   try {
     version = await port.version();
   } catch (e) {
-    return { failed: `${origin} ${dockerHost}: ${e instanceof Error ? e.message : String(e)}` };
+    return { failed: `${origin} ${dockerHost}: ${unreachableReason(e, dockerHost)}${hangUpHint(options, e)}` };
   }
   const kind: EngineKind = version.flavour === 'berth' ? 'builtin' : 'docker';
   const description = `${kind === 'builtin' ? 'built-in engine' : 'Docker Engine'} at ${dockerHost}`;
   const createsWithAllNetworks = kind === 'builtin' || apiAtLeast(version.apiVersion, 1, 44);
-  return { selected: { kind, port: new DockerPort({ ...dockerHostOptions(dockerHost), description, createsWithAllNetworks, credentials: credentialsFor(opts) }), description, running: true } };
+  return { selected: { kind, port: new DockerPort({ ...options, description, createsWithAllNetworks, credentials: credentialsFor(opts) }), description, running: true } };
 }
 
 async function tryBuiltin(opts: SelectOptions): Promise<Attempt> {
@@ -110,7 +148,7 @@ async function tryBuiltin(opts: SelectOptions): Promise<Attempt> {
   const socketPath = builtinSocketPath(opts.env, opts.cwd);
   const description = `built-in engine at ${socketPath}`;
   const port = new DockerPort({ socketPath, description, createsWithAllNetworks: true, credentials: credentialsFor(opts) });
-  if ((await reachable(port)) === undefined) return { selected: { kind: 'builtin', port, description, running: true } };
+  if ((await reachable(port, socketPath)) === undefined) return { selected: { kind: 'builtin', port, description, running: true } };
   if (opts.autoStart === false) {
     const { notRunningPort } = await import('./not-running-port.js');
     return { selected: { kind: 'builtin', port: notRunningPort(description), description, running: false } };
@@ -122,7 +160,7 @@ async function tryBuiltin(opts: SelectOptions): Promise<Attempt> {
   } catch (e) {
     return { failed: `${description}: could not start it: ${(e as Error).message}` };
   }
-  const why = await reachable(port);
+  const why = await reachable(port, socketPath);
   return why ? { failed: `${description}: ${why}` } : { selected: { kind: 'builtin', port, description, running: true } };
 }
 

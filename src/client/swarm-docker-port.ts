@@ -1,10 +1,10 @@
 // SwarmPort over a manager's Docker API, with plain node:http requests (http-json.ts says why not
 // dockerode): JSON calls for the objects, one streaming request per service for logs. Failures
 // are wrapped once here into EnginePortError with the operation, the object and the status.
-import { request, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { demux } from './docker-port.js';
 import { EnginePortError, type Filters } from './engine-port.js';
-import { jsonRequest, queryString, type Endpoint, type Query } from './http-json.js';
+import { endpointRequest, jsonRequest, queryString, type Endpoint, type Query } from './http-json.js';
 import type { FileObjectInfo, NetworkInfo, SwarmInfo } from './swarm-api.js';
 import type { FileObjectPort, ServiceLogLine, ServiceLogsOptions, SwarmPort } from './swarm-port.js';
 
@@ -116,12 +116,12 @@ export class SwarmDockerPort implements SwarmPort {
 
   private stream(operation: string, target: string, path: string, signal: AbortSignal | undefined): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
-      const req = request(
+      const req = endpointRequest(
+        this.endpoint,
         {
           method: 'GET',
           path,
           headers: { Host: 'docker' },
-          ...(this.endpoint.socketPath ? { socketPath: this.endpoint.socketPath } : { host: this.endpoint.host, port: this.endpoint.port }),
           ...(signal ? { signal } : {}),
         },
         (res) => {

@@ -589,7 +589,8 @@ export interface ImageSummary {
   Size: number;
   SharedSize: number;
   VirtualSize?: number;
-  Labels: Labels;
+  /** null when the image has none, as dockerd 20.10 answers. */
+  Labels: Labels | null;
   Containers: number;
 }
 
@@ -600,9 +601,14 @@ export interface ImageInspect {
   Parent: string;
   Comment: string;
   Created: string;
+  /** The container an image was committed from ('' for any other image). */
+  Container: string;
+  /** That container's config (every field zero for an image not committed). */
+  ContainerConfig: ContainerConfig;
   DockerVersion: string;
   Author: string;
-  Config: ContainerConfig;
+  /** null when the image config has none. */
+  Config: ContainerConfig | null;
   Architecture: string;
   Variant?: string;
   Os: string;
@@ -1014,7 +1020,7 @@ export interface NetworkBackend {
   inspect(ref: string): Promise<NetworkInspect>;
   /** 409 when the name is taken (Docker ≥ 1.44 always checks; CheckDuplicate is accepted). */
   create(request: NetworkCreateRequest): Promise<{ Id: string; Warning: string }>;
-  /** 409 while containers are attached; 403-ish refusal for the predefined networks. */
+  /** 403 while running containers are attached (dockerd's "has active endpoints"), and for the predefined networks. */
   remove(ref: string): Promise<void>;
   connect(ref: string, request: NetworkConnectRequest): Promise<void>;
   disconnect(ref: string, request: NetworkDisconnectRequest): Promise<void>;

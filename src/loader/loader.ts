@@ -203,9 +203,11 @@ function parseModelFile(file: string, ctx: LoadContext): ParsedModelFile {
   try {
     text = file === '-' ? ctx.readStdin() : readFileSync(file, 'utf8');
   } catch (e) {
-    throw new ComposeError(`cannot read the compose file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'EACCES' || code === 'EPERM' ? `permission denied (${code})` : code === 'EISDIR' ? 'it is a directory' : (code ?? String(e));
+    throw new ComposeError(`cannot read the compose file: ${why}`, {
       location: { file },
-      hint: 'check that the file exists and is readable',
+      hint: code === 'EACCES' || code === 'EPERM' ? `check its permissions: this user (uid ${process.getuid?.() ?? '?'}) must be able to read it` : 'check that the file exists and is readable',
     });
   }
   const display = file === '-' ? '<stdin>' : file;

@@ -52,7 +52,7 @@ export const LABEL = {
   placementMode: 'io.berth.placement.mode',
   /** What the container is in its group: `sandbox` (pod holder), `member`, or `main` (single). */
   placementRole: 'io.berth.placement.role',
-  /** single mode: comma-separated services run as supervised exec sessions inside the container. */
+  /** single mode: comma-separated services the container's command runs beside its main one. */
   placementMembers: 'io.berth.placement.members',
 } as const;
 

@@ -17,6 +17,7 @@ import { containerLabels, groupContainerName, LABEL, sandboxName, type Placement
 import type { ObservedContainer } from '../observe/observe.js';
 import type { ObservedState } from '../observe/state.js';
 import { containerSpec, imageOf, type ContainerSpec } from './container-spec.js';
+import type { GroupMember } from './group-launch.js';
 import { hostPortErrors } from './host-ports.js';
 import { resolvePlacement, type ResolvedGroup } from './placement.js';
 import { planPulls, type PullPolicy, type PullStep } from './pulls.js';
@@ -61,16 +62,6 @@ export interface PlanOptions {
 
 export type ContainerAction = 'create' | 'recreate' | 'start' | 'restart' | 'noop' | 'remove';
 
-/** A supervised process of a single-mode group, run as an exec session in the group's container. */
-export interface SupervisedMember {
-  service: string;
-  /** The command, restarted by a shell loop inside the container when it exits. */
-  cmd: string[];
-  env: string[];
-  user?: string;
-  workingDir?: string;
-}
-
 export interface ContainerStep {
   resource: 'container';
   action: ContainerAction;
@@ -82,8 +73,8 @@ export interface ContainerStep {
   existing?: ObservedContainer;
   /** What to create (create, recreate). */
   spec?: ContainerSpec;
-  /** single mode: members to start inside after the container starts. */
-  supervised?: SupervisedMember[];
+  /** single mode: the members the container's command starts beside the main one. */
+  supervised?: GroupMember[];
 }
 
 export interface UnitDependency {
@@ -145,16 +136,6 @@ export function selectServices(project: Project, named: readonly string[] | unde
   const out = new Set<string>(named);
   for (const s of named) for (const d of graph.dependenciesOf(s)) out.add(d);
   return [...out].sort(byString);
-}
-
-function shellQuote(arg: string): string {
-  return /^[A-Za-z0-9_\/.,:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
-}
-
-/** The shell loop that keeps a single-mode member running: restarted a second after it exits. */
-export function supervisorCommand(member: SupervisedMember): string[] {
-  const line = member.cmd.map(shellQuote).join(' ');
-  return ['sh', '-c', `trap 'exit 0' TERM INT; while :; do ${line}; sleep 1; done`];
 }
 
 class Planner {
@@ -385,7 +366,9 @@ class Planner {
       hash = hashOf({ service: serviceHash, pod: sandboxName(project.name, group.name), sharePid: group.sharePid });
       placementLabel = { group: group.name, mode: 'pod', role: 'member' };
     } else if (single && group) {
-      hash = hashOf({ single: group.services.map((s) => [s, this.hash(project, s)]) });
+      // `launch`: the container's own command starts the members (group-launch.ts); a group container
+      // made when `up` exec'd them instead is replaced, since no restart would run its members again.
+      hash = hashOf({ single: group.services.map((s) => [s, this.hash(project, s)]), launch: 'command' });
       placementLabel = { group: group.name, mode: 'single', role: 'main', members: group.services.slice(1) };
     } else if (group) {
       placementLabel = { group: group.name, mode: 'split', role: 'member' };
@@ -432,7 +415,7 @@ class Planner {
     return steps;
   }
 
-  private supervisedMembers(group: ResolvedGroup): SupervisedMember[] {
+  private supervisedMembers(group: ResolvedGroup): GroupMember[] {
     return group.services.slice(1).map((s) => {
       const svc = this.project.services[s];
       const cmd = [...(svc.entrypoint ?? []), ...(svc.command ?? [])];

@@ -1,9 +1,9 @@
-// A `single` placement group on Swarm: one service runs the whole group, as the built-in single
-// mode runs one container (src/plan/plan.ts). The first member is the main process; the others
-// are started before it by a shell, each in a loop that restarts it a second after it exits —
-// the built-in engine does that with exec sessions, which a Swarm manager cannot open on the
-// node that runs a task, so here the loops are part of the task's own command.
+// A `single` placement group on Swarm: one service runs the whole group, as single mode runs one
+// container on an engine. The first member is the main process; the others are started before it
+// by the task's own command, each in the loop src/plan/group-launch.ts gives every single group.
+// Every member runs as the task's user: one that names another is refused below.
 import { createHash } from 'node:crypto';
+import { memberLoop, shellQuote } from '../plan/group-launch.js';
 import type { ResolvedGroup } from '../plan/placement.js';
 import type { ServiceConfig } from '../model/project.js';
 import type { Findings } from './values.js';
@@ -11,9 +11,6 @@ import type { Findings } from './values.js';
 /** The keys of a non-main member that the group's one container uses; any other key is named in a notice. */
 const MEMBER_KEYS_USED = new Set(['command', 'entrypoint', 'environment', 'env_file', 'working_dir', 'user', 'ports', 'networks', 'volumes', 'image', 'depends_on', 'profiles', 'build', 'labels', 'label_file', 'scale', 'deploy']);
 
-export function shellQuote(arg: string): string {
-  return /^[A-Za-z0-9_\/.,:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
-}
 
 /** The main member's config carrying every member's ports, networks and mounts (first target wins). */
 export function mergedGroupService(group: ResolvedGroup, services: Readonly<Record<string, ServiceConfig>>): ServiceConfig {
@@ -59,10 +56,8 @@ export function singleGroupCommand(group: ResolvedGroup, services: Readonly<Reco
     const env = Object.entries(svc.environment ?? {})
       .filter((e): e is [string, string] => e[1] !== null)
       .sort(([a], [b]) => a.localeCompare(b))
-      .map(([k, v]) => shellQuote(`${k}=${v}`));
-    const run = [...(env.length ? ['env', ...env, `BERTH_SERVICE=${m}`] : ['env', `BERTH_SERVICE=${m}`]), ...cmd.map(shellQuote)].join(' ');
-    const cd = svc.working_dir ? `cd ${shellQuote(svc.working_dir)} && ` : '';
-    lines.push(`(${cd}while :; do ${run}; sleep 1; done) &`);
+      .map(([k, v]) => `${k}=${v}`);
+    lines.push(memberLoop({ service: m, cmd, env, ...(svc.working_dir ? { workingDir: svc.working_dir } : {}) }));
   }
   const mainCmd = commandOf(main);
   if (!ok || !mainCmd) return undefined;

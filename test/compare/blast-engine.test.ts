@@ -22,7 +22,7 @@ const repo = path.resolve(import.meta.dirname, '../..');
 const example = path.join(repo, 'examples/db-layouts');
 const skip = requirePrereq('compare blast radius (PostgreSQL on the built-in engine)', [
   ...engineHost(),
-  filePrereq('PostgreSQL', existsSync('/usr/lib/postgresql'), 'apt-get install postgresql (scripts/install-system-deps.sh)'),
+  filePrereq('PostgreSQL', existsSync('/usr/lib/postgresql'), 'apt-get install postgresql (scripts/install-system-deps.sh --tests)'),
   filePrereq('node_modules/pg', existsSync(path.join(repo, 'node_modules/pg')), 'npm ci'),
 ]);
 

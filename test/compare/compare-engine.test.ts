@@ -25,7 +25,7 @@ const dir = path.join(repo, 'examples/db-layouts');
 const file = path.join(dir, 'compose.yaml');
 const skip = requirePrereq('berth compare end to end (built-in engine)', [
   ...engineHost(),
-  filePrereq('PostgreSQL', existsSync('/usr/lib/postgresql'), 'apt-get install postgresql (scripts/install-system-deps.sh)'),
+  filePrereq('PostgreSQL', existsSync('/usr/lib/postgresql'), 'apt-get install postgresql (scripts/install-system-deps.sh --tests)'),
   filePrereq('node_modules/pg', existsSync(path.join(repo, 'node_modules/pg')), 'npm ci'),
 ]);
 

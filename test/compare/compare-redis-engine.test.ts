@@ -23,7 +23,7 @@ const dir = path.join(repo, 'examples/db-layouts-redis');
 const file = path.join(dir, 'compose.yaml');
 const skip = requirePrereq('berth compare end to end with Redis (built-in engine)', [
   ...engineHost(),
-  filePrereq('redis-server and redis-cli', existsSync('/usr/bin/redis-server') && existsSync('/usr/bin/redis-cli'), 'apt-get install redis-server (scripts/install-system-deps.sh)'),
+  filePrereq('redis-server and redis-cli', existsSync('/usr/bin/redis-server') && existsSync('/usr/bin/redis-cli'), 'apt-get install redis-server (scripts/install-system-deps.sh --tests)'),
 ]);
 
 describe.skipIf(skip)('berth compare on the built-in engine, Redis variant', () => {

@@ -369,7 +369,7 @@ export class FakeBackend {
       containers: {
         async create(request, options) {
           self.record('containers.create', request, options);
-          if (!request.Image) throw new InvalidArgumentError('config.Image must be set');
+          if (!request.Image) throw new InvalidArgumentError('Config cannot be empty in order to create a container');
           self.findImage(request.Image);
           const name = options.name ?? `fake_${self.containers.size + 1}`;
           if (!/^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/.test(name)) {
@@ -672,6 +672,8 @@ export class FakeBackend {
             Parent: '',
             Comment: i.comment,
             Created: i.created.toISOString(),
+            Container: '',
+            ContainerConfig: {},
             DockerVersion: '',
             Author: '',
             Config: { Cmd: ['sh'] },

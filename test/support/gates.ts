@@ -19,7 +19,7 @@ export interface Prereq {
   install: string;
 }
 
-const DEPS = 'scripts/install-system-deps.sh';
+const DEPS = 'scripts/install-system-deps.sh --tests';
 
 export function inCi(): boolean {
   const ci = process.env.CI;
@@ -75,6 +75,12 @@ export const busybox = (): Prereq => ({ name: 'busybox-static', missing: BUSYBOX
 
 export const cc = (): Prereq => ({ name: 'a C compiler', missing: hasCommand('gcc') || hasCommand('cc') ? undefined : 'neither gcc nor cc on PATH', install: `apt-get install gcc (${DEPS})` });
 
+/** A C library to link static programs with (what runs in a busybox container has no libc to load). */
+export const staticLibc = (): Prereq => {
+  const found = hasCommand('gcc') && spawnSync('gcc', ['-print-file-name=libc.a'], { encoding: 'utf8' }).stdout.trim().startsWith('/');
+  return { name: 'a static C library (libc.a)', missing: found ? undefined : 'gcc finds no libc.a', install: `apt-get install libc6-dev (${DEPS})` };
+};
+
 /** What every real-container test needs: Linux, root, runc and busybox-static. */
 export const engineHost = (): Prereq[] => [linux(), root(), runc(), busybox()];
 
@@ -124,6 +130,10 @@ const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   setcap: 'libcap2-bin',
   getcap: 'libcap2-bin',
   mkfifo: 'coreutils',
+  setpriv: 'util-linux',
+  groupadd: 'passwd',
+  groupdel: 'passwd',
+  ss: 'iproute2',
   [DOCKER_CLI]: 'docker.io',
 };
 

@@ -20,7 +20,7 @@ import { DOCKER_CLI, dockerCli, requirePrereq, type Prereq } from '../support/ga
 
 const labMissing = await labPrerequisitesMissing();
 const prereqs: Prereq[] = [
-  { name: 'a swarm lab', missing: labMissing, install: 'run as root with docker.io, docker-registry, iproute2 and util-linux (scripts/install-system-deps.sh)' },
+  { name: 'a swarm lab', missing: labMissing, install: 'run as root with docker.io, docker-registry, iproute2 and util-linux (scripts/install-system-deps.sh --tests)' },
   { name: 'busybox-static', missing: BUSYBOX_BINARY ? undefined : 'not installed', install: 'apt-get install busybox-static' },
   dockerCli(),
 ];

@@ -21,7 +21,7 @@ export async function runAttach(globals: GlobalFlags, flags: AttachFlags, servic
   const sigProxy = booleanFlag('--sig-proxy', flags.sigProxy, true);
   const detachKeys = parseDetachKeys(flags.detachKeys ?? io.env.BERTH_DETACH_KEYS ?? DEFAULT_DETACH_KEYS);
   const withStdin = flags.stdin !== false;
-  const c = await lifecycleContext(globals, io, { engine: 'require' });
+  const c = await lifecycleContext(globals, io, { engine: 'require', services: [service] });
   let session: TerminalSession | undefined;
   try {
     const result = await attachService(

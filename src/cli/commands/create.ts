@@ -12,7 +12,7 @@ export async function runCreate(globals: GlobalFlags, flags: { forceRecreate?: b
   if (forceRecreate && noRecreate) throw new UsageError('--force-recreate and --no-recreate are incompatible');
   const removeOrphans = flags.removeOrphans ?? ['1', 'true'].includes(io.env.COMPOSE_REMOVE_ORPHANS ?? '');
   const scale = parseScale(flags.scale ?? []);
-  const c = await lifecycleContext(globals, io, { engine: 'change', required: true });
+  const c = await lifecycleContext(globals, io, { engine: 'change', services, required: true });
   await createServices({ port: c.target.port, project: requireModel(c, 'create'), progress: c.progress }, services, {
     forceRecreate,
     noRecreate,

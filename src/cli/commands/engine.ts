@@ -2,8 +2,7 @@
 // what a dead engine left on the host, removed. `start`, `stop` and `status` are the launcher's
 // (src/client/engine-launcher.ts), which engine selection also uses.
 
-import path from 'node:path';
-import { resolveEnginePaths, type EngineFlags } from '../../client/engine-launcher.js';
+import { checkSocketAndHosts, daemonFlagsOf, resolveEnginePaths, type EngineFlags } from '../../client/engine-launcher.js';
 import { BerthError } from '../../errors.js';
 import type { CliIO } from '../io.js';
 
@@ -11,20 +10,19 @@ import type { CliIO } from '../io.js';
 export async function runEngineForeground(flags: EngineFlags, io: CliIO): Promise<void> {
   const { startDaemon, DaemonLockError } = await import('../../engine/daemon/daemon.js');
   const { networkSettingsFromEnv, NetworkSettingsError } = await import('../../engine/networks/config.js');
-  const { registrySettings, DaemonConfigError } = await import('../../engine/daemon/daemon-config.js');
+  const { daemonSettings, DaemonConfigError } = await import('../../engine/daemon/daemon-config.js');
   const r = resolveEnginePaths(flags, io);
+  // <root>/daemon.json or --config-file, then --registry-mirror, --insecure-registry,
+  // --max-concurrent-*, -H, --group and --tls*.
+  const daemonFlags = daemonFlagsOf(flags, io.cwd);
   let daemon;
   try {
+    const { access, ...registry } = await daemonSettings(r.root, daemonFlags);
+    checkSocketAndHosts(flags.socket, access.hosts);
     daemon = await startDaemon({
       ...r,
-      // <root>/daemon.json or --config-file, then --registry-mirror, --insecure-registry, --max-concurrent-*.
-      ...(await registrySettings(r.root, {
-        ...(flags.configFile ? { configFile: path.resolve(io.cwd, flags.configFile) } : {}),
-        ...(flags.registryMirror ? { registryMirror: flags.registryMirror } : {}),
-        ...(flags.insecureRegistry ? { insecureRegistry: flags.insecureRegistry } : {}),
-        ...(flags.maxConcurrentDownloads !== undefined ? { maxConcurrentDownloads: flags.maxConcurrentDownloads } : {}),
-        ...(flags.maxConcurrentUploads !== undefined ? { maxConcurrentUploads: flags.maxConcurrentUploads } : {}),
-      })),
+      ...registry,
+      access,
       // BERTH_ADDRESS_POOLS, BERTH_DNS_UPSTREAM, BERTH_OUTBOUND_NAT (`engine start` passes its environment on).
       ...networkSettingsFromEnv(io.env),
       ...(flags.runc ? { runcBinary: flags.runc } : {}),
@@ -43,7 +41,7 @@ export async function runEngineForeground(flags: EngineFlags, io: CliIO): Promis
     if (fsError.syscall && fsError.path && fsError.code) throw new BerthError(`cannot prepare ${fsError.path}: ${fsError.code} (choose another place with --root / --run-root)`);
     throw e;
   }
-  io.stderr(`berth engine listening on ${daemon.socketPath} (pid ${process.pid})\n`);
+  io.stderr(`berth engine listening on ${daemon.addresses.join(', ')} (pid ${process.pid})\n`);
   await new Promise<void>((done) => {
     const stop = (): void => {
       process.off('SIGTERM', stop);

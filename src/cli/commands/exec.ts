@@ -27,7 +27,7 @@ export async function runExec(globals: GlobalFlags, flags: ExecFlags, service: s
   const env = flags.env ?? [];
   const { user, workdir } = flags;
   const privileged = flags.privileged ?? false;
-  const c = await lifecycleContext(globals, io, { engine: 'change' });
+  const c = await lifecycleContext(globals, io, { engine: 'change', services: [service] });
   const session = terminalSession(io, { wantTty, attachStdin });
   try {
     return await execInService(

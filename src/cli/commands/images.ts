@@ -8,7 +8,7 @@ import type { GlobalFlags } from '../project-options.js';
 export async function runImages(globals: GlobalFlags, flags: { quiet?: boolean; format?: string }, services: string[], io: CliIO): Promise<number> {
   const format = choiceFlag('--format', flags.format, ['table', 'json'] as const) ?? 'table';
   const quiet = flags.quiet ?? false;
-  const rows = await imagesOf((await lifecycleContext(globals, io, { engine: 'observe' })).target, services);
+  const rows = await imagesOf((await lifecycleContext(globals, io, { engine: 'observe', services })).target, services);
   if (quiet) io.stdout([...new Set(rows.map((r) => r.ID))].map((id) => `${id}\n`).join(''));
   else if (format === 'json') io.stdout(`${JSON.stringify(rows)}\n`);
   else io.stdout(formatImages(rows));

@@ -8,7 +8,7 @@ export async function runKill(globals: GlobalFlags, flags: { signal?: string; re
   const given = flags.signal ?? 'SIGKILL';
   const signal = /^\d+$/.test(given) || given.startsWith('SIG') ? given : `SIG${given}`;
   const orphans = flags.removeOrphans ?? ['1', 'true'].includes(io.env.COMPOSE_REMOVE_ORPHANS ?? '');
-  const c = await lifecycleContext(globals, io, { engine: 'change' });
+  const c = await lifecycleContext(globals, io, { engine: 'change', services });
   await killContainers(c, services, signal, { orphans });
   return 0;
 }

@@ -20,7 +20,7 @@ export async function runLogs(globals: GlobalFlags, flags: LogsFlags, services: 
   const timestamps = flags.timestamps ?? false;
   const noPrefix = flags.logPrefix === false;
   const colourWanted = flags.color !== false;
-  const c = await lifecycleContext(globals, io, { engine: 'observe' });
+  const c = await lifecycleContext(globals, io, { engine: 'observe', services });
   const { signal, release } = interruptSignal(io);
   try {
     await showLogs(

@@ -5,6 +5,6 @@ import { lifecycleContext } from '../lifecycle-context.js';
 import type { GlobalFlags } from '../project-options.js';
 
 export async function runPause(globals: GlobalFlags, services: string[], io: CliIO): Promise<number> {
-  await pauseContainers(await lifecycleContext(globals, io, { engine: 'change' }), services, true);
+  await pauseContainers(await lifecycleContext(globals, io, { engine: 'change', services }), services, true);
   return 0;
 }

@@ -9,7 +9,7 @@ export async function runPort(globals: GlobalFlags, flags: { protocol?: string; 
   const protocol = choiceFlag('--protocol', flags.protocol, ['tcp', 'udp', 'sctp'] as const) ?? 'tcp';
   const index = intFlag('--index', flags.index);
   if (!/^\d+$/.test(privatePort)) throw new UsageError(`${privatePort}: expected a port number`);
-  const c = await lifecycleContext(globals, io, { engine: 'require' });
+  const c = await lifecycleContext(globals, io, { engine: 'require', services: [service] });
   io.stdout(`${await portOf(c.target, service, privatePort, { protocol, ...(index !== undefined ? { index } : {}) })}\n`);
   return 0;
 }

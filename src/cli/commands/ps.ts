@@ -19,7 +19,7 @@ export async function runPs(globals: GlobalFlags, flags: PsFlags, services: stri
   const noTrunc = flags.trunc === false;
   const orphans = booleanFlag('--orphans', flags.orphans, true);
   psStates({ status, filter });
-  const ctx = projectContext(globals, io, { required: false });
+  const ctx = projectContext(globals, io, { required: false, services });
   const { port } = await engineFor(globals, io, 'observe');
   const known = ctx.project ? Object.keys(ctx.project.services) : undefined;
   io.stdout(await composePs(port, ctx.name, { all, quiet, services: namesOnly, status, filter, format, noTrunc, orphans, ...(known ? { known } : {}), only: services }, Date.now()));

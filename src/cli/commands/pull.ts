@@ -20,7 +20,7 @@ export async function runTransfer(verb: 'pull' | 'push', globals: GlobalFlags, f
   const quiet = flags.quiet === true;
   const parallel = parallelLimit(flags.parallel, io.env);
   const ignoreFailures = verb === 'pull' ? flags.ignorePullFailures : flags.ignorePushFailures;
-  const c = await lifecycleContext(globals, io, { engine: 'change', required: true, ...(flags.progress ? { progress: flags.progress } : {}) });
+  const c = await lifecycleContext(globals, io, { engine: 'change', required: true, services, ...(flags.progress ? { progress: flags.progress } : {}) });
   const project = requireModel(c, verb);
   const progress = quiet ? new ProgressTracker(quietReporter, Date.now) : c.progress;
   const { signal, release } = interruptSignal(io);

@@ -10,7 +10,7 @@ export async function runRm(globals: GlobalFlags, flags: { force?: boolean; stop
   const force = flags.force ?? false;
   const stop = flags.stop ?? false;
   const volumes = flags.volumes ?? false;
-  const c = await lifecycleContext(globals, io, { engine: 'change' });
+  const c = await lifecycleContext(globals, io, { engine: 'change', services });
   const removed = await removeContainers(c, services, {
     force,
     stop,

@@ -48,7 +48,7 @@ export async function runRun(globals: GlobalFlags, flags: RunFlags, service: str
     environment: io.env,
   };
   for (const spec of options.publish) parsePublish(spec);
-  const c = await lifecycleContext(globals, io, { engine: 'change', required: true });
+  const c = await lifecycleContext(globals, io, { engine: 'change', required: true, services: [service] });
   const project = requireModel(c, 'run');
   const session = terminalSession(io, { wantTty, attachStdin });
   try {

@@ -5,7 +5,7 @@ import { lifecycleContext } from '../lifecycle-context.js';
 import type { GlobalFlags } from '../project-options.js';
 
 export async function runStart(globals: GlobalFlags, services: string[], io: CliIO): Promise<number> {
-  const c = await lifecycleContext(globals, io, { engine: 'change' });
+  const c = await lifecycleContext(globals, io, { engine: 'change', services });
   await startContainers(c, services);
   return 0;
 }

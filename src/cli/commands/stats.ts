@@ -79,7 +79,7 @@ export async function runStats(globals: GlobalFlags, flags: StatsFlags, services
   const all = flags.all ?? false;
   const stream = flags.stream !== false;
   const noTrunc = flags.trunc === false;
-  const c = await lifecycleContext(globals, io, { engine: 'observe' });
+  const c = await lifecycleContext(globals, io, { engine: 'observe', services });
   const render = (rows: StatsRow[]): string => (format === 'json' ? statsJson(rows, noTrunc) : statsTable(rows, noTrunc));
   const shown = async (): Promise<ObservedContainer[]> => (await containersOf(c.target, services)).filter((x) => all || isRunning(x));
 

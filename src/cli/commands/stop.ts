@@ -6,7 +6,7 @@ import type { GlobalFlags } from '../project-options.js';
 
 export async function runStop(globals: GlobalFlags, flags: { timeout?: string }, services: string[], io: CliIO): Promise<number> {
   const timeout = intFlag('-t', flags.timeout);
-  const c = await lifecycleContext(globals, io, { engine: 'change' });
+  const c = await lifecycleContext(globals, io, { engine: 'change', services });
   await stopContainers(c, services, timeout);
   return 0;
 }

@@ -61,7 +61,7 @@ export async function runSwarmUp(globals: GlobalFlags, flags: UpFlags, services:
         scale: parseScale(flags.scale),
         ...(pull ? { pull } : {}),
         ...(placement ? { placement } : {}),
-        builder: managerImageBuilder(target.dockerHost, progress, (t) => io.stderr(`warning: ${t}\n`)),
+        builder: managerImageBuilder(target.dockerHost, io.env, progress, (t) => io.stderr(`warning: ${t}\n`)),
         environment: io.env,
       },
       {

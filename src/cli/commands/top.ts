@@ -6,6 +6,6 @@ import { lifecycleContext } from '../lifecycle-context.js';
 import type { GlobalFlags } from '../project-options.js';
 
 export async function runTop(globals: GlobalFlags, services: string[], io: CliIO): Promise<number> {
-  io.stdout(formatTop(await topOf((await lifecycleContext(globals, io, { engine: 'observe' })).target, services)));
+  io.stdout(formatTop(await topOf((await lifecycleContext(globals, io, { engine: 'observe', services })).target, services)));
   return 0;
 }

@@ -5,7 +5,7 @@ import { interruptSignal, lifecycleContext } from '../lifecycle-context.js';
 import type { GlobalFlags } from '../project-options.js';
 
 export async function runWait(globals: GlobalFlags, services: string[], io: CliIO): Promise<number> {
-  const c = await lifecycleContext(globals, io, { engine: 'require' });
+  const c = await lifecycleContext(globals, io, { engine: 'require', services });
   const { signal, release } = interruptSignal(io);
   try {
     return await waitContainers(c.target, services, signal);

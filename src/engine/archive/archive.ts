@@ -205,6 +205,9 @@ export async function extractIntoContainer(
   await applyLayer(tar, c.root, {
     prefix: resolved.containerPath.split('/').filter((p) => p !== ''),
     whiteouts: false,
+    // dockerd makes device nodes `docker cp` brings (as root); inside the container's root, where
+    // its processes could make them too (CAP_MKNOD), and its device cgroup still decides their use.
+    devices: 'any',
     noOverwriteDirNonDir: options.noOverwriteDirNonDir,
     ...(options.owner ? { owner: options.owner } : {}),
   });

@@ -9,7 +9,7 @@ import { rootfsTar, upperChanges, upperLayerTar } from '../archive/changes.js';
 import { applyChanges } from '../images/changes.js';
 import type { ContainerConfig as ImageContainerConfig } from '../backend.js';
 import { mountRootfs, unmountRootfs } from '../runtime/rootfs.js';
-import { commandOf } from '../runtime/translate.js';
+import { commandOf, mergeImageConfig } from '../runtime/translate.js';
 import type { EngineCore } from './core.js';
 import { discardPrepared } from './run.js';
 
@@ -73,24 +73,15 @@ export function exportContainer(core: EngineCore, ref: string, signal: AbortSign
   });
 }
 
-/** The image config a commit records: the container's own, the request body's fields over it, then `--change`. */
+/**
+ * The image config a commit records, as moby's daemon/commit.go makes it: the request body's config
+ * (without one, as the docker CLI sends it, the container's whole config), `--change` applied to
+ * it, then merged with the container's config the way a create merges an image's.
+ */
 function committedConfig(live: LiveContainer, options: ContainerCommitOptions): ImageContainerConfig {
-  const c = { ...live.rec.config, ...(options.config ?? {}) };
-  const base: ImageContainerConfig = {
-    ...(c.User ? { User: c.User } : {}),
-    ...(c.ExposedPorts && Object.keys(c.ExposedPorts).length > 0 ? { ExposedPorts: c.ExposedPorts } : {}),
-    ...(c.Env ? { Env: [...c.Env] } : {}),
-    ...(c.Entrypoint ? { Entrypoint: [...c.Entrypoint] } : {}),
-    ...(c.Cmd ? { Cmd: [...c.Cmd] } : {}),
-    ...(c.Volumes && Object.keys(c.Volumes).length > 0 ? { Volumes: c.Volumes } : {}),
-    ...(c.WorkingDir ? { WorkingDir: c.WorkingDir } : {}),
-    ...(c.Labels && Object.keys(c.Labels).length > 0 ? { Labels: { ...c.Labels } } : {}),
-    ...(c.StopSignal ? { StopSignal: c.StopSignal } : {}),
-    ...(c.Healthcheck ? { Healthcheck: c.Healthcheck } : {}),
-    ...(c.OnBuild ? { OnBuild: [...c.OnBuild] } : {}),
-    ...(c.Shell ? { Shell: [...c.Shell] } : {}),
-  };
-  return options.changes.length > 0 ? applyChanges(base, options.changes) : base;
+  const own = live.rec.config;
+  const given = options.config ?? own;
+  return mergeImageConfig(options.changes.length > 0 ? applyChanges(given, options.changes) : given, own);
 }
 
 /** `docker commit`: the container's layer (read while it is frozen, unless `pause` is off) becomes an image. */
@@ -119,6 +110,7 @@ export async function commitContainer(core: EngineCore, ref: string, options: Co
         ...(options.comment ? { comment: options.comment } : {}),
         ...(options.author ? { author: options.author } : {}),
         createdBy: commandOf(rec.config).join(' '),
+        container: { id: rec.id, config: rec.config },
       });
       core.emit(live, 'commit', { comment: options.comment ?? '' });
       return { Id: image.id };

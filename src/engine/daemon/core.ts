@@ -18,7 +18,7 @@ import type { HostFacts } from '../container/resource-checks.js';
 import type { ContainerViewContext } from '../container/views.js';
 import { RegistryClient, type RegistryConfig } from '../distribution/index.js';
 import { EventBus } from '../events/bus.js';
-import type { ImageStore } from '../images/store.js';
+import type { ImageStore, ImageUser } from '../images/store.js';
 import type { AddressPool } from '../networks/ipam.js';
 import type { NetworkManager } from '../networks/manager.js';
 import type { AttachedContainer } from '../networks/store.js';
@@ -210,15 +210,15 @@ export class EngineCore {
     this.events.emit('container', action, r.id, { ...(r.config.Labels ?? {}), image: r.imageRef, name: r.name, ...extra });
   }
 
-  /** Whether containers use an image: 'running' when one of them runs (force cannot remove it then). */
-  imageInUse(imageId: string): boolean | 'running' {
-    let used: boolean | 'running' = false;
+  /** A container using the image, a running one first (force cannot remove the image then); undefined when none does. */
+  imageUser(imageId: string): ImageUser | undefined {
+    let stopped: ImageUser | undefined;
     for (const l of this.containers.values()) {
       if (l.rec.image !== imageId) continue;
-      if (l.rec.state.Running) return 'running';
-      used = true;
+      if (l.rec.state.Running) return { container: l.rec.id, running: true };
+      stopped ??= { container: l.rec.id, running: false };
     }
-    return used;
+    return stopped;
   }
 
   /** The container as the network room sees it (names, endpoints, hosts file). */

@@ -50,7 +50,8 @@ export function nameConflict(name: string, holderId: string): ConflictError {
 }
 
 export async function createContainer(core: EngineCore, request: ContainerCreateRequest, options: ContainerCreateOptions): Promise<ContainerCreateResponse> {
-  if (!request.Image) throw new InvalidArgumentError('config.Image must be set');
+  // moby's words for a body without an image (an empty `{}` or one with other fields only).
+  if (!request.Image) throw new InvalidArgumentError('Config cannot be empty in order to create a container');
   const hostConfig = request.HostConfig ?? {};
   const warnings: string[] = [];
   let name = options.name ?? '';

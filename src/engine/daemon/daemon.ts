@@ -1,6 +1,7 @@
 // The daemon process around BuiltinEngine: a pid lock so two daemons never share a state root, the
-// API server on the unix socket, JSON-lines logs under the runtime dir, and an orderly shutdown
-// that leaves containers running (the next daemon re-adopts them).
+// API server on its unix socket (and TCP with mutual TLS when configured: listen-config.ts),
+// JSON-lines logs under the runtime dir, and an orderly shutdown that leaves containers running
+// (the next daemon re-adopts them).
 
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import { mkdir, open, readFile, unlink } from 'node:fs/promises';
@@ -8,6 +9,7 @@ import { request } from 'node:http';
 import path from 'node:path';
 import { createApiServer, type ApiServer } from '../api/server.js';
 import { BuiltinEngine, ENGINE_VERSION, type BuiltinEngineOptions, type EngineLogger } from './engine.js';
+import { listenAddresses, type AccessSettings } from './listen-config.js';
 
 export const DEFAULT_ROOT = '/var/lib/berth';
 export const DEFAULT_RUN_ROOT = '/run/berth';
@@ -15,8 +17,10 @@ export const DEFAULT_RUN_ROOT = '/run/berth';
 export interface DaemonOptions extends BuiltinEngineOptions {
   root: string;
   runRoot: string;
-  /** Default `<runRoot>/engine.sock`. */
+  /** The socket served when `access.hosts` names none; default `<runRoot>/engine.sock`. */
   socketPath?: string;
+  /** Hosts, socket group and TLS (listen-config.ts); default: the socket, group `docker` when it exists. */
+  access?: AccessSettings;
   /** Default `<runRoot>/engine.log`; `-` writes the log lines to stderr. */
   logFile?: string;
 }
@@ -97,13 +101,14 @@ export async function acquirePidLock(file: string, pid: number = process.pid): P
 }
 
 /** Structured log: one JSON object per line. */
-export function jsonLogger(out: { write(line: string): unknown }): EngineLogger & { debug(m: string): void } {
+export function jsonLogger(out: { write(line: string): unknown }): EngineLogger & { debug(m: string): void; warn(m: string): void } {
   const line = (level: string, message: string, fields?: Record<string, unknown>): void => {
     out.write(`${JSON.stringify({ time: new Date().toISOString(), level, msg: message, ...fields })}\n`);
   };
   return {
     info: (m, f) => line('info', m, f),
     error: (m, f) => line('error', m, f),
+    warn: (m) => line('warning', m),
     debug: (m) => line('debug', m),
   };
 }
@@ -111,7 +116,10 @@ export function jsonLogger(out: { write(line: string): unknown }): EngineLogger 
 export interface RunningDaemon {
   engine: BuiltinEngine;
   server: ApiServer;
-  socketPath: string;
+  /** The first unix socket served; undefined when only TCP is. */
+  socketPath: string | undefined;
+  /** Every address served: `unix:///…`, `tcp://host:port` (the bound port). */
+  addresses: string[];
   /** Stops serving and releases the lock; containers keep running. */
   close(): Promise<void>;
 }
@@ -129,11 +137,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     logStream?.once('error', (e) => process.stderr.write(`berth engine: the log ${logFile} cannot be written (${e.message}); logging stops\n`));
     logStream?.on('error', () => undefined);
     const logger = jsonLogger(sink);
+    // Before the engine opens: a bad host, group or certificate costs no engine work.
+    const listen = await listenAddresses(opts.access ?? {}, opts.socketPath ?? defaultSocket(opts.runRoot), (m) => logger.warn(m));
     const engine = await BuiltinEngine.open({ ...opts, logger });
-    const socketPath = opts.socketPath ?? defaultSocket(opts.runRoot);
     const server = createApiServer(engine, {
-      socketPath,
-      mode: 0o660,
+      listen,
       serverVersion: ENGINE_VERSION,
       logger: { debug: (m) => logger.debug(m), error: (m) => logger.error(m) },
     });
@@ -143,12 +151,15 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       await engine.close();
       throw e;
     }
-    logger.info('engine started', { pid: process.pid, root: opts.root, runRoot: opts.runRoot, socket: socketPath });
+    const addresses = server.addresses();
+    const socketPath = listen.find((a) => a.kind === 'unix')?.path;
+    logger.info('engine started', { pid: process.pid, root: opts.root, runRoot: opts.runRoot, hosts: addresses });
     let closed = false;
     return {
       engine,
       server,
       socketPath,
+      addresses,
       async close() {
         if (closed) return;
         closed = true;

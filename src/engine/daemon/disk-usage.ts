@@ -1,7 +1,7 @@
 // `docker system df`: images (with how many containers use each and the bytes they share with
-// other images), containers (the size of their writable layer), volumes (size and references),
-// and an empty build cache, since the engine builds nothing yet. Sizes are bytes of file content,
-// as Docker counts them.
+// other images), containers (the size of their writable layer), volumes (size and how many
+// containers reference each) and an empty build cache, since the engine builds nothing yet. Sizes
+// are bytes of file content, as Docker counts them.
 import type { SystemDataUsage } from '../backend.js';
 import { listContainers } from '../container/views.js';
 import { directorySize } from '../../lib/du.js';
@@ -42,9 +42,6 @@ export async function dataUsage(core: EngineCore, types: readonly string[]): Pro
       }),
     );
   }
-  if (want('volume')) {
-    const { Volumes } = await core.vols.list({});
-    out.Volumes = await Promise.all(Volumes.map(async (v) => ({ ...v, UsageData: { Size: await core.vols.store.size(v.Name), RefCount: v.UsageData?.RefCount ?? 0 } })));
-  }
+  if (want('volume')) out.Volumes = await core.vols.diskUsage();
   return out;
 }

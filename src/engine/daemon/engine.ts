@@ -27,7 +27,7 @@ import { explainingStorage, storageFullError } from './storage-full.js';
 import { discardPrepared, releasePreparedOn } from './run.js';
 import { policyRestart } from './start.js';
 import { healthChanged } from './supervision.js';
-import { System } from './system.js';
+import { ENGINE_VERSION, System } from './system.js';
 
 export type { BuiltinEngineOptions, EngineLogger } from './core.js';
 export { ENGINE_VERSION } from './system.js';
@@ -98,7 +98,7 @@ export class BuiltinEngine implements EngineBackend {
     const core = engine.core;
     await mkdir(core.recordsDir, { recursive: true, mode: 0o700 });
     await mkdir(path.join(core.runRoot, 'runc'), { recursive: true, mode: 0o700 });
-    core.store = await ImageStore.open({ root: path.join(core.root, 'image'), hostImage: core.hostImage, inUse: (id) => core.imageInUse(id) });
+    core.store = await ImageStore.open({ root: path.join(core.root, 'image'), hostImage: core.hostImage, inUse: (id) => core.imageUser(id), dockerVersion: ENGINE_VERSION });
     core.net = await NetworkManager.open({
       root: core.root,
       runRoot: core.runRoot,

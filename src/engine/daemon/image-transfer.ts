@@ -17,6 +17,7 @@ import {
 import { login, RegistryClient, RegistryError, resolveImage, type Credentials } from '../distribution/index.js';
 import { parseRegistryReference } from '../distribution/names.js';
 import { ImageError } from '../images/errors.js';
+import { humanSize } from '../../lib/human-size.js';
 import { pullImage, type PullEvent, type PullResult } from '../images/pull.js';
 import { pushImage, type PushEvent } from '../images/push.js';
 import { familiarName, normalizeTagged, parseReference, repositoryOf } from '../reference/reference.js';
@@ -63,24 +64,12 @@ export function pullReference(fromImage: string, tag: string | undefined): strin
 /** Docker's short layer id in progress lines. */
 const shortDigest = (d: string): string => d.replace(/^sha256:/, '').slice(0, 12);
 
-function units(n: number): string {
-  const u = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1000 && i < u.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  // go-units' HumanSizeWithPrecision(n, 3), as docker prints sizes: 1kB, 500kB, 1.23MB.
-  return `${Number(v.toPrecision(3))}${u[i]}`;
-}
-
 /** The `progress` text docker's jsonmessage would draw from progressDetail (older clients print it as is). */
 export function progressBar(current: number, total: number): string {
   const width = 50;
   const filled = total > 0 ? Math.min(width, Math.floor((current / total) * width)) : 0;
   const bar = `[${'='.repeat(Math.max(0, filled - 1))}${filled > 0 ? '>' : ''}${' '.repeat(width - filled)}]`;
-  return `${bar} ${units(current).padStart(8)}/${units(total)}`;
+  return `${bar} ${humanSize(current).padStart(8)}/${humanSize(total)}`;
 }
 
 /** Turns the room's events into progress messages, at most one `Downloading`/`Pushing` line per layer per 100 ms. */

@@ -23,44 +23,92 @@ export function imageSummary(image: StoredImage, containers = -1): ImageSummary 
     Size: image.size,
     SharedSize: -1,
     VirtualSize: image.size,
-    Labels: image.config.config?.Labels ?? {},
+    Labels: image.config.config?.Labels ?? null,
     Containers: containers,
   };
 }
 
-/** `GET /images/{name}/json`: the config's fields Docker always prints, null where it prints null. */
-export function imageInspect(image: StoredImage): ImageInspect {
-  const c: ContainerConfig = image.config.config ?? {};
-  const config: ContainerConfig = {
-    ...c,
+/** A stored list that Go's strslice reads: an array as it is, a lone string as a one-element list. */
+function strSlice(v: string[] | string | null | undefined): string[] | null {
+  return typeof v === 'string' ? [v] : (v ?? null);
+}
+
+/**
+ * A container config as dockerd prints one it read from an image config (moby's container.Config
+ * through encoding/json): every field without `omitempty` is there — '' or false for a missing
+ * scalar, null for a missing list or map, [] and {} kept as stored — and the `omitempty` ones
+ * (ExposedPorts, Healthcheck, ArgsEscaped, NetworkDisabled, MacAddress, StopSignal, StopTimeout,
+ * Shell) only when set. In Go's field order.
+ */
+export function dockerContainerConfig(c: ContainerConfig = {}): ContainerConfig {
+  const shell = strSlice(c.Shell);
+  return {
+    Hostname: c.Hostname ?? '',
+    Domainname: c.Domainname ?? '',
     User: c.User ?? '',
-    Env: c.Env ?? [],
-    Cmd: c.Cmd ?? null,
-    Entrypoint: c.Entrypoint ?? null,
-    WorkingDir: c.WorkingDir ?? '',
-    ExposedPorts: c.ExposedPorts ?? null,
+    AttachStdin: c.AttachStdin ?? false,
+    AttachStdout: c.AttachStdout ?? false,
+    AttachStderr: c.AttachStderr ?? false,
+    ...(c.ExposedPorts && Object.keys(c.ExposedPorts).length > 0 ? { ExposedPorts: c.ExposedPorts } : {}),
+    Tty: c.Tty ?? false,
+    OpenStdin: c.OpenStdin ?? false,
+    StdinOnce: c.StdinOnce ?? false,
+    Env: c.Env ?? null,
+    Cmd: strSlice(c.Cmd),
+    ...(c.Healthcheck ? { Healthcheck: c.Healthcheck } : {}),
+    ...(c.ArgsEscaped ? { ArgsEscaped: true } : {}),
+    Image: c.Image ?? '',
     Volumes: c.Volumes ?? null,
-    Labels: c.Labels ?? null,
+    WorkingDir: c.WorkingDir ?? '',
+    Entrypoint: strSlice(c.Entrypoint),
+    ...(c.NetworkDisabled ? { NetworkDisabled: true } : {}),
+    ...(c.MacAddress ? { MacAddress: c.MacAddress } : {}),
     OnBuild: c.OnBuild ?? null,
+    Labels: c.Labels ?? null,
+    ...(c.StopSignal ? { StopSignal: c.StopSignal } : {}),
+    ...(c.StopTimeout !== undefined && c.StopTimeout !== null ? { StopTimeout: c.StopTimeout } : {}),
+    ...(shell && shell.length > 0 ? { Shell: shell } : {}),
   };
+}
+
+/**
+ * The overlay directories of an image as its containers stack them: the top layer is UpperDir and
+ * the ones under it LowerDir (top-most first), dockerd's keys for an image. An image has no merged
+ * or work dir of its own here (its layers are only ever lower dirs of a container's overlay), so
+ * MergedDir and WorkDir, which dockerd names without making them, are left out.
+ */
+function imageGraphDriverData(lowerDirs: readonly string[]): Record<string, string> {
+  const [upper, ...lower] = lowerDirs;
+  if (upper === undefined) return {};
+  return { ...(lower.length > 0 ? { LowerDir: lower.join(':') } : {}), UpperDir: upper };
+}
+
+/**
+ * `GET /images/{name}/json`, as dockerd 20.10 prints it: the stored config's container config,
+ * the container a commit came from with its config, and the version of the daemon that made the
+ * image, each with the keys and null-or-empty values Go's types give them.
+ */
+export function imageInspect(image: StoredImage): ImageInspect {
+  const c = image.config;
   return {
     Id: image.id,
     RepoTags: image.names.map(familiarName),
     RepoDigests: image.digests.map(familiarName),
     Parent: '',
-    Comment: image.config.comment ?? '',
-    Created: image.config.created ?? '',
-    DockerVersion: '',
-    Author: image.config.author ?? '',
-    Config: config,
-    Architecture: image.config.architecture,
-    ...(image.config.variant ? { Variant: image.config.variant } : {}),
-    Os: image.config.os,
+    Comment: c.comment ?? '',
+    Created: c.created ?? ZERO_TIME,
+    Container: c.container ?? '',
+    ContainerConfig: dockerContainerConfig(c.container_config),
+    DockerVersion: c.docker_version ?? '',
+    Author: c.author ?? '',
+    Config: c.config ? dockerContainerConfig(c.config) : null,
+    Architecture: c.architecture,
+    ...(c.variant ? { Variant: c.variant } : {}),
+    Os: c.os,
     Size: image.size,
     VirtualSize: image.size,
-    // Every layer is a read-only lower dir of a container's overlay, top-most first.
-    GraphDriver: { Name: 'overlay', Data: { LowerDir: image.lowerDirs.join(':') } },
-    RootFS: { Type: 'layers', Layers: image.config.rootfs?.diff_ids ?? [] },
+    GraphDriver: { Name: 'overlay', Data: imageGraphDriverData(image.lowerDirs) },
+    RootFS: { Type: 'layers', Layers: c.rootfs?.diff_ids ?? [] },
     Metadata: { LastTagTime: image.lastTagTime ?? ZERO_TIME },
   };
 }

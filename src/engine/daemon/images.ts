@@ -185,7 +185,7 @@ export class Images implements ImageBackend {
 
   remove(name: string, options: ImageRemoveOptions): Promise<ImageDeleteResponseItem[]> {
     return apiErrors(async () => {
-      const items = await this.core.store.remove(name, { force: options.force, inUse: (id) => this.core.imageInUse(id) });
+      const items = await this.core.store.remove(name, { force: options.force, inUse: (id) => this.core.imageUser(id) });
       this.emitDeletions(items);
       return items;
     });

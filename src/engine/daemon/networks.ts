@@ -62,8 +62,9 @@ export class Networks implements NetworkBackend {
 
   private async connectContainer(netRef: string, containerRef: string, cfg: EndpointSettings): Promise<void> {
     const core = this.core;
-    const r = core.net.find(netRef);
+    // dockerd looks the container up first: an unknown container is named before an unknown network.
     const live = core.find(containerRef);
+    const r = core.net.find(netRef);
     await core.serial(live, async () => {
       const rec = live.rec;
       const mode = networkChoice(rec.hostConfig.NetworkMode);
@@ -95,8 +96,9 @@ export class Networks implements NetworkBackend {
 
   private async disconnectContainer(netRef: string, containerRef: string): Promise<void> {
     const core = this.core;
-    const r = core.net.find(netRef);
+    // dockerd looks the container up first: an unknown container is named before an unknown network.
     const live = core.find(containerRef);
+    const r = core.net.find(netRef);
     await core.serial(live, async () => {
       const rec = live.rec;
       const ep = rec.endpoints?.[r.id];

@@ -8,8 +8,12 @@
 //     (files are created with O_EXCL|O_NOFOLLOW);
 //   - a relative symlink whose target climbs out of the layer, and a hardlink to anything outside
 //     it, reject the layer (absolute symlink targets are kept: they resolve in the container root);
-//   - char/block devices are skipped with a warning unless `allowDevices` is set, and even then
-//     only root-owned ones are made (char 0/0, an overlay whiteout, is always allowed: it opens nothing);
+//   - char/block devices in layers are skipped with a warning unless `devices` says otherwise, and
+//     then only root-owned ones are made (char 0/0, an overlay whiteout, is always allowed: it opens
+//     nothing); `docker cp` into a container makes them all, as dockerd does (`devices: 'any'`);
+//   - a file whose body the archive does not deliver whole (it ends or fails inside it) is removed
+//     again: a truncated file is not what was sent, and a layer's work dir goes anyway, but
+//     `docker cp` writes into the container itself;
 //   - modes are applied after ownership, so setuid/setgid bits are exactly those in the tar
 //     (chown clears them; chmod afterwards restores only what the tar says).
 // Whiteouts in Docker's form become overlayfs's form: `.wh.name` → a char 0/0 device `name`,
@@ -29,9 +33,17 @@ export const WHITEOUT_META_PREFIX = '.wh..wh.';
 export const WHITEOUT_OPAQUE = '.wh..wh..opq';
 export const OVERLAY_OPAQUE_XATTR = 'trusted.overlay.opaque';
 
+/**
+ * Which char/block device nodes of the tar are made: none (`skip`, the default: each is skipped
+ * with a warning), root-owned ones only (`root-owned`: an image layer cannot hand an unprivileged
+ * user a device node, which a privileged container's device cgroup would let it use), or all of
+ * them (`any`: `docker cp`, whose client could make the same nodes in the container itself).
+ */
+export type DevicePolicy = 'skip' | 'root-owned' | 'any';
+
 export interface ApplyLayerOptions {
-  /** Create root-owned char/block devices from the tar; otherwise they are skipped with a warning. */
-  allowDevices?: boolean;
+  /** Device nodes in the tar: see DevicePolicy. */
+  devices?: DevicePolicy;
   /** chown entries to the tar's uid/gid. Defaults to "running as root". */
   preserveOwnership?: boolean;
   /**
@@ -260,9 +272,12 @@ export async function applyLayer(source: ByteSource, root: string, options: Appl
             const handle = await fs.open(target, flags, 0o600);
             try {
               for await (const piece of body) await handle.write(piece);
-            } finally {
+            } catch (e) {
               await handle.close();
+              await fs.rm(target, { force: true });
+              throw e;
             }
+            await handle.close();
             await applyMeta(target, h);
           }
           size += h.size;
@@ -294,9 +309,10 @@ export async function applyLayer(source: ByteSource, root: string, options: Appl
         case 'char':
         case 'block': {
           const isWhiteoutDevice = h.type === 'char' && h.devmajor === 0 && h.devminor === 0;
-          if (!isWhiteoutDevice && (!options.allowDevices || h.uid !== 0)) {
+          const policy = options.devices ?? 'skip';
+          if (!isWhiteoutDevice && (policy === 'skip' || (policy === 'root-owned' && h.uid !== 0))) {
             warnings.push({
-              message: `skipped ${h.type} device ${JSON.stringify(h.path)} (${h.devmajor}:${h.devminor}, uid ${h.uid})${options.allowDevices ? ': not owned by root' : ': devices are not allowed in layers'}`,
+              message: `skipped ${h.type} device ${JSON.stringify(h.path)} (${h.devmajor}:${h.devminor}, uid ${h.uid})${policy === 'root-owned' ? ': not owned by root' : ': devices are not allowed in layers'}`,
             });
             break;
           }

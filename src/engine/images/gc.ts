@@ -31,6 +31,8 @@ export interface CollectResult {
   tombstones: string[];
   /** Bytes freed: blob files plus unpacked content. */
   reclaimed: number;
+  /** The unpacked content of the layers removed, alone: what dockerd's image prune reports as reclaimed. */
+  layerBytes: number;
 }
 
 /** Everything the given records reference. */
@@ -51,7 +53,7 @@ export async function collect(ctx: GcContext, opts: { keepTombstones?: boolean }
   const blobs = await ctx.layout.digests();
   const snaps = await ctx.snapshots.scan();
   const all = await ctx.records.all();
-  const out: CollectResult = { blobs: [], snapshots: [], tombstones: [], reclaimed: 0 };
+  const out: CollectResult = { blobs: [], snapshots: [], tombstones: [], reclaimed: 0, layerBytes: 0 };
   const kept: ImageRecord[] = [];
   for (const r of all) {
     if (r.deleted && !opts.keepTombstones && !ctx.inUse(r.id)) {
@@ -69,7 +71,9 @@ export async function collect(ctx: GcContext, opts: { keepTombstones?: boolean }
   }
   for (const d of snaps.complete) {
     if (used.has(d) || pinned.has(d)) continue;
-    out.reclaimed += (await ctx.snapshots.get(d))?.size ?? 0;
+    const size = (await ctx.snapshots.get(d))?.size ?? 0;
+    out.reclaimed += size;
+    out.layerBytes += size;
     await ctx.snapshots.remove(d);
     out.snapshots.push(d);
   }

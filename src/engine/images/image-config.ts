@@ -22,6 +22,10 @@ export interface ImageConfigFile {
   author?: string;
   comment?: string;
   config?: ContainerConfig;
+  /** Docker's: the container a commit was made from, its config, and the daemon's version that made the image. */
+  container?: string;
+  container_config?: ContainerConfig;
+  docker_version?: string;
   rootfs: { type: string; diff_ids: string[] };
   history?: ImageHistoryEntry[];
 }

@@ -30,6 +30,8 @@ export interface LoadedImage {
 /** What ingestion needs from the store. */
 export interface IngestContext extends LayerStoreContext {
   now(): Date;
+  /** The engine's version, recorded as `docker_version` in the images it makes (import, commit), as dockerd records its own. */
+  dockerVersion?: string;
   assertTaggable(fullName: string): void;
   commitImage(configBytes: Buffer, layers: LayerRecord[], repoTags: string[]): Promise<LoadedImage>;
 }
@@ -54,6 +56,7 @@ export async function importRootfs(ctx: IngestContext, source: ByteSource, optio
       created,
       // dockerd's words when `docker import` is given no message (the source is the request body).
       comment: options.message || 'Imported from -',
+      ...(ctx.dockerVersion ? { docker_version: ctx.dockerVersion } : {}),
       config: { ...options.changes },
       rootfs: { type: 'layers', diff_ids: [layer.diffId] },
       history: [{ created, comment: options.message || 'Imported from -' }],
@@ -66,6 +69,8 @@ export async function importRootfs(ctx: IngestContext, source: ByteSource, optio
 
 export interface CommitOptions {
   config: ContainerConfig;
+  /** The container committed and its config, recorded as Docker records them (`container`, `container_config`). */
+  container?: { id: string; config: ContainerConfig };
   repoTag?: string;
   comment?: string;
   author?: string;
@@ -86,8 +91,10 @@ export async function commitChanges(ctx: IngestContext, base: { config: ImageCon
       os: base.config.os,
       ...(base.config.variant ? { variant: base.config.variant } : {}),
       created,
-      ...(options.author ? { author: options.author } : {}),
       ...(options.comment ? { comment: options.comment } : {}),
+      ...(options.container ? { container: options.container.id, container_config: options.container.config } : {}),
+      ...(ctx.dockerVersion ? { docker_version: ctx.dockerVersion } : {}),
+      ...(options.author ? { author: options.author } : {}),
       config: options.config,
       rootfs: { type: 'layers', diff_ids: [...base.config.rootfs.diff_ids, layer.diffId] },
       history: [...(base.config.history ?? []), { created, ...(options.createdBy ? { created_by: options.createdBy } : {}), ...(options.comment ? { comment: options.comment } : {}) }],

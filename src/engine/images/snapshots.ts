@@ -79,7 +79,7 @@ export class Snapshots {
   async unpackToWork(source: ByteSource): Promise<{ dir: string; result: ApplyLayerResult }> {
     const dir = this.tmpPath();
     try {
-      return { dir, result: await applyLayer(source, dir, { allowDevices: this.allowDevices }) };
+      return { dir, result: await applyLayer(source, dir, { devices: this.allowDevices ? 'root-owned' : 'skip' }) };
     } catch (e) {
       await fs.rm(dir, { recursive: true, force: true });
       throw e;

@@ -47,8 +47,10 @@ export interface ImageStoreOptions {
   hostRoot?: string;
   /** Create root-owned device nodes found in layers (default false: skipped with a warning). */
   allowDevices?: boolean;
-  /** Whether containers use an image; the engine answers from its container table (default: none do). */
-  inUse?: (id: string) => InUse;
+  /** The container using an image, if any; the engine answers from its container table (default: none does). */
+  inUse?: (id: string) => ImageUser | undefined;
+  /** The engine's version, recorded as `docker_version` in the images the store makes (import, commit). */
+  dockerVersion?: string;
 }
 
 /** What the store knows of one image. */
@@ -70,12 +72,18 @@ export interface StoredImage {
   host: boolean;
 }
 
-/** In-use answer for `remove`: a running container is a conflict even `force` cannot override (as in Docker). */
-export type InUse = boolean | 'running';
+/**
+ * A container using an image, named in `remove`'s refusals as dockerd names it. The engine answers
+ * with a running one when there is one: that is a conflict even `force` cannot override (as in Docker).
+ */
+export interface ImageUser {
+  container: string;
+  running: boolean;
+}
 
 export interface RemoveOptions {
   force?: boolean;
-  inUse?: (id: string) => InUse;
+  inUse?: (id: string) => ImageUser | undefined;
 }
 
 export type DeleteResponseItem = { Untagged: string } | { Deleted: string };
@@ -92,6 +100,7 @@ export interface PruneOptions {
 
 export interface PruneResult {
   deleted: DeleteResponseItem[];
+  /** The unpacked bytes of the layers the prune freed, as dockerd reports SpaceReclaimed. */
   reclaimed: number;
 }
 
@@ -104,9 +113,10 @@ export class ImageStore {
   readonly snapshots: Snapshots;
   readonly records: Records;
   private readonly now: () => Date;
-  private readonly inUseOf: (id: string) => InUse;
+  private readonly inUseOf: (id: string) => ImageUser | undefined;
   private readonly hostEnabled: boolean;
   private readonly hostRoot: string;
+  private readonly dockerVersion: string | undefined;
   private readonly host = hostImageConfig();
   /** The host image's id: the digest of its (deterministic) config. */
   readonly hostImageId: string;
@@ -116,7 +126,8 @@ export class ImageStore {
     this.now = options.now ?? (() => new Date());
     this.hostEnabled = options.hostImage ?? true;
     this.hostRoot = options.hostRoot ?? '/';
-    this.inUseOf = options.inUse ?? (() => false);
+    this.dockerVersion = options.dockerVersion;
+    this.inUseOf = options.inUse ?? (() => undefined);
     this.hostImageId = this.host.id;
     this.layout = new OciLayout(this.root);
     this.records = new Records(this.root, (d) => this.layout.size(d));
@@ -151,7 +162,7 @@ export class ImageStore {
   }
 
   private gcContext(): GcContext {
-    return { root: this.root, layout: this.layout, snapshots: this.snapshots, records: this.records, pinned: () => this.pinned(), inUse: (id) => this.inUseOf(id) !== false };
+    return { root: this.root, layout: this.layout, snapshots: this.snapshots, records: this.records, pinned: () => this.pinned(), inUse: (id) => this.inUseOf(id) !== undefined };
   }
 
   /** Removes every blob and snapshot no image, tombstone in use, or work in flight references. */
@@ -218,6 +229,7 @@ export class ImageStore {
       layout: this.layout,
       snapshots: this.snapshots,
       now: this.now,
+      ...(this.dockerVersion ? { dockerVersion: this.dockerVersion } : {}),
       tmpPath: () => this.tmpPath(),
       pin: (d) => this.pin(d),
       assertTaggable: (n) => this.assertTaggable(n),
@@ -455,18 +467,15 @@ export class ImageStore {
       const tags = await this.tagsOf(id, repos);
       const record = isHost ? undefined : await this.records.read(id);
       const digests = record?.repoDigests ?? [];
-      const use = (options.inUse ?? this.inUseOf)(id);
+      const user = (options.inUse ?? this.inUseOf)(id);
       const out: DeleteResponseItem[] = [];
 
       if (tag || digestRef) {
         const name = (tag ?? digestRef)!;
         if (isHost && tag === HOST_IMAGE_TAG) throw new ImageError('conflict', `${familiarName(HOST_IMAGE_TAG)} is the built-in host image and cannot be removed`);
         const leftTags = tags.filter((t) => t !== name);
-        if (!force && leftTags.length === 0 && use && tag) {
-          throw new ImageError(
-            'conflict',
-            `conflict: unable to remove repository reference "${ref}" (must force) - a ${use === 'running' ? 'running' : 'stopped'} container is using its referenced image ${shortId(id)}`,
-          );
+        if (!force && leftTags.length === 0 && user && tag) {
+          throw new ImageError('conflict', `conflict: unable to remove repository reference "${ref}" (must force) - container ${shortId(user.container)} is using its referenced image ${shortId(id)}`);
         }
         if (tag) delete repos[tag];
         out.push({ Untagged: familiarName(name) });
@@ -477,7 +486,7 @@ export class ImageStore {
           leftDigests = leftDigests.filter((d) => d.slice(0, d.indexOf('@')) !== repositoryOf(tag));
         }
         if (record) await this.records.write({ ...record, repoDigests: leftDigests });
-        if (leftTags.length > 0 || leftDigests.length > 0 || isHost || use) {
+        if (leftTags.length > 0 || leftDigests.length > 0 || isHost || user) {
           // Still named, built in, or (forced) in use: the image itself stays, possibly dangling.
           await this.records.writeRepositories(repos);
           await this.writeIndex();
@@ -485,8 +494,8 @@ export class ImageStore {
         }
       } else {
         if (isHost) throw new ImageError('conflict', `unable to delete ${shortId(id)}: it is the built-in host image`);
-        if (use === 'running') throw new ImageError('conflict', `conflict: unable to delete ${shortId(id)} (cannot be forced) - image is being used by a running container`);
-        if (!force && use) throw new ImageError('conflict', `conflict: unable to delete ${shortId(id)} (must be forced) - image is being used by a stopped container`);
+        if (user?.running) throw new ImageError('conflict', `conflict: unable to delete ${shortId(id)} (cannot be forced) - image is being used by running container ${shortId(user.container)}`);
+        if (!force && user) throw new ImageError('conflict', `conflict: unable to delete ${shortId(id)} (must be forced) - image is being used by stopped container ${shortId(user.container)}`);
         const repositories = new Set(tags.map(repositoryOf));
         if (!force && repositories.size > 1) {
           throw new ImageError('conflict', `conflict: unable to delete ${shortId(id)} (must be forced) - image is referenced in multiple repositories`);
@@ -499,12 +508,12 @@ export class ImageStore {
       }
 
       // Forced from under a container: a tombstone keeps the layers its root is made of.
-      if (record && use) await this.records.write({ ...record, repoDigests: [], deleted: true });
+      if (record && user) await this.records.write({ ...record, repoDigests: [], deleted: true });
       else await this.records.remove(id);
       await this.records.writeRepositories(repos);
       await this.writeIndex();
       out.push({ Deleted: id });
-      if (record && !use && sweep) await collect(this.gcContext());
+      if (record && !user && sweep) await collect(this.gcContext());
       return out;
     });
   }
@@ -518,7 +527,7 @@ export class ImageStore {
   async prune(options: PruneOptions): Promise<PruneResult> {
     const deleted: DeleteResponseItem[] = [];
     const candidates = (await this.list()).filter((image) => {
-      if (image.host || this.inUseOf(image.id) !== false) return false;
+      if (image.host || this.inUseOf(image.id) !== undefined) return false;
       if (options.dangling && image.names.length > 0) return false;
       if (options.until && (Date.parse(image.config.created ?? '') || 0) >= options.until.getTime()) return false;
       const labels = image.config.config?.Labels ?? {};
@@ -536,9 +545,10 @@ export class ImageStore {
       });
       deleted.push(...items);
     }
-    // What was actually freed: blob files and unpacked content nothing else uses.
+    // What dockerd counts as freed: the unpacked size of the layers nothing else uses any more
+    // (0 when only the image record goes), not the config, manifest and compressed layer blobs.
     const swept = await this.collect();
-    return { deleted, reclaimed: swept.reclaimed };
+    return { deleted, reclaimed: swept.layerBytes };
   }
 
   // ------------------------------------------------------------------------------------------

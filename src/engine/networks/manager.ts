@@ -417,7 +417,8 @@ export class NetworkManager {
       // A sandbox without a running process is a start (or a prepared run) under way: in use too.
       const users = [];
       for (const c of this.attached(r)) if (c.running || (await netnsMounted(this.netnsPath(c.id)))) users.push(c);
-      if (users.length > 0) throw new ConflictError(`error while removing network: network ${r.name} id ${r.id} has active endpoints`);
+      // 403, not 409: dockerd 20.10's libnetwork answers ActiveEndpointsError as Forbidden.
+      if (users.length > 0) throw new ForbiddenError(`error while removing network: network ${r.name} id ${r.id} has active endpoints`);
       // Out of the lookup at once: nothing attaches to a network on its way out.
       this.nets.delete(r.id);
     });

@@ -47,7 +47,8 @@ export class PortError extends Error {
 
 function parsePortRange(text: string, what: string): [number, number] {
   const m = /^(\d+)(?:-(\d+))?$/.exec(text.trim());
-  if (!m) throw new PortError(`invalid ${what}: "${text}"`, 'invalid');
+  // moby (go-connections/nat) words a host port that is not a number as a port specification.
+  if (!m) throw new PortError(what === 'host port' ? `invalid port specification: "${text}"` : `invalid ${what}: "${text}"`, 'invalid');
   const a = Number(m[1]);
   const b = m[2] === undefined ? a : Number(m[2]);
   if (a < 0 || b > 65535 || b < a) throw new PortError(`invalid ${what} range: "${text}"`, 'invalid');

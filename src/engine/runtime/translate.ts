@@ -132,7 +132,7 @@ function parseBind(bind: string): { plan?: PlannedMount; problem?: string } {
   }
   if (!source.startsWith('/')) {
     if (!VOLUME_NAME.test(source)) {
-      return { problem: `"${source}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path` };
+      return { problem: `create ${source}: "${source}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path` };
     }
     if (propagation) return { problem: `invalid mode: ${propagation}: propagation applies to bind mounts only` };
     return { plan: { volume: { name: source, target: path.normalize(target), readonly, noCopy } } };
@@ -344,7 +344,7 @@ export function restartPolicyOf(hc: HostConfig): { name: 'no' | 'always' | 'unle
   if (name !== 'no' && name !== 'always' && name !== 'unless-stopped' && name !== 'on-failure') {
     throw new TranslateError([`invalid restart policy '${name}'`]);
   }
-  if (name !== 'on-failure' && max !== 0) throw new TranslateError([`invalid restart policy: maximum retry count can only be used with 'on-failure'`]);
+  if (name !== 'on-failure' && max !== 0) throw new TranslateError([`maximum retry count cannot be used with restart policy '${name}'`]);
   if (max < 0) throw new TranslateError(['invalid restart policy: maximum retry count cannot be negative']);
   if (name !== 'no' && hc.AutoRemove) throw new TranslateError(['can\'t create \'AutoRemove\' container with restart policy']);
   return { name, max };

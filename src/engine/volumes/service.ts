@@ -127,6 +127,20 @@ export class VolumeService implements VolumeBackend {
     return { Volumes: list.map((v) => this.view(v)), Warnings: null };
   }
 
+  /**
+   * `system df`'s volumes, as dockerd 20.10 counts them: the ones without driver options (a tmpfs
+   * or a mount of something else does not hold this disk's bytes), each with its size and how many
+   * containers, in any state, reference it.
+   */
+  async diskUsage(): Promise<Volume[]> {
+    const out: Volume[] = [];
+    for (const v of this.store.list()) {
+      if (Object.keys(v.options).length > 0) continue;
+      out.push({ ...this.view(v), UsageData: { Size: await this.store.size(v.name), RefCount: this.hooks.referencedBy(v.name).length } });
+    }
+    return out;
+  }
+
   async inspect(name: string): Promise<Volume> {
     return this.view(this.store.get(name));
   }

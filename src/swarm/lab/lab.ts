@@ -37,7 +37,7 @@ export async function labPrerequisitesMissing(): Promise<string | undefined> {
     const r = await runQuiet('sh', ['-c', `command -v ${cmd}`]);
     if (r.code !== 0) missing.push(`${cmd} (Debian ${pkg})`);
   }
-  return missing.length ? `missing ${missing.join(', ')}; scripts/install-system-deps.sh installs them` : undefined;
+  return missing.length ? `missing ${missing.join(', ')}; scripts/install-system-deps.sh --tests installs them` : undefined;
 }
 
 export async function upLab(opts: UpOptions): Promise<LabState> {

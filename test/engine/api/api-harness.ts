@@ -20,7 +20,7 @@ export async function startFakeEngine(): Promise<FakeEngine> {
   const dir = mkdtempSync(path.join(tmpdir(), 'berth-api-'));
   const socketPath = path.join(dir, 'engine.sock');
   const fake = new FakeBackend();
-  const server = createApiServer(fake.backend(), { socketPath, mode: 0o660 });
+  const server = createApiServer(fake.backend(), { listen: [{ kind: 'unix', path: socketPath }] });
   await server.listen();
   return {
     fake,

@@ -584,14 +584,14 @@ describe('berth API server protocol', () => {
 
     it('replaces a stale socket file, refuses a live one, and will not unlink a regular file', async () => {
       // A live engine on the path is refused.
-      const second = createApiServer(new FakeBackend().backend(), { socketPath: engine.socketPath });
+      const second = createApiServer(new FakeBackend().backend(), { listen: [{ kind: 'unix', path: engine.socketPath }] });
       await expect(second.listen()).rejects.toThrow(`another engine is already listening on ${engine.socketPath}`);
       // A crashed engine leaves its socket file behind: the next one replaces it.
       const stale = path.join(engine.dir, 'stale.sock');
       const crash = `require('net').createServer().listen(${JSON.stringify(stale)}, () => process.kill(process.pid, 'SIGKILL'))`;
       await new Promise<void>((resolve) => execFile(process.execPath, ['-e', crash], () => resolve()));
       expect(statSync(stale).isSocket()).toBe(true);
-      const third = createApiServer(new FakeBackend().backend(), { socketPath: stale });
+      const third = createApiServer(new FakeBackend().backend(), { listen: [{ kind: 'unix', path: stale }] });
       await third.listen();
       const pong = await new Promise<string>((resolve) => {
         httpRequest({ socketPath: stale, path: '/_ping' }, (res) => {
@@ -605,7 +605,7 @@ describe('berth API server protocol', () => {
       expect(existsSync(stale)).toBe(false);
       const plain = path.join(engine.dir, 'plain');
       writeFileSync(plain, 'x');
-      await expect(createApiServer(new FakeBackend().backend(), { socketPath: plain }).listen()).rejects.toThrow('exists and is not a socket');
+      await expect(createApiServer(new FakeBackend().backend(), { listen: [{ kind: 'unix', path: plain }] }).listen()).rejects.toThrow('exists and is not a socket');
     });
   });
 });

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DOCKER_CLI, runDockerCli, type CliResult } from '../helpers/docker-cli.js';
 import { startTestEngine, type TestEngine } from '../helpers/daemon-harness.js';
 import { engineHost, requirePrereq, tools } from '../../support/gates.js';
+import { ENGINE_VERSION } from '../../../src/engine/daemon/engine.js';
 import { startRegistry, type TestRegistry } from '../../support/registry.js';
 
 const skip = requirePrereq('docker CLI image tests', [...engineHost(), ...tools(['docker-registry', 'htpasswd', DOCKER_CLI])]);
@@ -130,13 +131,29 @@ describe.skipIf(skip)('docker pull, push, login, save, load, system df and prune
     expect((await docker(['run', '--rm', ref, 'true'])).code).toBe(0);
   }, 60_000);
 
-  it('commits a container to an image that runs with its change', async () => {
-    expect((await docker(['run', '--name', 'c1', 'busybox:latest', 'sh', '-c', 'echo made > /made'])).code).toBe(0);
+  it('commits a container to an image that runs with its change; rmi names the container that uses an image, as dockerd does', async () => {
+    expect((await docker(['run', '--name', 'c1', '-e', 'Q=1', 'busybox:latest', 'sh', '-c', 'echo made > /made'])).code).toBe(0);
     const commit = await docker(['commit', 'c1', 'x:1']);
     expect(commit.code, commit.stderr).toBe(0);
+    const c1 = (await docker(['inspect', '--format', '{{.Id}}', 'c1'])).stdout.trim();
+    // As dockerd records a commit: the container, its whole config (the CLI sends none), the daemon's version.
+    type Inspected = { Id: string; Container: string; DockerVersion: string; ContainerConfig: Record<string, unknown>; Config: Record<string, unknown> };
+    const image = JSON.parse((await docker(['image', 'inspect', '--format', '{{json .}}', 'x:1'])).stdout) as Inspected;
+    expect(image.Container).toBe(c1);
+    expect(image.DockerVersion).toBe(ENGINE_VERSION);
+    for (const config of [image.ContainerConfig, image.Config]) {
+      expect(config).toMatchObject({ Hostname: c1.slice(0, 12), AttachStdout: true, Env: ['Q=1'], Cmd: ['sh', '-c', 'echo made > /made'], Image: 'busybox:latest', Volumes: null });
+    }
     const run = await docker(['run', '--rm', 'x:1', 'cat', '/made']);
     expect(run).toMatchObject({ code: 0, stdout: 'made\n' });
-    expect((await docker(['rm', 'c1'])).code).toBe(0);
+
+    const id = image.Id.slice(7, 19);
+    const user = (await docker(['create', 'x:1', 'true'])).stdout.trim().slice(0, 12);
+    expect((await docker(['rmi', 'x:1'])).stderr).toBe(`Error response from daemon: conflict: unable to remove repository reference "x:1" (must force) - container ${user} is using its referenced image ${id}\n`);
+    expect((await docker(['rmi', id])).stderr).toBe(`Error response from daemon: conflict: unable to delete ${id} (must be forced) - image is being used by stopped container ${user}\n`);
+    const runner = (await docker(['run', '-d', 'x:1', 'sleep', '60'])).stdout.trim().slice(0, 12);
+    expect((await docker(['rmi', '-f', id])).stderr).toBe(`Error response from daemon: conflict: unable to delete ${id} (cannot be forced) - image is being used by running container ${runner}\n`);
+    expect((await docker(['rm', '-f', 'c1', user, runner])).code).toBe(0);
     expect((await docker(['rmi', 'x:1'])).code).toBe(0);
   }, 30_000);
   it('reports disk usage and prunes unused images', async () => {

@@ -136,7 +136,7 @@ describe('applyLayer: attacks', () => {
     const r1 = await apply([{ path: 'dev/mem', type: 'char', devmajor: 1, devminor: 1 }]);
     expect(existsSync(path.join(root, 'dev/mem'))).toBe(false);
     expect(r1.warnings.map((w) => w.message)).toEqual([expect.stringMatching(/skipped char device "dev\/mem" \(1:1, uid 0\): devices are not allowed/)]);
-    const r2 = await apply([{ path: 'dev/sda', type: 'block', devmajor: 8, devminor: 0, uid: 1000 }], { allowDevices: true });
+    const r2 = await apply([{ path: 'dev/sda', type: 'block', devmajor: 8, devminor: 0, uid: 1000 }], { devices: 'root-owned' });
     expect(existsSync(path.join(root, 'dev/sda'))).toBe(false);
     expect(r2.warnings[0].message).toMatch(/not owned by root/);
   });
@@ -147,7 +147,7 @@ describe('applyLayer: attacks', () => {
         { path: 'dev/null', type: 'char', devmajor: 1, devminor: 3, mode: 0o666 },
         { path: 'run/fifo', type: 'fifo', mode: 0o600 },
       ],
-      { allowDevices: true },
+      { devices: 'root-owned' },
     );
     const st = statSync(path.join(root, 'dev/null'));
     expect(st.isCharacterDevice()).toBe(true);

@@ -142,7 +142,7 @@ describe.skipIf(!ready)('the image store pulls from and pushes to a registry', (
   });
 
   it('prunes by label and age, never an image a container uses; -a takes tagged images too', async () => {
-    const store = await ImageStore.open({ root: path.join(base, 'prune-store'), inUse: (id) => id === used });
+    const store = await ImageStore.open({ root: path.join(base, 'prune-store'), inUse: (id) => (id === used ? { container: 'c'.repeat(64), running: false } : undefined) });
     let used = '';
     const a = await pullImage(store, client(), `${registry.host}/store/three:v1`);
     const aged = await makeImage([{ files: { f: 'old' }, compression: 'gzip' }]);

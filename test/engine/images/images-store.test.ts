@@ -212,7 +212,7 @@ describe('load', () => {
 
     const b = await newStore();
     expect(await b.load([saved])).toEqual([{ id, repoTags: ['me/app:2', 'other:1'] }]);
-    expect((await inspect(b, 'other:1')).Config.Entrypoint).toEqual(['/srv/x']);
+    expect((await inspect(b, 'other:1')).Config?.Entrypoint).toEqual(['/srv/x']);
 
     // The same archive without manifest.json is a plain OCI image layout.
     const oci = await tarOf((await readTarToArray([saved])).filter((e) => e.header.path !== 'manifest.json').map((e) => ({ path: e.header.path, type: e.header.type, body: e.data })));
@@ -242,6 +242,83 @@ function rootfsSync(body: string): Buffer {
   writeFileSync(path.join(dir, 'a'), body);
   return execFileSync('tar', ['-C', dir, '-cf', '-', 'a']);
 }
+
+/** A Go container.Config with every field at its zero value, as dockerd prints one. */
+const ZERO_CONFIG = {
+  Hostname: '',
+  Domainname: '',
+  User: '',
+  AttachStdin: false,
+  AttachStdout: false,
+  AttachStderr: false,
+  Tty: false,
+  OpenStdin: false,
+  StdinOnce: false,
+  Env: null,
+  Cmd: null,
+  Image: '',
+  Volumes: null,
+  WorkingDir: '',
+  Entrypoint: null,
+  OnBuild: null,
+  Labels: null,
+};
+
+// The expected shapes are what dockerd 20.10 printed for the same images (a docker import, and
+// `docker load` of the same configs), compared by hand.
+describe('inspect, with the keys and nulls dockerd gives', () => {
+  it('an imported image: every config key, null lists, no container, the engine version', async () => {
+    const store = await newStore({ dockerVersion: '9.9.9' });
+    const { id } = await store.importRootfs([await rootfs({ 'etc/tiny': 'x' })], { repoTag: 'imp:1' });
+    const info = await inspect(store, 'imp:1');
+    expect(info).toMatchObject({ Container: '', ContainerConfig: ZERO_CONFIG, DockerVersion: '9.9.9', Config: ZERO_CONFIG });
+    expect(Object.keys(info.Config!)).toEqual(Object.keys(ZERO_CONFIG));
+    // One layer: it is the upper dir; an image has no merged or work dir here.
+    expect(info.GraphDriver).toEqual({ Name: 'overlay', Data: { UpperDir: (await store.lowerDirs(id))[0] } });
+    const changed = await store.importRootfs([await rootfs({ 'etc/tiny': 'x' })], { repoTag: 'imp:2', changes: { Env: ['X=1'], ExposedPorts: { '80/tcp': {} } } });
+    expect((await inspect(store, changed.id)).Config).toEqual({ ...ZERO_CONFIG, ExposedPorts: { '80/tcp': {} }, Env: ['X=1'] });
+  });
+
+  it('a loaded image: no config is null, [] and {} stay, omitempty keys only when set, Docker\'s container fields as stored', async () => {
+    const store = await newStore();
+    const layer = await rootfs({ 'etc/tiny': 'x' });
+    const load = async (config: Record<string, unknown>, name: string): Promise<string> => {
+      const bytes = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', ...config, rootfs: { type: 'layers', diff_ids: [digest(layer)] } }));
+      const archive = await tarOf([
+        { path: 'c.json', body: bytes },
+        { path: 'layer.tar', body: layer },
+        { path: 'manifest.json', body: JSON.stringify([{ Config: 'c.json', RepoTags: [name], Layers: ['layer.tar'] }]) },
+      ]);
+      return (await store.load([archive]))[0].id;
+    };
+    const bare = await inspect(store, await load({}, 'bare:1'));
+    expect(bare).toMatchObject({ Config: null, Container: '', ContainerConfig: ZERO_CONFIG, DockerVersion: '', Created: '0001-01-01T00:00:00Z' });
+    const empty = await load(
+      {
+        config: { Env: [], Cmd: [], Volumes: {}, Labels: {}, OnBuild: [], ExposedPorts: {}, Shell: [], Entrypoint: [], StopTimeout: 0, Healthcheck: { Test: ['NONE'] } },
+        container: 'abc',
+        container_config: { Cmd: ['x'] },
+        docker_version: '1.2.3',
+      },
+      'empty:1',
+    );
+    const info = await inspect(store, empty);
+    expect(info).toMatchObject({ Container: 'abc', ContainerConfig: { ...ZERO_CONFIG, Cmd: ['x'] }, DockerVersion: '1.2.3' });
+    expect(info.Config).toEqual({ ...ZERO_CONFIG, Env: [], Cmd: [], Healthcheck: { Test: ['NONE'] }, Volumes: {}, Entrypoint: [], OnBuild: [], Labels: {}, StopTimeout: 0 });
+  });
+
+  it('a committed image: the container and its config, on the parent\'s layers (lower dirs under the upper)', async () => {
+    const store = await newStore({ dockerVersion: '9.9.9' });
+    const parent = await store.importRootfs([await rootfs({ a: 'a' })], { repoTag: 'base:1' });
+    const containerConfig = { Hostname: 'c0ffee', AttachStdout: true, Env: ['Q=1'], Cmd: ['sh'], Image: 'base:1', Labels: {} };
+    const { id } = await store.commit('base:1', [await rootfs({ b: 'b' })], { config: containerConfig, container: { id: 'c0ffee'.padEnd(64, '0'), config: containerConfig } });
+    const info = await inspect(store, id);
+    expect(info).toMatchObject({ Container: 'c0ffee'.padEnd(64, '0'), ContainerConfig: { ...ZERO_CONFIG, ...containerConfig }, DockerVersion: '9.9.9', Config: { ...ZERO_CONFIG, ...containerConfig } });
+    const [upper, lower] = await store.lowerDirs(id);
+    expect(lower).toBe((await store.lowerDirs(parent.id))[0]);
+    expect(info.GraphDriver.Data).toEqual({ LowerDir: lower, UpperDir: upper });
+  });
+});
 
 describe('resolve, tag and remove', () => {
   it('resolves names, tags, full and short ids', async () => {
@@ -295,15 +372,33 @@ describe('resolve, tag and remove', () => {
     expect(await store.remove(again.id, { force: true })).toEqual([{ Untagged: 'x:latest' }, { Untagged: 'y:latest' }, { Deleted: again.id }]);
   });
 
+  it('prune reports what dockerd does: the unpacked bytes of the layers it freed, 0 when only the image goes', async () => {
+    const store = await newStore();
+    const shared = await rootfs({ a: 'x'.repeat(1000) });
+    await store.importRootfs([shared], { repoTag: 'keep:1' });
+    // Imported again (another image: another message) under a name that then moves on: dangling, its layer still keep:1's.
+    const dangling = await store.importRootfs([shared], { repoTag: 'moved:1', message: 'again' });
+    await store.tag('keep:1', 'moved:1');
+    expect(await store.prune({ dangling: true })).toEqual({ deleted: [{ Deleted: dangling.id }], reclaimed: 0 });
+    const unique = await store.importRootfs([await rootfs({ b: 'y'.repeat(5000) })], { repoTag: 'moved:1' });
+    const size = (await store.get(unique.id)).size;
+    expect(size).toBeGreaterThanOrEqual(5000);
+    await store.tag('keep:1', 'moved:1');
+    expect(await store.prune({ dangling: true })).toEqual({ deleted: [{ Deleted: unique.id }], reclaimed: size });
+  });
+
   it('refuses to remove an image in use unless forced; a running container blocks even force', async () => {
     const store = await newStore();
     const tar = await rootfs({ a: 'a' });
     const { id } = await store.importRootfs([tar], { repoTag: 'app' });
-    const stopped = { inUse: (i: string) => i === id };
-    const running = { inUse: (i: string): 'running' | false => (i === id ? 'running' : false) };
-    await expectImageError(store.remove('app', stopped), 'conflict', /must force.*stopped container/);
-    await expectImageError(store.remove(id, stopped), 'conflict', /must be forced.*stopped container/);
-    await expectImageError(store.remove(id, { ...running, force: true }), 'conflict', /cannot be forced.*running container/);
+    const container = 'c0ffee'.padEnd(64, '0');
+    const stopped = { inUse: (i: string) => (i === id ? { container, running: false } : undefined) };
+    const running = { inUse: (i: string) => (i === id ? { container, running: true } : undefined) };
+    // dockerd's words, naming the container (short ids both).
+    const short = hex(id).slice(0, 12);
+    await expectImageError(store.remove('app', stopped), 'conflict', new RegExp(`^conflict: unable to remove repository reference "app" \\(must force\\) - container c0ffee000000 is using its referenced image ${short}$`));
+    await expectImageError(store.remove(id, stopped), 'conflict', new RegExp(`^conflict: unable to delete ${short} \\(must be forced\\) - image is being used by stopped container c0ffee000000$`));
+    await expectImageError(store.remove(id, { ...running, force: true }), 'conflict', new RegExp(`^conflict: unable to delete ${short} \\(cannot be forced\\) - image is being used by running container c0ffee000000$`));
     // Forced untag of the last name keeps the image (dangling) for the container that uses it.
     expect(await store.remove('app', { ...running, force: true })).toEqual([{ Untagged: 'app:latest' }]);
     expect(await store.resolve(id)).toBe(id);
@@ -354,7 +449,7 @@ describe('the host image', () => {
     expect(list).toEqual([expect.objectContaining({ Id: store.hostImageId, RepoTags: ['berth/host:latest'], Size: 0 })]);
     const info = await inspect(store, 'berth/host');
     expect(info.Config).toMatchObject({ Cmd: ['/bin/sh'], Env: [`PATH=${HOST_IMAGE_PATH}`] });
-    expect(info.GraphDriver.Data?.LowerDir).toBe('/');
+    expect(info.GraphDriver.Data).toEqual({ UpperDir: '/' });
     expect(await store.lowerDirs('berth/host:latest')).toEqual(['/']);
     // Deterministic: the same id in every store on this machine.
     expect((await newStore()).hostImageId).toBe(store.hostImageId);

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DaemonConfigError, parseDaemonConfig, registrySettings } from '../../../src/engine/daemon/daemon-config.js';
+import { DaemonConfigError, parseDaemonConfig, daemonSettings } from '../../../src/engine/daemon/daemon-config.js';
 import { credentialsOf, progressBar, pullReference } from '../../../src/engine/daemon/image-transfer.js';
 import { parseUntil, referenceMatches } from '../../../src/engine/daemon/images.js';
 
@@ -17,6 +17,7 @@ describe('engine registry settings', () => {
     expect(parseDaemonConfig('{"registry-mirrors":["https://m.example"],"insecure-registries":["10.0.0.0/8","r:5000"],"max-concurrent-downloads":6,"proxies":{"https-proxy":"http://p:3128","no-proxy":"a, .b"}}', 'f')).toEqual({
       registry: { mirrors: { 'docker.io': ['https://m.example'] }, insecureRegistries: ['10.0.0.0/8', 'r:5000'], proxy: { https: 'http://p:3128', noProxy: ['a', '.b'] } },
       maxConcurrentDownloads: 6,
+      access: {},
     });
     expect(parseDaemonConfig('{"registry-mirrors":{"r:5000":["http://127.0.0.1:5001"]}}', 'f').registry.mirrors).toEqual({ 'r:5000': ['http://127.0.0.1:5001'] });
     expect(() => parseDaemonConfig('{"storage-driver":"overlay2"}', '/etc/x.json')).toThrow(/\/etc\/x.json: "storage-driver" is not supported by the berth engine/);
@@ -25,12 +26,13 @@ describe('engine registry settings', () => {
   });
 
   it('takes <root>/daemon.json when it is there, a named file that must be, and flags on top', async () => {
-    expect(await registrySettings(path.join(dir, 'none'), {})).toEqual({ registry: {} });
-    await expect(registrySettings(dir, { configFile: path.join(dir, 'missing.json') })).rejects.toThrow(/cannot read the engine config/);
+    expect(await daemonSettings(path.join(dir, 'none'), {})).toEqual({ registry: {}, access: {} });
+    await expect(daemonSettings(dir, { configFile: path.join(dir, 'missing.json') })).rejects.toThrow(/cannot read the engine config/);
     writeFileSync(path.join(dir, 'daemon.json'), '{"insecure-registries":["a:1"]}');
-    expect(await registrySettings(dir, { registryMirror: ['https://hub-mirror', 'r:5000=http://127.0.0.1:5001'], insecureRegistry: ['b:2'], maxConcurrentUploads: '3' })).toEqual({
+    expect(await daemonSettings(dir, { registryMirror: ['https://hub-mirror', 'r:5000=http://127.0.0.1:5001'], insecureRegistry: ['b:2'], maxConcurrentUploads: '3' })).toEqual({
       registry: { insecureRegistries: ['a:1', 'b:2'], mirrors: { 'docker.io': ['https://hub-mirror'], 'r:5000': ['http://127.0.0.1:5001'] } },
       maxConcurrentUploads: 3,
+      access: {},
     });
   });
 });

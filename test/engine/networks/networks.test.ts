@@ -169,7 +169,7 @@ describe.skipIf(skip)('built-in engine networks', () => {
     expect((await eventually(stranger, get(`srv-${suffix}`, 3))).stdout).toBe('secret\n');
     expect((await exec(friend, ['nslookup', 'guest'])).code).toBe(0);
     const del = await docker.getNetwork(a).remove().catch((e: { statusCode: number }) => e);
-    expect((del as { statusCode: number }).statusCode).toBe(409);
+    expect((del as { statusCode: number }).statusCode).toBe(403);
     await docker.getNetwork(a).disconnect({ Container: `stranger-${suffix}` });
     expect((await exec(stranger, get(`${ip}`, 2))).code).not.toBe(0);
 

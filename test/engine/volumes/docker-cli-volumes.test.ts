@@ -55,6 +55,19 @@ describe.skipIf(skip)('docker CLI: volumes and cp', () => {
     expect(gone.stderr).toMatch(/no such volume/i);
   }, 90_000);
 
+  it('system df counts the containers of each volume, in any state, and leaves out volumes with driver options, as dockerd 20.10 does', async () => {
+    const [a, b, t] = [`dfa${sfx}`, `dfb${sfx}`, `dft${sfx}`];
+    expect((await docker(['volume', 'create', '--opt', 'type=tmpfs', '--opt', 'device=tmpfs', t])).code).toBe(0);
+    expect(await docker(['run', '-d', '--name', `dfrun${sfx}`, '-v', `${a}:/a`, 'busybox', 'sleep', '60'])).toMatchObject({ code: 0 });
+    expect(await docker(['create', '--name', `dfnew${sfx}`, '-v', `${a}:/a`, '-v', `${b}:/b`, '-v', `${t}:/t`, 'busybox', 'true'])).toMatchObject({ code: 0 });
+    const df = await docker(['system', 'df', '-v', '--format', '{{json .Volumes}}']);
+    expect(df.code, df.stderr).toBe(0);
+    const links = Object.fromEntries((JSON.parse(df.stdout) as { Name: string; Links: string }[]).filter((v) => [a, b, t].includes(v.Name)).map((v) => [v.Name, v.Links]));
+    expect(links).toEqual({ [a]: '2', [b]: '1' });
+    expect((await docker(['rm', '-f', `dfrun${sfx}`, `dfnew${sfx}`])).code).toBe(0);
+    expect((await docker(['volume', 'rm', a, b, t])).code).toBe(0);
+  }, 60_000);
+
   it('anonymous volumes: kept by rm, removed by rm -v and run --rm, pruned by volume prune', async () => {
     const created = await docker(['create', '-v', '/anon', 'busybox', 'true']);
     const id = created.stdout.trim();

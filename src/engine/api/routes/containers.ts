@@ -304,7 +304,8 @@ export const containerRoutes: Route[] = [
         // moby: pause unless `pause` is given and false.
         pause: query.bool('pause', true),
         changes: query.all('changes'),
-        ...(config && typeof config === 'object' ? { config } : {}),
+        // moby decodes the body into an embedded *Config: `null` or `{}` leave it nil, and the commit then takes the container's own.
+        ...(config && typeof config === 'object' && Object.keys(config).length > 0 ? { config } : {}),
       });
       x.reply(201, { Id: created.Id });
     },

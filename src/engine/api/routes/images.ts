@@ -2,7 +2,7 @@
 // tag, remove, prune; /distribution/{name}/json. Image names may hold slashes
 // (`library/busybox:latest`), hence `{name*}`. Registry credentials come in X-Registry-Auth.
 
-import { InvalidArgumentError, NotImplementedError, type AuthConfig } from '../../backend.js';
+import { EngineError, InvalidArgumentError, NotFoundError, NotImplementedError, type AuthConfig } from '../../backend.js';
 import type { Exchange } from '../exchange.js';
 import type { Route } from '../router.js';
 import { sendTar, streamProgress } from './common.js';
@@ -156,7 +156,13 @@ export const imageRoutes: Route[] = [
     method: 'GET',
     path: '/images/{name*}/json',
     handler: async ({ x, params, backend }) => {
-      x.reply(200, await backend.images.inspect(params.name));
+      try {
+        x.reply(200, await backend.images.inspect(params.name));
+      } catch (e) {
+        // dockerd 20.10 wraps the lookup's error once more on this route; clients match the text.
+        if (e instanceof EngineError && e.status === 404) throw new NotFoundError(`no such image: ${params.name}: ${e.message}`);
+        throw e;
+      }
     },
   },
   {
