@@ -10,7 +10,7 @@
 // the users are `nobody` and the test's own temporary group (setpriv switches to them).
 
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -20,12 +20,11 @@ import { selectEngine } from '../../../src/client/select.js';
 import { daemonSettings } from '../../../src/engine/daemon/daemon-config.js';
 import { pingSocket } from '../../../src/engine/daemon/daemon.js';
 import { listenAddresses, lookupGroup, parseHost } from '../../../src/engine/daemon/listen-config.js';
-import { deleteLink, listLinks } from '../../../src/engine/networks/sysnet.js';
-import { cgroupDirs } from '../../../src/engine/runtime/cgroups.js';
-import { mountsUnder } from '../../../src/engine/runtime/rootfs.js';
+import { listLinks } from '../../../src/engine/networks/sysnet.js';
 import { DOCKER_CLI, engineHost, file, requirePrereq, tools } from '../../support/gates.js';
 import { runCli } from '../../cli/run-cli.js';
 import { busyboxTar } from '../helpers/daemon-harness.js';
+import { closeOnRoot } from '../helpers/daemon-process.js';
 import { runDockerCli } from '../helpers/docker-cli.js';
 
 const repoRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
@@ -248,17 +247,9 @@ describe.skipIf(skipEngine)('the engine process: socket owner and mode, TCP only
       await exited;
     }
     if (group) spawnSync('groupdel', [group]);
-    // The engine's default bridge, tagged with its root, and its cgroup parent go with the test.
-    if (root) for (const l of await listLinks()) if (l.ifalias === `berth ${root}`) await deleteLink(l.ifname);
-    for (const d of cgroupDirs(cgroupParent)) {
-      try {
-        rmdirSync(d);
-      } catch {
-        // not created under this hierarchy
-      }
-    }
-    if (dir && (await mountsUnder(dir)).length === 0) rmSync(dir, { recursive: true, force: true });
-  });
+    // What the engine made goes with the test, through the check every engine test ends with.
+    if (root) await closeOnRoot({ root, runRoot, socketPath: socket, cgroupParent }, [dir]);
+  }, 60_000);
 
   it('makes the socket root:<group> 0660: nobody is refused, a member of the group gets in, and there is no TCP listener', async () => {
     const child = await startEngine(['--group', group]);

@@ -6,8 +6,8 @@
 // the test's temp dir and handed over in the environment.
 //
 // `close()` ends the daemon process and goes through the same end as every test engine
-// (daemon-harness.ts closeChecked): an engine opened in-process on the same root removes what is
-// left through the API, and the host is checked for leftovers (leftovers.ts).
+// (`closeOnRoot`, for other tests that run an engine process too): an engine opened in-process
+// on the same root removes what is left through the API, and the host is checked for leftovers.
 
 import { createHash } from 'node:crypto';
 import { execFile, spawn } from 'node:child_process';
@@ -100,6 +100,17 @@ export interface EngineProcess extends EngineTrace {
 
 let seq = 0;
 
+/**
+ * The end of a test whose engine ran as a process (stopped or killed by now): an engine opened
+ * in-process on the same root removes what is left through the API, then the host is checked
+ * (daemon-harness.ts closeChecked). `removeDirs` go once nothing is mounted under the roots.
+ */
+export async function closeOnRoot(e: { root: string; runRoot: string; socketPath?: string; cgroupParent: string; shim?: string; bridges?: Set<string> }, removeDirs: readonly string[]): Promise<void> {
+  const socketPath = e.socketPath ?? path.join(e.runRoot, 'engine.sock');
+  const daemon = await startDaemon({ root: e.root, runRoot: e.runRoot, socketPath, cgroupParent: e.cgroupParent, ...(e.shim ? { shimBinary: e.shim } : {}), runcBinary: RUNC, pollMs: 20, logFile: path.join(e.runRoot, 'engine-close.log') });
+  await closeChecked(daemon, { root: e.root, runRoot: e.runRoot, socketPath, cgroupParent: e.cgroupParent, bridges: e.bridges ?? new Set() }, removeDirs);
+}
+
 export async function startEngineProcess(name: string, opts: { start?: boolean } = {}): Promise<EngineProcess> {
   const entry = await compiledCli();
   // Short paths: overlay options must fit in one page.
@@ -163,8 +174,7 @@ export async function startEngineProcess(name: string, opts: { start?: boolean }
         for (let i = 0; i < 500 && processAlive(p); i++) await new Promise((r) => setTimeout(r, 20));
         if (processAlive(p)) process.kill(p, 'SIGKILL');
       }
-      const daemon = await startDaemon({ root, runRoot, socketPath, cgroupParent, shimBinary: shim, runcBinary: RUNC, pollMs: 20, logFile: path.join(dir, 'engine.log') });
-      await closeChecked(daemon, { root, runRoot, socketPath, cgroupParent, bridges }, [dir]);
+      await closeOnRoot({ root, runRoot, socketPath, cgroupParent, shim, bridges }, [dir]);
     },
   };
   if (opts.start ?? true) await e.start();
