@@ -10,6 +10,10 @@ import path from 'node:path';
 import { createApiServer, type ApiServer } from '../api/server.js';
 import { BuiltinEngine, ENGINE_VERSION, type BuiltinEngineOptions, type EngineLogger } from './engine.js';
 import { listenAddresses, type AccessSettings } from './listen-config.js';
+import { processAlive } from '../../lib/process.js';
+
+// Callers outside the engine (the launcher, tests) ask the daemon module whether a pid lives.
+export { processAlive };
 
 export const DEFAULT_ROOT = '/var/lib/berth';
 export const DEFAULT_RUN_ROOT = '/run/berth';
@@ -41,18 +45,6 @@ export function lockPath(root: string): string {
 
 export function defaultSocket(runRoot: string): string {
   return path.join(runRoot, 'engine.sock');
-}
-
-/** Whether `pid` is a live process (a zombie counts as dead). */
-export function processAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
 }
 
 /** The pid in a lock file, or undefined when there is none. */

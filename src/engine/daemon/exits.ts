@@ -13,7 +13,7 @@
 
 import type { LiveContainer } from '../container/table.js';
 import { monitorAlive, readExitStatus, type ExitStatus } from '../runtime/monitor.js';
-import { processAlive } from './daemon.js';
+import { processAlive } from '../../lib/process.js';
 import { iso, type EngineCore } from './core.js';
 import { removeNow } from './delete.js';
 import { cleanupRun, networkEvents } from './run.js';

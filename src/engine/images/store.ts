@@ -20,6 +20,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { MediaType } from '../distribution/manifest.js';
 import { withLock } from '../../lib/atomic.js';
+import { processAlive } from '../../lib/process.js';
 import type { ByteSource } from '../../lib/tar.js';
 import { ImageError } from './errors.js';
 import { HOST_BASE_LABEL, HOST_IMAGE_TAG, hostImageConfig } from './host-image.js';
@@ -153,7 +154,7 @@ export class ImageStore {
     // Work left by a process that died mid-import or mid-pull; a live process's work is left alone.
     for (const name of await fs.readdir(path.join(this.root, 'tmp'))) {
       const pid = Number(name.split('-')[0]);
-      if (pid === process.pid || (Number.isInteger(pid) && isAlive(pid))) continue;
+      if (pid === process.pid || (Number.isInteger(pid) && processAlive(pid))) continue;
       await fs.rm(path.join(this.root, 'tmp', name), { recursive: true, force: true });
     }
     // Blobs and snapshots a dead process put in place but never recorded an image for. The
@@ -612,13 +613,3 @@ export class ImageStore {
     return saveArchive(this.layout, saved);
   }
 }
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
