@@ -4,7 +4,6 @@
 // killed and driven into the memory limit. The orchestrated runs are in compare-engine.test.ts.
 
 import { chownSync, existsSync, mkdirSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +16,7 @@ import { resolveCompareTarget } from '../../src/compare/target.js';
 import { loadProject } from '../../src/loader/loader.js';
 import { startTestEngine, type TestEngine } from '../engine/helpers/daemon-harness.js';
 import { engineHost, file as filePrereq, requirePrereq } from '../support/gates.js';
+import { freeLoopbackPort } from '../support/ports.js';
 
 const repo = path.resolve(import.meta.dirname, '../..');
 const example = path.join(repo, 'examples/db-layouts');
@@ -28,14 +28,6 @@ const skip = requirePrereq('compare blast radius (PostgreSQL on the built-in eng
 
 const target = resolveCompareTarget(loadProject({ files: [path.join(example, 'compose.yaml')], workingDir: example, environment: {} }).project);
 const hog = target.memoryHog!;
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe.skipIf(skip)('compare blast radius on real PostgreSQL', () => {
   let engine: TestEngine;
@@ -75,8 +67,8 @@ describe.skipIf(skip)('compare blast radius on real PostgreSQL', () => {
     const sock = path.join(engine.dir, 'sock-split');
     mkdirSync(sock, { recursive: true });
     chownSync(sock, 101, 104); // Debian's postgres user and group, as the package creates them
-    const pgPort = await freePort();
-    const port = await freePort();
+    const pgPort = await freeLoopbackPort();
+    const port = await freeLoopbackPort();
     const db = await docker.createContainer({
       name: `${project}-db-1`, Image: 'berth/host:latest', User: 'postgres', Cmd: ['sh', '/app/db/start.sh'], Env: dbEnv(pgPort), Labels: labels('db'),
       HostConfig: { NetworkMode: 'none', Binds: binds(sock), Memory: 256 * 2 ** 20, RestartPolicy: { Name: 'unless-stopped' } },
@@ -133,8 +125,8 @@ describe.skipIf(skip)('compare blast radius on real PostgreSQL', () => {
     const sock = path.join(engine.dir, 'sock-single');
     mkdirSync(sock, { recursive: true });
     chownSync(sock, 101, 104);
-    const pgPort = await freePort();
-    const port = await freePort();
+    const pgPort = await freeLoopbackPort();
+    const port = await freeLoopbackPort();
     const group = await docker.createContainer({
       name: `${project}-backend-1`, Image: 'berth/host:latest', User: 'postgres', Cmd: ['sh', '/app/db/start.sh'], Env: dbEnv(pgPort),
       Labels: { ...labels('db'), 'io.berth.placement.members': 'api' },

@@ -11,7 +11,6 @@
 
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,6 +25,7 @@ import { runCli } from '../../cli/run-cli.js';
 import { busyboxTar } from '../helpers/daemon-harness.js';
 import { closeOnRoot } from '../helpers/daemon-process.js';
 import { runDockerCli } from '../helpers/docker-cli.js';
+import { freeLoopbackPort } from '../../support/ports.js';
 
 const repoRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
 const BERTH = path.join(repoRoot, 'bin', 'berth.js');
@@ -139,14 +139,6 @@ function makeCa(dir: string, name: string): { ca: string; issue(file: string, cn
       return { cert, key };
     },
   };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
 }
 
 /**
@@ -274,7 +266,7 @@ describe.skipIf(skipEngine)('the engine process: socket owner and mode, TCP only
     const unknown = refusedRun(['--group', 'no-such-group-berth']);
     expect(unknown.code, unknown.stderr).toBe(1);
     expect(unknown.stderr).toContain('socket group "no-such-group-berth" does not exist: create it (groupadd no-such-group-berth) or name another with --group');
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     const plain = refusedRun(['-H', `tcp://127.0.0.1:${port}`]);
     expect(plain.code, plain.stderr).toBe(1);
     expect(plain.stderr).toContain(TCP_NEEDS);
@@ -291,14 +283,14 @@ describe.skipIf(skipEngine)('the engine process: socket owner and mode, TCP only
   }, 60_000);
 
   it('serves TCP with mutual TLS: the docker CLI and berth get in with a certificate of its CA, never without one or with another CA', async () => {
-    let port = await freePort();
+    let port = await freeLoopbackPort();
     let child: ChildProcess;
     const tlsFlags = ['--tlsverify', '--tlscacert', path.join(certs, 'ca.pem'), '--tlscert', server.cert, '--tlskey', server.key];
     try {
       child = await startEngine(['-H', `unix://${socket}`, '-H', `tcp://127.0.0.1:${port}`, ...tlsFlags]);
     } catch {
       // The free port was taken in between: once more with another.
-      port = await freePort();
+      port = await freeLoopbackPort();
       child = await startEngine(['-H', `unix://${socket}`, '-H', `tcp://127.0.0.1:${port}`, ...tlsFlags]);
     }
     try {
@@ -374,7 +366,7 @@ describe.skipIf(skipEngine)('the engine process: socket owner and mode, TCP only
   }, 90_000);
 
   it('starts in the background on TCP alone, and status and stop find it there', async () => {
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     const host = `tcp://127.0.0.1:${port}`;
     const where = ['--root', root, '--run-root', runRoot];
     const tlsFlags = ['--tlsverify', '--tlscacert', path.join(certs, 'ca.pem'), '--tlscert', server.cert, '--tlskey', server.key];

@@ -10,7 +10,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import Docker from 'dockerode';
@@ -22,22 +21,11 @@ import { busyboxTar } from '../helpers/daemon-harness.js';
 import { startEngineProcess, type EngineProcess } from '../helpers/daemon-process.js';
 import { NOTHING_LEFT } from '../helpers/leftovers.js';
 import { noise } from '../../support/images.js';
+import { freeLoopbackPort } from '../../support/ports.js';
 
 const skip = requirePrereq('fault: engine daemon killed mid-operation', engineHost());
 
 const SERVICES = ['s1', 's2', 's3', 's4', 's5', 'web'];
-
-/** A free loopback port for the stack's published one. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 // s5 ignores SIGTERM: a `down -t 1` waits a second for it, so the stack is still going down
 // for a while after the first container died.
@@ -113,7 +101,7 @@ describe.skipIf(skip)('fault: kill -9 of the engine daemon mid-operation', () =>
     tar = await busyboxTar(e.dir);
     const progress = (await docker.importImage(Readable.from([tar]) as never, { repo: 'busybox', tag: 'latest' })) as NodeJS.ReadableStream;
     await new Promise<void>((resolve, reject) => docker.modem.followProgress(progress, (err: Error | null) => (err ? reject(err) : resolve())));
-    port = await freePort();
+    port = await freeLoopbackPort();
     stack = makeStack(`unix://${e.socketPath}`, 'kill9');
     stack.write(stackYaml(port));
   }, 120_000);

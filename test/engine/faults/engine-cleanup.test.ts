@@ -6,7 +6,6 @@
 // their logs, the volume with its data and the network.
 
 import { mkdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import Docker from 'dockerode';
@@ -17,19 +16,9 @@ import { busyboxTar } from '../helpers/daemon-harness.js';
 import { startEngineProcess, type EngineProcess } from '../helpers/daemon-process.js';
 import { NOTHING_LEFT } from '../helpers/leftovers.js';
 import { until } from '../helpers/until.js';
+import { freeLoopbackPort } from '../../support/ports.js';
 
 const skip = requirePrereq('berth engine cleanup', engineHost());
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe.skipIf(skip)('berth engine cleanup', () => {
   let e: EngineProcess;
@@ -47,7 +36,7 @@ describe.skipIf(skip)('berth engine cleanup', () => {
   }, 60_000);
 
   it('removes a killed engine\'s leftovers (refused while it runs), stops its orphaned containers, and keeps containers, volumes and networks', async () => {
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     await docker.createNetwork({ Name: 'front' });
     await docker.createVolume({ Name: 'vol' });
     // A volume the local driver mounts (a bind of a directory outside the engine).
