@@ -174,10 +174,17 @@ export async function pullImage(store: ImageStore, client: RegistryClient, refer
       }),
     );
     // One failure stops the rest; every task is awaited, so nothing is left writing afterwards.
-    for (const r of results) r.catch((e: unknown) => abort.abort(e));
+    // The first failure is the one reported: the layers it aborted fail too (a fetch cut short
+    // reads as "unreachable"), and one of them may come earlier in the layer order.
+    let firstFailure: { reason: unknown } | undefined;
+    for (const r of results) {
+      r.catch((e: unknown) => {
+        firstFailure ??= { reason: e };
+        abort.abort(e);
+      });
+    }
     const settled = await Promise.allSettled(results);
-    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    if (failed) throw failed.reason;
+    if (settled.some((s) => s.status === 'rejected')) throw firstFailure!.reason;
     const layers = settled.map((s) => (s as PromiseFulfilledResult<LayerRecord | undefined>).value!);
 
     const committed = await store.commitImage(image.configBytes, layers, name ? [name] : [], {
